@@ -364,7 +364,7 @@ class Normal2D(Density):
         return tuple((c - TAIL_SIGMAS * self.scale, c + TAIL_SIGMAS * self.scale) for c in self.loc)
 
     def breakpoints(self):
-        return tuple(tuple(c + k * self.scale for k in (-8, -4, -2, 0, 2, 4, 8)) for c in self.loc)
+        return tuple(tuple(c + k * self.scale for k in (-4, 0, 4)) for c in self.loc)
 
     @property
     def spec(self):
