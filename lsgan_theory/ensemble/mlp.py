@@ -1,0 +1,153 @@
+"""Batched multilayer perceptrons: E independent MLPs stored as stacked weights with a leading model axis.
+
+Parameters are a tuple ``(W_0, b_0, W_1, b_1, ...)`` with ``W_l`` of shape ``(E, d_l, d_{l+1})`` and ``b_l`` of shape
+``(E, 1, d_{l+1})``.  The forward pass on inputs ``x`` of shape ``(E, B, d_0)`` is
+
+    h_0 = x,   h_{l+1} = act(h_l W_l + b_l)  (``torch.baddbmm``),   output h_L (no activation on the last layer),
+
+so model e only ever touches ``W_l[e]``, ``b_l[e]`` and ``x[e]``: models are independent by construction.
+(``benchmarks/ensemble.py`` measures this against ``torch.func.vmap`` over a single-model forward.)
+
+Per-model options (DESIGN.md, THEORY.md §4): weight clipping (:func:`clip_weights`), spectral normalisation
+(:func:`spectral_normalize`, Miyato et al. 2018, one power iteration per call as in ``torch.nn.utils.spectral_norm``),
+and the gradient penalty (``lsgan_theory.ensemble.trainer``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from . import rng as _rng
+
+__all__ = ["MLPSpec", "init_mlp", "mlp_forward", "clip_weights", "spectral_normalize", "init_spectral_state",
+           "ACTIVATIONS"]
+
+ACTIVATIONS = {
+    "relu": torch.relu,
+    "leaky_relu": lambda h: torch.nn.functional.leaky_relu(h, 0.2),
+    "tanh": torch.tanh,
+    "elu": torch.nn.functional.elu,
+    "softplus": torch.nn.functional.softplus,
+}
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    """Layer widths ``sizes = (d_in, hidden..., d_out)`` and the hidden activation name."""
+
+    sizes: tuple[int, ...]
+    activation: str = "relu"
+
+    def __post_init__(self):
+        sizes = tuple(self.sizes)
+        if len(sizes) < 2 or any((not isinstance(s, int)) or isinstance(s, bool) or s < 1 for s in sizes):
+            raise ValueError(f"sizes: need >= 2 positive integer layer widths (input, ..., output), got {self.sizes!r}")
+        object.__setattr__(self, "sizes", sizes)
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation: must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    def n_params(self) -> int:
+        """Parameters per model: Σ_l (d_l + 1) d_{l+1}."""
+        return sum((a + 1) * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+    def flops_per_sample(self) -> int:
+        """Multiply-adds ×2 of one forward pass for one input row: 2 Σ_l d_l d_{l+1}."""
+        return 2 * sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+
+def init_mlp(spec: MLPSpec, seed: int, model_ids: torch.Tensor, stream: int, *, dtype=torch.float32,
+             device=None) -> tuple[torch.Tensor, ...]:
+    """Initialise E MLPs like ``torch.nn.Linear``: W, b ~ U(-1/√d_in, 1/√d_in), each model from its own stream.
+
+    Parameters
+    ----------
+    spec : MLPSpec
+    seed : int
+    model_ids : int64 tensor (E,)
+        The stream of model e is ``(seed, model_ids[e], stream, layer)``: a model's initial weights do not depend
+        on E or on the other models.
+    stream : int
+        Stream id (``rng.STREAMS['init_d']`` or ``['init_g']``).
+
+    Returns
+    -------
+    tuple of tensors ``(W_0, b_0, ...)``, shapes ``(E, d_l, d_{l+1})`` and ``(E, 1, d_{l+1})``.
+    """
+    ids = model_ids.to(device)
+    params = []
+    for l, (a, b) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:])):
+        bound = 1.0 / math.sqrt(a)
+        u = _rng.uniform(seed, ids, stream, l, (a + 1, b), dtype=torch.float64)
+        wb = ((2.0 * u - 1.0) * bound).to(dtype)
+        params += [wb[:, :a, :].contiguous(), wb[:, a:, :].contiguous()]
+    return tuple(params)
+
+
+def mlp_forward(params, x: torch.Tensor, activation: str = "relu", weights=None) -> torch.Tensor:
+    """Apply E MLPs to ``x`` of shape ``(E, B, d_0)``; returns ``(E, B, d_L)``.
+
+    ``weights`` optionally replaces the ``W_l`` (e.g. spectrally normalised ones) while the biases come from
+    ``params``.
+    """
+    act = ACTIVATIONS[activation]
+    n = len(params) // 2
+    h = x
+    for l in range(n):
+        W = params[2 * l] if weights is None else weights[l]
+        h = torch.baddbmm(params[2 * l + 1], h, W)
+        if l < n - 1:
+            h = act(h)
+    return h
+
+
+def clip_weights(params, clip: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """WGAN weight clipping per model: every parameter of model e into [-clip[e], clip[e]]; clip[e] <= 0: no clip.
+
+    ``clip`` has shape (E,).  Returns new tensors (the inputs are not modified).
+    """
+    on = clip > 0
+    out = []
+    for p in params:
+        c = clip.reshape((-1,) + (1,) * (p.ndim - 1)).to(p.dtype)
+        clipped = torch.maximum(torch.minimum(p, c), -c)
+        out.append(torch.where(on.reshape(c.shape), clipped, p))
+    return tuple(out)
+
+
+def init_spectral_state(params, seed: int, model_ids: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Initial power-iteration vectors u_l of shape (E, d_{l+1}), unit norm, from each model's own stream."""
+    us = []
+    for l in range(len(params) // 2):
+        W = params[2 * l]
+        u = _rng.normal(seed, model_ids.to(W.device), _rng.STREAMS["sn"], l, (W.shape[2],), dtype=W.dtype)
+        us.append(u / u.norm(dim=1, keepdim=True).clamp_min(1e-12))
+    return tuple(us)
+
+
+def spectral_normalize(params, us, enabled: torch.Tensor, eps: float = 1e-12):
+    """One power iteration per layer and W_l / σ_l for the models with ``enabled[e]`` (shape (E,), bool).
+
+    With u (E, d_out):  v = normalise(W u),  u' = normalise(Wᵀ v),  σ = vᵀ W u'  (u', v treated as constants, as in
+    ``torch.nn.utils.spectral_norm``).  Models with ``enabled[e] = False`` keep W unchanged.
+
+    Returns ``(weights, new_us)``: a tuple of the effective W_l and the updated vectors (detached).
+    """
+    weights, new_us = [], []
+    for l, u in enumerate(us):
+        W = params[2 * l]
+        with torch.no_grad():
+            v = torch.bmm(W, u.unsqueeze(2)).squeeze(2)
+            v = v / v.norm(dim=1, keepdim=True).clamp_min(eps)
+            u2 = torch.bmm(W.transpose(1, 2), v.unsqueeze(2)).squeeze(2)
+            u2 = u2 / u2.norm(dim=1, keepdim=True).clamp_min(eps)
+        sigma = torch.bmm(v.unsqueeze(1), torch.bmm(W, u2.unsqueeze(2))).reshape(-1, 1, 1)
+        weights.append(torch.where(enabled.reshape(-1, 1, 1), W / sigma.clamp_min(eps), W))
+        new_us.append(torch.where(enabled.reshape(-1, 1), u2, u))
+    return tuple(weights), tuple(new_us)

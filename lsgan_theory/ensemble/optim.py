@@ -1,0 +1,136 @@
+"""Functional optimisers over stacked parameters, optax style: pure ``init`` / ``update`` pairs.
+
+Every parameter tensor has a leading model axis E.  Hyperparameters are floats or tensors of shape ``(E,)`` (one
+value per model), broadcast over the remaining axes; the state (moments, step counts) is per model too, so model e's
+update depends only on model e's gradients, state and hyperparameters.  The formulas are those of ``torch.optim``
+(the tests compare against it model by model):
+
+* SGD with momentum μ:   buf ← μ buf + g;   p ← p − η buf.
+* RMSProp (α, ε):         v ← α v + (1 − α) g²;   p ← p − η g / (√v + ε).
+* Adam (β₁, β₂, ε):       m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  t ← t + 1;
+                          p ← p − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)      (Kingma & Ba 2015).
+
+``update(grads, state, params)`` returns ``(updates, new_state)``; :func:`apply_updates` adds them and
+:func:`masked` keeps the old parameters *and* state of frozen models (a diverged model is not updated at all).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import torch
+
+__all__ = ["Optimizer", "sgd", "rmsprop", "adam", "apply_updates", "masked", "by_name"]
+
+
+class Optimizer(NamedTuple):
+    """A pure optimiser: ``init(params) -> state`` and ``update(grads, state, params) -> (updates, state)``."""
+
+    init: Callable
+    update: Callable
+
+
+def _hyper(name: str, value, lo: float, hi: float, lo_open: bool = True, hi_open: bool = False):
+    t = torch.as_tensor(value, dtype=torch.float64)
+    if t.ndim > 1:
+        raise ValueError(f"{name}: expected a float or a tensor of shape (E,), got shape {tuple(t.shape)}")
+    bad = (t <= lo if lo_open else t < lo) | (t >= hi if hi_open else t > hi) | ~torch.isfinite(t)
+    if bool(bad.any()):
+        lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
+        raise ValueError(f"{name}: every value must lie in {lb}{lo}, {hi}{rb}, got {value!r}")
+    return value
+
+
+def _bc(h, p: torch.Tensor):
+    """Broadcast a float or (E,) hyperparameter against a parameter of shape (E, ...)."""
+    if isinstance(h, torch.Tensor) and h.ndim == 1:
+        return h.to(device=p.device, dtype=p.dtype).reshape((-1,) + (1,) * (p.ndim - 1))
+    return float(h)
+
+
+def sgd(lr, momentum=0.0) -> Optimizer:
+    """Stochastic gradient descent with (heavy-ball) momentum; ``lr``, ``momentum`` floats or (E,) tensors."""
+    _hyper("lr", lr, 0.0, float("inf"), hi_open=True)
+    _hyper("momentum", momentum, 0.0, 1.0, lo_open=False, hi_open=True)
+
+    def init(params):
+        return {"buf": tuple(torch.zeros_like(p) for p in params)}
+
+    def update(grads, state, params=None):
+        bufs = tuple(_bc(momentum, g) * b + g for g, b in zip(grads, state["buf"]))
+        return tuple(-_bc(lr, b) * b for b in bufs), {"buf": bufs}
+
+    return Optimizer(init, update)
+
+
+def rmsprop(lr, alpha=0.99, eps=1e-8) -> Optimizer:
+    """RMSProp (Tieleman & Hinton 2012) as in ``torch.optim.RMSprop`` (no momentum, not centred)."""
+    _hyper("lr", lr, 0.0, float("inf"), hi_open=True)
+    _hyper("alpha", alpha, 0.0, 1.0, lo_open=False, hi_open=True)
+    _hyper("eps", eps, 0.0, float("inf"), hi_open=True)
+
+    def init(params):
+        return {"v": tuple(torch.zeros_like(p) for p in params)}
+
+    def update(grads, state, params=None):
+        vs = tuple(_bc(alpha, g) * v + (1 - _bc(alpha, g)) * g * g for g, v in zip(grads, state["v"]))
+        ups = tuple(-_bc(lr, g) * g / (v.sqrt() + _bc(eps, g)) for g, v in zip(grads, vs))
+        return ups, {"v": vs}
+
+    return Optimizer(init, update)
+
+
+def adam(lr, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+    """Adam (Kingma & Ba 2015) as in ``torch.optim.Adam``; the step count t is kept per model."""
+    _hyper("lr", lr, 0.0, float("inf"), hi_open=True)
+    _hyper("b1", b1, 0.0, 1.0, lo_open=False, hi_open=True)
+    _hyper("b2", b2, 0.0, 1.0, lo_open=False, hi_open=True)
+    _hyper("eps", eps, 0.0, float("inf"), hi_open=True)
+
+    def init(params):
+        E = params[0].shape[0]
+        return {"m": tuple(torch.zeros_like(p) for p in params), "v": tuple(torch.zeros_like(p) for p in params),
+                "t": torch.zeros(E, dtype=params[0].dtype, device=params[0].device)}
+
+    def update(grads, state, params=None):
+        t = state["t"] + 1
+        ms = tuple(_bc(b1, g) * m + (1 - _bc(b1, g)) * g for g, m in zip(grads, state["m"]))
+        vs = tuple(_bc(b2, g) * v + (1 - _bc(b2, g)) * g * g for g, v in zip(grads, state["v"]))
+        ups = []
+        for g, m, v in zip(grads, ms, vs):
+            tt = t.reshape((-1,) + (1,) * (g.ndim - 1))
+            bc1 = 1 - _bc(b1, g) ** tt
+            bc2 = 1 - _bc(b2, g) ** tt
+            ups.append(-(_bc(lr, g) / bc1) * m / (v.sqrt() / bc2.sqrt() + _bc(eps, g)))
+        return tuple(ups), {"m": ms, "v": vs, "t": t}
+
+    return Optimizer(init, update)
+
+
+def apply_updates(params, updates) -> tuple[torch.Tensor, ...]:
+    """p + u for every parameter tensor."""
+    return tuple(p + u for p, u in zip(params, updates))
+
+
+def masked(new, old, active: torch.Tensor):
+    """Per model: ``new`` where ``active[e]`` else ``old``; works on tuples, dicts of tuples and (E,) tensors.
+
+    This is how frozen (diverged) models are held fixed: their parameters and optimiser state are selected from the
+    previous step with ``torch.where`` (not multiplied by a mask, so NaN in a frozen model cannot leak).
+    """
+    if isinstance(new, dict):
+        return {k: masked(new[k], old[k], active) for k in new}
+    if isinstance(new, (tuple, list)):
+        return tuple(masked(n, o, active) for n, o in zip(new, old))
+    return torch.where(active.reshape((-1,) + (1,) * (new.ndim - 1)), new, old)
+
+
+def by_name(name: str, lr, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
+    """``"adam"`` (lr, b1, b2, eps), ``"rmsprop"`` (lr, alpha = b2, eps), ``"sgd"`` (lr, momentum = b1)."""
+    if name == "adam":
+        return adam(lr, b1, b2, eps)
+    if name == "rmsprop":
+        return rmsprop(lr, b2, eps)
+    if name == "sgd":
+        return sgd(lr, b1)
+    raise ValueError(f"optimizer: must be one of 'adam', 'rmsprop', 'sgd', got {name!r}")

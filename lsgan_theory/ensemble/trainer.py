@@ -1,0 +1,496 @@
+"""Train E small GANs at once as batched tensors, on CPU or CUDA.
+
+One call of :func:`train` trains every model of a :class:`TrainConfig`: model e has its own generator G_e and loss
+network / discriminator D_e (batched MLPs, :mod:`lsgan_theory.ensemble.mlp`), its own optimiser state and
+hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of size m_e drawn from the target
+density, and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so model e's
+trajectory does not depend on E or on the other models in the batch.
+
+Per step (``n_critic`` D updates, then one G update; THEORY.md §1–§7 for the losses, taken from
+:mod:`lsgan_theory.losses`):
+
+1. real batch x (E, B, d): B indices drawn uniformly with replacement from model e's data set;
+2. fake batch G_e(z), z ~ N(0, I) of shape (E, B, noise_dim);
+3. D loss per model (E,), plus γ_e·GP_e when the gradient penalty weight γ_e > 0 (WGAN-GP, THEORY.md §4: x̂ = εx +
+   (1−ε)x̃ per sample, ‖∇D(x̂)‖₂ per sample over the data dimensions), spectral normalisation and weight clipping
+   per model;
+4. G loss per model and its update.
+
+Divergence handling: a model whose loss, gradients or new parameters are non-finite at some update is *frozen*: its
+parameters and optimiser state are kept from before that update (selected with ``torch.where``), it is reported in
+``diverged_step``, and the other models carry on untouched.
+
+Network outputs are ``D_e(x)`` with no output nonlinearity: the classic GAN reads it as a logit, LSGAN
+(least-squares) and hinge / WGAN as a real score, LS-GAN (loss-sensitive) and GLS-GAN as the loss L_θ(x).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import torch
+
+from .. import __version__
+from .. import densities as _densities
+from . import mlp as _mlp
+from . import optim as _optim
+from . import rng as _rng
+
+__all__ = ["TrainConfig", "TrainResult", "train", "resolve_device", "FAMILIES", "PER_MODEL"]
+
+# Families that share the network shape (scalar D output) and can be mixed inside one ensemble.
+FAMILIES = ("gan", "gan_ns", "least_squares", "hinge", "wgan", "loss_sensitive", "glsgan")
+# Hyperparameters that may be given per model (a tuple of length n_models) instead of one float.
+PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "lam", "nu", "margin_scale", "gp_weight", "clip",
+             "spectral_norm", "ls_a", "ls_b", "ls_c")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(device)`` (validated)."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device: must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} requested but CUDA is not available (use 'auto' or 'cpu')")
+    return dev
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines an ensemble run; saved with every result.
+
+    Fields named in ``PER_MODEL`` take one value for all models or a tuple of ``n_models`` values.
+
+    Notes on conventions: ``family`` ∈ ``FAMILIES`` (``"loss_sensitive"`` = LS-GAN of Qi, ``"least_squares"`` =
+    LSGAN of Mao with labels ``ls_a`` (fake), ``ls_b`` (real), ``ls_c`` (generator target)); ``lam`` is λ of the
+    LS-GAN objective S = E L(x) + λ E(Δ + L(x) − L(G(z)))_+ with Δ = ``margin_scale``·‖x − G(z)‖₁ over all n·m
+    pairs of the batch; ``nu`` is ν of the GLS-GAN cost C_ν(a) = max(a, νa); ``gp_weight`` γ > 0 adds the WGAN-GP
+    penalty, ``clip`` c > 0 clips D's weights to [−c, c], ``spectral_norm`` normalises D's weights.
+    ``optimizer`` ∈ {adam, rmsprop, sgd}: ``beta1`` is Adam's β₁ / SGD's momentum, ``beta2`` Adam's β₂ /
+    RMSProp's α.
+    """
+
+    target: str = "normal(0,1)"
+    n_models: int = 1
+    model_ids: tuple[int, ...] | None = None
+    seed: int = 0
+    steps: int = 1000
+    batch: int = 64
+    n_data: int | tuple[int, ...] = 4096
+    noise_dim: int = 1
+    g_hidden: tuple[int, ...] = (64, 64)
+    d_hidden: tuple[int, ...] = (64, 64)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr_d: float | tuple[float, ...] = 1e-3
+    lr_g: float | tuple[float, ...] = 1e-3
+    beta1: float | tuple[float, ...] = 0.5
+    beta2: float | tuple[float, ...] = 0.999
+    n_critic: int = 1
+    family: str | tuple[str, ...] = "loss_sensitive"
+    lam: float | tuple[float, ...] = 1.0
+    nu: float | tuple[float, ...] = 0.0
+    margin_scale: float | tuple[float, ...] = 1.0
+    gp_weight: float | tuple[float, ...] = 0.0
+    clip: float | tuple[float, ...] = 0.0
+    spectral_norm: bool | tuple[bool, ...] = False
+    ls_a: float | tuple[float, ...] = -1.0
+    ls_b: float | tuple[float, ...] = 1.0
+    ls_c: float | tuple[float, ...] = 0.0
+    train_generator: bool = True
+    fixed_generator: str | None = None
+    record_every: int = 1
+    dtype: str = "float32"
+    device: str = "auto"
+
+    def __post_init__(self):
+        for name in ("n_models", "steps", "batch", "noise_dim", "n_critic", "record_every"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ValueError(f"seed: must be an integer in [0, 2**32), got {self.seed!r}")
+        for name in ("g_hidden", "d_hidden"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.model_ids is not None:
+            ids = tuple(int(i) for i in self.model_ids)
+            if len(ids) != self.n_models or len(set(ids)) != len(ids) or any(not 0 <= i < 2**31 for i in ids):
+                raise ValueError(f"model_ids: need {self.n_models} distinct integers in [0, 2**31), got "
+                                 f"{self.model_ids!r}")
+            object.__setattr__(self, "model_ids", ids)
+        for name in PER_MODEL:
+            v = getattr(self, name)
+            if isinstance(v, (list, tuple)):
+                if len(v) != self.n_models:
+                    raise ValueError(f"{name}: a per-model tuple needs n_models = {self.n_models} values, got {len(v)}")
+                object.__setattr__(self, name, tuple(v))
+        for f in self.per_model("family"):
+            if f not in FAMILIES:
+                raise ValueError(f"family: must be one of {FAMILIES}, got {f!r}")
+        for name, lo, lo_open in (("lr_d", 0, True), ("lr_g", 0, True), ("lam", 0, True), ("margin_scale", 0, True),
+                                  ("gp_weight", 0, False), ("clip", 0, False)):
+            for v in self.per_model(name):
+                if not math.isfinite(v) or (v <= lo if lo_open else v < lo):
+                    raise ValueError(f"{name}: every value must be {'>' if lo_open else '>='} {lo} and finite, "
+                                     f"got {v!r}")
+        for v in self.per_model("nu"):
+            if not v <= 1:
+                raise ValueError(f"nu: the GLS-GAN cost needs nu <= 1 (C(a) = a for a >= 0), got {v!r}")
+        for v in self.per_model("n_data"):
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"n_data: every data-set size must be an integer >= 1, got {v!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype: must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.activation not in _mlp.ACTIVATIONS:
+            raise ValueError(f"activation: must be one of {sorted(_mlp.ACTIVATIONS)}, got {self.activation!r}")
+        if self.optimizer not in ("adam", "rmsprop", "sgd"):
+            raise ValueError(f"optimizer: must be one of 'adam', 'rmsprop', 'sgd', got {self.optimizer!r}")
+        _densities.parse(self.target)
+        if self.fixed_generator is not None:
+            fg = _densities.parse(self.fixed_generator)
+            if fg.dim != _densities.parse(self.target).dim:
+                raise ValueError(f"fixed_generator: dimension {fg.dim} differs from the target's")
+
+    def per_model(self, name: str) -> tuple:
+        """The value of ``name`` for each of the n_models models."""
+        v = getattr(self, name)
+        return tuple(v) if isinstance(v, tuple) else (v,) * self.n_models
+
+    def ids(self) -> tuple[int, ...]:
+        """The stream id of each model: ``model_ids`` or 0..n_models−1."""
+        return self.model_ids if self.model_ids is not None else tuple(range(self.n_models))
+
+    def select(self, models) -> "TrainConfig":
+        """The sub-ensemble of the given model positions, with the same streams (for sequential runs)."""
+        models = list(models)
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in PER_MODEL:
+            v = getattr(self, name)
+            if isinstance(v, tuple):
+                kw[name] = tuple(v[i] for i in models)
+        kw["n_models"] = len(models)
+        kw["model_ids"] = tuple(self.ids()[i] for i in models)
+        return TrainConfig(**kw)
+
+
+@dataclass
+class TrainResult:
+    """Per-step metrics of every model, the final networks and the provenance of the run.
+
+    ``loss_d``, ``loss_g``: float64 arrays (E, S) at the recorded steps ``steps`` (S,); NaN once a model is frozen.
+    ``diverged_step``: int array (E,), the step at which model e was frozen, −1 if it never diverged.
+    ``g_params``/``d_params``: the final stacked parameters (CPU tensors).
+    """
+
+    config: TrainConfig
+    steps: np.ndarray
+    loss_d: np.ndarray
+    loss_g: np.ndarray
+    diverged_step: np.ndarray
+    g_params: tuple
+    d_params: tuple
+    seconds: float
+    device: str
+    version: str = __version__
+    git: str = "unknown"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.diverged_step >= 0
+
+    def tidy(self) -> list[dict]:
+        """One row per (model, recorded step): model index, model id, step, loss_d, loss_g, frozen."""
+        ids = self.config.ids()
+        rows = []
+        for e in range(self.loss_d.shape[0]):
+            for k, s in enumerate(self.steps):
+                rows.append({"model": e, "model_id": ids[e], "step": int(s), "loss_d": float(self.loss_d[e, k]),
+                             "loss_g": float(self.loss_g[e, k]),
+                             "frozen": bool(0 <= self.diverged_step[e] <= s)})
+        return rows
+
+    def meta(self) -> dict:
+        return {"config": asdict(self.config), "seed": self.config.seed, "version": self.version, "git": self.git,
+                "device": self.device, "seconds": self.seconds}
+
+    def generator(self, device="cpu"):
+        """A function z (E, N, noise_dim) -> samples (E, N, d) of the final generators (no gradient tracking)."""
+        params = tuple(p.to(device) for p in self.g_params)
+        act = self.config.activation
+
+        def G(z):
+            return _mlp.mlp_forward(params, z.to(device=device, dtype=params[0].dtype), act)
+
+        return G
+
+    def discriminator(self, device="cpu"):
+        """A function x (E, N, d) -> D outputs (E, N) of the final loss networks / discriminators."""
+        params = tuple(p.to(device) for p in self.d_params)
+        act = self.config.activation
+        weights = self.extra.get("d_weights_eff")
+
+        def D(x):
+            w = None if weights is None else tuple(t.to(device) for t in weights)
+            return _mlp.mlp_forward(params, x.to(device=device, dtype=params[0].dtype), act, weights=w).squeeze(-1)
+
+        return D
+
+    def sample(self, n: int, stream: int = 1000, device="cpu") -> np.ndarray:
+        """n generated samples per model, (E, n, d) float64, from noise stream ``stream`` (not used in training)."""
+        ids = torch.tensor(self.config.ids(), dtype=torch.int64)
+        z = _rng.normal(self.config.seed, ids, stream, 0, (n, self.config.noise_dim), dtype=torch.float64)
+        with torch.no_grad():
+            return self.generator(device)(z).double().cpu().numpy()
+
+
+# ---------------------------------------------------------------------------------------------------- losses
+def _family_losses(config: TrainConfig):
+    """Group models by family; returns [(family, index tensor (E_f,), hyperparameters)]."""
+    fams = config.per_model("family")
+    return [(f, [e for e, g in enumerate(fams) if g == f]) for f in FAMILIES if f in fams]
+
+
+def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Tensor:
+    return torch.tensor([float(v) for v in config.per_model(name)], dtype=dtype, device=device)
+
+
+def _d_loss(family: str, out_r, out_f, x, fake, h: dict):
+    """Per-model discriminator / loss-network objective (E_f,) from ``lsgan_theory.losses``."""
+    from .. import losses as L
+
+    if family in ("gan", "gan_ns"):
+        return L.gan_discriminator_loss(out_r, out_f)
+    if family == "least_squares":
+        return L.least_squares_discriminator_loss(out_r, out_f, a=h["ls_a"], b=h["ls_b"])
+    if family == "hinge":
+        return L.hinge_discriminator_loss(out_r, out_f)
+    if family == "wgan":
+        return L.wgan_critic_loss(out_r, out_f)
+    margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"])
+    if family == "loss_sensitive":
+        return L.loss_sensitive_objective(out_r, out_f, margin, h["lam"])
+    return L.glsgan_objective(out_r, out_f, margin, h["nu"])
+
+
+def _g_loss(family: str, out_f, h: dict):
+    from .. import losses as L
+
+    if family == "gan":
+        return L.gan_generator_loss_minimax(out_f)
+    if family == "gan_ns":
+        return L.gan_generator_loss_non_saturating(out_f)
+    if family == "least_squares":
+        return L.least_squares_generator_loss(out_f, c=h["ls_c"])
+    if family == "hinge":
+        return L.hinge_generator_loss(out_f)
+    if family == "wgan":
+        return L.wgan_generator_loss(out_f)
+    return L.loss_sensitive_generator_loss(out_f)
+
+
+# ---------------------------------------------------------------------------------------------------- training
+def _all_finite(tensors, E: int) -> torch.Tensor:
+    ok = torch.ones(E, dtype=torch.bool, device=tensors[0].device)
+    for t in tensors:
+        ok &= torch.isfinite(t.reshape(E, -1)).all(dim=1)
+    return ok
+
+
+@functools.lru_cache(maxsize=1)
+def _git_revision() -> str:
+    from ..claims import git_revision
+
+    return git_revision()
+
+
+def _make_data(config: TrainConfig, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each model's own data set: m_e draws from the target with numpy stream (seed, model_id, 'data'); padded."""
+    target = _densities.parse(config.target)
+    sizes = config.per_model("n_data")
+    m_max = max(sizes)
+    data = np.zeros((config.n_models, m_max, target.dim))
+    for e, (mid, m) in enumerate(zip(config.ids(), sizes)):
+        x = target.sample(m, np.random.default_rng([config.seed, mid, _rng.STREAMS["data"]]))
+        data[e, :m] = x.reshape(m, target.dim)
+    return (torch.tensor(data, dtype=dtype, device=device),
+            torch.tensor(sizes, dtype=torch.int64, device=device))
+
+
+def train(config: TrainConfig, callback=None) -> TrainResult:
+    """Train the ``config.n_models`` GANs of ``config`` together and return their per-step metrics.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    callback : callable, optional
+        Called as ``callback(step, loss_d, loss_g, active)`` with (E,) tensors after every recorded step.
+
+    Returns
+    -------
+    TrainResult
+        ``loss_d``/``loss_g`` of shape (E, S), ``diverged_step`` (E,), final parameters, config, version, git
+        revision and wall time.
+    """
+    t0 = time.perf_counter()
+    device = resolve_device(config.device)
+    dtype = torch.float32 if config.dtype == "float32" else torch.float64
+    E, B, seed = config.n_models, config.batch, config.seed
+    ids = torch.tensor(config.ids(), dtype=torch.int64, device=device)
+    target = _densities.parse(config.target)
+    d = target.dim
+    data, sizes = _make_data(config, dtype, device)
+
+    g_spec = _mlp.MLPSpec((config.noise_dim, *config.g_hidden, d), config.activation)
+    d_spec = _mlp.MLPSpec((d, *config.d_hidden, 1), config.activation)
+    g_params = _mlp.init_mlp(g_spec, seed, ids, _rng.STREAMS["init_g"], dtype=dtype, device=device)
+    d_params = _mlp.init_mlp(d_spec, seed, ids, _rng.STREAMS["init_d"], dtype=dtype, device=device)
+
+    def hyp(name):
+        return _per_model_tensor(config, name, dtype, device)
+
+    lr_d, lr_g, b1, b2 = hyp("lr_d"), hyp("lr_g"), hyp("beta1"), hyp("beta2")
+    opt_d = _optim.by_name(config.optimizer, lr_d, b1, b2)
+    opt_g = _optim.by_name(config.optimizer, lr_g, b1, b2)
+    sd, sg = opt_d.init(d_params), opt_g.init(g_params)
+    gp_w, clip = hyp("gp_weight"), hyp("clip")
+    use_gp, use_clip = bool((gp_w > 0).any()), bool((clip > 0).any())
+    sn_on = torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device)
+    use_sn = bool(sn_on.any())
+    sn_u = _mlp.init_spectral_state(d_params, seed, ids) if use_sn else None
+    groups = []
+    for fam, members in _family_losses(config):
+        idx = torch.tensor(members, dtype=torch.int64, device=device)
+        h = {k: hyp(k)[idx] for k in ("lam", "nu", "margin_scale", "ls_a", "ls_b", "ls_c")}
+        groups.append((fam, idx, h, len(members) == E))
+    fixed_g = _densities.parse(config.fixed_generator) if config.fixed_generator else None
+    train_g = config.train_generator and fixed_g is None
+    act = config.activation
+
+    active = torch.ones(E, dtype=torch.bool, device=device)
+    diverged_step = torch.full((E,), -1, dtype=torch.int64, device=device)
+    rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
+    if rec_steps[-1:] != [config.steps - 1]:
+        rec_steps.append(config.steps - 1)
+    rec_d = torch.full((len(rec_steps), E), float("nan"), dtype=torch.float64, device=device)
+    rec_g = torch.full_like(rec_d, float("nan"))
+    rec_at = {s: k for k, s in enumerate(rec_steps)}
+
+    def D(params, x, weights=None):
+        return _mlp.mlp_forward(params, x, act, weights=weights).squeeze(-1)
+
+    def per_model(fn_loss, *tensors):
+        """Apply a family's per-model loss to each family group and scatter back into (E,)."""
+        out = None
+        for fam, idx, h, whole in groups:
+            v = fn_loss(fam, h, *(t if whole else t[idx] for t in tensors))
+            if whole:
+                return v
+            out = torch.zeros(E, dtype=v.dtype, device=device) if out is None else out
+            out = out.index_put((idx,), v)
+        return out
+
+    def fixed_fake(stream: int, t: int) -> torch.Tensor:
+        # samples of a fixed generator density by inverse CDF of its own stream (1-D) — optimal-critic checks
+        u = _rng.uniform(seed, ids, stream, t, (B,), dtype=torch.float64).cpu().numpy()
+        return torch.tensor(_inverse_cdf(fixed_g, u)[..., None], dtype=dtype, device=device)
+
+    def freeze(ok, step):
+        nonlocal active, diverged_step
+        newly = active & ~ok
+        diverged_step = torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
+        active = active & ok
+
+    loss_d = loss_g = None
+    for step in range(config.steps):
+        for k in range(config.n_critic):
+            t = step * config.n_critic + k
+            bidx = _rng.randint(seed, ids, _rng.STREAMS["batch"], t, (B,), sizes)
+            x = torch.gather(data, 1, bidx.unsqueeze(-1).expand(E, B, d))
+            if fixed_g is not None:
+                fake = fixed_fake(_rng.STREAMS["noise_d"], t)
+            else:
+                z = _rng.normal(seed, ids, _rng.STREAMS["noise_d"], t, (B, config.noise_dim), dtype=dtype)
+                with torch.no_grad():
+                    fake = _mlp.mlp_forward(g_params, z, act)
+            dp = tuple(p.detach().requires_grad_(True) for p in d_params)
+            weights, new_u = _mlp.spectral_normalize(dp, sn_u, sn_on) if use_sn else (None, None)
+            out_r, out_f = D(dp, x, weights), D(dp, fake, weights)
+            loss_d = per_model(lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h), out_r, out_f, x, fake)
+            total = loss_d
+            if use_gp:
+                from .. import losses as L
+
+                eps = _rng.uniform(seed, ids, _rng.STREAMS["gp"], t, (B,), dtype=dtype)
+                total = loss_d + L.gradient_penalty(lambda xh: D(dp, xh, weights), x, fake, gamma=gp_w, eps=eps,
+                                                    event_dims=1)
+            grads = torch.autograd.grad(total.sum(), dp)
+            ups, new_sd = opt_d.update(grads, sd, d_params)
+            new_dp = _optim.apply_updates(d_params, ups)
+            if use_clip:
+                new_dp = _mlp.clip_weights(new_dp, clip)
+            ok = torch.isfinite(total) & _all_finite(grads, E) & _all_finite(new_dp, E)
+            freeze(ok, step)
+            d_params = _optim.masked(new_dp, d_params, active)
+            sd = _optim.masked(new_sd, sd, active)
+            if use_sn:
+                sn_u = _optim.masked(new_u, sn_u, active)
+        if train_g:
+            z = _rng.normal(seed, ids, _rng.STREAMS["noise_g"], step, (B, config.noise_dim), dtype=dtype)
+            gp_ = tuple(p.detach().requires_grad_(True) for p in g_params)
+            with torch.no_grad():
+                weights = _mlp.spectral_normalize(d_params, sn_u, sn_on)[0] if use_sn else None
+            dpc = tuple(p.detach() for p in d_params)
+            out_f = D(dpc, _mlp.mlp_forward(gp_, z, act), weights)
+            loss_g = per_model(lambda fam, h, f: _g_loss(fam, f, h), out_f)
+            grads = torch.autograd.grad(loss_g.sum(), gp_)
+            ups, new_sg = opt_g.update(grads, sg, g_params)
+            new_gp = _optim.apply_updates(g_params, ups)
+            ok = torch.isfinite(loss_g) & _all_finite(grads, E) & _all_finite(new_gp, E)
+            freeze(ok, step)
+            g_params = _optim.masked(new_gp, g_params, active)
+            sg = _optim.masked(new_sg, sg, active)
+        if step in rec_at:
+            k = rec_at[step]
+            nan = torch.tensor(float("nan"), dtype=torch.float64, device=device)
+            rec_d[k] = torch.where(active, loss_d.detach().double(), nan)
+            if loss_g is not None:
+                rec_g[k] = torch.where(active, loss_g.detach().double(), nan)
+            if callback is not None:
+                callback(step, loss_d.detach(), None if loss_g is None else loss_g.detach(), active)
+
+    extra = {}
+    if use_sn:
+        with torch.no_grad():
+            extra["d_weights_eff"] = tuple(w.cpu() for w in _mlp.spectral_normalize(d_params, sn_u, sn_on)[0])
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return TrainResult(config=config, steps=np.array(rec_steps), loss_d=rec_d.T.cpu().numpy(),
+                       loss_g=rec_g.T.cpu().numpy(), diverged_step=diverged_step.cpu().numpy(),
+                       g_params=tuple(p.detach().cpu() for p in g_params),
+                       d_params=tuple(p.detach().cpu() for p in d_params), seconds=time.perf_counter() - t0,
+                       device=str(device), git=_git_revision(), extra=extra)
+
+
+def _inverse_cdf(density, u: np.ndarray) -> np.ndarray:
+    """x with F(x) = u by vectorised bisection on the density's domain (1-D), to 1e-12 relative in x."""
+    if density.dim != 1:
+        raise ValueError(f"fixed_generator: only 1-D densities are supported, got {density.spec}")
+    (lo, hi), = density.domain()
+    lo = np.full(u.shape, lo, dtype=np.float64)
+    hi = np.full(u.shape, hi, dtype=np.float64)
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        below = density.cdf(mid) < u
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
