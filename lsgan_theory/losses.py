@@ -72,6 +72,8 @@ __all__ = [
     "unlabelled_loss_values",
     "cls_gan_objective",
     "cls_gan_unlabelled_objective",
+    # numerical optimum over a tabular discriminator
+    "tabular_minimiser",
 ]
 
 Hyper = float | Tensor
@@ -859,3 +861,57 @@ def cls_gan_unlabelled_objective(L_ul_real: Tensor, L_ul_fake: Tensor, margin: T
     """
     a, _ = _pair_arguments(L_ul_real, L_ul_fake, margin, pairing)
     return _pair_mean(F.relu(a), pairing)
+
+
+# ============================================================================================== tabular optimum
+def tabular_minimiser(loss: Callable[[Tensor, Tensor], Tensor], w_real: Tensor, w_fake: Tensor, *,
+                      lo: float = -10.0, hi: float = 10.0, xtol: float = 1e-16) -> Tensor:
+    r"""Minimise a separable discriminator loss over a *tabular* D (one free value per grid point), numerically.
+
+    For a loss of the form E_p A(D) + E_q B(D) (classic GAN on logits, least squares, hinge, WGAN) and a quadrature
+    rule x_k with weights w_k, the population loss over a tabular D is Σ_k w_real_k A(D_k) + w_fake_k B(D_k), with
+    w_real_k = w_k p(x_k) and w_fake_k = w_k q(x_k).  A and B are read off ``loss`` itself, one grid point per model
+    (leading axis K, one sample each): ``loss(D, 0) = A(D) + B(0)`` and ``loss(0, D) = A(0) + B(D)``; the constants
+    do not move the minimiser.  Each D_k is convex in its own term, so bisection on the sign of the autograd
+    derivative converges to the minimiser (for a piecewise-linear loss: to the kink where the subgradient changes
+    sign).  No closed form is used: this is the independent check of the optimal discriminators of THEORY.md §1-§3.
+
+    Parameters
+    ----------
+    loss : callable ``(d_real (K, 1), d_fake (K, 1)) -> (K,)``
+        A discriminator loss of this module, e.g. ``least_squares_discriminator_loss`` or
+        ``functools.partial(least_squares_discriminator_loss, a=0.0, b=1.0)``; convex in D per point.
+    w_real, w_fake : Tensor, shape (K,)
+        Non-negative weights w_k p(x_k) and w_k q(x_k).
+    lo, hi : float
+        Bracket containing every minimiser (for logits: wider than max |log p/q|).
+    xtol : float
+        Final bracket width.
+
+    Returns
+    -------
+    Tensor, shape (K,)
+        The minimising table D_k (in the loss's own parameterisation: logits for the classic GAN).
+    """
+    w_real, w_fake = _tensor("w_real", w_real), _tensor("w_fake", w_fake)
+    if w_real.ndim != 1 or w_real.shape != w_fake.shape:
+        raise ValueError(f"w_real {tuple(w_real.shape)} and w_fake {tuple(w_fake.shape)} must be vectors of equal "
+                         "length K")
+    if bool(((w_real < 0) | (w_fake < 0) | torch.isnan(w_real) | torch.isnan(w_fake)).any()):
+        raise ValueError("w_real and w_fake must be >= 0 (quadrature weight times density)")
+    lo = _hyper("lo", lo, ())
+    hi = _hyper("hi", hi, ())
+    if not lo < hi:
+        raise ValueError(f"lo must be < hi, got lo={lo}, hi={hi}")
+    xtol = _hyper("xtol", xtol, (), lo=0.0, lo_open=True)
+    K = w_real.shape[0]
+    zero = torch.zeros(K, 1, dtype=w_real.dtype, device=w_real.device)
+    a = torch.full((K,), lo, dtype=w_real.dtype, device=w_real.device)
+    b = torch.full((K,), hi, dtype=w_real.dtype, device=w_real.device)
+    for _ in range(max(1, math.ceil(math.log2((hi - lo) / xtol)))):
+        mid = (0.5 * (a + b)).requires_grad_(True)
+        with torch.enable_grad():
+            obj = (w_real * loss(mid[:, None], zero) + w_fake * loss(zero, mid[:, None])).sum()
+            (g,) = torch.autograd.grad(obj, mid)
+        a, b = torch.where(g < 0, mid.detach(), a), torch.where(g < 0, b, mid.detach())
+    return 0.5 * (a + b)

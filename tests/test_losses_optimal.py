@@ -60,19 +60,7 @@ def grid(p=P, q=Q, n=600, split_at_crossings=False):
 
 
 def tabular_minimiser(loss, wp, wq, lo=-10.0, hi=10.0):
-    """argmin over D ∈ R^K of Σ_k wp_k A(D_k) + wq_k B(D_k), with A, B from ``loss(d_real, d_fake)`` (see module).
-
-    Bisection until the bracket is narrower than 1e-16 (below one ulp of the O(1) roots)."""
-    K = wp.shape[0]
-    iters = math.ceil(math.log2((hi - lo) / 1e-16))
-    zero = torch.zeros(K, 1, dtype=DT)
-    a, b = torch.full((K,), lo, dtype=DT), torch.full((K,), hi, dtype=DT)
-    for _ in range(iters):
-        mid = (0.5 * (a + b)).requires_grad_(True)
-        obj = (wp * loss(mid[:, None], zero) + wq * loss(zero, mid[:, None])).sum()
-        (g,) = torch.autograd.grad(obj, mid)
-        a, b = torch.where(g < 0, mid.detach(), a), torch.where(g < 0, b, mid.detach())
-    return 0.5 * (a + b)
+    return L.tabular_minimiser(loss, wp, wq, lo=lo, hi=hi)
 
 
 def test_tabular_grid_integrates_both_densities_to_one():
@@ -153,3 +141,13 @@ def test_hinge_tabular_minimiser_is_sign_of_p_minus_q_and_value_is_two_minus_l1(
     value = (wp * A + wq * B).sum().item()
     ref = dv.tv(P, Q)
     assert abs(value - 2 * (1 - ref.value)) <= 1e-9 + 2 * ref.abserr
+
+
+def test_tabular_minimiser_rejects_bad_weights_and_brackets():
+    w = torch.ones(3, dtype=DT)
+    with pytest.raises(ValueError, match="w_real"):
+        L.tabular_minimiser(L.hinge_discriminator_loss, -w, w)
+    with pytest.raises(ValueError, match="w_real"):
+        L.tabular_minimiser(L.hinge_discriminator_loss, w, torch.ones(4, dtype=DT))
+    with pytest.raises(ValueError, match="lo must be < hi"):
+        L.tabular_minimiser(L.hinge_discriminator_loss, w, w, lo=1.0, hi=-1.0)
