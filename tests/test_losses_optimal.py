@@ -7,14 +7,14 @@ sample each): A(D) + B(0) = loss(d_real = D, d_fake = 0) and A(0) + B(D) = loss(
 constants do not move the minimiser.  Each D_k is convex in its own term, so bisection on the sign of the autograd
 derivative finds the minimiser to float64 resolution, independently of any closed form.
 
-Tolerances.  Bisection: halvings until the bracket is < 1e-16 wide (below one ulp of the O(1) roots); the remaining error is the
-rounding of the derivative, whose terms have relative error ~ eps, moving the root by ~ eps · |b - a| (least
-squares, hinge) or by ~ eps in logit units (classic GAN): atol 1e-12 on D is 4000 ulps of slack.  Values at the
-optimum: the 600-node Gauss-Legendre rule (for the hinge: a 200-node rule on each piece between the crossings of
-p and q, where its integrand min(p, q) has kinks) on a domain whose tails hold < 1e-30 of the mass integrates these smooth
-integrands to ~1e-13 (the rule is exact for polynomials of degree 1199); we allow 1e-9 plus the quadrature abserr
-reported by lsgan_theory.divergences.  Negative controls: the 0-1 coding is not a divergence, the sigmoid-before-
-squares bug moves D*.
+Tolerances.  Bisection: halvings until the bracket is < 1e-16 wide (below one ulp of the O(1) roots); the
+remaining error is the rounding of the derivative, whose terms have relative error ~ eps, moving the root by
+~ eps · |b - a| (least squares, hinge) or by ~ eps in logit units (classic GAN): atol 1e-12 on D is 4000 ulps of
+slack.  Values at the optimum: the 600-node Gauss-Legendre rule (for the hinge: a 200-node rule on each piece
+between the crossings of p and q, where its integrand min(p, q) has kinks) on a domain whose tails hold < 1e-30 of
+the mass integrates these smooth integrands to ~1e-13 (the rule is exact for polynomials of degree 1199); we allow
+1e-9 plus the quadrature abserr reported by lsgan_theory.divergences.  Negative controls: the 0-1 coding is not a
+divergence, the sigmoid-before-squares bug moves D*.
 """
 
 from __future__ import annotations
