@@ -105,8 +105,78 @@ def _registry_ids():
     return registry().keys()
 
 
+# ---------------------------------------------------------------------------------------------------- derive, prove
+def _add_derive(sub) -> None:
+    p = sub.add_parser("derive", help="derive D*, the value at D* and the divergence a GAN loss minimises (sympy)",
+                       description="Symbolic derivation with every step. FAMILY: gan, non_saturating, least_squares, "
+                                   "hinge, or an f-GAN row (kl, reverse_kl, pearson_chi2, neyman_chi2, hellinger2, "
+                                   "js, fgan_gan, tv). LSGAN = Least-Squares GAN (not the Loss-Sensitive LS-GAN).")
+    p.add_argument("family")
+    for k, role in (("a", "label of fakes"), ("b", "label of reals"), ("c", "value G wants D to output")):
+        p.add_argument(f"--{k}", default=None, help=f"least_squares: {role} (a number or expression; symbolic if "
+                                                    "omitted)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="machine-readable output")
+    g.add_argument("--latex", action="store_true", help="the steps as LaTeX")
+
+
+def _run_derive(args) -> int:
+    from .symbolic import SymbolicTimeout, derive
+
+    params = {k: getattr(args, k) for k in "abc" if getattr(args, k) is not None}
+    try:
+        d = derive(args.family, **params)
+    except SymbolicTimeout as exc:
+        print(f"lsgan-theory derive: error: {exc}", file=sys.stderr)
+        return 3
+    if args.json:
+        print(d.to_json())
+    elif args.latex:
+        print(d.latex())
+    else:
+        print(d.plain())
+    return 0
+
+
+def _add_prove(sub) -> None:
+    p = sub.add_parser("prove", help="machine-check every proof in proofs/ and render them",
+                       description="Check every ```check step of the Markdown proofs with sympy; exit 1 if any fails.")
+    p.add_argument("--dir", type=Path, default=None, help="proofs folder (default: the repository's proofs/)")
+    p.add_argument("--out", type=Path, default=None, help="write the rendered proofs (Markdown, and .tex with --latex)")
+    p.add_argument("--latex", action="store_true", help="also render LaTeX")
+    p.add_argument("--json", action="store_true", help="machine-readable verdicts")
+
+
+def _run_prove(args) -> int:
+    from .symbolic.proofcheck import check_all, render_latex, render_markdown
+
+    results = check_all(args.dir)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for r in results:
+            src = Path(r.path)
+            (args.out / src.name).write_text(render_markdown(src, r), encoding="utf-8")
+            if args.latex:
+                (args.out / src.with_suffix(".tex").name).write_text(render_latex(src, r), encoding="utf-8")
+    if args.json:
+        _print_json([{"proof": r.path, "passed": r.passed, "steps": len(r.checks), "error": r.error,
+                      "failed": [{"line": c.line, "step": c.source, "message": c.message}
+                                 for c in r.checks if not c.passed]} for r in results])
+    else:
+        for r in results:
+            status = "ok  " if r.passed else "FAIL"
+            print(f"{status} {Path(r.path).name:28s} {len(r.checks):3d} steps" + (f"  {r.error}" if r.error else ""))
+            for c in r.checks:
+                if not c.passed:
+                    print(f"     line {c.line}: {c.source}\n       {c.message}")
+        if args.latex and args.out is None:
+            for r in results:
+                print(render_latex(Path(r.path), r))
+    return 0 if all(r.passed for r in results) else 1
+
+
 # ---------------------------------------------------------------------------------------------------- main
-_COMMANDS = ["divergence", "verify"]
+_COMMANDS = ["divergence", "verify", "derive", "prove"]
 
 
 def build_parser() -> argparse.ArgumentParser:
