@@ -94,8 +94,9 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
 
     def update(grads, state, params=None):
         t = state["t"] + 1
-        ms = tuple(_bc(b1, g) * m + (1 - _bc(b1, g)) * g for g, m in zip(grads, state["m"]))
-        vs = tuple(_bc(b2, g) * v + (1 - _bc(b2, g)) * g * g for g, v in zip(grads, state["v"]))
+        # β m + (1 − β) g as one fused lerp per tensor: m + (1 − β)(g − m)
+        ms = tuple(torch.lerp(m, g, 1 - _bc(b1, g)) for g, m in zip(grads, state["m"]))
+        vs = tuple(torch.lerp(v, g * g, 1 - _bc(b2, g)) for g, v in zip(grads, state["v"]))
         ups = []
         for g, m, v in zip(grads, ms, vs):
             tt = t.reshape((-1,) + (1,) * (g.ndim - 1))

@@ -300,10 +300,16 @@ def _g_loss(family: str, out_f, h: dict):
 
 # ---------------------------------------------------------------------------------------------------- training
 def _all_finite(tensors, E: int) -> torch.Tensor:
-    ok = torch.ones(E, dtype=torch.bool, device=tensors[0].device)
+    """(E,) bool: every entry of model e in every tensor is finite.
+
+    One reduction per tensor: a per-model sum is non-finite iff some entry is NaN/±inf, or the finite entries sum
+    past the float range (|sum| > 3e38 in float32) -- which is itself a divergence.
+    """
+    total = None
     for t in tensors:
-        ok &= torch.isfinite(t.reshape(E, -1)).all(dim=1)
-    return ok
+        s = t.reshape(E, -1).sum(dim=1)
+        total = s if total is None else total + s
+    return torch.isfinite(total)
 
 
 @functools.lru_cache(maxsize=1)
