@@ -217,3 +217,33 @@ def test_steps_render_plain_and_latex():
     assert "D* = p/(p + q)" in d.plain()
     assert r"\begin{enumerate}" in d.latex() and r"\frac{p}{p + q}" in d.latex()
     assert d.to_dict()["named"] == "js"
+
+
+def test_fgan_conjugates_agree_with_table_except_documented_rows():
+    # Natural domain (Nowozin's convention): every f* formula agrees; Neyman's f* is also finite at t = 1
+    # (sup_u 1·u − (1 − u)²/u = lim 2 − 1/u = 2), so its domain is t ≤ 1, not t < 1.
+    # Restricted to u ≥ 0: Pearson gets f* = −1 for t ≤ −2 and TV gets max(t, −1/2) on t ≤ 1/2.
+    from lsgan_theory.symbolic.fgan import FGAN_ROWS, compare_with_table
+    for key in FGAN_ROWS:
+        nat = compare_with_table(key)
+        assert nat.conjugate_agrees, key
+        assert nat.domain_agrees == (key != "neyman_chi2"), key
+        nonneg = compare_with_table(key, restrict_to_nonnegative=True)
+        assert nonneg.agrees == (key not in ("pearson_chi2", "neyman_chi2", "tv")), key
+    assert compare_with_table("neyman_chi2").derived.domain == sp.Interval(-sp.oo, 1)
+
+
+def test_fgan_table_comparison_flags_a_wrong_entry(monkeypatch):
+    # Negative control: a table with KL's conjugate printed as e^t (missing the −1) must be reported.
+    import dataclasses
+
+    from lsgan_theory.symbolic import fgan
+    from lsgan_theory.symbolic.core import t
+    wrong = dataclasses.replace(fgan.FGAN_ROWS["kl"], table_conjugate=sp.exp(t))
+    monkeypatch.setitem(fgan.FGAN_ROWS, "kl", wrong)
+    fgan.compare_with_table.cache_clear()
+    try:
+        assert not fgan.compare_with_table("kl").agrees
+    finally:
+        monkeypatch.undo()
+        fgan.compare_with_table.cache_clear()
