@@ -1,0 +1,339 @@
+"""Non-parametric LS-GAN (Loss-Sensitive GAN, THEORY.md §5): the exact LP solver and the cone bounds L⁻, L⁺.
+
+Tolerances.  HiGHS runs with primal/dual feasibility tolerances 1e-10 and returns a simplex vertex, so loss values
+are exact up to a few ulps times the condition of the basis; objectives are O(1)-O(λ·κ·max Δ) and we compare to
+1e-7 relative (the issue's requirement), which leaves three orders of magnitude for the 1e-10 tolerances.  Pointwise
+identities of the cones (min/max of floats) hold to float64 rounding of κΔ + l, i.e. ~1e-15·(κ max Δ + max l); we
+use 1e-9 absolute on O(1..10) values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from lsgan_theory import nonparametric as npm
+from lsgan_theory.nonparametric import margin_matrix, objective, solve, solve_general_lp
+
+REL = 1e-7
+ATOL = 1e-9
+
+
+def _instance(seed, n, m, d, shift=0.8):
+    rng = np.random.default_rng(seed)
+    shp = (lambda k: (k,)) if d == 1 else (lambda k: (k, d))
+    return rng.normal(size=shp(n)), rng.normal(size=shp(m)) * 1.3 + shift
+
+
+def _S(sol, vals_real, vals_fake):
+    R, F = sol.points[: sol.n], sol.points[sol.n:]
+    return objective(vals_real, vals_fake, R, F, sol.lam, sol.margin, sol.scale)
+
+
+def _lip_ok(P, l, kappa, margin, scale, tol):
+    K = kappa * margin_matrix(P, P, margin, scale)
+    return np.all(np.abs(l[:, None] - l[None, :]) <= K + tol)
+
+
+instances = st.tuples(
+    st.integers(0, 10**6),  # seed
+    st.integers(1, 12),  # n
+    st.integers(1, 12),  # m
+    st.sampled_from([1, 2]),  # d
+    st.sampled_from(["l1", "l2"]),
+    st.floats(0.05, 50.0),  # lam
+    st.floats(0.3, 6.0),  # kappa
+    st.sampled_from([1.0, 0.5, 3.0]),  # scale
+)
+
+
+# --------------------------------------------------------------------------------------------- exactness
+@given(instances)
+def test_solve_matches_general_lp_objective_and_is_feasible(inst):
+    # Theorem 2's LP: the fast cutting-plane solver reaches the optimum of the fully written-out LP.
+    seed, n, m, d, margin, lam, kappa, scale = inst
+    real, fake = _instance(seed, n, m, d)
+    sol = solve(real, fake, lam, kappa, margin, scale=scale)
+    l_ref, s_ref = solve_general_lp(real, fake, lam, kappa, margin, scale=scale)
+    assert sol.objective == pytest.approx(s_ref, rel=REL, abs=1e-12)
+    # its l is feasible for the full LP (all pairs, not only those the solver wrote) ...
+    assert np.all(sol.l >= 0)
+    assert _lip_ok(sol.points, sol.l, kappa, margin, scale, ATOL * max(1.0, kappa * scale) * 10)
+    # ... and the reported objective is S evaluated from l by the independent formula
+    assert _S(sol, sol.l_real, sol.l_fake) == pytest.approx(sol.objective, rel=1e-12, abs=1e-14)
+    # negative control: the reference's optimum is not beaten by a perturbed feasible point
+    assert _S(sol, sol.l_real + 0.1, sol.l_fake) > s_ref
+
+
+@pytest.mark.parametrize("d,margin", [(1, "l1"), (2, "l1"), (2, "l2"), (3, "l2")])
+def test_solve_matches_general_lp_on_moderate_instances(d, margin):
+    # n = m = 30: many rounds of the cutting-plane scheme and lazily added Lipschitz constraints in d >= 2.
+    real, fake = _instance(7 + d, 30, 30, d)
+    sol = solve(real, fake, 2.0, 2.5, margin)
+    _, s_ref = solve_general_lp(real, fake, 2.0, 2.5, margin)
+    assert sol.objective == pytest.approx(s_ref, rel=REL)
+
+
+def test_weighted_objective_matches_general_lp():
+    # quadrature weights (population version of S) are honoured identically by both solvers
+    rng = np.random.default_rng(3)
+    real, fake = _instance(3, 15, 11, 1)
+    pw, qw = rng.random(15), rng.random(11)
+    sol = solve(real, fake, 3.0, 2.0, real_weights=pw, fake_weights=qw)
+    _, s_ref = solve_general_lp(real, fake, 3.0, 2.0, real_weights=pw, fake_weights=qw)
+    assert sol.objective == pytest.approx(s_ref, rel=REL)
+
+
+# --------------------------------------------------------------------------------------------- the cones
+@given(instances)
+def test_cones_interpolate_l_and_are_ordered_and_lipschitz(inst):
+    seed, n, m, d, margin, lam, kappa, scale = inst
+    real, fake = _instance(seed, n, m, d)
+    sol = solve(real, fake, lam, kappa, margin, scale=scale)
+    X = sol.points if d > 1 else sol.points[:, 0]
+    tol = 1e-12 * (1 + np.abs(sol.l).max() + kappa * scale * 20)
+    # L⁺ and L⁻ equal l* at the sample points (l* is κ-Lipschitz, so no other cone undercuts/overshoots)
+    np.testing.assert_allclose(sol.upper(X), sol.l, atol=tol * 10)
+    np.testing.assert_allclose(sol.lower(X), sol.l, atol=tol * 10)
+    rng = np.random.default_rng(seed + 1)
+    Y = rng.uniform(-4, 4, size=(200, d)) if d > 1 else rng.uniform(-4, 4, size=200)
+    U, L = sol.upper(Y), sol.lower(Y)
+    assert np.all(L <= U + tol)
+    assert np.all(L >= 0)
+    # κ-Lipschitz w.r.t. Δ on random pairs
+    Z = Y[::-1]
+    dz = kappa * (margin_matrix(Y, Z, margin, scale).diagonal())
+    assert np.all(np.abs(U - sol.upper(Z)) <= dz + tol)
+    assert np.all(np.abs(L - sol.lower(Z)) <= dz + tol)
+
+
+def test_cone_interpolation_fails_for_non_lipschitz_values():
+    # negative control: if the values violate the Lipschitz constraint, L⁺ undercuts them at a sample point
+    pts = np.array([0.0, 1.0])
+    l = np.array([0.0, 5.0])  # slope 5 > κ = 1
+    assert npm.cone_upper(pts, pts, l, 1.0)[1] == pytest.approx(1.0)
+    assert npm.cone_lower(pts, pts, l, 1.0)[0] == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("d,margin", [(1, "l1"), (2, "l1"), (2, "l2")])
+def test_corollary1_bounds_and_convex_combinations_reach_the_optimum(d, margin):
+    # Corollary 1: L⁺, L⁻ and every convex combination attain S_{n,m}* (S only sees values at the samples)
+    real, fake = _instance(11, 20, 17, d)
+    sol = solve(real, fake, 1.5, 2.0, margin)
+    R, F = (real, fake)
+    for theta in (0.0, 0.3, 1.0):
+        vr = theta * sol.upper(R) + (1 - theta) * sol.lower(R)
+        vf = theta * sol.upper(F) + (1 - theta) * sol.lower(F)
+        assert _S(sol, vr, vf) == pytest.approx(sol.objective, rel=1e-12)
+    _, s_ref = solve_general_lp(real, fake, 1.5, 2.0, margin)
+    assert _S(sol, sol.upper(R), sol.upper(F)) == pytest.approx(s_ref, rel=REL)
+
+
+def _face_extremes(real, fake, lam, kappa, margin, s_opt, rng, k_random=3):
+    """Coordinatewise min/max of l over the optimal face and a few random points of it (full LP + c·x ≤ S*)."""
+    c, A, b, N = npm._general_lp(real, fake, lam, kappa, margin, 1.0, None, None)
+    A2 = sp.vstack([A, sp.csr_matrix(c)]).tocsr()
+    b2 = np.concatenate([b, [s_opt * (1 + 1e-10) + 1e-13]])
+    lo, hi = np.empty(N), np.empty(N)
+    for v in range(N):
+        e = np.zeros(c.size)
+        e[v] = 1.0
+        lo[v] = linprog(e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").x[v]
+        hi[v] = -linprog(-e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").fun
+    pts = []
+    for _ in range(k_random):
+        e = np.zeros(c.size)
+        e[:N] = rng.normal(size=N)
+        pts.append(linprog(e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").x[:N])
+    return lo, hi, pts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_corollary2_nonnegative_minimisers_lie_between_the_face_cones(seed):
+    # Corollary 2: a non-negative κ-Lipschitz minimiser L satisfies L⁻ ≤ L ≤ L⁺.  We build minimisers from random
+    # points l' of the LP's optimal face: L = clip(r, L⁻[l'], L⁺[l']) for a random κ-Lipschitz r.  The statement holds
+    # with L⁻ built from the face's coordinatewise minimum and L⁺ from its maximum; it holds with the solver's l*
+    # exactly when the optimal face is a single point (checked and reported separately).
+    rng = np.random.default_rng(seed)
+    kappa, lam = 2.0, 1.5
+    real, fake = _instance(100 + seed, 7, 6, 1)
+    sol = solve(real, fake, lam, kappa)
+    lo, hi, face_pts = _face_extremes(real, fake, lam, kappa, "l1", sol.objective, rng)
+    P = sol.points[:, 0]
+    x = np.linspace(-5, 6, 801)
+    for lp in face_pts:
+        a, w = rng.normal(size=2)
+        r = kappa * np.sin(a * x + w) / max(1.0, abs(a))  # |r'| ≤ κ
+        Lx = np.clip(r, npm.cone_lower(x, P, lp, kappa), npm.cone_upper(x, P, lp, kappa))
+        # it is a minimiser: S depends on the sample values only, which are l'
+        Lp = np.clip(kappa * np.sin(a * P + w) / max(1.0, abs(a)), npm.cone_lower(P, P, lp, kappa),
+                     npm.cone_upper(P, P, lp, kappa))
+        assert _S(sol, Lp[: sol.n], Lp[sol.n:]) == pytest.approx(sol.objective, rel=1e-7)
+        assert np.all(Lx >= npm.cone_lower(x, P, lo, kappa) - 1e-7)
+        assert np.all(Lx <= npm.cone_upper(x, P, hi, kappa) + 1e-7)
+        if np.allclose(lo, hi, atol=1e-7):  # unique LP optimum: the statement with l* itself
+            assert np.all(Lx >= sol.lower(x) - 1e-7) and np.all(Lx <= sol.upper(x) + 1e-7)
+
+
+def test_corollary2_with_l_star_needs_a_unique_lp_optimum():
+    # Negative control / caveat: a far generated point's value is free inside an interval when all its hinges are
+    # inactive, so the optimal face is not a point and a minimiser can leave [L⁻[l*], L⁺[l*]].
+    real, fake = np.array([0.0]), np.array([0.1, 10.0])
+    kappa, lam = 3.0, 1.0
+    sol = solve(real, fake, lam, kappa)
+    lo, hi, _ = _face_extremes(real, fake, lam, kappa, "l1", sol.objective, np.random.default_rng(0), 0)
+    assert hi[2] - lo[2] > 1.0  # the far point's value ranges over an interval of optimal values
+    alt = sol.l.copy()
+    alt[2] = lo[2] if abs(sol.l[2] - lo[2]) > abs(sol.l[2] - hi[2]) else hi[2]
+    assert _S(sol, alt[:1], alt[1:]) == pytest.approx(sol.objective, rel=1e-9)  # another minimiser ...
+    x = sol.points[2, 0]
+    assert not (sol.lower(x) - 1e-9 <= alt[2] <= sol.upper(x) + 1e-9)  # ... outside the l*-cones at x = 10
+
+
+@pytest.mark.parametrize("d,margin,scale", [(1, "l1", 1.0), (1, "l1", 0.5), (2, "l2", 1.0), (2, "l1", 2.0)])
+def test_gradient_norm_equals_kappa_almost_everywhere(d, margin, scale):
+    # L⁺ = min of cones: |∇L⁺| = κ·scale (dual norm of the margin's norm: ℓ∞ for l1, ℓ2 for l2) a.e.;
+    # L⁻ = max(cones, 0): the same where L⁻ > 0, and 0 on its clipped set.
+    kappa = 2.0
+    real, fake = _instance(5, 25, 25, d)
+    sol = solve(real, fake, 1.0, kappa, margin, scale=scale)
+    rng = np.random.default_rng(0)
+    h = 1e-6
+    Y = rng.uniform(-3, 4, size=(400, d))
+    dual = np.inf if margin == "l1" else 2
+    gu, gl = np.empty((400, d)), np.empty((400, d))
+    for k in range(d):
+        e = np.zeros(d)
+        e[k] = h
+        f = (lambda Z: sol.upper(Z[:, 0])) if d == 1 else sol.upper
+        g = (lambda Z: sol.lower(Z[:, 0])) if d == 1 else sol.lower
+        gu[:, k] = (f(Y + e) - f(Y - e)) / (2 * h)
+        gl[:, k] = (g(Y + e) - g(Y - e)) / (2 * h)
+    nu, nl = np.linalg.norm(gu, ord=dual, axis=1), np.linalg.norm(gl, ord=dual, axis=1)
+    # central differences of a piecewise-linear function are exact unless a kink lies within h (probability ~1e-5
+    # per point); allow 1 % of points there
+    target = kappa * scale
+    assert np.mean(np.abs(nu - target) < 1e-5) > 0.99
+    pos = sol.lower(Y if d > 1 else Y[:, 0]) > 1e-4
+    assert np.mean(np.abs(nl[pos] - target) < 1e-5) > 0.99
+    assert np.all(np.abs(nl[~pos]) < target + 1e-5)
+
+
+# --------------------------------------------------------------------------------------------- edge cases
+def test_single_real_point():
+    sol = solve([0.3], [0.0, 1.0, 2.5], 2.0, 2.0)
+    _, s_ref = solve_general_lp([0.3], [0.0, 1.0, 2.5], 2.0, 2.0)
+    assert sol.objective == pytest.approx(s_ref, rel=REL)
+    assert sol.l.shape == (4,)
+
+
+def test_duplicate_points_share_one_value():
+    real = np.array([0.0, 0.0, 1.0, 1.0, 2.0])
+    fake = np.array([1.0, 1.0, 3.0, 0.0])
+    sol = solve(real, fake, 3.0, 2.0)
+    _, s_ref = solve_general_lp(real, fake, 3.0, 2.0)
+    assert sol.objective == pytest.approx(s_ref, rel=REL)
+    P = sol.points[:, 0]
+    same = P[:, None] == P[None, :]
+    assert np.all(np.abs(sol.l[:, None] - sol.l[None, :])[same] <= 1e-12)
+    real2, fake2 = np.array([[0, 0], [0, 0], [1, 1]], float), np.array([[0, 0], [1, 1], [2, 0]], float)
+    sol2 = solve(real2, fake2, 3.0, 2.0, "l2")
+    assert sol2.objective == pytest.approx(solve_general_lp(real2, fake2, 3.0, 2.0, "l2")[1], rel=REL)
+
+
+@pytest.mark.parametrize("d,margin", [(1, "l1"), (2, "l2")])
+def test_identical_real_and_generated_sets_give_zero_loss(d, margin):
+    # If the two sets coincide, Σ_real l = Σ_fake l (duplicates are tied), so the hinge sum ≥ Σ Δ and
+    # S ≥ (1/n)Σ l + λ mean Δ: l = 0 is the unique optimum and S* = λ·mean Δ.
+    x, _ = _instance(2, 14, 1, d)
+    lam = 1.7
+    sol = solve(x, x, lam, 2.0, margin)
+    np.testing.assert_allclose(sol.l, 0.0, atol=1e-10)
+    assert sol.objective == pytest.approx(lam * margin_matrix(x, x, margin).mean(), rel=1e-10)
+
+
+@pytest.mark.parametrize("lam", [1e-6, 1e6])
+def test_extreme_lambda_matches_general_lp(lam):
+    real, fake = _instance(4, 12, 10, 1)
+    sol = solve(real, fake, lam, 2.0)
+    _, s_ref = solve_general_lp(real, fake, lam, 2.0)
+    assert sol.objective == pytest.approx(s_ref, rel=REL)
+    if lam < 1e-3:  # the hinge barely counts: real losses go to 0, S ≈ λ·(hinge at l = 0 on reals)
+        np.testing.assert_allclose(sol.l_real, 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("kappa", [0.3, 1.0])
+def test_small_kappa_hinge_never_clips(kappa):
+    # THEORY.md §5 hinge inactivity: κ ≤ 1 ⇒ Δ + L(x) − L(z) ≥ (1 − κ)Δ ≥ 0 for every pair.
+    real, fake = _instance(8, 15, 15, 2)
+    sol = solve(real, fake, 2.0, kappa, "l2")
+    G = margin_matrix(real, fake, "l2") + sol.l_real[:, None] - sol.l_fake[None, :]
+    assert np.all(G >= -1e-9)
+    # then S is linear in l: S = Σ l_i/n + λ(mean Δ + mean l_real − mean l_fake)
+    lin = sol.l_real.mean() + 2.0 * (margin_matrix(real, fake, "l2").mean() + sol.l_real.mean() - sol.l_fake.mean())
+    assert sol.objective == pytest.approx(lin, rel=1e-10)
+
+
+def test_large_kappa_hinge_does_clip():
+    # negative control for the test above
+    real, fake = _instance(8, 15, 15, 2)
+    sol = solve(real, fake, 2.0, 4.0, "l2")
+    G = margin_matrix(real, fake, "l2") + sol.l_real[:, None] - sol.l_fake[None, :]
+    assert np.any(G < -1e-6)
+
+
+def test_active_set_is_the_set_of_positive_hinges():
+    real, fake = _instance(9, 12, 14, 1)
+    sol = solve(real, fake, 1.0, 3.0)
+    G = margin_matrix(real, fake) + sol.l_real[:, None] - sol.l_fake[None, :]
+    assert sol.active.shape == (12, 14)
+    np.testing.assert_array_equal(sol.active[np.abs(G) > 1e-7], (G > 0)[np.abs(G) > 1e-7])
+    assert sol.active_pairs.shape == (sol.active.sum(), 2)
+    np.testing.assert_allclose(sol.active_fraction(), sol.active.mean(axis=0))
+
+
+def test_one_dimensional_input_shapes_are_equivalent():
+    real, fake = _instance(1, 9, 8, 1)
+    a = solve(real, fake, 1.0, 2.0)
+    b = solve(real[:, None], fake[:, None], 1.0, 2.0)
+    assert a.objective == pytest.approx(b.objective, rel=1e-12)
+    assert a.upper(np.array([0.1, 0.2])).shape == (2,)
+    # in 1-D every entry of x is a point: the output has x's shape
+    assert b.upper(np.array([[0.1], [0.2]])).shape == (2, 1)
+
+
+# --------------------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("kw,match", [
+    (dict(kappa=0.0), "kappa"), (dict(kappa=-1.0), "kappa"), (dict(lam=0.0), "lam"), (dict(lam=-2.0), "lam"),
+    (dict(lam=float("nan")), "lam"), (dict(kappa=float("inf")), "kappa"), (dict(margin="l3"), "margin"),
+    (dict(scale=0.0), "scale"),
+])
+def test_bad_parameters_raise_value_error(kw, match):
+    args = dict(real=[0.0, 1.0], fake=[0.5], lam=1.0, kappa=1.0)
+    args.update(kw)
+    with pytest.raises(ValueError, match=match):
+        solve(**args)
+
+
+def test_bad_points_raise_value_error():
+    with pytest.raises(ValueError, match="real"):
+        solve([0.0, np.nan], [1.0], 1.0, 1.0)
+    with pytest.raises(ValueError, match="fake"):
+        solve([0.0], [np.inf], 1.0, 1.0)
+    with pytest.raises(ValueError, match="dimension mismatch"):
+        solve(np.zeros((3, 2)), np.zeros((3, 3)), 1.0, 1.0)
+    with pytest.raises(ValueError, match="real"):
+        solve(np.zeros((0,)), [1.0], 1.0, 1.0)
+    with pytest.raises(TypeError, match="lam"):
+        solve([0.0], [1.0], "big", 1.0)
+
+
+def test_too_large_problem_raises_before_solving():
+    with pytest.raises(ValueError, match="GiB"):
+        solve(np.zeros(1000), np.ones(1000), 1.0, 2.0, max_memory=1e6)
+    # the estimate grows like n·m (plus a fixed 16 MB for chunked checks)
+    assert npm.estimate_memory(2000, 2000, 1) > 3.5 * npm.estimate_memory(1000, 1000, 1)
