@@ -14,7 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["save", "divergence_table_figure", "vanishing_gradient_figure", "generator_loss_figure"]
+__all__ = ["save", "divergence_table_figure", "vanishing_gradient_figure", "generator_loss_figure",
+           "training_curves_figure", "optimal_critic_figure"]
 
 
 def save(fig, stem: str | Path, caption: str) -> list[Path]:
