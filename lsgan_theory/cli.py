@@ -175,8 +175,64 @@ def _run_prove(args) -> int:
     return 0 if all(r.passed for r in results) else 1
 
 
+# ---------------------------------------------------------------------------------------------------- train
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train one configuration or a small grid of GANs as one batched ensemble",
+                       description="Train every combination of the listed per-model values (x --seeds replicas) as "
+                                   "one batched ensemble (CPU or CUDA) and write results.csv, curves.csv, meta.json "
+                                   "and training-curve figures to --out. Family names: loss_sensitive = LS-GAN "
+                                   "(Qi), least_squares = LSGAN (Mao), gan, gan_ns, hinge, wgan, glsgan.")
+    p.add_argument("--target", default="normal(0,1)", help="data density spec, e.g. 'normal(0,1)' or 'ring(8,1,0.01)'")
+    p.add_argument("--family", nargs="+", default=["loss_sensitive"])
+    for name, default in (("lam", [1.0]), ("nu", [0.0]), ("margin-scale", [1.0]), ("lr-d", [1e-3]), ("lr-g", [1e-3]),
+                          ("gp-weight", [0.0]), ("clip", [0.0])):
+        p.add_argument(f"--{name}", nargs="+", type=float, default=default)
+    p.add_argument("--n-data", nargs="+", type=int, default=[4096], help="data-set size m per model")
+    p.add_argument("--seeds", type=int, default=1, help="replicas of each grid point (independent streams)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--width", type=int, default=64, help="hidden width of both MLPs (two hidden layers)")
+    p.add_argument("--noise-dim", type=int, default=1)
+    p.add_argument("--activation", default="relu")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop", "sgd"])
+    p.add_argument("--n-critic", type=int, default=1)
+    p.add_argument("--spectral-norm", action="store_true")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--eval-samples", type=int, default=2000)
+    p.add_argument("--out", type=Path, default=Path("runs/train"))
+    p.add_argument("--json", action="store_true", help="print the results table as JSON")
+
+
+def _run_train(args) -> int:
+    from .ensemble.run import grid_config, run_and_write
+
+    grid = {"family": args.family, "lam": args.lam, "nu": args.nu, "margin_scale": args.margin_scale,
+            "lr_d": args.lr_d, "lr_g": args.lr_g, "gp_weight": args.gp_weight, "clip": args.clip,
+            "n_data": args.n_data}
+    cfg, rows = grid_config(grid, seeds=args.seeds, target=args.target, seed=args.seed, steps=args.steps,
+                            batch=args.batch, g_hidden=(args.width, args.width), d_hidden=(args.width, args.width),
+                            noise_dim=args.noise_dim, activation=args.activation, optimizer=args.optimizer,
+                            n_critic=args.n_critic, spectral_norm=args.spectral_norm, device=args.device,
+                            dtype=args.dtype, record_every=max(1, args.steps // 200))
+    summary = run_and_write(cfg, rows, args.out, n_eval=args.eval_samples)
+    if args.json:
+        _print_json(summary)
+    else:
+        varying = [k for k, v in grid.items() if len(v) > 1] + (["replica"] if args.seeds > 1 else [])
+        metric = [k for k in ("w1", "ks", "l1", "l1_noise_floor", "mmd2", "modes", "high_quality", "reverse_kl")
+                  if k in summary["results"][0]]
+        print("  ".join(["model"] + varying + ["diverged"] + metric))
+        for r in summary["results"]:
+            print("  ".join([str(r["model"])] + [str(r[k]) for k in varying] + [str(r["diverged_step"] >= 0)]
+                            + [f"{r[k]:.4g}" for k in metric]))
+        print(f"results: {args.out / 'results.csv'}  ({summary['meta']['seconds']:.1f} s on {summary['meta']['device']})")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------------- main
-_COMMANDS = ["divergence", "verify", "derive", "prove"]
+_COMMANDS = ["divergence", "verify", "derive", "prove", "train"]
 
 
 def build_parser() -> argparse.ArgumentParser:

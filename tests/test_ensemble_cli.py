@@ -1,0 +1,36 @@
+"""`lsgan-theory train`: a small grid as one ensemble, a results folder, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from lsgan_theory.cli import main
+from lsgan_theory.ensemble.run import grid_config
+
+
+def test_train_writes_results_curves_meta_and_figures(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["train", "--lam", "1", "4", "--seeds", "2", "--steps", "6", "--batch", "8", "--width", "8",
+               "--n-data", "32", "--eval-samples", "64", "--device", "cpu", "--out", str(out)])
+    assert rc == 0
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [float(r["lam"]) for r in rows] == [1.0, 1.0, 4.0, 4.0] and [r["replica"] for r in rows] == list("0101")
+    assert {"w1", "ks", "l1", "l1_noise_floor", "diverged_step"} <= set(rows[0])
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["config"]["n_models"] == 4 and meta["version"] and meta["git"] and meta["seed"] == 0
+    assert (out / "training_curves.png").exists() and (out / "training_curves.pdf").exists()
+    assert len(list(csv.DictReader(open(out / "curves.csv")))) == 4 * 6
+    assert "results:" in capsys.readouterr().out
+
+
+def test_train_rejects_bad_values_with_one_line_and_status_2(capsys):
+    assert main(["train", "--lam", "-1", "--steps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lam" in err
+
+
+def test_grid_points_are_independent_models_with_their_own_streams():
+    cfg, rows = grid_config({"lam": [0.5, 2.0], "family": ["loss_sensitive", "glsgan"]}, seeds=3, steps=1)
+    assert cfg.n_models == 12 and len(set(cfg.ids())) == 12
+    assert cfg.per_model("lam")[:6] == (0.5,) * 6 and rows[0] == {"lam": 0.5, "family": "loss_sensitive", "replica": 0}
