@@ -11,6 +11,16 @@ import torch
 from lsgan_theory.ensemble import TrainConfig, mlp, optim, rng, train
 from lsgan_theory.ensemble.trainer import resolve_device
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # These models are tiny: one thread is as fast as two, and OpenMP barriers on a 2-core machine shared with other
+    # test processes can slow multi-threaded small kernels down by an order of magnitude.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
 # Float64 runs: batched and sequential runs use different BLAS batch counts, so their float32 results differ by a
 # few ulps per step (≈1e-7 relative) and Adam's normalised steps amplify such differences; in float64 the same
 # rounding differences stay near 1e-13 after 50 steps, so 1e-6 (the bound) has a margin of > 1e6 and any

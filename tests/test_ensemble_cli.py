@@ -5,8 +5,21 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+import torch
+
 from lsgan_theory.cli import main
 from lsgan_theory.ensemble.run import grid_config
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # These models are tiny: one thread is as fast as two, and OpenMP barriers on a 2-core machine shared with other
+    # test processes can slow multi-threaded small kernels down by an order of magnitude.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def test_train_writes_results_curves_meta_and_figures(tmp_path, capsys):
