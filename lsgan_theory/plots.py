@@ -127,7 +127,7 @@ def optimal_critic_figure(x, d_star, d_models, stem, title: str) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------------------- nonparametric (issue #5)
-def np_bounds_1d_figure(x, lower, upper, real, fake, kappa: float, stem, disc_grad=None,
+def np_bounds_1d_figure(x, lower, upper, real, fake, kappa: float, stem, disc_grad=None, upper_slope=None,
                         caption: str | None = None) -> list[Path]:
     """1-D non-parametric LS-GAN: samples, the cone bounds L⁻ ≤ L⁺ on a grid, and optionally the generator
     gradient |d/dx log(1 − D(x))| of a trained sigmoid discriminator on the same axis (second panel)."""
@@ -150,14 +150,15 @@ def np_bounds_1d_figure(x, lower, upper, real, fake, kappa: float, stem, disc_gr
         ax2 = axes[1, 0]
         ax2.semilogy(x, np.maximum(np.abs(disc_grad), 1e-16), color="tab:green", lw=1.5,
                      label="sigmoid GAN: |d/dx log(1 − D(x))|")
-        slope_u = np.abs(np.gradient(upper, x))
+        slope_u = np.abs(np.gradient(upper, x) if upper_slope is None else np.asarray(upper_slope))
         ax2.semilogy(x, np.maximum(slope_u, 1e-16), color="tab:red", lw=1, ls="--", label="|dL⁺/dx| (= κ a.e.)")
         ax2.set_ylabel("generator gradient (per data unit)")
         ax2.legend(fontsize=7)
         ax2.grid(alpha=0.3, which="both")
     axes[-1, 0].set_xlabel("x (data units)")
-    return save(fig, stem, caption or "L⁻ and L⁺ from the exact LP; both have slope κ almost everywhere, while a "
-                                      "saturated sigmoid discriminator's generator gradient vanishes.")
+    return save(fig, stem, caption or "L⁻ and L⁺ from the exact LP: L⁺ has slope κ almost everywhere (L⁻ too, off its "
+                                      "zero set), while a saturated sigmoid discriminator's generator gradient "
+                                      "vanishes.")
 
 
 def np_bounds_2d_figure(X, Y, lower, upper, real, fake, kappa: float, stem) -> list[Path]:
