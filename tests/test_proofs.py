@@ -57,6 +57,8 @@ def test_corrupting_one_step_fails_the_check(path, tmp_path):
     "integral 2*p - q == 0",
     "p*log(p) >= 0",                                     # undecidable sign: fails, no numeric fallback
     "Max(q - p, 0) <= (1 - eta)*q given eta <= 1",       # drops the hypothesis p ≥ ηq
+    "1 - x > 0 given x >= 0; x <= 1",                    # false at the end point x = 1 (not "by continuity")
+    "1/(1 - x) >= 1 given x >= 0; x <= 1",               # pole at the end point x = 1
 ])
 def test_checker_rejects_false_steps(false_step):
     text = ("```check\nsymbols p, q: nonnegative\nsymbols eta: positive\nsymbols x, nu, D: real\n"

@@ -16,9 +16,11 @@ Checks (one per line; ``#`` starts a comment):
 * ``A >= B``, ``A > B``, ``A <= B``, ``A < B`` — the sign of ``A − B`` decided by sympy's assumptions;
 * ``... given C1; C2`` — hypotheses of the form ``x op E`` with ``x`` a symbol: they are eliminated by
   substitution with a fresh non-negative (strict: positive) slack ``w``: ``x >= L`` → x = L + w, ``x <= U`` → x =
-  U − w (x = U/(1 + w) for a positive x and positive U, keeping x > 0), both → x = (L + U w)/(1 + w) (all of [L, U)
-  and U by continuity).  Hypotheses are applied in order, earlier substitutions inside later ones.  Proving the
-  statement for every value of the slacks proves it under the hypotheses.
+  U − w (x = U/(1 + w) for a positive x and positive U, keeping x > 0), both → x = (L + U w)/(1 + w) (all of [L, U))
+  and, when the upper bound is not strict, a second case x = U (the end point is checked, not assumed by
+  continuity: a strict conclusion or a pole at U would otherwise pass).  Hypotheses are applied in order, earlier
+  substitutions inside later ones.  Proving the statement in every case for every value of the slacks proves it
+  under the hypotheses.
 * ``max``/``min``/``abs`` whose argument signs are not decided are split into cases, each case eliminating a
   symbol in which the argument is linear (the same substitution rule); every case must pass.
 * ``integral A == v`` — ``A`` is α p + β q with α, β free of p, q and α + β == v.
@@ -102,8 +104,8 @@ def _split_rel(text: str):
     return text[:m[0].start()], m[0].group(1), text[m[0].end():]
 
 
-def _apply_givens(ctx: _Ctx, conds: list[str]) -> dict:
-    """Turn hypotheses ``x op E`` into one substitution per symbol (see the module docstring)."""
+def _apply_givens(ctx: _Ctx, conds: list[str]) -> list[dict]:
+    """Turn hypotheses ``x op E`` into substitutions, one per symbol; a list of cases (see the module docstring)."""
     subs: dict = {}
     bounds: dict = {}
     order = []
@@ -122,23 +124,29 @@ def _apply_givens(ctx: _Ctx, conds: list[str]) -> dict:
         bounds.setdefault(L, {})[kind] = (R, op in (">", "<"))
         if L not in order:
             order.append(L)
+    cases = [subs]
     for x in order:
         b = bounds[x]
-        if "lo" in b and "hi" in b:
-            (lo, _), (hi, _) = b["lo"], b["hi"]
-            w = ctx.slack(False)
-            val = (lo + hi * w) / (1 + w)
-        elif "lo" in b:
-            lo, strict = b["lo"]
-            val = lo + ctx.slack(strict)
-        else:
-            hi, strict = b["hi"]
-            w = ctx.slack(strict)
-            hi_s = hi.subs(subs)
-            val = hi / (1 + w) if (x.is_positive and hi_s.is_positive) else hi - w
-        subs = {k: v.subs(x, val.subs(subs)) for k, v in subs.items()}
-        subs[x] = val.subs(subs)
-    return subs
+        new_cases = []
+        for c in cases:
+            if "lo" in b and "hi" in b:
+                (lo, _), (hi, hi_strict) = b["lo"], b["hi"]
+                w = ctx.slack(False)
+                vals = [(lo + hi * w) / (1 + w)] + ([] if hi_strict else [hi])  # [L, U), then the end point U
+            elif "lo" in b:
+                lo, strict = b["lo"]
+                vals = [lo + ctx.slack(strict)]
+            else:
+                hi, strict = b["hi"]
+                w = ctx.slack(strict)
+                vals = [hi / (1 + w) if (x.is_positive and hi.subs(c).is_positive) else hi - w]
+            for val in vals:
+                v = val.subs(c)
+                nc = {k: e.subs(x, v) for k, e in c.items()}
+                nc[x] = v
+                new_cases.append(nc)
+        cases = new_cases
+    return cases
 
 
 def _zero(e) -> bool:
@@ -255,7 +263,16 @@ def _run_check(ctx: _Ctx, text: str) -> tuple[bool, str]:
         given = [c.strip() for c in g.split(";") if c.strip()]
     lhs, op, rhs = _split_rel(text)
     A, B = ctx.parse(lhs), ctx.parse(rhs)
-    subs = _apply_givens(ctx, given) if given else {}
+    cases = _apply_givens(ctx, given) if given else [{}]
+    for subs in cases:
+        ok, msg = _run_case(ctx, A, op, B, subs, integral)
+        if not ok:
+            where = "" if len(cases) == 1 else f" (case {', '.join(f'{k} = {sp.sstr(v)}' for k, v in subs.items())})"
+            return False, msg + where
+    return True, ""
+
+
+def _run_case(ctx: _Ctx, A, op: str, B, subs: dict, integral: bool) -> tuple[bool, str]:
     if integral:
         if op != "==":
             raise ValueError("integral checks take the form `integral A == v`")
