@@ -24,6 +24,13 @@ def test_derive_bad_family_is_one_line_exit_2(capsys):
     assert err.count("\n") == 1 and "family" in err
 
 
+def test_derive_complex_or_infinite_label_is_one_line_exit_2(capsys):
+    for bad in ("I", "oo", "nan"):
+        assert main(["derive", "least_squares", "--a", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "a: must be a finite real" in err
+
+
 def test_derive_rejects_parameters_for_other_families(capsys):
     assert main(["derive", "gan", "--a", "1"]) == 2
     assert "params" in capsys.readouterr().err

@@ -179,18 +179,20 @@ def _to_sympy(name, v):
             raise ValueError(f"{name}: must be a finite real number, got {v!r}")
         return sp.Rational(repr(v))  # exact decimal value as written
     if isinstance(v, Number):
-        return sp.Integer(v) if isinstance(v, int) else sp.nsimplify(v)
-    if isinstance(v, str):
+        e = sp.Integer(v) if isinstance(v, int) else sp.nsimplify(v)
+    elif isinstance(v, str):
         try:
             e = sp.sympify(v)
-        except (sp.SympifyError, SyntaxError):
+        except (sp.SympifyError, SyntaxError, TypeError):
             raise ValueError(f"{name}: cannot parse {v!r} as a number or expression") from None
-        return e
-    if isinstance(v, sp.Basic):
-        if not v.is_real and v.is_real is not None:
-            raise ValueError(f"{name}: must be real, got {v}")
-        return v
-    raise TypeError(f"{name}: expected a number, a string or a sympy expression, got {type(v).__name__}")
+    elif isinstance(v, sp.Basic):
+        e = v
+    else:
+        raise TypeError(f"{name}: expected a number, a string or a sympy expression, got {type(v).__name__}")
+    # a label must be a finite real number (or a real symbolic expression): reject nan, ±oo, zoo, I, ...
+    if not isinstance(e, sp.Expr) or e.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or e.is_real is False:
+        raise ValueError(f"{name}: must be a finite real number or real expression, got {v!r}")
+    return e
 
 
 def _abc(params):
