@@ -158,8 +158,10 @@ def test_glsgan_nu_half_equals_none_of_the_reductions(setup):
         # exact identity: C_0.5 - C_ν = (0.5 - ν)·a on a < 0, so the gap is |0.5 - ν| · E(-a)_+
         torch.testing.assert_close((half - other).abs(), torch.tensor(abs(0.5 - nu) * neg, dtype=DT), **TOL)
         assert (half - other).abs().item() > 1e-4
-    # gradients: ν = 0.5 vs ν = 1 differ by 0.5·∇E(-a)_+, nonzero for a generic network once some pairs clip
-    assert grads_differ(g_half, grads(L.glsgan_objective(lr, lf, margin, 1.0), params), thresh=1e-12)
+    # gradients: ν = 0.5 vs ν differ by (0.5 - ν)·∇E[a 1(a < 0)], nonzero for a generic network once some pairs
+    # clip; checked against each reduction (ν = 0, 1, -1)
+    for nu in (0.0, 1.0, -1.0):
+        assert grads_differ(g_half, grads(L.glsgan_objective(lr, lf, margin, nu), params), thresh=1e-12), nu
 
 
 @given(setups)
