@@ -78,6 +78,16 @@ def test_solve_matches_general_lp_on_moderate_instances(d, margin):
     assert sol.objective == pytest.approx(s_ref, rel=REL)
 
 
+@pytest.mark.parametrize("d,margin", [(1, "l1"), (2, "l2")])
+def test_coarse_start_path_matches_general_lp(monkeypatch, d, margin):
+    # large problems start from the solution on every second point; force that path on a small instance
+    monkeypatch.setattr(npm, "_COARSE_PAIRS", 50)
+    real, fake = _instance(21, 24, 22, d)
+    sol = solve(real, fake, 1.0, 2.0, margin)
+    _, s_ref = solve_general_lp(real, fake, 1.0, 2.0, margin)
+    assert sol.objective == pytest.approx(s_ref, rel=REL)
+
+
 def test_weighted_objective_matches_general_lp():
     # quadrature weights (population version of S) are honoured identically by both solvers
     rng = np.random.default_rng(3)
