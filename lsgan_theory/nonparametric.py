@@ -21,16 +21,16 @@ hinge ``(a)_+ = max(0, a)`` is bounded below by each of its two pieces, so repla
 objective coefficients (no row, no column).  :func:`solve` therefore solves a small LP in which only pairs near
 their kink carry a hinge variable, and only a sparse set of Lipschitz constraints is written (sorted neighbours in
 1-D, which imply all others; a nearest-neighbour graph in higher dimension).  After each solve it checks every pair
-and every Lipschitz constraint; a pair whose assumed piece is wrong is switched to the other piece the first time
-and made explicit the second time, and violated Lipschitz constraints are added.  When nothing is violated the
-relaxation's optimum is feasible for the full LP with the same objective, hence optimal (a cutting-plane scheme that
-terminates after finitely many rounds because every pair changes state at most twice).  The initial pieces come from
+and every Lipschitz constraint; a pair whose assumed piece is wrong gets its own hinge variable, and violated
+Lipschitz constraints are added.  When nothing is violated the relaxation's optimum is feasible for the full LP with
+the same objective, hence optimal (column and constraint generation: the relaxation only tightens, and it terminates
+after finitely many rounds because every pair and constraint is added at most once).  The initial pieces come from
 the solution on every second point (recursively, above 20 000 pairs), and in 1-D the generated values are raised to
 the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)), which leaves the optimum unchanged.
 
-Cost.  The rounds are cheap while few pairs are explicit, but on unlucky instances the relaxations oscillate and a
-large share of the pairs ends up explicit, and HiGHS then grows super-linearly (measured on 2 shared cores, 1-D, κ = 2,
-λ = 1: n = m = 400 in about 6 s, 800 in about 2 s, 1600 over 5 minutes).  ``benchmarks/nonparametric.py`` measures it.  :func:`solve_general_lp`
+Cost.  The rounds are cheap while few pairs are explicit; the first relaxations can still be far off, a sizeable
+share of the pairs then becomes explicit, and HiGHS grows super-linearly in that number, so the time varies between
+instances of equal size.  ``benchmarks/nonparametric.py`` measures it against the general LP.  :func:`solve_general_lp`
 writes the full LP out (all n·m hinge variables, all Lipschitz pairs) and is the independent reference.
 
 References
@@ -380,7 +380,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     tol : float
         Relative tolerance of the optimality checks (scaled by κ·max Δ).
     max_rounds : int
-        Safety limit on cutting-plane rounds (the scheme terminates in finitely many; reaching it raises).
+        Safety limit on rounds (the scheme terminates in finitely many; reaching it raises RuntimeError).
     max_memory : float, optional
         Bytes the dense per-pair arrays may use (default: half the available memory); see :func:`estimate_memory`.
 
@@ -424,7 +424,6 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
         l0r = 0.5 * (sub.upper(R if d > 1 else R[:, 0]) + sub.lower(R if d > 1 else R[:, 0]))
     l0f = np.min(l0r[:, None] + kappa * D, axis=0)
     state = (D + l0r[:, None] - l0f[None, :] >= 0).astype(np.int8)
-    switched = np.zeros((n, m), dtype=bool)
 
     edges = _initial_edges(P, p)
     lip_set = set(map(tuple, edges.tolist())) if d > 1 else None
@@ -474,12 +473,8 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
         if nbad == 0 and new_edges.shape[0] == 0:
             break
         if nbad:
-            # a pair on the wrong piece switches to the other piece the first time and becomes explicit the second
-            again = bad & switched
-            state[again] = 2
-            first = bad & ~switched
-            state[first] = 1 - state[first]
-            switched |= first
+            # a pair on the wrong piece gets its own hinge variable (the relaxation only tightens: column generation)
+            state[bad] = 2
         if new_edges.shape[0]:
             edges = np.concatenate([edges, new_edges])
 
