@@ -126,6 +126,27 @@ def optimal_critic_figure(x, d_star, d_models, stem, title: str) -> list[Path]:
     return save(fig, stem, "Discriminators trained against a fixed generator density vs the pointwise optimum D*.")
 
 
+def loss_sensitive_critic_figure(x, lower, upper, l_models, real, fake, stem, title: str) -> list[Path]:
+    """Trained LS-GAN loss networks (thin lines, one per model), their mean and the LP cone bounds L⁻ ≤ L⁺."""
+    import numpy as np
+
+    l_models = np.asarray(l_models)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.fill_between(x, lower, upper, color="tab:purple", alpha=0.2, label="LP bounds [L⁻, L⁺] (exact)")
+    for e in range(l_models.shape[0]):
+        ax.plot(x, l_models[e], color="tab:blue", lw=0.5, alpha=0.35)
+    ax.plot(x, l_models.mean(0), color="tab:blue", lw=2, label="trained L_θ (mean over models)")
+    lo = float(min(np.min(lower), np.min(l_models)))
+    ax.plot(real, np.full(len(real), lo), "|", color="k", ms=8, label="real samples")
+    ax.plot(fake, np.full(len(fake), lo), "|", color="tab:red", ms=8, label="generated samples")
+    ax.set_xlabel("x (data units)")
+    ax.set_ylabel("loss L(x) (objective units)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return save(fig, stem, "LS-GAN loss networks trained on fixed samples vs the exact non-parametric bounds.")
+
+
 # ------------------------------------------------------------------------------------------- nonparametric (issue #5)
 def np_bounds_1d_figure(x, lower, upper, real, fake, kappa: float, stem, disc_grad=None, upper_slope=None,
                         caption: str | None = None) -> list[Path]:
