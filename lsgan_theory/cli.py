@@ -294,7 +294,7 @@ def _run_bounds(args) -> int:
         print(f"l* on real points: min {sol.l_real.min():.6g}, mean {sol.l_real.mean():.6g}, max {sol.l_real.max():.6g}")
         print(f"l* on generated:   min {sol.l_fake.min():.6g}, mean {sol.l_fake.mean():.6g}, max {sol.l_fake.max():.6g}")
         print(f"active hinge pairs: {int(sol.active.sum())} of {args.n * args.m} ({100 * frac:.1f} %); "
-              f"solver: {sol.stats['rounds']} rounds, {sol.stats['explicit_pairs']} explicit pairs, "
+              f"solver: {sol.stats['rounds']} rounds, {sol.stats['explicit_pairs']} explicit pairs (largest box LP), "
               f"{sol.stats['seconds']:.2f} s")
         for f in figs:
             print(f"figure: {f}")

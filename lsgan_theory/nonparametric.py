@@ -16,22 +16,22 @@ population objective S).  The cone bounds are
 This module is LS-GAN (*Loss-Sensitive*) only; it has nothing to do with LSGAN (*Least-Squares* GAN).
 
 Algorithm (exact).  The LP has only difference constraints; its size is dominated by the n·m hinge pairs.  Every
-hinge ``(a)_+ = max(0, a)`` is bounded below by each of its two pieces, so replacing the hinge of a pair by one piece
-(``0`` or the linear ``a``) gives a relaxation, and all pairs that use their linear piece collapse into per-node
-objective coefficients (no row, no column).  :func:`solve` therefore solves a small LP in which only pairs near
-their kink carry a hinge variable, and only a sparse set of Lipschitz constraints is written (sorted neighbours in
-1-D, which imply all others; a nearest-neighbour graph in higher dimension).  After each solve it checks every pair
-and every Lipschitz constraint; a pair whose assumed piece is wrong gets its own hinge variable, and violated
-Lipschitz constraints are added.  When nothing is violated the relaxation's optimum is feasible for the full LP with
-the same objective, hence optimal (column and constraint generation: the relaxation only tightens, and it terminates
-after finitely many rounds because every pair and constraint is added at most once).  The initial pieces come from
-the solution on every second point (recursively, above 20 000 pairs), and in 1-D the generated values are raised to
-the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)), which leaves the optimum unchanged.
+hinge ``(a)_+ = max(0, a)`` is bounded below by each of its two pieces; pairs assigned a piece (``0`` or the linear
+``a``) collapse into per-node objective coefficients (no row, no column), and only pairs near their kink carry a
+hinge variable.  :func:`solve` runs an exact trust-region method on this model: around the current feasible point it
+solves the LP restricted to a box |l_u − l^k_u| ≤ δ_u, in which every pair with |Δ_ij + l_i − l_j| > δ_i + δ_j keeps
+its sign, so the model *is* S inside the box and the box optimum is exact.  An optimum strictly inside its box is a
+local, hence (convexity) global, minimum; otherwise it becomes the next point and the radii of the coordinates that
+hit the box grow (×4) while the others follow their last step.  A box whose optimum does not improve S certifies its
+centre in the same way.  Only a sparse set of Lipschitz constraints is written: sorted neighbours in 1-D, which imply
+all others; a nearest-neighbour graph in higher dimension, with violated constraints added and the box re-solved
+(constraint generation).  The start is the cone midpoint of the solution on every second point (recursively,
+above 20 000 pairs) with the generated values raised to the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)),
+which never increases S; in 1-D each box optimum's generated values are raised the same way.
 
-Cost.  The rounds are cheap while few pairs are explicit; the first relaxations can still be far off, a sizeable
-share of the pairs then becomes explicit, and HiGHS grows super-linearly in that number, so the time varies between
-instances of equal size.  ``benchmarks/nonparametric.py`` measures it against the general LP.  :func:`solve_general_lp`
-writes the full LP out (all n·m hinge variables, all Lipschitz pairs) and is the independent reference.
+Cost.  HiGHS (dual simplex) on the box LPs dominates; ``benchmarks/nonparametric.py`` measures it against the general
+LP.  :func:`solve_general_lp` writes the full LP out (all n·m hinge variables, all Lipschitz pairs) and is the
+independent reference.
 
 References
 ----------
@@ -68,6 +68,7 @@ __all__ = [
 
 _MARGINS = ("l1", "l2")
 _COARSE_PAIRS = 20_000  # above this many hinge pairs, start from the solution on every second point
+_TR_PAIRS = 4_000  # pairs near their kink that carry a hinge variable in one trust-region step (at least)
 _HIGHS_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10, "presolve": True}
 
 
@@ -313,12 +314,37 @@ def _check_memory(n: int, m: int, d: int, max_memory) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ the LP
-def _solve_lp(c, rows, cols, vals, b, nvar):
-    A = sp.csr_matrix((vals, (rows, cols)), shape=(len(b), nvar))
-    res = linprog(c, A_ub=A, b_ub=b, bounds=(0, None), method="highs-ds", options=_HIGHS_OPTIONS)
+def _objective_values(l, D, pw, qw, lam, n) -> float:
+    return float(pw @ l[:n] + lam * (pw @ np.maximum(D + l[:n, None] - l[None, n:], 0.0) @ qw))
+
+
+def _solve_relaxation(state, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, n) -> np.ndarray:
+    """Minimise the model of S in which pair (i, j) uses its linear piece (state 1), its zero piece (0) or its own
+    hinge variable (2), subject to the written Lipschitz edges and lo ≤ l ≤ hi; returns l (n + m,)."""
+    N = P.shape[0]
+    lin = state == 1
+    c_l = np.zeros(N)
+    c_l[:n] = pw + lam * pw * (lin @ qw)
+    c_l[n:] = -lam * qw * (pw @ lin)
+    ei, ej = np.nonzero(state == 2)
+    E = ei.size
+    c = np.concatenate([c_l, lam * pw[ei] * qw[ej]])
+    # rows: Lipschitz (both directions) then explicit hinges  l_i − l_{n+j} − s_e ≤ −Δ_ij
+    nl = edges.shape[0]
+    bl = kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p)
+    r_l = np.arange(nl)
+    r_h = 2 * nl + np.arange(E)
+    rows = np.concatenate([r_l, nl + r_l, r_l, nl + r_l, r_h, r_h, r_h])
+    cols = np.concatenate([edges[:, 0], edges[:, 1], edges[:, 1], edges[:, 0], ei, n + ej, N + np.arange(E)])
+    vals = np.concatenate([np.ones(nl), np.ones(nl), -np.ones(nl), -np.ones(nl), np.ones(E), -np.ones(E),
+                           -np.ones(E)])
+    b = np.concatenate([bl, bl, -D[ei, ej]])
+    bounds = np.concatenate([np.stack([lo, hi], 1), np.stack([np.zeros(E), np.full(E, np.inf)], 1)])
+    A = sp.csr_matrix((vals, (rows, cols)), shape=(len(b), N + E))
+    res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs-ds", options=_HIGHS_OPTIONS)
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed on the LS-GAN LP: status {res.status}, {res.message}")
-    return res.x
+    return np.clip(res.x[:N], lo, hi)
 
 
 def _initial_edges(P: np.ndarray, p: int) -> np.ndarray:
@@ -423,64 +449,65 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
                     tol=tol, max_rounds=max_rounds, max_memory=max_memory)
         l0r = 0.5 * (sub.upper(R if d > 1 else R[:, 0]) + sub.lower(R if d > 1 else R[:, 0]))
     l0f = np.min(l0r[:, None] + kappa * D, axis=0)
-    state = (D + l0r[:, None] - l0f[None, :] >= 0).astype(np.int8)
+    l = np.concatenate([l0r, l0f])  # feasible: both cones are κ-Lipschitz, U is the largest feasible extension
 
     edges = _initial_edges(P, p)
     lip_set = set(map(tuple, edges.tolist())) if d > 1 else None
-    rounds = 0
+    # trust region: a box lo ≤ l ≤ hi of radius δ_u around the current point.  A pair (i, j) whose hinge argument
+    # G_ij = Δ_ij + l_i − l_j satisfies |G_ij| > δ_i + δ_j keeps its sign inside the box, so its piece is known
+    # there; only the others carry a hinge variable.  Inside the box the model is therefore S itself, and the
+    # box's optimum is exact.  An optimum strictly inside its box is a local, hence global, minimum of the convex
+    # problem; otherwise it is the next point, and the radii of the coordinates that hit the box grow.
+    G = D + l[:n, None] - l[None, n:]
+    absG = np.abs(G).ravel()
+    k = min(max(_TR_PAIRS, 2 * N), absG.size) - 1
+    r0 = max(0.5 * float(np.partition(absG, k)[k]), 4 * atol)
+    radius = np.full(N, r0)
+    rounds = lp_solves = explicit_max = 0
     while True:
         rounds += 1
         if rounds > max_rounds:
             raise RuntimeError(f"solve: no convergence in max_rounds = {max_rounds} rounds")
-        lin = state == 1
-        # objective coefficients: p_i on real nodes, plus the linear pieces w_ij (l_i − l_j)
-        c_l = np.zeros(N)
-        c_l[:n] = pw + lam * pw * (lin @ qw)
-        c_l[n:] = -lam * qw * (pw @ lin)
-        ei, ej = np.nonzero(state == 2)
-        E = ei.size
-        c = np.concatenate([c_l, lam * pw[ei] * qw[ej]])
-        # rows: Lipschitz (both directions) then explicit hinges  l_i − l_{n+j} − s_e ≤ −Δ_ij
-        nl = edges.shape[0]
-        bl = kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p)
-        r_l = np.arange(nl)
-        r_h = 2 * nl + np.arange(E)
-        rows = np.concatenate([r_l, nl + r_l, r_l, nl + r_l, r_h, r_h, r_h])
-        cols = np.concatenate([edges[:, 0], edges[:, 1], edges[:, 1], edges[:, 0], ei, n + ej, N + np.arange(E)])
-        vals = np.concatenate([np.ones(nl), np.ones(nl), -np.ones(nl), -np.ones(nl), np.ones(E), -np.ones(E),
-                               -np.ones(E)])
-        b = np.concatenate([bl, bl, -D[ei, ej]])
-        x = _solve_lp(c, rows, cols, vals, b, N + E)
-        l = np.maximum(x[:N], 0.0)
-        if d == 1:
-            # raise generated values to U_R(z) = min_i (l_i + κΔ_ij).  In 1-D the written neighbour constraints imply
-            # all others, so this only raises them, stays feasible, and neither the relaxed nor the true objective
-            # increases (both are non-increasing in l_j): still a relaxation optimum, minus the violations caused
-            # only by the LP's arbitrary choice among equally good generated values.  (Not in d ≥ 2, where unwritten
-            # constraints could make it a decrease.)
-            l[n:] = np.maximum(l[n:], np.min(l[:n, None] + kappa * D, axis=0))
-
         G = D + l[:n, None] - l[None, n:]
-        bad = ((state == 1) & (G < -atol)) | ((state == 0) & (G > atol))
-        nbad = int(bad.sum())
-        new_edges = np.zeros((0, 2), dtype=np.int64)
-        if d > 1:
-            viol = _lipschitz_violations(P, l, kappa, p, scale, atol)
-            if viol.size:
+        reach = radius[:n, None] + radius[None, n:]
+        state = np.where(G > reach, 1, np.where(G < -reach, 0, 2)).astype(np.int8)
+        delta = radius
+        lo, hi = np.maximum(l - delta, 0.0), l + delta
+        while True:  # constraint generation for the Lipschitz constraints (d ≥ 2) inside the same box
+            x = _solve_relaxation(state, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, n)
+            lp_solves += 1
+            new_edges = np.zeros((0, 2), dtype=np.int64)
+            if d > 1:
+                viol = _lipschitz_violations(P, x, kappa, p, scale, atol)
                 fresh = [e for e in map(tuple, viol.tolist()) if e not in lip_set]
                 lip_set.update(fresh)
                 new_edges = np.asarray(fresh, dtype=np.int64).reshape(-1, 2)
-        if nbad == 0 and new_edges.shape[0] == 0:
-            break
-        if nbad:
-            # a pair on the wrong piece gets its own hinge variable (the relaxation only tightens: column generation)
-            state[bad] = 2
-        if new_edges.shape[0]:
+            if new_edges.shape[0] == 0:
+                break
             edges = np.concatenate([edges, new_edges])
+        explicit_max = max(explicit_max, int((state == 2).sum()))
+        if d == 1:
+            # raise generated values to U(z) = min_i (l_i + κΔ_iz), capped by the box: stays feasible, and neither
+            # the model nor the true objective increases (both are non-increasing in l_j)
+            x[n:] = np.minimum(np.maximum(x[n:], np.min(x[:n, None] + kappa * D, axis=0)), hi[n:])
+        hit = (x >= hi - atol) | ((x <= lo + atol) & (lo > 0))
+        on_box = bool(hit.any())
+        l_prev, l = l, x
+        if not on_box:
+            break
+        f_prev = _objective_values(l_prev, D, pw, qw, lam, n)
+        if _objective_values(l, D, pw, qw, lam, n) >= f_prev - atol * 1e-3:
+            # the best point of the box around l_prev is l_prev itself: a local, hence global, minimum
+            l = l_prev
+            break
+        # coordinates that hit their box may move further; the others get a radius matched to their last step
+        radius = np.where(hit, 4.0 * radius, np.maximum(r0, 2.0 * np.abs(l - l_prev)))
 
+    G = D + l[:n, None] - l[None, n:]
     S = float(pw @ l[:n] + lam * (pw @ np.maximum(G, 0.0) @ qw))
     active = G > atol
-    stats = {"rounds": rounds, "explicit_pairs": int((state == 2).sum()), "lipschitz_constraints": int(2 * len(edges)),
+    stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
+             "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,
                     active=active, stats=stats)
