@@ -70,6 +70,10 @@ _MARGINS = ("l1", "l2")
 _COARSE_PAIRS = 20_000  # above this many hinge pairs, start from the solution on every second point
 _TR_PAIRS = 4_000  # pairs near their kink that carry a hinge variable in one trust-region step (at least)
 _HIGHS_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10, "presolve": True}
+# Dantzig pricing in the dual simplex: on these box LPs (many bound-only hinge columns, few rows each) it is 1.6-1.8x
+# faster than HiGHS' default dual steepest edge, measured on the 1-D n = m = 2000 benchmark instance.
+_BOX_OPTIONS = {**_HIGHS_OPTIONS, "simplex_dual_edge_weight_strategy": "dantzig"}
+_SPREAD = 3  # a coordinate's radius reaches this many graph neighbours (halved at each step)
 
 
 # ------------------------------------------------------------------------------------------------ validation
@@ -341,7 +345,7 @@ def _solve_relaxation(state, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, 
     b = np.concatenate([bl, bl, -D[ei, ej]])
     bounds = np.concatenate([np.stack([lo, hi], 1), np.stack([np.zeros(E), np.full(E, np.inf)], 1)])
     A = sp.csr_matrix((vals, (rows, cols)), shape=(len(b), N + E))
-    res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs-ds", options=_HIGHS_OPTIONS)
+    res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs-ds", options=_BOX_OPTIONS)
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed on the LS-GAN LP: status {res.status}, {res.message}")
     return np.clip(res.x[:N], lo, hi)
@@ -464,6 +468,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     r0 = max(0.5 * float(np.partition(absG, k)[k]), 4 * atol)
     radius = np.full(N, r0)
     rounds = lp_solves = explicit_max = 0
+    f_cur = None
     while True:
         rounds += 1
         if rounds > max_rounds:
@@ -486,22 +491,32 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
                 break
             edges = np.concatenate([edges, new_edges])
         explicit_max = max(explicit_max, int((state == 2).sum()))
-        if d == 1:
-            # raise generated values to U(z) = min_i (l_i + κΔ_iz), capped by the box: stays feasible, and neither
-            # the model nor the true objective increases (both are non-increasing in l_j)
-            x[n:] = np.minimum(np.maximum(x[n:], np.min(x[:n, None] + kappa * D, axis=0)), hi[n:])
+        # the box test looks at the LP's own optimum: strictly inside its box, it is a global minimum
         hit = (x >= hi - atol) | ((x <= lo + atol) & (lo > 0))
+        step = np.abs(x - l)
+        if d == 1:
+            # then raise generated values to U(z) = min_i (l_i + κΔ_iz), the largest feasible ones given the real
+            # values (U is κ-Lipschitz): S is non-increasing in l_j, so this point is at least as good, and it is
+            # the next centre.  The raise is not a box hit (the LP did not ask for it), so it does not grow radii.
+            x[n:] = np.maximum(x[n:], np.min(x[:n, None] + kappa * D, axis=0))
         on_box = bool(hit.any())
         l_prev, l = l, x
         if not on_box:
             break
-        f_prev = _objective_values(l_prev, D, pw, qw, lam, n)
-        if _objective_values(l, D, pw, qw, lam, n) >= f_prev - atol * 1e-3:
+        f_prev = _objective_values(l_prev, D, pw, qw, lam, n) if f_cur is None else f_cur
+        f_cur = _objective_values(l, D, pw, qw, lam, n)
+        if f_cur >= f_prev - atol * 1e-3:
             # the best point of the box around l_prev is l_prev itself: a local, hence global, minimum
             l = l_prev
             break
-        # coordinates that hit their box may move further; the others get a radius matched to their last step
-        radius = np.where(hit, 4.0 * radius, np.maximum(r0, 2.0 * np.abs(l - l_prev)))
+        # coordinates that hit their box may move further; the others get a radius matched to their last step.
+        # A coordinate that must travel far drags its Lipschitz neighbours along, so large radii spread (halving)
+        # over _SPREAD steps of the sparse Lipschitz graph: fewer rounds for a few more explicit pairs.
+        radius = np.where(hit, 4.0 * radius, np.maximum(r0, 2.0 * step))
+        for _ in range(_SPREAD):
+            half = 0.5 * radius
+            np.maximum.at(radius, edges[:, 0], half[edges[:, 1]])
+            np.maximum.at(radius, edges[:, 1], half[edges[:, 0]])
 
     G = D + l[:n, None] - l[None, n:]
     S = float(pw @ l[:n] + lam * (pw @ np.maximum(G, 0.0) @ qw))
