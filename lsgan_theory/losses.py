@@ -400,7 +400,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake:
 
 # ============================================================================================== loss-sensitive GAN
 def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hyper = 1.0,
-                  event_dims: int = 1) -> Tensor:
+                  event_dims: int = 1, out: Tensor | None = None) -> Tensor:
     r"""All-pairs margins :math:`\Delta_{ij} = \tau \|x_i - z_j\|` (THEORY.md §5).
 
     L1 (the default, as in the LS-GAN experiments) sums absolute differences over every event dimension; L2 is the
@@ -415,6 +415,9 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hy
         τ.
     event_dims : int
         Number of trailing dimensions of one sample (1 for vectors ``(..., n, d)``).
+    out : Tensor, shape (..., n, m), optional
+        Preallocated result for hot loops (samples with one coordinate, no gradient): written in place and returned,
+        so no fresh (..., n, m) block is allocated per call.  Ignored otherwise.
 
     Returns
     -------
@@ -435,16 +438,98 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hy
     f = x_fake.flatten(x_fake.ndim - k_r) if k_r > 1 else x_fake
     r = r.expand(lead + r.shape[-2:])
     f = f.expand(lead + f.shape[-2:])
-    diff = r.unsqueeze(-2) - f.unsqueeze(-3)  # (..., n, m, D)
-    if kind == "l1":
-        d = diff.abs().sum(-1)
+    if r.shape[-1] == 1:  # one coordinate: both norms are |x − z|, computed in place without the (n, m, 1) copy
+        ft = f.transpose(-1, -2)
+        if (out is not None and not (r.requires_grad or f.requires_grad) and out.dtype == r.dtype
+                and out.device == r.device and out.shape == lead + (r.shape[-2], ft.shape[-1])):
+            d = torch.sub(r, ft, out=out)
+        else:
+            d = r - ft
+        d = d.abs() if d.requires_grad else d.abs_()
     else:
-        d = torch.linalg.vector_norm(diff, dim=-1)
-    return scale * d
+        diff = r.unsqueeze(-2) - f.unsqueeze(-3)  # (..., n, m, D)
+        d = diff.abs().sum(-1) if kind == "l1" else torch.linalg.vector_norm(diff, dim=-1)
+    if d.requires_grad or (isinstance(scale, Tensor) and (scale.requires_grad or d.shape != torch.broadcast_shapes(
+            d.shape, scale.shape))):
+        return scale * d
+    return d.mul_(scale)
+
+
+class _AllPairsHingeMean(torch.autograd.Function):
+    """mean_ij (Δ_ij + L_r[i] − L_f[j])_+ over the last two axes, in one pass of memory.
+
+    Forward builds the (…, n, m) argument once and reduces it; backward needs only the counts of active pairs per
+    row and column: ∂/∂L_r[i] = #{j active}/(nm), ∂/∂L_f[j] = −#{i active}/(nm), ∂/∂Δ_ij = 1[active]/(nm) (the mask
+    is kept only when Δ requires a gradient).  Values and gradients equal ``F.relu(a).mean((-2, -1))`` under autograd
+    (relu'(0) = 0 in both).  The backward is linear in the incoming gradient, so double backward is exact as well
+    (the second derivative of the hinge is zero almost everywhere).
+    """
+
+    @staticmethod
+    def forward(ctx, L_real, L_fake, margin, scratch=False):
+        full = torch.broadcast_shapes(margin.shape, L_real.shape + (1,), L_fake.shape[:-1] + (1, L_fake.shape[-1]))
+        if scratch and margin.shape == full and margin.is_contiguous() and not margin.requires_grad:
+            a = margin.add_(L_real.unsqueeze(-1))  # the caller's scratch buffer: no (…, n, m) allocation at all
+        else:
+            a = margin + L_real.unsqueeze(-1)
+            if a.shape != full:  # L_fake carries leading axes the others lack
+                a = a.expand(full).contiguous()
+        a.sub_(L_fake.unsqueeze(-2))
+        n, m = a.shape[-2], a.shape[-1]
+        val = a.clamp_min_(0).sum((-2, -1)) / (n * m)
+        mask = a.sign_()  # in place: 1 where the hinge is active, 0 where it clips (no bool → float copy)
+        rows = mask.sum(-1)
+        cols = mask.sum(-2)
+        keep = mask if ctx.needs_input_grad[2] else None
+        ctx.save_for_backward(rows, cols, keep)
+        ctx.shapes = (L_real.shape, L_fake.shape, margin.shape, n * m)
+        return val
+
+    @staticmethod
+    def backward(ctx, g):
+        rows, cols, mask = ctx.saved_tensors
+        sr, sf, sm, nm = ctx.shapes
+        gs = (g / nm).unsqueeze(-1)
+        gr = gf = gm = None
+        if ctx.needs_input_grad[0]:
+            gr = (gs * rows).sum_to_size(sr)
+        if ctx.needs_input_grad[1]:
+            gf = (-gs * cols).sum_to_size(sf)
+        if ctx.needs_input_grad[2]:
+            gm = (gs.unsqueeze(-1) * mask).sum_to_size(sm)
+        return gr, gf, gm, None
+
+
+def _all_pairs_hinge_mean(L_real: Tensor, L_fake: Tensor, margin: Tensor, scratch: bool = False) -> Tensor:
+    """Unchecked fused all-pairs hinge mean (…,); callers validate (see :func:`_pair_arguments`).  With
+    ``scratch=True`` a contiguous, full-shape ``margin`` that needs no gradient is overwritten (hot loops)."""
+    return _AllPairsHingeMean.apply(L_real, L_fake, margin, scratch)
+
+
+def _loss_sensitive_unchecked(L_real: Tensor, L_fake: Tensor, margin: Tensor, lam: Tensor) -> Tensor:
+    """:func:`loss_sensitive_objective` (all pairs) for the ensemble trainer's inner loop: no validation (the trainer
+    builds its inputs: finite λ > 0 of shape (E,), margins from :func:`margin_matrix`), and ``margin`` is consumed
+    as scratch memory.  A NaN from a diverging model propagates to its loss (and freezes it) instead of raising."""
+    return L_real.mean(-1) + lam * _all_pairs_hinge_mean(L_real, L_fake, margin, scratch=True)
 
 
 def _pair_arguments(L_real, L_fake, margin, pairing) -> tuple[Tensor, torch.Size]:
     """Hinge arguments Δ_ij + L(x_i) - L(z_j): shape (..., n, m) (all pairs) or (..., n) (one-to-one)."""
+    L_real, L_fake, margin, lead = _check_pairs(L_real, L_fake, margin, pairing)
+    if pairing == "all":
+        return margin + L_real.unsqueeze(-1) - L_fake.unsqueeze(-2), lead
+    return torch.diagonal(margin, dim1=-2, dim2=-1) + L_real - L_fake, lead
+
+
+def _hinge_mean(L_real, L_fake, margin, pairing) -> tuple[Tensor, torch.Size]:
+    """``E (Δ + L(x) − L(z))_+`` over the pairs, (...,), validated; all pairs go through the fused kernel."""
+    L_real, L_fake, margin, lead = _check_pairs(L_real, L_fake, margin, pairing)
+    if pairing == "all":
+        return _all_pairs_hinge_mean(L_real, L_fake, margin), lead
+    return F.relu(torch.diagonal(margin, dim1=-2, dim2=-1) + L_real - L_fake).mean(-1), lead
+
+
+def _check_pairs(L_real, L_fake, margin, pairing):
     _check_pairing(pairing)
     L_real, L_fake = _tensor("L_real", L_real), _tensor("L_fake", L_fake)
     margin = _tensor("margin", margin, min_ndim=2)
@@ -457,11 +542,9 @@ def _pair_arguments(L_real, L_fake, margin, pairing) -> tuple[Tensor, torch.Size
     mdet = margin.detach()
     if bool((torch.isnan(mdet) | (mdet < 0)).any()):
         raise ValueError("margin must be >= 0 everywhere (a scaled distance); it holds a negative or NaN entry")
-    if pairing == "all":
-        return margin + L_real.unsqueeze(-1) - L_fake.unsqueeze(-2), lead
-    if n != m:
+    if pairing != "all" and n != m:
         raise ValueError(f"pairing='one_to_one' needs as many fakes as reals, got n={n} (L_real) and m={m} (L_fake)")
-    return torch.diagonal(margin, dim1=-2, dim2=-1) + L_real - L_fake, lead
+    return L_real, L_fake, margin, lead
 
 
 def _pair_mean(a: Tensor, pairing: str) -> Tensor:
@@ -488,8 +571,7 @@ def loss_sensitive_hinge(L_real: Tensor, L_fake: Tensor, margin: Tensor, *, pair
     -------
     Tensor, shape (...)
     """
-    a, _ = _pair_arguments(L_real, L_fake, margin, pairing)
-    return _pair_mean(F.relu(a), pairing)
+    return _hinge_mean(L_real, L_fake, margin, pairing)[0]
 
 
 def loss_sensitive_objective(L_real: Tensor, L_fake: Tensor, margin: Tensor, lam: Hyper, *,
@@ -519,9 +601,9 @@ def loss_sensitive_objective(L_real: Tensor, L_fake: Tensor, margin: Tensor, lam
     ----------
     G.-J. Qi, "Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities", IJCV 2019, eq. (6).
     """
-    a, lead = _pair_arguments(L_real, L_fake, margin, pairing)
+    hinge, lead = _hinge_mean(L_real, L_fake, margin, pairing)
     lam = _hyper("lam", lam, lead, lo=0.0, lo_open=True)
-    return L_real.mean(-1) + lam * _pair_mean(F.relu(a), pairing)
+    return L_real.mean(-1) + lam * hinge
 
 
 def loss_sensitive_scaled_objective(L_real: Tensor, L_fake: Tensor, margin: Tensor, gamma: Hyper, *,
@@ -531,9 +613,9 @@ def loss_sensitive_scaled_objective(L_real: Tensor, L_fake: Tensor, margin: Tens
     γ = 1/λ >= 0; γ = 0 is the λ = ∞ form (hinge only, equal to :func:`glsgan_objective` with ν = 0).  Shapes as
     in :func:`loss_sensitive_objective`; returns (...).
     """
-    a, lead = _pair_arguments(L_real, L_fake, margin, pairing)
+    hinge, lead = _hinge_mean(L_real, L_fake, margin, pairing)
     gamma = _hyper("gamma", gamma, lead, lo=0.0)
-    return _pair_mean(F.relu(a), pairing) + gamma * L_real.mean(-1)
+    return hinge + gamma * L_real.mean(-1)
 
 
 def loss_sensitive_generator_loss(L_fake: Tensor) -> Tensor:
@@ -859,8 +941,7 @@ def cls_gan_unlabelled_objective(L_ul_real: Tensor, L_ul_fake: Tensor, margin: T
     The loss network of semi-supervised CLS-GAN minimises S + γ S^ul (THEORY.md §7).  ``L_ul_real`` (..., n) and
     ``L_ul_fake`` (..., m) come from :func:`unlabelled_loss_values`; ``margin`` (..., n, m); returns (...).
     """
-    a, _ = _pair_arguments(L_ul_real, L_ul_fake, margin, pairing)
-    return _pair_mean(F.relu(a), pairing)
+    return _hinge_mean(L_ul_real, L_ul_fake, margin, pairing)[0]
 
 
 # ============================================================================================== tabular optimum

@@ -22,14 +22,14 @@ hinge variable.  :func:`solve` runs an exact trust-region method on this model: 
 solves the LP restricted to a box |l_u − l^k_u| ≤ δ_u, in which every pair with |Δ_ij + l_i − l_j| > δ_i + δ_j keeps
 its sign, so the model *is* S inside the box and the box optimum is exact.  An optimum strictly inside its box is a
 local, hence (convexity) global, minimum; otherwise it becomes the next point and the radii of the coordinates that
-hit the box grow (×4) while the others follow their last step.  A box whose optimum does not improve S certifies its
+hit the box grow (×4) while the others follow their last step, and large radii spread (halving) to graph neighbours.  A box whose optimum does not improve S certifies its
 centre in the same way.  Only a sparse set of Lipschitz constraints is written: sorted neighbours in 1-D, which imply
 all others; a nearest-neighbour graph in higher dimension, with violated constraints added and the box re-solved
 (constraint generation).  The start is the cone midpoint of the solution on every second point (recursively,
 above 20 000 pairs) with the generated values raised to the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)),
 which never increases S; in 1-D each box optimum's generated values are raised the same way.
 
-Cost.  HiGHS (dual simplex) on the box LPs dominates; ``benchmarks/nonparametric.py`` measures it against the general
+Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates; ``benchmarks/nonparametric.py`` measures it against the general
 LP.  :func:`solve_general_lp` writes the full LP out (all n·m hinge variables, all Lipschitz pairs) and is the
 independent reference.
 

@@ -12,6 +12,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -496,3 +497,62 @@ def test_unknown_pairing_and_margin_kind_are_rejected():
         L.lam_to_gamma_tau(-2.0, 1.0)
     with pytest.raises(ValueError, match="gamma"):
         L.gamma_tau_to_lam(-0.1, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------- fused all-pairs hinge
+@given(st.integers(0, 10_000), st.integers(1, 9), st.integers(1, 9),
+       st.sampled_from([((), (), ()), ((3,), (3,), (3,)), ((4,), (1,), ()), ((), (2,), (2,))]))
+def test_fused_all_pairs_hinge_equals_autograd_relu_mean_values_and_gradients(seed, n, m, leads):
+    """The fused kernel (counts of active pairs in backward) against the plain autograd graph relu(a).mean()."""
+    lr_lead, lf_lead, mg_lead = leads
+    g = torch.Generator().manual_seed(seed)
+    Lr = torch.randn(*lr_lead, n, generator=g, dtype=DT).requires_grad_(True)
+    Lf = torch.randn(*lf_lead, m, generator=g, dtype=DT).requires_grad_(True)
+    Mg = torch.rand(*mg_lead, n, m, generator=g, dtype=DT).requires_grad_(True)
+    w = torch.randn(torch.broadcast_shapes(lr_lead, lf_lead, mg_lead), generator=g, dtype=DT)
+    fused = L.loss_sensitive_hinge(Lr, Lf, Mg)
+    ref = F.relu(Mg + Lr.unsqueeze(-1) - Lf.unsqueeze(-2)).mean((-2, -1))
+    torch.testing.assert_close(fused, ref, **TOL)
+    assert_grads_close(grads((fused * w).sum(), [Lr, Lf, Mg]), grads((ref * w).sum(), [Lr, Lf, Mg]))
+    # the same through the objective and the margin's own gradient (a margin built from points that require grad)
+    x = torch.randn(n, 1, generator=g, dtype=DT).requires_grad_(True)
+    z = torch.randn(m, 1, generator=g, dtype=DT)
+    s1 = L.loss_sensitive_objective(Lr, Lf, L.margin_matrix(x, z), 0.7)
+    s2 = Lr.mean(-1) + 0.7 * F.relu((x - z.T).abs() + Lr.unsqueeze(-1) - Lf.unsqueeze(-2)).mean((-2, -1))
+    assert_grads_close(grads((s1 * w).sum(), [Lr, Lf, x]), grads((s2 * w).sum(), [Lr, Lf, x]))
+
+
+def test_fused_all_pairs_hinge_passes_gradcheck_and_gradgradcheck():
+    g = torch.Generator().manual_seed(3)
+    Lr = torch.randn(2, 5, generator=g, dtype=DT, requires_grad=True)
+    Lf = torch.randn(2, 4, generator=g, dtype=DT, requires_grad=True)
+    Mg = torch.rand(2, 5, 4, generator=g, dtype=DT, requires_grad=True)
+    fn = L._all_pairs_hinge_mean
+    assert torch.autograd.gradcheck(fn, (Lr, Lf, Mg))
+    assert torch.autograd.gradgradcheck(fn, (Lr, Lf, Mg))
+    # negative control: a kernel that forgot the 1/(n m) in backward fails the same check
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b, c):
+            return L._all_pairs_hinge_mean(a, b, c)
+
+        @staticmethod
+        def backward(ctx, gr):
+            return torch.ones(2, 5, dtype=DT) * gr[:, None], None, None
+
+    assert not torch.autograd.gradcheck(lambda a: Wrong.apply(a, Lf.detach(), Mg.detach()), (Lr,),
+                                        raise_exception=False)
+
+
+def test_margin_matrix_out_buffer_is_filled_in_place_and_equals_the_allocating_path():
+    g = torch.Generator().manual_seed(5)
+    xr, xf = torch.randn(3, 7, 1, generator=g, dtype=DT), torch.randn(3, 5, 1, generator=g, dtype=DT)
+    tau = torch.tensor([0.5, 1.0, 2.0], dtype=DT)
+    buf = torch.full((3, 7, 5), float("nan"), dtype=DT)
+    M = L.margin_matrix(xr, xf, scale=tau, out=buf)
+    assert M.data_ptr() == buf.data_ptr()
+    torch.testing.assert_close(M, tau[:, None, None] * (xr - xf.transpose(1, 2)).abs(), **TOL)
+    # a buffer of the wrong shape is ignored, not written
+    bad = torch.zeros(3, 5, 7, dtype=DT)
+    torch.testing.assert_close(L.margin_matrix(xr, xf, scale=tau, out=bad), M, **TOL)
+    assert bool((bad == 0).all())

@@ -264,8 +264,11 @@ def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Te
     return torch.tensor([float(v) for v in config.per_model(name)], dtype=dtype, device=device)
 
 
-def _d_loss(family: str, out_r, out_f, x, fake, h: dict):
-    """Per-model discriminator / loss-network objective (E_f,) from ``lsgan_theory.losses``."""
+def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = None):
+    """Per-model discriminator / loss-network objective (E_f,) from ``lsgan_theory.losses``.
+
+    ``scratch`` keeps one (E_f, n, m) margin buffer per shape across steps (allocating a fresh multi-MB block every
+    step costs more than the hinge arithmetic on the CPU: page faults); the LS-GAN kernel consumes it in place."""
     from .. import losses as L
 
     if family in ("gan", "gan_ns"):
@@ -276,9 +279,16 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict):
         return L.hinge_discriminator_loss(out_r, out_f)
     if family == "wgan":
         return L.wgan_critic_loss(out_r, out_f)
-    margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"])
     if family == "loss_sensitive":
-        return L.loss_sensitive_objective(out_r, out_f, margin, h["lam"])
+        shape = (x.shape[0], x.shape[1], fake.shape[1])
+        buf = None
+        if scratch is not None:
+            buf = scratch.get(shape)
+            if buf is None or buf.dtype != x.dtype or buf.device != x.device:
+                buf = scratch[shape] = torch.empty(shape, dtype=x.dtype, device=x.device)
+        margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"], out=buf)
+        return L._loss_sensitive_unchecked(out_r, out_f, margin, h["lam"])
+    margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"])
     return L.glsgan_objective(out_r, out_f, margin, h["nu"])
 
 
@@ -417,6 +427,7 @@ def train(config: TrainConfig, callback=None) -> TrainResult:
         active = active & ok
 
     loss_d = loss_g = None
+    scratch: dict = {}
     for step in range(config.steps):
         for k in range(config.n_critic):
             t = step * config.n_critic + k
@@ -431,7 +442,8 @@ def train(config: TrainConfig, callback=None) -> TrainResult:
             dp = tuple(p.detach().requires_grad_(True) for p in d_params)
             weights, new_u = _mlp.spectral_normalize(dp, sn_u, sn_on) if use_sn else (None, None)
             out_r, out_f = D(dp, x, weights), D(dp, fake, weights)
-            loss_d = per_model(lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h), out_r, out_f, x, fake)
+            loss_d = per_model(lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, scratch), out_r, out_f, x,
+                               fake)
             total = loss_d
             if use_gp:
                 from .. import losses as L
