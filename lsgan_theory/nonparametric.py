@@ -70,9 +70,11 @@ _MARGINS = ("l1", "l2")
 _COARSE_PAIRS = 20_000  # above this many hinge pairs, start from the solution on every second point
 _TR_PAIRS = 4_000  # pairs near their kink that carry a hinge variable in one trust-region step (at least)
 _HIGHS_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10, "presolve": True}
-# Dantzig pricing in the dual simplex: on these box LPs (many bound-only hinge columns, few rows each) it is 1.6-1.8x
-# faster than HiGHS' default dual steepest edge, measured on the 1-D n = m = 2000 benchmark instance.
-_BOX_OPTIONS = {**_HIGHS_OPTIONS, "simplex_dual_edge_weight_strategy": "dantzig"}
+# Box LPs: Dantzig pricing in the dual simplex is 1.6-1.8x faster than HiGHS' default dual steepest edge, and presolve
+# (which finds little to remove in a box LP) costs ~10 % more than it saves; measured on the 1-D n = m = 2000
+# benchmark instances.
+_BOX_OPTIONS = {**_HIGHS_OPTIONS, "simplex_dual_edge_weight_strategy": "dantzig", "presolve": False}
+_GROW, _FOLLOW = 4.0, 2.0  # radius of a coordinate that hit its box ×_GROW; others _FOLLOW × their last step
 _SPREAD = 3  # a coordinate's radius reaches this many graph neighbours (halved at each step)
 
 
@@ -322,15 +324,24 @@ def _objective_values(l, D, pw, qw, lam, n) -> float:
     return float(pw @ l[:n] + lam * (pw @ np.maximum(D + l[:n, None] - l[None, n:], 0.0) @ qw))
 
 
-def _solve_relaxation(state, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, n) -> np.ndarray:
-    """Minimise the model of S in which pair (i, j) uses its linear piece (state 1), its zero piece (0) or its own
-    hinge variable (2), subject to the written Lipschitz edges and lo ≤ l ≤ hi; returns l (n + m,)."""
+def _weighted_counts(mask: np.ndarray, pw: np.ndarray, qw: np.ndarray, uniform: bool):
+    """(mask @ qw, pw @ mask) for a boolean (n, m) mask; counting avoids a float copy of the mask when the weights
+    are uniform (the empirical S_{n,m})."""
+    if uniform:
+        return qw[0] * np.count_nonzero(mask, axis=1), pw[0] * np.count_nonzero(mask, axis=0)
+    return mask @ qw, pw @ mask
+
+
+def _solve_relaxation(lin, explicit, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, n,
+                      uniform=False) -> np.ndarray:
+    """Minimise the model of S in which pair (i, j) uses its linear piece (``lin``), its own hinge variable
+    (``explicit``) or else its zero piece, subject to the written Lipschitz edges and lo ≤ l ≤ hi; returns l."""
     N = P.shape[0]
-    lin = state == 1
     c_l = np.zeros(N)
-    c_l[:n] = pw + lam * pw * (lin @ qw)
-    c_l[n:] = -lam * qw * (pw @ lin)
-    ei, ej = np.nonzero(state == 2)
+    row_lin, col_lin = _weighted_counts(lin, pw, qw, uniform)
+    c_l[:n] = pw + lam * pw * row_lin
+    c_l[n:] = -lam * qw * col_lin
+    ei, ej = np.nonzero(explicit)
     E = ei.size
     c = np.concatenate([c_l, lam * pw[ei] * qw[ej]])
     # rows: Lipschitz (both directions) then explicit hinges  l_i − l_{n+j} − s_e ≤ −Δ_ij
@@ -452,7 +463,9 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
         sub = solve(R[::2], F[::2], lam, kappa, margin, scale=scale, real_weights=pw[::2], fake_weights=qw[::2],
                     tol=tol, max_rounds=max_rounds, max_memory=max_memory)
         l0r = 0.5 * (sub.upper(R if d > 1 else R[:, 0]) + sub.lower(R if d > 1 else R[:, 0]))
-    l0f = np.min(l0r[:, None] + kappa * D, axis=0)
+    kD = kappa * D
+    uniform = bool(np.all(pw == pw[0]) and np.all(qw == qw[0]))
+    l0f = np.min(l0r[:, None] + kD, axis=0)
     l = np.concatenate([l0r, l0f])  # feasible: both cones are κ-Lipschitz, U is the largest feasible extension
 
     edges = _initial_edges(P, p)
@@ -475,11 +488,14 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             raise RuntimeError(f"solve: no convergence in max_rounds = {max_rounds} rounds")
         G = D + l[:n, None] - l[None, n:]
         reach = radius[:n, None] + radius[None, n:]
-        state = np.where(G > reach, 1, np.where(G < -reach, 0, 2)).astype(np.int8)
+        lin = G > reach
+        np.abs(G, out=G)
+        explicit = G <= reach
+        del G, reach
         delta = radius
         lo, hi = np.maximum(l - delta, 0.0), l + delta
         while True:  # constraint generation for the Lipschitz constraints (d ≥ 2) inside the same box
-            x = _solve_relaxation(state, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, n)
+            x = _solve_relaxation(lin, explicit, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, n, uniform)
             lp_solves += 1
             new_edges = np.zeros((0, 2), dtype=np.int64)
             if d > 1:
@@ -490,7 +506,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             if new_edges.shape[0] == 0:
                 break
             edges = np.concatenate([edges, new_edges])
-        explicit_max = max(explicit_max, int((state == 2).sum()))
+        explicit_max = max(explicit_max, int(np.count_nonzero(explicit)))
         # the box test looks at the LP's own optimum: strictly inside its box, it is a global minimum
         hit = (x >= hi - atol) | ((x <= lo + atol) & (lo > 0))
         step = np.abs(x - l)
@@ -498,7 +514,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             # then raise generated values to U(z) = min_i (l_i + κΔ_iz), the largest feasible ones given the real
             # values (U is κ-Lipschitz): S is non-increasing in l_j, so this point is at least as good, and it is
             # the next centre.  The raise is not a box hit (the LP did not ask for it), so it does not grow radii.
-            x[n:] = np.maximum(x[n:], np.min(x[:n, None] + kappa * D, axis=0))
+            x[n:] = np.maximum(x[n:], np.min(x[:n, None] + kD, axis=0))
         on_box = bool(hit.any())
         l_prev, l = l, x
         if not on_box:
@@ -512,7 +528,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
         # coordinates that hit their box may move further; the others get a radius matched to their last step.
         # A coordinate that must travel far drags its Lipschitz neighbours along, so large radii spread (halving)
         # over _SPREAD steps of the sparse Lipschitz graph: fewer rounds for a few more explicit pairs.
-        radius = np.where(hit, 4.0 * radius, np.maximum(r0, 2.0 * step))
+        radius = np.where(hit, _GROW * radius, np.maximum(r0, _FOLLOW * step))
         for _ in range(_SPREAD):
             half = 0.5 * radius
             np.maximum.at(radius, edges[:, 0], half[edges[:, 1]])
