@@ -440,7 +440,8 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hy
     f = f.expand(lead + f.shape[-2:])
     if r.shape[-1] == 1:  # one coordinate: both norms are |x − z|, computed in place without the (n, m, 1) copy
         ft = f.transpose(-1, -2)
-        if (out is not None and not (r.requires_grad or f.requires_grad) and out.dtype == r.dtype
+        no_grad = not (r.requires_grad or f.requires_grad or (isinstance(scale, Tensor) and scale.requires_grad))
+        if (out is not None and no_grad and out.dtype == torch.result_type(r, scale)
                 and out.device == r.device and out.shape == lead + (r.shape[-2], ft.shape[-1])):
             d = torch.sub(r, ft, out=out)
         else:
@@ -450,7 +451,7 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hy
         diff = r.unsqueeze(-2) - f.unsqueeze(-3)  # (..., n, m, D)
         d = diff.abs().sum(-1) if kind == "l1" else torch.linalg.vector_norm(diff, dim=-1)
     if d.requires_grad or (isinstance(scale, Tensor) and (scale.requires_grad or d.shape != torch.broadcast_shapes(
-            d.shape, scale.shape))):
+            d.shape, scale.shape) or torch.result_type(d, scale) != d.dtype)):
         return scale * d
     return d.mul_(scale)
 
@@ -461,19 +462,23 @@ class _AllPairsHingeMean(torch.autograd.Function):
     Forward builds the (…, n, m) argument once and reduces it; backward needs only the counts of active pairs per
     row and column: ∂/∂L_r[i] = #{j active}/(nm), ∂/∂L_f[j] = −#{i active}/(nm), ∂/∂Δ_ij = 1[active]/(nm) (the mask
     is kept only when Δ requires a gradient).  Values and gradients equal ``F.relu(a).mean((-2, -1))`` under autograd
-    (relu'(0) = 0 in both).  The backward is linear in the incoming gradient, so double backward is exact as well
-    (the second derivative of the hinge is zero almost everywhere).
+    (relu'(0) = 0 in both).  The backward treats the active counts as constants (the hinge's second derivative is
+    zero almost everywhere) and is linear in the incoming gradient: a gradient taken with ``create_graph=True`` is
+    connected to the inputs only through that incoming gradient (``gradgradcheck`` passes).  Mixed dtypes promote as
+    in the unfused expression.
     """
 
     @staticmethod
     def forward(ctx, L_real, L_fake, margin, scratch=False):
         full = torch.broadcast_shapes(margin.shape, L_real.shape + (1,), L_fake.shape[:-1] + (1, L_fake.shape[-1]))
-        if scratch and margin.shape == full and margin.is_contiguous() and not margin.requires_grad:
+        dtype = torch.promote_types(torch.promote_types(margin.dtype, L_real.dtype), L_fake.dtype)
+        if (scratch and margin.shape == full and margin.dtype == dtype and margin.is_contiguous()
+                and not margin.requires_grad):
             a = margin.add_(L_real.unsqueeze(-1))  # the caller's scratch buffer: no (…, n, m) allocation at all
         else:
             a = margin + L_real.unsqueeze(-1)
-            if a.shape != full:  # L_fake carries leading axes the others lack
-                a = a.expand(full).contiguous()
+            if a.shape != full or a.dtype != dtype:  # L_fake carries leading axes or a wider dtype
+                a = a.to(dtype).expand(full).contiguous()
         a.sub_(L_fake.unsqueeze(-2))
         n, m = a.shape[-2], a.shape[-1]
         val = a.clamp_min_(0).sum((-2, -1)) / (n * m)

@@ -556,3 +556,22 @@ def test_margin_matrix_out_buffer_is_filled_in_place_and_equals_the_allocating_p
     bad = torch.zeros(3, 5, 7, dtype=DT)
     torch.testing.assert_close(L.margin_matrix(xr, xf, scale=tau, out=bad), M, **TOL)
     assert bool((bad == 0).all())
+
+
+def test_fused_hinge_and_margin_buffer_promote_mixed_dtypes_and_respect_a_scale_gradient():
+    g = torch.Generator().manual_seed(9)
+    Lr = torch.randn(4, generator=g, dtype=torch.float32)
+    Lf = torch.randn(3, generator=g, dtype=DT)
+    Mg = torch.rand(4, 3, generator=g, dtype=torch.float32)
+    h = L.loss_sensitive_hinge(Lr, Lf, Mg)
+    assert h.dtype == DT
+    torch.testing.assert_close(h, F.relu(Mg + Lr.unsqueeze(-1) - Lf.unsqueeze(-2)).mean((-2, -1)), **TOL)
+    x32, z32 = torch.randn(4, 1, generator=g), torch.randn(3, 1, generator=g)
+    assert L.margin_matrix(x32, z32, scale=torch.tensor(2.0, dtype=DT)).dtype == DT
+    # a scale that requires grad: the buffer is not used (autograd would need it intact)
+    s = torch.tensor(1.5, dtype=DT, requires_grad=True)
+    buf = torch.zeros(4, 3, dtype=DT)
+    M = L.margin_matrix(x32.double(), z32.double(), scale=s, out=buf)
+    buf.fill_(7.0)
+    M.sum().backward()
+    torch.testing.assert_close(s.grad, (x32.double() - z32.double().T).abs().sum(), **TOL)

@@ -282,7 +282,7 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
     if family == "loss_sensitive":
         shape = (x.shape[0], x.shape[1], fake.shape[1])
         buf = None
-        if scratch is not None:
+        if scratch is not None and x.shape[-1] == 1:  # margin_matrix writes into ``out`` for 1-D samples only
             buf = scratch.get(shape)
             if buf is None or buf.dtype != x.dtype or buf.device != x.device:
                 buf = scratch[shape] = torch.empty(shape, dtype=x.dtype, device=x.device)
