@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
@@ -202,6 +203,11 @@ def _add_train(sub) -> None:
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--eval-samples", type=int, default=2000)
     p.add_argument("--out", type=Path, default=Path("runs/train"))
+    p.add_argument("--checkpoint-every", type=int, default=None,
+                   help="steps between checkpoints in OUT/checkpoint.pt (default ~5%% of --steps); a rerun with the "
+                        "same arguments resumes an interrupted run")
+    p.add_argument("--restart", action="store_true", help="ignore (delete) an existing checkpoint in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true", help="print the results table as JSON")
 
 
@@ -216,7 +222,16 @@ def _run_train(args) -> int:
                             noise_dim=args.noise_dim, activation=args.activation, optimizer=args.optimizer,
                             n_critic=args.n_critic, spectral_norm=args.spectral_norm, device=args.device,
                             dtype=args.dtype, record_every=max(1, args.steps // 200))
-    summary = run_and_write(cfg, rows, args.out, n_eval=args.eval_samples)
+    if args.checkpoint_every is not None and args.checkpoint_every < 1:
+        raise ValueError(f"--checkpoint-every: must be >= 1, got {args.checkpoint_every}")
+    ck = args.out / "checkpoint.pt"
+    if ck.exists() and not args.restart and not args.quiet:
+        import torch
+
+        done = torch.load(ck, map_location="cpu", weights_only=True).get("step", -1) + 1
+        print(f"train: resuming from {ck} ({done}/{args.steps} steps done)", file=sys.stderr)
+    summary = run_and_write(cfg, rows, args.out, n_eval=args.eval_samples, checkpoint_every=args.checkpoint_every,
+                            resume=not args.restart, callback=None if args.quiet else _train_progress(cfg))
     if args.json:
         _print_json(summary)
     else:
@@ -229,6 +244,28 @@ def _run_train(args) -> int:
                             + [f"{r[k]:.4g}" for k in metric]))
         print(f"results: {args.out / 'results.csv'}  ({summary['meta']['seconds']:.1f} s on {summary['meta']['device']})")
     return 0
+
+
+def _train_progress(cfg):
+    """stderr progress every ~5 % of the run: step, elapsed time, ETA, frozen (diverged) models."""
+    t0 = time.perf_counter()
+    every = max(1, cfg.steps // 20)
+    state = {"first": None, "next": 0}
+
+    def cb(step, loss_d, loss_g, active):
+        if state["first"] is None:
+            state["first"] = state["next"] = step
+        if step < state["next"] and step != cfg.steps - 1:
+            return
+        state["next"] = step + every
+        done = step + 1 - state["first"]
+        el = time.perf_counter() - t0
+        eta = el / max(done, 1) * (cfg.steps - step - 1)
+        frozen = int((~active).sum())
+        print(f"train: step {step + 1}/{cfg.steps} ({100 * (step + 1) / cfg.steps:.0f} %), {el:.1f} s, "
+              f"ETA {eta:.0f} s, {frozen}/{cfg.n_models} frozen", file=sys.stderr, flush=True)
+
+    return cb
 
 
 # ---------------------------------------------------------------------------------------------------- bounds

@@ -329,3 +329,46 @@ def test_cuda_matches_cpu_within_float32_tolerance():
     # lr 1e-3 rounding differences of ~1e-7 relative stay well below 1e-3 absolute in the parameters
     for a, b in zip(_params(r_cpu), _params(r_gpu)):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------- checkpoint / resume
+class _Interrupt(Exception):
+    pass
+
+
+@pytest.mark.parametrize("extra", [dict(family=("loss_sensitive", "wgan", "gan_ns")),
+                                   dict(family="wgan", spectral_norm=True, lr_d=(1e-3, 1e300, 1e-3))])
+def test_interrupted_run_resumes_from_its_checkpoint_bitwise_equal_to_an_uninterrupted_run(tmp_path, extra):
+    cfg = TrainConfig(n_models=3, record_every=1, **dict(BASE, steps=30), **extra)
+    whole = train(cfg)
+    ck = tmp_path / "ck.pt"
+
+    def stop_at_17(step, *_):
+        if step == 17:
+            raise _Interrupt
+
+    with pytest.raises(_Interrupt):
+        train(cfg, callback=stop_at_17, checkpoint=ck, checkpoint_every=5)
+    assert torch.load(ck, weights_only=True)["step"] == 14  # the last completed multiple of 5
+    seen = []
+    resumed = train(cfg, callback=lambda step, *_: seen.append(step), checkpoint=ck, checkpoint_every=5)
+    assert seen == list(range(15, 30))  # nothing repeated, nothing skipped
+    np.testing.assert_array_equal(resumed.loss_d, whole.loss_d)
+    np.testing.assert_array_equal(resumed.loss_g, whole.loss_g)
+    np.testing.assert_array_equal(resumed.diverged_step, whole.diverged_step)
+    for a, b in zip(_params(resumed), _params(whole)):
+        assert torch.equal(a, b)
+    # a finished checkpoint returns the result without training again
+    again = train(cfg, callback=lambda step, *_: seen.append(-1), checkpoint=ck)
+    assert -1 not in seen
+    np.testing.assert_array_equal(again.loss_d, whole.loss_d)
+
+
+def test_checkpoint_of_another_configuration_is_refused(tmp_path):
+    ck = tmp_path / "ck.pt"
+    train(TrainConfig(n_models=2, **SHORT), checkpoint=ck)
+    with pytest.raises(ValueError, match="checkpoint.*different configuration"):
+        train(TrainConfig(n_models=2, **dict(SHORT, steps=21)), checkpoint=ck)
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="checkpoint.*not a readable"):
+        train(TrainConfig(n_models=2, **SHORT), checkpoint=tmp_path / "junk.pt")

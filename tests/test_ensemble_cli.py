@@ -47,3 +47,38 @@ def test_grid_points_are_independent_models_with_their_own_streams():
     cfg, rows = grid_config({"lam": [0.5, 2.0], "family": ["loss_sensitive", "glsgan"]}, seeds=3, steps=1)
     assert cfg.n_models == 12 and len(set(cfg.ids())) == 12
     assert cfg.per_model("lam")[:6] == (0.5,) * 6 and rows[0] == {"lam": 0.5, "family": "loss_sensitive", "replica": 0}
+
+
+def test_train_cli_shows_progress_and_an_interrupted_run_resumes_to_the_same_results(tmp_path, capsys, monkeypatch):
+    from lsgan_theory.ensemble import trainer
+
+    args = ["train", "--lam", "1", "4", "--steps", "40", "--batch", "8", "--width", "8", "--n-data", "32",
+            "--eval-samples", "64", "--device", "cpu", "--dtype", "float64", "--checkpoint-every", "10"]
+    ref = tmp_path / "ref"
+    assert main(args + ["--out", str(ref)]) == 0
+    err = capsys.readouterr().err
+    assert "train: step 40/40 (100 %)" in err and "0/2 frozen" in err
+
+    # interrupt the second run after its checkpoint at step 20 (Ctrl-C inside the training loop)
+    real_save = trainer._save_checkpoint
+    calls = []
+
+    def save_then_interrupt(path, state):
+        real_save(path, state)
+        calls.append(state["step"])
+        if state["step"] == 19:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer, "_save_checkpoint", save_then_interrupt)
+    out = tmp_path / "run"
+    assert main(args + ["--out", str(out)]) == 130
+    assert not (out / "results.csv").exists() and calls == [9, 19]
+    monkeypatch.setattr(trainer, "_save_checkpoint", real_save)
+    capsys.readouterr()
+    assert main(args + ["--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "resuming from" in err and "(20/40 steps done)" in err
+    a = list(csv.DictReader(open(ref / "results.csv")))
+    b = list(csv.DictReader(open(out / "results.csv")))
+    assert [(r["final_loss_d"], r["w1"]) for r in a] == [(r["final_loss_d"], r["w1"]) for r in b]
+    assert open(ref / "curves.csv").read() == open(out / "curves.csv").read()

@@ -6,7 +6,8 @@ a grid point never changes the others.
 
 Files written to ``out``: ``results.csv`` (one row per model: its hyperparameters, final objectives, divergence and
 the evaluation metrics), ``curves.csv`` (tidy per-step objectives), ``meta.json`` (config, seed, version, git
-revision, device, seconds) and ``training_curves.png/pdf``.
+revision, device, seconds), ``training_curves.png/pdf`` and ``checkpoint.pt`` (the full training state, for
+resuming an interrupted run).
 """
 
 from __future__ import annotations
@@ -77,13 +78,22 @@ def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dic
     return rows
 
 
-def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval: int = 2000) -> dict:
-    """Train ``config``, evaluate every model, write the results folder; return a JSON-able summary."""
+def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval: int = 2000, *,
+                  callback=None, checkpoint_every: int | None = None, resume: bool = True) -> dict:
+    """Train ``config``, evaluate every model, write the results folder; return a JSON-able summary.
+
+    Training state goes to ``out/checkpoint.pt`` (every ``checkpoint_every`` steps, default ~5 % of the run); an
+    interrupted run started again with the same config and ``out`` resumes there, bitwise identical to an
+    uninterrupted one (``resume=False`` deletes the checkpoint first).  Results files are written only at the end.
+    """
     from ..plots import training_curves_figure
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    res = train(config)
+    ck = out / "checkpoint.pt"
+    if not resume and ck.exists():
+        ck.unlink()
+    res = train(config, callback=callback, checkpoint=ck, checkpoint_every=checkpoint_every)
     evals = evaluate(res, n_eval=n_eval, seed=config.seed)
     ids = config.ids()
     table = []
