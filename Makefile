@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# verify exits 1 when a claim fails (the report says which and why; e.g. allocation on demand): that is a result,
+# not a broken build, so `make report` succeeds once the report exists; any other status fails it.
 report: $(STAMP)
-	$(VENV)/bin/lsgan-theory verify --quick --out report
+	$(VENV)/bin/lsgan-theory verify --quick --out report || test $$? -eq 1
 
 test: $(STAMP)
 	$(PY) -m pytest -q
