@@ -22,16 +22,20 @@ hinge variable.  :func:`solve` runs an exact trust-region method on this model: 
 solves the LP restricted to a box |l_u − l^k_u| ≤ δ_u, in which every pair with |Δ_ij + l_i − l_j| > δ_i + δ_j keeps
 its sign, so the model *is* S inside the box and the box optimum is exact.  An optimum strictly inside its box is a
 local, hence (convexity) global, minimum; otherwise it becomes the next point and the radii of the coordinates that
-hit the box grow (×4) while the others follow their last step, and large radii spread (halving) to graph neighbours.  A box whose optimum does not improve S certifies its
+hit the box grow (×2) while the others follow their last step, and large radii spread (halving) to graph neighbours.  A box whose optimum does not improve S certifies its
 centre in the same way.  Only a sparse set of Lipschitz constraints is written: sorted neighbours in 1-D, which imply
 all others; a nearest-neighbour graph in higher dimension, with violated constraints added and the box re-solved
 (constraint generation).  The start is the cone midpoint of the solution on every second point (recursively,
 above 20 000 pairs) with the generated values raised to the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)),
 which never increases S; in 1-D each box optimum's generated values are raised the same way.
 
-Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates; ``benchmarks/nonparametric.py`` measures it against the general
-LP.  :func:`solve_general_lp` writes the full LP out (all n·m hinge variables, all Lipschitz pairs) and is the
-independent reference.
+Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates.  One HiGHS model lives through all steps
+of a solve: between steps only the costs and bounds of l change and pairs enter or leave the explicit set, so each
+box LP restarts from the previous optimal basis (``warm=False`` solves each from scratch through
+``scipy.optimize.linprog``, the same optimum).  The per-pair work between LPs is a few passes over reused (n, m)
+buffers; in 1-D the raise to U is an O((n + m) log n) sweep.  ``benchmarks/nonparametric.py`` measures the solver
+against the general LP.  :func:`solve_general_lp` writes the full LP out (all n·m hinge variables, all Lipschitz
+pairs) and is the independent reference.
 
 References
 ----------
@@ -50,6 +54,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.spatial import cKDTree
+
+try:  # HiGHS as bundled with scipy (a private module): a persistent model lets each box LP restart from a basis
+    from scipy.optimize._highspy import _core as _hcore
+except ImportError:  # pragma: no cover - another scipy layout: linprog with cold starts (same optimum, slower)
+    _hcore = None
 
 __all__ = [
     "Solution",
@@ -75,8 +84,10 @@ _HIGHS_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_toler
 # it saves ~20 % on the 2-D k-NN graphs; measured on the benchmark instances (1-D n = m = 2000, 2-D n = m = 500).
 _BOX_OPTIONS = {**_HIGHS_OPTIONS, "simplex_dual_edge_weight_strategy": "dantzig"}
 _BOX_OPTIONS_1D = {**_BOX_OPTIONS, "presolve": False}
-_GROW, _FOLLOW = 4.0, 2.0  # radius of a coordinate that hit its box ×_GROW; others _FOLLOW × their last step
+_GROW, _FOLLOW = 2.0, 2.0  # radius of a coordinate that hit its box ×_GROW; others _FOLLOW × their last step
 _SPREAD = 3  # a coordinate's radius reaches this many graph neighbours (halved at each step)
+_DROP = 1.0  # an explicit pair leaves the box LP once |Δ + l_i − l_j| exceeds _DROP × its reach
+_I32 = np.int32  # HiGHS index type
 
 
 # ------------------------------------------------------------------------------------------------ validation
@@ -294,12 +305,12 @@ class Solution:
 def estimate_memory(n: int, m: int, d: int = 1) -> int:
     """Bytes :func:`solve` may need for n real and m generated points in dimension d (an upper estimate).
 
-    Per hinge pair: the margin Δ (8 B), the hinge argument (8 B), the piece state and flags (2 B), boolean
-    temporaries (≈ 4 B), and, in the worst case that the pair becomes explicit in the LP, its column, row and three
-    sparse entries inside scipy/HiGHS (≈ 150 B): 172 B·n·m.  In d ≥ 2 the pairwise distance construction needs
-    another 8·d B per pair for the coordinate differences.  Lipschitz checks are chunked (≤ 16 MB).
+    Per hinge pair: the margin Δ (8 B), two reused work buffers (16 B), the start-up |Δ + l_i − l_j| and its
+    partition copy (16 B, freed before the first LP), three boolean flags (3 B), and, in the worst case that the pair
+    becomes explicit in the LP, its column, row and three sparse entries inside HiGHS (≈ 150 B): 193 B·n·m.  In
+    d ≥ 2 the pairwise distance construction needs another 8·d B per pair for the coordinate differences.  Lipschitz checks are chunked (≤ 16 MB).
     """
-    per_pair = 172 + (8 * d if d > 1 else 0)
+    per_pair = 193 + (8 * d if d > 1 else 0)
     return int(per_pair * n * m + 64 * (n + m) + 16 * 2**20)
 
 
@@ -321,10 +332,6 @@ def _check_memory(n: int, m: int, d: int, max_memory) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ the LP
-def _objective_values(l, D, pw, qw, lam, n) -> float:
-    return float(pw @ l[:n] + lam * (pw @ np.maximum(D + l[:n, None] - l[None, n:], 0.0) @ qw))
-
-
 def _weighted_counts(mask: np.ndarray, pw: np.ndarray, qw: np.ndarray, uniform: bool):
     """(mask @ qw, pw @ mask) for a boolean (n, m) mask; counting avoids a float copy of the mask when the weights
     are uniform (the empirical S_{n,m})."""
@@ -333,35 +340,141 @@ def _weighted_counts(mask: np.ndarray, pw: np.ndarray, qw: np.ndarray, uniform: 
     return mask @ qw, pw @ mask
 
 
-def _solve_relaxation(lin, explicit, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, n,
-                      uniform=False) -> np.ndarray:
-    """Minimise the model of S in which pair (i, j) uses its linear piece (``lin``), its own hinge variable
-    (``explicit``) or else its zero piece, subject to the written Lipschitz edges and lo ≤ l ≤ hi; returns l."""
-    N = P.shape[0]
-    c_l = np.zeros(N)
-    row_lin, col_lin = _weighted_counts(lin, pw, qw, uniform)
-    c_l[:n] = pw + lam * pw * row_lin
-    c_l[n:] = -lam * qw * col_lin
-    ei, ej = np.nonzero(explicit)
-    E = ei.size
-    c = np.concatenate([c_l, lam * pw[ei] * qw[ej]])
-    # rows: Lipschitz (both directions) then explicit hinges  l_i − l_{n+j} − s_e ≤ −Δ_ij
-    nl = edges.shape[0]
-    bl = kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p)
-    r_l = np.arange(nl)
-    r_h = 2 * nl + np.arange(E)
-    rows = np.concatenate([r_l, nl + r_l, r_l, nl + r_l, r_h, r_h, r_h])
-    cols = np.concatenate([edges[:, 0], edges[:, 1], edges[:, 1], edges[:, 0], ei, n + ej, N + np.arange(E)])
-    vals = np.concatenate([np.ones(nl), np.ones(nl), -np.ones(nl), -np.ones(nl), np.ones(E), -np.ones(E),
-                           -np.ones(E)])
-    b = np.concatenate([bl, bl, -D[ei, ej]])
-    bounds = np.concatenate([np.stack([lo, hi], 1), np.stack([np.zeros(E), np.full(E, np.inf)], 1)])
-    A = sp.csr_matrix((vals, (rows, cols)), shape=(len(b), N + E))
-    opts = _BOX_OPTIONS_1D if P.shape[1] == 1 else _BOX_OPTIONS
-    res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs-ds", options=opts)
-    if res.status != 0:
-        raise RuntimeError(f"HiGHS failed on the LS-GAN LP: status {res.status}, {res.message}")
-    return np.clip(res.x[:N], lo, hi)
+def _highs_ok(status, what: str) -> None:
+    if status == _hcore.HighsStatus.kError:
+        raise RuntimeError(f"HiGHS {what} failed on the LS-GAN box LP")
+
+
+class _BoxModel:
+    """The box LP of one :func:`solve` call, kept between trust-region steps.
+
+    Columns: the N loss values l, then one hinge variable s_e ≥ 0 per *explicit* pair e = (i, j); rows: one ranged
+    row ``−κΔ_uv ≤ l_u − l_v ≤ κΔ_uv`` per Lipschitz edge and ``l_i − l_{n+j} − s_e ≤ −Δ_ij`` per explicit pair.
+    Between steps only the costs and bounds of l change and explicit pairs come and go, so HiGHS restarts from the
+    previous optimal basis (far fewer simplex iterations than a cold start).  ``warm=False`` (or a scipy without
+    the HiGHS bindings) solves every box LP from scratch with ``scipy.optimize.linprog``: same optimum.
+    """
+
+    def __init__(self, N, n, m, lam, pw, qw, D, options, warm=True):
+        self.N, self.n, self.m, self.lam, self.pw, self.qw, self.D = N, n, m, lam, pw, qw, D
+        self.options = options
+        self.edges = np.zeros((0, 2), dtype=np.int64)
+        self.bl = np.zeros(0)
+        self.pairs = np.zeros(0, dtype=np.int64)  # flat keys i*m + j of the explicit pairs, in column order
+        self.inmodel = np.zeros((n, m), dtype=bool)
+        self.iterations = 0  # simplex iterations over all box LPs
+        self.highs = None
+        if warm and _hcore is not None:
+            h = _hcore._Highs()
+            native = {"output_flag": False, "solver": "simplex", "simplex_strategy": 1,  # dual simplex
+                      "simplex_dual_edge_weight_strategy": 0,  # Dantzig
+                      "presolve": "on" if options["presolve"] else "off",
+                      "primal_feasibility_tolerance": options["primal_feasibility_tolerance"],
+                      "dual_feasibility_tolerance": options["dual_feasibility_tolerance"]}
+            for key, val in native.items():
+                if h.setOptionValue(key, val) != _hcore.HighsStatus.kOk:  # pragma: no cover
+                    raise RuntimeError(f"HiGHS rejected option {key} = {val!r}")
+            inf = h.getInfinity()
+            _highs_ok(h.passModel(N, 0, 0, 1, 1, 0.0, np.zeros(N), np.zeros(N), np.full(N, inf), np.zeros(0), np.zeros(0),
+                        np.zeros(N + 1, dtype=_I32), np.zeros(0, dtype=_I32), np.zeros(0), np.zeros(N, dtype=_I32)),
+                      "passModel")
+            self.highs = h
+            self.row_pair = np.zeros(0, dtype=np.int64)  # per row: pair key, or −1 for a Lipschitz row
+
+    # -- structure
+    def add_edges(self, edges, bl):
+        k = edges.shape[0]
+        if k == 0:
+            return
+        self.edges = np.concatenate([self.edges, edges])
+        self.bl = np.concatenate([self.bl, bl])
+        if self.highs is not None:
+            _highs_ok(self.highs.addRows(k, -bl, bl, 2 * k, np.arange(0, 2 * k, 2, dtype=_I32),
+                                         edges.astype(_I32).ravel(), np.tile([1.0, -1.0], k)), "addRows")
+            self.row_pair = np.concatenate([self.row_pair, np.full(k, -1, dtype=np.int64)])
+
+    def add_pairs(self, ei, ej):
+        E = ei.size
+        if E == 0:
+            return
+        self.inmodel[ei, ej] = True
+        keys = ei * self.m + ej
+        if self.highs is not None:
+            h = self.highs
+            c0 = h.getNumCol()
+            _highs_ok(h.addCols(E, self.lam * self.pw[ei] * self.qw[ej], np.zeros(E), np.full(E, h.getInfinity()), 0,
+                                np.zeros(E + 1, dtype=_I32), np.zeros(0, dtype=_I32), np.zeros(0)), "addCols")
+            idx = np.stack([ei, self.n + ej, c0 + np.arange(E)], axis=1).astype(_I32).ravel()
+            _highs_ok(h.addRows(E, np.full(E, -h.getInfinity()), -self.D[ei, ej], 3 * E,
+                                np.arange(0, 3 * E, 3, dtype=_I32), idx, np.tile([1.0, -1.0, -1.0], E)), "addRows")
+            self.row_pair = np.concatenate([self.row_pair, keys])
+        self.pairs = np.concatenate([self.pairs, keys])
+
+    def drop_pairs(self, gone):
+        """Remove the explicit pairs flagged in ``gone`` (aligned with ``pairs``); their piece goes into the costs."""
+        if not gone.any():
+            return
+        keys = self.pairs[gone]
+        self.inmodel.ravel()[keys] = False
+        if self.highs is not None:
+            cols = self.N + np.flatnonzero(gone)
+            rows = np.flatnonzero(np.isin(self.row_pair, keys))
+            _highs_ok(self.highs.deleteCols(cols.size, cols.astype(_I32)), "deleteCols")
+            _highs_ok(self.highs.deleteRows(rows.size, rows.astype(_I32)), "deleteRows")
+            self.row_pair = np.delete(self.row_pair, rows)
+        self.pairs = self.pairs[~gone]
+
+    # -- one box LP
+    def solve(self, c_l, lo, hi) -> np.ndarray:
+        N = self.N
+        if self.highs is not None:
+            h = self.highs
+            idx = np.arange(N, dtype=_I32)
+            _highs_ok(h.changeColsCost(N, idx, c_l), "changeColsCost")
+            _highs_ok(h.changeColsBounds(N, idx, lo, np.minimum(hi, h.getInfinity())), "changeColsBounds")
+            _highs_ok(h.run(), "run")
+            status = h.getModelStatus()
+            if status != _hcore.HighsModelStatus.kOptimal:
+                raise RuntimeError(f"HiGHS failed on the LS-GAN box LP: {h.modelStatusToString(status)}")
+            self.iterations += int(h.getInfo().simplex_iteration_count)
+            return np.clip(np.asarray(h.getSolution().col_value)[:N], lo, hi)
+        n = self.n
+        ei, ej = np.divmod(self.pairs, self.m)
+        E = ei.size
+        nl = self.edges.shape[0]
+        c = np.concatenate([c_l, self.lam * self.pw[ei] * self.qw[ej]])
+        r_l, r_h = np.arange(nl), 2 * nl + np.arange(E)
+        rows = np.concatenate([r_l, nl + r_l, r_l, nl + r_l, r_h, r_h, r_h])
+        cols = np.concatenate([self.edges[:, 0], self.edges[:, 1], self.edges[:, 1], self.edges[:, 0], ei, n + ej,
+                               N + np.arange(E)])
+        vals = np.concatenate([np.ones(2 * nl), -np.ones(2 * nl), np.ones(E), -np.ones(E), -np.ones(E)])
+        b = np.concatenate([self.bl, self.bl, -self.D[ei, ej]])
+        bounds = np.concatenate([np.stack([lo, hi], 1), np.stack([np.zeros(E), np.full(E, np.inf)], 1)])
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(len(b), N + E))
+        res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs-ds", options=self.options)
+        if res.status != 0:
+            raise RuntimeError(f"HiGHS failed on the LS-GAN box LP: status {res.status}, {res.message}")
+        self.iterations += int(res.nit)
+        return np.clip(res.x[:N], lo, hi)
+
+
+def _upper_envelope(src: np.ndarray, l: np.ndarray, query: np.ndarray, slope: float, p: int) -> np.ndarray:
+    """U(q) = min_i (l_i + slope·‖src_i − q‖_p) at each query point: O((n + m) log n) sweeps in 1-D, dense otherwise."""
+    if src.shape[1] > 1:
+        return np.min(l[:, None] + slope * _dist(src, query, p), axis=0)
+    o = np.argsort(src[:, 0], kind="stable")
+    xs, ls = src[o, 0], l[o]
+    q = query[:, 0]
+    left = np.minimum.accumulate(ls - slope * xs)  # best cone among sources at or left of q
+    right = np.minimum.accumulate((ls + slope * xs)[::-1])[::-1]  # ... at or right of q
+    k = np.searchsorted(xs, q, side="right")
+    out = np.full(q.shape, np.inf)
+    has = k > 0
+    out[has] = left[k[has] - 1] + slope * q[has]
+    k2 = np.searchsorted(xs, q, side="left")
+    has = k2 < xs.size
+    out[has] = np.minimum(out[has], right[k2[has]] - slope * q[has])
+    return out
 
 
 def _initial_edges(P: np.ndarray, p: int) -> np.ndarray:
@@ -398,7 +511,8 @@ def _lipschitz_violations(P, l, kappa, p, scale, tol) -> np.ndarray:
 
 
 def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
-          fake_weights=None, tol: float = 1e-9, max_rounds: int = 200, max_memory: float | None = None) -> Solution:
+          fake_weights=None, tol: float = 1e-9, max_rounds: int = 200, max_memory: float | None = None,
+          warm: bool = True) -> Solution:
     """Solve the non-parametric LS-GAN linear program exactly (THEORY.md §5, Theorem 2).
 
     Minimises ``S_{n,m}(l) = (1/n) Σ_i l_i + (λ/(n m)) Σ_{i,j} (Δ(x_i, z_j) + l_i − l_{n+j})_+`` over
@@ -426,6 +540,10 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
         Safety limit on rounds (the scheme terminates in finitely many; reaching it raises RuntimeError).
     max_memory : float, optional
         Bytes the dense per-pair arrays may use (default: half the available memory); see :func:`estimate_memory`.
+    warm : bool, keyword
+        Keep one HiGHS model for all box LPs and restart each from the previous basis (default).  ``False`` solves
+        every box LP from scratch through ``scipy.optimize.linprog`` (same optimum; a cross-check, and the path taken
+        when scipy lacks its HiGHS bindings).
 
     Returns
     -------
@@ -463,12 +581,11 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     l0r = np.zeros(n)
     if n * m > _COARSE_PAIRS and n >= 8 and m >= 8:
         sub = solve(R[::2], F[::2], lam, kappa, margin, scale=scale, real_weights=pw[::2], fake_weights=qw[::2],
-                    tol=tol, max_rounds=max_rounds, max_memory=max_memory)
+                    tol=tol, max_rounds=max_rounds, max_memory=max_memory, warm=warm)
         l0r = 0.5 * (sub.upper(R if d > 1 else R[:, 0]) + sub.lower(R if d > 1 else R[:, 0]))
-    kD = kappa * D
     uniform = bool(np.all(pw == pw[0]) and np.all(qw == qw[0]))
-    l0f = np.min(l0r[:, None] + kD, axis=0)
-    l = np.concatenate([l0r, l0f])  # feasible: both cones are κ-Lipschitz, U is the largest feasible extension
+    # feasible: both cones are κ-Lipschitz, U is the largest feasible extension
+    l = np.concatenate([l0r, _upper_envelope(R, l0r, F, kappa * scale, p)])
 
     edges = _initial_edges(P, p)
     lip_set = set(map(tuple, edges.tolist())) if d > 1 else None
@@ -477,38 +594,68 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     # there; only the others carry a hinge variable.  Inside the box the model is therefore S itself, and the
     # box's optimum is exact.  An optimum strictly inside its box is a local, hence global, minimum of the convex
     # problem; otherwise it is the next point, and the radii of the coordinates that hit the box grow.
-    G = D + l[:n, None] - l[None, n:]
+    G = D + l[:n, None] - l[None, n:]  # (n, m) work buffers, reused every step
     absG = np.abs(G).ravel()
     k = min(max(_TR_PAIRS, 2 * N), absG.size) - 1
     r0 = max(0.5 * float(np.partition(absG, k)[k]), 4 * atol)
+    del absG
+    W = np.empty_like(G)
+    lin = np.empty(G.shape, dtype=bool)
+    near = np.empty(G.shape, dtype=bool)
     radius = np.full(N, r0)
     rounds = lp_solves = explicit_max = 0
-    f_cur = None
+    f_prev = l_prev = None
+    model = _BoxModel(N, n, m, lam, pw, qw, D, _BOX_OPTIONS_1D if d == 1 else _BOX_OPTIONS, warm=warm)
+    model.add_edges(edges, kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p))
     while True:
         rounds += 1
         if rounds > max_rounds:
             raise RuntimeError(f"solve: no convergence in max_rounds = {max_rounds} rounds")
-        G = D + l[:n, None] - l[None, n:]
-        reach = radius[:n, None] + radius[None, n:]
-        lin = G > reach
-        np.abs(G, out=G)
-        explicit = G <= reach
-        del G, reach
-        delta = radius
-        lo, hi = np.maximum(l - delta, 0.0), l + delta
+        np.add(D, l[:n, None], out=G)
+        G -= l[None, n:]
+        np.maximum(G, 0.0, out=W)
+        f_cur = float(pw @ l[:n] + lam * (W.sum() * pw[0] * qw[0] if uniform else pw @ W @ qw))
+        if f_prev is not None and f_cur >= f_prev - atol * 1e-3:
+            # the best point of the box around l_prev is l_prev itself: a local, hence global, minimum
+            l = l_prev
+            break
+        rr, rf = radius[:n], radius[n:]
+        np.subtract(G, rr[:, None], out=W)
+        np.greater(W, rf[None, :], out=lin)  # G > δ_i + δ_j: linear piece throughout the box
+        np.add(G, rr[:, None], out=W)
+        np.greater_equal(W, -rf[None, :], out=near)
+        near &= ~lin  # |G| ≤ δ_i + δ_j: the piece may change inside the box
+        # pairs of the model far from their kink leave it (their piece is known in the box); pairs near it join
+        if model.pairs.size:
+            pi, pj = np.divmod(model.pairs, m)
+            model.drop_pairs(np.abs(G[pi, pj]) > _DROP * (rr[pi] + rf[pj]))
+        ei, ej = np.nonzero(near)
+        fresh = ~model.inmodel[ei, ej]
+        model.add_pairs(ei[fresh], ej[fresh])
+        # per-node costs: the linear pieces of the pairs not in the model
+        row_lin, col_lin = _weighted_counts(lin, pw, qw, uniform)
+        if model.pairs.size:
+            pi, pj = np.divmod(model.pairs, m)
+            both = lin[pi, pj]
+            pi, pj = pi[both], pj[both]
+            row_lin = row_lin - np.bincount(pi, weights=qw[pj], minlength=n)
+            col_lin = col_lin - np.bincount(pj, weights=pw[pi], minlength=m)
+        c_l = np.concatenate([pw + lam * pw * row_lin, -lam * qw * col_lin])
+        lo, hi = np.maximum(l - radius, 0.0), l + radius
         while True:  # constraint generation for the Lipschitz constraints (d ≥ 2) inside the same box
-            x = _solve_relaxation(lin, explicit, edges, P, D, pw, qw, lam, kappa, p, scale, lo, hi, n, uniform)
+            x = model.solve(c_l, lo, hi)
             lp_solves += 1
             new_edges = np.zeros((0, 2), dtype=np.int64)
             if d > 1:
                 viol = _lipschitz_violations(P, x, kappa, p, scale, atol)
-                fresh = [e for e in map(tuple, viol.tolist()) if e not in lip_set]
-                lip_set.update(fresh)
-                new_edges = np.asarray(fresh, dtype=np.int64).reshape(-1, 2)
+                fresh_e = [e for e in map(tuple, viol.tolist()) if e not in lip_set]
+                lip_set.update(fresh_e)
+                new_edges = np.asarray(fresh_e, dtype=np.int64).reshape(-1, 2)
             if new_edges.shape[0] == 0:
                 break
             edges = np.concatenate([edges, new_edges])
-        explicit_max = max(explicit_max, int(np.count_nonzero(explicit)))
+            model.add_edges(new_edges, kappa * scale * _rowdist(P[new_edges[:, 0]], P[new_edges[:, 1]], p))
+        explicit_max = max(explicit_max, int(model.pairs.size))
         # the box test looks at the LP's own optimum: strictly inside its box, it is a global minimum
         hit = (x >= hi - atol) | ((x <= lo + atol) & (lo > 0))
         step = np.abs(x - l)
@@ -516,16 +663,9 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             # then raise generated values to U(z) = min_i (l_i + κΔ_iz), the largest feasible ones given the real
             # values (U is κ-Lipschitz): S is non-increasing in l_j, so this point is at least as good, and it is
             # the next centre.  The raise is not a box hit (the LP did not ask for it), so it does not grow radii.
-            x[n:] = np.maximum(x[n:], np.min(x[:n, None] + kD, axis=0))
-        on_box = bool(hit.any())
-        l_prev, l = l, x
-        if not on_box:
-            break
-        f_prev = _objective_values(l_prev, D, pw, qw, lam, n) if f_cur is None else f_cur
-        f_cur = _objective_values(l, D, pw, qw, lam, n)
-        if f_cur >= f_prev - atol * 1e-3:
-            # the best point of the box around l_prev is l_prev itself: a local, hence global, minimum
-            l = l_prev
+            x[n:] = np.maximum(x[n:], _upper_envelope(R, x[:n], F, kappa * scale, p))
+        l_prev, l, f_prev = l, x, f_cur
+        if not hit.any():
             break
         # coordinates that hit their box may move further; the others get a radius matched to their last step.
         # A coordinate that must travel far drags its Lipschitz neighbours along, so large radii spread (halving)
@@ -535,11 +675,14 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             half = 0.5 * radius
             np.maximum.at(radius, edges[:, 0], half[edges[:, 1]])
             np.maximum.at(radius, edges[:, 1], half[edges[:, 0]])
+    iterations = model.iterations
+    del W, lin, near, model
 
     G = D + l[:n, None] - l[None, n:]
     S = float(pw @ l[:n] + lam * (pw @ np.maximum(G, 0.0) @ qw))
     active = G > atol
     stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
+             "simplex_iterations": iterations,
              "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,

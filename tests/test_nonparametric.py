@@ -78,24 +78,63 @@ def test_solve_matches_general_lp_on_moderate_instances(d, margin):
     assert sol.objective == pytest.approx(s_ref, rel=REL)
 
 
+@pytest.mark.parametrize("warm", [True, False])
 @pytest.mark.parametrize("d,margin", [(1, "l1"), (2, "l2")])
-def test_coarse_start_path_matches_general_lp(monkeypatch, d, margin):
+def test_coarse_start_path_matches_general_lp(monkeypatch, d, margin, warm):
     # large problems start from the solution on every second point; force that path on a small instance
     monkeypatch.setattr(npm, "_COARSE_PAIRS", 50)
     real, fake = _instance(21, 24, 22, d)
-    sol = solve(real, fake, 1.0, 2.0, margin)
+    sol = solve(real, fake, 1.0, 2.0, margin, warm=warm)
     _, s_ref = solve_general_lp(real, fake, 1.0, 2.0, margin)
     assert sol.objective == pytest.approx(s_ref, rel=REL)
 
 
-def test_weighted_objective_matches_general_lp():
+@pytest.mark.parametrize("warm", [True, False])
+def test_weighted_objective_matches_general_lp(warm):
     # quadrature weights (population version of S) are honoured identically by both solvers
     rng = np.random.default_rng(3)
     real, fake = _instance(3, 15, 11, 1)
     pw, qw = rng.random(15), rng.random(11)
-    sol = solve(real, fake, 3.0, 2.0, real_weights=pw, fake_weights=qw)
+    sol = solve(real, fake, 3.0, 2.0, real_weights=pw, fake_weights=qw, warm=warm)
     _, s_ref = solve_general_lp(real, fake, 3.0, 2.0, real_weights=pw, fake_weights=qw)
     assert sol.objective == pytest.approx(s_ref, rel=REL)
+
+
+@pytest.mark.parametrize("drop", [1.0, 3.0])
+@pytest.mark.parametrize("d,margin,n", [(1, "l1", 70), (2, "l2", 45)])
+def test_many_trust_region_steps_match_general_lp_warm_and_cold(monkeypatch, d, margin, n, drop):
+    # a tiny first radius and the coarse start force many box LPs, so pairs enter and leave the persistent HiGHS
+    # model many times; the warm-started model, the cold linprog path and the full LP must agree.  With _DROP > 1
+    # model pairs on their linear piece stay in the model and must not be counted twice in the costs of l.
+    monkeypatch.setattr(npm, "_COARSE_PAIRS", 200)
+    monkeypatch.setattr(npm, "_TR_PAIRS", 10)
+    monkeypatch.setattr(npm, "_DROP", drop)
+    real, fake = _instance(5 + d, n, n + 3, d)
+    _, s_ref = solve_general_lp(real, fake, 1.5, 2.0, margin)
+    warm = solve(real, fake, 1.5, 2.0, margin, warm=True)
+    cold = solve(real, fake, 1.5, 2.0, margin, warm=False)
+    assert warm.stats["rounds"] >= 4
+    for sol in (warm, cold):
+        assert sol.objective == pytest.approx(s_ref, rel=REL)
+        assert _lip_ok(sol.points, sol.l, 2.0, margin, 1.0, 1e-8)
+    # the warm model restarts each box LP from the previous basis: fewer simplex iterations than cold starts
+    assert warm.stats["simplex_iterations"] < cold.stats["simplex_iterations"]
+
+
+@pytest.mark.parametrize("margin", ["l1", "l2"])
+def test_one_dimensional_upper_envelope_matches_brute_force(margin):
+    # U(q) = min_i (l_i + sΔ(x_i, q)) by prefix/suffix minima (1-D) vs the dense minimum; duplicates, ties, queries
+    # outside the data range and exactly on data points included
+    rng = np.random.default_rng(11)
+    src = np.round(rng.normal(size=(40, 1)), 1)  # many duplicate positions
+    l = rng.random(40) * 3
+    q = np.concatenate([rng.normal(size=(60, 1)) * 3, src[:10], [[-50.0], [50.0]]])
+    p = 1 if margin == "l1" else 2
+    got = npm._upper_envelope(src, l, q, 1.7, p)
+    ref = np.min(l[:, None] + 1.7 * np.abs(src - q.T), axis=0)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13)
+    # negative control: a different slope gives a different envelope
+    assert np.abs(npm._upper_envelope(src, l, q, 1.6, p) - ref).max() > 1e-3
 
 
 # --------------------------------------------------------------------------------------------- the cones
