@@ -226,4 +226,5 @@ def np_generalisation_figure(ns, curves: dict, stem) -> list[Path]:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return save(fig, stem, "Non-parametric LS-GAN generalisation gap over seeds (95 % CIs) with fitted log-log "
-                           "slopes; THEORY.md §5 expects about −1/2 in d = 1 and 2 (log factor in d = 2).")
+                           "slopes; THEORY.md §5 expects about −1/2 in d = 1 and 2 (log factor in d = 2), −1/3 in "
+                           "d = 3.")

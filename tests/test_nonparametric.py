@@ -386,3 +386,46 @@ def test_too_large_problem_raises_before_solving():
         solve(np.zeros(1000), np.ones(1000), 1.0, 2.0, max_memory=1e6)
     # the estimate grows like n·m (plus a fixed 16 MB for chunked checks)
     assert npm.estimate_memory(2000, 2000, 1) > 3.5 * npm.estimate_memory(1000, 1000, 1)
+
+
+# --------------------------------------------------------------------------------------------- population LP
+def test_population_lp_with_equal_densities_is_lambda_times_mean_margin():
+    # P = Q: the grid's real and generated sets coincide, so l = 0 is optimal and S* = λ Σ p_i p_j |x_i − x_j|
+    # on the grid, which converges to λ E|X − Y| = λ·2/√π for X, Y iid N(0, 1).  Grid error: the midpoint rule is
+    # O(h) or better here, so |S(h) − S(2h)| bounds the error of S(h) (it is (2^p − 1)·error(h) with p ≥ 1).
+    from lsgan_theory import densities
+
+    P = densities.Normal(0.0, 1.0)
+    lam = 1.5
+    fine = npm.population_solution(P, P, lam, 2.0, size=200)
+    coarse = npm.population_solution(P, P, lam, 2.0, size=100)
+    R, pw, F, qw = npm.quadrature_grid(P, P, 200)
+    assert np.array_equal(R, F) and np.allclose(pw, qw)
+    grid_value = lam * pw @ np.abs(R - F.T) @ qw
+    assert np.abs(fine.l).max() <= 1e-12
+    assert fine.objective == pytest.approx(grid_value, rel=1e-12)
+    err = abs(fine.objective - coarse.objective)
+    assert 0 < err < 1e-2  # the bound below is not vacuous
+    assert abs(fine.objective - lam * 2 / np.sqrt(np.pi)) <= err
+    # negative control: the closed form of another scale is far outside the grid error
+    assert abs(fine.objective - lam * 2 * 1.05 / np.sqrt(np.pi)) > 10 * err
+
+
+def test_isotropic_normal_for_the_three_dimensional_study():
+    from scipy.stats import multivariate_normal
+
+    from lsgan_theory._claims.nonparametric import IsotropicNormal
+
+    N3 = IsotropicNormal((1.0, -0.5, 0.0), 0.7)
+    x = np.random.default_rng(0).normal(size=(50, 3))
+    ref = multivariate_normal(mean=[1.0, -0.5, 0.0], cov=0.49 * np.eye(3)).pdf(x)
+    np.testing.assert_allclose(N3.pdf(x), ref, rtol=1e-12)
+    s = N3.sample(20000, 1)
+    # mean within 5 standard errors (0.7/√20000 ≈ 0.005)
+    assert np.abs(s.mean(0) - N3.loc).max() < 5 * 0.7 / np.sqrt(20000)
+    R, pw, F, qw = npm.quadrature_grid(N3, IsotropicNormal((0, 0, 0)), 12)
+    assert R.shape[1] == 3 and pw.sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="scale"):
+        IsotropicNormal((0, 0, 0), 0.0)
+    with pytest.raises(ValueError, match="x: points of shape"):
+        N3.pdf(np.zeros((4, 2)))
