@@ -260,7 +260,10 @@ class Solution:
         ``active[i, j]`` is True iff the hinge of pair (real i, generated j) is strictly positive at the optimum,
         ``Δ_ij + l_i − l_{n+j} > tol`` (these pairs carry the hinge gradient; "allocation on demand").
     stats : dict
-        Solver statistics: rounds, explicit hinge pairs, Lipschitz constraints written, seconds.
+        Solver statistics: ``rounds`` (trust-region steps), ``lp_solves`` (box LPs, incl. constraint generation),
+        ``explicit_pairs`` (largest number of hinge variables in a box LP), ``simplex_iterations``, ``lp_retries``
+        (box LPs re-solved from scratch after a non-optimal HiGHS status), ``lipschitz_constraints`` written,
+        ``seconds``.
     """
 
     l: np.ndarray
@@ -308,9 +311,10 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
     Per hinge pair: the margin Δ (8 B), two reused work buffers (16 B), the start-up |Δ + l_i − l_j| and its
     partition copy (16 B, freed before the first LP), three boolean flags (3 B), and, in the worst case that the pair
     becomes explicit in the LP, its column, row and three sparse entries inside HiGHS (≈ 150 B): 193 B·n·m.  In
-    d ≥ 2 the pairwise distance construction needs another 8·d B per pair for the coordinate differences.  Lipschitz checks are chunked (≤ 16 MB).
+    d ≥ 2 the pairwise distance construction needs another 8·d B per pair for the coordinate differences.  Non-uniform
+    weights (the population LP) add a float copy of a boolean mask (8 B per pair); the estimate includes it (201 B).  Lipschitz checks are chunked (≤ 16 MB).
     """
-    per_pair = 193 + (8 * d if d > 1 else 0)
+    per_pair = 201 + (8 * d if d > 1 else 0)
     return int(per_pair * n * m + 64 * (n + m) + 16 * 2**20)
 
 
@@ -363,23 +367,30 @@ class _BoxModel:
         self.pairs = np.zeros(0, dtype=np.int64)  # flat keys i*m + j of the explicit pairs, in column order
         self.inmodel = np.zeros((n, m), dtype=bool)
         self.iterations = 0  # simplex iterations over all box LPs
+        self.retries = 0  # box LPs the persistent model had to re-solve from scratch
         self.highs = None
         if warm and _hcore is not None:
-            h = _hcore._Highs()
-            native = {"output_flag": False, "solver": "simplex", "simplex_strategy": 1,  # dual simplex
-                      "simplex_dual_edge_weight_strategy": 0,  # Dantzig
-                      "presolve": "on" if options["presolve"] else "off",
-                      "primal_feasibility_tolerance": options["primal_feasibility_tolerance"],
-                      "dual_feasibility_tolerance": options["dual_feasibility_tolerance"]}
-            for key, val in native.items():
-                if h.setOptionValue(key, val) != _hcore.HighsStatus.kOk:  # pragma: no cover
-                    raise RuntimeError(f"HiGHS rejected option {key} = {val!r}")
-            inf = h.getInfinity()
-            _highs_ok(h.passModel(N, 0, 0, 1, 1, 0.0, np.zeros(N), np.zeros(N), np.full(N, inf), np.zeros(0), np.zeros(0),
-                        np.zeros(N + 1, dtype=_I32), np.zeros(0, dtype=_I32), np.zeros(0), np.zeros(N, dtype=_I32)),
-                      "passModel")
-            self.highs = h
-            self.row_pair = np.zeros(0, dtype=np.int64)  # per row: pair key, or −1 for a Lipschitz row
+            try:
+                self._build_highs(N, options)
+            except (AttributeError, TypeError, RuntimeError):  # pragma: no cover - bindings of another scipy
+                self.highs = None
+
+    def _build_highs(self, N, options):
+        h = _hcore._Highs()
+        native = {"output_flag": False, "solver": "simplex", "simplex_strategy": 1,  # dual simplex
+                  "simplex_dual_edge_weight_strategy": 0,  # Dantzig
+                  "presolve": "on" if options["presolve"] else "off",
+                  "primal_feasibility_tolerance": options["primal_feasibility_tolerance"],
+                  "dual_feasibility_tolerance": options["dual_feasibility_tolerance"]}
+        for key, val in native.items():
+            if h.setOptionValue(key, val) != _hcore.HighsStatus.kOk:  # pragma: no cover
+                raise RuntimeError(f"HiGHS rejected option {key} = {val!r}")
+        inf = h.getInfinity()
+        _highs_ok(h.passModel(N, 0, 0, 1, 1, 0.0, np.zeros(N), np.zeros(N), np.full(N, inf), np.zeros(0),
+                              np.zeros(0), np.zeros(N + 1, dtype=_I32), np.zeros(0, dtype=_I32), np.zeros(0),
+                              np.zeros(N, dtype=_I32)), "passModel")
+        self.highs = h
+        self.row_pair = np.zeros(0, dtype=np.int64)  # per row: pair key, or −1 for a Lipschitz row
 
     # -- structure
     def add_edges(self, edges, bl):
@@ -433,12 +444,25 @@ class _BoxModel:
             _highs_ok(h.changeColsCost(N, idx, c_l), "changeColsCost")
             _highs_ok(h.changeColsBounds(N, idx, lo, np.minimum(hi, h.getInfinity())), "changeColsBounds")
             _highs_ok(h.run(), "run")
-            status = h.getModelStatus()
-            if status != _hcore.HighsModelStatus.kOptimal:
-                raise RuntimeError(f"HiGHS failed on the LS-GAN box LP: {h.modelStatusToString(status)}")
+            if h.getModelStatus() != _hcore.HighsModelStatus.kOptimal:
+                # rare (tiny λ: hinge costs near the dual tolerance): once more from scratch without presolve, and
+                # if that fails too, this step goes through linprog; the model stays for the next step
+                self.retries += 1
+                h.clearSolver()
+                h.setOptionValue("presolve", "off")
+                h.run()
+                if self.options["presolve"]:
+                    h.setOptionValue("presolve", "on")
+                if h.getModelStatus() != _hcore.HighsModelStatus.kOptimal:
+                    h.clearSolver()
+                    return self._solve_cold(c_l, lo, hi)
             self.iterations += int(h.getInfo().simplex_iteration_count)
             return np.clip(np.asarray(h.getSolution().col_value)[:N], lo, hi)
-        n = self.n
+        return self._solve_cold(c_l, lo, hi)
+
+    def _solve_cold(self, c_l, lo, hi) -> np.ndarray:
+        """The same box LP written out and solved from scratch by ``scipy.optimize.linprog``."""
+        N, n = self.N, self.n
         ei, ej = np.divmod(self.pairs, self.m)
         E = ei.size
         nl = self.edges.shape[0]
@@ -463,8 +487,9 @@ def _upper_envelope(src: np.ndarray, l: np.ndarray, query: np.ndarray, slope: fl
     if src.shape[1] > 1:
         return np.min(l[:, None] + slope * _dist(src, query, p), axis=0)
     o = np.argsort(src[:, 0], kind="stable")
-    xs, ls = src[o, 0], l[o]
-    q = query[:, 0]
+    c = src[o[src.shape[0] // 2], 0]  # centred coordinates: l ± slope·x would lose digits for data far from 0
+    xs, ls = src[o, 0] - c, l[o]
+    q = query[:, 0] - c
     left = np.minimum.accumulate(ls - slope * xs)  # best cone among sources at or left of q
     right = np.minimum.accumulate((ls + slope * xs)[::-1])[::-1]  # ... at or right of q
     k = np.searchsorted(xs, q, side="right")
@@ -675,14 +700,14 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             half = 0.5 * radius
             np.maximum.at(radius, edges[:, 0], half[edges[:, 1]])
             np.maximum.at(radius, edges[:, 1], half[edges[:, 0]])
-    iterations = model.iterations
+    iterations, retries = model.iterations, model.retries
     del W, lin, near, model
 
     G = D + l[:n, None] - l[None, n:]
     S = float(pw @ l[:n] + lam * (pw @ np.maximum(G, 0.0) @ qw))
     active = G > atol
     stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
-             "simplex_iterations": iterations,
+             "simplex_iterations": iterations, "lp_retries": retries,
              "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,

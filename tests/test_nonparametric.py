@@ -121,6 +121,37 @@ def test_many_trust_region_steps_match_general_lp_warm_and_cold(monkeypatch, d, 
     assert warm.stats["simplex_iterations"] < cold.stats["simplex_iterations"]
 
 
+def test_tiny_lambda_box_lp_that_stalls_in_the_persistent_model_is_re_solved(monkeypatch):
+    # found by review: with λ ~ 1e-4 in 2-D and a tiny first radius, HiGHS (presolve on, warm model) can end a box
+    # LP with status "Unknown" (hinge costs λ p q near the dual tolerance); the solver re-solves that step from
+    # scratch and must still reach the general LP's optimum
+    monkeypatch.setattr(npm, "_COARSE_PAIRS", 50)
+    monkeypatch.setattr(npm, "_TR_PAIRS", 1)
+    rng = np.random.default_rng(14)
+    d = int(rng.choice([2, 3]))
+    n, m = int(rng.integers(10, 40)), int(rng.integers(10, 40))
+    lam = float(10 ** rng.uniform(-6, -3))
+    kappa, scale = float(rng.choice([0.5, 2.0, 5.0])), float(rng.choice([1.0, 2.0]))
+    R, F = rng.normal(size=(n, d)), rng.normal(size=(m, d)) * 1.3 + 0.8
+    _, s_ref = solve_general_lp(R, F, lam, kappa, "l2", scale=scale)
+    for warm in (True, False):
+        sol = solve(R, F, lam, kappa, "l2", scale=scale, warm=warm)
+        assert sol.objective == pytest.approx(s_ref, rel=REL)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e8, 1e10])
+def test_solution_far_from_the_origin_stays_feasible_and_optimal(offset):
+    # the 1-D envelope works in centred coordinates: data at 1e10 must not lose the digits of l ± κx
+    rng = np.random.default_rng(2)
+    real = offset + rng.normal(size=30)
+    fake = offset + 0.8 + 1.3 * rng.normal(size=30)
+    sol = solve(real, fake, 1.0, 2.0)
+    _, s_ref = solve_general_lp(real - offset, fake - offset, 1.0, 2.0)  # translation invariant
+    assert sol.objective == pytest.approx(s_ref, rel=REL)
+    P = np.concatenate([real, fake]) - offset
+    assert _lip_ok(P[:, None], sol.l, 2.0, "l1", 1.0, 1e-9)
+
+
 @pytest.mark.parametrize("margin", ["l1", "l2"])
 def test_one_dimensional_upper_envelope_matches_brute_force(margin):
     # U(q) = min_i (l_i + sΔ(x_i, q)) by prefix/suffix minima (1-D) vs the dense minimum; duplicates, ties, queries
@@ -429,3 +460,8 @@ def test_isotropic_normal_for_the_three_dimensional_study():
         IsotropicNormal((0, 0, 0), 0.0)
     with pytest.raises(ValueError, match="x: points of shape"):
         N3.pdf(np.zeros((4, 2)))
+    # d = 1 accepts (k,) points, as quadrature_grid passes them
+    N1 = IsotropicNormal((0.5,), 2.0)
+    np.testing.assert_allclose(N1.pdf(np.array([0.5, 2.5])), np.exp([0.0, -0.5]) / np.sqrt(2 * np.pi * 4.0),
+                               rtol=1e-14)
+    assert npm.quadrature_grid(N1, IsotropicNormal((1.0,)), 50)[0].shape[1] == 1

@@ -329,6 +329,8 @@ class IsotropicNormal:
 
     def pdf(self, x):
         x = np.asarray(x, dtype=np.float64)
+        if self.dim == 1 and (x.ndim == 0 or x.shape[-1] != 1):
+            x = x[..., None]  # 1-D points may come as shape (k,)
         if x.shape[-1] != self.dim:
             raise ValueError(f"x: points of shape (..., {self.dim}) required, got shape {x.shape}")
         z = (x - self.loc) / self.scale
