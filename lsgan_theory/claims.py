@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -28,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
+from .provenance import git_revision
 
 __all__ = ["Context", "Evidence", "Verdict", "claim", "registry", "run_claims", "write_report"]
 
@@ -130,14 +130,6 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
                         time.perf_counter() - t0, {})
         verdicts.append(v)
     return verdicts
-
-
-def git_revision() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, timeout=5).stdout.strip() or "unknown"
-    except Exception:
-        return "unknown"
 
 
 def write_report(verdicts: list[Verdict], ctx: Context) -> Path:

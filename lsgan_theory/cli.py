@@ -142,7 +142,7 @@ def _run_derive(args) -> int:
 def _add_prove(sub) -> None:
     p = sub.add_parser("prove", help="machine-check every proof in proofs/ and render them",
                        description="Check every ```check step of the Markdown proofs with sympy; exit 1 if any fails.")
-    p.add_argument("--dir", type=Path, default=None, help="proofs folder (default: the repository's proofs/)")
+    p.add_argument("--dir", type=Path, default=None, help="proofs folder (default: the proofs shipped with the package)")
     p.add_argument("--out", type=Path, default=None, help="write the rendered proofs (Markdown, and .tex with --latex)")
     p.add_argument("--latex", action="store_true", help="also render LaTeX")
     p.add_argument("--json", action="store_true", help="machine-readable verdicts")
@@ -212,7 +212,8 @@ def _add_train(sub) -> None:
 
 
 def _run_train(args) -> int:
-    from .ensemble.run import grid_config, run_and_write
+    from .plots import training_curves_figure
+    from .studies.runs import grid_config, run_and_write
 
     grid = {"family": args.family, "lam": args.lam, "nu": args.nu, "margin_scale": args.margin_scale,
             "lr_d": args.lr_d, "lr_g": args.lr_g, "gp_weight": args.gp_weight, "clip": args.clip,
@@ -232,6 +233,11 @@ def _run_train(args) -> int:
         print(f"train: resuming from {ck} ({done}/{args.steps} steps done)", file=sys.stderr)
     summary = run_and_write(cfg, rows, args.out, n_eval=args.eval_samples, checkpoint_every=args.checkpoint_every,
                             resume=not args.restart, callback=None if args.quiet else _train_progress(cfg))
+    res = summary.pop("result")
+    labels = [", ".join(f"{k}={v}" for k, v in g.items()) for g in rows]
+    figs = training_curves_figure(res.steps, res.loss_d, res.loss_g, labels, args.out / "training_curves",
+                                  title=f"{cfg.target}: {cfg.n_models} model(s), {cfg.steps} steps")
+    summary["figures"] = [str(f) for f in figs]
     if args.json:
         _print_json(summary)
     else:

@@ -55,6 +55,7 @@ __all__ = [
     "margin_matrix",
     "loss_sensitive_hinge",
     "loss_sensitive_objective",
+    "loss_sensitive_objective_unchecked",
     "loss_sensitive_scaled_objective",
     "loss_sensitive_generator_loss",
     "hinge_active_fraction",
@@ -511,7 +512,7 @@ def _all_pairs_hinge_mean(L_real: Tensor, L_fake: Tensor, margin: Tensor, scratc
     return _AllPairsHingeMean.apply(L_real, L_fake, margin, scratch)
 
 
-def _loss_sensitive_unchecked(L_real: Tensor, L_fake: Tensor, margin: Tensor, lam: Tensor) -> Tensor:
+def loss_sensitive_objective_unchecked(L_real: Tensor, L_fake: Tensor, margin: Tensor, lam: Tensor) -> Tensor:
     """:func:`loss_sensitive_objective` (all pairs) for the ensemble trainer's inner loop: no validation (the trainer
     builds its inputs: finite λ > 0 of shape (E,), margins from :func:`margin_matrix`), and ``margin`` is consumed
     as scratch memory.  A NaN from a diverging model propagates to its loss (and freezes it) instead of raising."""

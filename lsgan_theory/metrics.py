@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-from .densities import Density, as_rng
+from .densities import Density, as_rng, bisect_level
 
 __all__ = ["w1_to_cdf", "ks_to_cdf", "l1_to_pdf", "L1Estimate", "mmd2", "median_bandwidth", "w1_samples",
            "mode_statistics", "ModeStatistics", "mre", "MREResult", "generalisation_gap", "GapResult"]
@@ -108,13 +108,8 @@ def w1_to_cdf(samples, p: Density) -> float:
     Fa, Fb = p.cdf(a), p.cdf(b)
     # crossing of F with the level inside a cell (F monotone): bisection, else split point = an end
     cross = (Fa < level) & (Fb > level)
-    lo_c, hi_c = a[cross].copy(), b[cross].copy()
     lv = level[cross]
-    for _ in range(60):
-        mid = 0.5 * (lo_c + hi_c)
-        below = p.cdf(mid) < lv
-        lo_c, hi_c = np.where(below, mid, lo_c), np.where(below, hi_c, mid)
-    t = 0.5 * (lo_c + hi_c)
+    t = bisect_level(p.cdf, lv, a[cross], b[cross], iterations=60)
     A = np.concatenate([a[~cross], a[cross], t])
     Bb = np.concatenate([b[~cross], t, b[cross]])
     L = np.concatenate([level[~cross], lv, lv])

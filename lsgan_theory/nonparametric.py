@@ -51,7 +51,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sparse
 from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
@@ -64,6 +64,8 @@ __all__ = [
     "Solution",
     "solve",
     "solve_general_lp",
+    "general_lp",
+    "optimal_face",
     "margin_matrix",
     "objective",
     "cone_upper",
@@ -474,7 +476,7 @@ class _BoxModel:
         vals = np.concatenate([np.ones(2 * nl), -np.ones(2 * nl), np.ones(E), -np.ones(E), -np.ones(E)])
         b = np.concatenate([self.bl, self.bl, -self.D[ei, ej]])
         bounds = np.concatenate([np.stack([lo, hi], 1), np.stack([np.zeros(E), np.full(E, np.inf)], 1)])
-        A = sp.csr_matrix((vals, (rows, cols)), shape=(len(b), N + E))
+        A = sparse.csr_matrix((vals, (rows, cols)), shape=(len(b), N + E))
         res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs-ds", options=self.options)
         if res.status != 0:
             raise RuntimeError(f"HiGHS failed on the LS-GAN box LP: status {res.status}, {res.message}")
@@ -729,15 +731,19 @@ def solve_general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float
     objective : float
         The optimal value.
     """
-    c, A, b, N = _general_lp(real, fake, lam, kappa, margin, scale, real_weights, fake_weights)
+    c, A, b, N = general_lp(real, fake, lam, kappa, margin, scale=scale, real_weights=real_weights,
+                            fake_weights=fake_weights)
     res = linprog(c, A_ub=A, b_ub=b, bounds=(0, None), method=method, options=_HIGHS_OPTIONS)
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed on the general LP: status {res.status}, {res.message}")
     return res.x[:N], float(res.fun)
 
 
-def _general_lp(real, fake, lam, kappa, margin, scale, real_weights, fake_weights):
-    """The full LP as (c, A_ub, b_ub, N): variables (l_1..l_N, s_11..s_nm) ≥ 0, minimise c·x s.t. A x ≤ b."""
+def general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
+               fake_weights=None):
+    """The full LP written out as ``(c, A_ub, b_ub, N)``: variables (l_1..l_N, s_11..s_nm) ≥ 0 with N = n + m,
+    minimise c·x subject to A_ub x ≤ b_ub (A_ub a scipy.sparse CSR matrix).  All n·m hinge variables and all
+    N(N − 1) ordered Lipschitz pairs; memory grows like (n + m)², so use it on small instances."""
     lam = _positive("lam", lam)
     kappa = _positive("kappa", kappa)
     scale = _positive("scale", scale)
@@ -761,8 +767,35 @@ def _general_lp(real, fake, lam, kappa, margin, scale, real_weights, fake_weight
     vals = np.concatenate([np.ones(H), -np.ones(H), -np.ones(H), np.ones(L), -np.ones(L)])
     b = np.concatenate([-D.ravel(), K[u, v]])
     c = np.concatenate([np.concatenate([pw, np.zeros(m)]), lam * (pw[:, None] * qw[None, :]).ravel()])
-    A = sp.csr_matrix((vals, (rows, cols)), shape=(H + L, N + H))
+    A = sparse.csr_matrix((vals, (rows, cols)), shape=(H + L, N + H))
     return c, A, b, N
+
+
+def optimal_face(real, fake, lam, kappa, s_opt, margin: str = "l1", *, n_random: int = 0, rng=None):
+    """Coordinatewise extremes of the LP's optimal face and ``n_random`` random points of it.
+
+    Solves 2N + n_random LPs over {x : A x ≤ b, c·x ≤ s_opt(1 + 1e-10) + 1e-13}; returns ``(lo, hi, points)`` with
+    ``lo``/``hi`` of shape (N,) and ``points`` a list of (N,) arrays.  Used to test Corollary 2 when the LP optimum is
+    not unique (every minimiser lies between L⁻[lo] and L⁺[hi]).
+    """
+    from scipy.optimize import linprog
+
+    rng = np.random.default_rng(rng)
+    c, A, b, N = general_lp(real, fake, lam, kappa, margin)
+    A2 = sparse.vstack([A, sparse.csr_matrix(c)]).tocsr()
+    b2 = np.concatenate([b, [s_opt * (1 + 1e-10) + 1e-13]])
+    lo, hi = np.empty(N), np.empty(N)
+    for v in range(N):
+        e = np.zeros(c.size)
+        e[v] = 1.0
+        lo[v] = linprog(e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").x[v]
+        hi[v] = -linprog(-e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").fun
+    pts = []
+    for _ in range(n_random):
+        e = np.zeros(c.size)
+        e[:N] = rng.normal(size=N)
+        pts.append(linprog(e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").x[:N])
+    return lo, hi, pts
 
 
 # ------------------------------------------------------------------------------------------------ population / study

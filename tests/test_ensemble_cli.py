@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lsgan_theory.cli import main
-from lsgan_theory.ensemble.run import grid_config
+from lsgan_theory.studies.runs import grid_config
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lsgan_theory.ensemble.critic import closed_form_critic, optimal_critic
+from lsgan_theory.studies.critic import closed_form_critic, optimal_critic
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -43,7 +43,7 @@ def test_trained_loss_sensitive_networks_reach_the_lp_optimum_and_lie_in_its_bou
     # reach on these samples, and every minimiser lies in [L⁻, L⁺]. Tolerances: the sampling sd of S*_{n,m} (fresh
     # samples) for the objective, twice the seed-to-seed spread for the curves; the LPs with κ/2 and with 4λ are the
     # negative controls and must fall outside both.
-    from lsgan_theory.ensemble.critic import loss_sensitive_critic
+    from lsgan_theory.studies.critic import loss_sensitive_critic
 
     c = loss_sensitive_critic(n_models=6, steps=2000, sampling_reps=10)
     assert c.lower_bound_holds, (c.s_models, c.s_star_relaxed)
@@ -62,7 +62,7 @@ def test_trained_loss_sensitive_networks_reach_the_lp_optimum_and_lie_in_its_bou
 
 @pytest.mark.parametrize("kw,match", [({"p": "normal2d(0,0,1)"}, "p, q"), ({"n": 1}, "n:"), ({"steps": 0}, "steps")])
 def test_loss_sensitive_critic_rejects_bad_input(kw, match):
-    from lsgan_theory.ensemble.critic import loss_sensitive_critic
+    from lsgan_theory.studies.critic import loss_sensitive_critic
 
     with pytest.raises(ValueError, match=match):
         loss_sensitive_critic(**kw)

@@ -215,21 +215,7 @@ def test_corollary1_bounds_and_convex_combinations_reach_the_optimum(d, margin):
 
 def _face_extremes(real, fake, lam, kappa, margin, s_opt, rng, k_random=3):
     """Coordinatewise min/max of l over the optimal face and a few random points of it (full LP + c·x ≤ S*)."""
-    c, A, b, N = npm._general_lp(real, fake, lam, kappa, margin, 1.0, None, None)
-    A2 = sp.vstack([A, sp.csr_matrix(c)]).tocsr()
-    b2 = np.concatenate([b, [s_opt * (1 + 1e-10) + 1e-13]])
-    lo, hi = np.empty(N), np.empty(N)
-    for v in range(N):
-        e = np.zeros(c.size)
-        e[v] = 1.0
-        lo[v] = linprog(e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").x[v]
-        hi[v] = -linprog(-e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").fun
-    pts = []
-    for _ in range(k_random):
-        e = np.zeros(c.size)
-        e[:N] = rng.normal(size=N)
-        pts.append(linprog(e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").x[:N])
-    return lo, hi, pts
+    return npm.optimal_face(real, fake, lam, kappa, s_opt, margin, n_random=k_random, rng=rng)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -445,7 +431,7 @@ def test_population_lp_with_equal_densities_is_lambda_times_mean_margin():
 def test_isotropic_normal_for_the_three_dimensional_study():
     from scipy.stats import multivariate_normal
 
-    from lsgan_theory._claims.nonparametric import IsotropicNormal
+    from lsgan_theory.densities import IsotropicNormal
 
     N3 = IsotropicNormal((1.0, -0.5, 0.0), 0.7)
     x = np.random.default_rng(0).normal(size=(50, 3))

@@ -15,7 +15,7 @@ _STATEMENTS = {
 
 
 def _check(family: str, ctx: Context) -> Evidence:
-    from ..ensemble.critic import optimal_critic
+    from ..studies.critic import optimal_critic
     from ..plots import optimal_critic_figure
 
     kw = dict(n_models=16, steps=600) if ctx.quick else dict(n_models=64, steps=3000)
@@ -43,7 +43,7 @@ for _fam, (_ref, _stmt) in _STATEMENTS.items():
        statement="LS-GAN loss networks trained on fixed samples reach the exact LP optimum S*_{n,m} within the "
                  "sampling noise and lie in the LP bounds [L⁻, L⁺]")
 def _ls_critic(ctx: Context) -> Evidence:
-    from ..ensemble.critic import loss_sensitive_critic
+    from ..studies.critic import loss_sensitive_critic
     from ..plots import loss_sensitive_critic_figure
 
     kw = dict(n_models=8, steps=3000) if ctx.quick else dict(n_models=32, steps=6000)

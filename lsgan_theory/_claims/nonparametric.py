@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..claims import Context, Evidence, claim
+from ..studies.nonparametric import allocation_on_demand, generalisation_study, train_sigmoid_discriminator
 
 KAPPA, LAM = 2.0, 1.0
 
@@ -79,27 +80,6 @@ def _cor1(ctx: Context) -> Evidence:
     return Evidence(ok, "\n".join(lines))
 
 
-def _face(npm, real, fake, lam, kappa, s_opt, rng, k_random):
-    import scipy.sparse as sp
-    from scipy.optimize import linprog
-
-    c, A, b, N = npm._general_lp(real, fake, lam, kappa, "l1", 1.0, None, None)
-    A2 = sp.vstack([A, sp.csr_matrix(c)]).tocsr()
-    b2 = np.concatenate([b, [s_opt * (1 + 1e-10) + 1e-13]])
-    lo, hi = np.empty(N), np.empty(N)
-    for v in range(N):
-        e = np.zeros(c.size)
-        e[v] = 1.0
-        lo[v] = linprog(e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").x[v]
-        hi[v] = -linprog(-e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").fun
-    pts = []
-    for _ in range(k_random):
-        e = np.zeros(c.size)
-        e[:N] = rng.normal(size=N)
-        pts.append(linprog(e, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs").x[:N])
-    return lo, hi, pts
-
-
 @claim("nonparametric-corollary2", ref="THEORY.md §5 (Corollary 2)",
        statement="Every non-negative κ-Lipschitz minimiser L of S_{n,m} satisfies L⁻ ≤ L ≤ L⁺")
 def _cor2(ctx: Context) -> Evidence:
@@ -110,7 +90,7 @@ def _cor2(ctx: Context) -> Evidence:
     for _ in range(4 if ctx.quick else 10):
         real, fake = _instance(rng, 7, 6, 1)
         sol = npm.solve(real, fake, LAM, KAPPA)
-        lo, hi, pts = _face(npm, real, fake, LAM, KAPPA, sol.objective, rng, 4)
+        lo, hi, pts = npm.optimal_face(real, fake, LAM, KAPPA, sol.objective, n_random=4, rng=rng)
         P = sol.points[:, 0]
         unique = bool(np.allclose(lo, hi, atol=1e-7))
         n_inst += 1
@@ -126,7 +106,7 @@ def _cor2(ctx: Context) -> Evidence:
     # the caveat instance: a far generated point whose hinges are all inactive has a free value
     real, fake = np.array([0.0]), np.array([0.1, 10.0])
     sol = npm.solve(real, fake, 1.0, 3.0)
-    lo, hi, _ = _face(npm, real, fake, 1.0, 3.0, sol.objective, rng, 0)
+    lo, hi, _ = npm.optimal_face(real, fake, 1.0, 3.0, sol.objective, rng=rng)
     lines.append(f"Random minimisers L = clip(r, L⁻[l′], L⁺[l′]) built from {4 * n_inst} random points l′ of the LP's "
                  f"optimal face (random r with |r′| ≤ κ) on {n_inst} instances (n = 7, m = 6, κ = {KAPPA}, λ = {LAM}): "
                  f"all lie between L⁻[face minimum] and L⁺[face maximum]: **{ok_face}**.")
@@ -173,26 +153,6 @@ def _slopes(ctx: Context) -> Evidence:
 
 
 # ------------------------------------------------------------------------------------------------ allocation
-def allocation_on_demand(real, fake, lam, kappa, margin="l1", rng=None, n_boot=1000):
-    """Per generated point: active-pair fraction and distance to the data; Spearman ρ with a bootstrap 95 % CI."""
-    from scipy.stats import spearmanr
-
-    npm = _np()
-    sol = npm.solve(real, fake, lam, kappa, margin)
-    frac = sol.active_fraction()
-    dist = npm.nearest_distance(fake, real, margin)
-    rho = float(spearmanr(dist, frac).statistic)
-    rng = np.random.default_rng(0) if rng is None else rng
-    boots = []
-    for _ in range(n_boot):
-        k = rng.integers(0, len(frac), len(frac))
-        r = spearmanr(dist[k], frac[k]).statistic
-        if np.isfinite(r):
-            boots.append(r)
-    ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975)))
-    return dist, frac, rho, ci
-
-
 @claim("nonparametric-allocation", ref="THEORY.md §5 (allocation on demand)",
        statement="The fraction of active hinge pairs of a generated point grows with its distance from the data")
 def _alloc(ctx: Context) -> Evidence:
@@ -219,37 +179,6 @@ def _alloc(ctx: Context) -> Evidence:
 
 
 # ------------------------------------------------------------------------------------------------ figures
-def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e-2):
-    """Train a 1-D sigmoid discriminator (BCE, Adam) on fixed samples until it saturates; return a function giving
-    D(x) and the saturating generator gradient d/dx log(1 − D(x)) on a grid."""
-    import torch
-
-    g = torch.Generator().manual_seed(seed)
-    net = torch.nn.Sequential(torch.nn.Linear(1, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, hidden),
-                              torch.nn.Tanh(), torch.nn.Linear(hidden, 1)).double()
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.5)
-    xr = torch.as_tensor(np.asarray(real), dtype=torch.float64)[:, None]
-    xf = torch.as_tensor(np.asarray(fake), dtype=torch.float64)[:, None]
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    bce = torch.nn.functional.binary_cross_entropy_with_logits
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = bce(net(xr), torch.ones_like(xr)) + bce(net(xf), torch.zeros_like(xf))
-        loss.backward()
-        opt.step()
-
-    def evaluate(x):
-        xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)[:, None].requires_grad_(True)
-        a = net(xt)
-        gen = torch.nn.functional.logsigmoid(-a).sum()  # Σ log(1 − D(x)), D = σ(a)
-        (grad,) = torch.autograd.grad(gen, xt)
-        return torch.sigmoid(a).detach().numpy()[:, 0], grad.numpy()[:, 0]
-
-    return evaluate
-
-
 @claim("nonparametric-figure-1d", ref="THEORY.md §5 (cone shape vs saturated discriminator)",
        statement="The bounds keep slope κ where an over-trained sigmoid discriminator's generator gradient vanishes")
 def _fig1(ctx: Context) -> Evidence:
@@ -303,86 +232,13 @@ def _fig2(ctx: Context) -> Evidence:
 
 
 # ------------------------------------------------------------------------------------------------ generalisation
-def fit_slope(ns, gaps, rng, n_boot=2000):
-    """Least-squares slope of log(mean gap) on log n, with a bootstrap 95 % CI over seeds (columns of ``gaps``)."""
-    ln = np.log(np.asarray(ns, float))
-    slope = float(np.polyfit(ln, np.log(gaps.mean(1)), 1)[0])
-    bs = []
-    for _ in range(n_boot):
-        k = rng.integers(0, gaps.shape[1], gaps.shape[1])
-        bs.append(np.polyfit(ln, np.log(gaps[:, k].mean(1)), 1)[0])
-    return slope, (float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975)))
-
-
-class IsotropicNormal:
-    """N(loc, scale² I) in any dimension, with the interface the population LP needs (``dim``, ``pdf``, ``sample``,
-    ``domain``, ``spec``).  The package's densities are 1-D and 2-D; the d = 3 generalisation study uses this."""
-
-    def __init__(self, loc, scale=1.0):
-        self.loc = np.asarray(loc, dtype=np.float64).reshape(-1)
-        if self.loc.size < 1 or not np.all(np.isfinite(self.loc)):
-            raise ValueError(f"loc: a finite location vector is required, got {loc!r}")
-        if not (np.isfinite(scale) and scale > 0):
-            raise ValueError(f"scale = {scale!r}: must be finite and > 0")
-        self.scale = float(scale)
-        self.dim = self.loc.size
-
-    def pdf(self, x):
-        x = np.asarray(x, dtype=np.float64)
-        if self.dim == 1 and (x.ndim == 0 or x.shape[-1] != 1):
-            x = x[..., None]  # 1-D points may come as shape (k,)
-        if x.shape[-1] != self.dim:
-            raise ValueError(f"x: points of shape (..., {self.dim}) required, got shape {x.shape}")
-        z = (x - self.loc) / self.scale
-        return np.exp(-0.5 * np.sum(z * z, axis=-1)) / (2 * np.pi * self.scale**2) ** (self.dim / 2)
-
-    def sample(self, n, rng=None):
-        return np.random.default_rng(rng).normal(self.loc, self.scale, size=(int(n), self.dim))
-
-    def domain(self):
-        return tuple((c - 20 * self.scale, c + 20 * self.scale) for c in self.loc)
-
-    @property
-    def spec(self):
-        return f"normal{self.dim}d(({','.join(f'{c:g}' for c in self.loc)}),{self.scale:g})"
-
-
-def generalisation_study(quick=False, seed=0, out=None, dims=(1, 2, 3)):
-    """Gap |S*_{n,n} − S*| vs n for d = 1 (Beta(2,3) vs Beta(3,2), L1), d = 2 (N(0, I) vs N((1,0), I), L2) and
-    d = 3 (N(0, I) vs N((1,0,0), I), L2)."""
-    from .. import densities
-
-    npm = _np()
-    rng = np.random.default_rng([seed, 57])
-    cfg = {
-        "d=1": (densities.Beta(2, 3), densities.Beta(3, 2), "l1", [16, 32, 64, 128] if quick else [16, 32, 64, 128, 256],
-                4 if quick else 12, 100 if quick else 300),
-        "d=2": (densities.Normal2D(loc=(0, 0), scale=1), densities.Normal2D(loc=(1, 0), scale=1), "l2",
-                [8, 16, 32, 64] if quick else [8, 16, 32, 64, 128], 4 if quick else 12, 14 if quick else 22),
-        "d=3": (IsotropicNormal((0, 0, 0)), IsotropicNormal((1, 0, 0)), "l2",
-                [8, 16, 32] if quick else [8, 16, 32, 64, 128, 256], 4 if quick else 12, 6 if quick else 10),
-    }
-    cfg = {k: v for k, v in cfg.items() if int(k[2:]) in dims}
-    res = {}
-    for label, (P, Q, margin, ns, seeds, grid) in cfg.items():
-        r = npm.generalisation_gaps(P, Q, LAM, KAPPA, ns, seeds, margin=margin, grid=grid, seed=seed)
-        slope, ci = fit_slope(ns, r["gaps"], rng)
-        g = r["gaps"]
-        se = g.std(1, ddof=1) / np.sqrt(g.shape[1])
-        res[label] = {"n": ns, "mean": g.mean(1), "lo": g.mean(1) - 1.96 * se, "hi": g.mean(1) + 1.96 * se,
-                      "slope": slope, "slope_ci": ci, "population": r["population"],
-                      "population_error": r["population_error"], "seconds": r["seconds"], "spec": f"{P.spec} vs {Q.spec}",
-                      "margin": margin, "seeds": seeds, "grid": grid}
-    return res
-
-
 @claim("nonparametric-generalisation", ref="THEORY.md §5 (Generalisation, [open])", full_only=True,
        statement="Measured: slope of log |S*_{n,n} − S*| vs log n over F_κ in d = 1, 2, 3 (THEORY.md expects about "
                  "−1/2, with a log factor in d = 2, and −1/d for d ≥ 3); reported, not asserted")
 def _gen(ctx: Context) -> Evidence:
     from .. import plots
 
-    res = generalisation_study(quick=ctx.quick, seed=ctx.seed)
+    res = generalisation_study(quick=ctx.quick, seed=ctx.seed, lam=LAM, kappa=KAPPA)
     curves = {k: (v["mean"], np.maximum(v["lo"], 1e-12), v["hi"], v["slope"], v["slope_ci"]) for k, v in res.items()}
     ns = {k: v["n"] for k, v in res.items()}
     figs = plots.np_generalisation_figure(ns, curves, ctx.figure_path("nonparametric_generalisation"))

@@ -26,7 +26,6 @@ Network outputs are ``D_e(x)`` with no output nonlinearity: the classic GAN read
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import time
@@ -37,14 +36,17 @@ import torch
 
 from .. import __version__
 from .. import densities as _densities
+from .. import families as _families
+from ..provenance import git_revision
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
 
 __all__ = ["TrainConfig", "TrainResult", "train", "resolve_device", "FAMILIES", "PER_MODEL"]
 
-# Families that share the network shape (scalar D output) and can be mixed inside one ensemble.
-FAMILIES = ("gan", "gan_ns", "least_squares", "hinge", "wgan", "loss_sensitive", "glsgan")
+# Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
+# trainable families, lsgan_theory.families).
+FAMILIES = _families.TRAINABLE
 # Hyperparameters that may be given per model (a tuple of length n_models) instead of one float.
 PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "lam", "nu", "margin_scale", "gp_weight", "clip",
              "spectral_norm", "ls_a", "ls_b", "ls_c")
@@ -134,9 +136,11 @@ class TrainConfig:
                 if len(v) != self.n_models:
                     raise ValueError(f"{name}: a per-model tuple needs n_models = {self.n_models} values, got {len(v)}")
                 object.__setattr__(self, name, tuple(v))
-        for f in self.per_model("family"):
+        fams = tuple(_families.canonical(f) for f in self.per_model("family"))
+        for f in fams:
             if f not in FAMILIES:
-                raise ValueError(f"family: must be one of {FAMILIES}, got {f!r}")
+                raise ValueError(f"family: the trainer trains {FAMILIES}, got {f!r}")
+        object.__setattr__(self, "family", fams if isinstance(self.family, tuple) else fams[0])
         for name, lo, lo_open in (("lr_d", 0, True), ("lr_g", 0, True), ("lam", 0, True), ("margin_scale", 0, True),
                                   ("gp_weight", 0, False), ("clip", 0, False)):
             for v in self.per_model(name):
@@ -288,7 +292,7 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
             if buf is None or buf.dtype != x.dtype or buf.device != x.device:
                 buf = scratch[shape] = torch.empty(shape, dtype=x.dtype, device=x.device)
         margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"], out=buf)
-        return L._loss_sensitive_unchecked(out_r, out_f, margin, h["lam"])
+        return L.loss_sensitive_objective_unchecked(out_r, out_f, margin, h["lam"])
     margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"])
     return L.glsgan_objective(out_r, out_f, margin, h["nu"])
 
@@ -321,13 +325,6 @@ def _all_finite(tensors, E: int) -> torch.Tensor:
         s = t.reshape(E, -1).sum(dim=1)
         total = s if total is None else total + s
     return torch.isfinite(total)
-
-
-@functools.lru_cache(maxsize=1)
-def _git_revision() -> str:
-    from ..claims import git_revision
-
-    return git_revision()
 
 
 def _make_data(config: TrainConfig, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -447,7 +444,7 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
     def fixed_fake(stream: int, t: int) -> torch.Tensor:
         # samples of a fixed generator density by inverse CDF of its own stream (1-D) — optimal-critic checks
         u = _rng.uniform(seed, ids, stream, t, (B,), dtype=torch.float64).cpu().numpy()
-        return torch.tensor(_inverse_cdf(fixed_g, u)[..., None], dtype=dtype, device=device)
+        return torch.tensor(fixed_g.ppf(u)[..., None], dtype=dtype, device=device)
 
     def freeze(ok, step):
         nonlocal active, diverged_step
@@ -472,7 +469,7 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
 
     def save(step):
         _save_checkpoint(checkpoint, {
-            "config": asdict(config), "version": __version__, "git": _git_revision(), "step": step,
+            "config": asdict(config), "version": __version__, "git": git_revision(), "step": step,
             "seconds": seconds_before + time.perf_counter() - t0, "d_params": d_params, "g_params": g_params,
             "sd": sd, "sg": sg, "sn_u": sn_u, "active": active, "diverged_step": diverged_step, "rec_d": rec_d,
             "rec_g": rec_g, "loss_d": None if loss_d is None else loss_d.detach(),
@@ -549,19 +546,4 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
                        g_params=tuple(p.detach().cpu() for p in g_params),
                        d_params=tuple(p.detach().cpu() for p in d_params),
                        seconds=seconds_before + time.perf_counter() - t0,
-                       device=str(device), git=_git_revision(), extra=extra)
-
-
-def _inverse_cdf(density, u: np.ndarray) -> np.ndarray:
-    """x with F(x) = u by vectorised bisection on the density's domain (1-D), to 1e-12 relative in x."""
-    if density.dim != 1:
-        raise ValueError(f"fixed_generator: only 1-D densities are supported, got {density.spec}")
-    (lo, hi), = density.domain()
-    lo = np.full(u.shape, lo, dtype=np.float64)
-    hi = np.full(u.shape, hi, dtype=np.float64)
-    for _ in range(80):
-        mid = 0.5 * (lo + hi)
-        below = density.cdf(mid) < u
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-    return 0.5 * (lo + hi)
+                       device=str(device), git=git_revision(), extra=extra)

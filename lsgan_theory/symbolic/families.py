@@ -26,6 +26,7 @@ from numbers import Number
 
 import sympy as sp
 
+from .. import families as _registry
 from ._limits import limited
 from .core import (NAMED, D, Identification, Step, identify, is_kinked, optimise_piecewise_linear, p, q,
                    ssimplify, t, u, zero_identity)
@@ -36,8 +37,9 @@ __all__ = ["derive", "Derivation", "FAMILIES", "a", "b", "c", "integrand", "leas
 
 a, b, c = sp.symbols("a b c", real=True)
 
+# The symbolic engine's own keys (``non_saturating`` is the registry's ``gan_ns``); names and aliases are resolved by
+# the one registry, :mod:`lsgan_theory.families`.
 FAMILIES = ("gan", "non_saturating", "least_squares", "hinge", *FGAN_ROWS)
-_ALIASES = {f"fgan_{k}": k for k in FGAN_ROWS if not k.startswith("fgan_")}
 
 
 @dataclass(frozen=True)
@@ -159,14 +161,11 @@ def integrand(family: str, **params) -> tuple[sp.Expr, str]:
 
 
 def _canonical(family) -> str:
-    if not isinstance(family, str):
-        raise TypeError(f"family: expected a string, got {type(family).__name__}")
-    fam = family.strip().lower().replace("-", "_")
-    fam = _ALIASES.get(fam, fam)
-    if fam not in FAMILIES:
-        raise ValueError(f"family: unknown GAN family {family!r}; expected one of {list(FAMILIES)} "
-                         f"(or an f-GAN row with the prefix 'fgan_')")
-    return fam
+    fam = _registry.get(family)
+    if fam.symbolic is None:
+        raise ValueError(f"family: {fam.name!r} has no pointwise optimal discriminator for the symbolic engine; "
+                         f"derivable: {', '.join(_registry.names(symbolic=True))}")
+    return fam.symbolic
 
 
 def _to_sympy(name, v):

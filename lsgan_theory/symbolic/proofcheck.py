@@ -73,8 +73,11 @@ class ProofResult:
 
 
 def proofs_dir() -> Path:
-    """The ``proofs/`` folder of the repository (next to the package)."""
-    return Path(__file__).resolve().parents[2] / "proofs"
+    """The proofs shipped with the package (``lsgan_theory/proofs``, package data located with
+    :mod:`importlib.resources`, so a plain ``pip install`` finds them)."""
+    from importlib.resources import files
+
+    return Path(str(files("lsgan_theory") / "proofs"))
 
 
 class _Ctx:

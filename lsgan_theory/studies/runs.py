@@ -6,7 +6,7 @@ a grid point never changes the others.
 
 Files written to ``out``: ``results.csv`` (one row per model: its hyperparameters, final objectives, divergence and
 the evaluation metrics), ``curves.csv`` (tidy per-step objectives), ``meta.json`` (config, seed, version, git
-revision, device, seconds), ``training_curves.png/pdf`` and ``checkpoint.pt`` (the full training state, for
+revision, device, seconds) and ``checkpoint.pt`` (the full training state, for
 resuming an interrupted run).
 """
 
@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from .. import densities as _densities
 from .. import metrics as _metrics
-from .trainer import PER_MODEL, TrainConfig, TrainResult, train
+from ..ensemble import PER_MODEL, TrainConfig, TrainResult, train
 
 __all__ = ["grid_config", "evaluate", "run_and_write"]
 
@@ -86,8 +85,6 @@ def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval:
     interrupted run started again with the same config and ``out`` resumes there, bitwise identical to an
     uninterrupted one (``resume=False`` deletes the checkpoint first).  Results files are written only at the end.
     """
-    from ..plots import training_curves_figure
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ck = out / "checkpoint.pt"
@@ -107,10 +104,7 @@ def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval:
     _write_csv(out / "curves.csv", res.tidy())
     meta = res.meta()
     (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
-    labels = [", ".join(f"{k}={v}" for k, v in g.items()) for g in grid_rows]
-    figs = training_curves_figure(res.steps, res.loss_d, res.loss_g, labels, out / "training_curves",
-                                  title=f"{config.target}: {config.n_models} model(s), {config.steps} steps")
-    return {"out": str(out), "results": table, "figures": [str(f) for f in figs], "meta": meta}
+    return {"out": str(out), "results": table, "meta": meta, "result": res}
 
 
 def _metric_keys(evals: list[dict]) -> list[str]:
@@ -130,7 +124,3 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-
-
-def config_dict(config: TrainConfig) -> dict:
-    return asdict(config)

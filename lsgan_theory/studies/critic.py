@@ -26,20 +26,20 @@ import numpy as np
 import torch
 
 from .. import densities as _densities
-from .trainer import TrainConfig, TrainResult, train
+from .. import families as _families
+from ..ensemble import TrainConfig, TrainResult, train
 
 __all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "loss_sensitive_critic", "optimal_critic"]
 
 
 def closed_form_critic(family: str, p: np.ndarray, q: np.ndarray, a: float = -1.0, b: float = 1.0) -> np.ndarray:
     """D*(x) from density values p(x), q(x) (arrays of equal shape) for ``gan``, ``least_squares``, ``hinge``."""
-    if family in ("gan", "gan_ns"):
-        return p / (p + q)
-    if family == "least_squares":
-        return (b * p + a * q) / (p + q)
-    if family == "hinge":
-        return np.sign(p - q)
-    raise ValueError(f"family: the closed-form critic is known for 'gan', 'least_squares', 'hinge', got {family!r}")
+    fam = _families.canonical(family)
+    if fam not in ("gan", "gan_ns", "least_squares", "hinge"):
+        raise ValueError(f"family: the closed-form critic is known for 'gan', 'least_squares', 'hinge', got {family!r}")
+    params = {"ls_a": a, "ls_b": b} if fam == "least_squares" else {}
+    d = _families.d_star(fam, p, q, **params)
+    return np.nan_to_num(d, nan=0.0) if fam == "hinge" else d  # hinge: any value in [−1, 1] is optimal at p = q
 
 
 @dataclass
@@ -126,9 +126,7 @@ def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)"
 
 
 def _qtile(P, u: float) -> np.ndarray:
-    from .trainer import _inverse_cdf
-
-    return _inverse_cdf(P, np.array([u]))
+    return P.ppf(np.array([u]))
 
 
 # ------------------------------------------------------------------------------------------------ loss-sensitive
@@ -239,7 +237,7 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     pts = np.sort(np.concatenate([real, fake, x]))
     dt = torch.float64
     ids = torch.arange(n_models, dtype=torch.int64)
-    from . import mlp as _mlp, optim as _optim, rng as _rng
+    from ..ensemble import mlp as _mlp, optim as _optim, rng as _rng
 
     spec = _mlp.MLPSpec((1, width, width, 1), "relu")
     params = _mlp.init_mlp(spec, seed, ids, _rng.STREAMS["init_d"], dtype=dt)

@@ -1,0 +1,41 @@
+"""Provenance of a result: package version, git revision, platform and device (layer 1: anything may use it).
+
+Every result the package writes (training runs, sweeps, verification reports) records :func:`provenance`.
+"""
+
+from __future__ import annotations
+
+import functools
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+from . import __version__
+
+__all__ = ["git_revision", "provenance", "__version__"]
+
+
+@functools.lru_cache(maxsize=1)
+def git_revision() -> str:
+    """The short git revision of the source tree this package was imported from, or ``"unknown"`` (installed wheel,
+    no git, or not a repository).  Cached for the life of the process."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, timeout=5)
+        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+    except Exception:
+        return "unknown"
+
+
+def provenance(device: str | None = None) -> dict:
+    """``{"version", "git", "python", "platform", "numpy", "torch"?, "device"?}`` for recording beside a result."""
+    import numpy as np
+
+    info = {"version": __version__, "git": git_revision(), "python": platform.python_version(),
+            "platform": platform.platform(), "numpy": np.__version__}
+    if "torch" in sys.modules:
+        info["torch"] = sys.modules["torch"].__version__
+    if device is not None:
+        info["device"] = device
+    return info

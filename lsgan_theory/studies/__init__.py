@@ -1,0 +1,19 @@
+"""Studies: experiments built on the engine (:mod:`lsgan_theory.ensemble`) and the core mathematics, each a function
+that returns a result object holding its data.  Claims (:mod:`lsgan_theory.claims`) turn results into verdicts and
+:mod:`lsgan_theory.plots` draws them; nothing here writes a conclusion or draws a figure.
+
+* :mod:`~lsgan_theory.studies.critic` -- the optimal-critic checks (trained D against closed-form D*; trained LS-GAN
+  loss networks against the exact LP);
+* :mod:`~lsgan_theory.studies.nonparametric` -- allocation on demand, the saturated-discriminator baseline, the
+  generalisation study of the non-parametric LS-GAN;
+* :mod:`~lsgan_theory.studies.runs` -- grids of per-model values, evaluation of trained generators, results folders
+  (``lsgan-theory train``).
+"""
+
+from .critic import CriticCheck, LossSensitiveCriticCheck, closed_form_critic, loss_sensitive_critic, optimal_critic
+from .nonparametric import allocation_on_demand, fit_slope, generalisation_study, train_sigmoid_discriminator
+from .runs import evaluate, grid_config, run_and_write
+
+__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "loss_sensitive_critic", "optimal_critic",
+           "allocation_on_demand", "fit_slope", "generalisation_study", "train_sigmoid_discriminator", "evaluate",
+           "grid_config", "run_and_write"]
