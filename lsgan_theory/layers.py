@@ -8,6 +8,8 @@ The package root (``lsgan_theory/__init__.py``) is the curated public face: it r
 lazily and is not itself a layer; any module may import ``__version__`` from it.
 """
 
+__all__ = ["LAYERS", "UNIT_ALIASES", "layer_of"]
+
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("layers", "provenance", "families", "densities", "divergences", "symbolic", "losses", "nonparametric",
               "proofs")),
