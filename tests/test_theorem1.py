@@ -42,3 +42,23 @@ def test_density_ratio_infimum_of_scaled_normals():
     # q̂ = N(0, 0.5²): p/q̂ = 0.5 exp(1.5 x²), smallest at x = 0 (a grid point): 0.5
     q2 = exact_density((np.array([[0.5]]), np.zeros((1, 1))), label="narrow")
     assert density_ratio_infimum(densities.Normal(0, 1), q2) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_read_bound_statuses_from_synthetic_errors():
+    # λ = 0.5: trivial (2/λ = 4); λ = 1000: 2/λ = 0.002 below the floor 0.01 -> not testable; λ = 10 (bound 0.2):
+    # errors around 0.05 -> consistent.  Feeding the alternative (errors around 0.4 at λ = 10, above 2/λ by many
+    # standard errors) turns the verdict to violated at λ = 10.
+    from lsgan_theory.studies.theorem1 import read_bound
+    rng = np.random.default_rng(0)
+    lams = [0.5, 10.0, 1000.0]
+    ok = np.stack([rng.normal(1.0, 0.05, 8), rng.normal(0.05, 0.01, 8), rng.normal(0.02, 0.005, 8)])
+    r = read_bound(lams, ok, floor=0.01)
+    assert [row.status for row in r.rows] == ["trivial", "consistent", "not testable"]
+    assert r.verdict == "consistent" and r.violated_at == []
+    assert r.trend_rho < 0 and r.trend_ci[1] < 0  # the error falls with λ
+    bad = ok.copy()
+    bad[1] = rng.normal(0.4, 0.01, 8)
+    rb = read_bound(lams, bad, floor=0.01)
+    assert rb.verdict == "violated" and rb.violated_at == [10.0]
+    # a floor above every testable bound leaves nothing testable
+    assert read_bound(lams, ok, floor=0.5).verdict == "not testable"

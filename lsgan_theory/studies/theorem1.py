@@ -28,7 +28,8 @@ from ..ensemble import optim as _optim
 from ..ensemble import rng as _rng
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density, l1_distance
 
-__all__ = ["GeneratorMetrics", "exact_metrics", "CapacityFloor", "capacity_floor", "density_ratio_infimum"]
+__all__ = ["GeneratorMetrics", "exact_metrics", "generator_metrics", "CapacityFloor", "capacity_floor",
+           "density_ratio_infimum", "BoundRow", "BoundReading", "read_bound"]
 
 
 @dataclass
@@ -190,3 +191,91 @@ def capacity_floor(target: str | _densities.Density, hidden=(64, 64), activation
         mse = (_mlp.mlp_forward(params, zt, activation)[..., 0] - tt).pow(2).mean(-1).numpy()
     metrics = [generator_metrics(p, exact_density(params, activation, model=e)) for e in range(n_models)]
     return CapacityFloor(p.spec, hidden, activation, steps, metrics, mse, tuple(np.repeat(weights, n_fit)))
+
+
+# ------------------------------------------------------------------------------------------------ the λ-sweep reading
+@dataclass
+class BoundRow:
+    """One λ of a Theorem 1 sweep: ∫|p − q̂| over seeds against 2/λ and the floors."""
+
+    lam: float
+    bound: float              # 2/λ
+    mean: float               # mean over seeds of ∫|p − q̂|
+    ci: tuple                 # 95 % t-interval of the mean over seeds
+    seeds: int
+    floor: float              # max(capacity floor, estimator floor)
+    status: str               # "trivial" (2/λ ≥ 2), "not testable" (2/λ ≤ floor), "consistent", "violated"
+
+
+@dataclass
+class BoundReading:
+    """Theorem 1 (ii) read from a λ sweep of one target (:func:`read_bound`)."""
+
+    rows: list
+    verdict: str              # "consistent" | "violated" | "not testable"
+    violated_at: list         # λ values where the lower CI end exceeds 2/λ while 2/λ is above the floor
+    trend_rho: float          # Spearman ρ(λ, ∫|p − q̂|) over all (λ, seed) pairs
+    trend_ci: tuple           # bootstrap 95 % CI over seeds (resampling seeds within each λ)
+
+
+def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: int = 2000, seed: int = 0
+               ) -> BoundReading:
+    """Read Theorem 1 (ii), ∫|p − q̂| ≤ 2/λ, from measured errors ``l1`` of shape (n_λ, n_seeds) (NaN = diverged).
+
+    Per λ: the mean over seeds with a 95 % Student-t interval (the spread is over seeds: initialisation, data and
+    noise streams).  Status: *trivial* when 2/λ ≥ 2 (∫|p − q| ≤ 2 always); *not testable* when 2/λ is at or below the
+    floor (the larger of the capacity floor -- the same generator fitted without an adversary -- and the estimator
+    floor, 0 for exact densities): no trained network of this class can be expected below it; *violated* when the
+    lower end of the interval exceeds 2/λ; else *consistent*.  The target's verdict is *violated* if any λ is,
+    *consistent* if at least one λ is testable and none is violated, else *not testable*.  The trend is Spearman's
+    ρ between λ and the error, with a bootstrap interval over seeds.
+    """
+    from scipy import stats
+
+    lams = np.asarray(lams, dtype=np.float64)
+    l1 = np.asarray(l1, dtype=np.float64)
+    if l1.ndim != 2 or l1.shape[0] != lams.size:
+        raise ValueError(f"l1: expected shape (len(lams), seeds) = ({lams.size}, ·), got {l1.shape}")
+    if not (np.all(np.isfinite(lams)) and np.all(lams > 0)):
+        raise ValueError(f"lams: every λ must be finite and > 0, got {lams.tolist()}")
+    fl = max(float(floor), float(estimator_floor))
+    rows, violated = [], []
+    for lam, vals in zip(lams, l1):
+        v = vals[np.isfinite(vals)]
+        k = v.size
+        mean = float(v.mean()) if k else math.nan
+        half = float(stats.t.ppf(0.975, k - 1) * v.std(ddof=1) / math.sqrt(k)) if k > 1 else math.inf
+        ci = (mean - half, mean + half)
+        bound = 2.0 / lam
+        if bound >= 2.0:
+            status = "trivial"
+        elif bound <= fl:
+            status = "not testable"
+        elif k and ci[0] > bound:
+            status = "violated"
+            violated.append(float(lam))
+        else:
+            status = "consistent"
+        rows.append(BoundRow(float(lam), bound, mean, ci, int(k), fl, status))
+    if violated:
+        verdict = "violated"
+    elif any(r.status == "consistent" for r in rows):
+        verdict = "consistent"
+    else:
+        verdict = "not testable"
+    rng = np.random.default_rng(seed)
+    lam_rep = np.repeat(lams, l1.shape[1])
+
+    def rho(mat):
+        ok = np.isfinite(mat.ravel())
+        return float(stats.spearmanr(lam_rep[ok], mat.ravel()[ok]).statistic) if ok.sum() > 2 else math.nan
+
+    r0 = rho(l1)
+    boots = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, l1.shape[1], size=l1.shape)
+        r = rho(np.take_along_axis(l1, idx, axis=1))
+        if np.isfinite(r):
+            boots.append(r)
+    trend_ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (math.nan, math.nan)
+    return BoundReading(rows, verdict, violated, r0, trend_ci)
