@@ -62,3 +62,6 @@ def test_read_bound_statuses_from_synthetic_errors():
     assert rb.verdict == "violated" and rb.violated_at == [10.0]
     # a floor above every testable bound leaves nothing testable
     assert read_bound(lams, ok, floor=0.5).verdict == "not testable"
+    # two seeds with a wide spread straddling 2/λ: the interval cannot tell -> inconclusive, never consistent
+    wide = np.array([[1.0, 1.0], [0.05, 0.5], [0.02, 0.02]])
+    assert read_bound(lams, wide, floor=0.01).rows[1].status == "inconclusive"

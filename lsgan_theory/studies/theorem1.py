@@ -29,7 +29,8 @@ from ..ensemble import rng as _rng
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density, l1_distance
 
 __all__ = ["GeneratorMetrics", "exact_metrics", "generator_metrics", "CapacityFloor", "capacity_floor",
-           "density_ratio_infimum", "BoundRow", "BoundReading", "read_bound"]
+           "density_ratio_infimum", "BoundRow", "BoundReading", "read_bound", "LambdaSweep", "lambda_sweep",
+           "THEOREM1_TARGETS"]
 
 
 @dataclass
@@ -204,7 +205,7 @@ class BoundRow:
     ci: tuple                 # 95 % t-interval of the mean over seeds
     seeds: int
     floor: float              # max(capacity floor, estimator floor)
-    status: str               # "trivial" (2/λ ≥ 2), "not testable" (2/λ ≤ floor), "consistent", "violated"
+    status: str               # "trivial", "not testable", "consistent", "violated", "inconclusive"
 
 
 @dataclass
@@ -212,7 +213,7 @@ class BoundReading:
     """Theorem 1 (ii) read from a λ sweep of one target (:func:`read_bound`)."""
 
     rows: list
-    verdict: str              # "consistent" | "violated" | "not testable"
+    verdict: str              # "consistent" | "violated" | "inconclusive" | "not testable"
     violated_at: list         # λ values where the lower CI end exceeds 2/λ while 2/λ is above the floor
     trend_rho: float          # Spearman ρ(λ, ∫|p − q̂|) over all (λ, seed) pairs
     trend_ci: tuple           # bootstrap 95 % CI over seeds (resampling seeds within each λ)
@@ -226,8 +227,10 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
     noise streams).  Status: *trivial* when 2/λ ≥ 2 (∫|p − q| ≤ 2 always); *not testable* when 2/λ is at or below the
     floor (the larger of the capacity floor -- the same generator fitted without an adversary -- and the estimator
     floor, 0 for exact densities): no trained network of this class can be expected below it; *violated* when the
-    lower end of the interval exceeds 2/λ; else *consistent*.  The target's verdict is *violated* if any λ is,
-    *consistent* if at least one λ is testable and none is violated, else *not testable*.  The trend is Spearman's
+    lower end of the interval exceeds 2/λ; *consistent* when its upper end is at or below 2/λ (the measurement
+    resolves the error below the bound, so it could have shown a violation); else *inconclusive* (the interval
+    straddles 2/λ).  The target's verdict is *violated* if any λ is; else *consistent* if at least one λ is;
+    else *inconclusive* if a testable λ exists; else *not testable*.  The trend is Spearman's
     ρ between λ and the error, with a bootstrap interval over seeds.
     """
     from scipy import stats
@@ -254,13 +257,17 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
         elif k and ci[0] > bound:
             status = "violated"
             violated.append(float(lam))
-        else:
+        elif k and ci[1] <= bound:
             status = "consistent"
+        else:
+            status = "inconclusive"
         rows.append(BoundRow(float(lam), bound, mean, ci, int(k), fl, status))
     if violated:
         verdict = "violated"
     elif any(r.status == "consistent" for r in rows):
         verdict = "consistent"
+    elif any(r.status == "inconclusive" for r in rows):
+        verdict = "inconclusive"
     else:
         verdict = "not testable"
     rng = np.random.default_rng(seed)
@@ -279,3 +286,67 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
             boots.append(r)
     trend_ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (math.nan, math.nan)
     return BoundReading(rows, verdict, violated, r0, trend_ci)
+
+
+# ------------------------------------------------------------------------------------------------ the λ sweep
+THEOREM1_TARGETS = ("normal(0,1)", "mixture(normal(-2,0.5),normal(2,0.5);0.5,0.5)", "beta(2,2)",
+                    "triangular(-1,0,1)", "uniform(-1,1)")
+
+
+@dataclass
+class LambdaSweep:
+    """Result of :func:`lambda_sweep` for one target: exact errors per (λ, seed) and their reading."""
+
+    target: str
+    lams: np.ndarray
+    l1: np.ndarray            # (n_λ, seeds) ∫|p − q̂|, NaN for a diverged model
+    w1: np.ndarray            # (n_λ, seeds)
+    ratio_inf: np.ndarray     # (n_λ, seeds) ess inf p/q̂ (Theorem 1 (i) says ≥ λ/(1+λ))
+    mass_outside: np.ndarray  # (n_λ, seeds)
+    capacity: CapacityFloor
+    reading: BoundReading
+    config: dict
+    seconds: float
+    provenance: dict
+
+
+def lambda_sweep(target: str, lams=(0.3, 1.0, 3.0, 10.0, 30.0, 100.0), *, seeds: int = 5, steps: int = 2000,
+                 batch: int = 64, width: int = 32, n_data: int | None = None, tau: float = 1.0, lr: float = 1e-3,
+                 seed: int = 0, capacity_steps: int = 1500, device: str = "cpu", **train_options) -> LambdaSweep:
+    """Theorem 1 on trained LS-GANs (paper parameterisation, THEORY.md §5) for one 1-D target.
+
+    Trains ``len(lams) × seeds`` LS-GANs (``family="loss_sensitive"``: S = E L(x) + λ E (Δ + L(x) − L(G(z)))_+ over
+    all batch pairs, Δ = τ|x − z|) as one ensemble, generators and loss networks 1 → width → width → 1 with ReLU and
+    1-D noise, so every generator's density is exact (:mod:`lsgan_theory.ensemble.pushforward`).  ``n_data=None``
+    draws a large data set (2²⁰ points per model: the population regime to within 1e-3 in W1); an integer gives the
+    finite-data regime.  Returns exact ∫|p − q̂|, W1, ess inf p/q̂ and q̂'s mass outside supp(p) per (λ, seed), the
+    capacity floor of the same generator architecture, and :func:`read_bound`'s reading.
+    """
+    import time as _time
+    from dataclasses import asdict, fields
+
+    from ..ensemble import TrainConfig, train
+    from ..provenance import provenance
+    from ..studies.runs import grid_config
+
+    t0 = _time.perf_counter()
+    lams = np.asarray(lams, dtype=np.float64)
+    names = {f.name for f in fields(TrainConfig)}
+    scale_name = "tau" if "tau" in names else "margin_scale"
+    fixed = dict(target=target, family="loss_sensitive", seed=seed, steps=steps, batch=batch, noise_dim=1,
+                 g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
+                 n_data=2**20 if n_data is None else int(n_data), record_every=max(1, steps // 50), device=device,
+                 **{scale_name: tau}, **train_options)
+    cfg, rows = grid_config({"lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
+    res = train(cfg)
+    mets = exact_metrics(res)
+    shape = (lams.size, seeds)
+
+    def grid(attr):
+        return np.array([math.nan if m is None else getattr(m, attr) for m in mets]).reshape(shape)
+
+    cap = capacity_floor(target, hidden=(width, width), steps=capacity_steps, seed=seed)
+    l1 = grid("l1")
+    reading = read_bound(lams, l1, cap.floor)
+    return LambdaSweep(_densities.parse(target).spec, lams, l1, grid("w1"), grid("ratio_inf"), grid("mass_outside"),
+                       cap, reading, asdict(cfg), _time.perf_counter() - t0, provenance(device))
