@@ -15,7 +15,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
               "proofs")),
     ("engine", ("ensemble", "metrics")),
     ("studies", ("studies", "sweeps", "testing")),
-    ("report", ("claims", "_claims", "plots")),
+    ("report", ("claims", "_claims", "plots", "report_html")),
     ("cli", ("cli", "__main__")),
 )
 
