@@ -19,6 +19,7 @@ Conventions (THEORY.md §0, §5 Assumption 1):
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from abc import ABC, abstractmethod
@@ -27,6 +28,9 @@ from typing import Sequence
 
 import numpy as np
 from scipy import special
+
+from . import validate
+from .resources import check_memory
 
 __all__ = [
     "Density", "Normal", "Normal2D", "Mixture", "Beta", "Triangular", "Uniform", "Ring", "Grid", "parse",
@@ -46,23 +50,6 @@ def as_rng(rng) -> np.random.Generator:
     raise TypeError(f"rng: expected a numpy.random.Generator or an int seed, got {type(rng).__name__}")
 
 
-def _finite(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a real number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name}: must be a finite real number, got {value!r}")
-    return v
-
-
-def _positive(name: str, value) -> float:
-    v = _finite(name, value)
-    if v <= 0:
-        raise ValueError(f"{name}: must be > 0, got {value!r}")
-    return v
-
-
 def bisect_level(f, level, lo, hi, iterations: int = 80) -> np.ndarray:
     """x in [lo, hi] with f(x) = level for a non-decreasing vectorised f, by bisection (arrays broadcast).
 
@@ -80,9 +67,15 @@ def bisect_level(f, level, lo, hi, iterations: int = 80) -> np.ndarray:
     return 0.5 * (lo + hi)
 
 
-def _check_n(n) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+_SAMPLE_COPIES = 4  # arrays of the sample's size alive at once while sampling (mixtures: draw, gather, permute)
+
+
+def _check_n(n, dim: int = 1) -> int:
+    """The sample size ``n`` (an integer >= 0), refused before allocating when ``n × dim`` float64 values (times the
+    copies a sampler holds at once) would not fit in memory."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n: the number of samples must be an integer >= 0, got {n!r}")
+    check_memory(8.0 * _SAMPLE_COPIES * float(min(n, 10**30)) * dim, f"drawing {n} samples in dimension {dim}", "n")
     return int(n)
 
 
@@ -159,8 +152,8 @@ class Normal(Density):
     scale: float = 1.0
 
     def __post_init__(self):
-        object.__setattr__(self, "loc", _finite("loc", self.loc))
-        object.__setattr__(self, "scale", _positive("scale", self.scale))
+        object.__setattr__(self, "loc", validate.real("loc", self.loc))
+        object.__setattr__(self, "scale", validate.positive("scale", self.scale))
 
     def logpdf(self, x):
         z = (self._x(x) - self.loc) / self.scale
@@ -196,7 +189,7 @@ class Uniform(Density):
     is_lipschitz = False
 
     def __post_init__(self):
-        lo, hi = _finite("lo", self.lo), _finite("hi", self.hi)
+        lo, hi = validate.real("lo", self.lo), validate.real("hi", self.hi)
         if not hi > lo:
             raise ValueError(f"hi: must be > lo, got lo={lo!r}, hi={hi!r}")
         object.__setattr__(self, "lo", lo)
@@ -240,7 +233,7 @@ class Triangular(Density):
     hi: float = 1.0
 
     def __post_init__(self):
-        lo, mode, hi = _finite("lo", self.lo), _finite("mode", self.mode), _finite("hi", self.hi)
+        lo, mode, hi = validate.real("lo", self.lo), validate.real("mode", self.mode), validate.real("hi", self.hi)
         if not (lo <= mode <= hi and hi > lo):
             raise ValueError(f"mode: need lo <= mode <= hi with lo < hi, got lo={lo!r}, mode={mode!r}, hi={hi!r}")
         object.__setattr__(self, "lo", lo)
@@ -304,8 +297,8 @@ class Beta(Density):
     b: float = 2.0
 
     def __post_init__(self):
-        object.__setattr__(self, "a", _positive("a", self.a))
-        object.__setattr__(self, "b", _positive("b", self.b))
+        object.__setattr__(self, "a", validate.positive("a", self.a))
+        object.__setattr__(self, "b", validate.positive("b", self.b))
         object.__setattr__(self, "is_lipschitz", self.a >= 2 and self.b >= 2)
 
     def logpdf(self, x):
@@ -375,15 +368,15 @@ class Normal2D(Density):
         loc = tuple(self.loc) if np.ndim(self.loc) else None
         if loc is None or len(loc) != 2:
             raise ValueError(f"loc: a 2-D normal needs a location of length 2, got {self.loc!r}")
-        object.__setattr__(self, "loc", (_finite("loc[0]", loc[0]), _finite("loc[1]", loc[1])))
-        object.__setattr__(self, "scale", _positive("scale", self.scale))
+        object.__setattr__(self, "loc", (validate.real("loc[0]", loc[0]), validate.real("loc[1]", loc[1])))
+        object.__setattr__(self, "scale", validate.positive("scale", self.scale))
 
     def logpdf(self, x):
         d = (self._x(x) - np.asarray(self.loc)) / self.scale
         return -0.5 * np.sum(d * d, axis=-1) - 2 * math.log(self.scale) - _LOG_2PI
 
     def sample(self, n, rng=None):
-        return as_rng(rng).normal(self.loc, self.scale, size=(_check_n(n), 2))
+        return as_rng(rng).normal(self.loc, self.scale, size=(_check_n(n, 2), 2))
 
     def lipschitz_constant(self):
         return math.exp(-0.5) / (2 * math.pi * self.scale**3)
@@ -444,7 +437,7 @@ class Mixture(Density):
 
     def sample(self, n, rng=None):
         rng = as_rng(rng)
-        n = _check_n(n)
+        n = _check_n(n, self.dim)
         counts = rng.multinomial(n, self.weights)
         parts = [c.sample(k, rng) for c, k in zip(self.components, counts)]
         out = np.concatenate(parts, axis=0)
@@ -470,20 +463,33 @@ class _GaussianModes(Mixture):
     """Equal-weight mixture of isotropic 2-D Gaussians at ``centres`` with common ``std``."""
 
     def __init__(self, centres: np.ndarray, std: float):
-        std = _positive("std", std)
+        std = validate.positive("std", std)
         self.centres = np.asarray(centres, dtype=float)
         self.std = std
         super().__init__([Normal2D(tuple(c), std) for c in self.centres])
 
     def logpdf(self, x):  # vectorised over modes (faster than the generic mixture for many modes)
         x = self._x(x)
-        d2 = np.sum((x[..., None, :] - self.centres) ** 2, axis=-1) / self.std**2
         K = len(self.centres)
-        return special.logsumexp(-0.5 * d2, axis=-1) - math.log(K) - 2 * math.log(self.std) - _LOG_2PI
+        flat = x.reshape(-1, 2)
+        out = np.empty(flat.shape[0])
+        step = max(1, _LOGPDF_CHUNK // K)  # points per chunk: the (points, K, 2) difference array stays bounded
+        for s in range(0, flat.shape[0], step):
+            d2 = np.sum((flat[s:s + step, None, :] - self.centres) ** 2, axis=-1) / self.std**2
+            out[s:s + step] = special.logsumexp(-0.5 * d2, axis=-1)
+        return (out - math.log(K) - 2 * math.log(self.std) - _LOG_2PI).reshape(x.shape[:-1])
+
+
+_LOGPDF_CHUNK = 2**20  # (point, mode) pairs per chunk of _GaussianModes.logpdf: 16 MiB per work array
+_BYTES_PER_MODE = 400  # a Normal2D component object, its centre and weight (measured ≈ 265 B with tracemalloc)
+
+
+def _check_modes(k: float, argument: str) -> None:
+    check_memory(_BYTES_PER_MODE * float(k), f"a mixture of {k:.4g} Gaussian modes", argument)
 
     def sample(self, n, rng=None):
         rng = as_rng(rng)
-        n = _check_n(n)
+        n = _check_n(n, 2)
         idx = rng.integers(len(self.centres), size=n)
         return self.centres[idx] + self.std * rng.standard_normal((n, 2))
 
@@ -495,9 +501,11 @@ class Ring(_GaussianModes):
     """
 
     def __init__(self, k: int = 8, radius: float = 1.0, std: float = 0.01):
-        if not isinstance(k, (int, np.integer)) or k < 1:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k: the number of modes must be an integer >= 1, got {k!r}")
-        radius = _positive("radius", radius)
+        radius = validate.positive("radius", radius)
+        validate.positive("std", std)
+        _check_modes(float(min(k, 10**30)), "k")
         ang = 2 * np.pi * np.arange(k) / k
         self.k, self.radius = int(k), radius
         super().__init__(radius * np.stack([np.cos(ang), np.sin(ang)], axis=1), std)
@@ -514,9 +522,11 @@ class Grid(_GaussianModes):
     """
 
     def __init__(self, n: int = 5, spacing: float = 2.0, std: float = 0.05):
-        if not isinstance(n, (int, np.integer)) or n < 1:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n: modes per side must be an integer >= 1, got {n!r}")
-        spacing = _positive("spacing", spacing)
+        spacing = validate.positive("spacing", spacing)
+        validate.positive("std", std)
+        _check_modes(float(min(n, 10**30)) ** 2, "n")
         g = (np.arange(n) - (n - 1) / 2) * spacing
         self.n, self.spacing = int(n), spacing
         super().__init__(np.array([(a, b) for a in g for b in g]), std)
@@ -536,9 +546,7 @@ class IsotropicNormal:
         self.loc = np.asarray(loc, dtype=np.float64).reshape(-1)
         if self.loc.size < 1 or not np.all(np.isfinite(self.loc)):
             raise ValueError(f"loc: a finite location vector is required, got {loc!r}")
-        if not (np.isfinite(scale) and scale > 0):
-            raise ValueError(f"scale = {scale!r}: must be finite and > 0")
-        self.scale = float(scale)
+        self.scale = validate.positive("scale", scale)
         self.dim = self.loc.size
 
     def pdf(self, x):
@@ -551,7 +559,7 @@ class IsotropicNormal:
         return np.exp(-0.5 * np.sum(z * z, axis=-1)) / (2 * np.pi * self.scale**2) ** (self.dim / 2)
 
     def sample(self, n, rng=None):
-        return as_rng(rng).normal(self.loc, self.scale, size=(_check_n(n), self.dim))
+        return as_rng(rng).normal(self.loc, self.scale, size=(_check_n(n, self.dim), self.dim))
 
     def domain(self):
         return tuple((c - 20 * self.scale, c + 20 * self.scale) for c in self.loc)
@@ -583,6 +591,10 @@ def _split_top(s: str, sep: str) -> list[str]:
     return out
 
 
+_SPEC_LENGTH = 10_000  # characters of a spec string
+_SPEC_DEPTH = 20  # nesting of parentheses (mixtures of mixtures)
+
+
 def parse(spec: str) -> Density:
     """Build a density from a spec string.
 
@@ -593,6 +605,11 @@ def parse(spec: str) -> Density:
     """
     if not isinstance(spec, str):
         raise TypeError(f"spec: expected a string, got {type(spec).__name__}")
+    if len(spec) > _SPEC_LENGTH:
+        raise ValueError(f"spec: {len(spec)} characters, more than the limit {_SPEC_LENGTH}")
+    depth = max(itertools.accumulate((ch == "(") - (ch == ")") for ch in spec), default=0)
+    if depth > _SPEC_DEPTH:
+        raise ValueError(f"spec: nested {depth} levels deep, more than the limit {_SPEC_DEPTH}")
     s = spec.replace(" ", "").lower()
     m = re.fullmatch(r"([a-z0-9_]+)\((.*)\)", s)
     if not m or m.group(1) not in _CONSTRUCTORS:

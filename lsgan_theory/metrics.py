@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
+from . import validate
 from .densities import Density, as_rng, bisect_level
+from .resources import check_memory
 
 __all__ = ["w1_to_cdf", "ks_to_cdf", "l1_to_pdf", "L1Estimate", "mmd2", "median_bandwidth", "w1_samples",
            "mode_statistics", "ModeStatistics", "mre", "MREResult", "generalisation_gap", "GapResult"]
@@ -43,14 +45,7 @@ def _samples_1d(name: str, x) -> np.ndarray:
 
 
 def _samples_nd(name: str, x) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"{name}: expected a non-empty sample of shape (n, d) or (n,), got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError(f"{name}: contains NaN or inf")
-    return x
+    return validate.points(name, x)
 
 
 def _density_1d(name: str, p) -> Density:
@@ -195,10 +190,10 @@ def l1_to_pdf(samples, p: Density, *, bins: int | None = None, repeats: int = 5,
     """
     x = _samples_1d("samples", samples)
     p = _density_1d("p", p)
-    if not isinstance(repeats, int) or repeats < 2:
-        raise ValueError(f"repeats: must be an integer >= 2, got {repeats!r}")
-    if bins is not None and (not isinstance(bins, int) or bins < 1):
-        raise ValueError(f"bins: must be a positive integer, got {bins!r}")
+    repeats = validate.integer("repeats", repeats, minimum=2, maximum=10_000)
+    if bins is not None:
+        bins = validate.integer("bins", bins, minimum=1)
+        check_memory(8.0 * bins * 60, f"a histogram of {bins} bins (8 sub-cells × 16 nodes each)", "bins")
     rng = as_rng(rng)
     k = bins or _fd_bins(x)
     value = _l1_hist(x, p, k)
@@ -231,15 +226,15 @@ def mmd2(x, y, bandwidth: float | None = None) -> float:
         raise ValueError(f"y: dimension {y.shape[1]} differs from x's {x.shape[1]}")
     if len(x) < 2 or len(y) < 2:
         raise ValueError(f"x, y: need at least 2 samples each, got {len(x)} and {len(y)}")
-    h = median_bandwidth(x, y) if bandwidth is None else float(bandwidth)
-    if not h > 0 or not math.isfinite(h):
-        raise ValueError(f"bandwidth: must be a finite number > 0, got {bandwidth!r}")
+    n, m = len(x), len(y)
+    # k(x, x), k(y, y), k(x, y) kept at once, each with a same-size temporary: 2·8·(n² + m² + nm) bytes
+    check_memory(16.0 * (n * n + m * m + n * m), f"the kernel matrices of n = {n} and m = {m} samples", "x, y")
+    h = median_bandwidth(x, y) if bandwidth is None else validate.positive("bandwidth", bandwidth)
 
     def k(a, b):
         d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
         return np.exp(-np.maximum(d2, 0) / (2 * h * h))
 
-    n, m = len(x), len(y)
     kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
     return float((kxx.sum() - np.trace(kxx)) / (n * (n - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
                  - 2 * kxy.mean())
@@ -258,13 +253,15 @@ def w1_samples(x, y) -> float:
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"y: dimension {y.shape[1]} differs from x's {x.shape[1]}")
     n, m = len(x), len(y)
+    if n != m and n * m > 4_000_000:
+        raise ValueError(f"x, y: the transport LP with n·m = {n * m} variables is too large (limit 4e6); "
+                         "use equal sample sizes (assignment) instead")
+    # the (n, m, d) coordinate differences, their squares and the (n, m) cost matrix (plus the assignment's copy)
+    check_memory(8.0 * n * m * (2 * x.shape[1] + 2), f"the ({n}, {m}) cost matrix in dimension {x.shape[1]}", "x, y")
     C = np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(-1))
     if n == m:
         r, c = optimize.linear_sum_assignment(C)
         return float(C[r, c].mean())
-    if n * m > 4_000_000:
-        raise ValueError(f"x, y: the transport LP with n·m = {n * m} variables is too large (limit 4e6); "
-                         "use equal sample sizes (assignment) instead")
     import scipy.sparse as sp
 
     rows_a = sp.kron(sp.eye(n), np.ones((1, m)))
@@ -313,8 +310,13 @@ def mode_statistics(samples, centres, std: float, *, min_count: int = 20, sigmas
     c = np.asarray(centres, dtype=np.float64)
     if c.ndim != 2 or c.shape[1] != x.shape[1]:
         raise ValueError(f"centres: expected shape (K, {x.shape[1]}), got {c.shape}")
-    if not std > 0:
-        raise ValueError(f"std: must be > 0, got {std!r}")
+    if c.shape[0] < 1 or not np.all(np.isfinite(c)):
+        raise ValueError(f"centres: need at least one centre, all finite, got shape {c.shape}")
+    std = validate.positive("std", std)
+    min_count = validate.integer("min_count", min_count, minimum=1)
+    sigmas = validate.positive("sigmas", sigmas)
+    check_memory(8.0 * len(x) * len(c) * (2 * x.shape[1] + 2), f"the distances of {len(x)} samples to {len(c)} centres",
+                 "samples")
     d = np.sqrt(((x[:, None, :] - c[None, :, :]) ** 2).sum(-1))
     nearest = d.argmin(1)
     hq = d[np.arange(len(x)), nearest] < sigmas * std
@@ -359,11 +361,15 @@ def mre(generator, x_test, noise_dim: int, *, restarts: int = 8, steps: int = 30
     import torch
 
     x = _samples_nd("x_test", x_test)
-    for name, v in (("restarts", restarts), ("steps", steps), ("noise_dim", noise_dim)):
-        if not isinstance(v, int) or v < (0 if name == "steps" else 1):
-            raise ValueError(f"{name}: must be a non-negative integer (restarts, noise_dim >= 1), got {v!r}")
-    if not lr > 0:
-        raise ValueError(f"lr: must be > 0, got {lr!r}")
+    restarts = validate.integer("restarts", restarts, minimum=1)
+    steps = validate.integer("steps", steps, minimum=0)
+    noise_dim = validate.integer("noise_dim", noise_dim, minimum=1)
+    lr = validate.positive("lr", lr)
+    seed = validate.integer("seed", seed, minimum=0)
+    # z, its gradient, Adam's two moments and the generator's output and error, per (restart, point)
+    check_memory(8.0 * restarts * len(x) * (6 * noise_dim + 4 * x.shape[1]),
+                 f"the search over {restarts} restarts × {len(x)} points (noise_dim = {noise_dim})",
+                 "restarts, x_test")
     g = torch.Generator().manual_seed(int(seed))
     xt = torch.tensor(x, dtype=torch.float64)
     z = torch.randn(restarts, len(x), noise_dim, generator=g, dtype=torch.float64).requires_grad_(True)
@@ -418,9 +424,15 @@ def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, 
 
     from . import losses
 
+    lam = validate.positive("lam", lam)
+    margin_scale = validate.positive("margin_scale", margin_scale)
+
     def S(r, f):
-        r = torch.tensor(_samples_nd("real", r), dtype=torch.float64)
-        f = torch.tensor(_samples_nd("fake", f), dtype=torch.float64)
+        r, f = _samples_nd("real", r), _samples_nd("fake", f)
+        check_memory(8.0 * len(r) * len(f) * (r.shape[1] + 3), f"the ({len(r)}, {len(f)}) margin and hinge matrices",
+                     "real_fresh, fake_fresh")
+        r = torch.tensor(r, dtype=torch.float64)
+        f = torch.tensor(f, dtype=torch.float64)
         with torch.no_grad():
             Lr, Lf = loss_fn(r).reshape(-1).double(), loss_fn(f).reshape(-1).double()
             margin = losses.margin_matrix(r, f, kind="l1", scale=margin_scale)

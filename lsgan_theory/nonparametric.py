@@ -55,6 +55,9 @@ import scipy.sparse as sparse
 from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
+from . import validate
+from .resources import available_memory, check_memory
+
 try:  # HiGHS as bundled with scipy (a private module): a persistent model lets each box LP restart from a basis
     from scipy.optimize._highspy import _core as _hcore
 except ImportError:  # pragma: no cover - another scipy layout: linprog with cold starts (same optimum, slower)
@@ -93,34 +96,8 @@ _I32 = np.int32  # HiGHS index type
 
 
 # ------------------------------------------------------------------------------------------------ validation
-def _as_points(name: str, x, d: int | None = None) -> np.ndarray:
-    """Return ``x`` as a float64 array of shape (k, d); 1-D input (k,) becomes (k, 1)."""
-    try:
-        a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name}: expected a numeric array of shape (k,) or (k, d), got {type(x).__name__}") from exc
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2:
-        raise ValueError(f"{name}: expected shape (k,) or (k, d), got shape {np.shape(x)}")
-    if a.shape[0] < 1:
-        raise ValueError(f"{name}: needs at least 1 point, got shape {np.shape(x)}")
-    if a.shape[1] < 1:
-        raise ValueError(f"{name}: needs dimension d >= 1, got shape {np.shape(x)}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name}: contains NaN or inf values; all coordinates must be finite")
-    if d is not None and a.shape[1] != d:
-        raise ValueError(f"{name}: dimension mismatch, points have d = {a.shape[1]} but the real points have d = {d}")
-    return a
-
-
-def _positive(name: str, v) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a real number, got {v!r}")
-    v = float(v)
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} = {v!r}: must be finite and > 0")
-    return v
+_as_points = validate.points
+_positive = validate.positive
 
 
 def _margin_p(margin: str) -> int:
@@ -158,7 +135,14 @@ def margin_matrix(a, b, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
     scale = _positive("scale", scale)
     A = _as_points("a", a)
     B = _as_points("b", b, A.shape[1])
+    _check_pairs(A.shape[0], B.shape[0], A.shape[1], 2, "a, b")
     return scale * _dist(A, B, p)
+
+
+def _check_pairs(k: int, r: int, d: int, copies: int, argument: str) -> None:
+    """Refuse before allocating ``copies`` (k, r) float64 arrays plus the (k, r, d) coordinate differences."""
+    check_memory(8.0 * k * r * (copies + (d if d > 1 else 0)), f"{copies} ({k}, {r}) pairwise arrays (d = {d})",
+                 argument)
 
 
 def _dist(A: np.ndarray, B: np.ndarray, p: int) -> np.ndarray:
@@ -196,6 +180,9 @@ def objective(l_real, l_fake, real, fake, lam, margin: str = "l1", scale: float 
     lf = np.asarray(l_fake, dtype=np.float64).reshape(-1)
     if lr.shape != (R.shape[0],) or lf.shape != (F.shape[0],):
         raise ValueError(f"l_real/l_fake: shapes {lr.shape}/{lf.shape} do not match {R.shape[0]}/{F.shape[0]} points")
+    if not (np.all(np.isfinite(lr)) and np.all(np.isfinite(lf))):
+        raise ValueError("l_real/l_fake: loss values must be finite (NaN or inf given)")
+    _check_pairs(R.shape[0], F.shape[0], R.shape[1], 4, "real, fake")
     p = _weights("real_weights", real_weights, R.shape[0])
     q = _weights("fake_weights", fake_weights, F.shape[0])
     D = margin_matrix(R, F, margin, scale)
@@ -206,6 +193,8 @@ def objective(l_real, l_fake, real, fake, lam, margin: str = "l1", scale: float 
 # ------------------------------------------------------------------------------------------------ cones
 def _cone(x, points: np.ndarray, l: np.ndarray, kappa: float, p: int, scale: float, sign: int) -> np.ndarray:
     d = points.shape[1]
+    if l.shape != (points.shape[0],) or not np.all(np.isfinite(l)):
+        raise ValueError(f"l: expected {points.shape[0]} finite loss values (one per point), got shape {l.shape}")
     X = np.asarray(x, dtype=np.float64)
     if d == 1:
         shape = X.shape
@@ -316,25 +305,17 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
     d ≥ 2 the pairwise distance construction needs another 8·d B per pair for the coordinate differences.  Non-uniform
     weights (the population LP) add a float copy of a boolean mask (8 B per pair); the estimate includes it (201 B).  Lipschitz checks are chunked (≤ 16 MB).
     """
+    n = validate.integer("n", n, minimum=0)
+    m = validate.integer("m", m, minimum=0)
+    d = validate.integer("d", d, minimum=1)
     per_pair = 201 + (8 * d if d > 1 else 0)
     return int(per_pair * n * m + 64 * (n + m) + 16 * 2**20)
 
 
-def _available_memory() -> int:
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 * 2**30
-
-
 def _check_memory(n: int, m: int, d: int, max_memory) -> None:
-    need = estimate_memory(n, m, d)
-    limit = int(0.5 * _available_memory()) if max_memory is None else int(max_memory)
-    if need > limit:
-        raise ValueError(
-            f"n = {n}, m = {m} (d = {d}): the LP needs about {need / 2**30:.2f} GiB for its {n * m} hinge pairs, "
-            f"more than the allowed {limit / 2**30:.2f} GiB (max_memory; default half the available memory); "
-            f"use fewer points")
+    limit = None if max_memory is None else validate.positive("max_memory", max_memory)
+    check_memory(estimate_memory(n, m, d), f"the LP for n = {n}, m = {m} (d = {d}) with its {n * m} hinge pairs "
+                 "(default limit: half the available memory; max_memory)", "real, fake", limit)
 
 
 # ------------------------------------------------------------------------------------------------ the LP
@@ -562,9 +543,9 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     real_weights, fake_weights : array_like (n,), (m,), optional
         Weights p_i, q_j (normalised to sum 1) replacing 1/n and 1/m, e.g. quadrature weights for the population S.
     tol : float
-        Relative tolerance of the optimality checks (scaled by κ·max Δ).
+        Relative tolerance of the optimality checks (scaled by κ·max Δ), in (0, 1].
     max_rounds : int
-        Safety limit on rounds (the scheme terminates in finitely many; reaching it raises RuntimeError).
+        Safety limit on rounds, >= 1 (the scheme terminates in finitely many; reaching it raises RuntimeError).
     max_memory : float, optional
         Bytes the dense per-pair arrays may use (default: half the available memory); see :func:`estimate_memory`.
     warm : bool, keyword
@@ -587,6 +568,8 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     lam = _positive("lam", lam)
     kappa = _positive("kappa", kappa)
     scale = _positive("scale", scale)
+    tol = validate.real("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0)
+    max_rounds = validate.integer("max_rounds", max_rounds, minimum=1)
     p = _margin_p(margin)
     R = _as_points("real", real)
     F = _as_points("fake", fake, R.shape[1])
@@ -753,8 +736,11 @@ def general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0
     n, m = R.shape[0], F.shape[0]
     pw = _weights("real_weights", real_weights, n)
     qw = _weights("fake_weights", fake_weights, m)
-    P = np.concatenate([R, F])
     N = n + m
+    # per ordered pair of points: K, the row/col/value arrays of two entries (int64 + float) and the CSR copy
+    check_memory(8.0 * N * N * (12 + R.shape[1]) + 8.0 * n * m * 20, f"the general LP for n + m = {N} points "
+                 f"(all {N * (N - 1)} Lipschitz pairs written out)", "real, fake")
+    P = np.concatenate([R, F])
     D = scale * _dist(R, F, p)
     K = kappa * scale * _dist(P, P, p)
     ii, jj = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
@@ -780,6 +766,8 @@ def optimal_face(real, fake, lam, kappa, s_opt, margin: str = "l1", *, n_random:
     """
     from scipy.optimize import linprog
 
+    s_opt = validate.real("s_opt", s_opt, minimum=0.0)
+    n_random = validate.integer("n_random", n_random, minimum=0)
     rng = np.random.default_rng(rng)
     c, A, b, N = general_lp(real, fake, lam, kappa, margin)
     A2 = sparse.vstack([A, sparse.csr_matrix(c)]).tocsr()
@@ -821,8 +809,12 @@ def quadrature_grid(P, Q, size: int = 200, rel_cut: float = 1e-10, box_cut: floa
     """
     if P.dim != Q.dim:
         raise ValueError(f"P, Q: dimension mismatch, {P.dim} vs {Q.dim}")
-    if not isinstance(size, (int, np.integer)) or size < 4:
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 4:
         raise ValueError(f"size = {size!r}: must be an integer >= 4")
+    rel_cut = validate.real("rel_cut", rel_cut, minimum=0.0, maximum=1.0)
+    box_cut = validate.real("box_cut", box_cut, minimum=0.0, maximum=1.0, strict_minimum=True)
+    # the grid: size^d nodes, their coordinates, two weight sets and masks (≈ 8·(3d + 6) B per node)
+    check_memory(8.0 * float(min(size, 10**30)) ** P.dim * (3 * P.dim + 6), f"a quadrature grid of {size}^{P.dim} nodes", "size")
     d = P.dim
     lo = np.minimum([a for a, _ in P.domain()], [a for a, _ in Q.domain()])
     hi = np.maximum([b for _, b in P.domain()], [b for _, b in Q.domain()])
@@ -877,10 +869,13 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
     ``seconds``.
     """
     t0 = time.perf_counter()
+    seeds = validate.integer("seeds", seeds, minimum=1)
+    ns = [validate.integer("ns", v, minimum=1) for v in ns]
+    if not ns:
+        raise ValueError("ns: needs at least one sample size")
     pop = population_solution(P, Q, lam, kappa, margin, scale=scale, size=grid).objective
     pop_half = population_solution(P, Q, lam, kappa, margin, scale=scale, size=max(4, grid // 2)).objective
-    ns = [int(v) for v in ns]
-    emp = np.empty((len(ns), int(seeds)))
+    emp = np.empty((len(ns), seeds))
     for a, n in enumerate(ns):
         for s in range(int(seeds)):
             rng = np.random.default_rng([seed, n, s])

@@ -8,8 +8,9 @@ In the main thread the limit is enforced with ``SIGALRM`` (the sympy call is int
 where signals cannot be used, the call runs in a daemon worker thread and the caller gets the ``SymbolicTimeout``
 after the limit; the abandoned worker finishes in the background.
 
-The default limit is :data:`DEFAULT_SECONDS` (override with the environment variable ``LSGAN_SYMPY_TIMEOUT`` or
-the ``seconds=`` argument).
+The default limit is :data:`DEFAULT_SECONDS` (override with the environment variable ``LSGAN_SYMPY_TIMEOUT``, read at
+each call by :func:`default_seconds`, or the ``seconds=`` argument).  A value of the variable that is not a positive
+finite number of seconds raises ``ValueError`` naming the variable.
 """
 
 from __future__ import annotations
@@ -18,11 +19,33 @@ import os
 import signal
 import threading
 import time
+from numbers import Real
 from typing import Any, Callable
 
-__all__ = ["SymbolicTimeout", "limited", "DEFAULT_SECONDS"]
+__all__ = ["SymbolicTimeout", "limited", "DEFAULT_SECONDS", "default_seconds", "ENV_VAR"]
 
-DEFAULT_SECONDS = float(os.environ.get("LSGAN_SYMPY_TIMEOUT", "20"))
+DEFAULT_SECONDS = 20.0
+ENV_VAR = "LSGAN_SYMPY_TIMEOUT"
+
+
+def default_seconds() -> float:
+    """The time limit of a sympy call: ``LSGAN_SYMPY_TIMEOUT`` (seconds) when set, else :data:`DEFAULT_SECONDS`.
+
+    Raises
+    ------
+    ValueError
+        When the variable is set to something other than a positive finite number (the message names it).
+    """
+    raw = os.environ.get(ENV_VAR)
+    if raw is None or raw.strip() == "":
+        return DEFAULT_SECONDS
+    try:
+        v = float(raw)
+    except ValueError:
+        v = float("nan")
+    if not (v > 0 and v < float("inf")):
+        raise ValueError(f"{ENV_VAR}: the sympy time limit must be a positive finite number of seconds, got {raw!r}")
+    return v
 
 
 class SymbolicTimeout(TimeoutError):
@@ -35,7 +58,7 @@ def _message(what: str, seconds: float) -> str:
 
 
 def limited(fn: Callable[..., Any], *args, what: str | None = None, seconds: float | None = None, **kwargs) -> Any:
-    """Call ``fn(*args, **kwargs)`` under a wall-clock limit of ``seconds`` (default :data:`DEFAULT_SECONDS`).
+    """Call ``fn(*args, **kwargs)`` under a wall-clock limit of ``seconds`` (default :func:`default_seconds`).
 
     Raises
     ------
@@ -44,7 +67,11 @@ def limited(fn: Callable[..., Any], *args, what: str | None = None, seconds: flo
     ValueError
         When ``seconds`` is not a positive finite number.
     """
-    seconds = DEFAULT_SECONDS if seconds is None else float(seconds)
+    if seconds is None:
+        seconds = default_seconds()
+    elif isinstance(seconds, bool) or not isinstance(seconds, Real):
+        raise TypeError(f"seconds: the time limit must be a number of seconds, got {seconds!r}")
+    seconds = float(seconds)
     if not (seconds > 0 and seconds < float("inf")):
         raise ValueError(f"seconds: the time limit must be a positive finite number of seconds, got {seconds!r}")
     what = what or getattr(fn, "__name__", repr(fn))

@@ -54,9 +54,18 @@ def ssimplify(expr, what: str = "simplify"):
     return limited(sp.simplify, expr, what=what)
 
 
+def _as_expr(expr):
+    """A sympy object from a sympy object or a Python number; strings are refused (never ``sympify`` a string: it
+    evaluates Python; parse user text with :func:`lsgan_theory.symbolic.parse.parse_expression`)."""
+    if isinstance(expr, str):
+        raise TypeError("expr: expected a sympy expression, got a string (parse it with "
+                        "lsgan_theory.symbolic.parse.parse_expression)")
+    return sp.sympify(expr, strict=True)
+
+
 def _zero(expr) -> bool:
     """Exact check that ``expr`` is identically 0 (simplify, then a log-expanding second attempt)."""
-    expr = sp.sympify(expr)
+    expr = _as_expr(expr)
     if expr == 0:
         return True
     e = ssimplify(expr, "simplify (identity check)")
@@ -69,7 +78,7 @@ def _zero(expr) -> bool:
 def zero_identity(expr, var=None) -> bool:
     """Exact check that ``expr`` is identically 0; a kinked expression is split into regions of ``var`` between its
     kinks and each smooth branch is checked."""
-    expr = sp.sympify(expr)
+    expr = _as_expr(expr)
     if var is None or not is_kinked(expr):
         return _zero(expr)
     return all(_zero(br) for _, _, br in region_branches(expr, var))

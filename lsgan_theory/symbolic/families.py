@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
-from numbers import Number
+from numbers import Integral, Number, Real
 
 import sympy as sp
 
@@ -31,6 +33,7 @@ from ._limits import limited
 from .core import (NAMED, D, Identification, Step, identify, is_kinked, optimise_piecewise_linear, p, q,
                    ssimplify, t, u, zero_identity)
 from .fgan import FGAN_ROWS, Conjugate, TableComparison, compare_with_table, derive_conjugate
+from .parse import parse_expression
 
 __all__ = ["derive", "Derivation", "FAMILIES", "a", "b", "c", "integrand", "least_squares_classification",
            "LeastSquaresClassification"]
@@ -149,6 +152,11 @@ def integrand(family: str, **params) -> tuple[sp.Expr, str]:
     For f-GAN rows the variable is the critic value, also written ``D``: p D − q f*(D) (maximised).
     """
     fam = _canonical(family)
+    allowed = {"a", "b", "c"} if fam == "least_squares" else set()
+    extra = sorted(set(params) - allowed)
+    if extra:
+        raise ValueError(f"params: {fam!r} takes {sorted(allowed) or 'no parameters'}, got {extra}")
+    params = {k: _to_sympy(k, v) for k, v in params.items()}
     if fam in ("gan", "non_saturating"):
         return p * sp.log(D) + q * sp.log(1 - D), "max"
     if fam == "least_squares":
@@ -168,24 +176,38 @@ def _canonical(family) -> str:
     return fam.symbolic
 
 
+_PARAM_SYMBOLS = {"a": a, "b": b, "c": c}
+
+
 def _to_sympy(name, v):
+    """A label parameter as an exact sympy expression: numbers exactly (floats by their decimal repr), strings by the
+    whitelist parser (:func:`lsgan_theory.symbolic.parse.parse_expression`, no eval; free symbols a, b, c only),
+    sympy expressions whose free symbols are among a, b, c."""
     if v is None:
-        return {"a": a, "b": b, "c": c}[name]
+        return _PARAM_SYMBOLS[name]
     if isinstance(v, bool):
         raise TypeError(f"{name}: expected a number or a sympy expression, got {v!r}")
     if isinstance(v, float):
         if v != v or v in (float("inf"), float("-inf")):
             raise ValueError(f"{name}: must be a finite real number, got {v!r}")
-        return sp.Rational(repr(v))  # exact decimal value as written
-    if isinstance(v, Number):
-        e = sp.Integer(v) if isinstance(v, int) else sp.nsimplify(v)
-    elif isinstance(v, str):
-        try:
-            e = sp.sympify(v)
-        except (sp.SympifyError, SyntaxError, TypeError):
-            raise ValueError(f"{name}: cannot parse {v!r} as a number or expression") from None
+        return sp.Rational(repr(float(v)))  # exact decimal value as written
+    if isinstance(v, Integral):
+        v = int(v)
+        if abs(v).bit_length() > 3322:  # more than ~1000 digits
+            raise ValueError(f"{name}: the integer has more than 1000 digits")
+        e = sp.Integer(v)
+    elif isinstance(v, Fraction):
+        e = sp.Rational(v.numerator, v.denominator)
+    elif isinstance(v, (str, Decimal)):
+        e = parse_expression(str(v), name=name, symbols=_PARAM_SYMBOLS)
     elif isinstance(v, sp.Basic):
         e = v
+        bad = sorted(str(s) for s in e.free_symbols if s not in _PARAM_SYMBOLS.values())
+        if bad:
+            raise ValueError(f"{name}: free symbols {bad} are not allowed (only a, b, c; p, q, D, u, t belong to the "
+                             f"symbolic engine)")
+    elif isinstance(v, Number) and not isinstance(v, complex):
+        e = parse_expression(repr(float(v)) if isinstance(v, Real) else str(v), name=name)
     else:
         raise TypeError(f"{name}: expected a number, a string or a sympy expression, got {type(v).__name__}")
     # a label must be a finite real number (or a real symbolic expression): reject nan, ±oo, zoo, I, ...

@@ -27,7 +27,7 @@ def lambdify_pq(expr) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     shapes).  Density values are floored at the smallest normal float so that 0·log 0 terms (a density that
     underflows or vanishes outside its support) evaluate to their limit 0 instead of NaN; the change to the
     integral is below 1e-300."""
-    f = sp.lambdify((p, q), expr, modules="numpy")
+    f = sp.lambdify((p, q), _expr(expr), modules="numpy")
 
     def fn(pv, qv):
         pv = np.maximum(np.asarray(pv, dtype=np.float64), _TINY)
@@ -41,7 +41,15 @@ def lambdify_pq(expr) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 
 def lambdify_pqd(expr) -> Callable:
     """``fn(p_values, q_values, d_values)`` for an integrand in (D, p, q)."""
-    return sp.lambdify((p, q, D), expr, modules="numpy")
+    return sp.lambdify((p, q, D), _expr(expr), modules="numpy")
+
+
+def _expr(expr):
+    # lambdify would sympify (eval) a string; user text goes through lsgan_theory.symbolic.parse.parse_expression
+    if isinstance(expr, str):
+        raise TypeError("expr: expected a sympy expression, got a string (parse it with "
+                        "lsgan_theory.symbolic.parse.parse_expression(text, symbols={'p': p, 'q': q, 'D': D}))")
+    return expr
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,53 @@
+"""Memory budget of the package: refuse a size that would not fit *before* allocating it.
+
+:func:`check_memory` compares an estimate of the bytes an operation needs with a limit (default: half the memory
+available now, :func:`available_memory`) and raises :class:`MemoryLimitError` (a ``ValueError``, so the CLI prints
+one line and exits 2) with the estimate, the limit and the argument to change.  Every estimate is an upper bound of
+the dominant arrays (documented where it is computed), not of Python's overhead.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["available_memory", "check_memory", "MemoryLimitError"]
+
+
+class MemoryLimitError(ValueError):
+    """An operation would need more memory than allowed; raised before anything large is allocated."""
+
+
+def available_memory() -> int:
+    """Bytes of physical memory available now (``SC_AVPHYS_PAGES`` × page size; 8 GiB where unknown)."""
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def check_memory(nbytes: float, what: str, argument: str, limit: float | None = None) -> None:
+    """Raise :class:`MemoryLimitError` when ``nbytes`` exceeds ``limit``.
+
+    Parameters
+    ----------
+    nbytes : float
+        The estimated bytes (may be a float: sizes from the user can overflow int64 products).
+    what : str
+        What needs the memory, e.g. ``"the (n, m) kernel matrices"``.
+    argument : str
+        The argument(s) to reduce, named in the message, e.g. ``"x, y"``.
+    limit : float, optional
+        Bytes allowed (default: half of :func:`available_memory`).
+
+    Examples
+    --------
+    >>> check_memory(8 * 10**5 * 10**5, "the (n, n) distance matrix", "x")   # doctest: +SKIP
+    MemoryLimitError: x: the (n, n) distance matrix needs about 74.5 GiB, more than the allowed ... GiB (half ...)
+    """
+    if limit is None:
+        allowed, basis = 0.5 * available_memory(), "half the available memory"
+    else:
+        allowed, basis = float(limit), "the given limit"
+    if not nbytes <= allowed:  # also refuses NaN
+        raise MemoryLimitError(f"{argument}: {what} needs about {float(nbytes) / 2**30:.3g} GiB, more than the "
+                               f"allowed {allowed / 2**30:.3g} GiB ({basis}); reduce {argument}")
