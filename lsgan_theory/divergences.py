@@ -313,7 +313,7 @@ def _singular_points(g, dom: tuple[float, float], bps) -> list[float]:
 def _singular_ends(g, singular, dom):
     """For each singular point e and each side, a power-law model |g(e ± r)| ≈ C r^−α fitted at r = δ and 16δ.
 
-    Returns a list of ``(e, side, alpha, remainder)`` where ``remainder`` = |g(e ± δ)|·δ/(1 − α) bounds ∫ |g| over the
+    Returns a list of ``(e, side, alpha, remainder)``; ``remainder`` = |g(e ± δ)|·δ/(1 − α) bounds ∫ |g| over the
     δ next to e that float64 cannot resolve (assuming the power law), or ``None`` when some side is non-integrable
     (g infinite next to e, or α ≥ 0.999): then the integral diverges.  NaN next to e raises.
     """

@@ -167,7 +167,7 @@ def test_stable_when_densities_underflow():
     p, q = D.Normal(0, 0.05), D.Normal(30, 0.05)
     _close(V.kl(p, q), 30**2 / (2 * 0.05**2))
     assert V.js(p, q).value == pytest.approx(LOG2, abs=1e-12)
-    # Pearson χ² = exp(Δμ²/σ²) − 1: here e^360000, beyond float64, so inf is the float answer (it overflows) ...
+    # Pearson χ² = exp(Δμ²/σ²) − 1: here e^360000, beyond float64: inf is the float answer (it overflows) ...
     assert V.pearson_chi2(p, q).value == math.inf
     # ... while 20σ apart it is e^400 − 1 ≈ 5.2e173, which the log-domain integrand must resolve relatively.
     # Extra allowance: the integrand is exp(l) with |l| up to ~400, whose float64 evaluation has a relative error up
