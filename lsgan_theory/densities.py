@@ -479,6 +479,12 @@ class _GaussianModes(Mixture):
             out[s:s + step] = special.logsumexp(-0.5 * d2, axis=-1)
         return (out - math.log(K) - 2 * math.log(self.std) - _LOG_2PI).reshape(x.shape[:-1])
 
+    def sample(self, n, rng=None):
+        rng = as_rng(rng)
+        n = _check_n(n, 2)
+        idx = rng.integers(len(self.centres), size=n)
+        return self.centres[idx] + self.std * rng.standard_normal((n, 2))
+
 
 _LOGPDF_CHUNK = 2**20  # (point, mode) pairs per chunk of _GaussianModes.logpdf: 16 MiB per work array
 _BYTES_PER_MODE = 400  # a Normal2D component object, its centre and weight (measured ≈ 265 B with tracemalloc)
@@ -486,12 +492,6 @@ _BYTES_PER_MODE = 400  # a Normal2D component object, its centre and weight (mea
 
 def _check_modes(k: float, argument: str) -> None:
     check_memory(_BYTES_PER_MODE * float(k), f"a mixture of {k:.4g} Gaussian modes", argument)
-
-    def sample(self, n, rng=None):
-        rng = as_rng(rng)
-        n = _check_n(n, 2)
-        idx = rng.integers(len(self.centres), size=n)
-        return self.centres[idx] + self.std * rng.standard_normal((n, 2))
 
 
 class Ring(_GaussianModes):

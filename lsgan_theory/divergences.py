@@ -114,8 +114,13 @@ def _split(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(los, 1).reshape(-1, d), np.stack(his, 1).reshape(-1, d)
 
 
-def _cubature(f, edges: list[np.ndarray], atol: float, rtol: float, max_cells: int) -> tuple[float, float]:
-    """Adaptive integral of vectorised ``f`` (points (..., d) → values (...)) over the grid of cells ``edges``."""
+def _cubature(f, edges: list[np.ndarray], atol: float, rtol: float, max_cells: int,
+              unresolvable=None) -> tuple[float, float]:
+    """Adaptive integral of vectorised ``f`` (points (..., d) → values (...)) over the grid of cells ``edges``.
+
+    ``unresolvable(lo, hi)``, optional, marks cells that cannot be refined further (they span a few ulp next to an
+    end-point singularity): they are accepted at once and their error estimate is added to the returned error
+    without being charged to the tolerance budget of the other cells."""
     d = len(edges)
     if d == 1:
         e = edges[0]
@@ -129,7 +134,7 @@ def _cubature(f, edges: list[np.ndarray], atol: float, rtol: float, max_cells: i
     parent = _rule(f, lo, hi)
     if not np.all(np.isfinite(parent)):
         return _non_finite(parent, lo, hi)
-    done_val, done_err, done_abs = 0.0, 0.0, 0.0
+    done_val, done_err, done_abs, forced_err = 0.0, 0.0, 0.0, 0.0
     while True:
         clo, chi = _split(lo, hi)
         cvals = _rule(f, clo, chi).reshape(len(lo), -1)
@@ -137,26 +142,33 @@ def _cubature(f, edges: list[np.ndarray], atol: float, rtol: float, max_cells: i
             return _non_finite(cvals.ravel(), clo, chi)
         csum = cvals.sum(1)
         err = np.abs(parent - csum)
+        forced = unresolvable(lo, hi) if unresolvable is not None else np.zeros(len(lo), bool)
         total = done_val + csum.sum()
-        total_err = done_err + err.sum()
+        total_err = done_err + err[~forced].sum()
         tol = max(atol, rtol * abs(total))
         if total_err <= tol or len(clo) > max_cells:
             if total_err > tol:
                 warnings.warn(f"quadrature stopped at {len(clo)} cells with error {total_err:.2g} > tolerance "
                               f"{tol:.2g}; the returned abserr says so", RuntimeWarning, stacklevel=4)
             rounding = 50 * _EPS * (done_abs + np.abs(cvals).sum())
-            return float(total), float(total_err + rounding)
+            return float(total), float(total_err + forced_err + err[forced].sum() + rounding)
         # accept the cells with the smallest errors while they use at most half of the remaining budget
         budget = max(tol - done_err, 0.0)
-        order = np.argsort(err)
+        order = np.argsort(np.where(forced, np.inf, err))
         accept = np.zeros(len(err), bool)
-        accept[order[np.cumsum(err[order]) <= 0.5 * budget]] = True
+        accept[order[np.cumsum(np.where(forced, 0.0, err)[order]) <= 0.5 * budget]] = True
+        accept &= ~forced
+        forced_err += err[forced].sum()
+        done_val += csum[forced].sum()
+        done_abs += np.abs(cvals[forced]).sum()
         done_val += csum[accept].sum()
         done_err += err[accept].sum()
         done_abs += np.abs(cvals[accept]).sum()
-        keep = np.repeat(~accept, 2**d)
+        keep = np.repeat(~(accept | forced), 2**d)
         lo, hi = clo[keep], chi[keep]
-        parent = cvals[~accept].ravel()
+        parent = cvals[~(accept | forced)].ravel()
+        if len(lo) == 0:
+            return float(done_val), float(done_err + forced_err + 50 * _EPS * done_abs)
 
 
 class _NaNIntegrand(ValueError):
@@ -257,14 +269,14 @@ def _integrate(g: Callable[[np.ndarray], np.ndarray], p: Density, q: Density, at
             extra = [tuple(_crossings(p, q, *dom[0]))]
         edges = [_edges_1d(dom[i][0], dom[i][1], bps[i], extra[i], pieces=16 if d == 1 else 8) for i in range(d)]
         end_err = 0.0
-        f = g
+        f, unresolvable = g, None
         if singular:
             ends = _singular_ends(g, singular, dom[0])
             if ends is None:
                 return Estimate(math.inf, 0.0)  # a non-integrable end-point singularity: the integral diverges
-            f, edges[0], end_err = _substituted(g, edges[0], ends)
+            f, edges[0], end_err, unresolvable = _substituted(g, edges[0], ends)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            val, err = _cubature(f, edges, atol=0.5 * atol, rtol=rtol, max_cells=max_cells)
+            val, err = _cubature(f, edges, atol=0.5 * atol, rtol=rtol, max_cells=max_cells, unresolvable=unresolvable)
     except _NaNIntegrand as exc:
         raise ValueError(f"{name}: {exc}, so the integral is undefined (p = {p.spec}, q = {q.spec})") from None
     if math.isinf(val):
@@ -301,7 +313,7 @@ def _singular_points(g, dom: tuple[float, float], bps) -> list[float]:
 def _singular_ends(g, singular, dom):
     """For each singular point e and each side, a power-law model |g(e ± r)| ≈ C r^−α fitted at r = δ and 16δ.
 
-    Returns a list of ``(e, side, alpha, remainder)`` where ``remainder`` = |g(e ± δ)|·δ/(1 − α) bounds ∫ |g| over the
+    Returns a list of ``(e, side, alpha, remainder)``; ``remainder`` = |g(e ± δ)|·δ/(1 − α) bounds ∫ |g| over the
     δ next to e that float64 cannot resolve (assuming the power law), or ``None`` when some side is non-integrable
     (g infinite next to e, or α ≥ 0.999): then the integral diverges.  NaN next to e raises.
     """
@@ -332,7 +344,7 @@ def _substituted(g, edges: np.ndarray, ends):
     """The integrand in a variable s with x = e ± L·((s − e)/L)^k on each cell of length L next to a singular point
     e (identity elsewhere; same cell edges in s as in x), so that g(x)·dx/ds ~ t^{k(1−α)−1} is bounded and smooth
     enough for Gauss–Legendre; nodes closer to e than δ are evaluated at e ± δ (the part of the integral within δ
-    of e is the returned bound, twice the power-law remainder).  Returns ``(f, edges, end_err)``."""
+    of e is the returned bound, twice the power-law remainder).  Returns ``(f, edges, end_err, unresolvable)``."""
     sing = sorted({e for e, *_ in ends})
     # edges hugging a singular point (a sign change of p − q found at the jump to inf) would leave a cell too narrow
     # for float64 next to it: drop them
@@ -371,7 +383,21 @@ def _substituted(g, edges: np.ndarray, ends):
             x[m] = np.maximum(pt + L * t**k, pt + dl) if side > 0 else np.minimum(pt - L * t**k, pt - dl)
         return g(x[..., None]) * jac
 
-    return f, edges, end_err
+    def unresolvable(lo, hi):
+        # a cell next to e whose image in x spans less than 64 δ: float64 resolves nothing more inside it
+        out = np.zeros(len(lo), bool)
+        a_, b_ = lo[:, 0], hi[:, 0]
+        for a, b, pt, side, k, dl in maps:
+            m = (a_ >= a) & (b_ <= b)
+            if not m.any():
+                continue
+            L = b - a
+            t_near = (a_[m] - a) / L if side > 0 else (b - b_[m]) / L
+            t_far = (b_[m] - a) / L if side > 0 else (b - a_[m]) / L
+            out[m] = L * (t_far**k - t_near**k) < 64 * dl
+        return out
+
+    return f, edges, end_err, unresolvable
 
 
 def _boundary_values(g, dom, singular=()) -> np.ndarray:

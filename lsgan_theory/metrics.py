@@ -358,8 +358,6 @@ def mre(generator, x_test, noise_dim: int, *, restarts: int = 8, steps: int = 30
     x_test : array (n, d)
     noise_dim : int
     """
-    import torch
-
     x = _samples_nd("x_test", x_test)
     restarts = validate.integer("restarts", restarts, minimum=1)
     steps = validate.integer("steps", steps, minimum=0)
@@ -370,6 +368,8 @@ def mre(generator, x_test, noise_dim: int, *, restarts: int = 8, steps: int = 30
     check_memory(8.0 * restarts * len(x) * (6 * noise_dim + 4 * x.shape[1]),
                  f"the search over {restarts} restarts × {len(x)} points (noise_dim = {noise_dim})",
                  "restarts, x_test")
+    import torch
+
     g = torch.Generator().manual_seed(int(seed))
     xt = torch.tensor(x, dtype=torch.float64)
     z = torch.randn(restarts, len(x), noise_dim, generator=g, dtype=torch.float64).requires_grad_(True)

@@ -814,7 +814,8 @@ def quadrature_grid(P, Q, size: int = 200, rel_cut: float = 1e-10, box_cut: floa
     rel_cut = validate.real("rel_cut", rel_cut, minimum=0.0, maximum=1.0)
     box_cut = validate.real("box_cut", box_cut, minimum=0.0, maximum=1.0, strict_minimum=True)
     # the grid: size^d nodes, their coordinates, two weight sets and masks (≈ 8·(3d + 6) B per node)
-    check_memory(8.0 * float(min(size, 10**30)) ** P.dim * (3 * P.dim + 6), f"a quadrature grid of {size}^{P.dim} nodes", "size")
+    check_memory(8.0 * float(min(size, 10**30)) ** P.dim * (3 * P.dim + 6), f"a quadrature grid of {size}^{P.dim} nodes",
+                 "size")
     d = P.dim
     lo = np.minimum([a for a, _ in P.domain()], [a for a, _ in Q.domain()])
     hi = np.maximum([b for _, b in P.domain()], [b for _, b in Q.domain()])

@@ -167,8 +167,15 @@ def test_stable_when_densities_underflow():
     p, q = D.Normal(0, 0.05), D.Normal(30, 0.05)
     _close(V.kl(p, q), 30**2 / (2 * 0.05**2))
     assert V.js(p, q).value == pytest.approx(LOG2, abs=1e-12)
-    assert math.isfinite(V.pearson_chi2(p, q).value) or V.pearson_chi2(p, q).value == math.inf
-    _close(V.pearson_chi2(p, q), math.expm1(30**2 / 0.05**2)) if 30**2 / 0.05**2 < 700 else None
+    # Pearson χ² = exp(Δμ²/σ²) − 1: here e^360000, beyond float64: inf is the float answer (it overflows) ...
+    assert V.pearson_chi2(p, q).value == math.inf
+    # ... while 20σ apart it is e^400 − 1 ≈ 5.2e173, which the log-domain integrand must resolve relatively.
+    # Extra allowance: the integrand is exp(l) with |l| up to ~400, whose float64 evaluation has a relative error up
+    # to |l|·eps ≈ 9e-14 that abserr (a quadrature bound) does not include; 4·400·eps·truth covers it.
+    # Mutation tried: `2 * _log_abs_ratio_minus_1(dl)` → `1 * ...` in _chi2_integrand: this assertion fails
+    # (the value drops to ~e^200).
+    truth = math.expm1(400)
+    _close(V.pearson_chi2(p, D.Normal(1, 0.05)), truth, extra=4 * 400 * np.finfo(float).eps * truth)
 
 
 # ------------------------------------------------------------------ bad input and CLI

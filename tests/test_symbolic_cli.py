@@ -25,7 +25,13 @@ def test_derive_bad_family_is_one_line_exit_2(capsys):
 
 
 def test_derive_complex_or_infinite_label_is_one_line_exit_2(capsys):
+    # I, oo, nan are not names the whitelist parser knows (refused by name); sqrt(-1), log(0) parse but are not
+    # finite reals
     for bad in ("I", "oo", "nan"):
+        assert main(["derive", "least_squares", "--a", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"a: cannot parse {bad!r}: unknown name {bad!r}" in err
+    for bad in ("sqrt(-1)", "log(0)", "1 + sqrt(-4)"):
         assert main(["derive", "least_squares", "--a", bad]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "a: must be a finite real" in err

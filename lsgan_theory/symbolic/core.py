@@ -214,6 +214,9 @@ def optimise_piecewise_linear(expr, var, sense: str = "min", lo=-sp.oo, hi=sp.oo
     """
     if sense not in ("min", "max"):
         raise ValueError(f"sense: expected 'min' or 'max', got {sense!r}")
+    expr = _as_expr(expr)
+    if not isinstance(var, sp.Symbol):
+        raise TypeError(f"var: expected a sympy Symbol, got {var!r}")
     branches = region_branches(expr, var, lo, hi)
     slopes = []
     for a, b, br in branches:

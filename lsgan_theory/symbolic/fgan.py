@@ -198,6 +198,8 @@ def derive_conjugate(f, domain: sp.Interval) -> Conjugate:
     """
     if not isinstance(domain, sp.Interval):
         raise TypeError(f"domain: expected a sympy Interval, got {domain!r}")
+    if not isinstance(f, sp.Expr):  # never sympify a string (it evaluates Python): see symbolic.parse
+        raise TypeError(f"f: expected a sympy expression in u, got {type(f).__name__}")
     if is_kinked(f):
         return _conjugate_kinked(f, domain)
     return _conjugate_smooth(f, domain)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .. import validate
+from ..resources import check_memory
+
 __all__ = ["vanishing_gradient_data", "generator_loss_data", "GENERATOR_LOSSES"]
 
 _x = sp.Symbol("x", real=True)
@@ -30,9 +33,10 @@ def vanishing_gradient_data(shifts=None, sigma: float = 0.05) -> dict:
     """
     from .. import densities, divergences
 
-    if not (isinstance(sigma, (int, float)) and sigma > 0):
-        raise ValueError(f"sigma: must be a positive number, got {sigma!r}")
+    sigma = validate.positive("sigma", sigma)
     shifts = np.linspace(0.0, 1.5, 31) if shifts is None else np.asarray(shifts, dtype=float)
+    if shifts.ndim != 1 or not np.all(np.isfinite(shifts)) or shifts.size > 10_000:
+        raise ValueError(f"shifts: expected a 1-D array of at most 10000 finite numbers, got shape {shifts.shape}")
     fns = {"JSD": divergences.js, "Δ_LC": divergences.triangular, "TV": divergences.tv, "W1": divergences.w1}
     vals = {k: [] for k in fns}
     errs = {k: [] for k in fns}
@@ -51,6 +55,9 @@ def vanishing_gradient_data(shifts=None, sigma: float = 0.05) -> dict:
 def generator_loss_data(x=None) -> tuple[np.ndarray, dict]:
     """``(x, {name: (loss(x), dloss/dx(x))})`` with the derivative taken symbolically (sympy ``diff``)."""
     x = np.linspace(-8, 8, 401) if x is None else np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x: contains NaN or inf")
+    check_memory(8.0 * x.size * 4 * len(GENERATOR_LOSSES), f"loss curves at {x.size} points", "x")
     out = {}
     for name, e in GENERATOR_LOSSES.items():
         f = sp.lambdify(_x, e, "numpy")
