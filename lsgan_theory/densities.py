@@ -490,8 +490,14 @@ _LOGPDF_CHUNK = 2**20  # (point, mode) pairs per chunk of _GaussianModes.logpdf:
 _BYTES_PER_MODE = 400  # a Normal2D component object, its centre and weight (measured ≈ 265 B with tracemalloc)
 
 
+_MAX_MODES = 100_000  # every evaluation costs O(modes) per point: beyond this a divergence would run for hours
+
+
 def _check_modes(k: float, argument: str) -> None:
     check_memory(_BYTES_PER_MODE * float(k), f"a mixture of {k:.4g} Gaussian modes", argument)
+    if k > _MAX_MODES:
+        raise ValueError(f"{argument}: {k:.4g} modes, more than the limit {_MAX_MODES} (each density evaluation "
+                         "costs one Gaussian per mode)")
 
 
 class Ring(_GaussianModes):
