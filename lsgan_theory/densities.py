@@ -45,7 +45,7 @@ def as_rng(rng) -> np.random.Generator:
     """A numpy Generator from a Generator, an int seed or None (fresh entropy)."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_))):
         return np.random.default_rng(rng)
     raise TypeError(f"rng: expected a numpy.random.Generator or an int seed, got {type(rng).__name__}")
 
@@ -56,6 +56,7 @@ def bisect_level(f, level, lo, hi, iterations: int = 80) -> np.ndarray:
     After ``iterations`` halvings the bracket is (hi − lo)·2^−iterations wide; the midpoint is returned.  Used by
     :meth:`Density.ppf` and by the exact W1 of :mod:`lsgan_theory.metrics`.
     """
+    iterations = validate.integer("iterations", iterations, minimum=1, maximum=2000)
     level = np.asarray(level, dtype=np.float64)
     lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), level.shape).copy()
     hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), level.shape).copy()

@@ -402,6 +402,8 @@ def test_check_memory_states_estimate_and_limit():
     (lambda: Dn.Ring(True), "k"), (lambda: Dn.Ring(8, 1, float("nan")), "std"),
     (lambda: Dn.Normal("0", 1), "loc"), (lambda: Dn.IsotropicNormal([0, 0], float("nan")), "scale"),
     (lambda: validate.integer("k", 1.0), "k"),
+    (lambda: Dn.bisect_level(np.sqrt, 0.5, 0.0, 1.0, iterations=10**9), "iterations"),
+    (lambda: Dn.as_rng(True), "rng"),
 ])
 def test_bad_arguments_raise_naming_the_argument(call, arg):
     # before: each of these was accepted (or, for max_rounds=0, raised RuntimeError)
