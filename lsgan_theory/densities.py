@@ -45,7 +45,7 @@ def as_rng(rng) -> np.random.Generator:
     """A numpy Generator from a Generator, an int seed or None (fresh entropy)."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_))):
         return np.random.default_rng(rng)
     raise TypeError(f"rng: expected a numpy.random.Generator or an int seed, got {type(rng).__name__}")
 
@@ -56,6 +56,7 @@ def bisect_level(f, level, lo, hi, iterations: int = 80) -> np.ndarray:
     After ``iterations`` halvings the bracket is (hi − lo)·2^−iterations wide; the midpoint is returned.  Used by
     :meth:`Density.ppf` and by the exact W1 of :mod:`lsgan_theory.metrics`.
     """
+    iterations = validate.integer("iterations", iterations, minimum=1, maximum=2000)
     level = np.asarray(level, dtype=np.float64)
     lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), level.shape).copy()
     hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), level.shape).copy()
@@ -490,8 +491,14 @@ _LOGPDF_CHUNK = 2**20  # (point, mode) pairs per chunk of _GaussianModes.logpdf:
 _BYTES_PER_MODE = 400  # a Normal2D component object, its centre and weight (measured ≈ 265 B with tracemalloc)
 
 
+_MAX_MODES = 100_000  # every evaluation costs O(modes) per point: beyond this a divergence would run for hours
+
+
 def _check_modes(k: float, argument: str) -> None:
     check_memory(_BYTES_PER_MODE * float(k), f"a mixture of {k:.4g} Gaussian modes", argument)
+    if k > _MAX_MODES:
+        raise ValueError(f"{argument}: {k:.4g} modes, more than the limit {_MAX_MODES} (each density evaluation "
+                         "costs one Gaussian per mode)")
 
 
 class Ring(_GaussianModes):

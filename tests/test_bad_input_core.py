@@ -186,7 +186,8 @@ def _value(t):
     if kind == "num":
         return t[1]
     if kind == "neg":
-        return -_value(t[1])
+        v = _value(t[1])
+        return None if v is None else -v
     if kind == "pow":
         b = _value(t[1])
         return None if (b is None or (b == 0 and t[2] < 0)) else b ** t[2]
@@ -401,6 +402,8 @@ def test_check_memory_states_estimate_and_limit():
     (lambda: Dn.Ring(True), "k"), (lambda: Dn.Ring(8, 1, float("nan")), "std"),
     (lambda: Dn.Normal("0", 1), "loc"), (lambda: Dn.IsotropicNormal([0, 0], float("nan")), "scale"),
     (lambda: validate.integer("k", 1.0), "k"),
+    (lambda: Dn.bisect_level(np.sqrt, 0.5, 0.0, 1.0, iterations=10**9), "iterations"),
+    (lambda: Dn.as_rng(True), "rng"),
 ])
 def test_bad_arguments_raise_naming_the_argument(call, arg):
     # before: each of these was accepted (or, for max_rounds=0, raised RuntimeError)
@@ -416,3 +419,54 @@ def test_validators_accept_what_they_should():
     with pytest.raises(TypeError):
         validate.real("x", True)
     assert validate.points("x", [1.0, 2.0]).shape == (2, 1)
+
+
+def test_mode_count_is_capped():
+    # memory would allow a million modes, but every pdf evaluation costs one Gaussian per mode
+    with pytest.raises(ValueError, match=r"^k: .*more than the limit 100000"):
+        Dn.Ring(10**6)
+    with pytest.raises(ValueError, match=r"^n: .*more than the limit 100000"):
+        Dn.Grid(1000)
+    assert len(Dn.Grid(316).centres) == 316**2  # negative control: just below the cap
+
+
+# ============================================================================ fuzz: arbitrary text never escapes
+_EXPR_ALPHABET = "0123456789.eE+-*/^() ,abcpqDxlogexpsqrtMaxMin_\"'[]:;=!<>"
+
+
+@given(st.text(alphabet=_EXPR_ALPHABET, max_size=80))
+def test_fuzz_parse_expression_returns_an_expression_or_refuses(text):
+    try:
+        e = parse_expression(text, name="a", symbols={"a": sp.Symbol("a"), "b": sp.Symbol("b")})
+    except ExpressionError as exc:
+        assert str(exc).startswith("a: ")
+    else:
+        assert isinstance(e, sp.Expr) and e.free_symbols <= {sp.Symbol("a"), sp.Symbol("b")}
+
+
+_SPEC_ALPHABET = "0123456789.e+-(),; normalbetagridringmixtureuniformtriangular2d"
+
+
+@given(st.text(alphabet=_SPEC_ALPHABET, max_size=60) | st.builds(
+    lambda name, args: f"{name}({','.join(args)})",
+    st.sampled_from(["normal", "normal2d", "beta", "uniform", "triangular", "ring", "grid", "mixture"]),
+    st.lists(st.sampled_from(["0", "1", "-1", "0.5", "1e9", "1e400", "nan", "-inf", "300", "1e-300", "2.5"]),
+             max_size=4)))
+def test_fuzz_density_specs_build_or_refuse(spec):
+    try:
+        d = Dn.parse(spec)
+    except (ValueError, TypeError) as exc:
+        assert str(exc).split(":")[0].strip() in {"spec", "loc", "loc[0]", "loc[1]", "scale", "a", "b", "lo", "hi",
+                                                  "mode", "k", "n", "radius", "spacing", "std", "weights",
+                                                  "components"}, str(exc)
+    else:
+        assert isinstance(d, Dn.Density)
+
+
+@pytest.mark.slow
+def test_fuzz_long_run():
+    # the three fuzz/property tests above with 2000 examples each (a few minutes)
+    from hypothesis import settings
+    for fn in (test_fuzz_parse_expression_returns_an_expression_or_refuses, test_fuzz_density_specs_build_or_refuse,
+               test_parser_agrees_with_an_independent_fraction_evaluator):
+        settings(max_examples=2000, deadline=None)(fn)()
