@@ -178,11 +178,15 @@ def _check_memory(config: TrainConfig, n_eval: int, max_memory: int | None) -> N
     need = estimate_memory(config, n_eval)
     limit = int(0.5 * _available_memory()) if max_memory is None else int(max_memory)
     if need["total"] > limit:
-        parts = ", ".join(f"{k} {v / 2**30:.3g}" for k, v in need.items() if k != "total")
-        raise ValueError(f"memory: this run needs about {need['total'] / 2**30:.3g} GiB ({parts} GiB; "
+        parts = ", ".join(f"{k} {_gib(v)}" for k, v in need.items() if k != "total")
+        raise ValueError(f"memory: this run needs about {_gib(need['total'])} ({parts}; "
                          f"{config.n_models} models, batch {config.batch}, width {max(config.d_hidden + config.g_hidden)}"
                          f", n_data {max(config.per_model('n_data'))}, eval samples {n_eval}), more than the allowed "
-                         f"{limit / 2**30:.3g} GiB (half the available memory); use smaller sizes")
+                         f"{_gib(limit)} (half the available memory); use smaller sizes")
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
 
 
 # ---------------------------------------------------------------------------------------------------- the folder
@@ -226,7 +230,7 @@ def checkpoint_step(path) -> int | None:
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt, truncated, foreign, unreadable: one message naming the file
-        msg = " ".join(str(exc).split())[:200]
+        msg = " ".join(str(exc).split()).split(". ")[0][:160]
         raise ValueError(f"checkpoint: {str(path)!r} is not a readable training checkpoint ({type(exc).__name__}: "
                          f"{msg}); delete it or use --restart") from None
     step = ck.get("step") if isinstance(ck, dict) else None
