@@ -346,7 +346,8 @@ def _add_train(sub) -> None:
     p.add_argument("--spectral-norm", action="store_true")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--eval-samples", type=_int_type(1), default=2000)
+    p.add_argument("--eval-samples", type=_int_type(2), default=2000,
+                   help="generated samples per model for the final metrics (default 2000)")
     p.add_argument("--out", type=Path, default=Path("runs/train"))
     p.add_argument("--checkpoint-every", type=_int_type(1), default=None,
                    help="steps between checkpoints in OUT/checkpoint.pt (default ~5%% of --steps); a rerun with the "

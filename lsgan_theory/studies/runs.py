@@ -173,8 +173,9 @@ def estimate_memory(config: TrainConfig, n_eval: int = 2000) -> dict:
 
 
 def _check_memory(config: TrainConfig, n_eval: int, max_memory: int | None) -> None:
-    if not isinstance(n_eval, int) or isinstance(n_eval, bool) or n_eval < 1:
-        raise ValueError(f"n_eval: the number of evaluation samples must be an integer >= 1, got {n_eval!r}")
+    if not isinstance(n_eval, int) or isinstance(n_eval, bool) or n_eval < 2:
+        raise ValueError(f"n_eval (--eval-samples): the number of evaluation samples must be an integer >= 2 (the "
+                         f"two-sample metrics need two), got {n_eval!r}")
     need = estimate_memory(config, n_eval)
     limit = int(0.5 * _available_memory()) if max_memory is None else int(max_memory)
     if need["total"] > limit:
