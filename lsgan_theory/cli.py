@@ -210,7 +210,7 @@ def _run_verify(args) -> int:
     def progress(cid: str) -> None:
         done[0] += 1
         if not args.json:
-            print(f"[{done[0]}/{len(ids)}] {cid}", file=sys.stderr, flush=True)
+            print(f"[{done[0]}/{len(args.only) if args.only else len(ids)}] {cid}", file=sys.stderr, flush=True)
 
     verdicts = run_claims(ctx, only=args.only, progress=progress)
     path = write_report(verdicts, ctx)
