@@ -391,7 +391,7 @@ def _run_train(args) -> int:
     grid = _train_grid(args)
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {str(args.out)!r} exists and is not a folder")
-    cfg, rows = grid_config(grid, seeds=args.seeds, target=args.target, seed=args.seed, steps=args.steps,
+    cfg, rows = grid_config(grid, seeds=args.seeds, by_family=True, target=args.target, seed=args.seed, steps=args.steps,
                             batch=args.batch, g_hidden=(args.width, args.width), d_hidden=(args.width, args.width),
                             noise_dim=args.noise_dim, activation=args.activation, optimizer=args.optimizer,
                             n_critic=args.n_critic, spectral_norm=args.spectral_norm, device=args.device,
@@ -497,7 +497,12 @@ def _run_bounds(args) -> int:
                 raise ValueError(f"--plot: {str(f)!r} exists and is not a file")
     rng = np.random.default_rng(args.seed)
     real, fake = P.sample(args.n, rng), Q.sample(args.m, rng)
-    sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, scale=args.scale)
+    try:
+        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, scale=args.scale)
+    except RuntimeError as exc:  # HiGHS refusing coefficients beyond its range (about 1e20) on extreme input
+        raise ValueError(f"--lam/--kappa/--scale/--real/--fake: the LP solver failed on this input "
+                         f"({' '.join(str(exc).split())}); use moderate values (kappa*tau*|x - y| and lambda far "
+                         f"below 1e20)") from None
     frac = float(sol.active.mean())
     figs = []
     if args.plot is not None:

@@ -247,6 +247,16 @@ def test_bounds_refuses_too_many_points_before_sampling(monkeypatch):
     assert_one_line_error(rc, err, "-n/-m", "GiB")
 
 
+@pytest.mark.parametrize("argv", [
+    ["--real", "normal(0,1)", "--fake", "normal(0,1)", "-n", "1", "-m", "1", "--lam", "1", "--kappa", "1e60"],
+    ["--real", "normal(1e300,1)", "--fake", "normal(-1e300,1)", "-n", "3", "-m", "3", "--lam", "1", "--kappa", "1"],
+])
+def test_bounds_on_extreme_values_is_one_line_exit_2(argv):
+    # found by the fuzz suite: HiGHS rejects coefficients beyond ~1e20 with a RuntimeError (traceback before)
+    rc, _, err = cli(["bounds", *argv])
+    assert_one_line_error(rc, err, "LP solver failed")
+
+
 # ------------------------------------------------------------------------------------------ family parameters
 @pytest.mark.parametrize("argv,needles", [
     (["--family", "gan", "--lam", "0.1", "10", "--nu", "0.5"], ["--lam", "gan", "loss_sensitive"]),
@@ -260,14 +270,15 @@ def test_a_parameter_no_selected_family_uses_is_refused(argv, needles, tmp_path)
     assert_one_line_error(rc, err, *needles)
 
 
-def test_mixed_families_blank_the_parameters_a_family_ignores(tmp_path):
-    # gp-weight applies to every critic (accepted for gan); lam is blank in the gan rows, set in the LS-GAN rows
+def test_mixed_families_leave_ignored_parameters_out_of_the_grid(tmp_path):
+    # before: 4 models, the two gan models differing only in a λ they ignore (reported as a varying column).
+    # gp-weight applies to every critic (accepted for gan); lam is blank in the gan row, set in the LS-GAN rows
     rc, out, err = cli(["train", *TINY, "--quiet", "--family", "gan", "loss_sensitive", "--lam", "0.5", "2",
                         "--gp-weight", "0.1", "--out", tmp_path])
     assert rc == 0, err
     rows = list(csv.DictReader(open(tmp_path / "results.csv")))
-    assert [(r["family"], r["lam"]) for r in rows] == [("gan", ""), ("gan", ""), ("loss_sensitive", "0.5"),
-                                                      ("loss_sensitive", "2.0")]
+    # one gan model (not one per λ: it ignores λ), then the LS-GANs
+    assert [(r["family"], r["lam"]) for r in rows] == [("gan", ""), ("loss_sensitive", "0.5"), ("loss_sensitive", "2.0")]
     assert {r["gp_weight"] for r in rows} == {"0.1"}
 
 
@@ -306,11 +317,17 @@ def test_json_of_every_subcommand_is_standard(tmp_path):
     for argv in (["divergence", "kl", "normal(0,1)", "normal(1,1)", "--json"],
                  ["derive", "gan", "--json"],
                  [*BOUNDS, "--json"],
-                 ["train", *TINY, "--quiet", "--json", "--out", tmp_path / "t"]):
+                 ["train", *TINY, "--quiet", "--json", "--out", tmp_path / "t"],
+                 ["verify", "--only", "symbolic-gls-costs", "--json", "--out", tmp_path / "v"]):
         rc, out, err = cli(argv)
         assert rc == 0, err
         doc = _strict_json(out)
         assert doc["nonfinite"] == {} or all(v in ("NaN", "Infinity", "-Infinity") for v in doc["nonfinite"].values())
+    proofs = tmp_path / "proofs"
+    proofs.mkdir()
+    (proofs / "tiny.md").write_text("# x + x = 2x\n\n```check\nsymbols x: real\nx + x == 2*x\n```\n")
+    rc, out, err = cli(["prove", "--dir", proofs, "--json"])  # a list of verdicts (no numbers that can be non-finite)
+    assert rc == 0 and _strict_json(out)[0]["passed"] is True, err
 
 
 def _dead_pid() -> int:

@@ -18,6 +18,7 @@ fresh start never leaves old results beside a new checkpoint.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 import json
@@ -42,11 +43,14 @@ FIGURE_STEMS = ("training_curves",)
 _TMP = re.compile(r"\.tmp-(\d+)$")
 
 
-def grid_config(grid: dict, seeds: int = 1, **fixed) -> tuple[TrainConfig, list[dict]]:
+def grid_config(grid: dict, seeds: int = 1, *, by_family: bool = False, **fixed) -> tuple[TrainConfig, list[dict]]:
     """A :class:`TrainConfig` with one model per point of ``grid`` × ``seeds`` replicas.
 
     ``grid`` maps names of ``PER_MODEL`` fields to lists of values; ``fixed`` are the other TrainConfig fields.
     Replica r of a grid point differs only by its stream id (hence its initialisation, noise and data).
+    With ``by_family=True`` a family's grid leaves out the parameters it ignores (:func:`family_ignores`): e.g.
+    ``{"family": ["gan", "loss_sensitive"], "lam": [0.1, 10]}`` gives 3 points (gan; loss_sensitive × 2 λ), not 4,
+    and the gan row's ``lam`` is ``None`` (its model gets the TrainConfig default, which it does not use).
     Returns the config and, per model, the dict of its grid values (plus ``replica``).
     """
     for k in grid:
@@ -55,9 +59,19 @@ def grid_config(grid: dict, seeds: int = 1, **fixed) -> tuple[TrainConfig, list[
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ValueError(f"seeds: must be an integer >= 1, got {seeds!r}")
     keys = list(grid)
-    points = [dict(zip(keys, vals)) for vals in itertools.product(*(list(grid[k]) for k in keys))]
+    if by_family and "family" in grid:
+        points = []
+        for fam in grid["family"]:
+            ignored = set(family_ignores(_families.canonical(fam)))
+            ks = [k for k in keys if k != "family" and k not in ignored]
+            for vals in itertools.product(*(list(grid[k]) for k in ks)):
+                vals = dict(zip(ks, vals))
+                points.append({k: fam if k == "family" else vals.get(k) for k in keys})
+    else:
+        points = [dict(zip(keys, vals)) for vals in itertools.product(*(list(grid[k]) for k in keys))]
     rows = [dict(p, replica=r) for p in points for r in range(seeds)]
-    per_model = {k: tuple(row[k] for row in rows) for k in keys}
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    per_model = {k: tuple(defaults[k] if row[k] is None else row[k] for row in rows) for k in keys}
     return TrainConfig(n_models=len(rows), **per_model, **fixed), rows
 
 
