@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: report test test-all test-slow bench clean
+.PHONY: report test test-all test-slow install-check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# Issue 12: build a wheel, install it into a fresh virtual environment, run `lsgan-theory prove` and
+# `lsgan-theory verify --only` there from outside the repository (about a minute; see .ci/install-check).
+install-check: $(STAMP)
+	bash .ci/install-check $(PY)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

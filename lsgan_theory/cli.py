@@ -1,14 +1,23 @@
 """The ``lsgan-theory`` command line.
 
 Every subcommand is a pair ``_add_<name>(sub)`` (argument parser) and ``_run_<name>(args)`` (the work, returning
-an exit status).  Bad input (``ValueError``/``TypeError`` from the package, or a bad flag) prints one line on stderr
-and exits with status 2, never a traceback.
+an exit status).  Exit status: 0 success, 1 a check failed (``verify``, ``prove``), 2 bad input -- a bad flag or value,
+a file-system error (unwritable ``--out``, an existing file where a folder is needed, a corrupt checkpoint), a size
+that would not fit in memory, a sympy time limit -- always one line on stderr naming the argument or path, never a
+traceback; 130 interrupted.
+
+``--json`` output is standard JSON (RFC 8259): a non-finite number (NaN, ±inf) is written as ``null`` and its
+JSON Pointer is listed, with the value as a string, in the top-level object ``"nonfinite"`` (e.g.
+``{"value": null, ..., "nonfinite": {"/value": "Infinity"}}``; ``{}`` when every number is finite).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -18,23 +27,129 @@ from . import __version__
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
+# ---------------------------------------------------------------------------------------------------- argument types
+def _int_type(lo: int | None = None, hi: int | None = None):
+    """argparse type: a decimal integer in [lo, hi]; '1e8' or '2.0' are refused with a hint (one line)."""
+
+    def integer(text: str) -> int:
+        t = text.strip().replace("_", "")
+        if len(t) > 40 or not re.fullmatch(r"[+-]?\d+", t):
+            hint = ""
+            try:
+                f = float(t)
+                if math.isfinite(f) and f.is_integer() and len(t) <= 40:
+                    hint = f" (write it in digits: {int(f)})"
+            except ValueError:
+                pass
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}{hint}")
+        v = int(t)
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            rng = f">= {lo}" if hi is None else (f"<= {hi}" if lo is None else f"in [{lo}, {hi}]")
+            raise argparse.ArgumentTypeError(f"must be an integer {rng}, got {v}")
+        return v
+
+    return integer
+
+
+def _float_type(lo: float | None = None, *, open_: bool = True):
+    """argparse type: a finite number (> lo, or >= lo with ``open_=False``)."""
+
+    def number(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+        if lo is not None and (v <= lo if open_ else v < lo):
+            raise argparse.ArgumentTypeError(f"must be {'>' if open_ else '>='} {lo:g}, got {text!r}")
+        return v
+
+    return number
+
+
+_POSITIVE = _float_type(0.0)
+_FINITE = _float_type()
+
+
+# ---------------------------------------------------------------------------------------------------- output
+def _jsonable(obj, path: str, nonfinite: dict):
+    """A copy of ``obj`` made of dict/list/str/int/float/bool/None, non-finite floats -> None (listed in nonfinite)."""
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, int):
+        return obj
+    if isinstance(obj, float):
+        if math.isfinite(obj):
+            return obj
+        nonfinite[path] = "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+        return None
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v, f"{path}/{_pointer(str(k))}", nonfinite) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v, f"{path}/{i}", nonfinite) for i, v in enumerate(obj)]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars, torch tensors
+        return _jsonable(obj.tolist(), path, nonfinite)
+    if hasattr(obj, "item"):
+        return _jsonable(obj.item(), path, nonfinite)
+    return str(obj)
+
+
+def _pointer(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _to_json(obj) -> str:
+    """Standard JSON of ``obj`` (see the module docstring: non-finite numbers -> null, listed in "nonfinite")."""
+    nonfinite: dict = {}
+    clean = _jsonable(obj, "", nonfinite)
+    if isinstance(clean, dict):
+        clean["nonfinite"] = nonfinite
+    elif nonfinite:
+        clean = {"items": clean, "nonfinite": {f"/items{k}": v for k, v in nonfinite.items()}}
+    return json.dumps(clean, indent=2, allow_nan=False)
 
 
 def _print_json(obj) -> None:
-    print(json.dumps(obj, indent=2, default=_json_default))
+    print(_to_json(obj))
 
 
-def _json_default(o):
-    import numpy as np
+def _writable_dir(path: Path, flag: str) -> None:
+    """Create folder ``path`` (and parents) and make sure a file can be written there; ValueError naming ``flag``."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{flag}: {str(path)!r} exists and is not a folder")
+    probe = path / f".write-test.tmp-{os.getpid()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"{flag}: cannot write to {str(path)!r} ({_os_reason(exc)})") from None
 
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
+
+def _os_reason(exc: OSError) -> str:
+    where = f" {str(exc.filename)!r}" if exc.filename is not None and exc.filename != "" else ""
+    where += f" -> {str(exc.filename2)!r}" if getattr(exc, "filename2", None) else ""
+    return f"{exc.strerror or type(exc).__name__}{':' + where if where else ''} [{type(exc).__name__}]"
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
 
 
 # ---------------------------------------------------------------------------------------------------- divergence
@@ -45,8 +160,10 @@ def _add_divergence(sub) -> None:
     p.add_argument("name", help="kl, reverse_kl, js, pearson_chi2, neyman_chi2, hellinger2, tv, triangular, w1")
     p.add_argument("p", help="density spec of P")
     p.add_argument("q", help="density spec of Q")
-    p.add_argument("--atol", type=float, default=None, help="absolute tolerance (default: 1e-9 in 1-D, 1e-6 in 2-D)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--atol", type=_POSITIVE, default=None,
+                   help="absolute tolerance > 0 (default: 1e-9 in 1-D, 1e-6 in 2-D)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (standard JSON: non-finite -> null, "
+                                                       "listed in \"nonfinite\")")
 
 
 def _run_divergence(args) -> int:
@@ -70,9 +187,9 @@ def _add_verify(sub) -> None:
     g.add_argument("--quick", dest="quick", action="store_true", default=True, help="the quick default (minutes)")
     g.add_argument("--full", dest="quick", action="store_false", help="every claim, including long sweeps")
     p.add_argument("--out", type=Path, default=Path("report"), help="report folder (default: ./report)")
-    p.add_argument("--only", nargs="*", default=None, help="claim ids to run")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.add_argument("--only", nargs="+", default=None, help="claim ids to run")
+    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
+    p.add_argument("--json", action="store_true", help="print the verdicts as standard JSON (non-finite -> null)")
 
 
 def _run_verify(args) -> int:
@@ -80,14 +197,20 @@ def _run_verify(args) -> int:
 
     from .claims import Context, run_claims, write_report
 
-    ctx = Context(out=args.out, quick=args.quick, seed=args.seed)
     ids = list(_registry_ids())
+    if args.only:
+        unknown = sorted(set(args.only) - set(ids))
+        if unknown:
+            raise ValueError(f"--only: unknown claim id(s) {', '.join(map(repr, unknown))}; "
+                             f"`lsgan-theory verify --help` and the report list them ({len(ids)} known)")
+    _writable_dir(args.out, "--out")
+    ctx = Context(out=args.out, quick=args.quick, seed=args.seed)
     done = [0]
 
     def progress(cid: str) -> None:
         done[0] += 1
         if not args.json:
-            print(f"[{done[0]}/{len(ids)}] {cid}", file=sys.stderr, flush=True)
+            print(f"[{done[0]}/{len(args.only) if args.only else len(ids)}] {cid}", file=sys.stderr, flush=True)
 
     verdicts = run_claims(ctx, only=args.only, progress=progress)
     path = write_report(verdicts, ctx)
@@ -117,7 +240,7 @@ def _add_derive(sub) -> None:
         p.add_argument(f"--{k}", default=None, help=f"least_squares: {role} (a number or expression; symbolic if "
                                                     "omitted)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--json", action="store_true", help="machine-readable output")
+    g.add_argument("--json", action="store_true", help="machine-readable output (standard JSON)")
     g.add_argument("--latex", action="store_true", help="the steps as LaTeX")
 
 
@@ -128,10 +251,9 @@ def _run_derive(args) -> int:
     try:
         d = derive(args.family, **params)
     except SymbolicTimeout as exc:
-        print(f"lsgan-theory derive: error: {exc}", file=sys.stderr)
-        return 3
+        raise ValueError(str(exc)) from None
     if args.json:
-        print(d.to_json())
+        _print_json(json.loads(d.to_json()))
     elif args.latex:
         print(d.latex())
     else:
@@ -145,15 +267,24 @@ def _add_prove(sub) -> None:
     p.add_argument("--dir", type=Path, default=None, help="proofs folder (default: the proofs shipped with the package)")
     p.add_argument("--out", type=Path, default=None, help="write the rendered proofs (Markdown, and .tex with --latex)")
     p.add_argument("--latex", action="store_true", help="also render LaTeX")
-    p.add_argument("--json", action="store_true", help="machine-readable verdicts")
+    p.add_argument("--json", action="store_true", help="machine-readable verdicts (standard JSON)")
 
 
 def _run_prove(args) -> int:
     from .symbolic.proofcheck import check_all, render_latex, render_markdown
 
-    results = check_all(args.dir)
+    if args.dir is not None:
+        if not args.dir.is_dir():
+            raise ValueError(f"--dir: {str(args.dir)!r} is not a folder")
+        if not [f for f in args.dir.glob("*.md") if f.name.lower() != "readme.md"]:
+            raise ValueError(f"--dir: no proofs in {str(args.dir)!r} (expected *.md files other than README.md); "
+                             f"nothing to check")
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
+        _writable_dir(args.out, "--out")
+    results = check_all(args.dir)
+    if not results:
+        raise ValueError("--dir: no proofs found; nothing to check")
+    if args.out is not None:
         for r in results:
             src = Path(r.path)
             (args.out / src.name).write_text(render_markdown(src, r), encoding="utf-8")
@@ -177,62 +308,105 @@ def _run_prove(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- train
+# Per-model flags: (flag, grid key, registry parameter or None for options of any critic).  --margin-scale is the old
+# name of --tau (issue 12's vocabulary); both set the same value.
+_TRAIN_FLOATS = (("lam", "lam"), ("nu", "nu"), ("tau", "tau"), ("lr-d", None), ("lr-g", None), ("gp-weight", None),
+                 ("clip", None))
+
+
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train one configuration or a small grid of GANs as one batched ensemble",
                        description="Train every combination of the listed per-model values (x --seeds replicas) as "
                                    "one batched ensemble (CPU or CUDA) and write results.csv, curves.csv, meta.json "
                                    "and training-curve figures to --out. Family names: loss_sensitive = LS-GAN "
-                                   "(Qi), least_squares = LSGAN (Mao), gan, gan_ns, hinge, wgan, glsgan.")
+                                   "(Qi), least_squares = LSGAN (Mao), gan, gan_ns, hinge, wgan, glsgan. A family's "
+                                   "own parameter (--lam, --tau: loss_sensitive; --nu, --tau: glsgan) given when no "
+                                   "selected family uses it is refused; --gp-weight, --clip, --spectral-norm apply "
+                                   "to every critic. Sizes that would not fit in memory are refused with the "
+                                   "estimate before training.")
     p.add_argument("--target", default="normal(0,1)", help="data density spec, e.g. 'normal(0,1)' or 'ring(8,1,0.01)'")
     p.add_argument("--family", nargs="+", default=["loss_sensitive"])
-    for name, default in (("lam", [1.0]), ("nu", [0.0]), ("margin-scale", [1.0]), ("lr-d", [1e-3]), ("lr-g", [1e-3]),
-                          ("gp-weight", [0.0]), ("clip", [0.0])):
-        p.add_argument(f"--{name}", nargs="+", type=float, default=default)
-    p.add_argument("--n-data", nargs="+", type=int, default=[4096], help="data-set size m per model")
-    p.add_argument("--seeds", type=int, default=1, help="replicas of each grid point (independent streams)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--width", type=int, default=64, help="hidden width of both MLPs (two hidden layers)")
-    p.add_argument("--noise-dim", type=int, default=1)
+    helps = {"lam": "lambda of LS-GAN (default 1)", "nu": "nu <= 1 of GLS-GAN (default 0)",
+             "tau": "margin scale tau of LS-GAN / GLS-GAN (default 1; old name --margin-scale)",
+             "lr-d": "default 1e-3", "lr-g": "default 1e-3", "gp-weight": "gradient-penalty weight (default 0)",
+             "clip": "weight clip of the critic (default 0: off)"}
+    for flag, _ in _TRAIN_FLOATS:
+        names = [f"--{flag}"] + (["--margin-scale"] if flag == "tau" else [])
+        p.add_argument(*names, dest=flag.replace("-", "_"), nargs="+", type=_FINITE, default=None, help=helps[flag])
+    p.add_argument("--n-data", nargs="+", type=_int_type(1), default=[4096], help="data-set size per model")
+    p.add_argument("--seeds", type=_int_type(1), default=1, help="replicas of each grid point (independent streams)")
+    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
+    p.add_argument("--steps", type=_int_type(1), default=1000)
+    p.add_argument("--batch", type=_int_type(1), default=64)
+    p.add_argument("--width", type=_int_type(1), default=64, help="hidden width of both MLPs (two hidden layers)")
+    p.add_argument("--noise-dim", type=_int_type(1), default=1)
     p.add_argument("--activation", default="relu")
     p.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop", "sgd"])
-    p.add_argument("--n-critic", type=int, default=1)
+    p.add_argument("--n-critic", type=_int_type(1), default=1)
     p.add_argument("--spectral-norm", action="store_true")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--eval-samples", type=int, default=2000)
+    p.add_argument("--eval-samples", type=_int_type(2), default=2000,
+                   help="generated samples per model for the final metrics (default 2000)")
     p.add_argument("--out", type=Path, default=Path("runs/train"))
-    p.add_argument("--checkpoint-every", type=int, default=None,
+    p.add_argument("--checkpoint-every", type=_int_type(1), default=None,
                    help="steps between checkpoints in OUT/checkpoint.pt (default ~5%% of --steps); a rerun with the "
                         "same arguments resumes an interrupted run")
-    p.add_argument("--restart", action="store_true", help="ignore (delete) an existing checkpoint in --out")
+    p.add_argument("--restart", action="store_true",
+                   help="start afresh: first move the previous results and checkpoint into OUT/.previous-<time>/")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    p.add_argument("--json", action="store_true", help="print the results table as JSON")
+    p.add_argument("--json", action="store_true", help="print the results table as standard JSON (non-finite -> "
+                                                       "null, listed in \"nonfinite\")")
+
+
+def _train_grid(args) -> dict:
+    """The grid of per-model values; refuses a family parameter that no selected family uses (one line)."""
+    from . import families
+    from .ensemble import PER_MODEL
+
+    fams = [families.canonical(f, argument="--family") for f in args.family]
+    used = {p for f in fams for p, _ in families.get(f).params}
+    grid = {"family": fams}
+    for flag, param in _TRAIN_FLOATS:
+        vals = getattr(args, flag.replace("-", "_"))
+        if vals is None:
+            continue
+        if param is not None and param not in used:
+            owners = [n for n, f in families.FAMILIES.items() if any(p == param for p, _ in f.params)]
+            given = "--margin-scale/--tau" if flag == "tau" else f"--{flag}"
+            raise ValueError(f"{given}: not a parameter of --family {' '.join(fams)} (it would be ignored); "
+                             f"{param} belongs to {', '.join(owners)}")
+        key = flag.replace("-", "_")
+        if key == "tau" and "tau" not in PER_MODEL:
+            key = "margin_scale"  # the trainer's older name
+        grid[key] = vals
+    grid["n_data"] = args.n_data
+    return grid
 
 
 def _run_train(args) -> int:
     from .plots import training_curves_figure
-    from .studies.runs import grid_config, run_and_write
+    from .studies.runs import grid_config, metric_names, run_and_write
 
-    grid = {"family": args.family, "lam": args.lam, "nu": args.nu, "margin_scale": args.margin_scale,
-            "lr_d": args.lr_d, "lr_g": args.lr_g, "gp_weight": args.gp_weight, "clip": args.clip,
-            "n_data": args.n_data}
-    cfg, rows = grid_config(grid, seeds=args.seeds, target=args.target, seed=args.seed, steps=args.steps,
+    grid = _train_grid(args)
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out: {str(args.out)!r} exists and is not a folder")
+    cfg, rows = grid_config(grid, seeds=args.seeds, by_family=True, target=args.target, seed=args.seed, steps=args.steps,
                             batch=args.batch, g_hidden=(args.width, args.width), d_hidden=(args.width, args.width),
                             noise_dim=args.noise_dim, activation=args.activation, optimizer=args.optimizer,
                             n_critic=args.n_critic, spectral_norm=args.spectral_norm, device=args.device,
                             dtype=args.dtype, record_every=max(1, args.steps // 200))
-    if args.checkpoint_every is not None and args.checkpoint_every < 1:
-        raise ValueError(f"--checkpoint-every: must be >= 1, got {args.checkpoint_every}")
-    ck = args.out / "checkpoint.pt"
-    if ck.exists() and not args.restart and not args.quiet:
-        import torch
 
-        done = torch.load(ck, map_location="cpu", weights_only=True).get("step", -1) + 1
-        print(f"train: resuming from {ck} ({done}/{args.steps} steps done)", file=sys.stderr)
-    summary = run_and_write(cfg, rows, args.out, n_eval=args.eval_samples, checkpoint_every=args.checkpoint_every,
-                            resume=not args.restart, callback=None if args.quiet else _train_progress(cfg))
+    def announce(msg: str) -> None:
+        if not args.quiet:
+            print(f"train: {msg}", file=sys.stderr, flush=True)
+
+    try:
+        summary = run_and_write(cfg, rows, args.out, n_eval=args.eval_samples,
+                                checkpoint_every=args.checkpoint_every, resume=not args.restart, announce=announce,
+                                callback=None if args.quiet else _train_progress(cfg))
+    except OSError as exc:
+        raise ValueError(f"--out: cannot use {str(args.out)!r} ({_os_reason(exc)})") from None
     res = summary.pop("result")
     labels = [", ".join(f"{k}={v}" for k, v in g.items()) for g in rows]
     figs = training_curves_figure(res.steps, res.loss_d, res.loss_g, labels, args.out / "training_curves",
@@ -242,12 +416,15 @@ def _run_train(args) -> int:
         _print_json(summary)
     else:
         varying = [k for k, v in grid.items() if len(v) > 1] + (["replica"] if args.seeds > 1 else [])
-        metric = [k for k in ("w1", "ks", "l1", "l1_noise_floor", "mmd2", "modes", "high_quality", "reverse_kl")
-                  if k in summary["results"][0]]
+        metric = list(metric_names(cfg.target))
+
+        def cell(v):
+            return "-" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+
         print("  ".join(["model"] + varying + ["diverged"] + metric))
         for r in summary["results"]:
-            print("  ".join([str(r["model"])] + [str(r[k]) for k in varying] + [str(r["diverged_step"] >= 0)]
-                            + [f"{r[k]:.4g}" for k in metric]))
+            print("  ".join([str(r["model"])] + [cell(r[k]) for k in varying] + [str(r["diverged_step"] >= 0)]
+                            + [cell(r[k]) for k in metric]))
         print(f"results: {args.out / 'results.csv'}  ({summary['meta']['seconds']:.1f} s on {summary['meta']['device']})")
     return 0
 
@@ -282,14 +459,15 @@ def _add_bounds(sub) -> None:
                                    "report S*_{n,m}, the loss values and the active hinge pairs.")
     p.add_argument("--real", required=True, help="density spec of the data, e.g. 'normal(0,1)'")
     p.add_argument("--fake", required=True, help="density spec of the generator, e.g. 'normal(2,1)'")
-    p.add_argument("-n", type=int, required=True, help="number of real samples")
-    p.add_argument("-m", type=int, required=True, help="number of generated samples")
-    p.add_argument("--lam", type=float, required=True, help="lambda > 0, weight of the hinge term")
-    p.add_argument("--kappa", type=float, required=True, help="kappa > 0, Lipschitz constant w.r.t. the margin")
+    p.add_argument("-n", type=_int_type(1), required=True, help="number of real samples")
+    p.add_argument("-m", type=_int_type(1), required=True, help="number of generated samples")
+    p.add_argument("--lam", type=_POSITIVE, required=True, help="lambda > 0, weight of the hinge term")
+    p.add_argument("--kappa", type=_POSITIVE, required=True, help="kappa > 0, Lipschitz constant w.r.t. the margin")
     p.add_argument("--margin", choices=["l1", "l2"], default="l1", help="norm of the margin (default l1)")
-    p.add_argument("--scale", type=float, default=1.0, help="margin scale tau in Delta = tau*||x - y|| (default 1)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="machine-readable output (includes points and l)")
+    p.add_argument("--scale", type=_POSITIVE, default=1.0, help="margin scale tau in Delta = tau*||x - y|| (default 1)")
+    p.add_argument("--seed", type=_int_type(0), default=0)
+    p.add_argument("--json", action="store_true", help="machine-readable output (includes points and l; standard "
+                                                       "JSON, non-finite -> null)")
     p.add_argument("--plot", type=Path, default=None, help="write a figure (PNG + PDF) with this path stem")
 
 
@@ -304,9 +482,27 @@ def _run_bounds(args) -> int:
     P, Q = densities.parse(args.real), densities.parse(args.fake)
     if P.dim != Q.dim:
         raise ValueError(f"--real/--fake: dimension mismatch, {P.spec} has d = {P.dim}, {Q.spec} has d = {Q.dim}")
+    # refuse before sampling (the LP's own check comes after the n + m draws)
+    need = nonparametric.estimate_memory(args.n, args.m, P.dim) + 16 * (args.n + args.m) * P.dim
+    limit = _available_memory() // 2
+    if need > limit:
+        raise ValueError(f"-n/-m: n = {args.n}, m = {args.m} need about {need / 2**30:.3g} GiB for the samples and "
+                         f"{args.n * args.m} hinge pairs, more than half the available memory "
+                         f"({limit / 2**30:.3g} GiB); use fewer points")
+    if args.plot is not None:  # check where the figure goes before the solve
+        _writable_dir(args.plot.parent, "--plot")
+        for suffix in (".png", ".pdf"):
+            f = args.plot.with_suffix(suffix)
+            if f.exists() and not f.is_file():
+                raise ValueError(f"--plot: {str(f)!r} exists and is not a file")
     rng = np.random.default_rng(args.seed)
     real, fake = P.sample(args.n, rng), Q.sample(args.m, rng)
-    sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, scale=args.scale)
+    try:
+        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, scale=args.scale)
+    except RuntimeError as exc:  # HiGHS refusing coefficients beyond its range (about 1e20) on extreme input
+        raise ValueError(f"--lam/--kappa/--scale/--real/--fake: the LP solver failed on this input "
+                         f"({' '.join(str(exc).split())}); use moderate values (kappa*tau*|x - y| and lambda far "
+                         f"below 1e20)") from None
     frac = float(sol.active.mean())
     figs = []
     if args.plot is not None:
@@ -358,16 +554,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command line and return the exit status (also for a bad flag, ``--help`` and ``--version``)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its one line (or the help)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    name = f"lsgan-theory {args.command}"
     try:
         return globals()[f"_run_{args.command.replace('-', '_')}"](args)
-    except (ValueError, TypeError) as exc:
-        msg = " ".join(str(exc).split())
-        print(f"lsgan-theory {args.command}: error: {msg}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print(f"lsgan-theory {args.command}: interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 130
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+    except TimeoutError as exc:  # sympy's time limit (SymbolicTimeout)
+        msg = str(exc) or "time limit exceeded"
+    except OSError as exc:  # a file-system error anywhere: name the path
+        msg = f"file system: {_os_reason(exc)}"
+    except MemoryError as exc:
+        msg = f"out of memory{': ' + str(exc) if str(exc) else ''}; use smaller sizes"
+    except RecursionError:
+        msg = "input nested too deeply"
+    except RuntimeError as exc:  # torch's allocator failing is a memory error; anything else is a bug: re-raise
+        text = str(exc)
+        if not re.search(r"(can't|cannot|unable to) allocate|out of memory|DefaultCPUAllocator", text, re.I):
+            raise
+        msg = f"out of memory ({text.splitlines()[0][:200]}); use smaller sizes"
+    print(f"{name}: error: {' '.join(msg.split())}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

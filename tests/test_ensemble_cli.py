@@ -82,3 +82,16 @@ def test_train_cli_shows_progress_and_an_interrupted_run_resumes_to_the_same_res
     b = list(csv.DictReader(open(out / "results.csv")))
     assert [(r["final_loss_d"], r["w1"]) for r in a] == [(r["final_loss_d"], r["w1"]) for r in b]
     assert open(ref / "curves.csv").read() == open(out / "curves.csv").read()
+
+
+def test_grid_by_family_leaves_out_the_parameters_a_family_ignores():
+    # gan ignores lam and nu, loss_sensitive ignores nu, glsgan ignores lam: 1 + 2 + 2 models, not 3 x 2 x 2 = 12
+    cfg, rows = grid_config({"family": ["gan", "loss_sensitive", "glsgan"], "lam": [0.5, 2.0], "nu": [0.0, -1.0]},
+                            by_family=True, steps=1)
+    assert cfg.n_models == 5
+    assert [(r["family"], r["lam"], r["nu"]) for r in rows] == [
+        ("gan", None, None), ("loss_sensitive", 0.5, None), ("loss_sensitive", 2.0, None),
+        ("glsgan", None, 0.0), ("glsgan", None, -1.0)]
+    assert cfg.per_model("lam") == (1.0, 0.5, 2.0, 1.0, 1.0)  # the default where the family does not use it
+    # negative control: without by_family the product keeps every combination
+    assert grid_config({"family": ["gan", "loss_sensitive"], "lam": [0.5, 2.0]}, steps=1)[0].n_models == 4

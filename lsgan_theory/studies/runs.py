@@ -6,43 +6,103 @@ a grid point never changes the others.
 
 Files written to ``out``: ``results.csv`` (one row per model: its hyperparameters, final objectives, divergence and
 the evaluation metrics), ``curves.csv`` (tidy per-step objectives), ``meta.json`` (config, seed, version, git
-revision, device, seconds) and ``checkpoint.pt`` (the full training state, for
-resuming an interrupted run).
+revision, device, seconds) and ``checkpoint.pt`` (the full training state, for resuming an interrupted run).
+
+Output-folder rules (:func:`prepare_output`): every results file is written atomically (``NAME.tmp-<pid>`` then a
+rename); temporary files ``*.tmp-<pid>`` of processes that no longer run are removed when a run starts; a *fresh*
+start (``resume=False``, or no checkpoint to resume) first moves the previous run's files (:data:`RESULT_FILES`,
+``training_curves.*`` and the checkpoint, the checkpoint last) into ``out/.previous-<UTC time>/``, so that a killed
+fresh start never leaves old results beside a new checkpoint.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
 import itertools
 import json
+import os
+import re
+import time
 from pathlib import Path
 
 import numpy as np
 
 from .. import densities as _densities
+from .. import families as _families
 from .. import metrics as _metrics
 from ..ensemble import PER_MODEL, TrainConfig, TrainResult, train
 
-__all__ = ["grid_config", "evaluate", "run_and_write"]
+__all__ = ["grid_config", "evaluate", "run_and_write", "metric_names", "prepare_output", "checkpoint_step",
+           "estimate_memory", "RESULT_FILES", "FIGURE_STEMS", "family_ignores"]
+
+# Files of one run, moved aside together by a fresh start (the checkpoint is moved last, see prepare_output).
+RESULT_FILES = ("results.csv", "curves.csv", "meta.json")
+FIGURE_STEMS = ("training_curves",)
+_TMP = re.compile(r"\.tmp-(\d+)$")
 
 
-def grid_config(grid: dict, seeds: int = 1, **fixed) -> tuple[TrainConfig, list[dict]]:
+def grid_config(grid: dict, seeds: int = 1, *, by_family: bool = False, **fixed) -> tuple[TrainConfig, list[dict]]:
     """A :class:`TrainConfig` with one model per point of ``grid`` × ``seeds`` replicas.
 
     ``grid`` maps names of ``PER_MODEL`` fields to lists of values; ``fixed`` are the other TrainConfig fields.
     Replica r of a grid point differs only by its stream id (hence its initialisation, noise and data).
+    With ``by_family=True`` a family's grid leaves out the parameters it ignores (:func:`family_ignores`): e.g.
+    ``{"family": ["gan", "loss_sensitive"], "lam": [0.1, 10]}`` gives 3 points (gan; loss_sensitive × 2 λ), not 4,
+    and the gan row's ``lam`` is ``None`` (its model gets the TrainConfig default, which it does not use).
     Returns the config and, per model, the dict of its grid values (plus ``replica``).
     """
     for k in grid:
         if k not in PER_MODEL:
             raise ValueError(f"grid: {k!r} cannot vary per model; per-model fields are {PER_MODEL}")
-    if not isinstance(seeds, int) or seeds < 1:
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ValueError(f"seeds: must be an integer >= 1, got {seeds!r}")
     keys = list(grid)
-    points = [dict(zip(keys, vals)) for vals in itertools.product(*(list(grid[k]) for k in keys))]
+    if by_family and "family" in grid:
+        points = []
+        for fam in grid["family"]:
+            ignored = set(family_ignores(_families.canonical(fam)))
+            ks = [k for k in keys if k != "family" and k not in ignored]
+            for vals in itertools.product(*(list(grid[k]) for k in ks)):
+                vals = dict(zip(ks, vals))
+                points.append({k: fam if k == "family" else vals.get(k) for k in keys})
+    else:
+        points = [dict(zip(keys, vals)) for vals in itertools.product(*(list(grid[k]) for k in keys))]
     rows = [dict(p, replica=r) for p in points for r in range(seeds)]
-    per_model = {k: tuple(row[k] for row in rows) for k in keys}
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    per_model = {k: tuple(defaults[k] if row[k] is None else row[k] for row in rows) for k in keys}
     return TrainConfig(n_models=len(rows), **per_model, **fixed), rows
+
+
+def _trainer_field(param: str) -> str:
+    """The trainer's field for a registry parameter name (``tau`` is ``margin_scale`` in older trainers)."""
+    if param == "tau" and "tau" not in PER_MODEL:
+        return "margin_scale"
+    return param
+
+
+def family_ignores(family: str) -> tuple[str, ...]:
+    """Trainer fields that are some family's own parameter but not ``family``'s (e.g. ``lam`` for ``gan``).
+
+    From the registry :data:`lsgan_theory.families.FAMILIES` (``Family.params``).  Options of any critic
+    (``gp_weight``, ``clip``, ``spectral_norm``, learning rates) are never in this set.
+    """
+    own = {_trainer_field(p) for p, _ in _families.get(family).params}
+    every = {_trainer_field(p) for f in _families.FAMILIES.values() for p, _ in f.params}
+    return tuple(sorted(every - own))
+
+
+def metric_names(target) -> tuple[str, ...]:
+    """The metric columns :func:`evaluate` produces for a target density (spec string or Density).
+
+    Decided by the target alone (1-D: w1, ks, l1 with its noise floor; 2-D: w1, mmd2 and, for targets with mode
+    ``centres``, PacGAN's modes / high_quality / reverse_kl), so that the columns exist even when every model diverged.
+    """
+    t = _densities.parse(target) if isinstance(target, str) else target
+    if t.dim == 1:
+        return ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std")
+    return ("w1", "mmd2") + (("modes", "high_quality", "reverse_kl") if hasattr(t, "centres") else ())
 
 
 def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dict]:
@@ -50,7 +110,7 @@ def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dic
 
     1-D: W1 to the target CDF, KS, L1 to the pdf with its noise floor.  2-D: exact W1 between n_eval (≤ 1000)
     generated and target samples, MMD², and for Ring/Grid targets PacGAN's modes / high-quality / reverse KL.
-    Frozen (diverged) models get NaN.
+    Frozen (diverged) models get an empty dict (their metrics are missing, written as empty cells).
     """
     target = _densities.parse(result.config.target)
     x = result.sample(n_eval)
@@ -77,50 +137,219 @@ def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dic
     return rows
 
 
-def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval: int = 2000, *,
-                  callback=None, checkpoint_every: int | None = None, resume: bool = True) -> dict:
-    """Train ``config``, evaluate every model, write the results folder; return a JSON-able summary.
+# ---------------------------------------------------------------------------------------------------- memory
+def _available_memory() -> int:
+    """Bytes the process may still allocate: MemAvailable of /proc/meminfo (Linux), else free physical pages."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
 
-    Training state goes to ``out/checkpoint.pt`` (every ``checkpoint_every`` steps, default ~5 % of the run); an
-    interrupted run started again with the same config and ``out`` resumes there, bitwise identical to an
-    uninterrupted one (``resume=False`` deletes the checkpoint first).  Results files are written only at the end.
+
+def estimate_memory(config: TrainConfig, n_eval: int = 2000) -> dict:
+    """Bytes a run of ``config`` plus :func:`evaluate` with ``n_eval`` samples needs, by part (an upper estimate).
+
+    With E models, batch B, widest hidden layer W over L hidden layers, data dimension d, noise dimension z, the largest
+    data set M and s = 4 (float32) or 8 (float64) bytes:
+
+    * ``data``: E·M·d·(8 + s) (float64 draws, then the training tensor);
+    * ``networks``: 6·E·(P_G + P_D)·s (parameters, gradients, two optimiser states, new and masked copies);
+    * ``step``: 12·E·B·W·L·s activations (forward/backward of D on real, fake and penalty points, G) plus, for the
+      LS-GAN / GLS-GAN families, 3·E·B²·s for the all-pairs margin, hinge and its gradient;
+    * ``evaluation``: E·n_eval·(z + 2W + d)·8 (float64 generator pass over the evaluation noise).
+
+    Returns a dict of the parts and ``total``.
+    """
+    s = 4 if config.dtype == "float32" else 8
+    E, B, z = config.n_models, config.batch, config.noise_dim
+    d = _densities.parse(config.target).dim
+    M = max(config.per_model("n_data"))
+    widths = list(config.g_hidden) + list(config.d_hidden)
+    W, L = max(widths), max(len(config.g_hidden), len(config.d_hidden))
+
+    def n_params(sizes):
+        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+    P = n_params([z, *config.g_hidden, d]) + n_params([d, *config.d_hidden, 1])
+    pairs = any(_families.canonical(f) in ("loss_sensitive", "glsgan") for f in config.per_model("family"))
+    parts = {"data": E * M * d * (8 + s), "networks": 6 * E * P * s,
+             "step": 12 * E * B * W * max(L, 1) * s + (3 * E * B * B * s if pairs else 0),
+             "evaluation": E * n_eval * (z + 2 * W + d) * 8}
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def _check_memory(config: TrainConfig, n_eval: int, max_memory: int | None) -> None:
+    if not isinstance(n_eval, int) or isinstance(n_eval, bool) or n_eval < 2:
+        raise ValueError(f"n_eval (--eval-samples): the number of evaluation samples must be an integer >= 2 (the "
+                         f"two-sample metrics need two), got {n_eval!r}")
+    need = estimate_memory(config, n_eval)
+    limit = int(0.5 * _available_memory()) if max_memory is None else int(max_memory)
+    if need["total"] > limit:
+        parts = ", ".join(f"{k} {_gib(v)}" for k, v in need.items() if k != "total")
+        raise ValueError(f"memory: this run needs about {_gib(need['total'])} ({parts}; "
+                         f"{config.n_models} models, batch {config.batch}, width {max(config.d_hidden + config.g_hidden)}"
+                         f", n_data {max(config.per_model('n_data'))}, eval samples {n_eval}), more than the allowed "
+                         f"{_gib(limit)} (half the available memory); use smaller sizes")
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+
+
+# ---------------------------------------------------------------------------------------------------- the folder
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists but not ours, or cannot tell: keep its file
+    return True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def checkpoint_step(path) -> int | None:
+    """The last completed step recorded in a training checkpoint, or ``None`` when ``path`` does not exist.
+
+    Raises ``ValueError`` naming the path when it is a folder, unreadable, truncated or not a training checkpoint
+    (``torch.load`` with ``weights_only=True``: a foreign pickle is refused, never executed).
+    """
+    import torch
+
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return None
+    if path.is_dir():
+        raise ValueError(f"checkpoint: {str(path)!r} is a folder, not a training checkpoint; move it away or use "
+                         f"--restart")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt, truncated, foreign, unreadable: one message naming the file
+        msg = " ".join(str(exc).split()).split(". ")[0][:160]
+        raise ValueError(f"checkpoint: {str(path)!r} is not a readable training checkpoint ({type(exc).__name__}: "
+                         f"{msg}); delete it or use --restart") from None
+    step = ck.get("step") if isinstance(ck, dict) else None
+    if not isinstance(step, int) or "config" not in ck:
+        raise ValueError(f"checkpoint: {str(path)!r} is not a training checkpoint (no step/config); delete it or use "
+                         f"--restart")
+    return step
+
+
+def prepare_output(out, *, resume: bool = True, checkpoint_name: str = "checkpoint.pt") -> dict:
+    """Make ``out`` ready for a run; return ``{"removed_tmp": [...], "previous": path or None, "resume_step": k}``.
+
+    1. ``out`` is created; an existing non-folder, or a folder that cannot be written, raises ``OSError``/
+       ``ValueError`` naming the path (before any training).
+    2. ``*.tmp-<pid>`` files whose process no longer runs are removed (left by a run killed mid-write).
+    3. With ``resume`` and a valid checkpoint, nothing else changes (``resume_step`` = its last completed step); a
+       corrupt checkpoint raises ``ValueError``.  Otherwise (``resume=False``, or no checkpoint) the previous run's
+       files are moved, each by one rename, into ``out/.previous-<UTC time>/``, the checkpoint last: at every instant
+       the folder holds either the old checkpoint or none of the old results beside a new one.
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {str(out)!r} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    ck = out / "checkpoint.pt"
-    if not resume and ck.exists():
-        ck.unlink()
-    res = train(config, callback=callback, checkpoint=ck, checkpoint_every=checkpoint_every)
+    probe = out / f".write-test.tmp-{os.getpid()}"
+    probe.write_bytes(b"")  # PermissionError / read-only file system: raised here, naming the path
+    probe.unlink()
+    removed = []
+    for f in sorted(out.iterdir()):
+        m = _TMP.search(f.name)
+        if m and f.is_file() and not _pid_alive(int(m.group(1))):
+            f.unlink()
+            removed.append(str(f))
+    ck = out / checkpoint_name
+    step = checkpoint_step(ck) if resume else None
+    previous = None
+    if step is None:
+        names = [n for n in RESULT_FILES if (out / n).exists()]
+        names += sorted(f.name for stem in FIGURE_STEMS for f in out.glob(f"{stem}.*") if not _TMP.search(f.name))
+        if ck.exists() or ck.is_symlink():
+            names.append(checkpoint_name)  # last
+        if names:
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            previous = out / f".previous-{stamp}"
+            k = 1
+            while previous.exists():
+                k += 1
+                previous = out / f".previous-{stamp}-{k}"
+            previous.mkdir()
+            for n in names:
+                os.replace(out / n, previous / n)
+    return {"removed_tmp": removed, "previous": None if previous is None else str(previous), "resume_step": step}
+
+
+def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval: int = 2000, *,
+                  callback=None, checkpoint_every: int | None = None, resume: bool = True, announce=None,
+                  max_memory: int | None = None) -> dict:
+    """Train ``config``, evaluate every model, write the results folder; return a JSON-able summary.
+
+    Before anything else the memory the run needs (:func:`estimate_memory`) is compared with half the available
+    memory (or ``max_memory`` bytes) and a larger run is refused with ``ValueError`` giving the estimate; then
+    :func:`prepare_output` readies ``out`` (``announce(message)``, if given, is told about a resumed checkpoint or
+    previous results moved aside).  Training state goes to ``out/checkpoint.pt`` (every ``checkpoint_every`` steps,
+    default ~5 % of the run); an interrupted run started again with the same config and ``out`` resumes there,
+    bitwise identical to an uninterrupted one (``resume=False`` moves the old checkpoint and results aside first).
+    Results files are written only at the end, each atomically.  Metric columns are those of :func:`metric_names`
+    (empty cells for diverged models); a model's cell of a parameter its family ignores (``family_ignores``) is empty.
+    """
+    out = Path(out)
+    _check_memory(config, n_eval, max_memory)
+    prep = prepare_output(out, resume=resume)
+    if announce is not None:
+        if prep["resume_step"] is not None:
+            announce(f"resuming from {out / 'checkpoint.pt'} ({prep['resume_step'] + 1}/{config.steps} steps done)")
+        if prep["previous"] is not None:
+            announce(f"previous results moved to {prep['previous']}")
+        for f in prep["removed_tmp"]:
+            announce(f"removed stale temporary file {f}")
+    res = train(config, callback=callback, checkpoint=out / "checkpoint.pt", checkpoint_every=checkpoint_every)
     evals = evaluate(res, n_eval=n_eval, seed=config.seed)
     ids = config.ids()
+    metrics = metric_names(config.target)
+    fams = config.per_model("family")
     table = []
     for e, (g, ev) in enumerate(zip(grid_rows, evals)):
         row = {"model": e, "model_id": ids[e], **{k: config.per_model(k)[e] for k in PER_MODEL}, **g,
                "final_loss_d": float(res.loss_d[e, -1]), "final_loss_g": float(res.loss_g[e, -1]),
                "diverged_step": int(res.diverged_step[e])}
-        row.update({k: ev.get(k, float("nan")) for k in _metric_keys(evals)})
+        for k in family_ignores(fams[e]):
+            if k in row:
+                row[k] = None
+        row.update({k: ev.get(k) for k in metrics})
         table.append(row)
     _write_csv(out / "results.csv", table)
     _write_csv(out / "curves.csv", res.tidy())
     meta = res.meta()
-    (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
-    return {"out": str(out), "results": table, "meta": meta, "result": res}
-
-
-def _metric_keys(evals: list[dict]) -> list[str]:
-    keys: list[str] = []
-    for ev in evals:
-        for k in ev:
-            if k not in keys:
-                keys.append(k)
-    return keys
+    _atomic_write(out / "meta.json", json.dumps(meta, indent=2, default=str))
+    return {"out": str(out), "results": table, "meta": meta, "result": res, "moved_previous": prep["previous"]}
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    if not rows:
-        path.write_text("")
-        return
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(rows)
+        w.writerows(rows)  # None (a metric of a diverged model, an ignored parameter) -> empty cell
+    _atomic_write(path, buf.getvalue())
