@@ -154,6 +154,7 @@ class TheoremResult:
     title: str
     source: str                      # "derived" or "paper"
     line: int
+    definitions: dict = field(default_factory=dict)   # "symbols NAMES" / "let NAME" -> text (header only)
     hypotheses: dict = field(default_factory=dict)    # name -> text
     conclusions: dict = field(default_factory=dict)   # name -> text (with its given list)
     checks: list = field(default_factory=list)        # steps, conclusions and statement checks of this theorem
@@ -410,6 +411,8 @@ def _prove(ctx: _Ctx, e, op: str, depth: int = 0) -> tuple[bool, str]:
             return ok, "" if ok else f"not identically 0: {sp.sstr(sp.simplify(e))}"
         ok = _sign_ok(e, op)
         return ok, "" if ok else f"sign not decided: {sp.sstr(sp.simplify(e))} {op} 0"
+    if op == "==" and depth == 0 and _zero(e):  # e.g. q*Abs(p/q - 1) - Abs(p - q): simplify knows q > 0
+        return True, ""
     if depth > 8:
         return False, "too many case splits"
     node, d = k
@@ -442,7 +445,7 @@ def _prove(ctx: _Ctx, e, op: str, depth: int = 0) -> tuple[bool, str]:
 
 
 def _prove_integral(ctx: _Ctx, e, op: str) -> tuple[bool, str]:
-    """Prove ``e op 0`` where ``e`` contains ∫: reduce to c₀ + ∫Y (linearity), then monotonicity / ∫p = ∫q = 1."""
+    """Prove ``e op 0`` where ``e`` contains ∫: c₀ + ∫Y by linearity, then monotonicity and ∫p = ∫q = 1."""
     c0, Y = sp.S.Zero, sp.S.Zero
     for term in sp.Add.make_args(sp.expand(e)):
         ints = [f for f in sp.Mul.make_args(term) if isinstance(f, integral)]
@@ -463,20 +466,27 @@ def _prove_integral(ctx: _Ctx, e, op: str) -> tuple[bool, str]:
     if _zero(c0):
         ok, msg = _prove(ctx, Y, op)
         return ok, "" if ok else f"pointwise (monotonicity of ∫): {msg}"
-    lin, rest = sp.S.Zero, sp.S.Zero
-    for term in sp.Add.make_args(sp.expand(Y)):
-        hit = [d for d in ctx.densities if term.has(d)]
-        if len(hit) == 1:
-            coef = term / hit[0]
-            if not coef.has(hit[0]) and not ctx.pointwise(coef):
-                lin += coef
-                continue
-        rest += term
-    ok1, msg1 = _prove(ctx, c0 + lin, op)
-    if not ok1:
-        return False, f"after ∫p = ∫q = 1: {msg1}"
-    ok2, msg2 = _prove(ctx, rest, ">=" if op == ">" else op)
-    return ok2, "" if ok2 else f"rest of the integrand: {msg2}"
+    msg = ""
+    for form in (lambda z: z, lambda z: limited(sp.cancel, z, what="cancel (integrand)"),
+                 lambda z: limited(sp.simplify, z, what="simplify (integrand)")):
+        lin, rest = sp.S.Zero, sp.S.Zero
+        for term in sp.Add.make_args(sp.expand(form(Y))):
+            hit = [d for d in ctx.densities if term.has(d)]
+            if len(hit) == 1:
+                coef = term / hit[0]
+                if not coef.has(hit[0]) and not ctx.pointwise(coef):
+                    lin += coef
+                    continue
+            rest += term
+        ok1, msg1 = _prove(ctx, c0 + lin, op)
+        if not ok1:
+            msg = f"after ∫p = ∫q = 1: {msg1}"
+            continue
+        ok2, msg2 = _prove(ctx, rest, ">=" if op == ">" else op)
+        if ok2:
+            return True, ""
+        msg = f"rest of the integrand: {msg2}"
+    return False, msg
 
 
 def _eval_limits(e):
@@ -550,10 +560,12 @@ def _implies(have: str, want: str) -> bool:
 
 
 def _same(x, y) -> bool:
+    """The same expression: equal as parsed, or after ``expand`` (no ``simplify``: a conclusion is matched by the
+    chain that states it, not by one that a simplification could turn into it)."""
     if x == y:
         return True
     try:
-        return _zero(x - y)
+        return limited(sp.expand, x - y, what="expand (matching)") == 0
     except (SymbolicTimeout, TypeError, ValueError):
         return False
 
@@ -666,8 +678,12 @@ class _File:
                                      "earlier theorem's conclusion (name it)")
             self.th.concl.append((name, L, op, R, frozenset(given), n, rest.strip()))
             r.conclusions[name] = rest.strip()
-        elif self.ctx.declare(line) is None:
-            raise ValueError(f"unknown theorem line {line!r}")
+        else:
+            decl = self.ctx.declare(line)
+            if decl is None:
+                raise ValueError(f"unknown theorem line {line!r}")
+            r.definitions[f"{decl[0]} {decl[1]}"] = (line.partition(":")[2] if decl[0] == "symbols"
+                                                     else line.partition("=")[2]).strip()
 
     # -- proof steps
     def step_line(self, n: int, line: str) -> CheckResult:
@@ -737,7 +753,8 @@ class _File:
         reg = STATEMENTS.get(r.ident)
         if reg is not None:
             want = {k: _norm(v) for k, v in reg.items()}
-            have = {"source": _norm(r.source), **{f"hypothesis {k}": _norm(v) for k, v in r.hypotheses.items()},
+            have = {"source": _norm(r.source), **{k: _norm(v) for k, v in r.definitions.items()},
+                    **{f"hypothesis {k}": _norm(v) for k, v in r.hypotheses.items()},
                     **{f"conclusion {k}": _norm(v) for k, v in r.conclusions.items()}}
             diff = sorted(k for k in set(want) | set(have) if want.get(k) != have.get(k))
             r.registered = not diff
@@ -991,5 +1008,281 @@ def _tex(s: str) -> str:
 # ------------------------------------------------------------------------------------------------ registry
 #: The statements of the shipped theorems (THEORY.md), pinned: a proof whose header states a different theorem
 #: (a changed hypothesis, conclusion or source tag) fails even if its steps are valid for that other theorem.
-#: Keys: theorem id -> {"source", "hypothesis NAME", "conclusion NAME"} -> text (whitespace ignored).
-STATEMENTS: dict = {}
+#: Keys: theorem id -> {"source", "symbols NAMES", "let NAME", "hypothesis NAME", "conclusion NAME"} -> text
+#: (whitespace ignored).  Written from the proofs once they were reviewed against THEORY.md; change both together.
+STATEMENTS: dict = {
+    'fgan_gan': {
+        'source': 'derived',
+        'symbols u': 'positive',
+        'symbols t': 'real',
+        'symbols s': 'positive',
+        'symbols p, q': 'positive density',
+        'let f': 'u*log(u) - (u + 1)*log(u + 1)',
+        'let fs': '-log(1 - exp(t))',
+        'let us': 'exp(t)/(1 - exp(t))',
+        'let Ts': 'subs(diff(f, u), u, p/q)',
+        'hypothesis Hs': 's < 1',
+        'hypothesis Hout': 't >= 0',
+        'conclusion F1': 'subs(f, u, 1) == -log(4)',
+        'conclusion F2': 'diff(f, u, 2) > 0',
+        'conclusion F3': 'subs(diff(f, u), u, us) == t',
+        'conclusion F4': 'subs(us, t, log(s)) > 0 given Hs',
+        'conclusion F5': 'subs(t*us - subs(f, u, us), t, log(s)) == subs(fs, t, log(s)) given Hs',
+        'conclusion F6': 'p*Ts - q*subs(fs, t, Ts) == q*subs(f, u, p/q)',
+        'conclusion F7': 'exp(Ts) < 1',
+        'conclusion Dom': 'limit(t*u - f, u, oo) == oo given Hout',
+    },
+    'fgan_hellinger2': {
+        'source': 'derived',
+        'symbols u': 'positive',
+        'symbols t': 'real',
+        'symbols p, q': 'positive density',
+        'let f': '(sqrt(u) - 1)**2',
+        'let fs': 't/(1 - t)',
+        'let us': '1/(1 - t)**2',
+        'let Ts': 'subs(diff(f, u), u, p/q)',
+        'hypothesis Hdom': 't < 1',
+        'hypothesis Hout': 't >= 1',
+        'conclusion F1': 'subs(f, u, 1) == 0',
+        'conclusion F2': 'diff(f, u, 2) > 0',
+        'conclusion F3': 'subs(diff(f, u), u, us) == t given Hdom',
+        'conclusion F5': 't*us - subs(f, u, us) == fs given Hdom',
+        'conclusion F6': 'p*Ts - q*subs(fs, t, Ts) == q*subs(f, u, p/q)',
+        'conclusion F7': 'Ts < 1',
+        'conclusion Dom': 'limit(t*u - f, u, oo) == oo given Hout',
+    },
+    'fgan_js': {
+        'source': 'derived',
+        'symbols u': 'positive',
+        'symbols t': 'real',
+        'symbols s': 'positive',
+        'symbols p, q': 'positive density',
+        'let f': 'u*log(u) - (u + 1)*log((u + 1)/2)',
+        'let fs': '-log(2 - exp(t))',
+        'let us': 'exp(t)/(2 - exp(t))',
+        'let Ts': 'subs(diff(f, u), u, p/q)',
+        'hypothesis Hs': 's < 2',
+        'hypothesis Hout': 't >= log(2)',
+        'conclusion F1': 'subs(f, u, 1) == 0',
+        'conclusion F2': 'diff(f, u, 2) > 0',
+        'conclusion F3': 'subs(diff(f, u), u, us) == t',
+        'conclusion F4': 'subs(us, t, log(s)) > 0 given Hs',
+        'conclusion F5': 'subs(t*us - subs(f, u, us), t, log(s)) == subs(fs, t, log(s)) given Hs',
+        'conclusion F6': 'p*Ts - q*subs(fs, t, Ts) == q*subs(f, u, p/q)',
+        'conclusion F7': 'exp(Ts) < 2',
+        'conclusion Dom': 'limit(t*u - f, u, oo) == oo given Hout',
+    },
+    'fgan_kl': {
+        'source': 'derived',
+        'symbols u': 'positive',
+        'symbols t': 'real',
+        'symbols p, q': 'positive density',
+        'let f': 'u*log(u)',
+        'let fs': 'exp(t - 1)',
+        'let us': 'exp(t - 1)',
+        'let Ts': 'subs(diff(f, u), u, p/q)',
+        'conclusion F1': 'subs(f, u, 1) == 0',
+        'conclusion F2': 'diff(f, u, 2) > 0',
+        'conclusion F3': 'subs(diff(f, u), u, us) == t',
+        'conclusion F4': 'us > 0',
+        'conclusion F5': 't*us - subs(f, u, us) == fs',
+        'conclusion F6': 'p*Ts - q*subs(fs, t, Ts) == q*subs(f, u, p/q)',
+    },
+    'fgan_neyman_chi2': {
+        'source': 'derived',
+        'symbols u': 'positive',
+        'symbols t': 'real',
+        'symbols p, q': 'positive density',
+        'let f': '(1 - u)**2/u',
+        'let fs': '2 - 2*sqrt(1 - t)',
+        'let us': '1/sqrt(1 - t)',
+        'let Ts': 'subs(diff(f, u), u, p/q)',
+        'hypothesis Hdom': 't < 1',
+        'hypothesis Hout': 't > 1',
+        'conclusion F1': 'subs(f, u, 1) == 0',
+        'conclusion F2': 'diff(f, u, 2) > 0',
+        'conclusion F3': 'subs(diff(f, u), u, us) == t',
+        'conclusion F4': 'us > 0 given Hdom',
+        'conclusion F5': 't*us - subs(f, u, us) == fs',
+        'conclusion F6': 'p*Ts - q*subs(fs, t, Ts) == q*subs(f, u, p/q)',
+        'conclusion F7': 'Ts < 1',
+        'conclusion End1': 'diff(u - f, u) > 0',
+        'conclusion End2': 'limit(u - f, u, oo) == 2',
+        'conclusion Dom': 'limit(t*u - f, u, oo) == oo given Hout',
+    },
+    'fgan_pearson_chi2': {
+        'source': 'derived',
+        'symbols u': 'real',
+        'symbols t': 'real',
+        'symbols p, q': 'positive density',
+        'let f': '(u - 1)**2',
+        'let fs': 't**2/4 + t',
+        'let us': '1 + t/2',
+        'let Ts': 'subs(diff(f, u), u, p/q)',
+        'hypothesis Hneg': 't < -2',
+        'conclusion F1': 'subs(f, u, 1) == 0',
+        'conclusion F2': 'diff(f, u, 2) > 0',
+        'conclusion F3': 'subs(diff(f, u), u, us) == t',
+        'conclusion F5': 't*us - subs(f, u, us) == fs',
+        'conclusion F6': 'p*Ts - q*subs(fs, t, Ts) == q*subs(f, u, p/q)',
+        'conclusion R1': 'us < 0 given Hneg',
+        'conclusion R2': 'fs > subs(t*u - f, u, 0) given Hneg',
+        'conclusion R3': 'Ts > -2',
+    },
+    'fgan_reverse_kl': {
+        'source': 'derived',
+        'symbols u': 'positive',
+        'symbols t': 'real',
+        'symbols p, q': 'positive density',
+        'let f': '-log(u)',
+        'let fs': '-1 - log(-t)',
+        'let us': '-1/t',
+        'let Ts': 'subs(diff(f, u), u, p/q)',
+        'hypothesis Hdom': 't < 0',
+        'hypothesis Hout': 't >= 0',
+        'conclusion F1': 'subs(f, u, 1) == 0',
+        'conclusion F2': 'diff(f, u, 2) > 0',
+        'conclusion F3': 'subs(diff(f, u), u, us) == t',
+        'conclusion F4': 'us > 0 given Hdom',
+        'conclusion F5': 't*us - subs(f, u, us) == fs given Hdom',
+        'conclusion F6': 'p*Ts - q*subs(fs, t, Ts) == q*subs(f, u, p/q)',
+        'conclusion F7': 'Ts < 0',
+        'conclusion Dom': 'limit(t*u - f, u, oo) == oo given Hout',
+    },
+    'fgan_tv': {
+        'source': 'derived',
+        'symbols u, t, T': 'real',
+        'symbols p, q': 'positive density',
+        'let f': 'Abs(u - 1)/2',
+        'hypothesis Hlo': 't >= -Rational(1, 2)',
+        'hypothesis Hhi': 't <= Rational(1, 2)',
+        'hypothesis Hright': 't > Rational(1, 2)',
+        'hypothesis Hleft': 't < -Rational(1, 2)',
+        'hypothesis HTlo': 'T >= -Rational(1, 2)',
+        'hypothesis HThi': 'T <= Rational(1, 2)',
+        'hypothesis Hpq': 'p >= q',
+        'hypothesis Hqp': 'p <= q',
+        'conclusion F1': 'subs(f, u, 1) == 0',
+        'conclusion C1': 't*u - f <= t given Hlo; Hhi',
+        'conclusion C2': 'subs(t*u - f, u, 1) == t',
+        'conclusion Dom1': 'limit(t*u - f, u, oo) == oo given Hright',
+        'conclusion Dom2': 'limit(t*u - f, u, -oo) == oo given Hleft',
+        'conclusion T1': '(p - q)*T <= q*subs(f, u, p/q) given HTlo; HThi',
+        'conclusion T2': '(p - q)*Rational(1, 2) == q*subs(f, u, p/q) given Hpq',
+        'conclusion T3': '(p - q)*(-Rational(1, 2)) == q*subs(f, u, p/q) given Hqp',
+        'conclusion TV': 'integral(q*subs(f, u, p/q)) == integral(Abs(p - q))/2',
+    },
+    'gan_jsd': {
+        'source': 'derived',
+        'symbols p, q': 'positive density',
+        'symbols D': 'positive',
+        'let V': 'p*log(D) + q*log(1 - D)',
+        'let Ds': 'p/(p + q)',
+        'let JSDint': 'p*log(2*p/(p + q))/2 + q*log(2*q/(p + q))/2',
+        'hypothesis HD': 'D < 1',
+        'conclusion G1': 'subs(diff(V, D), D, Ds) == 0',
+        'conclusion G2': 'diff(V, D, 2) < 0 given HD',
+        'conclusion G3': 'Ds > 0',
+        'conclusion G4': 'Ds < 1',
+        'conclusion G5': 'integral(subs(V, D, Ds)) == 2*integral(JSDint) - log(4)',
+        'conclusion G6': '-q*log(Ds) == q*log(q/p) - q*log(2*q/(p + q)) + log(2)*q',
+    },
+    'gls_costs': {
+        'source': 'derived',
+        'symbols x, nu': 'real',
+        'let C': 'Max(x, nu*x)',
+        'hypothesis Hx': 'x >= 0',
+        'hypothesis Hnu': 'nu <= 1',
+        'hypothesis Hxn': 'x <= 0',
+        'hypothesis Hbig': 'nu > 1',
+        'hypothesis Hneg': 'x < 0',
+        'conclusion G1': 'C >= x',
+        'conclusion G2': 'C == x given Hx; Hnu',
+        'conclusion G3': 'C == nu*x given Hxn; Hnu',
+        'conclusion G4': 'subs(C, x, 1) > 1 given Hbig',
+        'conclusion R0': 'subs(C, nu, 0) == Max(x, 0)',
+        'conclusion R1': 'subs(C, nu, 1) == x',
+        'conclusion Rm1': 'subs(C, nu, -1) == Abs(x)',
+        'conclusion N1': 'subs(C, nu, Rational(1, 2)) < Max(x, 0) given Hneg',
+        'conclusion N2': 'subs(C, nu, Rational(1, 2)) > x given Hneg',
+    },
+    'hinge_inactivity': {
+        'source': 'derived',
+        'symbols Delta': 'nonnegative',
+        'symbols kappa': 'positive',
+        'symbols d': 'real',
+        'hypothesis Hlip': 'd >= -kappa*Delta',
+        'hypothesis Hk': 'kappa <= 1',
+        'hypothesis Hbig': 'kappa > 1',
+        'hypothesis Hpos': 'Delta > 0',
+        'conclusion I1': 'Delta + d >= 0 given Hlip; Hk',
+        'conclusion I2': 'Max(Delta + d, 0) == Delta + d given Hlip; Hk',
+        'conclusion I3': 'subs(Delta + d, d, -kappa*Delta) < 0 given Hbig; Hpos',
+    },
+    'hinge_tv': {
+        'source': 'derived',
+        'symbols p, q': 'positive density',
+        'symbols D': 'real',
+        'let L': 'p*Max(0, 1 - D) + q*Max(0, 1 + D)',
+        'hypothesis Hpq': 'p >= q',
+        'hypothesis Hqp': 'p <= q',
+        'conclusion H1': 'L >= 2*Min(p, q)',
+        'conclusion H2': 'subs(L, D, 1) == 2*Min(p, q) given Hpq',
+        'conclusion H3': 'subs(L, D, -1) == 2*Min(p, q) given Hqp',
+        'conclusion H4': 'integral(L) >= 2 - integral(Abs(p - q))',
+        'conclusion H5': 'integral(2*Min(p, q)) == 2 - integral(Abs(p - q))',
+    },
+    'least_squares': {
+        'source': 'derived',
+        'symbols p, q': 'positive density',
+        'symbols a, b, c': 'real constant',
+        'symbols D': 'real',
+        'let phi': 'p*(D - b)**2/2 + q*(D - a)**2/2',
+        'let Ds': '(b*p + a*q)/(p + q)',
+        'let C': '(p + q)*(Ds - c)**2/2',
+        'let Tri': '(p - q)**2/(p + q)',
+        'hypothesis Hdiv': 'c == (a + b)/2',
+        'hypothesis Hgt': 'c > (a + b)/2',
+        'hypothesis Hlt': 'c < (a + b)/2',
+        'hypothesis Hba': 'b > a',
+        'hypothesis Hab': 'b < a',
+        'hypothesis Heq': 'a == b',
+        'conclusion L1': 'subs(diff(phi, D), D, Ds) == 0',
+        'conclusion L2': 'diff(phi, D, 2) > 0',
+        'conclusion L3': '2*C == ((b - c)*(p + q) - (b - a)*q)**2/(p + q)',
+        'conclusion Val': 'integral(C) == (b - a)**2/8*integral(Tri) + (a + b - 2*c)**2/4',
+        'conclusion Tpos': 'integral(Tri) >= 0',
+        'conclusion Div': 'integral(C) == (b - a)**2/8*integral(Tri) given Hdiv',
+        'conclusion NotDiv1': 'subs(integral(C), q, p) > 0 given Hgt',
+        'conclusion NotDiv2': 'subs(integral(C), q, p) > 0 given Hlt',
+        'conclusion Proper1': '(b - a)**2/8 > 0 given Hba',
+        'conclusion Proper2': '(b - a)**2/8 > 0 given Hab',
+        'conclusion NotProper': 'integral(C) == (a + b - 2*c)**2/4 given Heq',
+        'conclusion Pub': 'subs(integral(C), a, -1, b, 1, c, 0) == integral(Tri)/2',
+        'conclusion Zo': 'subs(integral(C), a, 0, b, 1, c, 1) == integral(Tri)/8 + Rational(1, 4)',
+        'conclusion Zoqp': 'subs(integral(C), a, 0, b, 1, c, 1, q, p) == Rational(1, 4)',
+        'conclusion Mao1': 'Tri == 2*(q - (p + q)/2)**2/((p + q)/2)',
+        'conclusion Mao2': 'Tri == (2*q - (p + q))**2/(p + q)',
+    },
+    'lemma4': {
+        'source': 'derived',
+        'symbols p, q': 'nonnegative density',
+        'symbols eta': 'positive constant',
+        'hypothesis H1': 'p >= eta*q',
+        'hypothesis H2': 'eta <= 1',
+        'conclusion L4': 'integral(Abs(p - q)) <= 2*(1 - eta)/eta given H1; H2',
+        'conclusion L4sharp': 'integral(Abs(p - q)) <= 2*(1 - eta) given H1; H2',
+    },
+    'theorem1_i': {
+        'source': 'paper',
+        'symbols lam': 'positive constant',
+        'conclusion T1i': 'p >= lam/(1 + lam)*q',
+    },
+    'theorem1_ii': {
+        'source': 'derived',
+        'hypothesis Hsmall': 'lam <= 1',
+        'conclusion T1ii': 'integral(Abs(p - q)) <= 2/lam given T1i',
+        'conclusion T1iisharp': 'integral(Abs(p - q)) <= 2/(1 + lam) given T1i',
+        'conclusion vacuous': '2/lam >= 2 given Hsmall',
+    },
+}
