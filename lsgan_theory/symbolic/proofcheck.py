@@ -95,6 +95,12 @@ class integral(sp.Function):
 
     nargs = 1
 
+    @classmethod
+    def eval(cls, arg):
+        if arg == 0:
+            return sp.S.Zero
+        return None
+
     def _latex(self, printer):
         return r"\int " + printer._print(self.args[0]) + r"\,dx"
 
@@ -218,6 +224,7 @@ class _Fact:
 class _Ctx:
     def __init__(self):
         self.ns: dict = {}
+        self.lets: set = set()
         self.constants: set = set()
         self.densities: set = set()
         self.nslack = 0
@@ -247,6 +254,7 @@ class _Ctx:
             name = name.strip()
             self._check_name(name)
             self.ns[name] = self.parse(expr)
+            self.lets.add(name)
             return "let", name
         return None
 
@@ -608,7 +616,8 @@ def _split_step(text: str):
 class _File:
     """State while reading one proof file."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, statements: dict):
+        self.statements = statements
         self.ctx = _Ctx()
         self.res = ProofResult(path)
         self.facts: dict = {}         # file-wide named facts: conclusions of earlier theorems, labelled results
@@ -750,7 +759,7 @@ class _File:
             bad.append("no `source:` (derived or paper)")
         if not th.concl:
             bad.append("no conclusion")
-        reg = STATEMENTS.get(r.ident)
+        reg = self.statements.get(r.ident)
         if reg is not None:
             want = {k: _norm(v) for k, v in reg.items()}
             have = {"source": _norm(r.source), **{k: _norm(v) for k, v in r.definitions.items()},
@@ -805,12 +814,34 @@ class _File:
             return CheckResult(line, src, False, f"the chain ending at line {c.line} " + "; ".join(msg),
                                "conclusion")
         c = exact[-1]
+        if L == R and not (set(re.findall(r"[A-Za-z][A-Za-z0-9_]*", text.partition(" given ")[0])) & self.ctx.lets):
+            return CheckResult(line, src, False, "trivial: both sides are the same expression as parsed, and it is "
+                               "about no defined object (no `let` name)", "conclusion")
+        for g in given:
+            h = th.hyps.get(g)
+            if h is not None and h.kind == "hypothesis" and _restates(L, op, R, h):
+                return CheckResult(line, src, False, f"circular: it restates the hypothesis {g}", "conclusion")
         if given:
             ok0, _ = _check_relation(self.ctx, L, op, R, ())
             if ok0:
                 return CheckResult(line, src, False, "tautology: it holds with its hypotheses dropped, so they carry "
                                    "no content", "conclusion")
         return CheckResult(line, src, True, f"chain ending at line {c.line}", "conclusion")
+
+
+def _restates(L, op, R, h: _Fact) -> bool:
+    """The conclusion ``L op R`` is the hypothesis ``h`` up to a positive factor (or a non-zero one for ``==``)."""
+    def one_side(a, o, b):
+        return (a - b, o) if o in ("==", ">=", ">") else (b - a, _FLIP[o])
+    ec, oc = one_side(L, op, R)
+    eh, oh = one_side(h.lhs, h.op, h.rhs)
+    if (oc == "==") != (oh == "=="):
+        return False
+    try:
+        ratio = limited(sp.simplify, ec / eh, what="simplify (circularity)")
+    except (SymbolicTimeout, ZeroDivisionError, TypeError, ValueError):
+        return False
+    return bool(ratio.is_number and ratio != 0 and (oc == "==" or ratio.is_positive))
 
 
 def _norm(s: str) -> str:
@@ -835,9 +866,14 @@ def _walk(text: str):
         yield n, tag, raw
 
 
-def check_text(text: str, path: str = "<text>", fail_fast: bool = False) -> ProofResult:
-    """Check every theorem of a Markdown text: its statement, its proof steps and its conclusions."""
-    st = _File(path)
+def check_text(text: str, path: str = "<text>", fail_fast: bool = False, statements: dict | None = None
+               ) -> ProofResult:
+    """Check every theorem of a Markdown text: its statement, its proof steps and its conclusions.
+
+    ``fail_fast``: stop reading steps after the first failure (conclusions are still checked).  ``statements``:
+    the registry the headers are compared with (default :data:`STATEMENTS`; ``{}`` checks the deduction alone).
+    """
+    st = _File(path, STATEMENTS if statements is None else statements)
     res = st.res
     open_block = None
     for n, tag, raw in _walk(text):
@@ -1125,7 +1161,8 @@ STATEMENTS: dict = {
         'conclusion F3': 'subs(diff(f, u), u, us) == t',
         'conclusion F5': 't*us - subs(f, u, us) == fs',
         'conclusion F6': 'p*Ts - q*subs(fs, t, Ts) == q*subs(f, u, p/q)',
-        'conclusion R1': 'us < 0 given Hneg',
+        'hypothesis Hu': 'u >= 0',
+        'conclusion R1': 't*u - f <= subs(t*u - f, u, 0) given Hneg; Hu',
         'conclusion R2': 'fs > subs(t*u - f, u, 0) given Hneg',
         'conclusion R3': 'Ts > -2',
     },
