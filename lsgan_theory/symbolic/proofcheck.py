@@ -126,6 +126,7 @@ _WHITELIST = {"Max": sp.Max, "Min": sp.Min, "Abs": sp.Abs, "log": sp.log, "exp":
               "subs": _subs, "integral": integral, "limit": limit}
 # names that sympy's own transformations insert (auto_number, auto_symbol); not accepted from the text
 _PARSER_NAMES = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "Symbol": sp.Symbol}
+_UNEVALUATED_NAMES = {"Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow}   # inserted by parse_expr(evaluate=False)
 _TOKEN = re.compile(r"\s+|[A-Za-z][A-Za-z0-9_]*|\d+(?:\.\d+)?|\*\*|[-+*/(),]")
 
 
@@ -142,6 +143,21 @@ def _safe_tokens(text: str, names) -> None:
             raise ValueError(f"name {tok!r} in {text!r} is neither declared (symbols/let) nor an allowed function "
                              f"({', '.join(sorted(_WHITELIST))})")
         pos = m.end()
+
+
+def _refuse_huge_powers(expr, text: str, max_digits: float = 1e4) -> None:
+    """ValueError if a power of numbers in ``expr`` would have more than ``max_digits`` digits."""
+    import math
+
+    for node in sp.preorder_traversal(sp.sympify(expr, evaluate=False)):
+        if isinstance(node, sp.Pow) and node.base.is_number and node.exp.is_number:
+            try:
+                b, e = abs(complex(node.base.evalf(15))), abs(complex(node.exp.evalf(15)))
+            except (TypeError, ValueError, OverflowError):
+                raise ValueError(f"{text!r}: power {sp.sstr(node)} cannot be sized") from None
+            if b > 1 and e * math.log10(b) > max_digits:
+                raise ValueError(f"{text!r}: the power {sp.sstr(node)} would have more than {max_digits:g} digits; "
+                                 "refused before computing it")
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -276,8 +292,14 @@ class _Ctx:
         _safe_tokens(text, self.ns)
         glob = {"__builtins__": {}, **_PARSER_NAMES, **_WHITELIST}
         try:
+            # first unevaluated, to refuse a numeric power too large to compute (9**9**9) before computing it
+            raw = parse_expr(text, local_dict=dict(self.ns), global_dict={**glob, **_UNEVALUATED_NAMES},
+                             transformations=standard_transformations, evaluate=False)
+            _refuse_huge_powers(raw, text)
             return sp.sympify(parse_expr(text, local_dict=dict(self.ns), global_dict=glob,
                                          transformations=standard_transformations, evaluate=True))
+        except ValueError:
+            raise
         except Exception as exc:
             raise ValueError(f"cannot parse {text!r}: {exc}") from None
 
