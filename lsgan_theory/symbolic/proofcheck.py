@@ -35,8 +35,12 @@ an earlier theorem of the file (a paper result included); anything else is an er
 **Conclusions.** Each conclusion ``C: L op R given H...`` must be the composite relation of a chain of the
 theorem's proof whose steps all pass: same sides (up to simplification) and a composite operator at least as
 strong.  The hypotheses the chain used (through ``given``/``by``, transitively through cited results) must be
-exactly the hypotheses the conclusion lists.  A conclusion with hypotheses that the checker can prove with the
-hypotheses dropped is rejected as a tautology (its hypotheses carry no content).  A theorem whose ``id`` is
+exactly the hypotheses the conclusion lists.  Rejected as standing in for a claim: a conclusion with hypotheses that
+the checker can prove with the hypotheses dropped (a *tautology*: its hypotheses carry no content); one that is a
+hypothesis restated up to a positive factor (*circular*, e.g. ``t - 1/2 > 0 given t > 1/2``); one whose two sides
+parse to the same expression and which names no ``let``-defined object (*trivial*, e.g. ``Max(-2, 0) == 0``,
+``integral((p - q)*0) == 0``).  A ``source: paper`` theorem has no steps; its conclusions are shown as taken from
+the paper and can be cited by later theorems, which the report then shows as resting on them.  A theorem whose ``id`` is
 registered in :data:`STATEMENTS` must state exactly the registered hypotheses and conclusions.
 
 **What a step check is.**
@@ -547,8 +551,8 @@ def _check_relation(ctx: _Ctx, A, op: str, B, givens: tuple) -> tuple[bool, str]
                 break
     except SymbolicTimeout as exc:
         res = (False, str(exc))
-    except (ValueError, TypeError, AttributeError, NotImplementedError, sp.SympifyError) as exc:
-        res = (False, f"error: {exc}")
+    except Exception as exc:  # noqa: BLE001 — sympy may raise anything on odd input: the step fails
+        res = (False, f"error: {type(exc).__name__}: {exc}")
     _CACHE[key] = res
     return res
 
@@ -918,14 +922,18 @@ def check_text(text: str, path: str = "<text>", fail_fast: bool = False, stateme
             c = st.step_line(n, line)
         except SymbolicTimeout as exc:
             c = CheckResult(n, line, False, str(exc))
-        except (ValueError, TypeError, AttributeError, NotImplementedError, sp.SympifyError) as exc:
-            c = CheckResult(n, line, False, f"error: {exc}", "theorem" if tag == "theorem" else "step")
+        except Exception as exc:  # noqa: BLE001 — a user's folder: any failure is a failed line, never a traceback
+            c = CheckResult(n, line, False, f"error: {type(exc).__name__}: {exc}",
+                            "theorem" if tag == "theorem" else "step")
         res.checks.append(c)
         if st.th is not None:
             st.th.result.checks.append(c)
         elif res.theorems:
             res.theorems[-1].checks.append(c)
-    st.finish_theorem()
+    try:
+        st.finish_theorem()
+    except Exception as exc:  # noqa: BLE001 — as above
+        res.error = f"error while checking the conclusions: {type(exc).__name__}: {exc}"
     res.checks.sort(key=lambda c: c.line)
     if open_block is not None:
         res.error = "unterminated ```check block"
@@ -977,7 +985,12 @@ def render_markdown(path, result: ProofResult | None = None) -> str:
     out = []
     for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         c = by_line.get(n)
-        out.append(raw if c is None else f"{raw}   # {'✓ checked' if c.passed else '✗ FAILED: ' + c.message}")
+        if c is None:
+            out.append(raw)
+        elif c.passed and c.message.startswith("taken from the paper"):
+            out.append(f"{raw}   # ◇ taken from the paper, not machine-checked")
+        else:
+            out.append(f"{raw}   # {'✓ checked' if c.passed else '✗ FAILED: ' + c.message}")
     verdict = "all steps machine-checked" if result.passed else f"{result.n_failed} item(s) FAILED"
     srcs = "; ".join(f"{t.title}: {'taken from the paper' if t.source == 'paper' else t.source}"
                      for t in result.theorems)
@@ -1008,7 +1021,8 @@ def render_latex(path, result: ProofResult | None = None) -> str:
         if not line:
             continue
         c = by_line.get(n)
-        mark = "" if c is None else (r"\quad\checkmark" if c.passed else r"\quad\text{(FAILED)}")
+        mark = "" if c is None else (r"\quad\text{(from the paper)}" if c.passed and c.message.startswith("taken")
+                                     else r"\quad\checkmark" if c.passed else r"\quad\text{(FAILED)}")
         try:
             decl = ctx.declare(line)
             if decl is not None:
