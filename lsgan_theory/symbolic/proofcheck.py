@@ -294,6 +294,16 @@ class _Ctx:
         if not text:
             raise ValueError("empty expression")
         _safe_tokens(text, self.ns)
+        used = tuple(sorted({t for t in re.findall(r"[A-Za-z][A-Za-z0-9_]*", text) if t in self.ns}))
+        key = (text, tuple((t, self.ns[t]) for t in used))
+        hit = _PARSE_CACHE.get(key)
+        if hit is not None:
+            return hit
+        out = self._parse(text)
+        _PARSE_CACHE[key] = out
+        return out
+
+    def _parse(self, text: str):
         glob = {"__builtins__": {}, **_PARSER_NAMES, **_WHITELIST}
         try:
             # first unevaluated, to refuse a numeric power too large to compute (9**9**9) before computing it
@@ -314,6 +324,9 @@ class _Ctx:
     def pointwise(self, e) -> bool:
         """True if ``e`` depends on x (a density or a symbol not declared constant)."""
         return any(s not in self.constants for s in e.free_symbols)
+
+
+_PARSE_CACHE: dict = {}   # (text, the declared names it uses with their values) -> expression
 
 
 def _split_rel(text: str):
@@ -861,11 +874,13 @@ def _restates(L, op, R, h: _Fact) -> bool:
         return (a - b, o) if o in ("==", ">=", ">") else (b - a, _FLIP[o])
     ec, oc = one_side(L, op, R)
     eh, oh = one_side(h.lhs, h.op, h.rhs)
-    if (oc == "==") != (oh == "=="):
-        return False
+    if (oc == "==") != (oh == "==") or not ec.free_symbols or ec.free_symbols != eh.free_symbols or ec.has(integral):
+        return False   # a restatement involves exactly the hypothesis' symbols
     try:
-        ratio = limited(sp.simplify, ec / eh, what="simplify (circularity)")
-    except (SymbolicTimeout, ZeroDivisionError, TypeError, ValueError):
+        ratio = limited(sp.cancel, ec / eh, what="cancel (circularity)")
+        if not ratio.is_number:
+            ratio = limited(sp.simplify, ratio, what="simplify (circularity)")
+    except Exception:  # noqa: BLE001 — undecided: not reported as circular
         return False
     return bool(ratio.is_number and ratio != 0 and (oc == "==" or ratio.is_positive))
 
