@@ -271,7 +271,7 @@ def _add_prove(sub) -> None:
 
 
 def _run_prove(args) -> int:
-    from .symbolic.proofcheck import check_all, render_latex, render_markdown
+    from .symbolic.proofcheck import check_all, format_report, render_latex, render_markdown
 
     if args.dir is not None:
         if not args.dir.is_dir():
@@ -291,16 +291,14 @@ def _run_prove(args) -> int:
             if args.latex:
                 (args.out / src.with_suffix(".tex").name).write_text(render_latex(src, r), encoding="utf-8")
     if args.json:
-        _print_json([{"proof": r.path, "passed": r.passed, "steps": len(r.checks), "error": r.error,
+        _print_json([{"proof": r.path, "passed": r.passed, "steps": r.n_steps, "error": r.error,
+                      "theorems": [{"id": t.ident, "title": t.title, "source": t.source, "passed": t.passed,
+                                    "steps": t.n_steps, "conclusions": t.conclusions, "uses_paper": t.uses_paper,
+                                    "registered": t.registered} for t in r.theorems],
                       "failed": [{"line": c.line, "step": c.source, "message": c.message}
                                  for c in r.checks if not c.passed]} for r in results])
     else:
-        for r in results:
-            status = "ok  " if r.passed else "FAIL"
-            print(f"{status} {Path(r.path).name:28s} {len(r.checks):3d} steps" + (f"  {r.error}" if r.error else ""))
-            for c in r.checks:
-                if not c.passed:
-                    print(f"     line {c.line}: {c.source}\n       {c.message}")
+        print(format_report(results))
         if args.latex and args.out is None:
             for r in results:
                 print(render_latex(Path(r.path), r))

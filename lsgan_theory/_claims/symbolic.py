@@ -44,23 +44,67 @@ def _gan(ctx: Context) -> Evidence:
     return Evidence(sym_ok and q_ok, _derivation_evidence(d) + "\n\n" + "\n".join(rows))
 
 
+def ls_objective_by_quadrature(triple, shift: float) -> tuple[float, float]:
+    """C(G) = ½∫ p (D* − c)² + q (D* − c)² dx at D* = (b p + a q)/(p + q), by quadrature from its definition, for
+    p = N(0, 1), q = N(shift, 1); returns (value, quadrature error bound)."""
+    from scipy import integrate
+    from scipy.stats import norm
+    A, B, C = (float(v) for v in triple)
+
+    def integrand(x):
+        pv, qv = norm.pdf(x), norm.pdf(x, loc=shift)
+        s = pv + qv
+        if s == 0.0:
+            return 0.0
+        d = (B * pv + A * qv) / s
+        return 0.5 * s * (d - C) ** 2
+
+    val, err = integrate.quad(integrand, -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12, limit=200)
+    return float(val), float(err)
+
+
 @claim("symbolic-least-squares-abc", ref="THEORY.md §2",
-       statement="LSGAN: C(G) = (b−a)²/8·Δ_LC + (a+b−2c)²/4, a divergence iff a + b = 2c and a ≠ b; "
-                 "(−1, 1, 0) qualifies, the 0-1 coding (0, 1, 1) does not")
+       statement="LSGAN: C(G) = (b−a)²/8·Δ_LC + (a+b−2c)²/4. Two properties: proper (minimised exactly at q = p) iff "
+                 "a ≠ b; a divergence (≥ 0, zero iff q = p) iff a ≠ b and a + b = 2c. (−1, 1, 0) has both; the 0-1 "
+                 "coding (0, 1, 1) is proper but not a divergence (C = ¼ at q = p)")
 def _ls(ctx: Context) -> Evidence:
     from ..symbolic import a, b, c, derive, least_squares_classification
     cl = least_squares_classification()
-    cond_expected = sp.And(sp.Ne(a - b, 0), sp.Eq(a + b - 2 * c, 0))
+    div_expected = sp.And(sp.Ne(a - b, 0), sp.Eq(a + b - 2 * c, 0))
+    pr = cl.properties
     ok = (sp.simplify(cl.scale - (b - a) ** 2 / 8) == 0 and sp.simplify(cl.constant - (a + b - 2 * c) ** 2 / 4) == 0
-          and cl.condition == cond_expected and cl.cases["published (a, b, c) = (-1, 1, 0)"][1] == sp.true
-          and cl.cases["0-1 coding (0, 1, 1)"][1] == sp.false)
-    lines = [f"Derived: C(G) = `{sp.sstr(cl.objective)}`; divergence iff `{sp.sstr(cl.condition)}`.", ""]
-    for name, (tr, cond, val) in cl.cases.items():
-        lines.append(f"- {name}: condition {cond}, C(G) = `{sp.sstr(val)}`")
+          and cl.divergence_condition == div_expected and cl.proper_condition == sp.Ne(a - b, 0)
+          and pr["published (a, b, c) = (-1, 1, 0)"]["proper"] == sp.true
+          and pr["published (a, b, c) = (-1, 1, 0)"]["divergence"] == sp.true
+          and pr["0-1 coding (0, 1, 1)"]["proper"] == sp.true
+          and pr["0-1 coding (0, 1, 1)"]["divergence"] == sp.false
+          and pr["0-1 coding (0, 1, 1)"]["C_at_q_eq_p"] == sp.Rational(1, 4))
+    lines = [f"Derived: C(G) = `{sp.sstr(cl.objective)}`; proper iff `{sp.sstr(cl.proper_condition)}`; "
+             f"a divergence iff `{sp.sstr(cl.divergence_condition)}` (proof: `proofs/least_squares.md`).", "",
+             "| coding | proper | divergence | C(G) | C at q = p |", "|---|---|---|---|---|"]
+    for name, d in pr.items():
+        lines.append(f"| {name} | {d['proper']} | {d['divergence']} | `{sp.sstr(d['C'])}` | "
+                     f"{sp.sstr(d['C_at_q_eq_p'])} |")
+    # 0-1 coding by quadrature from the definition: minimised at q = p (proper), but ¼ there (not a divergence)
+    rows = ["", "0-1 coding (0, 1, 1), p = N(0, 1), q = N(μ, 1), C(G) by quadrature of ½∫(p + q)(D* − c)²:", "",
+            "| μ | C(G) | quad. error | closed form Δ_LC/8 + ¼ |", "|---|---|---|---|"]
+    from .. import densities
+    from ..divergences import triangular
+    vals = []
+    for mu in (0.0, 0.1, 0.5):
+        v, e = ls_objective_by_quadrature((0, 1, 1), mu)
+        tri = triangular(densities.parse("normal(0,1)"), densities.parse(f"normal({mu},1)"))
+        closed = tri.value / 8 + 0.25
+        # tolerance: the two quadrature error bounds (tri.abserr enters divided by 8) plus rounding
+        ok &= abs(v - closed) <= e + tri.abserr / 8 + 1e-12
+        vals.append(v)
+        rows.append(f"| {mu:g} | {v:.4f} | {e:.1e} | {closed:.4f} |")
+    ok &= abs(vals[0] - 0.25) < 1e-9 and vals[0] < vals[1] < vals[2]
+    lines += rows
     for triple in ((-1, 1, 0), (0, 1, 1)):
-        q_ok, rows = _quad_table(derive("least_squares", a=triple[0], b=triple[1], c=triple[2]))
+        q_ok, qrows = _quad_table(derive("least_squares", a=triple[0], b=triple[1], c=triple[2]))
         ok &= q_ok
-        lines += ["", f"Quadrature, (a, b, c) = {triple}:", ""] + rows
+        lines += ["", f"Quadrature, (a, b, c) = {triple}:", ""] + qrows
     return Evidence(ok, "\n".join(lines))
 
 
@@ -105,10 +149,19 @@ def _proof_claim(cid: str, fname: str, ref: str, statement: str):
     def _(ctx: Context) -> Evidence:
         from ..symbolic.proofcheck import check_proof, proofs_dir
         r = check_proof(proofs_dir() / fname)
-        lines = [f"`proofs/{fname}`: {len(r.checks)} machine-checked steps, {r.n_failed} failed.", ""]
-        lines += [f"- {'✓' if c.passed else '✗'} `{c.source}`" + (f" — {c.message}" if c.message else "")
-                  for c in r.checks]
-        return Evidence(r.passed, "\n".join(lines))
+        lines = [f"`proofs/{fname}`: {r.n_steps} machine-checked steps, {r.n_failed} failed; each theorem's "
+                 "conclusions are the end of a chain of steps.", ""]
+        for t in r.theorems:
+            src = ("**taken from the paper, not proved here**" if t.source == "paper" else t.source) + \
+                (f"; rests on the paper result {', '.join(t.uses_paper)}" if t.uses_paper else "")
+            lines.append(f"- {'✓' if t.passed else '✗'} {t.title} [{src}]: {t.n_steps} steps, "
+                         f"{len(t.conclusions)} conclusion(s)"
+                         + ("" if t.registered else " (statement not as registered)"))
+            lines += [f"  - {'✓' if c.passed else '✗'} `{c.source}`" + (f" — {c.message}" if c.message else "")
+                      for c in t.checks if c.kind == "conclusion" or not c.passed]
+        return Evidence(r.passed, "\n".join(lines),
+                        data={"sources": {t.ident: t.source for t in r.theorems},
+                              "steps": r.n_steps})
 
     return _
 
@@ -117,7 +170,9 @@ _proof_claim("symbolic-gls-costs", "gls_costs.md", "THEORY.md §6",
              "C_ν(a) = max(a, νa) has C(a) ≥ a and C(a) = a for a ≥ 0 exactly when ν ≤ 1; ν = 0, 1, −1 give "
              "(a)_+, a, |a|")
 _proof_claim("symbolic-lemma4-theorem1", "lemma4_theorem1.md", "THEORY.md §5",
-             "Lemma 4 (p ≥ ηq ⇒ ∫|p − q| ≤ 2(1 − η)/η) and Theorem 1 (i) ⇒ (ii) with η = λ/(1+λ): ∫|p − q| ≤ 2/λ")
+             "Lemma 4 (p ≥ ηq ⇒ ∫|p − q| ≤ 2(1 − η)/η, proved) and Theorem 1 (i) ⇒ (ii) with η = λ/(1+λ): "
+             "∫|p − q| ≤ 2/λ (proved from (i)); Theorem 1 (i) itself, P_data ≥ λ/(1+λ)·P_G*, is taken from the "
+             "paper (tagged source: paper)")
 _proof_claim("symbolic-hinge-inactivity", "hinge_inactivity.md", "THEORY.md §5",
              "If L is κ-Lipschitz w.r.t. Δ with κ ≤ 1, Δ + L(x) − L(z) ≥ 0: the hinge never clips")
 

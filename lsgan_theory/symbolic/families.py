@@ -364,31 +364,64 @@ def _derive(fam: str, key: tuple) -> Derivation:
 # ------------------------------------------------------------------------------------------ (a, b, c)
 @dataclass(frozen=True)
 class LeastSquaresClassification:
-    """Which (a, b, c) make the LSGAN generator objective a divergence (THEORY.md §2)."""
+    """Which (a, b, c) give the LSGAN generator objective each of two properties (THEORY.md §2).
+
+    * **proper** — C(G) is minimised exactly at q = p: iff a ≠ b (``proper_condition``);
+    * **divergence** — C(G) ≥ 0 with equality iff q = p: iff a ≠ b and a + b = 2c (``condition``, also
+      ``divergence_condition``).
+
+    ``cases``: name -> (triple, divergence condition value, C(G) for that triple) (as before);
+    ``properties``: name -> {"triple", "proper", "divergence", "C", "C_at_q_eq_p"}.
+    """
 
     objective: sp.Expr          # C(G) = scale·Δ_LC + constant, symbolic in a, b, c
     scale: sp.Expr              # (b − a)²/8
-    constant: sp.Expr           # (a + b − 2c)²/4
-    condition: sp.Basic         # a + b = 2c and a ≠ b
-    cases: dict                 # name -> (triple, condition value, C(G) for that triple)
+    constant: sp.Expr           # (a + b − 2c)²/4  (the value of C(G) at q = p)
+    condition: sp.Basic         # divergence: a ≠ b and a + b = 2c
+    cases: dict                 # name -> (triple, divergence condition value, C(G) for that triple)
     steps: tuple
+    proper_condition: sp.Basic = sp.true     # proper: a ≠ b
+    properties: dict = field(default_factory=dict)
+
+    @property
+    def divergence_condition(self) -> sp.Basic:
+        return self.condition
 
 
 def least_squares_classification() -> LeastSquaresClassification:
-    """Derive symbolically: C(G) = (b − a)²/8 · Δ_LC(P, Q) + (a + b − 2c)²/4, hence the objective is a divergence
-    iff a + b = 2c and a ≠ b; then evaluate the published coding (−1, 1, 0) and the 0-1 coding (0, 1, 1).
+    """Derive symbolically C(G) = (b − a)²/8 · Δ_LC(P, Q) + (a + b − 2c)²/4 (Δ_LC = ∫(p − q)²/(p + q) ≥ 0, zero iff
+    P = Q) and classify (a, b, c) by two properties (THEORY.md §2; proof: ``proofs/least_squares.md``):
 
-    Necessity: if a + b ≠ 2c the objective equals the non-zero constant at q = p; if a = b it is 0 for every q.
+    * **proper** (minimised exactly at q = p) iff the scale (b − a)²/8 > 0, i.e. a ≠ b — for a = b, C(G) is the
+      constant (a + b − 2c)²/4 for every q;
+    * **divergence** (≥ 0, zero iff q = p) iff a ≠ b and a + b = 2c — off the plane a + b = 2c, C(G) equals the
+      non-zero constant (a + b − 2c)²/4 at q = p.
+
+    Codings evaluated: the published (−1, 1, 0) (proper and a divergence, C = Δ_LC/2), the published family
+    b − c = 1, b − a = 2, and the 0-1 coding (0, 1, 1) (proper but not a divergence: C = Δ_LC/8 + ¼, ¼ at q = p).
+
+    Reference: Mao et al. (2017), "Least Squares Generative Adversarial Networks", ICCV, §3.2.
     """
     d = derive("least_squares")
     delta = sp.Symbol("Delta_LC", nonnegative=True)
     obj = d.scale * delta + d.constant
-    cases = {}
+    proper_cond = sp.Ne(a - b, 0)
+    cases, props = {}, {}
     for name, (A, B, C) in {"published (a, b, c) = (-1, 1, 0)": (-1, 1, 0), "0-1 coding (0, 1, 1)": (0, 1, 1),
                             "published family b - c = 1, b - a = 2": (b - 2, b, b - 1)}.items():
         sub = {a: A, b: B, c: C}
-        cases[name] = ((A, B, C), sp.simplify(d.objective_condition.subs(sub)), sp.simplify(obj.subs(sub)))
-    steps = list(d.steps) + [Step.of("So, with Δ_LC = ∫(p − q)²/(p + q)", "C(G)", obj)]
-    for name, (tr, cond, val) in cases.items():
-        steps.append(Step.of(f"{name}: condition {sp.sstr(cond)}", "C(G)", val))
-    return LeastSquaresClassification(obj, d.scale, d.constant, d.objective_condition, cases, tuple(steps))
+        div = sp.simplify(d.objective_condition.subs(sub))
+        val = sp.simplify(obj.subs(sub))
+        cases[name] = ((A, B, C), div, val)
+        props[name] = {"triple": (A, B, C), "proper": sp.simplify(proper_cond.subs(sub)), "divergence": div,
+                       "C": val, "C_at_q_eq_p": sp.simplify(val.subs(delta, 0))}
+    steps = list(d.steps) + [Step.of("So, with Δ_LC = ∫(p − q)²/(p + q) ≥ 0 (zero iff P = Q)", "C(G)", obj),
+                             Step.of("Proper (minimised exactly at q = p) iff the scale is positive", "condition",
+                                     proper_cond),
+                             Step.of("A divergence (≥ 0, zero iff q = p) iff moreover C = 0 at q = p", "condition",
+                                     d.objective_condition)]
+    for name, pr in props.items():
+        steps.append(Step.of(f"{name}: proper {sp.sstr(pr['proper'])}, divergence {sp.sstr(pr['divergence'])}, "
+                             f"C at q = p: {sp.sstr(pr['C_at_q_eq_p'])}", "C(G)", pr["C"]))
+    return LeastSquaresClassification(obj, d.scale, d.constant, d.objective_condition, cases, tuple(steps),
+                                      proper_cond, props)
