@@ -130,7 +130,7 @@ def test_a_file_system_error_while_writing_names_the_path(tmp_path):
     # before: IsADirectoryError traceback when a rendered proof's name is taken by a folder
     proofs, out = tmp_path / "proofs", tmp_path / "out"
     proofs.mkdir()
-    (proofs / "tiny.md").write_text("# x + x = 2x\n\n```check\nsymbols x: real\nx + x == 2*x\n```\n")
+    (proofs / "tiny.md").write_text("# x^2 >= x for x >= 1\n\n```theorem\nid: tiny\ntitle: square\nsource: derived\nstatement: if x >= 1 then x^2 >= x\nsymbols x: real\nhypothesis H: x >= 1\nconclusion C: x**2 >= x given H\n```\n\n```check\nx**2 == x*x\n  >= x                given H\n```\n")
     (out / "tiny.md").mkdir(parents=True)
     rc, _, err = cli(["prove", "--dir", proofs, "--out", out])
     assert_one_line_error(rc, err, "tiny.md", "IsADirectoryError")
@@ -325,7 +325,7 @@ def test_json_of_every_subcommand_is_standard(tmp_path):
         assert doc["nonfinite"] == {} or all(v in ("NaN", "Infinity", "-Infinity") for v in doc["nonfinite"].values())
     proofs = tmp_path / "proofs"
     proofs.mkdir()
-    (proofs / "tiny.md").write_text("# x + x = 2x\n\n```check\nsymbols x: real\nx + x == 2*x\n```\n")
+    (proofs / "tiny.md").write_text("# x^2 >= x for x >= 1\n\n```theorem\nid: tiny\ntitle: square\nsource: derived\nstatement: if x >= 1 then x^2 >= x\nsymbols x: real\nhypothesis H: x >= 1\nconclusion C: x**2 >= x given H\n```\n\n```check\nx**2 == x*x\n  >= x                given H\n```\n")
     rc, out, err = cli(["prove", "--dir", proofs, "--json"])  # a list of verdicts (no numbers that can be non-finite)
     assert rc == 0 and _strict_json(out)[0]["passed"] is True, err
 
@@ -401,7 +401,6 @@ def test_derive_time_limit_is_exit_2(monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------ other modules' cases
-@pytest.mark.xfail(strict=False, reason="needs the core change: a whitelist expression parser for derive")
 def test_derive_never_evaluates_python(tmp_path):
     rc, _, err = sub(["derive", "least_squares", "--a", '__import__("pathlib").Path("PWNED").touch()', "--b", "1",
                       "--c", "0"], cwd=tmp_path, timeout=60)
@@ -409,20 +408,17 @@ def test_derive_never_evaluates_python(tmp_path):
     assert_one_line_error(rc, err, "--a" if "--a" in err else "a")
 
 
-@pytest.mark.xfail(strict=False, reason="needs the core change: size limits on exponents, parsing inside the limit")
 def test_derive_huge_power_is_refused_quickly(tmp_path):
     rc, _, err = sub(["derive", "least_squares", "--a", "10**10**10", "--b", "1", "--c", "0"], cwd=tmp_path,
                      timeout=15)
     assert_one_line_error(rc, err)
 
 
-@pytest.mark.xfail(strict=False, reason="needs the core change: engine symbols refused by name")
 def test_derive_refuses_the_density_symbol():
     rc, _, err = cli(["derive", "least_squares", "--a", "p", "--b", "1", "--c", "0"])
     assert_one_line_error(rc, err, "p")
 
 
-@pytest.mark.xfail(strict=False, reason="needs the divergences change: end-point singularities")
 @pytest.mark.parametrize("name,p,q,lo,hi", [("tv", "beta(0.5,0.5)", "beta(2,2)", 0.0, 1.0),
                                             ("kl", "beta(0.5,0.5)", "uniform(0,1)", 0.2416 - 1e-3, 0.2416 + 1e-3),
                                             ("js", "beta(0.9,1)", "uniform(0,1)", 0.0, 0.6932)])
@@ -435,14 +431,12 @@ def test_divergence_with_an_unbounded_density_is_finite_or_refused(name, p, q, l
     assert doc["value"] is not None and lo <= doc["value"] <= hi
 
 
-@pytest.mark.xfail(strict=False, reason="needs the densities change: memory refusal with the estimate")
 def test_huge_ring_is_refused_with_the_estimate(tmp_path):
     rc, _, err = sub(["divergence", "kl", "ring(1000000000,1,0.01)", "normal2d(0,0,1)"], cwd=tmp_path, timeout=60,
                      mem_gib=3)
     assert_one_line_error(rc, err, "GiB")
 
 
-@pytest.mark.xfail(strict=False, reason="needs the symbolic change: LSGAN_SYMPY_TIMEOUT validated by name")
 def test_bad_sympy_timeout_variable_is_named(tmp_path):
     rc, _, err = sub(["derive", "gan"], cwd=tmp_path, env={"LSGAN_SYMPY_TIMEOUT": "abc"})
     assert_one_line_error(rc, err, "LSGAN_SYMPY_TIMEOUT")

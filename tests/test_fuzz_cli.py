@@ -63,7 +63,7 @@ def _sandbox(root: Path) -> None:
     (root / "afile").write_text("decoy: not a folder\n")
     (root / "empty").mkdir()
     (root / "tiny").mkdir()
-    (root / "tiny" / "tiny.md").write_text("# x + x = 2x\n\n```check\nsymbols x: real\nx + x == 2*x\n```\n")
+    (root / "tiny" / "tiny.md").write_text("# x^2 >= x for x >= 1\n\n```theorem\nid: tiny\ntitle: square\nsource: derived\nstatement: if x >= 1 then x^2 >= x\nsymbols x: real\nhypothesis H: x >= 1\nconclusion C: x**2 >= x given H\n```\n\n```check\nx**2 == x*x\n  >= x                given H\n```\n")
     (root / "corrupt").mkdir()
     (root / "corrupt" / "checkpoint.pt").write_bytes(b"not a checkpoint")
 
@@ -426,6 +426,5 @@ def test_fuzz_long(name, strategy):  # found: bounds --kappa 1e60 (HiGHS error)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="needs the core change: a whitelist expression parser with size limits")
 def test_fuzz_derive_parameter_expressions_long():
     _fuzz_expressions(150)
