@@ -410,8 +410,6 @@ def _fuzz_expressions(n: int) -> None:
     inner()
 
 
-@pytest.mark.xfail(strict=False, reason="needs the core change: a whitelist expression parser with size limits "
-                                        "(today sympify can hang on a power tower or return a non-expression)")
 def test_fuzz_derive_parameter_expressions():
     _fuzz_expressions(6)
 
