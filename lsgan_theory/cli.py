@@ -354,12 +354,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in _COMMANDS:
         globals()[f"_add_{name}"](sub)
+    from .sweeps.command import add_sweep_parsers  # sweep, results (issue 15)
+
+    add_sweep_parsers(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in ("sweep", "results"):
+            from .sweeps import command as _sweep_commands
+
+            return getattr(_sweep_commands, f"run_{args.command}")(args)
         return globals()[f"_run_{args.command.replace('-', '_')}"](args)
     except (ValueError, TypeError) as exc:
         msg = " ".join(str(exc).split())
