@@ -29,12 +29,13 @@ def _remove_store(out: Path) -> None:
             p.unlink()
 
 
-def sweep(spec, out=None, *, variant: str | None = None, executor: str = "local", workers: int | None = None,
+def sweep(spec, out=None, *, variant: str | None = None, executor="local", workers: int | None = None,
           scheduler: str | None = None, restart: bool = False, quiet: bool = True, device: str | None = None,
           threads: int | None = 1, max_packs: int | None = None) -> dict:
     """Run (or resume) the sweep ``spec`` (a path or a :class:`Spec`) into ``out`` and return a summary dict.
 
-    Finished runs in ``out/results.sqlite`` are skipped, so calling it again after an interruption resumes;
+    ``executor``: ``"local"``, ``"dask"`` (with ``workers`` or ``scheduler``) or an executor object (``map(tasks)``
+    yielding ``(task, records, error)``, and ``close()``; see :mod:`lsgan_theory.sweeps.execute`).  Finished runs in ``out/results.sqlite`` are skipped, so calling it again after an interruption resumes;
     ``restart=True`` discards the store first.  A second process on the same ``out`` raises
     :class:`~lsgan_theory.sweeps.store.SweepLocked`.  ``threads``: torch CPU threads while a pack trains (default 1; ``None`` leaves torch's setting);
     ``max_packs`` stops after that many packs (tests, smoke runs).
@@ -77,7 +78,7 @@ def sweep(spec, out=None, *, variant: str | None = None, executor: str = "local"
     return {"out": str(out), "store": str(out / STORE_NAME), "name": spec.name, "variant": spec.variant,
             "runs": total, "counts": counts, "trained": summary["trained"], "failed": summary["failed"],
             "seconds": seconds, "models_per_second": summary["trained"] / max(summary["train_seconds"], 1e-9),
-            "executor": executor, "version": __version__, "git": git_revision()}
+            "executor": getattr(executor, "name", executor), "version": __version__, "git": git_revision()}
 
 
 def _execute(store: Store, tasks, total: int, done0: int, executor: str, workers, scheduler, quiet: bool) -> dict:
@@ -87,13 +88,18 @@ def _execute(store: Store, tasks, total: int, done0: int, executor: str, workers
                desc=store.meta().get("name", "sweep"))
     trained = failed = 0
     t0 = time.perf_counter()
-    ex = _make_executor(executor, workers, scheduler) if tasks else None
+    if not tasks:
+        ex = None
+    elif isinstance(executor, str):
+        ex = _make_executor(executor, workers, scheduler)
+    else:
+        ex = executor
+    local = getattr(ex, "name", None) == "local"
     try:
         if ex is not None:
-            for task in tasks:
-                if executor != "local":  # submitted: running; local packs are marked as they start
-                    store.mark([r["id"] for r in task["runs"]], "running")
-            for task, records, error in ex.map(_mark_as_started(store, tasks) if executor == "local" else tasks):
+            if not local:  # submitted: running; local packs are marked as they start
+                store.mark([r["id"] for task in tasks for r in task["runs"]], "running")
+            for task, records, error in ex.map(_mark_as_started(store, tasks) if local else tasks):
                 ids = [r["id"] for r in task["runs"]]
                 if error is not None:
                     store.mark(ids, "failed", error=error)
@@ -105,7 +111,7 @@ def _execute(store: Store, tasks, total: int, done0: int, executor: str, workers
                 bar.update(new)
                 bar.set_postfix(models_per_s=f"{trained / max(time.perf_counter() - t0, 1e-9):.2f}")
     finally:
-        if ex is not None:
+        if ex is not None and isinstance(executor, str):  # an executor object passed in stays the caller's
             ex.close()
         bar.close()
     return {"trained": trained, "failed": failed, "train_seconds": time.perf_counter() - t0}
