@@ -98,9 +98,9 @@ class SweepLock:
 
 
 def _real(v):
-    """A float for SQLite; NaN / inf become NULL (SQLite has no NaN)."""
+    """A float for SQLite; NaN becomes NULL (SQLite has no NaN; ±inf are stored as they are)."""
     v = float(v)
-    return v if math.isfinite(v) else None
+    return None if math.isnan(v) else v
 
 
 class Store:
