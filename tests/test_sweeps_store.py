@@ -229,3 +229,40 @@ def test_results_of_a_folder_without_a_store_is_one_line_exit_2(tmp_path):
     r = subprocess.run([PY, "-m", "lsgan_theory", "results", str(tmp_path / "nothing")], cwd=ROOT, env=ENV,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "holds no sweep results" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_pack_cut_between_its_run_transactions_is_retrained_whole_and_completed_bitwise(tmp_path):
+    # SIGKILL can land between the per-run transactions of one pack: one run of the pack stored, its companion not.
+    # The resumed sweep must retrain the whole pack (same companions) and store only the missing run.
+    # Mutation that fails this test: train only the unfinished runs of a pack (the run then trains alone and its
+    # float32 trajectory differs at width 32).
+    spec = _spec(tmp_path, steps=30, width=32)
+    ref, out = tmp_path / "ref", tmp_path / "cut"
+    sweep(spec, ref)
+    sweep(spec, out)
+    with Store(out) as st:
+        pid, runs = st.packs()[1]
+        cut = runs[1]["id"]
+        with st._tx():
+            st.db.execute("DELETE FROM final WHERE run_id = ?", (cut,))
+            st.db.execute("DELETE FROM metrics WHERE run_id = ?", (cut,))
+            st.db.execute("UPDATE runs SET status = 'running' WHERE id = ?", (cut,))
+    s = sweep(spec, out)
+    assert s["trained"] == 1
+    _assert_same_tables(out, ref)
+
+
+def test_progress_bar_on_stderr_quiet_silences_it_and_json_summarises(tmp_path, capsys):
+    from lsgan_theory.cli import main
+
+    spec = _spec(tmp_path)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "6/6" in err and "run" in err  # tqdm: runs done / total
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "b"), "--quiet", "--json"]) == 0
+    cap = capsys.readouterr()
+    assert cap.err == ""
+    s = json.loads(cap.out)
+    assert s["runs"] == 6 and s["trained"] == 6 and s["counts"] == {"done": 6} and s["executor"] == "local"
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "b"), "--quiet", "--json"]) == 0  # resumed: nothing
+    assert json.loads(capsys.readouterr().out)["trained"] == 0
