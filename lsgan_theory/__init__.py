@@ -28,7 +28,7 @@ _ENTRY_POINTS = {
     "provenance": "lsgan_theory.provenance",
 }
 _MODULES = ("densities", "divergences", "symbolic", "losses", "nonparametric", "families", "provenance", "ensemble",
-            "metrics", "studies", "claims", "plots", "cli", "layers")
+            "metrics", "studies", "sweeps", "claims", "plots", "cli", "layers")
 
 __all__ = ["__version__", *_ENTRY_POINTS, *_MODULES]
 

@@ -548,6 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in _COMMANDS:
         globals()[f"_add_{name}"](sub)
+    from .sweeps.command import add_sweep_parsers  # sweep, results (issue 15)
+
+    add_sweep_parsers(sub)
     return parser
 
 
@@ -559,6 +562,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     name = f"lsgan-theory {args.command}"
     try:
+        if args.command in ("sweep", "results"):
+            from .sweeps import command as _sweep_commands
+
+            return getattr(_sweep_commands, f"run_{args.command}")(args)
         return globals()[f"_run_{args.command.replace('-', '_')}"](args)
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)

@@ -1,0 +1,113 @@
+"""Reading a sweep's store as pandas: one row per run, the training curves, and mean ± CI over seeds."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .store import Store
+
+__all__ = ["load", "load_curves", "summarize", "METRIC_ORDER", "TABLE_METRICS"]
+
+METRIC_ORDER = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std", "mmd2", "modes", "high_quality",
+                "reverse_kl", "final_loss_d", "final_loss_g")
+# the metrics of the default summary table (the others: ``metrics=[...]`` / ``results --metric``)
+TABLE_METRICS = ("w1", "ks", "l1", "l1_noise_floor", "mmd2", "modes", "high_quality", "reverse_kl")
+_RUN_COLUMNS = ("id", "status", "pack", "slot", "pack_size", "seconds", "started", "finished", "version", "git",
+                "device", "host", "worker", "attempts", "diverged_step", "error")
+
+
+def load(out):
+    """The runs of the sweep in ``out`` as a tidy pandas DataFrame, one row per run in expansion order.
+
+    Columns: ``id``, ``status``, the canonical configuration (every training field, ``replica``, ``n_eval``, ``schema``;
+    family parameters a run's family does not use are NaN/None), the final metrics (``w1``, ``ks``, ``l1``, ...,
+    ``final_loss_d``, ``final_loss_g``; NaN for unfinished or diverged runs) and provenance (``version``, ``git``,
+    ``device``, ``host``, ``worker``, ``seconds``, ``pack``, ``slot``).  ``df.attrs`` holds the sweep's meta
+    (``name``, ``grid_keys``, ``spec_text``, ...).
+    """
+    import pandas as pd
+
+    with Store(out, readonly=True) as st:
+        meta = st.meta()
+        rows = st.db.execute(f"SELECT config, {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY seq").fetchall()
+        final = st.db.execute("SELECT run_id, name, value FROM final").fetchall()
+    table = []
+    for row in rows:
+        cfg = json.loads(row[0])
+        rec = dict(zip(_RUN_COLUMNS, row[1:]))
+        table.append({"id": rec["id"], "status": rec["status"],
+                      **{k: (tuple(v) if isinstance(v, list) else v) for k, v in cfg.items()},
+                      **{k: v for k, v in rec.items() if k not in ("id", "status")}})
+    df = pd.DataFrame(table)
+    if final:
+        f = pd.DataFrame(final, columns=["id", "name", "value"]).pivot(index="id", columns="name", values="value")
+        names = [m for m in METRIC_ORDER if m in f.columns] + sorted(c for c in f.columns if c not in METRIC_ORDER)
+        f = f[names].astype(float)
+        df = df.merge(f, left_on="id", right_index=True, how="left")
+    df.attrs.update(meta)
+    return df
+
+
+def load_curves(out):
+    """The recorded training curves of the sweep in ``out``: a long DataFrame with columns ``id``, ``step``,
+    ``name`` (``loss_d``, ``loss_g``), ``value`` (NaN once a model is frozen) and the sweep's grid keys and
+    ``replica``."""
+    import pandas as pd
+
+    with Store(out, readonly=True) as st:
+        meta = st.meta()
+        curves = pd.read_sql_query("SELECT run_id AS id, step, name, value FROM metrics ORDER BY run_id, name, step",
+                                   st.db)
+        grid = st.db.execute("SELECT id, grid FROM runs ORDER BY seq").fetchall()
+    g = pd.DataFrame([{"id": rid, **json.loads(gr)} for rid, gr in grid])
+    curves["value"] = curves["value"].astype(float)
+    df = curves.merge(g, on="id", how="left")
+    df.attrs.update(meta)
+    return df
+
+
+def summarize(df, by=None, metrics=None, level: float = 0.95):
+    """Mean and two-sided ``level`` confidence half-width over seeds (replicas) for each group of ``by`` (default:
+    the sweep's grid keys).
+
+    CI half-width = t_{(1+level)/2, n-1} · s / √n, with s the sample standard deviation over the n finished,
+    non-diverged replicas of a group (Student t; NaN when n < 2).  Returns a DataFrame with columns ``by``, ``n``
+    (finished runs), ``diverged``, and ``<metric>_mean``, ``<metric>_ci`` per metric (default: those of
+    :data:`TABLE_METRICS` present).
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    if not 0 < level < 1:
+        raise ValueError(f"level: must be in (0, 1), got {level!r}")
+    by = list(df.attrs.get("grid_keys", []) if by is None else by)
+    if metrics is None:
+        metrics = [m for m in TABLE_METRICS if m in df.columns]
+    for c in list(by) + list(metrics):
+        if c not in df.columns:
+            raise ValueError(f"column: {c!r} is not in the results; columns are {', '.join(df.columns)}")
+    rows = []
+    groups = df.groupby(by, sort=False, dropna=False) if by else [((), df)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(by, key))
+        ok = g[g["status"] == "done"]
+        row["n"] = len(ok)
+        row["diverged"] = int((g["status"] == "diverged").sum())
+        for m in metrics:
+            v = ok[m].astype(float).dropna().to_numpy()
+            n = len(v)
+            row[f"{m}_mean"] = float(v.mean()) if n else math.nan
+            row[f"{m}_ci"] = (float(stats.t.ppf((1 + level) / 2, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n >= 2
+                              else math.nan)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs.update(df.attrs)
+    return out
+
+
+def _is_store(out) -> bool:
+    return (Path(out) / "results.sqlite").exists()

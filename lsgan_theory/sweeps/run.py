@@ -1,0 +1,123 @@
+"""Run a sweep: spec → runs → packs (planned once, stored) → executor → store, with a progress bar on stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from .. import __version__
+from ..provenance import git_revision
+from .execute import executor as _make_executor
+from .plan import plan_packs
+from .spec import Spec, load_spec
+from .store import FINISHED, STORE_NAME, Store, SweepLock
+
+__all__ = ["sweep", "default_out"]
+
+
+def default_out(spec: Spec) -> Path:
+    """``runs/NAME`` (``runs/NAME-quick``, ``runs/NAME-full`` for the variants)."""
+    return Path("runs") / (spec.name + (f"-{spec.variant}" if spec.variant else ""))
+
+
+def _remove_store(out: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        p = out / (STORE_NAME + suffix)
+        if p.exists():
+            p.unlink()
+
+
+def sweep(spec, out=None, *, variant: str | None = None, executor="local", workers: int | None = None,
+          scheduler: str | None = None, restart: bool = False, quiet: bool = True, device: str | None = None,
+          threads: int | None = 1, max_packs: int | None = None) -> dict:
+    """Run (or resume) the sweep ``spec`` (a path or a :class:`Spec`) into ``out`` and return a summary dict.
+
+    ``executor``: ``"local"``, ``"dask"`` (with ``workers`` or ``scheduler``) or an executor object (``map(tasks)``
+    yielding ``(task, records, error)``, and ``close()``; see :mod:`lsgan_theory.sweeps.execute`).  Finished runs in ``out/results.sqlite`` are skipped, so calling it again after an interruption resumes;
+    ``restart=True`` discards the store first.  A second process on the same ``out`` raises
+    :class:`~lsgan_theory.sweeps.store.SweepLocked`.  ``threads``: torch CPU threads while a pack trains (default 1; ``None`` leaves torch's setting);
+    ``max_packs`` stops after that many packs (tests, smoke runs).
+
+    Returns ``{"out", "store", "name", "variant", "runs", "counts", "trained", "failed", "seconds",
+    "models_per_second", "executor", "version", "git"}``.
+    """
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise ValueError(f"threads: must be an integer >= 1 or None, got {threads!r}")
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec, variant)
+    out = Path(out) if out is not None else default_out(spec)
+    device = device or spec.device
+    t0 = time.perf_counter()
+    lock = SweepLock(out).acquire()
+    try:
+        if restart:
+            _remove_store(out)
+        store = Store(out)
+        try:
+            meta = {"name": spec.name, "description": spec.description, "variant": spec.variant,
+                    "spec_path": os.path.abspath(spec.path), "spec_text": spec.text, "grid_keys": list(spec.grid),
+                    "seeds": spec.seeds, "schema": 1, "created_version": __version__, "created_git": git_revision()}
+            store.plan(meta, plan_packs(spec.runs, spec.pack_size))
+            packs = store.packs()
+            total = sum(len(p) for _, p in packs)
+            done0 = sum(r["status"] in FINISHED for _, p in packs for r in p)
+            tasks = [{"pack": pid, "runs": [{k: r[k] for k in ("id", "config", "grid")} for r in runs],
+                      "device": device, "threads": threads}
+                     for pid, runs in packs if any(r["status"] not in FINISHED for r in runs)]
+            if max_packs is not None:
+                tasks = tasks[:max_packs]
+            summary = _execute(store, tasks, total, done0, executor, workers, scheduler, quiet)
+            counts = store.counts()
+        finally:
+            store.close()
+    finally:
+        lock.release()
+    seconds = time.perf_counter() - t0
+    return {"out": str(out), "store": str(out / STORE_NAME), "name": spec.name, "variant": spec.variant,
+            "runs": total, "counts": counts, "trained": summary["trained"], "failed": summary["failed"],
+            "seconds": seconds, "models_per_second": summary["trained"] / max(summary["train_seconds"], 1e-9),
+            "executor": getattr(executor, "name", executor), "version": __version__, "git": git_revision()}
+
+
+def _execute(store: Store, tasks, total: int, done0: int, executor: str, workers, scheduler, quiet: bool) -> dict:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=done0, unit="run", file=sys.stderr, disable=quiet, dynamic_ncols=True,
+               desc=store.meta().get("name", "sweep"))
+    trained = failed = 0
+    t0 = time.perf_counter()
+    if not tasks:
+        ex = None
+    elif isinstance(executor, str):
+        ex = _make_executor(executor, workers, scheduler)
+    else:
+        ex = executor
+    local = getattr(ex, "name", None) == "local"
+    try:
+        if ex is not None:
+            if not local:  # submitted: running; local packs are marked as they start
+                store.mark([r["id"] for task in tasks for r in task["runs"]], "running")
+            for task, records, error in ex.map(_mark_as_started(store, tasks) if local else tasks):
+                ids = [r["id"] for r in task["runs"]]
+                if error is not None:
+                    store.mark(ids, "failed", error=error)
+                    failed += len(ids)
+                    bar.write(f"sweep: pack {task['pack']} failed: {error}", file=sys.stderr)
+                    continue
+                new = sum(store.write(rec) for rec in records)
+                trained += new
+                bar.update(new)
+                bar.set_postfix(models_per_s=f"{trained / max(time.perf_counter() - t0, 1e-9):.2f}")
+    finally:
+        if ex is not None and isinstance(executor, str):  # an executor object passed in stays the caller's
+            ex.close()
+        bar.close()
+    return {"trained": trained, "failed": failed, "train_seconds": time.perf_counter() - t0}
+
+
+def _mark_as_started(store: Store, tasks):
+    for task in tasks:
+        store.mark([r["id"] for r in task["runs"]], "running", worker=f"local:{os.getpid()}")
+        yield task
