@@ -138,20 +138,6 @@ def _os_reason(exc: OSError) -> str:
     return f"{exc.strerror or type(exc).__name__}{':' + where if where else ''} [{type(exc).__name__}]"
 
 
-def _available_memory() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 * 2**30
-
-
 # ---------------------------------------------------------------------------------------------------- divergence
 def _add_divergence(sub) -> None:
     p = sub.add_parser("divergence", help="a divergence between two densities, by quadrature with its error bound",
@@ -482,7 +468,9 @@ def _run_bounds(args) -> int:
         raise ValueError(f"--real/--fake: dimension mismatch, {P.spec} has d = {P.dim}, {Q.spec} has d = {Q.dim}")
     # refuse before sampling (the LP's own check comes after the n + m draws)
     need = nonparametric.estimate_memory(args.n, args.m, P.dim) + 16 * (args.n + args.m) * P.dim
-    limit = _available_memory() // 2
+    from . import resources
+
+    limit = resources.available_memory() // 2
     if need > limit:
         raise ValueError(f"-n/-m: n = {args.n}, m = {args.m} need about {need / 2**30:.3g} GiB for the samples and "
                          f"{args.n * args.m} hinge pairs, more than half the available memory "

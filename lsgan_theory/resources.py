@@ -18,7 +18,15 @@ class MemoryLimitError(ValueError):
 
 
 def available_memory() -> int:
-    """Bytes of physical memory available now (``SC_AVPHYS_PAGES`` × page size; 8 GiB where unknown)."""
+    """Bytes the process may still allocate: ``MemAvailable`` of /proc/meminfo (Linux: free memory plus what the
+    kernel can reclaim from caches), else free physical pages (``SC_AVPHYS_PAGES`` × page size), else 8 GiB."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX

@@ -191,9 +191,9 @@ def test_corrupt_checkpoint_is_one_line_exit_2_with_and_without_quiet(tmp_path, 
                                         ("--eval-samples", "1000000000000")])
 def test_sizes_that_do_not_fit_are_refused_with_the_estimate_before_training(tmp_path, monkeypatch, flag, value):
     # before: MemoryError / allocator RuntimeError tracebacks, or the process killed (--eval-samples after training)
-    from lsgan_theory.studies import runs
+    from lsgan_theory import resources
 
-    monkeypatch.setattr(runs, "_available_memory", lambda: 8 * 2**30)  # a machine with 8 GiB free
+    monkeypatch.setattr(resources, "available_memory", lambda: 8 * 2**30)  # a machine with 8 GiB free
     rc, _, err = cli(["train", *TINY, "--quiet", flag, value, "--out", tmp_path / "o"])
     assert_one_line_error(rc, err, "memory", "GiB", "more than the allowed 4 GiB")
     assert not (tmp_path / "o" / "checkpoint.pt").exists()

@@ -32,6 +32,7 @@ import numpy as np
 from .. import densities as _densities
 from .. import families as _families
 from .. import metrics as _metrics
+from .. import resources as _resources
 from ..ensemble import PER_MODEL, TrainConfig, TrainResult, train
 
 __all__ = ["grid_config", "evaluate", "run_and_write", "metric_names", "prepare_output", "checkpoint_step",
@@ -138,21 +139,6 @@ def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dic
 
 
 # ---------------------------------------------------------------------------------------------------- memory
-def _available_memory() -> int:
-    """Bytes the process may still allocate: MemAvailable of /proc/meminfo (Linux), else free physical pages."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 * 2**30
-
-
 def estimate_memory(config: TrainConfig, n_eval: int = 2000) -> dict:
     """Bytes a run of ``config`` plus :func:`evaluate` with ``n_eval`` samples needs, by part (an upper estimate).
 
@@ -191,7 +177,7 @@ def _check_memory(config: TrainConfig, n_eval: int, max_memory: int | None) -> N
         raise ValueError(f"n_eval (--eval-samples): the number of evaluation samples must be an integer >= 2 (the "
                          f"two-sample metrics need two), got {n_eval!r}")
     need = estimate_memory(config, n_eval)
-    limit = int(0.5 * _available_memory()) if max_memory is None else int(max_memory)
+    limit = int(0.5 * _resources.available_memory()) if max_memory is None else int(max_memory)
     if need["total"] > limit:
         parts = ", ".join(f"{k} {_gib(v)}" for k, v in need.items() if k != "total")
         raise ValueError(f"memory: this run needs about {_gib(need['total'])} ({parts}; "
