@@ -987,7 +987,7 @@ def format_report(results) -> str:
             reg = "statement as registered" if t.registered else "statement not registered"
             out.append(f"     {'ok  ' if t.passed else 'FAIL'} {t.title} [{src}]: {t.n_steps} steps checked, "
                        f"{len(t.conclusions)} conclusion(s); {reg}")
-            for c in t.failures:
+            for c in sorted(t.failures, key=lambda c: c.line):
                 out.append(f"          line {c.line}: {c.source}\n            {c.message}")
     return "\n".join(out)
 
