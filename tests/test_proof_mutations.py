@@ -141,6 +141,14 @@ MUTANTS = [
     ("hinge_tv", "constant: integral(p + q) = 1", "Mint:  == 2 - integral(Abs(p - q))", "Mint:  == 1 - integral(Abs(p - q))", D),
     ("hinge_tv", "direction flip: L <= 2 min(p, q)", "Lmin: L >= 2*Min(p, q)", "Lmin: L <= 2*Min(p, q)", D),
     ("hinge_tv", "D* swapped: D = 1 where p <= q", "hypothesis Hpq: p >= q", "hypothesis Hpq: p <= q", D),
+    # ---- header-level hypothesis deletions
+    ("fgan_neyman_chi2", "hypothesis t < 1 deleted (header)", "hypothesis Hdom: t < 1\n", "", D),
+    ("fgan_reverse_kl", "hypothesis t >= 0 deleted (header)", "hypothesis Hout: t >= 0\n", "", D),
+    ("least_squares", "hypothesis c > (a+b)/2 deleted (header)", "hypothesis Hgt: c > (a + b)/2\n", "", D),
+    ("hinge_inactivity", "hypothesis Delta > 0 deleted (header and step)",
+     ["hypothesis Hpos: Delta > 0\n", "conclusion I3: subs(Delta + d, d, -kappa*Delta) < 0 given Hbig; Hpos",
+      "given Hbig; Hpos\n```"],
+     ["", "conclusion I3: subs(Delta + d, d, -kappa*Delta) < 0 given Hbig", "given Hbig\n```"], D),
     # ---- a fourth mutant for the proofs with three above
     ("fgan_kl", "stationary point u* = exp(t)", "let us = exp(t - 1)", "let us = exp(t)", D),
     ("gan_jsd", "restated hypothesis: f'' < 0 proved as D < 1",

@@ -96,7 +96,7 @@ def _theorem(*, hyps=(), concl, steps, symbols="symbols p, q: nonnegative densit
     ("Max(q - p, 0) <= (1 - eta)*q given H2", [("H2", "eta <= 1")]),    # drops the hypothesis p ≥ ηq
     ("1 - x > 0 given H1; H2", [("H1", "x >= 0"), ("H2", "x <= 1")]),  # false at the end point x = 1
     ("1/(1 - x) >= 1 given H1; H2", [("H1", "x >= 0"), ("H2", "x <= 1")]),  # pole at the end point x = 1
-    ("x**2 >= 1 given H1", [("H1", "x >= 1")] and [("H1", "x >= 0")]),  # x = 0 end point (lone bound)
+    ("x**2 >= 1 given H1", [("H1", "x >= 0")]),                        # false on [0, 1) and at the end point 0
     ("integral(Abs(p - q)) <= 2*(1 - eta)", []),                         # needs the hypothesis p ≥ ηq
     ("integral(x*p) == x", []),                                         # x is pointwise (not declared constant)
     ("limit(t*u - Abs(u - 1)/2, u, oo) == oo", []),                     # unbounded only for t > 1/2

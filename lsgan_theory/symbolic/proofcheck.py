@@ -674,7 +674,7 @@ class _File:
         avail = self._available()
         if item in avail:
             return avail[item]
-        if not _REL.search(f" {item} ".replace("  ", " ")) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", item):
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", item):
             raise ValueError(f"given/by {item!r}: no hypothesis of this theorem, earlier result or earlier "
                              f"theorem's conclusion has that name (known: {', '.join(sorted(avail)) or 'none'})")
         L, op, R = self.ctx.relation(item)
@@ -686,10 +686,11 @@ class _File:
 
     # -- theorem header
     def header_line(self, n: int, line: str) -> None:
-        if line.startswith(("theorem:", "id:")) and self.th is not None and line.startswith("id:"):
-            self.finish_theorem()
         if line.startswith("id:"):
+            self.finish_theorem()
             ident = line[3:].strip()
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", ident):
+                raise ValueError(f"id: {ident!r} is not a name")
             self.th = _Theorem(TheoremResult(ident, ident, "", n))
             self.res.theorems.append(self.th.result)
             return
@@ -986,7 +987,7 @@ def format_report(results) -> str:
             reg = "statement as registered" if t.registered else "statement not registered"
             out.append(f"     {'ok  ' if t.passed else 'FAIL'} {t.title} [{src}]: {t.n_steps} steps checked, "
                        f"{len(t.conclusions)} conclusion(s); {reg}")
-            for c in t.failures:
+            for c in sorted(t.failures, key=lambda c: c.line):
                 out.append(f"          line {c.line}: {c.source}\n            {c.message}")
     return "\n".join(out)
 
@@ -1019,7 +1020,7 @@ def render_latex(path, result: ProofResult | None = None) -> str:
     result = result or check_proof(path)
     by_line = {c.line: c for c in result.checks}
     ctx = _Ctx()
-    body, prev_rhs = [], None
+    body = []
     for n, tag, raw in _walk(path.read_text(encoding="utf-8")):
         if tag in ("open", "close"):
             continue
@@ -1074,10 +1075,8 @@ def render_latex(path, result: ProofResult | None = None) -> str:
                   (r"\quad\text{by " + _tex(by) + "}" if by else "")
             tag_ = rf"\text{{{_tex(label)}: }}" if label else ""
             body.append(rf"\[ {tag_}{lhs} {_TEXREL[op]} {sp.latex(R)}{why}{mark} \]")
-            prev_rhs = R
         except Exception as exc:  # rendering never hides a step: show it verbatim
             body.append(rf"\begin{{verbatim}}{line}\end{{verbatim}} % {_tex(str(exc))}{mark}")
-    del prev_rhs
     head = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\begin{document}"]
     return "\n".join(head + body + [r"\end{document}"]) + "\n"
 
