@@ -400,7 +400,7 @@ def _run_train(args) -> int:
         _print_json(summary)
     else:
         varying = [k for k, v in grid.items() if len(v) > 1] + (["replica"] if args.seeds > 1 else [])
-        metric = list(metric_names(cfg.target))
+        metric = list(metric_names(cfg.target, cfg))
 
         def cell(v):
             return "-" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))

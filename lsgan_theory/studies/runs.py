@@ -33,6 +33,8 @@ from .. import densities as _densities
 from .. import families as _families
 from .. import metrics as _metrics
 from .. import resources as _resources
+from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
+from .theorem1 import generator_metrics
 from ..ensemble import PER_MODEL, TrainConfig, TrainResult, train
 
 __all__ = ["grid_config", "evaluate", "run_and_write", "metric_names", "prepare_output", "checkpoint_step",
@@ -94,26 +96,43 @@ def family_ignores(family: str) -> tuple[str, ...]:
     return tuple(sorted(every - own))
 
 
-def metric_names(target) -> tuple[str, ...]:
+EXACT_METRICS = ("l1_exact", "l1_exact_abserr", "w1_exact", "ratio_inf", "mass_outside", "atom_mass")
+
+
+def metric_names(target, config: TrainConfig | None = None) -> tuple[str, ...]:
     """The metric columns :func:`evaluate` produces for a target density (spec string or Density).
 
-    Decided by the target alone (1-D: w1, ks, l1 with its noise floor; 2-D: w1, mmd2 and, for targets with mode
-    ``centres``, PacGAN's modes / high_quality / reverse_kl), so that the columns exist even when every model diverged.
+    Decided by the target (and, for the exact metrics, the generator's architecture in ``config``) alone (1-D: w1,
+    ks, l1 with its noise floor, plus :data:`EXACT_METRICS` for a piecewise-linear generator with 1-D noise; 2-D:
+    w1, mmd2 and, for targets with mode ``centres``, PacGAN's modes / high_quality / reverse_kl), so that the columns
+    exist even when every model diverged.
     """
     t = _densities.parse(target) if isinstance(target, str) else target
     if t.dim == 1:
-        return ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std")
+        base = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std")
+        if config is not None and _exact_possible(t, config):
+            base += EXACT_METRICS
+        return base
     return ("w1", "mmd2") + (("modes", "high_quality", "reverse_kl") if hasattr(t, "centres") else ())
+
+
+def _exact_possible(target, config: TrainConfig) -> bool:
+    return target.dim == 1 and config.noise_dim == 1 and config.activation in PIECEWISE_LINEAR
 
 
 def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dict]:
     """Metrics of each model's final generator against the target (n_eval generated samples per model).
 
-    1-D: W1 to the target CDF, KS, L1 to the pdf with its noise floor.  2-D: exact W1 between n_eval (≤ 1000)
+    1-D: W1 to the target CDF, KS, L1 to the pdf with its noise floor; and when the generator is a piecewise-linear
+    MLP with 1-D noise (``relu`` / ``leaky_relu``, ``noise_dim = 1``), the *exact* metrics of its pushforward density
+    (:func:`lsgan_theory.studies.theorem1.generator_metrics`): ``l1_exact`` (∫|p − q̂|, atoms included) with
+    ``l1_exact_abserr``, ``w1_exact``, ``ratio_inf`` (ess inf p/q̂ on q̂'s mass, Theorem 1 (i)), ``mass_outside``
+    (q̂'s mass outside a compact support of p) and ``atom_mass``.  2-D: exact W1 between n_eval (≤ 1000)
     generated and target samples, MMD², and for Ring/Grid targets PacGAN's modes / high-quality / reverse KL.
     Frozen (diverged) models get an empty dict (their metrics are missing, written as empty cells).
     """
     target = _densities.parse(result.config.target)
+    exact = _exact_possible(target, result.config)
     x = result.sample(n_eval)
     rng = np.random.default_rng([seed, 12345])
     rows = []
@@ -127,6 +146,10 @@ def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dic
             l1 = _metrics.l1_to_pdf(s, target, rng=rng)
             row.update(w1=_metrics.w1_to_cdf(s, target), ks=_metrics.ks_to_cdf(s, target), l1=l1.value,
                        l1_noise_floor=l1.noise_floor, l1_noise_floor_std=l1.noise_floor_std)
+            if exact:
+                m = generator_metrics(target, exact_density(result.g_params, result.config.activation, model=e))
+                row.update(l1_exact=m.l1, l1_exact_abserr=m.l1_abserr, w1_exact=m.w1, ratio_inf=m.ratio_inf,
+                           mass_outside=m.mass_outside, atom_mass=m.atom_mass)
         else:
             k = min(n_eval, 1000)
             ref = target.sample(k, rng)
@@ -313,7 +336,7 @@ def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval:
     res = train(config, callback=callback, checkpoint=out / "checkpoint.pt", checkpoint_every=checkpoint_every)
     evals = evaluate(res, n_eval=n_eval, seed=config.seed)
     ids = config.ids()
-    metrics = metric_names(config.target)
+    metrics = metric_names(config.target, config)
     fams = config.per_model("family")
     table = []
     for e, (g, ev) in enumerate(zip(grid_rows, evals)):

@@ -10,10 +10,12 @@ from .store import Store
 
 __all__ = ["load", "load_curves", "summarize", "METRIC_ORDER", "TABLE_METRICS"]
 
-METRIC_ORDER = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std", "mmd2", "modes", "high_quality",
-                "reverse_kl", "final_loss_d", "final_loss_g")
+METRIC_ORDER = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std", "l1_exact", "l1_exact_abserr", "w1_exact",
+                "ratio_inf", "mass_outside", "atom_mass", "mmd2", "modes", "high_quality", "reverse_kl",
+                "final_loss_d", "final_loss_g")
 # the metrics of the default summary table (the others: ``metrics=[...]`` / ``results --metric``)
-TABLE_METRICS = ("w1", "ks", "l1", "l1_noise_floor", "mmd2", "modes", "high_quality", "reverse_kl")
+TABLE_METRICS = ("w1", "ks", "l1", "l1_noise_floor", "l1_exact", "w1_exact", "mmd2", "modes", "high_quality",
+                 "reverse_kl")
 _RUN_COLUMNS = ("id", "status", "pack", "slot", "pack_size", "seconds", "started", "finished", "version", "git",
                 "device", "host", "worker", "attempts", "diverged_step", "error")
 
