@@ -60,20 +60,21 @@ def test_train_cli_shows_progress_and_an_interrupted_run_resumes_to_the_same_res
     assert "train: step 40/40 (100 %)" in err and "0/2 frozen" in err
 
     # interrupt the second run after its checkpoint at step 20 (Ctrl-C inside the training loop)
-    real_save = trainer._save_checkpoint
+    real_save = trainer.save_state
     calls = []
 
-    def save_then_interrupt(path, state):
-        real_save(path, state)
-        calls.append(state["step"])
-        if state["step"] == 19:
+    def save_then_interrupt(path, run, state):
+        real_save(path, run, state)
+        calls.append(state.step - 1)
+        if state.step - 1 == 19 and calls.count(19) == 1:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(trainer, "_save_checkpoint", save_then_interrupt)
+    monkeypatch.setattr(trainer, "save_state", save_then_interrupt)
     out = tmp_path / "run"
     assert main(args + ["--out", str(out)]) == 130
-    assert not (out / "results.csv").exists() and calls == [9, 19]
-    monkeypatch.setattr(trainer, "_save_checkpoint", real_save)
+    # [9, 19] from the schedule, then the interrupt handler saves the same completed state (step 19) once more
+    assert not (out / "results.csv").exists() and calls[:2] == [9, 19] and set(calls) == {9, 19}
+    monkeypatch.setattr(trainer, "save_state", real_save)
     capsys.readouterr()
     assert main(args + ["--out", str(out)]) == 0
     err = capsys.readouterr().err

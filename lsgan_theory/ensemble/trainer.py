@@ -20,6 +20,12 @@ Divergence handling: a model whose loss, gradients or new parameters are non-fin
 parameters and optimiser state are kept from before that update (selected with ``torch.where``), it is reported in
 ``diverged_step``, and the other models carry on untouched.
 
+Code layout (top to bottom): :class:`TrainConfig` (what a run is) → :func:`setup` (the config resolved into tensors:
+data, optimisers, hyperparameters; :class:`Setup`) → :func:`init_state` (a :class:`TrainState`: everything that
+changes) → the pure steps :func:`d_step`, :func:`g_step`, :func:`record` (each returns a new state; the optimiser
+update, divergence check and freeze-and-mask of both networks is one function, ``_update``) → :func:`train`, the
+loop; a checkpoint is the state saved and loaded (:func:`save_state`, :func:`load_state`).
+
 Network outputs are ``D_e(x)`` with no output nonlinearity: the classic GAN reads it as a logit, LSGAN
 (least-squares) and hinge / WGAN as a real score, LS-GAN (loss-sensitive) and GLS-GAN as the loss L_θ(x).
 """
@@ -29,7 +35,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import torch
@@ -37,12 +43,14 @@ import torch
 from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
+from .. import losses as _losses
 from ..provenance import git_revision
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
 
-__all__ = ["TrainConfig", "TrainResult", "train", "resolve_device", "FAMILIES", "PER_MODEL"]
+__all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup", "init_state", "d_step", "g_step",
+           "record", "save_state", "load_state", "resolve_device", "FAMILIES", "PER_MODEL"]
 
 # Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
 # trainable families, lsgan_theory.families).
@@ -259,23 +267,12 @@ class TrainResult:
 
 
 # ---------------------------------------------------------------------------------------------------- losses
-def _family_losses(config: TrainConfig):
-    """Group models by family; returns [(family, index tensor (E_f,), hyperparameters)]."""
-    fams = config.per_model("family")
-    return [(f, [e for e, g in enumerate(fams) if g == f]) for f in FAMILIES if f in fams]
-
-
-def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Tensor:
-    return torch.tensor([float(v) for v in config.per_model(name)], dtype=dtype, device=device)
-
-
 def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = None):
     """Per-model discriminator / loss-network objective (E_f,) from ``lsgan_theory.losses``.
 
     ``scratch`` keeps one (E_f, n, m) margin buffer per shape across steps (allocating a fresh multi-MB block every
     step costs more than the hinge arithmetic on the CPU: page faults); the LS-GAN kernel consumes it in place."""
-    from .. import losses as L
-
+    L = _losses
     if family in ("gan", "gan_ns"):
         return L.gan_discriminator_loss(out_r, out_f)
     if family == "least_squares":
@@ -298,8 +295,7 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
 
 
 def _g_loss(family: str, out_f, h: dict):
-    from .. import losses as L
-
+    L = _losses
     if family == "gan":
         return L.gan_generator_loss_minimax(out_f)
     if family == "gan_ns":
@@ -313,7 +309,137 @@ def _g_loss(family: str, out_f, h: dict):
     return L.loss_sensitive_generator_loss(out_f)
 
 
-# ---------------------------------------------------------------------------------------------------- training
+# ---------------------------------------------------------------------------------------------------- the run
+@dataclass
+class Setup:
+    """What stays fixed during a run: the config resolved into tensors on the device, the data, the optimisers."""
+
+    config: TrainConfig
+    device: torch.device
+    dtype: torch.dtype
+    ids: torch.Tensor  # (E,) int64 stream ids
+    data: torch.Tensor  # (E, m_max, d), each model's own data set (padded)
+    sizes: torch.Tensor  # (E,) int64 data-set sizes
+    opt_d: _optim.Optimizer
+    opt_g: _optim.Optimizer
+    gp_weight: torch.Tensor  # (E,)
+    clip: torch.Tensor  # (E,)
+    sn_on: torch.Tensor  # (E,) bool
+    groups: list  # [(family, index tensor (E_f,), {hyperparameter: (E_f,) tensor}, whole ensemble?)]
+    fixed_g: object  # a Density sampled by inverse CDF instead of a generator network, or None
+    rec_steps: list  # the recorded steps
+    scratch: dict = field(default_factory=dict)  # reused (E_f, n, m) margin buffers (see _d_loss)
+
+    @property
+    def E(self) -> int:
+        return self.config.n_models
+
+    @property
+    def use_gp(self) -> bool:
+        return bool((self.gp_weight > 0).any())
+
+    @property
+    def use_clip(self) -> bool:
+        return bool((self.clip > 0).any())
+
+    @property
+    def use_sn(self) -> bool:
+        return bool(self.sn_on.any())
+
+    @property
+    def train_g(self) -> bool:
+        return self.config.train_generator and self.fixed_g is None
+
+
+@dataclass
+class TrainState:
+    """Everything that changes during a run; a checkpoint is this state saved (:func:`save_state`).
+
+    ``step``: the number of completed steps (the next step to run).  ``d_params``/``g_params``: stacked parameters;
+    ``opt_d``/``opt_g``: optimiser states; ``sn_u``: power-iteration vectors (spectral norm) or ``None``;
+    ``active`` (E,) bool: models not frozen; ``diverged_step`` (E,) int64: the step a model was frozen at, −1 if
+    never; ``rec_d``/``rec_g``: the recorded (E,) float64 rows so far (NaN for frozen models); ``loss_d``/``loss_g``:
+    the last losses (E,) (``None`` before the first update); ``seconds``: wall time of the completed steps.
+    """
+
+    step: int
+    d_params: tuple
+    g_params: tuple
+    opt_d: dict
+    opt_g: dict
+    sn_u: tuple | None
+    active: torch.Tensor
+    diverged_step: torch.Tensor
+    rec_d: tuple = ()
+    rec_g: tuple = ()
+    loss_d: torch.Tensor | None = None
+    loss_g: torch.Tensor | None = None
+    seconds: float = 0.0
+
+
+def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Tensor:
+    return torch.tensor([float(v) for v in config.per_model(name)], dtype=dtype, device=device)
+
+
+def _make_data(config: TrainConfig, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each model's own data set: m_e draws from the target with numpy stream (seed, model_id, 'data'); padded."""
+    target = _densities.parse(config.target)
+    sizes = config.per_model("n_data")
+    data = np.zeros((config.n_models, max(sizes), target.dim))
+    for e, (mid, m) in enumerate(zip(config.ids(), sizes)):
+        x = target.sample(m, np.random.default_rng([config.seed, mid, _rng.STREAMS["data"]]))
+        data[e, :m] = x.reshape(m, target.dim)
+    return (torch.tensor(data, dtype=dtype, device=device),
+            torch.tensor(sizes, dtype=torch.int64, device=device))
+
+
+def setup(config: TrainConfig) -> Setup:
+    """Resolve ``config`` on its device: data sets, optimisers, per-model hyperparameters, family groups."""
+    device = resolve_device(config.device)
+    dtype = torch.float32 if config.dtype == "float32" else torch.float64
+
+    def hyp(name):
+        return _per_model_tensor(config, name, dtype, device)
+
+    b1, b2 = hyp("beta1"), hyp("beta2")
+    fams = config.per_model("family")
+    groups = []
+    for fam in (f for f in FAMILIES if f in fams):
+        members = [e for e, g in enumerate(fams) if g == fam]
+        idx = torch.tensor(members, dtype=torch.int64, device=device)
+        h = {k: hyp(k)[idx] for k in ("lam", "nu", "margin_scale", "ls_a", "ls_b", "ls_c")}
+        groups.append((fam, idx, h, len(members) == config.n_models))
+    rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
+    if rec_steps[-1:] != [config.steps - 1]:
+        rec_steps.append(config.steps - 1)
+    data, sizes = _make_data(config, dtype, device)
+    return Setup(config=config, device=device, dtype=dtype,
+                 ids=torch.tensor(config.ids(), dtype=torch.int64, device=device), data=data, sizes=sizes,
+                 opt_d=_optim.by_name(config.optimizer, hyp("lr_d"), b1, b2),
+                 opt_g=_optim.by_name(config.optimizer, hyp("lr_g"), b1, b2),
+                 gp_weight=hyp("gp_weight"), clip=hyp("clip"),
+                 sn_on=torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device),
+                 groups=groups, fixed_g=_densities.parse(config.fixed_generator) if config.fixed_generator else None,
+                 rec_steps=rec_steps)
+
+
+def init_state(run: Setup) -> TrainState:
+    """Step 0: networks initialised from each model's own streams, fresh optimiser states, every model active."""
+    c, E = run.config, run.E
+    d = run.data.shape[-1]
+    g_spec = _mlp.MLPSpec((c.noise_dim, *c.g_hidden, d), c.activation)
+    d_spec = _mlp.MLPSpec((d, *c.d_hidden, 1), c.activation)
+    kw = dict(dtype=run.dtype, device=run.device)
+    g_params = _mlp.init_mlp(g_spec, c.seed, run.ids, _rng.STREAMS["init_g"], **kw)
+    d_params = _mlp.init_mlp(d_spec, c.seed, run.ids, _rng.STREAMS["init_d"], **kw)
+    return TrainState(step=0, d_params=d_params, g_params=g_params, opt_d=run.opt_d.init(d_params),
+                      opt_g=run.opt_g.init(g_params),
+                      sn_u=_mlp.init_spectral_state(d_params, c.seed, run.ids) if run.use_sn else None,
+                      active=torch.ones(E, dtype=torch.bool, device=run.device),
+                      diverged_step=torch.full((E,), -1, dtype=torch.int64, device=run.device))
+
+
+# ---------------------------------------------------------------------------------------------------- one step
 def _all_finite(tensors, E: int) -> torch.Tensor:
     """(E,) bool: every entry of model e in every tensor is finite.
 
@@ -327,40 +453,150 @@ def _all_finite(tensors, E: int) -> torch.Tensor:
     return torch.isfinite(total)
 
 
-def _make_data(config: TrainConfig, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each model's own data set: m_e draws from the target with numpy stream (seed, model_id, 'data'); padded."""
-    target = _densities.parse(config.target)
-    sizes = config.per_model("n_data")
-    m_max = max(sizes)
-    data = np.zeros((config.n_models, m_max, target.dim))
-    for e, (mid, m) in enumerate(zip(config.ids(), sizes)):
-        x = target.sample(m, np.random.default_rng([config.seed, mid, _rng.STREAMS["data"]]))
-        data[e, :m] = x.reshape(m, target.dim)
-    return (torch.tensor(data, dtype=dtype, device=device),
-            torch.tensor(sizes, dtype=torch.int64, device=device))
+def _critic(run: Setup, params, x, weights=None) -> torch.Tensor:
+    """D_e(x) of every model, (E, B)."""
+    return _mlp.mlp_forward(params, x, run.config.activation, weights=weights).squeeze(-1)
 
 
-def _save_checkpoint(path, state: dict) -> None:
-    """Write atomically (temporary file + rename): an interruption never leaves a half-written checkpoint."""
+def _per_family(run: Setup, loss_fn, *tensors) -> torch.Tensor:
+    """Apply each family's per-model loss ``loss_fn(family, h, *tensors)`` to its models and scatter into (E,)."""
+    out = None
+    for fam, idx, h, whole in run.groups:
+        v = loss_fn(fam, h, *(t if whole else t[idx] for t in tensors))
+        if whole:
+            return v
+        out = torch.zeros(run.E, dtype=v.dtype, device=run.device) if out is None else out
+        out = out.index_put((idx,), v)
+    return out
+
+
+def _real_batch(run: Setup, t: int) -> torch.Tensor:
+    """(E, B, d): B indices uniform with replacement into each model's own data set (stream 'batch', counter t)."""
+    c = run.config
+    bidx = _rng.randint(c.seed, run.ids, _rng.STREAMS["batch"], t, (c.batch,), run.sizes)
+    return torch.gather(run.data, 1, bidx.unsqueeze(-1).expand(run.E, c.batch, run.data.shape[-1]))
+
+
+def _fake_batch(run: Setup, g_params, t: int) -> torch.Tensor:
+    """(E, B, d) fakes for D update t: G_e(z) without gradient, or the fixed generator by inverse CDF (1-D)."""
+    c = run.config
+    if run.fixed_g is not None:
+        u = _rng.uniform(c.seed, run.ids, _rng.STREAMS["noise_d"], t, (c.batch,), dtype=torch.float64)
+        return torch.tensor(run.fixed_g.ppf(u.cpu().numpy())[..., None], dtype=run.dtype, device=run.device)
+    z = _rng.normal(c.seed, run.ids, _rng.STREAMS["noise_d"], t, (c.batch, c.noise_dim), dtype=run.dtype)
+    with torch.no_grad():
+        return _mlp.mlp_forward(g_params, z, c.activation)
+
+
+def _update(run: Setup, state: TrainState, net: str, objective, grads, step: int, **changes) -> TrainState:
+    """The optimiser update of network ``net`` ("d" or "g") followed by freeze-and-mask, for both networks.
+
+    A model whose objective, gradients or new parameters are not all finite is frozen at ``step``: its parameters
+    and optimiser state (and ``changes`` given as (new, old) pairs, e.g. the spectral-norm vectors) keep their old
+    values, selected with ``torch.where`` so that NaN cannot leak (:func:`lsgan_theory.ensemble.optim.masked`).
+    """
+    params, opt_state = getattr(state, f"{net}_params"), getattr(state, f"opt_{net}")
+    ups, new_opt_state = getattr(run, f"opt_{net}").update(grads, opt_state, params)
+    new_params = _optim.apply_updates(params, ups)
+    if net == "d" and run.use_clip:
+        new_params = _mlp.clip_weights(new_params, run.clip)
+    ok = torch.isfinite(objective) & _all_finite(grads, run.E) & _all_finite(new_params, run.E)
+    newly = state.active & ~ok
+    diverged_step = torch.where(newly, torch.full_like(state.diverged_step, step), state.diverged_step)
+    active = state.active & ok
+    kept = {f"{net}_params": _optim.masked(new_params, params, active),
+            f"opt_{net}": _optim.masked(new_opt_state, opt_state, active)}
+    kept.update({k: _optim.masked(new, old, active) for k, (new, old) in changes.items()})
+    return replace(state, active=active, diverged_step=diverged_step, **kept)
+
+
+def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
+    """Update t (= step·n_critic + k) of every loss network / discriminator: its loss (THEORY.md §1–§6), plus the
+    gradient penalty, spectral normalisation and weight clipping of the models that use them."""
+    c = run.config
+    x, fake = _real_batch(run, t), _fake_batch(run, state.g_params, t)
+    dp = tuple(p.detach().requires_grad_(True) for p in state.d_params)
+    weights, new_u = _mlp.spectral_normalize(dp, state.sn_u, run.sn_on) if run.use_sn else (None, None)
+    out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fake, weights)
+    loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, run.scratch),
+                       out_r, out_f, x, fake)
+    total = loss
+    if run.use_gp:
+        eps = _rng.uniform(c.seed, run.ids, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype)
+        total = loss + _losses.gradient_penalty(lambda xh: _critic(run, dp, xh, weights), x, fake,
+                                                gamma=run.gp_weight, eps=eps, event_dims=1)
+    grads = torch.autograd.grad(total.sum(), dp)
+    changes = {"sn_u": (new_u, state.sn_u)} if run.use_sn else {}
+    return replace(_update(run, state, "d", total, grads, step, **changes), loss_d=loss.detach())
+
+
+def g_step(run: Setup, state: TrainState, step: int) -> TrainState:
+    """One update of every generator against its (fixed) loss network / discriminator."""
+    c = run.config
+    z = _rng.normal(c.seed, run.ids, _rng.STREAMS["noise_g"], step, (c.batch, c.noise_dim), dtype=run.dtype)
+    gp_ = tuple(p.detach().requires_grad_(True) for p in state.g_params)
+    with torch.no_grad():
+        weights = _mlp.spectral_normalize(state.d_params, state.sn_u, run.sn_on)[0] if run.use_sn else None
+    dpc = tuple(p.detach() for p in state.d_params)
+    out_f = _critic(run, dpc, _mlp.mlp_forward(gp_, z, c.activation), weights)
+    loss = _per_family(run, lambda fam, h, f: _g_loss(fam, f, h), out_f)
+    grads = torch.autograd.grad(loss.sum(), gp_)
+    return replace(_update(run, state, "g", loss, grads, step), loss_g=loss.detach())
+
+
+def record(run: Setup, state: TrainState) -> TrainState:
+    """Append the current losses (E,) as float64 rows, NaN for frozen models (and for G when it is not trained)."""
+    nan = torch.tensor(float("nan"), dtype=torch.float64, device=run.device)
+    row_d = torch.where(state.active, state.loss_d.double(), nan)
+    row_g = nan.expand(run.E) if state.loss_g is None else torch.where(state.active, state.loss_g.double(), nan)
+    return replace(state, rec_d=state.rec_d + (row_d,), rec_g=state.rec_g + (row_g,))
+
+
+# ---------------------------------------------------------------------------------------------------- checkpoints
+def save_state(path, run: Setup, state: TrainState) -> None:
+    """Write ``state`` to ``path`` atomically (temporary file + rename): an interruption never leaves a half-written
+    checkpoint.  ``"step"`` in the file is the last completed step (``state.step − 1``)."""
     path = os.fspath(path)
+    ck = {k: getattr(state, k) for k in ("d_params", "g_params", "sn_u", "active", "diverged_step", "loss_d",
+                                         "loss_g", "seconds")}
+    ck.update(config=asdict(run.config), version=__version__, git=git_revision(), step=state.step - 1,
+              sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
-    torch.save(state, tmp)
+    torch.save(ck, tmp)
     os.replace(tmp, path)
 
 
-def _load_checkpoint(path, config: TrainConfig, device) -> dict | None:
+def _stack_rows(rows: tuple, run: Setup) -> torch.Tensor:
+    return torch.stack(rows) if rows else torch.zeros((0, run.E), dtype=torch.float64, device=run.device)
+
+
+def load_state(path, run: Setup) -> TrainState | None:
+    """The state saved at ``path`` for the same config, or ``None`` when there is no file (``ValueError`` for a
+    foreign or corrupt file, or one written for another configuration)."""
     if path is None or not os.path.exists(path):
         return None
     try:
-        ck = torch.load(path, map_location=device, weights_only=True)
+        ck = torch.load(path, map_location=run.device, weights_only=True)
     except Exception as exc:  # a foreign or corrupt file: say which one
         raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable training checkpoint ({exc})") from exc
-    if ck.get("config") != asdict(config):
+    if ck.get("config") != asdict(run.config):
         raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different configuration; use another "
                          f"path (or --out) or delete it to start afresh")
-    return ck
+    return TrainState(step=ck["step"] + 1, d_params=ck["d_params"], g_params=ck["g_params"], opt_d=ck["sd"],
+                      opt_g=ck["sg"], sn_u=ck["sn_u"] if run.use_sn else None, active=ck["active"],
+                      diverged_step=ck["diverged_step"], rec_d=tuple(ck["rec_d"]), rec_g=tuple(ck["rec_g"]),
+                      loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"])
 
 
+def _checkpoint_every(config: TrainConfig, checkpoint_every) -> int:
+    if checkpoint_every is None:
+        return max(1, config.steps // 20)
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every: must be an integer >= 1, got {checkpoint_every!r}")
+    return checkpoint_every
+
+
+# ---------------------------------------------------------------------------------------------------- training
 def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_every: int | None = None) -> TrainResult:
     """Train the ``config.n_models`` GANs of ``config`` together and return their per-step metrics.
 
@@ -370,11 +606,11 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
     callback : callable, optional
         Called as ``callback(step, loss_d, loss_g, active)`` with (E,) tensors after every recorded step.
     checkpoint : path, optional
-        File holding the complete training state (parameters, optimiser and spectral-norm states, frozen models,
-        recorded curves, config, version).  Written atomically every ``checkpoint_every`` steps (default: every
-        ~5 % of the run) and at the end; when it exists at the start (for the same config, else ``ValueError``)
-        training resumes from it.  Randomness is counter-based per (seed, model, step), so a resumed run is
-        bitwise identical to an uninterrupted one: nothing is lost or repeated.
+        File holding the complete training state (:class:`TrainState`: parameters, optimiser and spectral-norm
+        states, frozen models, recorded curves; with the config and version).  Written atomically every
+        ``checkpoint_every`` steps (default: every ~5 % of the run) and at the end; when it exists at the start (for
+        the same config, else ``ValueError``) training resumes from it.  Randomness is counter-based per (seed,
+        model, step), so a resumed run is bitwise identical to an uninterrupted one: nothing is lost or repeated.
     checkpoint_every : int, optional
 
     Returns
@@ -384,166 +620,37 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
         revision and wall time.
     """
     t0 = time.perf_counter()
-    device = resolve_device(config.device)
-    dtype = torch.float32 if config.dtype == "float32" else torch.float64
-    E, B, seed = config.n_models, config.batch, config.seed
-    ids = torch.tensor(config.ids(), dtype=torch.int64, device=device)
-    target = _densities.parse(config.target)
-    d = target.dim
-    data, sizes = _make_data(config, dtype, device)
-
-    g_spec = _mlp.MLPSpec((config.noise_dim, *config.g_hidden, d), config.activation)
-    d_spec = _mlp.MLPSpec((d, *config.d_hidden, 1), config.activation)
-    g_params = _mlp.init_mlp(g_spec, seed, ids, _rng.STREAMS["init_g"], dtype=dtype, device=device)
-    d_params = _mlp.init_mlp(d_spec, seed, ids, _rng.STREAMS["init_d"], dtype=dtype, device=device)
-
-    def hyp(name):
-        return _per_model_tensor(config, name, dtype, device)
-
-    lr_d, lr_g, b1, b2 = hyp("lr_d"), hyp("lr_g"), hyp("beta1"), hyp("beta2")
-    opt_d = _optim.by_name(config.optimizer, lr_d, b1, b2)
-    opt_g = _optim.by_name(config.optimizer, lr_g, b1, b2)
-    sd, sg = opt_d.init(d_params), opt_g.init(g_params)
-    gp_w, clip = hyp("gp_weight"), hyp("clip")
-    use_gp, use_clip = bool((gp_w > 0).any()), bool((clip > 0).any())
-    sn_on = torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device)
-    use_sn = bool(sn_on.any())
-    sn_u = _mlp.init_spectral_state(d_params, seed, ids) if use_sn else None
-    groups = []
-    for fam, members in _family_losses(config):
-        idx = torch.tensor(members, dtype=torch.int64, device=device)
-        h = {k: hyp(k)[idx] for k in ("lam", "nu", "margin_scale", "ls_a", "ls_b", "ls_c")}
-        groups.append((fam, idx, h, len(members) == E))
-    fixed_g = _densities.parse(config.fixed_generator) if config.fixed_generator else None
-    train_g = config.train_generator and fixed_g is None
-    act = config.activation
-
-    active = torch.ones(E, dtype=torch.bool, device=device)
-    diverged_step = torch.full((E,), -1, dtype=torch.int64, device=device)
-    rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
-    if rec_steps[-1:] != [config.steps - 1]:
-        rec_steps.append(config.steps - 1)
-    rec_d = torch.full((len(rec_steps), E), float("nan"), dtype=torch.float64, device=device)
-    rec_g = torch.full_like(rec_d, float("nan"))
-    rec_at = {s: k for k, s in enumerate(rec_steps)}
-
-    def D(params, x, weights=None):
-        return _mlp.mlp_forward(params, x, act, weights=weights).squeeze(-1)
-
-    def per_model(fn_loss, *tensors):
-        """Apply a family's per-model loss to each family group and scatter back into (E,)."""
-        out = None
-        for fam, idx, h, whole in groups:
-            v = fn_loss(fam, h, *(t if whole else t[idx] for t in tensors))
-            if whole:
-                return v
-            out = torch.zeros(E, dtype=v.dtype, device=device) if out is None else out
-            out = out.index_put((idx,), v)
-        return out
-
-    def fixed_fake(stream: int, t: int) -> torch.Tensor:
-        # samples of a fixed generator density by inverse CDF of its own stream (1-D) — optimal-critic checks
-        u = _rng.uniform(seed, ids, stream, t, (B,), dtype=torch.float64).cpu().numpy()
-        return torch.tensor(fixed_g.ppf(u)[..., None], dtype=dtype, device=device)
-
-    def freeze(ok, step):
-        nonlocal active, diverged_step
-        newly = active & ~ok
-        diverged_step = torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
-        active = active & ok
-
-    loss_d = loss_g = None
-    scratch: dict = {}
-    start, seconds_before = 0, 0.0
-    ck = _load_checkpoint(checkpoint, config, device)
-    if ck is not None:
-        d_params, g_params, sd, sg = ck["d_params"], ck["g_params"], ck["sd"], ck["sg"]
-        sn_u = ck["sn_u"] if use_sn else None
-        active, diverged_step, rec_d, rec_g = ck["active"], ck["diverged_step"], ck["rec_d"], ck["rec_g"]
-        loss_d, loss_g = ck["loss_d"], ck["loss_g"]
-        start, seconds_before = ck["step"] + 1, ck["seconds"]
-    if checkpoint is not None:
-        every = max(1, config.steps // 20) if checkpoint_every is None else int(checkpoint_every)
-        if every < 1:
-            raise ValueError(f"checkpoint_every: must be >= 1, got {checkpoint_every!r}")
-
-    def save(step):
-        _save_checkpoint(checkpoint, {
-            "config": asdict(config), "version": __version__, "git": git_revision(), "step": step,
-            "seconds": seconds_before + time.perf_counter() - t0, "d_params": d_params, "g_params": g_params,
-            "sd": sd, "sg": sg, "sn_u": sn_u, "active": active, "diverged_step": diverged_step, "rec_d": rec_d,
-            "rec_g": rec_g, "loss_d": None if loss_d is None else loss_d.detach(),
-            "loss_g": None if loss_g is None else loss_g.detach()})
-
-    for step in range(start, config.steps):
+    run = setup(config)
+    every = _checkpoint_every(config, checkpoint_every)
+    state = load_state(checkpoint, run) or init_state(run)
+    seconds_before, rec_at = state.seconds, set(run.rec_steps)
+    for step in range(state.step, config.steps):
         for k in range(config.n_critic):
-            t = step * config.n_critic + k
-            bidx = _rng.randint(seed, ids, _rng.STREAMS["batch"], t, (B,), sizes)
-            x = torch.gather(data, 1, bidx.unsqueeze(-1).expand(E, B, d))
-            if fixed_g is not None:
-                fake = fixed_fake(_rng.STREAMS["noise_d"], t)
-            else:
-                z = _rng.normal(seed, ids, _rng.STREAMS["noise_d"], t, (B, config.noise_dim), dtype=dtype)
-                with torch.no_grad():
-                    fake = _mlp.mlp_forward(g_params, z, act)
-            dp = tuple(p.detach().requires_grad_(True) for p in d_params)
-            weights, new_u = _mlp.spectral_normalize(dp, sn_u, sn_on) if use_sn else (None, None)
-            out_r, out_f = D(dp, x, weights), D(dp, fake, weights)
-            loss_d = per_model(lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, scratch), out_r, out_f, x,
-                               fake)
-            total = loss_d
-            if use_gp:
-                from .. import losses as L
-
-                eps = _rng.uniform(seed, ids, _rng.STREAMS["gp"], t, (B,), dtype=dtype)
-                total = loss_d + L.gradient_penalty(lambda xh: D(dp, xh, weights), x, fake, gamma=gp_w, eps=eps,
-                                                    event_dims=1)
-            grads = torch.autograd.grad(total.sum(), dp)
-            ups, new_sd = opt_d.update(grads, sd, d_params)
-            new_dp = _optim.apply_updates(d_params, ups)
-            if use_clip:
-                new_dp = _mlp.clip_weights(new_dp, clip)
-            ok = torch.isfinite(total) & _all_finite(grads, E) & _all_finite(new_dp, E)
-            freeze(ok, step)
-            d_params = _optim.masked(new_dp, d_params, active)
-            sd = _optim.masked(new_sd, sd, active)
-            if use_sn:
-                sn_u = _optim.masked(new_u, sn_u, active)
-        if train_g:
-            z = _rng.normal(seed, ids, _rng.STREAMS["noise_g"], step, (B, config.noise_dim), dtype=dtype)
-            gp_ = tuple(p.detach().requires_grad_(True) for p in g_params)
-            with torch.no_grad():
-                weights = _mlp.spectral_normalize(d_params, sn_u, sn_on)[0] if use_sn else None
-            dpc = tuple(p.detach() for p in d_params)
-            out_f = D(dpc, _mlp.mlp_forward(gp_, z, act), weights)
-            loss_g = per_model(lambda fam, h, f: _g_loss(fam, f, h), out_f)
-            grads = torch.autograd.grad(loss_g.sum(), gp_)
-            ups, new_sg = opt_g.update(grads, sg, g_params)
-            new_gp = _optim.apply_updates(g_params, ups)
-            ok = torch.isfinite(loss_g) & _all_finite(grads, E) & _all_finite(new_gp, E)
-            freeze(ok, step)
-            g_params = _optim.masked(new_gp, g_params, active)
-            sg = _optim.masked(new_sg, sg, active)
+            state = d_step(run, state, step, step * config.n_critic + k)
+        if run.train_g:
+            state = g_step(run, state, step)
+        state = replace(state, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
         if step in rec_at:
-            k = rec_at[step]
-            nan = torch.tensor(float("nan"), dtype=torch.float64, device=device)
-            rec_d[k] = torch.where(active, loss_d.detach().double(), nan)
-            if loss_g is not None:
-                rec_g[k] = torch.where(active, loss_g.detach().double(), nan)
+            state = record(run, state)
             if callback is not None:
-                callback(step, loss_d.detach(), None if loss_g is None else loss_g.detach(), active)
+                callback(step, state.loss_d, state.loss_g, state.active)
         if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
-            save(step)
+            save_state(checkpoint, run, state)
+    return _result(run, state, seconds_before + time.perf_counter() - t0)
 
+
+def _result(run: Setup, state: TrainState, seconds: float) -> TrainResult:
     extra = {}
-    if use_sn:
+    if run.use_sn:
         with torch.no_grad():
-            extra["d_weights_eff"] = tuple(w.cpu() for w in _mlp.spectral_normalize(d_params, sn_u, sn_on)[0])
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return TrainResult(config=config, steps=np.array(rec_steps), loss_d=rec_d.T.cpu().numpy(),
-                       loss_g=rec_g.T.cpu().numpy(), diverged_step=diverged_step.cpu().numpy(),
-                       g_params=tuple(p.detach().cpu() for p in g_params),
-                       d_params=tuple(p.detach().cpu() for p in d_params),
-                       seconds=seconds_before + time.perf_counter() - t0,
-                       device=str(device), git=git_revision(), extra=extra)
+            weights = _mlp.spectral_normalize(state.d_params, state.sn_u, run.sn_on)[0]
+            extra["d_weights_eff"] = tuple(w.cpu() for w in weights)
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)
+    return TrainResult(config=run.config, steps=np.array(run.rec_steps),
+                       loss_d=_stack_rows(state.rec_d, run).T.cpu().numpy(),
+                       loss_g=_stack_rows(state.rec_g, run).T.cpu().numpy(),
+                       diverged_step=state.diverged_step.cpu().numpy(),
+                       g_params=tuple(p.detach().cpu() for p in state.g_params),
+                       d_params=tuple(p.detach().cpu() for p in state.d_params),
+                       seconds=seconds, device=str(run.device), git=git_revision(), extra=extra)
