@@ -185,9 +185,10 @@ def _add_train(sub) -> None:
                                    "(Qi), least_squares = LSGAN (Mao), gan, gan_ns, hinge, wgan, glsgan.")
     p.add_argument("--target", default="normal(0,1)", help="data density spec, e.g. 'normal(0,1)' or 'ring(8,1,0.01)'")
     p.add_argument("--family", nargs="+", default=["loss_sensitive"])
-    for name, default in (("lam", [1.0]), ("nu", [0.0]), ("margin-scale", [1.0]), ("lr-d", [1e-3]), ("lr-g", [1e-3]),
+    for name, default in (("lam", [1.0]), ("nu", [0.0]), ("tau", [1.0]), ("lr-d", [1e-3]), ("lr-g", [1e-3]),
                           ("gp-weight", [0.0]), ("clip", [0.0])):
         p.add_argument(f"--{name}", nargs="+", type=float, default=default)
+    p.add_argument("--margin-scale", nargs="+", type=float, default=None, help="deprecated old name of --tau")
     p.add_argument("--n-data", nargs="+", type=int, default=[4096], help="data-set size m per model")
     p.add_argument("--seeds", type=int, default=1, help="replicas of each grid point (independent streams)")
     p.add_argument("--seed", type=int, default=0)
@@ -215,7 +216,11 @@ def _run_train(args) -> int:
     from .plots import training_curves_figure
     from .studies.runs import grid_config, run_and_write
 
-    grid = {"family": args.family, "lam": args.lam, "nu": args.nu, "margin_scale": args.margin_scale,
+    if args.margin_scale is not None:
+        print("lsgan-theory train: warning: --margin-scale is deprecated (removed in the next release); use --tau",
+              file=sys.stderr)
+        args.tau = args.margin_scale
+    grid = {"family": args.family, "lam": args.lam, "nu": args.nu, "tau": args.tau,
             "lr_d": args.lr_d, "lr_g": args.lr_g, "gp_weight": args.gp_weight, "clip": args.clip,
             "n_data": args.n_data}
     cfg, rows = grid_config(grid, seeds=args.seeds, target=args.target, seed=args.seed, steps=args.steps,

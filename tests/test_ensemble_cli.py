@@ -6,20 +6,12 @@ import csv
 import json
 
 import pytest
-import torch
 
 from lsgan_theory.cli import main
 from lsgan_theory.studies.runs import grid_config
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # These models are tiny: one thread is as fast as two, and OpenMP barriers on a 2-core machine shared with other
-    # test processes can slow multi-threaded small kernels down by an order of magnitude.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_train_writes_results_curves_meta_and_figures(tmp_path, capsys):
@@ -44,9 +36,10 @@ def test_train_rejects_bad_values_with_one_line_and_status_2(capsys):
 
 
 def test_grid_points_are_independent_models_with_their_own_streams():
-    cfg, rows = grid_config({"lam": [0.5, 2.0], "family": ["loss_sensitive", "glsgan"]}, seeds=3, steps=1)
+    # (tau: a parameter both families use; λ of a glsgan model is refused since glsgan ignores it -- issue 13)
+    cfg, rows = grid_config({"tau": [0.5, 2.0], "family": ["loss_sensitive", "glsgan"]}, seeds=3, steps=1)
     assert cfg.n_models == 12 and len(set(cfg.ids())) == 12
-    assert cfg.per_model("lam")[:6] == (0.5,) * 6 and rows[0] == {"lam": 0.5, "family": "loss_sensitive", "replica": 0}
+    assert cfg.per_model("tau")[:6] == (0.5,) * 6 and rows[0] == {"tau": 0.5, "family": "loss_sensitive", "replica": 0}
 
 
 def test_train_cli_shows_progress_and_an_interrupted_run_resumes_to_the_same_results(tmp_path, capsys, monkeypatch):

@@ -32,9 +32,14 @@ Network outputs are ``D_e(x)`` with no output nonlinearity: the classic GAN read
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import glob
 import math
 import os
+import re
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
@@ -44,20 +49,58 @@ from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
-from ..provenance import git_revision
+from ..provenance import check_memory, git_revision
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
 
 __all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup", "init_state", "d_step", "g_step",
-           "record", "save_state", "load_state", "resolve_device", "FAMILIES", "PER_MODEL"]
+           "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "FAMILIES", "PER_MODEL"]
 
 # Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
 # trainable families, lsgan_theory.families).
 FAMILIES = _families.TRAINABLE
 # Hyperparameters that may be given per model (a tuple of length n_models) instead of one float.
-PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "lam", "nu", "margin_scale", "gp_weight", "clip",
+PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "lam", "nu", "tau", "gp_weight", "clip",
              "spectral_norm", "ls_a", "ls_b", "ls_c")
+
+
+# Accepted ranges of the real-valued per-model fields (lsgan_theory.losses.check_hyperparameter's keywords).
+_RANGES = {
+    "lr_d": dict(lo=0.0, lo_open=True), "lr_g": dict(lo=0.0, lo_open=True),
+    "beta1": dict(lo=0.0, hi=1.0, hi_open=True), "beta2": dict(lo=0.0, hi=1.0, hi_open=True),
+    "lam": dict(lo=0.0, lo_open=True), "tau": dict(lo=0.0, lo_open=True), "nu": dict(hi=1.0),
+    "gp_weight": dict(lo=0.0), "clip": dict(lo=0.0), "ls_a": {}, "ls_b": {}, "ls_c": {},
+}
+# Fields that belong to some families only (the registry's Family.params of the trainable families).
+_FAMILY_PARAMS = tuple(dict.fromkeys(p for f in _families.TRAINABLE for p, _ in _families.get(f).params))
+_DEVICE = re.compile(r"auto|cpu|cuda(:[0-9]+)?")
+
+
+def _set(obj, name, value) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _integer(name: str, v, lo: int, hi: int | None = None, *, what: str = "") -> int:
+    """``v`` as an int in [lo, hi): ``TypeError`` for a non-integer (``True``, 1.5, '3'), else ``ValueError``."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name}: {what or 'the value'} must be an integer, got {type(v).__name__} {v!r}")
+    if v < lo or (hi is not None and v >= hi):
+        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi})"
+        raise ValueError(f"{name}: {what or 'the value'} must be an integer {rng}, got {v!r}")
+    return int(v)
+
+
+def _number(name: str, v, model: int | None, **rng) -> float:
+    """``v`` as a finite float in the range ``rng`` (``lsgan_theory.losses.check_hyperparameter``), errors prefixed
+    with the field name (and the model index of a per-model tuple)."""
+    if isinstance(v, np.generic) and not isinstance(v, np.bool_):
+        v = v.item()
+    try:
+        return float(_losses.check_hyperparameter(name, v, **rng))
+    except (TypeError, ValueError) as exc:
+        where = "" if model is None else f" (model {model} of the per-model tuple)"
+        raise type(exc)(f"{name}: {exc}{where}") from None
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -83,7 +126,7 @@ class TrainConfig:
 
     Notes on conventions: ``family`` ∈ ``FAMILIES`` (``"loss_sensitive"`` = LS-GAN of Qi, ``"least_squares"`` =
     LSGAN of Mao with labels ``ls_a`` (fake), ``ls_b`` (real), ``ls_c`` (generator target)); ``lam`` is λ of the
-    LS-GAN objective S = E L(x) + λ E(Δ + L(x) − L(G(z)))_+ with Δ = ``margin_scale``·‖x − G(z)‖₁ over all n·m
+    LS-GAN objective S = E L(x) + λ E(Δ + L(x) − L(G(z)))_+ with Δ = ``tau``·‖x − G(z)‖₁ over all n·m
     pairs of the batch; ``nu`` is ν of the GLS-GAN cost C_ν(a) = max(a, νa); ``gp_weight`` γ > 0 adds the WGAN-GP
     penalty, ``clip`` c > 0 clips D's weights to [−c, c], ``spectral_norm`` normalises D's weights.
     ``optimizer`` ∈ {adam, rmsprop, sgd}: ``beta1`` is Adam's β₁ / SGD's momentum, ``beta2`` Adam's β₂ /
@@ -110,7 +153,7 @@ class TrainConfig:
     family: str | tuple[str, ...] = "loss_sensitive"
     lam: float | tuple[float, ...] = 1.0
     nu: float | tuple[float, ...] = 0.0
-    margin_scale: float | tuple[float, ...] = 1.0
+    tau: float | tuple[float, ...] = 1.0
     gp_weight: float | tuple[float, ...] = 0.0
     clip: float | tuple[float, ...] = 0.0
     spectral_norm: bool | tuple[bool, ...] = False
@@ -124,54 +167,125 @@ class TrainConfig:
     device: str = "auto"
 
     def __post_init__(self):
+        """Validate every field at construction: ``TypeError``/``ValueError`` naming the field and its range."""
         for name in ("n_models", "steps", "batch", "noise_dim", "n_critic", "record_every"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
-            raise ValueError(f"seed: must be an integer in [0, 2**32), got {self.seed!r}")
+            _set(self, name, _integer(name, getattr(self, name), 1))
+        _set(self, "seed", _integer("seed", self.seed, 0, 2**32))
         for name in ("g_hidden", "d_hidden"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+                raise TypeError(f"{name}: expected a tuple of hidden-layer widths, got {type(v).__name__} {v!r}")
+            _set(self, name, tuple(_integer(f"{name}", w, 1, what="every hidden width") for w in v))
         if self.model_ids is not None:
-            ids = tuple(int(i) for i in self.model_ids)
-            if len(ids) != self.n_models or len(set(ids)) != len(ids) or any(not 0 <= i < 2**31 for i in ids):
+            ids = tuple(_integer("model_ids", i, 0, 2**31) for i in self.model_ids)
+            if len(ids) != self.n_models or len(set(ids)) != len(ids):
                 raise ValueError(f"model_ids: need {self.n_models} distinct integers in [0, 2**31), got "
                                  f"{self.model_ids!r}")
-            object.__setattr__(self, "model_ids", ids)
+            _set(self, "model_ids", ids)
         for name in PER_MODEL:
             v = getattr(self, name)
             if isinstance(v, (list, tuple)):
                 if len(v) != self.n_models:
                     raise ValueError(f"{name}: a per-model tuple needs n_models = {self.n_models} values, got {len(v)}")
-                object.__setattr__(self, name, tuple(v))
+                _set(self, name, tuple(v))
+        self._check_per_model()
+        self._check_choices()
+        self._check_densities()
+        self._check_family_parameters()
+
+    def _check_per_model(self) -> None:
         fams = tuple(_families.canonical(f) for f in self.per_model("family"))
         for f in fams:
             if f not in FAMILIES:
                 raise ValueError(f"family: the trainer trains {FAMILIES}, got {f!r}")
-        object.__setattr__(self, "family", fams if isinstance(self.family, tuple) else fams[0])
-        for name, lo, lo_open in (("lr_d", 0, True), ("lr_g", 0, True), ("lam", 0, True), ("margin_scale", 0, True),
-                                  ("gp_weight", 0, False), ("clip", 0, False)):
-            for v in self.per_model(name):
-                if not math.isfinite(v) or (v <= lo if lo_open else v < lo):
-                    raise ValueError(f"{name}: every value must be {'>' if lo_open else '>='} {lo} and finite, "
-                                     f"got {v!r}")
-        for v in self.per_model("nu"):
-            if not v <= 1:
-                raise ValueError(f"nu: the GLS-GAN cost needs nu <= 1 (C(a) = a for a >= 0), got {v!r}")
-        for v in self.per_model("n_data"):
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"n_data: every data-set size must be an integer >= 1, got {v!r}")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype: must be 'float32' or 'float64', got {self.dtype!r}")
-        if self.activation not in _mlp.ACTIVATIONS:
-            raise ValueError(f"activation: must be one of {sorted(_mlp.ACTIVATIONS)}, got {self.activation!r}")
-        if self.optimizer not in ("adam", "rmsprop", "sgd"):
-            raise ValueError(f"optimizer: must be one of 'adam', 'rmsprop', 'sgd', got {self.optimizer!r}")
-        _densities.parse(self.target)
+        _set(self, "family", fams if isinstance(self.family, tuple) else fams[0])
+        for name, rng in _RANGES.items():
+            vals = tuple(_number(name, v, e if isinstance(getattr(self, name), tuple) else None, **rng)
+                         for e, v in enumerate(self.per_model(name)))
+            _set(self, name, vals if isinstance(getattr(self, name), tuple) else vals[0])
+        ns = tuple(_integer("n_data", v, 1, what="every data-set size") for v in self.per_model("n_data"))
+        _set(self, "n_data", ns if isinstance(self.n_data, tuple) else ns[0])
+        for v in self.per_model("spectral_norm"):
+            if not isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"spectral_norm: expected True or False (or one per model), got {v!r}")
+        if not isinstance(self.train_generator, (bool, np.bool_)):
+            raise TypeError(f"train_generator: expected True or False, got {self.train_generator!r}")
+
+    def _check_choices(self) -> None:
+        for name, accepted in (("dtype", ("float32", "float64")), ("activation", tuple(sorted(_mlp.ACTIVATIONS))),
+                               ("optimizer", ("adam", "rmsprop", "sgd"))):
+            if getattr(self, name) not in accepted:
+                raise ValueError(f"{name}: must be one of {', '.join(map(repr, accepted))}, got "
+                                 f"{getattr(self, name)!r}")
+        dev = str(self.device) if isinstance(self.device, torch.device) else self.device
+        if not isinstance(dev, str) or not _DEVICE.fullmatch(dev):
+            raise ValueError(f"device: must be 'auto', 'cpu', 'cuda' or 'cuda:N' (N >= 0), got {self.device!r}")
+        _set(self, "device", dev)
+
+    def _check_densities(self) -> None:
+        for name in ("target", "fixed_generator"):
+            v = getattr(self, name)
+            if v is None and name == "fixed_generator":
+                continue
+            if not isinstance(v, str):
+                raise TypeError(f"{name}: expected a density spec string such as 'normal(0,1)', got "
+                                f"{type(v).__name__} {v!r}")
+            try:
+                _densities.parse(v)
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"{name}: {exc}") from None
         if self.fixed_generator is not None:
-            fg = _densities.parse(self.fixed_generator)
-            if fg.dim != _densities.parse(self.target).dim:
-                raise ValueError(f"fixed_generator: dimension {fg.dim} differs from the target's")
+            fg, dim = _densities.parse(self.fixed_generator), _densities.parse(self.target).dim
+            if fg.dim != 1 or dim != 1:
+                raise ValueError(f"fixed_generator: must be a 1-D density (it is sampled by its inverse CDF) for a "
+                                 f"1-D target, got dimension {fg.dim} for a target of dimension {dim}")
+
+    def _check_family_parameters(self) -> None:
+        """A family-specific parameter (the registry's ``Family.params``) set away from its default for a model
+        whose family does not use it is refused: it would be silently ignored (issue 13, item 5)."""
+        defaults = {f.name: f.default for f in fields(self)}
+        for name in _FAMILY_PARAMS:
+            for e, (fam, v) in enumerate(zip(self.per_model("family"), self.per_model(name))):
+                used = tuple(p for p, _ in _families.get(fam).params)
+                if name not in used and v != defaults[name]:
+                    users = tuple(f for f in FAMILIES if name in dict(_families.get(f).params))
+                    raise ValueError(
+                        f"{name}: family {fam!r} does not use {name} (its parameters: {', '.join(used) or 'none'}), "
+                        f"but model {e} sets {name} = {v!r}; it is used only by {', '.join(users)} -- leave it at "
+                        f"its default {defaults[name]!r} for the other models")
+
+    def estimate_memory(self) -> dict:
+        """Bytes the largest tensors of a run need (an upper estimate), by part, and their ``"total"``.
+
+        * ``data``: the padded data sets, n_models × max(n_data) × d, float64 staging plus the run's dtype;
+        * ``parameters``: both networks' parameters per model × n_models, ×6 for the optimiser state (≤ 2 copies),
+          gradients, updates, the new parameters and the masked copies;
+        * ``activations``: n_models × batch × (6 Σ D widths + 3 Σ G widths): the D step keeps two values per unit
+          for 2·batch rows, the G step one per unit of G and two of D for batch rows (×2 with a gradient penalty,
+          whose double backward keeps a second graph);
+        * ``margins``: the (batch × batch) margin / hinge buffers of the loss_sensitive (×2) and glsgan (×5) models,
+          ×d for d-dimensional samples (the differences before the norm).
+        """
+        size = 4 if self.dtype == "float32" else 8
+        E, B, m = self.n_models, self.batch, max(self.per_model("n_data"))
+        d = _densities.parse(self.target).dim
+        g = _mlp.MLPSpec((self.noise_dim, *self.g_hidden, d)).n_params()
+        dn = _mlp.MLPSpec((d, *self.d_hidden, 1)).n_params()
+        units = 6 * (d + sum(self.d_hidden) + 1) + 3 * (self.noise_dim + sum(self.g_hidden) + d)
+        gp = any(w > 0 for w in self.per_model("gp_weight"))
+        fams = self.per_model("family")
+        pairs = sum({"loss_sensitive": 2, "glsgan": 5}.get(f, 0) for f in fams) * B * B * (d if d > 1 else 1)
+        parts = {"data": E * m * d * (8 + size), "parameters": 6 * E * (g + dn) * size,
+                 "activations": (2 if gp else 1) * E * B * units * size, "margins": pairs * size}
+        parts["total"] = sum(parts.values())
+        return parts
+
+    @property
+    def margin_scale(self):
+        """Deprecated old name of :attr:`tau` (one release)."""
+        warnings.warn("TrainConfig.margin_scale is deprecated and will be removed in the next release; use .tau",
+                      DeprecationWarning, stacklevel=2)
+        return self.tau
 
     def per_model(self, name: str) -> tuple:
         """The value of ``name`` for each of the n_models models."""
@@ -193,6 +307,26 @@ class TrainConfig:
         kw["n_models"] = len(models)
         kw["model_ids"] = tuple(self.ids()[i] for i in models)
         return TrainConfig(**kw)
+
+
+# Keyword names of the previous release, accepted for one release with a DeprecationWarning (issue 12 vocabulary).
+_RENAMED = {"margin_scale": "tau"}
+_dataclass_init = TrainConfig.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _init_accepting_old_names(self, *args, **kwargs):
+    for old, new in _RENAMED.items():
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError(f"TrainConfig: give {new}= only ({old}= is its deprecated old name)")
+            warnings.warn(f"TrainConfig({old}=...) is deprecated and will be removed in the next release; use "
+                          f"{new}=...", DeprecationWarning, stacklevel=2)
+            kwargs[new] = kwargs.pop(old)
+    _dataclass_init(self, *args, **kwargs)
+
+
+TrainConfig.__init__ = _init_accepting_old_names
 
 
 @dataclass
@@ -288,9 +422,9 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
             buf = scratch.get(shape)
             if buf is None or buf.dtype != x.dtype or buf.device != x.device:
                 buf = scratch[shape] = torch.empty(shape, dtype=x.dtype, device=x.device)
-        margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"], out=buf)
+        margin = L.margin_matrix(x, fake, margin_kind="l1", tau=h["tau"], out=buf)
         return L.loss_sensitive_objective_unchecked(out_r, out_f, margin, h["lam"])
-    margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"])
+    margin = L.margin_matrix(x, fake, margin_kind="l1", tau=h["tau"])
     return L.glsgan_objective(out_r, out_f, margin, h["nu"])
 
 
@@ -401,13 +535,17 @@ def setup(config: TrainConfig) -> Setup:
     def hyp(name):
         return _per_model_tensor(config, name, dtype, device)
 
+    parts = config.estimate_memory()
+    detail = ", ".join(f"{k} {v / 2**30:.3g} GiB" for k, v in parts.items() if k != "total")
+    check_memory("train", parts["total"], f"{detail}; the largest tensors are n_models × batch² margins, "
+                 f"n_models × width² parameters and n_models × n_data × d data: reduce one of them", device=device)
     b1, b2 = hyp("beta1"), hyp("beta2")
     fams = config.per_model("family")
     groups = []
     for fam in (f for f in FAMILIES if f in fams):
         members = [e for e, g in enumerate(fams) if g == fam]
         idx = torch.tensor(members, dtype=torch.int64, device=device)
-        h = {k: hyp(k)[idx] for k in ("lam", "nu", "margin_scale", "ls_a", "ls_b", "ls_c")}
+        h = {k: hyp(k)[idx] for k in ("lam", "nu", "tau", "ls_a", "ls_b", "ls_c")}
         groups.append((fam, idx, h, len(members) == config.n_models))
     rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
     if rec_steps[-1:] != [config.steps - 1]:
@@ -524,7 +662,7 @@ def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
     if run.use_gp:
         eps = _rng.uniform(c.seed, run.ids, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype)
         total = loss + _losses.gradient_penalty(lambda xh: _critic(run, dp, xh, weights), x, fake,
-                                                gamma=run.gp_weight, eps=eps, event_dims=1)
+                                                gp_weight=run.gp_weight, eps=eps, event_dims=1)
     grads = torch.autograd.grad(total.sum(), dp)
     changes = {"sn_u": (new_u, state.sn_u)} if run.use_sn else {}
     return replace(_update(run, state, "d", total, grads, step, **changes), loss_d=loss.detach())
@@ -562,8 +700,41 @@ def save_state(path, run: Setup, state: TrainState) -> None:
     ck.update(config=asdict(run.config), version=__version__, git=git_revision(), step=state.step - 1,
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
-    torch.save(ck, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(ck, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # torch.save reports a missing folder as RuntimeError
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise ValueError(f"checkpoint: cannot write {path!r} ({exc})") from None
+
+
+def prepare_checkpoint(path) -> None:
+    """Check that ``path`` can hold a checkpoint (``ValueError`` naming ``checkpoint`` otherwise) and remove the
+    temporary files ``<path>.tmp-<pid>`` that processes no longer running left behind (killed while saving)."""
+    path = os.fspath(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"checkpoint: {path!r} is a directory, not a checkpoint file")
+    if not os.path.isdir(parent):
+        raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} is not writable")
+    for tmp in glob.glob(glob.escape(path) + ".tmp-*"):
+        pid = tmp.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process (or a pid the OS cannot check): keep its file
+    return True
 
 
 def _stack_rows(rows: tuple, run: Setup) -> torch.Tensor:
@@ -579,7 +750,10 @@ def load_state(path, run: Setup) -> TrainState | None:
         ck = torch.load(path, map_location=run.device, weights_only=True)
     except Exception as exc:  # a foreign or corrupt file: say which one
         raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable training checkpoint ({exc})") from exc
-    if ck.get("config") != asdict(run.config):
+    saved = ck.get("config")
+    if isinstance(saved, dict):  # checkpoints of the previous release name tau "margin_scale"
+        saved = {_RENAMED.get(k, k): v for k, v in saved.items()}
+    if saved != asdict(run.config):
         raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different configuration; use another "
                          f"path (or --out) or delete it to start afresh")
     return TrainState(step=ck["step"] + 1, d_params=ck["d_params"], g_params=ck["g_params"], opt_d=ck["sd"],
@@ -620,22 +794,29 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
         revision and wall time.
     """
     t0 = time.perf_counter()
-    run = setup(config)
     every = _checkpoint_every(config, checkpoint_every)
+    if checkpoint is not None:
+        prepare_checkpoint(checkpoint)
+    run = setup(config)
     state = load_state(checkpoint, run) or init_state(run)
     seconds_before, rec_at = state.seconds, set(run.rec_steps)
-    for step in range(state.step, config.steps):
-        for k in range(config.n_critic):
-            state = d_step(run, state, step, step * config.n_critic + k)
-        if run.train_g:
-            state = g_step(run, state, step)
-        state = replace(state, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
-        if step in rec_at:
-            state = record(run, state)
-            if callback is not None:
+    try:
+        for step in range(state.step, config.steps):
+            new = state
+            for k in range(config.n_critic):
+                new = d_step(run, new, step, step * config.n_critic + k)
+            if run.train_g:
+                new = g_step(run, new, step)
+            new = replace(new, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
+            state = record(run, new) if step in rec_at else new  # one assignment: `state` is always a whole step
+            if callback is not None and step in rec_at:
                 callback(step, state.loss_d, state.loss_g, state.active)
-        if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
+            if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
+                save_state(checkpoint, run, state)
+    except KeyboardInterrupt:  # Ctrl-C: keep the completed steps, then stop
+        if checkpoint is not None:
             save_state(checkpoint, run, state)
+        raise
     return _result(run, state, seconds_before + time.perf_counter() - t0)
 
 
