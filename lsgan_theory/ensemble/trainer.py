@@ -2,9 +2,16 @@
 
 One call of :func:`train` trains every model of a :class:`TrainConfig`: model e has its own generator G_e and loss
 network / discriminator D_e (batched MLPs, :mod:`lsgan_theory.ensemble.mlp`), its own optimiser state and
-hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of size m_e drawn from the target
-density, and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so model e's
-trajectory does not depend on E or on the other models in the batch.
+hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of size ``n_data[e]`` drawn from the
+target density, and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so no
+arithmetic of model e reads another model's numbers.
+
+What holds exactly (issue 13, item 8; measured with torch 2.13 + MKL on an AVX-512 CPU): on the CPU, a model's
+trajectory (parameters and recorded losses) is *bitwise* the same whether it is trained alone or beside other models,
+in float32 and in float64, with 1 or 2 torch threads (``tests/test_ensemble.py``: LS-GAN beside a λ = 10 neighbour,
+GLS-GAN with spectral norm, WGAN-GP on a 2-D ring; also measured for batch 1024 and width 128).  Elsewhere -- other
+BLAS builds, other thread counts, CUDA (not measured) -- it is equal up to floating-point rounding, which training
+can amplify; compare such runs with a tolerance, not bitwise.
 
 Per step (``n_critic`` D updates, then one G update; THEORY.md §1–§7 for the losses, taken from
 :mod:`lsgan_theory.losses`):
@@ -131,6 +138,15 @@ class TrainConfig:
     penalty, ``clip`` c > 0 clips D's weights to [−c, c], ``spectral_norm`` normalises D's weights.
     ``optimizer`` ∈ {adam, rmsprop, sgd}: ``beta1`` is Adam's β₁ / SGD's momentum, ``beta2`` Adam's β₂ /
     RMSProp's α.
+
+    Every field is validated here (``TypeError``/``ValueError`` naming the field and its accepted range); the
+    family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``: the registry's ``Family.params``)
+    must keep their defaults for models whose family does not use them.  ``margin_scale=`` is the deprecated old
+    name of ``tau`` (one release, ``DeprecationWarning``).
+
+    Determinism: on the CPU a model's trajectory is bitwise the same alone or beside other models, in float32 and
+    float64 (see the module docstring for exactly where this was measured); a run is bitwise repeatable and a
+    resumed run bitwise equal to an uninterrupted one.
     """
 
     target: str = "normal(0,1)"
@@ -785,7 +801,16 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
         ``checkpoint_every`` steps (default: every ~5 % of the run) and at the end; when it exists at the start (for
         the same config, else ``ValueError``) training resumes from it.  Randomness is counter-based per (seed,
         model, step), so a resumed run is bitwise identical to an uninterrupted one: nothing is lost or repeated.
+        Ctrl-C (``KeyboardInterrupt``) writes the completed steps before re-raising; temporary files of writers that
+        were killed are removed on start; a path that cannot be written, or a corrupt file, is a ``ValueError``
+        naming ``checkpoint``.
     checkpoint_every : int, optional
+
+    Raises
+    ------
+    ValueError
+        Before anything is allocated, when :meth:`TrainConfig.estimate_memory` exceeds half the available memory
+        (the estimate in the message).
 
     Returns
     -------
