@@ -37,7 +37,7 @@ def _sync(dev):
 
 def _config(E, steps, batch, width, device):
     return TrainConfig(n_models=E, steps=steps, batch=batch, g_hidden=(width, width), d_hidden=(width, width),
-                       noise_dim=1, family="loss_sensitive", lam=1.0, margin_scale=1.0, n_data=4096,
+                       noise_dim=1, family="loss_sensitive", lam=1.0, tau=1.0, n_data=4096,
                        device=device, record_every=max(1, steps // 10))
 
 
@@ -72,7 +72,7 @@ def time_plain_torch(steps, batch, width, device, n_models: int) -> float:
             x = data[torch.randint(0, 4096, (batch,), generator=g, device=dev)]
             with torch.no_grad():
                 fake = G(torch.randn(batch, 1, generator=g, device=dev))
-            margin = losses.margin_matrix(x, fake, kind="l1", scale=1.0)
+            margin = losses.margin_matrix(x, fake, margin_kind="l1", tau=1.0)
             loss = losses.loss_sensitive_objective(D(x).squeeze(-1), D(fake).squeeze(-1), margin, 1.0)
             oD.zero_grad()
             loss.backward()

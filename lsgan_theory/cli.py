@@ -315,8 +315,10 @@ def _add_train(sub) -> None:
              "lr-d": "default 1e-3", "lr-g": "default 1e-3", "gp-weight": "gradient-penalty weight (default 0)",
              "clip": "weight clip of the critic (default 0: off)"}
     for flag, _ in _TRAIN_FLOATS:
-        names = [f"--{flag}"] + (["--margin-scale"] if flag == "tau" else [])
-        p.add_argument(*names, dest=flag.replace("-", "_"), nargs="+", type=_FINITE, default=None, help=helps[flag])
+        p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), nargs="+", type=_FINITE, default=None,
+                       help=helps[flag])
+    p.add_argument("--margin-scale", dest="margin_scale", nargs="+", type=_FINITE, default=None,
+                   help="deprecated old name of --tau (removed in the next release)")
     p.add_argument("--n-data", nargs="+", type=_int_type(1), default=[4096], help="data-set size per model")
     p.add_argument("--seeds", type=_int_type(1), default=1, help="replicas of each grid point (independent streams)")
     p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
@@ -372,7 +374,12 @@ def _run_train(args) -> int:
     from .plots import training_curves_figure
     from .studies.runs import grid_config, metric_names, run_and_write
 
+    if args.margin_scale is not None and args.tau is None:
+        args.tau = args.margin_scale
     grid = _train_grid(args)
+    if args.margin_scale is not None:
+        print("lsgan-theory train: warning: --margin-scale is deprecated (removed in the next release); use --tau",
+              file=sys.stderr)
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {str(args.out)!r} exists and is not a folder")
     cfg, rows = grid_config(grid, seeds=args.seeds, by_family=True, target=args.target, seed=args.seed, steps=args.steps,

@@ -11,7 +11,7 @@ Signature convention (every function of this module)
   ``(..., n, *event)`` with ``event_dims`` trailing dimensions per sample, e.g. images ``(B, C, H, W)``).
 * The leading dimensions ``(...)`` are independent *models* (e.g. the model axis ``E`` of the batched ensemble
   trainer).  Leading shapes of the arguments are broadcast together; call the broadcast shape ``lead``.
-* Every hyperparameter (λ, ν, a, b, c, τ, γ) is a Python number or a tensor broadcastable to ``lead`` (e.g. shape
+* Every hyperparameter (λ, ν, a, b, c, τ, γ, the penalty weight ``gp_weight``) is a Python number or a tensor broadcastable to ``lead`` (e.g. shape
   ``(E,)`` for one value per model); it is never broadcast against the sample axes.
 * Every loss returns the per-model value, a tensor of shape ``lead`` -- the mean over samples (or over sample
   pairs).  Models never mix, so ``loss.sum().backward()`` gives each model its own gradient.
@@ -19,6 +19,12 @@ Signature convention (every function of this module)
   ``*_objective``; a generator minimises its ``*_generator_loss``).
 * Bad input raises ``TypeError`` (not a floating tensor, a non-numeric hyperparameter) or ``ValueError`` (shapes that
   do not match, a hyperparameter out of range) naming the argument, its value and the accepted range.
+
+Names (the glossary of issue 12): ``lam`` λ, ``nu`` ν, ``tau`` τ (the margin scale, Δ = τ‖x − z‖), ``margin_kind``
+("l1"/"l2") beside the ``margin`` tensor Δ, ``gp_weight`` the weight of a gradient penalty, ``gamma`` only for the
+paper's γ = 1/λ of public LS-GAN code (:func:`loss_sensitive_scaled_objective`, :func:`lam_to_gamma_tau`), and
+``gamma_ul`` the weight of CLS-GAN's unlabelled term.  The names of the previous release (``margin_matrix(kind=,
+scale=)``, ``gamma=`` for a penalty weight) still work for one release and emit a ``DeprecationWarning``.
 
 Known bugs of public code that this module avoids: a sigmoid before the least-squares loss, squaring a mean instead
 of averaging squares, ``log(sigmoid(.))`` on logits (underflow; here ``softplus``), a gradient-penalty norm over one
@@ -28,7 +34,9 @@ batch (here one per sample), and loss-sensitive hinges paired only one-to-one (h
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -75,6 +83,8 @@ __all__ = [
     "cls_gan_unlabelled_objective",
     # numerical optimum over a tabular discriminator
     "tabular_minimiser",
+    # shared validation
+    "check_hyperparameter",
 ]
 
 Hyper = float | Tensor
@@ -103,9 +113,14 @@ def _broadcast(named_shapes: list[tuple[str, tuple[int, ...]]]) -> torch.Size:
         raise ValueError(f"the leading (model) shapes must broadcast together, got {desc}") from None
 
 
-def _hyper(name: str, value, lead: Sequence[int], *, lo: float | None = None, lo_open: bool = False,
-           hi: float | None = None, hi_open: bool = False, allow_inf: bool = False) -> Hyper:
-    """Check a hyperparameter (number, or tensor broadcastable to ``lead``) and return it (float or tensor)."""
+def check_hyperparameter(name: str, value, lead: Sequence[int] = (), *, lo: float | None = None,
+                         lo_open: bool = False, hi: float | None = None, hi_open: bool = False,
+                         allow_inf: bool = False) -> Hyper:
+    """Check a hyperparameter and return it: a number (returned as ``float``) or a real tensor broadcastable to the
+    model shape ``lead`` (returned as is), finite (``allow_inf``: ±inf allowed, never NaN) and inside the range
+    ``lo``..``hi`` (``lo_open``/``hi_open``: strict bound).  ``TypeError`` for a non-number (``bool`` included),
+    ``ValueError`` naming ``name``, the value and the accepted range otherwise.  Used by this module and by the
+    ensemble's optimisers (one validator for every per-model hyperparameter)."""
     rng = _range_text(lo, lo_open, hi, hi_open)
     if isinstance(value, bool) or not isinstance(value, (int, float, Tensor)):
         raise TypeError(f"{name} must be a number or a tensor broadcastable to the model shape {tuple(lead)}, got "
@@ -139,6 +154,26 @@ def _hyper(name: str, value, lead: Sequence[int], *, lo: float | None = None, lo
     if bad:
         raise ValueError(f"{name} must be {rng}; got {value!r}")
     return x
+
+
+def _renamed(**renames: str):
+    """Accept the keyword names of the previous release (old=new) with a DeprecationWarning, for one release."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{fn.__name__}: give {new}= only ({old}= is its deprecated old name)")
+                    warnings.warn(f"{fn.__name__}({old}=...) is deprecated and will be removed in the next release; "
+                                  f"use {new}=...", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
 
 
 def _range_text(lo, lo_open, hi, hi_open) -> str:
@@ -235,8 +270,8 @@ def least_squares_discriminator_loss(d_real: Tensor, d_fake: Tensor, a: Hyper = 
     Tensor, shape (...)
     """
     lead = _two_outputs("d_real", d_real, "d_fake", d_fake)
-    a = _trail(_hyper("a", a, lead), 1)
-    b = _trail(_hyper("b", b, lead), 1)
+    a = _trail(check_hyperparameter("a", a, lead), 1)
+    b = _trail(check_hyperparameter("b", b, lead), 1)
     return 0.5 * ((d_real - b) ** 2).mean(-1) + 0.5 * ((d_fake - a) ** 2).mean(-1)
 
 
@@ -247,7 +282,7 @@ def least_squares_generator_loss(d_fake: Tensor, c: Hyper = 0.0) -> Tensor:
     finite number or tensor broadcastable to (...); returns shape (...).
     """
     _tensor("d_fake", d_fake)
-    c = _trail(_hyper("c", c, d_fake.shape[:-1]), 1)
+    c = _trail(check_hyperparameter("c", c, d_fake.shape[:-1]), 1)
     return 0.5 * ((d_fake - c) ** 2).mean(-1)
 
 
@@ -345,7 +380,8 @@ def _input_grad(fn: Callable[[Tensor], Tensor], name: str, x: Tensor, batch: tor
     return out, g
 
 
-def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: Tensor, *, gamma: Hyper = 10.0,
+@_renamed(gamma="gp_weight")
+def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: Tensor, *, gp_weight: Hyper = 10.0,
                      target: Hyper = 1.0, generator: torch.Generator | Sequence[torch.Generator] | None = None,
                      eps: Tensor | None = None, event_dims: int | None = None) -> Tensor:
     r"""WGAN-GP gradient penalty (Gulrajani et al. 2017; THEORY.md §4), per sample.
@@ -365,8 +401,8 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake:
         critic (leading model axes) is fine: models do not mix.
     x_real, x_fake : Tensor, shape (..., n, *event)
         Equal shapes; they are paired one-to-one.
-    gamma : float or Tensor broadcastable to (...), >= 0
-        Penalty weight (10 in WGAN-GP).
+    gp_weight : float or Tensor broadcastable to (...), >= 0
+        Penalty weight γ (10 in WGAN-GP; ``gamma=`` is its deprecated old name).
     target : float or Tensor broadcastable to (...), >= 0
         Target gradient norm t (1 for a 1-Lipschitz critic; κ for a κ-Lipschitz loss network).
     generator : torch.Generator or sequence of them, optional
@@ -389,8 +425,8 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake:
                          "(samples are interpolated one-to-one)")
     k = _event_dims("x_real", x_real, event_dims)
     batch = x_real.shape[: x_real.ndim - k]
-    gamma = _trail(_hyper("gamma", gamma, batch[:-1], lo=0.0), 1)
-    target = _trail(_hyper("target", target, batch[:-1], lo=0.0), 1)
+    gamma = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
+    target = _trail(check_hyperparameter("target", target, batch[:-1], lo=0.0), 1)
     e = _draw_uniform(batch, x_real, generator, eps)
     e = e.reshape(e.shape + (1,) * k)
     x_hat = e * x_real.detach() + (1 - e) * x_fake.detach()
@@ -400,7 +436,8 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake:
 
 
 # ============================================================================================== loss-sensitive GAN
-def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hyper = 1.0,
+@_renamed(kind="margin_kind", scale="tau")
+def margin_matrix(x_real: Tensor, x_fake: Tensor, *, margin_kind: str = "l1", tau: Hyper = 1.0,
                   event_dims: int = 1, out: Tensor | None = None) -> Tensor:
     r"""All-pairs margins :math:`\Delta_{ij} = \tau \|x_i - z_j\|` (THEORY.md §5).
 
@@ -411,9 +448,10 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hy
     ----------
     x_real : Tensor, shape (..., n, *event)
     x_fake : Tensor, shape (..., m, *event)
-    kind : {"l1", "l2"}
-    scale : float or Tensor broadcastable to (...), > 0
-        τ.
+    margin_kind : {"l1", "l2"}
+        The norm (``kind=`` is its deprecated old name).
+    tau : float or Tensor broadcastable to (...), > 0
+        The margin scale τ (``scale=`` is its deprecated old name).
     event_dims : int
         Number of trailing dimensions of one sample (1 for vectors ``(..., n, d)``).
     out : Tensor, shape (..., n, m), optional
@@ -425,8 +463,8 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hy
     Tensor, shape (..., n, m)
     """
     x_real, x_fake = _tensor("x_real", x_real, min_ndim=2), _tensor("x_fake", x_fake, min_ndim=2)
-    if kind not in ("l1", "l2"):
-        raise ValueError(f"kind must be 'l1' or 'l2', got {kind!r}")
+    if margin_kind not in ("l1", "l2"):
+        raise ValueError(f"margin_kind must be 'l1' or 'l2', got {margin_kind!r}")
     k_r = _event_dims("x_real", x_real, event_dims)
     _event_dims("x_fake", x_fake, event_dims)
     if x_real.shape[x_real.ndim - k_r:] != x_fake.shape[x_fake.ndim - k_r:]:
@@ -434,7 +472,7 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hy
                          f"event shape (last {k_r} dims)")
     lead = _broadcast([("x_real", x_real.shape[: x_real.ndim - k_r - 1]),
                        ("x_fake", x_fake.shape[: x_fake.ndim - k_r - 1])])
-    scale = _trail(_hyper("scale", scale, lead, lo=0.0, lo_open=True), 2)
+    scale = _trail(check_hyperparameter("tau", tau, lead, lo=0.0, lo_open=True), 2)
     r = x_real.flatten(x_real.ndim - k_r) if k_r > 1 else x_real
     f = x_fake.flatten(x_fake.ndim - k_r) if k_r > 1 else x_fake
     r = r.expand(lead + r.shape[-2:])
@@ -450,7 +488,7 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, kind: str = "l1", scale: Hy
         d = d.abs() if d.requires_grad else d.abs_()
     else:
         diff = r.unsqueeze(-2) - f.unsqueeze(-3)  # (..., n, m, D)
-        d = diff.abs().sum(-1) if kind == "l1" else torch.linalg.vector_norm(diff, dim=-1)
+        d = diff.abs().sum(-1) if margin_kind == "l1" else torch.linalg.vector_norm(diff, dim=-1)
     if d.requires_grad or (isinstance(scale, Tensor) and (scale.requires_grad or d.shape != torch.broadcast_shapes(
             d.shape, scale.shape) or torch.result_type(d, scale) != d.dtype)):
         return scale * d
@@ -608,7 +646,7 @@ def loss_sensitive_objective(L_real: Tensor, L_fake: Tensor, margin: Tensor, lam
     G.-J. Qi, "Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities", IJCV 2019, eq. (6).
     """
     hinge, lead = _hinge_mean(L_real, L_fake, margin, pairing)
-    lam = _hyper("lam", lam, lead, lo=0.0, lo_open=True)
+    lam = check_hyperparameter("lam", lam, lead, lo=0.0, lo_open=True)
     return L_real.mean(-1) + lam * hinge
 
 
@@ -616,11 +654,11 @@ def loss_sensitive_scaled_objective(L_real: Tensor, L_fake: Tensor, margin: Tens
                                     pairing: str = "all") -> Tensor:
     r"""The LS-GAN objective as public code writes it: :math:`S/\lambda = \text{hinge mean} + \gamma\,\mathbb E L(x)`.
 
-    γ = 1/λ >= 0; γ = 0 is the λ = ∞ form (hinge only, equal to :func:`glsgan_objective` with ν = 0).  Shapes as
+    ``gamma`` is the paper's γ = 1/λ >= 0 (the one meaning ``gamma`` has in this package); γ = 0 is the λ = ∞ form (hinge only, equal to :func:`glsgan_objective` with ν = 0).  Shapes as
     in :func:`loss_sensitive_objective`; returns (...).
     """
     hinge, lead = _hinge_mean(L_real, L_fake, margin, pairing)
-    gamma = _hyper("gamma", gamma, lead, lo=0.0)
+    gamma = check_hyperparameter("gamma", gamma, lead, lo=0.0)
     return hinge + gamma * L_real.mean(-1)
 
 
@@ -669,8 +707,8 @@ def lam_to_gamma_tau(lam: float, tau: float = 1.0) -> MarginParams:
     -------
     MarginParams
     """
-    lam = _hyper("lam", lam, (), lo=0.0, lo_open=True, allow_inf=True)
-    tau = _hyper("tau", tau, (), lo=0.0, lo_open=True)
+    lam = check_hyperparameter("lam", lam, (), lo=0.0, lo_open=True, allow_inf=True)
+    tau = check_hyperparameter("tau", tau, (), lo=0.0, lo_open=True)
     return MarginParams(lam=lam, gamma=0.0 if math.isinf(lam) else 1.0 / lam, tau=tau)
 
 
@@ -679,13 +717,14 @@ def gamma_tau_to_lam(gamma: float, tau: float) -> MarginParams:
 
     The inverse of :func:`lam_to_gamma_tau`.  ``gamma`` >= 0 finite, ``tau`` > 0.
     """
-    gamma = _hyper("gamma", gamma, (), lo=0.0)
-    tau = _hyper("tau", tau, (), lo=0.0, lo_open=True)
+    gamma = check_hyperparameter("gamma", gamma, (), lo=0.0)
+    tau = check_hyperparameter("tau", tau, (), lo=0.0, lo_open=True)
     return MarginParams(lam=math.inf if gamma == 0 else 1.0 / gamma, gamma=gamma, tau=tau)
 
 
 # ---------------------------------------------------------------------------------------------- LS-GAN penalties
-def gradient_norm_penalty(loss_fn: Callable[[Tensor], Tensor], x: Tensor, *, gamma: Hyper = 1.0, power: int = 2,
+@_renamed(gamma="gp_weight")
+def gradient_norm_penalty(loss_fn: Callable[[Tensor], Tensor], x: Tensor, *, gp_weight: Hyper = 1.0, power: int = 2,
                           event_dims: int | None = None) -> Tensor:
     r"""Direct gradient-norm regulariser of the LS-GAN, :math:`\gamma\, \mathbb E_x \|\nabla_x L(x)\|_2^{p}`.
 
@@ -698,7 +737,8 @@ def gradient_norm_penalty(loss_fn: Callable[[Tensor], Tensor], x: Tensor, *, gam
     loss_fn : callable, ``(..., n, *event) -> (..., n)`` or ``(..., n, 1)``; samples treated independently.
     x : Tensor, shape (..., n, *event)
         Where to evaluate (real samples, fakes, or interpolates).
-    gamma : float or Tensor broadcastable to (...), >= 0
+    gp_weight : float or Tensor broadcastable to (...), >= 0
+        The weight γ (``gamma=`` is its deprecated old name).
     power : {1, 2}
     event_dims : int, optional
         As in :func:`gradient_penalty`.
@@ -712,7 +752,7 @@ def gradient_norm_penalty(loss_fn: Callable[[Tensor], Tensor], x: Tensor, *, gam
         raise ValueError(f"power must be 1 or 2, got {power!r}")
     k = _event_dims("x", x, event_dims)
     batch = x.shape[: x.ndim - k]
-    gamma = _trail(_hyper("gamma", gamma, batch[:-1], lo=0.0), 1)
+    gamma = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
     _, g = _input_grad(loss_fn, "loss_fn", x.detach(), batch)
     if power == 2:
         val = (g ** 2).sum(tuple(range(-k, 0)))
@@ -721,7 +761,8 @@ def gradient_norm_penalty(loss_fn: Callable[[Tensor], Tensor], x: Tensor, *, gam
     return (gamma * val).mean(-1)
 
 
-def slope_penalty(loss_fn: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: Tensor, *, gamma: Hyper = 10.0,
+@_renamed(gamma="gp_weight")
+def slope_penalty(loss_fn: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: Tensor, *, gp_weight: Hyper = 10.0,
                   target: Hyper = 1.0, generator: torch.Generator | Sequence[torch.Generator] | None = None,
                   eps: Tensor | None = None, event_dims: int | None = None) -> Tensor:
     r"""Finite-difference ("direct") slope penalty of the public LS-GAN-GP code, drawn per sample.
@@ -737,7 +778,8 @@ def slope_penalty(loss_fn: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: T
     ----------
     loss_fn : callable, ``(..., n, *event) -> (..., n)`` or ``(..., n, 1)``.
     x_real, x_fake : Tensor, shape (..., n, *event), equal shapes.
-    gamma, target : float or Tensor broadcastable to (...), >= 0
+    gp_weight, target : float or Tensor broadcastable to (...), >= 0
+        The weight γ (``gamma=`` is its deprecated old name) and the target slope t.
     generator : torch.Generator or one per model, optional
         Draws ε^(1) then ε^(2).
     eps : Tensor, shape (2, ..., n), optional
@@ -755,8 +797,8 @@ def slope_penalty(loss_fn: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: T
         raise ValueError(f"x_real {tuple(x_real.shape)} and x_fake {tuple(x_fake.shape)} must have the same shape")
     k = _event_dims("x_real", x_real, event_dims)
     batch = x_real.shape[: x_real.ndim - k]
-    gamma = _trail(_hyper("gamma", gamma, batch[:-1], lo=0.0), 1)
-    target = _trail(_hyper("target", target, batch[:-1], lo=0.0), 1)
+    gamma = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
+    target = _trail(check_hyperparameter("target", target, batch[:-1], lo=0.0), 1)
     if eps is not None:
         eps = _tensor("eps", eps, min_ndim=2)
         if eps.shape[0] != 2:
@@ -807,9 +849,9 @@ def glsgan_cost(a: Tensor, nu: Hyper) -> Tensor:
         except RuntimeError:
             raise ValueError(f"nu of shape {tuple(nu.shape)} must broadcast against a of shape "
                              f"{tuple(a.shape)}") from None
-        nu = _hyper("nu", nu, shape, hi=1.0)
+        nu = check_hyperparameter("nu", nu, shape, hi=1.0)
     else:
-        nu = _hyper("nu", nu, (), hi=1.0)
+        nu = check_hyperparameter("nu", nu, (), hi=1.0)
     return torch.where(a > 0, a, nu * a)
 
 
@@ -832,7 +874,7 @@ def glsgan_objective(L_real: Tensor, L_fake: Tensor, margin: Tensor, nu: Hyper, 
     Tensor, shape (...)
     """
     a, lead = _pair_arguments(L_real, L_fake, margin, pairing)
-    nu = _trail(_hyper("nu", nu, lead, hi=1.0), 2 if pairing == "all" else 1)
+    nu = _trail(check_hyperparameter("nu", nu, lead, hi=1.0), 2 if pairing == "all" else 1)
     return _pair_mean(torch.where(a > 0, a, nu * a), pairing)
 
 
@@ -917,7 +959,7 @@ def cls_gan_objective(L_real: Tensor, L_fake: Tensor, margin: Tensor, lam: Hyper
     Tensor, shape (...)
     """
     a, lead = _pair_arguments(L_real, L_fake, margin, pairing)
-    lam = _hyper("lam", lam, lead, lo=0.0, lo_open=True)
+    lam = check_hyperparameter("lam", lam, lead, lo=0.0, lo_open=True)
     yr, yf = _labels("labels_real", labels_real), _labels("labels_fake", labels_fake)
     n, m = L_real.shape[-1], L_fake.shape[-1]
     if yr.ndim < 1 or yr.shape[-1] != n or yf.ndim < 1 or yf.shape[-1] != m:
@@ -944,7 +986,8 @@ def cls_gan_unlabelled_objective(L_ul_real: Tensor, L_ul_fake: Tensor, margin: T
                                  pairing: str = "all") -> Tensor:
     r"""CLS-GAN unlabelled term :math:`S^{ul} = \mathbb E (\Delta(x, G(z)) + L^{ul}(x) - L^{ul}(G(z)))_+`.
 
-    The loss network of semi-supervised CLS-GAN minimises S + γ S^ul (THEORY.md §7).  ``L_ul_real`` (..., n) and
+    The loss network of semi-supervised CLS-GAN minimises S + γ_ul S^ul (THEORY.md §7; the weight is called
+    ``gamma_ul``, not to be confused with the γ = 1/λ of :func:`loss_sensitive_scaled_objective`).  ``L_ul_real`` (..., n) and
     ``L_ul_fake`` (..., m) come from :func:`unlabelled_loss_values`; ``margin`` (..., n, m); returns (...).
     """
     return _hinge_mean(L_ul_real, L_ul_fake, margin, pairing)[0]
@@ -986,11 +1029,11 @@ def tabular_minimiser(loss: Callable[[Tensor, Tensor], Tensor], w_real: Tensor, 
                          "length K")
     if bool(((w_real < 0) | (w_fake < 0) | torch.isnan(w_real) | torch.isnan(w_fake)).any()):
         raise ValueError("w_real and w_fake must be >= 0 (quadrature weight times density)")
-    lo = _hyper("lo", lo, ())
-    hi = _hyper("hi", hi, ())
+    lo = check_hyperparameter("lo", lo, ())
+    hi = check_hyperparameter("hi", hi, ())
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo={lo}, hi={hi}")
-    xtol = _hyper("xtol", xtol, (), lo=0.0, lo_open=True)
+    xtol = check_hyperparameter("xtol", xtol, (), lo=0.0, lo_open=True)
     K = w_real.shape[0]
     zero = torch.zeros(K, 1, dtype=w_real.dtype, device=w_real.device)
     a = torch.full((K,), lo, dtype=w_real.dtype, device=w_real.device)

@@ -1,5 +1,6 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=30, deadline=None)
@@ -12,3 +13,18 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a test module with one torch thread (``pytestmark = pytest.mark.usefixtures("one_torch_thread")``).
+
+    The ensemble's test models are tiny: one thread is as fast as two, and OpenMP barriers on a 2-core machine shared
+    with other test processes can slow multi-threaded small kernels down by an order of magnitude.
+    """
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -6,20 +6,12 @@ import csv
 import json
 
 import pytest
-import torch
 
 from lsgan_theory.cli import main
 from lsgan_theory.studies.runs import grid_config
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # These models are tiny: one thread is as fast as two, and OpenMP barriers on a 2-core machine shared with other
-    # test processes can slow multi-threaded small kernels down by an order of magnitude.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_train_writes_results_curves_meta_and_figures(tmp_path, capsys):
@@ -44,9 +36,10 @@ def test_train_rejects_bad_values_with_one_line_and_status_2(capsys):
 
 
 def test_grid_points_are_independent_models_with_their_own_streams():
-    cfg, rows = grid_config({"lam": [0.5, 2.0], "family": ["loss_sensitive", "glsgan"]}, seeds=3, steps=1)
+    # (tau: a parameter both families use; λ of a glsgan model is refused since glsgan ignores it -- issue 13)
+    cfg, rows = grid_config({"tau": [0.5, 2.0], "family": ["loss_sensitive", "glsgan"]}, seeds=3, steps=1)
     assert cfg.n_models == 12 and len(set(cfg.ids())) == 12
-    assert cfg.per_model("lam")[:6] == (0.5,) * 6 and rows[0] == {"lam": 0.5, "family": "loss_sensitive", "replica": 0}
+    assert cfg.per_model("tau")[:6] == (0.5,) * 6 and rows[0] == {"tau": 0.5, "family": "loss_sensitive", "replica": 0}
 
 
 def test_train_cli_shows_progress_and_an_interrupted_run_resumes_to_the_same_results(tmp_path, capsys, monkeypatch):
@@ -60,20 +53,21 @@ def test_train_cli_shows_progress_and_an_interrupted_run_resumes_to_the_same_res
     assert "train: step 40/40 (100 %)" in err and "0/2 frozen" in err
 
     # interrupt the second run after its checkpoint at step 20 (Ctrl-C inside the training loop)
-    real_save = trainer._save_checkpoint
+    real_save = trainer.save_state
     calls = []
 
-    def save_then_interrupt(path, state):
-        real_save(path, state)
-        calls.append(state["step"])
-        if state["step"] == 19:
+    def save_then_interrupt(path, run, state):
+        real_save(path, run, state)
+        calls.append(state.step - 1)
+        if state.step - 1 == 19 and calls.count(19) == 1:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(trainer, "_save_checkpoint", save_then_interrupt)
+    monkeypatch.setattr(trainer, "save_state", save_then_interrupt)
     out = tmp_path / "run"
     assert main(args + ["--out", str(out)]) == 130
-    assert not (out / "results.csv").exists() and calls == [9, 19]
-    monkeypatch.setattr(trainer, "_save_checkpoint", real_save)
+    # [9, 19] from the schedule, then the interrupt handler saves the same completed state (step 19) once more
+    assert not (out / "results.csv").exists() and calls[:2] == [9, 19] and set(calls) == {9, 19}
+    monkeypatch.setattr(trainer, "save_state", real_save)
     capsys.readouterr()
     assert main(args + ["--out", str(out)]) == 0
     err = capsys.readouterr().err
@@ -94,4 +88,6 @@ def test_grid_by_family_leaves_out_the_parameters_a_family_ignores():
         ("glsgan", None, 0.0), ("glsgan", None, -1.0)]
     assert cfg.per_model("lam") == (1.0, 0.5, 2.0, 1.0, 1.0)  # the default where the family does not use it
     # negative control: without by_family the product keeps every combination
-    assert grid_config({"family": ["gan", "loss_sensitive"], "lam": [0.5, 2.0]}, steps=1)[0].n_models == 4
+    # without by_family the full product would give gan models a λ they ignore: TrainConfig refuses it by name
+    with pytest.raises(ValueError, match="lam: family 'gan' does not use lam"):
+        grid_config({"family": ["gan", "loss_sensitive"], "lam": [0.5, 2.0]}, steps=1)

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from lsgan_theory.studies.critic import closed_form_critic, optimal_critic
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # These models are tiny: one thread is as fast as two, and OpenMP barriers on a 2-core machine shared with other
-    # test processes can slow multi-threaded small kernels down by an order of magnitude.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.mark.parametrize("family", ["gan", "least_squares", "hinge"])

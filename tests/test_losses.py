@@ -63,7 +63,7 @@ def build(setup):
     seed, n, m, kind, tau = setup
     f, params = mlp(seed)
     xr, xf = samples(seed, n, m)
-    margin = L.margin_matrix(xr, xf, kind=kind, scale=tau)
+    margin = L.margin_matrix(xr, xf, margin_kind=kind, tau=tau)
     return f(xr), f(xf), margin, params
 
 
@@ -229,7 +229,7 @@ def test_hinge_never_clips_for_a_kappa_lipschitz_loss_with_kappa_at_most_one(see
     f, params = lipschitz_net(seed, kind, kappa * tau)
     g = torch.Generator().manual_seed(seed)
     xr, xf = torch.randn(9, 3, generator=g, dtype=DT), torch.randn(7, 3, generator=g, dtype=DT) + 1.0
-    margin = L.margin_matrix(xr, xf, kind=kind, scale=tau)
+    margin = L.margin_matrix(xr, xf, margin_kind=kind, tau=tau)
     lr, lf = f(xr), f(xf)
     assert bool(((margin + lr[:, None] - lf[None, :]) >= 0).all())
     assert L.hinge_active_fraction(lr, lf, margin).item() == 1.0  # no pair has x = z here, so a > 0 strictly
@@ -244,7 +244,7 @@ def test_hinge_clips_for_a_loss_steeper_than_the_margin():
     g = torch.Generator().manual_seed(0)
     xr, xf = torch.randn(40, 2, generator=g, dtype=DT), torch.randn(40, 2, generator=g, dtype=DT)
     tau, s = 0.5, torch.tensor([1.0, -1.0], dtype=DT)
-    margin = L.margin_matrix(xr, xf, scale=tau)
+    margin = L.margin_matrix(xr, xf, tau=tau)
     lr, lf = 3 * tau * xr @ s, 3 * tau * xf @ s
     frac = L.hinge_active_fraction(lr, lf, margin).item()
     assert 0.05 < frac < 0.95
@@ -259,7 +259,7 @@ def test_margin_matrix_equals_a_double_loop_of_scaled_norms(seed, n, m, d, tau):
     g = torch.Generator().manual_seed(seed)
     xr, xf = torch.randn(n, d, generator=g, dtype=DT), torch.randn(m, d, generator=g, dtype=DT)
     for kind, p in (("l1", 1), ("l2", 2)):
-        M = L.margin_matrix(xr, xf, kind=kind, scale=tau)
+        M = L.margin_matrix(xr, xf, margin_kind=kind, tau=tau)
         ref = torch.tensor([[tau * torch.linalg.vector_norm(xr[i] - xf[j], ord=p).item() for j in range(m)]
                             for i in range(n)], dtype=DT)
         torch.testing.assert_close(M, ref, **TOL)
@@ -268,7 +268,7 @@ def test_margin_matrix_equals_a_double_loop_of_scaled_norms(seed, n, m, d, tau):
 def test_margin_matrix_of_images_sums_over_all_pixels():
     g = torch.Generator().manual_seed(1)
     xr, xf = torch.randn(3, 2, 4, 4, generator=g, dtype=DT), torch.randn(5, 2, 4, 4, generator=g, dtype=DT)
-    M = L.margin_matrix(xr, xf, scale=2e-4, event_dims=3)
+    M = L.margin_matrix(xr, xf, tau=2e-4, event_dims=3)
     ref = 2e-4 * (xr[:, None] - xf[None]).abs().sum((2, 3, 4))
     torch.testing.assert_close(M, ref, **TOL)
 
@@ -489,10 +489,10 @@ def test_non_tensor_or_integer_inputs_raise_type_error():
 def test_unknown_pairing_and_margin_kind_are_rejected():
     with pytest.raises(ValueError, match="pairing"):
         L.loss_sensitive_hinge(*_args(), pairing="random")
-    with pytest.raises(ValueError, match="kind"):
-        L.margin_matrix(torch.zeros(2, 2), torch.zeros(2, 2), kind="linf")
-    with pytest.raises(ValueError, match="scale"):
-        L.margin_matrix(torch.zeros(2, 2), torch.zeros(2, 2), scale=0.0)
+    with pytest.raises(ValueError, match="margin_kind"):
+        L.margin_matrix(torch.zeros(2, 2), torch.zeros(2, 2), margin_kind="linf")
+    with pytest.raises(ValueError, match="tau"):
+        L.margin_matrix(torch.zeros(2, 2), torch.zeros(2, 2), tau=0.0)
     with pytest.raises(ValueError, match="lam"):
         L.lam_to_gamma_tau(-2.0, 1.0)
     with pytest.raises(ValueError, match="gamma"):
@@ -549,12 +549,12 @@ def test_margin_matrix_out_buffer_is_filled_in_place_and_equals_the_allocating_p
     xr, xf = torch.randn(3, 7, 1, generator=g, dtype=DT), torch.randn(3, 5, 1, generator=g, dtype=DT)
     tau = torch.tensor([0.5, 1.0, 2.0], dtype=DT)
     buf = torch.full((3, 7, 5), float("nan"), dtype=DT)
-    M = L.margin_matrix(xr, xf, scale=tau, out=buf)
+    M = L.margin_matrix(xr, xf, tau=tau, out=buf)
     assert M.data_ptr() == buf.data_ptr()
     torch.testing.assert_close(M, tau[:, None, None] * (xr - xf.transpose(1, 2)).abs(), **TOL)
     # a buffer of the wrong shape is ignored, not written
     bad = torch.zeros(3, 5, 7, dtype=DT)
-    torch.testing.assert_close(L.margin_matrix(xr, xf, scale=tau, out=bad), M, **TOL)
+    torch.testing.assert_close(L.margin_matrix(xr, xf, tau=tau, out=bad), M, **TOL)
     assert bool((bad == 0).all())
 
 
@@ -567,11 +567,41 @@ def test_fused_hinge_and_margin_buffer_promote_mixed_dtypes_and_respect_a_scale_
     assert h.dtype == DT
     torch.testing.assert_close(h, F.relu(Mg + Lr.unsqueeze(-1) - Lf.unsqueeze(-2)).mean((-2, -1)), **TOL)
     x32, z32 = torch.randn(4, 1, generator=g), torch.randn(3, 1, generator=g)
-    assert L.margin_matrix(x32, z32, scale=torch.tensor(2.0, dtype=DT)).dtype == DT
+    assert L.margin_matrix(x32, z32, tau=torch.tensor(2.0, dtype=DT)).dtype == DT
     # a scale that requires grad: the buffer is not used (autograd would need it intact)
     s = torch.tensor(1.5, dtype=DT, requires_grad=True)
     buf = torch.zeros(4, 3, dtype=DT)
-    M = L.margin_matrix(x32.double(), z32.double(), scale=s, out=buf)
+    M = L.margin_matrix(x32.double(), z32.double(), tau=s, out=buf)
     buf.fill_(7.0)
     M.sum().backward()
     torch.testing.assert_close(s.grad, (x32.double() - z32.double().T).abs().sum(), **TOL)
+
+
+# ---------------------------------------------------------------------------------------------- deprecated names
+@pytest.mark.parametrize("fn,old,new", [
+    (lambda **kw: L.margin_matrix(*_pts(), **kw), {"kind": "l2", "scale": 0.3}, {"margin_kind": "l2", "tau": 0.3}),
+    (lambda **kw: L.gradient_penalty(_quad, *_pts(), eps=torch.full((5,), 0.25, dtype=DT), **kw), {"gamma": 2.5},
+     {"gp_weight": 2.5}),
+    (lambda **kw: L.gradient_norm_penalty(_quad, _pts()[0], **kw), {"gamma": 0.7}, {"gp_weight": 0.7}),
+    (lambda **kw: L.slope_penalty(_quad, *_pts(), eps=torch.tensor([[0.1] * 5, [0.6] * 5], dtype=DT), **kw),
+     {"gamma": 3.0}, {"gp_weight": 3.0}),
+])
+def test_old_keyword_names_warn_and_give_the_same_result_as_the_new_ones(fn, old, new):
+    # Mutation caught: dropping the alias (TypeError), or mapping it to the wrong argument (a different value: every
+    # value here differs from the default, so an ignored old keyword changes the result).
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        got = fn(**old)
+    want = fn(**new)
+    assert torch.equal(got, want)
+    assert not torch.equal(fn(), want)  # negative control: the values given are not the defaults
+    with pytest.raises(TypeError, match="only"):
+        fn(**old, **new)
+
+
+def _pts():
+    g = torch.Generator().manual_seed(3)
+    return torch.randn(5, 2, generator=g, dtype=DT), torch.randn(5, 2, generator=g, dtype=DT)
+
+
+def _quad(x):
+    return (x ** 3).sum(-1)

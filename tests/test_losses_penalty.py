@@ -80,13 +80,13 @@ def test_gradient_penalty_of_a_batched_critic_equals_a_loop_over_models(seed, E,
     xr, xf = torch.randn(E, n, d, generator=g, dtype=DT), torch.randn(E, n, d, generator=g, dtype=DT)
     gamma = torch.rand(E, generator=g, dtype=DT) * 10
     gens = [torch.Generator().manual_seed(100 + e) for e in range(E)]
-    got = L.gradient_penalty(batched, xr, xf, gamma=gamma, generator=gens, event_dims=1)
+    got = L.gradient_penalty(batched, xr, xf, gp_weight=gamma, generator=gens, event_dims=1)
     assert got.shape == (E,)
     for e in range(E):
         # one stream per model: model e's ε comes from its own generator, independent of E
         eps_e = torch.rand(n, generator=torch.Generator().manual_seed(100 + e), dtype=DT)
         single = L.gradient_penalty(lambda x, e=e: torch.tanh(x @ W[e]) @ v[e], xr[e], xf[e],
-                                    gamma=gamma[e].item(), eps=eps_e)
+                                    gp_weight=gamma[e].item(), eps=eps_e)
         torch.testing.assert_close(got[e], single, **TOL)
     # independent per-model gradients
     (gW,) = torch.autograd.grad(got[0], W, retain_graph=True)
@@ -99,7 +99,7 @@ def test_gradient_penalty_of_a_linear_critic_is_gamma_times_norm_gap_squared(see
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(d, generator=g, dtype=DT)
     xr, xf = torch.randn(n, d, generator=g, dtype=DT), torch.randn(n, d, generator=g, dtype=DT)
-    got = L.gradient_penalty(lambda x: x @ w, xr, xf, gamma=2.5, target=target, generator=g)
+    got = L.gradient_penalty(lambda x: x @ w, xr, xf, gp_weight=2.5, target=target, generator=g)
     assert got.item() == pytest.approx(2.5 * (w.norm().item() - target) ** 2, rel=1e-12, abs=1e-12)
 
 
@@ -138,8 +138,8 @@ def test_gradient_penalty_input_validation():
         L.gradient_penalty(lambda t: t.sum(-1), x, torch.zeros(3, 2, dtype=DT), eps=torch.zeros(4, dtype=DT))
     with pytest.raises(ValueError, match="eps"):
         L.gradient_penalty(lambda t: t.sum(-1), x, x, eps=torch.full((4,), 1.5, dtype=DT))
-    with pytest.raises(ValueError, match="gamma"):
-        L.gradient_penalty(lambda t: t.sum(-1), x, x, eps=torch.zeros(4, dtype=DT), gamma=-1.0)
+    with pytest.raises(ValueError, match="gp_weight"):
+        L.gradient_penalty(lambda t: t.sum(-1), x, x, eps=torch.zeros(4, dtype=DT), gp_weight=-1.0)
     with pytest.raises(ValueError, match="critic"):
         L.gradient_penalty(lambda t: t.sum(), x, x, eps=torch.zeros(4, dtype=DT))
     with pytest.raises(ValueError, match="event_dims"):
@@ -156,8 +156,8 @@ def test_gradient_norm_penalty_equals_mean_squared_input_gradient(seed, n, d):
     g = torch.Generator().manual_seed(seed)
     a = torch.randn(d, generator=g, dtype=DT)
     x = torch.randn(n, d, generator=g, dtype=DT)
-    got2 = L.gradient_norm_penalty(lambda t: torch.sin(t @ a), x, gamma=0.3)
-    got1 = L.gradient_norm_penalty(lambda t: torch.sin(t @ a), x, gamma=0.3, power=1)
+    got2 = L.gradient_norm_penalty(lambda t: torch.sin(t @ a), x, gp_weight=0.3)
+    got1 = L.gradient_norm_penalty(lambda t: torch.sin(t @ a), x, gp_weight=0.3, power=1)
     c = torch.cos(x @ a)
     torch.testing.assert_close(got2, 0.3 * (a.norm() ** 2 * c ** 2).mean(), **TOL)
     torch.testing.assert_close(got1, 0.3 * (a.norm() * c.abs()).mean(), **TOL)
@@ -180,7 +180,7 @@ def test_slope_penalty_of_a_curved_loss_depends_on_per_sample_weights():
     g = torch.Generator().manual_seed(2)
     xr, xf = torch.randn(5, 3, generator=g, dtype=DT), torch.randn(5, 3, generator=g, dtype=DT)
     eps = torch.rand(2, 5, generator=g, dtype=DT)
-    got = L.slope_penalty(lambda t: 0.5 * (t ** 2).sum(-1), xr, xf, eps=eps, gamma=1.0)
+    got = L.slope_penalty(lambda t: 0.5 * (t ** 2).sum(-1), xr, xf, eps=eps, gp_weight=1.0)
     terms = []
     for i in range(5):
         p1 = eps[0, i] * xr[i] + (1 - eps[0, i]) * xf[i]
@@ -190,7 +190,7 @@ def test_slope_penalty_of_a_curved_loss_depends_on_per_sample_weights():
     torch.testing.assert_close(got, torch.stack(terms).mean(), **TOL)
     # the public code's single ε pair for the whole batch gives a different value
     one = L.slope_penalty(lambda t: 0.5 * (t ** 2).sum(-1), xr, xf, eps=torch.stack(
-        [eps[0, :1].expand(5), eps[1, :1].expand(5)]), gamma=1.0)
+        [eps[0, :1].expand(5), eps[1, :1].expand(5)]), gp_weight=1.0)
     assert (one - got).abs().item() > 1e-3
 
 

@@ -22,7 +22,7 @@ import torch
 
 from . import rng as _rng
 
-__all__ = ["MLPSpec", "init_mlp", "mlp_forward", "clip_weights", "spectral_normalize", "init_spectral_state",
+__all__ = ["MLPSpec", "init_mlp", "mlp_forward", "batched_matmul", "clip_weights", "spectral_normalize", "init_spectral_state",
            "ACTIVATIONS"]
 
 ACTIVATIONS = {
@@ -97,6 +97,26 @@ _INPLACE = {
 }
 
 
+def batched_matmul(a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``bias + a @ b`` per model for stacked ``a`` (E, n, k), ``b`` (E, k, p) (``torch.baddbmm`` / ``torch.bmm``),
+    rounded the same way for every E.
+
+    On the CPU (torch 2.13, MKL) a batch of ONE matrix product with a single output column or a contraction of
+    length one (a matrix-vector product, e.g. the last layer of a discriminator, or its input gradient in 1-D) takes
+    another kernel than a batch of two or more, with another summation order: a model trained alone then differs
+    from the same model inside an ensemble by a rounding error at the first step, which training amplifies (issue
+    13, item 8).  Such products are computed for E = 1 as a batch of two (the model and a copy; the copy's cost is
+    one vector product), so that a model's arithmetic does not depend on E.  Products of E >= 2 models, and every
+    other shape, are passed to torch unchanged (``tests/test_ensemble.py`` checks bitwise equality of a model
+    trained alone and beside others).
+    """
+    if a.shape[0] == 1 and (b.shape[-1] == 1 or b.shape[-2] == 1):
+        a2, b2 = a.expand(2, -1, -1), b.expand(2, -1, -1)
+        out = torch.bmm(a2, b2) if bias is None else torch.baddbmm(bias.expand(2, -1, -1), a2, b2)
+        return out[:1]
+    return torch.bmm(a, b) if bias is None else torch.baddbmm(bias, a, b)
+
+
 def mlp_forward(params, x: torch.Tensor, activation: str = "relu", weights=None) -> torch.Tensor:
     """Apply E MLPs to ``x`` of shape ``(E, B, d_0)``; returns ``(E, B, d_L)``.
 
@@ -108,7 +128,7 @@ def mlp_forward(params, x: torch.Tensor, activation: str = "relu", weights=None)
     h = x
     for l in range(n):
         W = params[2 * l] if weights is None else weights[l]
-        h = torch.baddbmm(params[2 * l + 1], h, W)
+        h = batched_matmul(h, W, params[2 * l + 1])
         if l < n - 1:
             h = act(h)  # in place where possible: baddbmm's backward does not need its output, relu's uses its own
     return h
@@ -150,11 +170,11 @@ def spectral_normalize(params, us, enabled: torch.Tensor, eps: float = 1e-12):
     for l, u in enumerate(us):
         W = params[2 * l]
         with torch.no_grad():
-            v = torch.bmm(W, u.unsqueeze(2)).squeeze(2)
+            v = batched_matmul(W, u.unsqueeze(2)).squeeze(2)
             v = v / v.norm(dim=1, keepdim=True).clamp_min(eps)
-            u2 = torch.bmm(W.transpose(1, 2), v.unsqueeze(2)).squeeze(2)
+            u2 = batched_matmul(W.transpose(1, 2), v.unsqueeze(2)).squeeze(2)
             u2 = u2 / u2.norm(dim=1, keepdim=True).clamp_min(eps)
-        sigma = torch.bmm(v.unsqueeze(1), torch.bmm(W, u2.unsqueeze(2))).reshape(-1, 1, 1)
+        sigma = batched_matmul(v.unsqueeze(1), batched_matmul(W, u2.unsqueeze(2))).reshape(-1, 1, 1)
         weights.append(torch.where(enabled.reshape(-1, 1, 1), W / sigma.clamp_min(eps), W))
         new_us.append(torch.where(enabled.reshape(-1, 1), u2, u))
     return tuple(weights), tuple(new_us)

@@ -16,9 +16,12 @@ update depends only on model e's gradients, state and hyperparameters.  The form
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple
 
 import torch
+
+from ..losses import check_hyperparameter
 
 __all__ = ["Optimizer", "sgd", "rmsprop", "adam", "apply_updates", "masked", "by_name"]
 
@@ -31,13 +34,10 @@ class Optimizer(NamedTuple):
 
 
 def _hyper(name: str, value, lo: float, hi: float, lo_open: bool = True, hi_open: bool = False):
-    t = torch.as_tensor(value, dtype=torch.float64)
-    if t.ndim > 1:
-        raise ValueError(f"{name}: expected a float or a tensor of shape (E,), got shape {tuple(t.shape)}")
-    bad = (t <= lo if lo_open else t < lo) | (t >= hi if hi_open else t > hi) | ~torch.isfinite(t)
-    if bool(bad.any()):
-        lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
-        raise ValueError(f"{name}: every value must lie in {lb}{lo}, {hi}{rb}, got {value!r}")
+    """A float or (E,) tensor in the given range (``lsgan_theory.losses.check_hyperparameter``, the one validator)."""
+    lead = tuple(value.shape[:1]) if isinstance(value, torch.Tensor) else ()
+    check_hyperparameter(name, value, lead, lo=lo, lo_open=lo_open, hi=None if math.isinf(hi) else hi,
+                         hi_open=hi_open)
     return value
 
 

@@ -2,9 +2,16 @@
 
 One call of :func:`train` trains every model of a :class:`TrainConfig`: model e has its own generator G_e and loss
 network / discriminator D_e (batched MLPs, :mod:`lsgan_theory.ensemble.mlp`), its own optimiser state and
-hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of size m_e drawn from the target
-density, and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so model e's
-trajectory does not depend on E or on the other models in the batch.
+hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of size ``n_data[e]`` drawn from the
+target density, and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so no
+arithmetic of model e reads another model's numbers.
+
+What holds exactly (issue 13, item 8; measured with torch 2.13 + MKL on an AVX-512 CPU): on the CPU, a model's
+trajectory (parameters and recorded losses) is *bitwise* the same whether it is trained alone or beside other models,
+in float32 and in float64, with 1 or 2 torch threads (``tests/test_ensemble.py``: LS-GAN beside a λ = 10 neighbour,
+GLS-GAN with spectral norm, WGAN-GP on a 2-D ring; also measured for batch 1024 and width 128).  Elsewhere -- other
+BLAS builds, other thread counts, CUDA (not measured) -- it is equal up to floating-point rounding, which training
+can amplify; compare such runs with a tolerance, not bitwise.
 
 Per step (``n_critic`` D updates, then one G update; THEORY.md §1–§7 for the losses, taken from
 :mod:`lsgan_theory.losses`):
@@ -20,16 +27,27 @@ Divergence handling: a model whose loss, gradients or new parameters are non-fin
 parameters and optimiser state are kept from before that update (selected with ``torch.where``), it is reported in
 ``diverged_step``, and the other models carry on untouched.
 
+Code layout (top to bottom): :class:`TrainConfig` (what a run is) → :func:`setup` (the config resolved into tensors:
+data, optimisers, hyperparameters; :class:`Setup`) → :func:`init_state` (a :class:`TrainState`: everything that
+changes) → the pure steps :func:`d_step`, :func:`g_step`, :func:`record` (each returns a new state; the optimiser
+update, divergence check and freeze-and-mask of both networks is one function, ``_update``) → :func:`train`, the
+loop; a checkpoint is the state saved and loaded (:func:`save_state`, :func:`load_state`).
+
 Network outputs are ``D_e(x)`` with no output nonlinearity: the classic GAN reads it as a logit, LSGAN
 (least-squares) and hinge / WGAN as a real score, LS-GAN (loss-sensitive) and GLS-GAN as the loss L_θ(x).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import glob
 import math
 import os
+import re
 import time
-from dataclasses import asdict, dataclass, field, fields
+import warnings
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import torch
@@ -37,19 +55,59 @@ import torch
 from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
-from ..provenance import git_revision
+from .. import losses as _losses
+from ..provenance import check_memory, git_revision
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
 
-__all__ = ["TrainConfig", "TrainResult", "train", "resolve_device", "FAMILIES", "PER_MODEL"]
+__all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup", "init_state", "d_step", "g_step",
+           "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "FAMILIES", "PER_MODEL"]
 
 # Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
 # trainable families, lsgan_theory.families).
 FAMILIES = _families.TRAINABLE
 # Hyperparameters that may be given per model (a tuple of length n_models) instead of one float.
-PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "lam", "nu", "margin_scale", "gp_weight", "clip",
+PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "lam", "nu", "tau", "gp_weight", "clip",
              "spectral_norm", "ls_a", "ls_b", "ls_c")
+
+
+# Accepted ranges of the real-valued per-model fields (lsgan_theory.losses.check_hyperparameter's keywords).
+_RANGES = {
+    "lr_d": dict(lo=0.0, lo_open=True), "lr_g": dict(lo=0.0, lo_open=True),
+    "beta1": dict(lo=0.0, hi=1.0, hi_open=True), "beta2": dict(lo=0.0, hi=1.0, hi_open=True),
+    "lam": dict(lo=0.0, lo_open=True), "tau": dict(lo=0.0, lo_open=True), "nu": dict(hi=1.0),
+    "gp_weight": dict(lo=0.0), "clip": dict(lo=0.0), "ls_a": {}, "ls_b": {}, "ls_c": {},
+}
+# Fields that belong to some families only (the registry's Family.params of the trainable families).
+_FAMILY_PARAMS = tuple(dict.fromkeys(p for f in _families.TRAINABLE for p, _ in _families.get(f).params))
+_DEVICE = re.compile(r"auto|cpu|cuda(:[0-9]+)?")
+
+
+def _set(obj, name, value) -> None:
+    object.__setattr__(obj, name, value)
+
+
+def _integer(name: str, v, lo: int, hi: int | None = None, *, what: str = "") -> int:
+    """``v`` as an int in [lo, hi): ``TypeError`` for a non-integer (``True``, 1.5, '3'), else ``ValueError``."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name}: {what or 'the value'} must be an integer, got {type(v).__name__} {v!r}")
+    if v < lo or (hi is not None and v >= hi):
+        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi})"
+        raise ValueError(f"{name}: {what or 'the value'} must be an integer {rng}, got {v!r}")
+    return int(v)
+
+
+def _number(name: str, v, model: int | None, **rng) -> float:
+    """``v`` as a finite float in the range ``rng`` (``lsgan_theory.losses.check_hyperparameter``), errors prefixed
+    with the field name (and the model index of a per-model tuple)."""
+    if isinstance(v, np.generic) and not isinstance(v, np.bool_):
+        v = v.item()
+    try:
+        return float(_losses.check_hyperparameter(name, v, **rng))
+    except (TypeError, ValueError) as exc:
+        where = "" if model is None else f" (model {model} of the per-model tuple)"
+        raise type(exc)(f"{name}: {exc}{where}") from None
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -75,11 +133,20 @@ class TrainConfig:
 
     Notes on conventions: ``family`` ∈ ``FAMILIES`` (``"loss_sensitive"`` = LS-GAN of Qi, ``"least_squares"`` =
     LSGAN of Mao with labels ``ls_a`` (fake), ``ls_b`` (real), ``ls_c`` (generator target)); ``lam`` is λ of the
-    LS-GAN objective S = E L(x) + λ E(Δ + L(x) − L(G(z)))_+ with Δ = ``margin_scale``·‖x − G(z)‖₁ over all n·m
+    LS-GAN objective S = E L(x) + λ E(Δ + L(x) − L(G(z)))_+ with Δ = ``tau``·‖x − G(z)‖₁ over all n·m
     pairs of the batch; ``nu`` is ν of the GLS-GAN cost C_ν(a) = max(a, νa); ``gp_weight`` γ > 0 adds the WGAN-GP
     penalty, ``clip`` c > 0 clips D's weights to [−c, c], ``spectral_norm`` normalises D's weights.
     ``optimizer`` ∈ {adam, rmsprop, sgd}: ``beta1`` is Adam's β₁ / SGD's momentum, ``beta2`` Adam's β₂ /
     RMSProp's α.
+
+    Every field is validated here (``TypeError``/``ValueError`` naming the field and its accepted range); the
+    family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``: the registry's ``Family.params``)
+    must keep their defaults for models whose family does not use them.  ``margin_scale=`` is the deprecated old
+    name of ``tau`` (one release, ``DeprecationWarning``).
+
+    Determinism: on the CPU a model's trajectory is bitwise the same alone or beside other models, in float32 and
+    float64 (see the module docstring for exactly where this was measured); a run is bitwise repeatable and a
+    resumed run bitwise equal to an uninterrupted one.
     """
 
     target: str = "normal(0,1)"
@@ -102,7 +169,7 @@ class TrainConfig:
     family: str | tuple[str, ...] = "loss_sensitive"
     lam: float | tuple[float, ...] = 1.0
     nu: float | tuple[float, ...] = 0.0
-    margin_scale: float | tuple[float, ...] = 1.0
+    tau: float | tuple[float, ...] = 1.0
     gp_weight: float | tuple[float, ...] = 0.0
     clip: float | tuple[float, ...] = 0.0
     spectral_norm: bool | tuple[bool, ...] = False
@@ -116,54 +183,125 @@ class TrainConfig:
     device: str = "auto"
 
     def __post_init__(self):
+        """Validate every field at construction: ``TypeError``/``ValueError`` naming the field and its range."""
         for name in ("n_models", "steps", "batch", "noise_dim", "n_critic", "record_every"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
-            raise ValueError(f"seed: must be an integer in [0, 2**32), got {self.seed!r}")
+            _set(self, name, _integer(name, getattr(self, name), 1))
+        _set(self, "seed", _integer("seed", self.seed, 0, 2**32))
         for name in ("g_hidden", "d_hidden"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+            v = getattr(self, name)
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+                raise TypeError(f"{name}: expected a tuple of hidden-layer widths, got {type(v).__name__} {v!r}")
+            _set(self, name, tuple(_integer(f"{name}", w, 1, what="every hidden width") for w in v))
         if self.model_ids is not None:
-            ids = tuple(int(i) for i in self.model_ids)
-            if len(ids) != self.n_models or len(set(ids)) != len(ids) or any(not 0 <= i < 2**31 for i in ids):
+            ids = tuple(_integer("model_ids", i, 0, 2**31) for i in self.model_ids)
+            if len(ids) != self.n_models or len(set(ids)) != len(ids):
                 raise ValueError(f"model_ids: need {self.n_models} distinct integers in [0, 2**31), got "
                                  f"{self.model_ids!r}")
-            object.__setattr__(self, "model_ids", ids)
+            _set(self, "model_ids", ids)
         for name in PER_MODEL:
             v = getattr(self, name)
             if isinstance(v, (list, tuple)):
                 if len(v) != self.n_models:
                     raise ValueError(f"{name}: a per-model tuple needs n_models = {self.n_models} values, got {len(v)}")
-                object.__setattr__(self, name, tuple(v))
+                _set(self, name, tuple(v))
+        self._check_per_model()
+        self._check_choices()
+        self._check_densities()
+        self._check_family_parameters()
+
+    def _check_per_model(self) -> None:
         fams = tuple(_families.canonical(f) for f in self.per_model("family"))
         for f in fams:
             if f not in FAMILIES:
                 raise ValueError(f"family: the trainer trains {FAMILIES}, got {f!r}")
-        object.__setattr__(self, "family", fams if isinstance(self.family, tuple) else fams[0])
-        for name, lo, lo_open in (("lr_d", 0, True), ("lr_g", 0, True), ("lam", 0, True), ("margin_scale", 0, True),
-                                  ("gp_weight", 0, False), ("clip", 0, False)):
-            for v in self.per_model(name):
-                if not math.isfinite(v) or (v <= lo if lo_open else v < lo):
-                    raise ValueError(f"{name}: every value must be {'>' if lo_open else '>='} {lo} and finite, "
-                                     f"got {v!r}")
-        for v in self.per_model("nu"):
-            if not v <= 1:
-                raise ValueError(f"nu: the GLS-GAN cost needs nu <= 1 (C(a) = a for a >= 0), got {v!r}")
-        for v in self.per_model("n_data"):
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"n_data: every data-set size must be an integer >= 1, got {v!r}")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype: must be 'float32' or 'float64', got {self.dtype!r}")
-        if self.activation not in _mlp.ACTIVATIONS:
-            raise ValueError(f"activation: must be one of {sorted(_mlp.ACTIVATIONS)}, got {self.activation!r}")
-        if self.optimizer not in ("adam", "rmsprop", "sgd"):
-            raise ValueError(f"optimizer: must be one of 'adam', 'rmsprop', 'sgd', got {self.optimizer!r}")
-        _densities.parse(self.target)
+        _set(self, "family", fams if isinstance(self.family, tuple) else fams[0])
+        for name, rng in _RANGES.items():
+            vals = tuple(_number(name, v, e if isinstance(getattr(self, name), tuple) else None, **rng)
+                         for e, v in enumerate(self.per_model(name)))
+            _set(self, name, vals if isinstance(getattr(self, name), tuple) else vals[0])
+        ns = tuple(_integer("n_data", v, 1, what="every data-set size") for v in self.per_model("n_data"))
+        _set(self, "n_data", ns if isinstance(self.n_data, tuple) else ns[0])
+        for v in self.per_model("spectral_norm"):
+            if not isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"spectral_norm: expected True or False (or one per model), got {v!r}")
+        if not isinstance(self.train_generator, (bool, np.bool_)):
+            raise TypeError(f"train_generator: expected True or False, got {self.train_generator!r}")
+
+    def _check_choices(self) -> None:
+        for name, accepted in (("dtype", ("float32", "float64")), ("activation", tuple(sorted(_mlp.ACTIVATIONS))),
+                               ("optimizer", ("adam", "rmsprop", "sgd"))):
+            if getattr(self, name) not in accepted:
+                raise ValueError(f"{name}: must be one of {', '.join(map(repr, accepted))}, got "
+                                 f"{getattr(self, name)!r}")
+        dev = str(self.device) if isinstance(self.device, torch.device) else self.device
+        if not isinstance(dev, str) or not _DEVICE.fullmatch(dev):
+            raise ValueError(f"device: must be 'auto', 'cpu', 'cuda' or 'cuda:N' (N >= 0), got {self.device!r}")
+        _set(self, "device", dev)
+
+    def _check_densities(self) -> None:
+        for name in ("target", "fixed_generator"):
+            v = getattr(self, name)
+            if v is None and name == "fixed_generator":
+                continue
+            if not isinstance(v, str):
+                raise TypeError(f"{name}: expected a density spec string such as 'normal(0,1)', got "
+                                f"{type(v).__name__} {v!r}")
+            try:
+                _densities.parse(v)
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"{name}: {exc}") from None
         if self.fixed_generator is not None:
-            fg = _densities.parse(self.fixed_generator)
-            if fg.dim != _densities.parse(self.target).dim:
-                raise ValueError(f"fixed_generator: dimension {fg.dim} differs from the target's")
+            fg, dim = _densities.parse(self.fixed_generator), _densities.parse(self.target).dim
+            if fg.dim != 1 or dim != 1:
+                raise ValueError(f"fixed_generator: must be a 1-D density (it is sampled by its inverse CDF) for a "
+                                 f"1-D target, got dimension {fg.dim} for a target of dimension {dim}")
+
+    def _check_family_parameters(self) -> None:
+        """A family-specific parameter (the registry's ``Family.params``) set away from its default for a model
+        whose family does not use it is refused: it would be silently ignored (issue 13, item 5)."""
+        defaults = {f.name: f.default for f in fields(self)}
+        for name in _FAMILY_PARAMS:
+            for e, (fam, v) in enumerate(zip(self.per_model("family"), self.per_model(name))):
+                used = tuple(p for p, _ in _families.get(fam).params)
+                if name not in used and v != defaults[name]:
+                    users = tuple(f for f in FAMILIES if name in dict(_families.get(f).params))
+                    raise ValueError(
+                        f"{name}: family {fam!r} does not use {name} (its parameters: {', '.join(used) or 'none'}), "
+                        f"but model {e} sets {name} = {v!r}; it is used only by {', '.join(users)} -- leave it at "
+                        f"its default {defaults[name]!r} for the other models")
+
+    def estimate_memory(self) -> dict:
+        """Bytes the largest tensors of a run need (an upper estimate), by part, and their ``"total"``.
+
+        * ``data``: the padded data sets, n_models × max(n_data) × d, float64 staging plus the run's dtype;
+        * ``parameters``: both networks' parameters per model × n_models, ×6 for the optimiser state (≤ 2 copies),
+          gradients, updates, the new parameters and the masked copies;
+        * ``activations``: n_models × batch × (6 Σ D widths + 3 Σ G widths): the D step keeps two values per unit
+          for 2·batch rows, the G step one per unit of G and two of D for batch rows (×2 with a gradient penalty,
+          whose double backward keeps a second graph);
+        * ``margins``: the (batch × batch) margin / hinge buffers of the loss_sensitive (×2) and glsgan (×5) models,
+          ×d for d-dimensional samples (the differences before the norm).
+        """
+        size = 4 if self.dtype == "float32" else 8
+        E, B, m = self.n_models, self.batch, max(self.per_model("n_data"))
+        d = _densities.parse(self.target).dim
+        g = _mlp.MLPSpec((self.noise_dim, *self.g_hidden, d)).n_params()
+        dn = _mlp.MLPSpec((d, *self.d_hidden, 1)).n_params()
+        units = 6 * (d + sum(self.d_hidden) + 1) + 3 * (self.noise_dim + sum(self.g_hidden) + d)
+        gp = any(w > 0 for w in self.per_model("gp_weight"))
+        fams = self.per_model("family")
+        pairs = sum({"loss_sensitive": 2, "glsgan": 5}.get(f, 0) for f in fams) * B * B * (d if d > 1 else 1)
+        parts = {"data": E * m * d * (8 + size), "parameters": 6 * E * (g + dn) * size,
+                 "activations": (2 if gp else 1) * E * B * units * size, "margins": pairs * size}
+        parts["total"] = sum(parts.values())
+        return parts
+
+    @property
+    def margin_scale(self):
+        """Deprecated old name of :attr:`tau` (one release)."""
+        warnings.warn("TrainConfig.margin_scale is deprecated and will be removed in the next release; use .tau",
+                      DeprecationWarning, stacklevel=2)
+        return self.tau
 
     def per_model(self, name: str) -> tuple:
         """The value of ``name`` for each of the n_models models."""
@@ -185,6 +323,26 @@ class TrainConfig:
         kw["n_models"] = len(models)
         kw["model_ids"] = tuple(self.ids()[i] for i in models)
         return TrainConfig(**kw)
+
+
+# Keyword names of the previous release, accepted for one release with a DeprecationWarning (issue 12 vocabulary).
+_RENAMED = {"margin_scale": "tau"}
+_dataclass_init = TrainConfig.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _init_accepting_old_names(self, *args, **kwargs):
+    for old, new in _RENAMED.items():
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError(f"TrainConfig: give {new}= only ({old}= is its deprecated old name)")
+            warnings.warn(f"TrainConfig({old}=...) is deprecated and will be removed in the next release; use "
+                          f"{new}=...", DeprecationWarning, stacklevel=2)
+            kwargs[new] = kwargs.pop(old)
+    _dataclass_init(self, *args, **kwargs)
+
+
+TrainConfig.__init__ = _init_accepting_old_names
 
 
 @dataclass
@@ -259,23 +417,12 @@ class TrainResult:
 
 
 # ---------------------------------------------------------------------------------------------------- losses
-def _family_losses(config: TrainConfig):
-    """Group models by family; returns [(family, index tensor (E_f,), hyperparameters)]."""
-    fams = config.per_model("family")
-    return [(f, [e for e, g in enumerate(fams) if g == f]) for f in FAMILIES if f in fams]
-
-
-def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Tensor:
-    return torch.tensor([float(v) for v in config.per_model(name)], dtype=dtype, device=device)
-
-
 def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = None):
     """Per-model discriminator / loss-network objective (E_f,) from ``lsgan_theory.losses``.
 
     ``scratch`` keeps one (E_f, n, m) margin buffer per shape across steps (allocating a fresh multi-MB block every
     step costs more than the hinge arithmetic on the CPU: page faults); the LS-GAN kernel consumes it in place."""
-    from .. import losses as L
-
+    L = _losses
     if family in ("gan", "gan_ns"):
         return L.gan_discriminator_loss(out_r, out_f)
     if family == "least_squares":
@@ -291,15 +438,14 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
             buf = scratch.get(shape)
             if buf is None or buf.dtype != x.dtype or buf.device != x.device:
                 buf = scratch[shape] = torch.empty(shape, dtype=x.dtype, device=x.device)
-        margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"], out=buf)
+        margin = L.margin_matrix(x, fake, margin_kind="l1", tau=h["tau"], out=buf)
         return L.loss_sensitive_objective_unchecked(out_r, out_f, margin, h["lam"])
-    margin = L.margin_matrix(x, fake, kind="l1", scale=h["margin_scale"])
+    margin = L.margin_matrix(x, fake, margin_kind="l1", tau=h["tau"])
     return L.glsgan_objective(out_r, out_f, margin, h["nu"])
 
 
 def _g_loss(family: str, out_f, h: dict):
-    from .. import losses as L
-
+    L = _losses
     if family == "gan":
         return L.gan_generator_loss_minimax(out_f)
     if family == "gan_ns":
@@ -313,7 +459,141 @@ def _g_loss(family: str, out_f, h: dict):
     return L.loss_sensitive_generator_loss(out_f)
 
 
-# ---------------------------------------------------------------------------------------------------- training
+# ---------------------------------------------------------------------------------------------------- the run
+@dataclass
+class Setup:
+    """What stays fixed during a run: the config resolved into tensors on the device, the data, the optimisers."""
+
+    config: TrainConfig
+    device: torch.device
+    dtype: torch.dtype
+    ids: torch.Tensor  # (E,) int64 stream ids
+    data: torch.Tensor  # (E, m_max, d), each model's own data set (padded)
+    sizes: torch.Tensor  # (E,) int64 data-set sizes
+    opt_d: _optim.Optimizer
+    opt_g: _optim.Optimizer
+    gp_weight: torch.Tensor  # (E,)
+    clip: torch.Tensor  # (E,)
+    sn_on: torch.Tensor  # (E,) bool
+    groups: list  # [(family, index tensor (E_f,), {hyperparameter: (E_f,) tensor}, whole ensemble?)]
+    fixed_g: object  # a Density sampled by inverse CDF instead of a generator network, or None
+    rec_steps: list  # the recorded steps
+    scratch: dict = field(default_factory=dict)  # reused (E_f, n, m) margin buffers (see _d_loss)
+
+    @property
+    def E(self) -> int:
+        return self.config.n_models
+
+    @property
+    def use_gp(self) -> bool:
+        return bool((self.gp_weight > 0).any())
+
+    @property
+    def use_clip(self) -> bool:
+        return bool((self.clip > 0).any())
+
+    @property
+    def use_sn(self) -> bool:
+        return bool(self.sn_on.any())
+
+    @property
+    def train_g(self) -> bool:
+        return self.config.train_generator and self.fixed_g is None
+
+
+@dataclass
+class TrainState:
+    """Everything that changes during a run; a checkpoint is this state saved (:func:`save_state`).
+
+    ``step``: the number of completed steps (the next step to run).  ``d_params``/``g_params``: stacked parameters;
+    ``opt_d``/``opt_g``: optimiser states; ``sn_u``: power-iteration vectors (spectral norm) or ``None``;
+    ``active`` (E,) bool: models not frozen; ``diverged_step`` (E,) int64: the step a model was frozen at, −1 if
+    never; ``rec_d``/``rec_g``: the recorded (E,) float64 rows so far (NaN for frozen models); ``loss_d``/``loss_g``:
+    the last losses (E,) (``None`` before the first update); ``seconds``: wall time of the completed steps.
+    """
+
+    step: int
+    d_params: tuple
+    g_params: tuple
+    opt_d: dict
+    opt_g: dict
+    sn_u: tuple | None
+    active: torch.Tensor
+    diverged_step: torch.Tensor
+    rec_d: tuple = ()
+    rec_g: tuple = ()
+    loss_d: torch.Tensor | None = None
+    loss_g: torch.Tensor | None = None
+    seconds: float = 0.0
+
+
+def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Tensor:
+    return torch.tensor([float(v) for v in config.per_model(name)], dtype=dtype, device=device)
+
+
+def _make_data(config: TrainConfig, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each model's own data set: m_e draws from the target with numpy stream (seed, model_id, 'data'); padded."""
+    target = _densities.parse(config.target)
+    sizes = config.per_model("n_data")
+    data = np.zeros((config.n_models, max(sizes), target.dim))
+    for e, (mid, m) in enumerate(zip(config.ids(), sizes)):
+        x = target.sample(m, np.random.default_rng([config.seed, mid, _rng.STREAMS["data"]]))
+        data[e, :m] = x.reshape(m, target.dim)
+    return (torch.tensor(data, dtype=dtype, device=device),
+            torch.tensor(sizes, dtype=torch.int64, device=device))
+
+
+def setup(config: TrainConfig) -> Setup:
+    """Resolve ``config`` on its device: data sets, optimisers, per-model hyperparameters, family groups."""
+    device = resolve_device(config.device)
+    dtype = torch.float32 if config.dtype == "float32" else torch.float64
+
+    def hyp(name):
+        return _per_model_tensor(config, name, dtype, device)
+
+    parts = config.estimate_memory()
+    detail = ", ".join(f"{k} {v / 2**30:.3g} GiB" for k, v in parts.items() if k != "total")
+    check_memory("train", parts["total"], f"{detail}; the largest tensors are n_models × batch² margins, "
+                 f"n_models × width² parameters and n_models × n_data × d data: reduce one of them", device=device)
+    b1, b2 = hyp("beta1"), hyp("beta2")
+    fams = config.per_model("family")
+    groups = []
+    for fam in (f for f in FAMILIES if f in fams):
+        members = [e for e, g in enumerate(fams) if g == fam]
+        idx = torch.tensor(members, dtype=torch.int64, device=device)
+        h = {k: hyp(k)[idx] for k in ("lam", "nu", "tau", "ls_a", "ls_b", "ls_c")}
+        groups.append((fam, idx, h, len(members) == config.n_models))
+    rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
+    if rec_steps[-1:] != [config.steps - 1]:
+        rec_steps.append(config.steps - 1)
+    data, sizes = _make_data(config, dtype, device)
+    return Setup(config=config, device=device, dtype=dtype,
+                 ids=torch.tensor(config.ids(), dtype=torch.int64, device=device), data=data, sizes=sizes,
+                 opt_d=_optim.by_name(config.optimizer, hyp("lr_d"), b1, b2),
+                 opt_g=_optim.by_name(config.optimizer, hyp("lr_g"), b1, b2),
+                 gp_weight=hyp("gp_weight"), clip=hyp("clip"),
+                 sn_on=torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device),
+                 groups=groups, fixed_g=_densities.parse(config.fixed_generator) if config.fixed_generator else None,
+                 rec_steps=rec_steps)
+
+
+def init_state(run: Setup) -> TrainState:
+    """Step 0: networks initialised from each model's own streams, fresh optimiser states, every model active."""
+    c, E = run.config, run.E
+    d = run.data.shape[-1]
+    g_spec = _mlp.MLPSpec((c.noise_dim, *c.g_hidden, d), c.activation)
+    d_spec = _mlp.MLPSpec((d, *c.d_hidden, 1), c.activation)
+    kw = dict(dtype=run.dtype, device=run.device)
+    g_params = _mlp.init_mlp(g_spec, c.seed, run.ids, _rng.STREAMS["init_g"], **kw)
+    d_params = _mlp.init_mlp(d_spec, c.seed, run.ids, _rng.STREAMS["init_d"], **kw)
+    return TrainState(step=0, d_params=d_params, g_params=g_params, opt_d=run.opt_d.init(d_params),
+                      opt_g=run.opt_g.init(g_params),
+                      sn_u=_mlp.init_spectral_state(d_params, c.seed, run.ids) if run.use_sn else None,
+                      active=torch.ones(E, dtype=torch.bool, device=run.device),
+                      diverged_step=torch.full((E,), -1, dtype=torch.int64, device=run.device))
+
+
+# ---------------------------------------------------------------------------------------------------- one step
 def _all_finite(tensors, E: int) -> torch.Tensor:
     """(E,) bool: every entry of model e in every tensor is finite.
 
@@ -327,40 +607,186 @@ def _all_finite(tensors, E: int) -> torch.Tensor:
     return torch.isfinite(total)
 
 
-def _make_data(config: TrainConfig, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each model's own data set: m_e draws from the target with numpy stream (seed, model_id, 'data'); padded."""
-    target = _densities.parse(config.target)
-    sizes = config.per_model("n_data")
-    m_max = max(sizes)
-    data = np.zeros((config.n_models, m_max, target.dim))
-    for e, (mid, m) in enumerate(zip(config.ids(), sizes)):
-        x = target.sample(m, np.random.default_rng([config.seed, mid, _rng.STREAMS["data"]]))
-        data[e, :m] = x.reshape(m, target.dim)
-    return (torch.tensor(data, dtype=dtype, device=device),
-            torch.tensor(sizes, dtype=torch.int64, device=device))
+def _critic(run: Setup, params, x, weights=None) -> torch.Tensor:
+    """D_e(x) of every model, (E, B)."""
+    return _mlp.mlp_forward(params, x, run.config.activation, weights=weights).squeeze(-1)
 
 
-def _save_checkpoint(path, state: dict) -> None:
-    """Write atomically (temporary file + rename): an interruption never leaves a half-written checkpoint."""
+def _per_family(run: Setup, loss_fn, *tensors) -> torch.Tensor:
+    """Apply each family's per-model loss ``loss_fn(family, h, *tensors)`` to its models and scatter into (E,)."""
+    out = None
+    for fam, idx, h, whole in run.groups:
+        v = loss_fn(fam, h, *(t if whole else t[idx] for t in tensors))
+        if whole:
+            return v
+        out = torch.zeros(run.E, dtype=v.dtype, device=run.device) if out is None else out
+        out = out.index_put((idx,), v)
+    return out
+
+
+def _real_batch(run: Setup, t: int) -> torch.Tensor:
+    """(E, B, d): B indices uniform with replacement into each model's own data set (stream 'batch', counter t)."""
+    c = run.config
+    bidx = _rng.randint(c.seed, run.ids, _rng.STREAMS["batch"], t, (c.batch,), run.sizes)
+    return torch.gather(run.data, 1, bidx.unsqueeze(-1).expand(run.E, c.batch, run.data.shape[-1]))
+
+
+def _fake_batch(run: Setup, g_params, t: int) -> torch.Tensor:
+    """(E, B, d) fakes for D update t: G_e(z) without gradient, or the fixed generator by inverse CDF (1-D)."""
+    c = run.config
+    if run.fixed_g is not None:
+        u = _rng.uniform(c.seed, run.ids, _rng.STREAMS["noise_d"], t, (c.batch,), dtype=torch.float64)
+        return torch.tensor(run.fixed_g.ppf(u.cpu().numpy())[..., None], dtype=run.dtype, device=run.device)
+    z = _rng.normal(c.seed, run.ids, _rng.STREAMS["noise_d"], t, (c.batch, c.noise_dim), dtype=run.dtype)
+    with torch.no_grad():
+        return _mlp.mlp_forward(g_params, z, c.activation)
+
+
+def _update(run: Setup, state: TrainState, net: str, objective, grads, step: int, **changes) -> TrainState:
+    """The optimiser update of network ``net`` ("d" or "g") followed by freeze-and-mask, for both networks.
+
+    A model whose objective, gradients or new parameters are not all finite is frozen at ``step``: its parameters
+    and optimiser state (and ``changes`` given as (new, old) pairs, e.g. the spectral-norm vectors) keep their old
+    values, selected with ``torch.where`` so that NaN cannot leak (:func:`lsgan_theory.ensemble.optim.masked`).
+    """
+    params, opt_state = getattr(state, f"{net}_params"), getattr(state, f"opt_{net}")
+    ups, new_opt_state = getattr(run, f"opt_{net}").update(grads, opt_state, params)
+    new_params = _optim.apply_updates(params, ups)
+    if net == "d" and run.use_clip:
+        new_params = _mlp.clip_weights(new_params, run.clip)
+    ok = torch.isfinite(objective) & _all_finite(grads, run.E) & _all_finite(new_params, run.E)
+    newly = state.active & ~ok
+    diverged_step = torch.where(newly, torch.full_like(state.diverged_step, step), state.diverged_step)
+    active = state.active & ok
+    kept = {f"{net}_params": _optim.masked(new_params, params, active),
+            f"opt_{net}": _optim.masked(new_opt_state, opt_state, active)}
+    kept.update({k: _optim.masked(new, old, active) for k, (new, old) in changes.items()})
+    return replace(state, active=active, diverged_step=diverged_step, **kept)
+
+
+def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
+    """Update t (= step·n_critic + k) of every loss network / discriminator: its loss (THEORY.md §1–§6), plus the
+    gradient penalty, spectral normalisation and weight clipping of the models that use them."""
+    c = run.config
+    x, fake = _real_batch(run, t), _fake_batch(run, state.g_params, t)
+    dp = tuple(p.detach().requires_grad_(True) for p in state.d_params)
+    weights, new_u = _mlp.spectral_normalize(dp, state.sn_u, run.sn_on) if run.use_sn else (None, None)
+    out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fake, weights)
+    loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, run.scratch),
+                       out_r, out_f, x, fake)
+    total = loss
+    if run.use_gp:
+        eps = _rng.uniform(c.seed, run.ids, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype)
+        total = loss + _losses.gradient_penalty(lambda xh: _critic(run, dp, xh, weights), x, fake,
+                                                gp_weight=run.gp_weight, eps=eps, event_dims=1)
+    grads = torch.autograd.grad(total.sum(), dp)
+    changes = {"sn_u": (new_u, state.sn_u)} if run.use_sn else {}
+    return replace(_update(run, state, "d", total, grads, step, **changes), loss_d=loss.detach())
+
+
+def g_step(run: Setup, state: TrainState, step: int) -> TrainState:
+    """One update of every generator against its (fixed) loss network / discriminator."""
+    c = run.config
+    z = _rng.normal(c.seed, run.ids, _rng.STREAMS["noise_g"], step, (c.batch, c.noise_dim), dtype=run.dtype)
+    gp_ = tuple(p.detach().requires_grad_(True) for p in state.g_params)
+    with torch.no_grad():
+        weights = _mlp.spectral_normalize(state.d_params, state.sn_u, run.sn_on)[0] if run.use_sn else None
+    dpc = tuple(p.detach() for p in state.d_params)
+    out_f = _critic(run, dpc, _mlp.mlp_forward(gp_, z, c.activation), weights)
+    loss = _per_family(run, lambda fam, h, f: _g_loss(fam, f, h), out_f)
+    grads = torch.autograd.grad(loss.sum(), gp_)
+    return replace(_update(run, state, "g", loss, grads, step), loss_g=loss.detach())
+
+
+def record(run: Setup, state: TrainState) -> TrainState:
+    """Append the current losses (E,) as float64 rows, NaN for frozen models (and for G when it is not trained)."""
+    nan = torch.tensor(float("nan"), dtype=torch.float64, device=run.device)
+    row_d = torch.where(state.active, state.loss_d.double(), nan)
+    row_g = nan.expand(run.E) if state.loss_g is None else torch.where(state.active, state.loss_g.double(), nan)
+    return replace(state, rec_d=state.rec_d + (row_d,), rec_g=state.rec_g + (row_g,))
+
+
+# ---------------------------------------------------------------------------------------------------- checkpoints
+def save_state(path, run: Setup, state: TrainState) -> None:
+    """Write ``state`` to ``path`` atomically (temporary file + rename): an interruption never leaves a half-written
+    checkpoint.  ``"step"`` in the file is the last completed step (``state.step − 1``)."""
     path = os.fspath(path)
+    ck = {k: getattr(state, k) for k in ("d_params", "g_params", "sn_u", "active", "diverged_step", "loss_d",
+                                         "loss_g", "seconds")}
+    ck.update(config=asdict(run.config), version=__version__, git=git_revision(), step=state.step - 1,
+              sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(ck, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # torch.save reports a missing folder as RuntimeError
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise ValueError(f"checkpoint: cannot write {path!r} ({exc})") from None
 
 
-def _load_checkpoint(path, config: TrainConfig, device) -> dict | None:
+def prepare_checkpoint(path) -> None:
+    """Check that ``path`` can hold a checkpoint (``ValueError`` naming ``checkpoint`` otherwise) and remove the
+    temporary files ``<path>.tmp-<pid>`` that processes no longer running left behind (killed while saving)."""
+    path = os.fspath(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"checkpoint: {path!r} is a directory, not a checkpoint file")
+    if not os.path.isdir(parent):
+        raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} is not writable")
+    for tmp in glob.glob(glob.escape(path) + ".tmp-*"):
+        pid = tmp.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process (or a pid the OS cannot check): keep its file
+    return True
+
+
+def _stack_rows(rows: tuple, run: Setup) -> torch.Tensor:
+    return torch.stack(rows) if rows else torch.zeros((0, run.E), dtype=torch.float64, device=run.device)
+
+
+def load_state(path, run: Setup) -> TrainState | None:
+    """The state saved at ``path`` for the same config, or ``None`` when there is no file (``ValueError`` for a
+    foreign or corrupt file, or one written for another configuration)."""
     if path is None or not os.path.exists(path):
         return None
     try:
-        ck = torch.load(path, map_location=device, weights_only=True)
+        ck = torch.load(path, map_location=run.device, weights_only=True)
     except Exception as exc:  # a foreign or corrupt file: say which one
         raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable training checkpoint ({exc})") from exc
-    if ck.get("config") != asdict(config):
+    saved = ck.get("config")
+    if isinstance(saved, dict):  # checkpoints of the previous release name tau "margin_scale"
+        saved = {_RENAMED.get(k, k): v for k, v in saved.items()}
+    if saved != asdict(run.config):
         raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different configuration; use another "
                          f"path (or --out) or delete it to start afresh")
-    return ck
+    return TrainState(step=ck["step"] + 1, d_params=ck["d_params"], g_params=ck["g_params"], opt_d=ck["sd"],
+                      opt_g=ck["sg"], sn_u=ck["sn_u"] if run.use_sn else None, active=ck["active"],
+                      diverged_step=ck["diverged_step"], rec_d=tuple(ck["rec_d"]), rec_g=tuple(ck["rec_g"]),
+                      loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"])
 
 
+def _checkpoint_every(config: TrainConfig, checkpoint_every) -> int:
+    if checkpoint_every is None:
+        return max(1, config.steps // 20)
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every: must be an integer >= 1, got {checkpoint_every!r}")
+    return checkpoint_every
+
+
+# ---------------------------------------------------------------------------------------------------- training
 def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_every: int | None = None) -> TrainResult:
     """Train the ``config.n_models`` GANs of ``config`` together and return their per-step metrics.
 
@@ -370,12 +796,21 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
     callback : callable, optional
         Called as ``callback(step, loss_d, loss_g, active)`` with (E,) tensors after every recorded step.
     checkpoint : path, optional
-        File holding the complete training state (parameters, optimiser and spectral-norm states, frozen models,
-        recorded curves, config, version).  Written atomically every ``checkpoint_every`` steps (default: every
-        ~5 % of the run) and at the end; when it exists at the start (for the same config, else ``ValueError``)
-        training resumes from it.  Randomness is counter-based per (seed, model, step), so a resumed run is
-        bitwise identical to an uninterrupted one: nothing is lost or repeated.
+        File holding the complete training state (:class:`TrainState`: parameters, optimiser and spectral-norm
+        states, frozen models, recorded curves; with the config and version).  Written atomically every
+        ``checkpoint_every`` steps (default: every ~5 % of the run) and at the end; when it exists at the start (for
+        the same config, else ``ValueError``) training resumes from it.  Randomness is counter-based per (seed,
+        model, step), so a resumed run is bitwise identical to an uninterrupted one: nothing is lost or repeated.
+        Ctrl-C (``KeyboardInterrupt``) writes the completed steps before re-raising; temporary files of writers that
+        were killed are removed on start; a path that cannot be written, or a corrupt file, is a ``ValueError``
+        naming ``checkpoint``.
     checkpoint_every : int, optional
+
+    Raises
+    ------
+    ValueError
+        Before anything is allocated, when :meth:`TrainConfig.estimate_memory` exceeds half the available memory
+        (the estimate in the message).
 
     Returns
     -------
@@ -384,166 +819,44 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
         revision and wall time.
     """
     t0 = time.perf_counter()
-    device = resolve_device(config.device)
-    dtype = torch.float32 if config.dtype == "float32" else torch.float64
-    E, B, seed = config.n_models, config.batch, config.seed
-    ids = torch.tensor(config.ids(), dtype=torch.int64, device=device)
-    target = _densities.parse(config.target)
-    d = target.dim
-    data, sizes = _make_data(config, dtype, device)
-
-    g_spec = _mlp.MLPSpec((config.noise_dim, *config.g_hidden, d), config.activation)
-    d_spec = _mlp.MLPSpec((d, *config.d_hidden, 1), config.activation)
-    g_params = _mlp.init_mlp(g_spec, seed, ids, _rng.STREAMS["init_g"], dtype=dtype, device=device)
-    d_params = _mlp.init_mlp(d_spec, seed, ids, _rng.STREAMS["init_d"], dtype=dtype, device=device)
-
-    def hyp(name):
-        return _per_model_tensor(config, name, dtype, device)
-
-    lr_d, lr_g, b1, b2 = hyp("lr_d"), hyp("lr_g"), hyp("beta1"), hyp("beta2")
-    opt_d = _optim.by_name(config.optimizer, lr_d, b1, b2)
-    opt_g = _optim.by_name(config.optimizer, lr_g, b1, b2)
-    sd, sg = opt_d.init(d_params), opt_g.init(g_params)
-    gp_w, clip = hyp("gp_weight"), hyp("clip")
-    use_gp, use_clip = bool((gp_w > 0).any()), bool((clip > 0).any())
-    sn_on = torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device)
-    use_sn = bool(sn_on.any())
-    sn_u = _mlp.init_spectral_state(d_params, seed, ids) if use_sn else None
-    groups = []
-    for fam, members in _family_losses(config):
-        idx = torch.tensor(members, dtype=torch.int64, device=device)
-        h = {k: hyp(k)[idx] for k in ("lam", "nu", "margin_scale", "ls_a", "ls_b", "ls_c")}
-        groups.append((fam, idx, h, len(members) == E))
-    fixed_g = _densities.parse(config.fixed_generator) if config.fixed_generator else None
-    train_g = config.train_generator and fixed_g is None
-    act = config.activation
-
-    active = torch.ones(E, dtype=torch.bool, device=device)
-    diverged_step = torch.full((E,), -1, dtype=torch.int64, device=device)
-    rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
-    if rec_steps[-1:] != [config.steps - 1]:
-        rec_steps.append(config.steps - 1)
-    rec_d = torch.full((len(rec_steps), E), float("nan"), dtype=torch.float64, device=device)
-    rec_g = torch.full_like(rec_d, float("nan"))
-    rec_at = {s: k for k, s in enumerate(rec_steps)}
-
-    def D(params, x, weights=None):
-        return _mlp.mlp_forward(params, x, act, weights=weights).squeeze(-1)
-
-    def per_model(fn_loss, *tensors):
-        """Apply a family's per-model loss to each family group and scatter back into (E,)."""
-        out = None
-        for fam, idx, h, whole in groups:
-            v = fn_loss(fam, h, *(t if whole else t[idx] for t in tensors))
-            if whole:
-                return v
-            out = torch.zeros(E, dtype=v.dtype, device=device) if out is None else out
-            out = out.index_put((idx,), v)
-        return out
-
-    def fixed_fake(stream: int, t: int) -> torch.Tensor:
-        # samples of a fixed generator density by inverse CDF of its own stream (1-D) — optimal-critic checks
-        u = _rng.uniform(seed, ids, stream, t, (B,), dtype=torch.float64).cpu().numpy()
-        return torch.tensor(fixed_g.ppf(u)[..., None], dtype=dtype, device=device)
-
-    def freeze(ok, step):
-        nonlocal active, diverged_step
-        newly = active & ~ok
-        diverged_step = torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
-        active = active & ok
-
-    loss_d = loss_g = None
-    scratch: dict = {}
-    start, seconds_before = 0, 0.0
-    ck = _load_checkpoint(checkpoint, config, device)
-    if ck is not None:
-        d_params, g_params, sd, sg = ck["d_params"], ck["g_params"], ck["sd"], ck["sg"]
-        sn_u = ck["sn_u"] if use_sn else None
-        active, diverged_step, rec_d, rec_g = ck["active"], ck["diverged_step"], ck["rec_d"], ck["rec_g"]
-        loss_d, loss_g = ck["loss_d"], ck["loss_g"]
-        start, seconds_before = ck["step"] + 1, ck["seconds"]
+    every = _checkpoint_every(config, checkpoint_every)
     if checkpoint is not None:
-        every = max(1, config.steps // 20) if checkpoint_every is None else int(checkpoint_every)
-        if every < 1:
-            raise ValueError(f"checkpoint_every: must be >= 1, got {checkpoint_every!r}")
+        prepare_checkpoint(checkpoint)
+    run = setup(config)
+    state = load_state(checkpoint, run) or init_state(run)
+    seconds_before, rec_at = state.seconds, set(run.rec_steps)
+    try:
+        for step in range(state.step, config.steps):
+            new = state
+            for k in range(config.n_critic):
+                new = d_step(run, new, step, step * config.n_critic + k)
+            if run.train_g:
+                new = g_step(run, new, step)
+            new = replace(new, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
+            state = record(run, new) if step in rec_at else new  # one assignment: `state` is always a whole step
+            if callback is not None and step in rec_at:
+                callback(step, state.loss_d, state.loss_g, state.active)
+            if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
+                save_state(checkpoint, run, state)
+    except KeyboardInterrupt:  # Ctrl-C: keep the completed steps, then stop
+        if checkpoint is not None:
+            save_state(checkpoint, run, state)
+        raise
+    return _result(run, state, seconds_before + time.perf_counter() - t0)
 
-    def save(step):
-        _save_checkpoint(checkpoint, {
-            "config": asdict(config), "version": __version__, "git": git_revision(), "step": step,
-            "seconds": seconds_before + time.perf_counter() - t0, "d_params": d_params, "g_params": g_params,
-            "sd": sd, "sg": sg, "sn_u": sn_u, "active": active, "diverged_step": diverged_step, "rec_d": rec_d,
-            "rec_g": rec_g, "loss_d": None if loss_d is None else loss_d.detach(),
-            "loss_g": None if loss_g is None else loss_g.detach()})
 
-    for step in range(start, config.steps):
-        for k in range(config.n_critic):
-            t = step * config.n_critic + k
-            bidx = _rng.randint(seed, ids, _rng.STREAMS["batch"], t, (B,), sizes)
-            x = torch.gather(data, 1, bidx.unsqueeze(-1).expand(E, B, d))
-            if fixed_g is not None:
-                fake = fixed_fake(_rng.STREAMS["noise_d"], t)
-            else:
-                z = _rng.normal(seed, ids, _rng.STREAMS["noise_d"], t, (B, config.noise_dim), dtype=dtype)
-                with torch.no_grad():
-                    fake = _mlp.mlp_forward(g_params, z, act)
-            dp = tuple(p.detach().requires_grad_(True) for p in d_params)
-            weights, new_u = _mlp.spectral_normalize(dp, sn_u, sn_on) if use_sn else (None, None)
-            out_r, out_f = D(dp, x, weights), D(dp, fake, weights)
-            loss_d = per_model(lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, scratch), out_r, out_f, x,
-                               fake)
-            total = loss_d
-            if use_gp:
-                from .. import losses as L
-
-                eps = _rng.uniform(seed, ids, _rng.STREAMS["gp"], t, (B,), dtype=dtype)
-                total = loss_d + L.gradient_penalty(lambda xh: D(dp, xh, weights), x, fake, gamma=gp_w, eps=eps,
-                                                    event_dims=1)
-            grads = torch.autograd.grad(total.sum(), dp)
-            ups, new_sd = opt_d.update(grads, sd, d_params)
-            new_dp = _optim.apply_updates(d_params, ups)
-            if use_clip:
-                new_dp = _mlp.clip_weights(new_dp, clip)
-            ok = torch.isfinite(total) & _all_finite(grads, E) & _all_finite(new_dp, E)
-            freeze(ok, step)
-            d_params = _optim.masked(new_dp, d_params, active)
-            sd = _optim.masked(new_sd, sd, active)
-            if use_sn:
-                sn_u = _optim.masked(new_u, sn_u, active)
-        if train_g:
-            z = _rng.normal(seed, ids, _rng.STREAMS["noise_g"], step, (B, config.noise_dim), dtype=dtype)
-            gp_ = tuple(p.detach().requires_grad_(True) for p in g_params)
-            with torch.no_grad():
-                weights = _mlp.spectral_normalize(d_params, sn_u, sn_on)[0] if use_sn else None
-            dpc = tuple(p.detach() for p in d_params)
-            out_f = D(dpc, _mlp.mlp_forward(gp_, z, act), weights)
-            loss_g = per_model(lambda fam, h, f: _g_loss(fam, f, h), out_f)
-            grads = torch.autograd.grad(loss_g.sum(), gp_)
-            ups, new_sg = opt_g.update(grads, sg, g_params)
-            new_gp = _optim.apply_updates(g_params, ups)
-            ok = torch.isfinite(loss_g) & _all_finite(grads, E) & _all_finite(new_gp, E)
-            freeze(ok, step)
-            g_params = _optim.masked(new_gp, g_params, active)
-            sg = _optim.masked(new_sg, sg, active)
-        if step in rec_at:
-            k = rec_at[step]
-            nan = torch.tensor(float("nan"), dtype=torch.float64, device=device)
-            rec_d[k] = torch.where(active, loss_d.detach().double(), nan)
-            if loss_g is not None:
-                rec_g[k] = torch.where(active, loss_g.detach().double(), nan)
-            if callback is not None:
-                callback(step, loss_d.detach(), None if loss_g is None else loss_g.detach(), active)
-        if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
-            save(step)
-
+def _result(run: Setup, state: TrainState, seconds: float) -> TrainResult:
     extra = {}
-    if use_sn:
+    if run.use_sn:
         with torch.no_grad():
-            extra["d_weights_eff"] = tuple(w.cpu() for w in _mlp.spectral_normalize(d_params, sn_u, sn_on)[0])
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return TrainResult(config=config, steps=np.array(rec_steps), loss_d=rec_d.T.cpu().numpy(),
-                       loss_g=rec_g.T.cpu().numpy(), diverged_step=diverged_step.cpu().numpy(),
-                       g_params=tuple(p.detach().cpu() for p in g_params),
-                       d_params=tuple(p.detach().cpu() for p in d_params),
-                       seconds=seconds_before + time.perf_counter() - t0,
-                       device=str(device), git=git_revision(), extra=extra)
+            weights = _mlp.spectral_normalize(state.d_params, state.sn_u, run.sn_on)[0]
+            extra["d_weights_eff"] = tuple(w.cpu() for w in weights)
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)
+    return TrainResult(config=run.config, steps=np.array(run.rec_steps),
+                       loss_d=_stack_rows(state.rec_d, run).T.cpu().numpy(),
+                       loss_g=_stack_rows(state.rec_g, run).T.cpu().numpy(),
+                       diverged_step=state.diverged_step.cpu().numpy(),
+                       g_params=tuple(p.detach().cpu() for p in state.g_params),
+                       d_params=tuple(p.detach().cpu() for p in state.d_params),
+                       seconds=seconds, device=str(run.device), git=git_revision(), extra=extra)
