@@ -36,6 +36,8 @@ def _int_type(lo: int | None = None, hi: int | None = None):
 
     def integer(text: str) -> int:
         t = text.strip().replace("_", "")
+        if re.fullmatch(r"[+-]?\d{41,}", t):
+            raise argparse.ArgumentTypeError(f"integer out of range (more than 40 digits): {text[:20]}...")
         if len(t) > 40 or not re.fullmatch(r"[+-]?\d+", t):
             hint = ""
             try:
