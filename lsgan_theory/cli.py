@@ -276,6 +276,8 @@ def _run_prove(args) -> int:
     from .symbolic.proofcheck import check_all, render_latex, render_markdown
 
     if args.dir is not None:
+        if not args.dir.exists():
+            raise ValueError(f"--dir: {str(args.dir)!r} does not exist")
         if not args.dir.is_dir():
             raise ValueError(f"--dir: {str(args.dir)!r} is not a folder")
         if not [f for f in args.dir.glob("*.md") if f.name.lower() != "readme.md"]:
