@@ -36,6 +36,8 @@ def _int_type(lo: int | None = None, hi: int | None = None):
 
     def integer(text: str) -> int:
         t = text.strip().replace("_", "")
+        if re.fullmatch(r"[+-]?\d{41,}", t):
+            raise argparse.ArgumentTypeError(f"integer out of range (more than 40 digits): {text[:20]}...")
         if len(t) > 40 or not re.fullmatch(r"[+-]?\d+", t):
             hint = ""
             try:
@@ -260,6 +262,8 @@ def _run_prove(args) -> int:
     from .symbolic.proofcheck import check_all, format_report, render_latex, render_markdown
 
     if args.dir is not None:
+        if not args.dir.exists():
+            raise ValueError(f"--dir: {str(args.dir)!r} does not exist")
         if not args.dir.is_dir():
             raise ValueError(f"--dir: {str(args.dir)!r} is not a folder")
         if not [f for f in args.dir.glob("*.md") if f.name.lower() != "readme.md"]:

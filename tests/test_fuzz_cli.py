@@ -189,7 +189,7 @@ def _mixture(comps, weights):
 
 
 SPEC = st.one_of(
-    st.recursive(ATOM, lambda inner: st.builds(_mixture, st.lists(inner, min_size=0, max_size=3),
+    st.recursive(ATOM, lambda inner: st.builds(_mixture, st.lists(inner, min_size=1, max_size=3),
                                                 st.none() | st.lists(NUMS, max_size=3)), max_leaves=4),
     st.sampled_from(["normal(0,1)", "normal(1,1)", "uniform(0,1)", "beta(2,2)", "triangular(-1,0,1)",
                      "normal2d(0,0,1)", "ring(4,1,0.1)", "grid(2,2,0.1)"]),
@@ -207,12 +207,14 @@ def _opt(flag: str, values):
     return st.one_of(st.just([]), values.map(lambda v: [flag, v]))
 
 
-def _int_tok(lo, hi):
-    return st.one_of(st.integers(lo, hi).map(str), BAD)
+def _int_tok(lo, hi, bad=True):
+    ok = st.integers(lo, hi).map(str)
+    return st.one_of(ok, BAD) if bad else ok
 
 
-def _float_tok(lo, hi):
-    return st.one_of(st.floats(lo, hi, allow_nan=False).map(lambda v: f"{v:.4g}"), BAD)
+def _float_tok(lo, hi, bad=True):
+    ok = st.floats(lo, hi, allow_nan=False).map(lambda v: f"{v:.4g}")
+    return st.one_of(ok, BAD) if bad else ok
 
 
 def _concat(*parts):
@@ -253,32 +255,44 @@ PROVE = _concat(
                      ["--dir", "corrupt"], ["--dir", ""]]),
     _opt("--out", PATHS), _flag("--latex"), _flag("--json"))
 
-BOUNDS = _concat(
-    st.just("bounds"),
-    st.one_of(st.tuples(VALID_1D, VALID_1D), st.tuples(VALID_2D, VALID_2D), st.tuples(SPEC, SPEC)).map(
-        lambda rf: ["--real", rf[0], "--fake", rf[1]]),
-    _int_tok(1, 12).map(lambda v: ["-n", v]), _int_tok(1, 12).map(lambda v: ["-m", v]),
-    _float_tok(0.05, 10).map(lambda v: ["--lam", v]), _float_tok(0.05, 10).map(lambda v: ["--kappa", v]),
-    _opt("--margin", st.sampled_from(["l1", "l2", "l3"])), _opt("--scale", _float_tok(0.1, 3)),
-    _opt("--seed", _int_tok(0, 5)), _flag("--json"), _opt("--plot", PATHS.map(lambda p: f"{p}/fig")))
+def _bounds(bad: bool):
+    """bounds vectors; ``bad=False``: every value well-formed (specs from the grammar only), so most calls solve."""
+    specs = (st.one_of(st.tuples(VALID_1D, VALID_1D), st.tuples(VALID_2D, VALID_2D), st.tuples(SPEC, SPEC)) if bad
+             else st.one_of(st.tuples(VALID_1D, VALID_1D), st.tuples(VALID_2D, VALID_2D)))
+    return _concat(
+        st.just("bounds"), specs.map(lambda rf: ["--real", rf[0], "--fake", rf[1]]),
+        _int_tok(1, 12, bad).map(lambda v: ["-n", v]), _int_tok(1, 12, bad).map(lambda v: ["-m", v]),
+        _float_tok(0.05, 10, bad).map(lambda v: ["--lam", v]), _float_tok(0.05, 10, bad).map(lambda v: ["--kappa", v]),
+        _opt("--margin", st.sampled_from(["l1", "l2", "l3"] if bad else ["l1", "l2"])),
+        _opt("--scale", _float_tok(0.1, 3, bad)), _opt("--seed", _int_tok(0, 5, bad)), _flag("--json"),
+        _opt("--plot", (PATHS if bad else st.sampled_from(["out", "out/sub"])).map(lambda p: f"{p}/fig")))
 
-TRAIN = _concat(
-    st.just("train"),
-    _opt("--target", st.one_of(VALID_1D, VALID_2D, SPEC)),
-    st.one_of(st.just([]), st.lists(st.sampled_from(list(families.TRAINABLE) + ["lsgan_qi", "bogus", "kl"]),
-                                    min_size=1, max_size=2).map(lambda f: ["--family", *f])),
-    _opt("--lam", _float_tok(0.01, 10)), _opt("--nu", _float_tok(-2, 2)), _opt("--tau", _float_tok(0.1, 3)),
-    _opt("--lr-d", _float_tok(1e-4, 1e-1)), _opt("--gp-weight", _float_tok(0, 2)), _opt("--clip", _float_tok(0, 1)),
-    _int_tok(1, 3).map(lambda v: ["--steps", v]), _int_tok(1, 8).map(lambda v: ["--batch", v]),
-    _int_tok(1, 8).map(lambda v: ["--width", v]), _int_tok(1, 32).map(lambda v: ["--n-data", v]),
-    _int_tok(1, 32).map(lambda v: ["--eval-samples", v]), _opt("--seeds", _int_tok(1, 2)),
-    _opt("--noise-dim", _int_tok(1, 2)), _opt("--n-critic", _int_tok(1, 2)),
-    _opt("--optimizer", st.sampled_from(["adam", "rmsprop", "sgd", "lbfgs"])),
-    _opt("--activation", st.sampled_from(["relu", "tanh", "leaky_relu", "bogus"])),
-    _opt("--dtype", st.sampled_from(["float32", "float64", "float16"])),
-    st.sampled_from([["--device", "cpu"], ["--device", "gpu"], ["--device", "cuda:7"]]),
-    _opt("--checkpoint-every", _int_tok(1, 3)), _flag("--spectral-norm"), _flag("--restart"), _flag("--quiet"),
-    _flag("--json"), PATHS.map(lambda p: ["--out", p]))
+
+def _train(bad: bool):
+    """train vectors with tiny sizes; ``bad=False``: every value well-formed, so most calls train and evaluate."""
+    fams = list(families.TRAINABLE) + (["lsgan_qi", "bogus", "kl"] if bad else [])
+    return _concat(
+        st.just("train"),
+        _opt("--target", st.one_of(VALID_1D, VALID_2D, SPEC) if bad else st.one_of(VALID_1D, VALID_2D)),
+        st.one_of(st.just([]), st.lists(st.sampled_from(fams), min_size=1, max_size=2).map(lambda f: ["--family", *f])),
+        _opt("--lam", _float_tok(0.01, 10, bad)), _opt("--nu", _float_tok(-2, 1, bad)),
+        _opt("--tau", _float_tok(0.1, 3, bad)), _opt("--lr-d", _float_tok(1e-4, 1e-1, bad)),
+        _opt("--gp-weight", _float_tok(0, 2, bad)), _opt("--clip", _float_tok(0, 1, bad)),
+        _int_tok(1, 3, bad).map(lambda v: ["--steps", v]), _int_tok(1, 8, bad).map(lambda v: ["--batch", v]),
+        _int_tok(1, 8, bad).map(lambda v: ["--width", v]), _int_tok(1, 32, bad).map(lambda v: ["--n-data", v]),
+        _int_tok(2 - bad, 32, bad).map(lambda v: ["--eval-samples", v]), _opt("--seeds", _int_tok(1, 2, bad)),
+        _opt("--noise-dim", _int_tok(1, 2, bad)), _opt("--n-critic", _int_tok(1, 2, bad)),
+        _opt("--optimizer", st.sampled_from(["adam", "rmsprop", "sgd"] + (["lbfgs"] if bad else []))),
+        _opt("--activation", st.sampled_from(["relu", "tanh", "leaky_relu"] + (["bogus"] if bad else []))),
+        _opt("--dtype", st.sampled_from(["float32", "float64"] + (["float16"] if bad else []))),
+        st.sampled_from([["--device", "cpu"]] + ([["--device", "gpu"], ["--device", "cuda:7"]] if bad else [])),
+        _opt("--checkpoint-every", _int_tok(1, 3, bad)), _flag("--spectral-norm"), _flag("--restart"),
+        _flag("--quiet"), _flag("--json"), (PATHS if bad else st.sampled_from(["out", "out/sub"])).map(
+            lambda p: ["--out", p]))
+
+
+BOUNDS, BOUNDS_OK = _bounds(True), _bounds(False)
+TRAIN, TRAIN_OK = _train(True), _train(False)
 
 # the subcommand and option names themselves, shuffled: a vector never starts with a bare subcommand (``train`` or
 # ``verify`` alone would start a full run), but may put one later, or ask a subcommand for --help
@@ -309,11 +323,19 @@ def test_fuzz_prove():
 
 
 def test_fuzz_bounds():
-    fuzz(BOUNDS, 40)
+    fuzz(BOUNDS, 30)
+
+
+def test_fuzz_bounds_well_formed():
+    fuzz(BOUNDS_OK, 12)
 
 
 def test_fuzz_train_tiny():
-    fuzz(TRAIN, 30)
+    fuzz(TRAIN, 25)
+
+
+def test_fuzz_train_tiny_well_formed():
+    fuzz(TRAIN_OK, 10)
 
 
 def test_fuzz_raw_tokens():
@@ -411,13 +433,14 @@ def _fuzz_expressions(n: int) -> None:
 
 
 def test_fuzz_derive_parameter_expressions():
-    _fuzz_expressions(6)
+    _fuzz_expressions(4)
 
 
 # ---------------------------------------------------------------------------------------------------- slow variants
 @pytest.mark.slow
 @pytest.mark.parametrize("name,strategy", [("divergence", DIVERGENCE), ("verify", VERIFY), ("derive", DERIVE),
                                            ("prove", PROVE), ("bounds", BOUNDS), ("train", TRAIN),
+                                           ("bounds_ok", BOUNDS_OK), ("train_ok", TRAIN_OK),
                                            ("tokens", TOKENS)])
 def test_fuzz_long(name, strategy):  # found: bounds --kappa 1e60 (HiGHS error)
     fuzz(strategy, 600)
