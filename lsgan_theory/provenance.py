@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import __version__
 
-__all__ = ["git_revision", "provenance", "available_memory", "check_memory", "__version__"]
+__all__ = ["git_revision", "provenance", "__version__"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,28 +39,3 @@ def provenance(device: str | None = None) -> dict:
     if device is not None:
         info["device"] = device
     return info
-
-
-def available_memory(device=None) -> int:
-    """Bytes of memory available now: free memory of a CUDA ``device`` (``torch.cuda.mem_get_info``), else the
-    available physical memory of this machine (``SC_AVPHYS_PAGES``; 8 GiB where the platform does not say)."""
-    if device is not None and str(device).startswith("cuda"):
-        import torch
-
-        return int(torch.cuda.mem_get_info(torch.device(device))[0])
-    try:
-        import os
-
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 8 * 2**30
-
-
-def check_memory(what: str, need: int, detail: str = "", *, max_memory=None, device=None) -> None:
-    """Refuse, before allocating, a computation that needs ``need`` bytes: ``ValueError`` when ``need`` exceeds
-    ``max_memory`` (default: half of :func:`available_memory`), with the estimate and ``detail`` in the message.
-    ``what`` names the argument or operation the user can change."""
-    limit = int(0.5 * available_memory(device)) if max_memory is None else int(max_memory)
-    if need > limit:
-        raise ValueError(f"{what}: needs about {need / 2**30:.3g} GiB{f' ({detail})' if detail else ''}, more than "
-                         f"the allowed {limit / 2**30:.3g} GiB (default: half the available memory)")

@@ -17,9 +17,14 @@ class MemoryLimitError(ValueError):
     """An operation would need more memory than allowed; raised before anything large is allocated."""
 
 
-def available_memory() -> int:
-    """Bytes the process may still allocate: ``MemAvailable`` of /proc/meminfo (Linux: free memory plus what the
-    kernel can reclaim from caches), else free physical pages (``SC_AVPHYS_PAGES`` × page size), else 8 GiB."""
+def available_memory(device=None) -> int:
+    """Bytes the process may still allocate: on a CUDA ``device`` its free memory (``torch.cuda.mem_get_info``);
+    else ``MemAvailable`` of /proc/meminfo (Linux: free memory plus what the kernel can reclaim from caches), else
+    free physical pages (``SC_AVPHYS_PAGES`` × page size), else 8 GiB."""
+    if device is not None and str(device).startswith("cuda"):
+        import torch
+
+        return int(torch.cuda.mem_get_info(torch.device(device))[0])
     try:
         with open("/proc/meminfo") as f:
             for line in f:
@@ -33,7 +38,7 @@ def available_memory() -> int:
         return 8 * 2**30
 
 
-def check_memory(nbytes: float, what: str, argument: str, limit: float | None = None) -> None:
+def check_memory(nbytes: float, what: str, argument: str, limit: float | None = None, *, device=None) -> None:
     """Raise :class:`MemoryLimitError` when ``nbytes`` exceeds ``limit``.
 
     Parameters
@@ -53,7 +58,7 @@ def check_memory(nbytes: float, what: str, argument: str, limit: float | None = 
     MemoryLimitError: x: the (n, n) distance matrix needs about 74.5 GiB, more than the allowed ... GiB (half ...)
     """
     if limit is None:
-        allowed, basis = 0.5 * available_memory(), "half the available memory"
+        allowed, basis = 0.5 * available_memory(device), "half the available memory"
     else:
         allowed, basis = float(limit), "the given limit"
     if not nbytes <= allowed:  # also refuses NaN

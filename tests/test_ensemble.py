@@ -503,7 +503,7 @@ def test_runs_that_cannot_fit_in_memory_are_refused_before_allocating_with_the_e
     # Issue 13 item 4: before, these ran into MemoryError tracebacks or were killed.  The estimate is an upper bound
     # (measured peak RSS growth / estimate: 0.76 glsgan E=64 B=512, 0.36 wgan-GP width 256, 0.37 gan B=4096).
     cfg = TrainConfig(**bad, device="cpu")
-    with pytest.raises(ValueError, match=r"^train: needs about .* GiB .*" + part) as info:
+    with pytest.raises(ValueError, match=r"^n_models/batch/width/n_data: the run \(.*" + part + r".*\) needs about .* GiB") as info:
         train(cfg)
     assert "more than the allowed" in str(info.value)
     assert cfg.estimate_memory()[part] > 2**40  # the part named is the one that is too large

@@ -56,7 +56,8 @@ from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
-from ..provenance import check_memory, git_revision
+from ..provenance import git_revision
+from ..resources import check_memory
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
@@ -553,8 +554,8 @@ def setup(config: TrainConfig) -> Setup:
 
     parts = config.estimate_memory()
     detail = ", ".join(f"{k} {v / 2**30:.3g} GiB" for k, v in parts.items() if k != "total")
-    check_memory("train", parts["total"], f"{detail}; the largest tensors are n_models × batch² margins, "
-                 f"n_models × width² parameters and n_models × n_data × d data: reduce one of them", device=device)
+    check_memory(parts["total"], f"the run ({detail}; the largest tensors are n_models × batch² margins, n_models × "
+                 f"width² parameters and n_models × n_data × d data)", "n_models/batch/width/n_data", device=device)
     b1, b2 = hyp("beta1"), hyp("beta2")
     fams = config.per_model("family")
     groups = []

@@ -164,8 +164,12 @@ def _check_value(key: str, value, where: str) -> object:
     # the target once the runs are expanded)
     if key == "fixed_generator":
         return v
+    # a family's own parameter is checked on a model of a family that uses it (the trainer refuses it elsewhere)
+    owner = next((name for name, fam in _families.FAMILIES.items() if fam.trainable
+                  and any(train_field(p) == train_field(key) for p, _ in fam.params)), None)
+    extra = {"family": owner} if owner is not None and key != "family" else {}
     try:
-        TrainConfig(**{train_field(key): tuple(v) if is_list else v, "device": "cpu"})
+        TrainConfig(**{train_field(key): tuple(v) if is_list else v, "device": "cpu", **extra})
     except (ValueError, TypeError) as exc:
         raise SpecError(f"{where} = {_fmt(value)}: {' '.join(str(exc).split())}") from None
     return v
