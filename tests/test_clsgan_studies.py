@@ -109,3 +109,31 @@ def test_quick_theorem3_toy_runs_and_reads_every_class():
     assert len(r.readings) == 2 and all(rd.verdict in ("consistent", "violated", "inconclusive", "not testable")
                                         for rd in r.readings)
     assert r.exact and r.floors.shape == (2,) and 0.9 < r.bayes_accuracy < 1.0
+
+
+def _spec_kwargs(spec: dict, variant: str | None) -> dict:
+    """The study call a spec describes: [base] (+ the variant's overrides) as arguments, the one [grid] list as the
+    study's list argument (``lam`` → ``lams``; ``labels_per_class`` as is)."""
+    base = dict(spec["base"])
+    grid = dict(spec["grid"])
+    base["seeds"] = spec["sweep"]["seeds"]
+    for k, v in (spec[variant] if variant else {}).items():
+        (grid if k in grid else base)[k] = v
+    assert len(grid) == 1, grid
+    (key, values), = grid.items()
+    return dict(base, **{"lams" if key == "lam" else key: tuple(values)})
+
+
+def test_clsgan_specs_name_only_arguments_of_their_study_functions():
+    import inspect
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "experiments"
+    files = sorted(root.glob("clsgan*.toml"))
+    assert len(files) == 3
+    for f in files:
+        spec = tomllib.loads(f.read_text())
+        fn = getattr(S, spec["sweep"]["study"].split(".")[-1])
+        for variant in (None, "quick", "full"):
+            inspect.signature(fn).bind(**_spec_kwargs(spec, variant))  # TypeError on an unknown or missing key
