@@ -104,7 +104,7 @@ def test_binned_l1_2d_is_close_below_the_closed_form_for_shifted_normals():
 
 def test_quick_theorem3_toy_runs_and_reads_every_class():
     r = S.theorem3_toy(("normal(-1,0.5)", "normal(1.5,0.5)"), lams=(1.0, 10.0), seeds=2, steps=60, width=8,
-                       n_per_class=4096, capacity_steps=60)
+                       n_per_class=4096, capacity_steps=60, capacity_models=1)
     assert r.l1.shape == (2, 2, 2) and np.all((r.l1 >= 0) & (r.l1 <= 2 + 1e-9))
     assert len(r.readings) == 2 and all(rd.verdict in ("consistent", "violated", "inconclusive", "not testable")
                                         for rd in r.readings)

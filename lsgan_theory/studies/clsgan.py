@@ -257,7 +257,8 @@ def _train_toy(classes, lams, seeds, steps, width, n_per_class, tau, lr, batch, 
 
 def theorem3_toy(classes=THEOREM3_CLASSES, lams=(0.3, 1.0, 3.0, 10.0, 30.0), *, seeds: int = 5, steps: int = 2000,
                  width: int = 32, n_per_class: int = 2**16, tau: float = 1.0, lr: float = 1e-3, batch: int = 64,
-                 seed: int = 0, capacity_steps: int = 1500, device: str = "cpu") -> Theorem3Result:
+                 seed: int = 0, capacity_steps: int = 1500, capacity_models: int = 4, device: str = "cpu"
+                 ) -> Theorem3Result:
     """Theorem 3 (THEORY.md §7) per class on 1-D class-conditional targets, with exact class densities.
 
     Trains ``len(lams) × seeds`` CLS-GANs (all labels, γ_ul = 0) as one ensemble on ``n_per_class`` samples of
@@ -265,7 +266,8 @@ def theorem3_toy(classes=THEOREM3_CLASSES, lams=(0.3, 1.0, 3.0, 10.0, 30.0), *, 
     into a 1-D piecewise-linear map, its density q̂(x|y) is exact, and ∫|p(x|y) − q̂(x|y)| is computed by quadrature
     (:func:`~lsgan_theory.studies.theorem1.generator_metrics`).  The per-class floor is the capacity floor of an
     unconditional 1 → width → width → 1 generator fitted to that class without an adversary (a conditional generator
-    shares its hidden units between classes, so this floor is optimistic for it).  Readings by
+    shares its hidden units between classes, so this floor is optimistic for it; ``capacity_models`` networks per
+    slope weight, :func:`~lsgan_theory.studies.theorem1.capacity_floor`).  Readings by
     :func:`~lsgan_theory.studies.theorem1.read_bound` per class.
     """
     from ..ensemble.pushforward import exact_density
@@ -283,7 +285,8 @@ def theorem3_toy(classes=THEOREM3_CLASSES, lams=(0.3, 1.0, 3.0, 10.0, 30.0), *, 
             if not res.diverged[e]:
                 l1[e, y] = generator_metrics(ps[y], exact_density(folded, "relu", model=e)).l1
     l1 = l1.reshape(lams.size, seeds, K)
-    floors = np.array([capacity_floor(p, hidden=(width, width), steps=capacity_steps, seed=seed).floor for p in ps])
+    floors = np.array([capacity_floor(p, hidden=(width, width), steps=capacity_steps, n_models=capacity_models,
+                                      seed=seed).floor for p in ps])
     readings = [read_bound(lams, l1[:, :, y], floors[y]) for y in range(K)]
     return Theorem3Result(tuple(p.spec for p in ps), lams, l1, floors, readings, acc, bayes, True, asdict(cfg),
                           time.perf_counter() - t0, provenance(device))
