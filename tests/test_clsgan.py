@@ -256,6 +256,7 @@ def test_argmin_loss_classifies_two_normals_above_chance_by_a_bayes_derived_marg
 
 
 def test_resume_from_checkpoint_is_bitwise_identical_and_refuses_another_config(tmp_path):
+    # Mutation checked: not restoring the loss network's Adam state on resume makes the bitwise comparison fail.
     cfg = _toy_config(n_models=3, steps=24, lam=(1.0, 0.5, 0.0), gamma_ul=(0.0, 1.0, 0.0),
                       labelled_fraction=(1.0, 0.1, 0.1), record_every=4, dtype="float64")
     data = C.prepare_data(*_toy(400), n_classes=2)
