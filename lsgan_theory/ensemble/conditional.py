@@ -1,0 +1,678 @@
+"""Conditional LS-GAN (CLS-GAN, Qi 2017; THEORY.md §7): E conditional GANs trained at once, semi-supervised.
+
+Networks (batched MLPs of :mod:`lsgan_theory.ensemble.mlp`, leading model axis E):
+
+* generator G(z, y): input ``[z, onehot(y)]`` of width ``noise_dim + K``, output a sample of width ``data_dim``;
+* loss network a(x): input ``data_dim``, K outputs (activations).  Labelled loss
+  L(x, y) = −log softmax_y(a(x)) (:func:`~lsgan_theory.losses.conditional_loss_values`); unlabelled "no known class"
+  loss L^ul(x) = min_l −log(e^{a_l} / (1 + Σ_l' e^{a_l'})) (:func:`~lsgan_theory.losses.unlabelled_loss_values`).
+
+Objectives (THEORY.md §7, with Δ = τ‖x − G(z, y)‖ (``margin_kind`` l1 or l2) over all batch pairs):
+
+    S    = E_{(x,y)} L(x, y) + λ E (Δ(x, G(z, y)) + L(x, y) − L(G(z, y), y))_+     (a real is paired with the fakes
+           generated for its own label: the fake labels of a D step are the real batch's labels)
+    S^ul = E (Δ(x_ul, G(z, y)) + L^ul(x_ul) − L^ul(G(z, y)))_+                         (x_ul: unlabelled batch)
+    loss network minimises  S + γ_ul S^ul;    generator minimises  T = E_{y, z} L(G(z, y), y),  y uniform on K.
+
+λ = 0 is allowed here and means *no generator term* (S = E L(x, y)): with γ_ul = 0 that is the supervised baseline,
+the same loss network trained on the labelled examples alone.  Per-model hyperparameters (a float for all models or a
+tuple of ``n_models`` values): ``lam``, ``gamma_ul``, ``tau``, ``labelled_fraction``, ``labels_per_class``,
+``label_split``, learning rates and Adam betas.
+
+Data: one data set ``(x (N, d), y (N,))`` shared by all models; each model sees the labels of its own stratified
+subset (``labels_per_class`` per class, or a ``labelled_fraction`` of each class, at least one), drawn from the stream
+``(seed, label_split, "label_split")`` -- models with the same ``label_split`` see the same labels (so a CLS-GAN
+model and its baseline can be compared on identical labels).  The rest of the data is the model's unlabelled pool.
+
+Randomness: counter-based streams keyed by (seed, model id, stream, step) (:mod:`lsgan_theory.ensemble.rng`), with
+the local stream ids of :data:`STREAMS` (≥ 100, disjoint from the unconditional trainer's).  Freezing: a model whose
+objective, gradients or new parameters are non-finite at an update keeps its parameters and optimiser state from
+before it (:func:`~lsgan_theory.ensemble.optim.masked`), its step is reported in ``diverged_step``.  Checkpoints are
+written atomically and a resumed run is bitwise identical to an uninterrupted one.
+
+The step functions (:func:`loss_network_objective`, :func:`generator_objective`, :func:`d_step`, :func:`g_step`) are
+pure functions of their arguments so that they can be moved into the unconditional trainer unchanged.
+
+Reference: G.-J. Qi, "Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities", IJCV 2019, §6
+(CLS-GAN, semi-supervised form).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+import torch
+
+from .. import __version__
+from .. import losses as _losses
+from ..provenance import git_revision
+from . import mlp as _mlp
+from . import optim as _optim
+from . import rng as _rng
+
+__all__ = ["ConditionalConfig", "ConditionalResult", "ConditionalData", "STREAMS", "PER_MODEL_CONDITIONAL",
+           "train_conditional", "prepare_data", "labelled_split", "generator_forward", "loss_network_forward",
+           "loss_network_objective", "generator_objective", "d_step", "g_step", "fold_label", "check_networks"]
+
+# Local stream ids (>= 100: never collide with lsgan_theory.ensemble.rng.STREAMS, which the trainer uses).
+STREAMS = {"init_d": 101, "init_g": 102, "noise_d": 103, "noise_g": 104, "batch_lab": 105, "batch_ul": 106,
+           "label_split": 107, "labels_g": 108, "sample": 109}
+
+PER_MODEL_CONDITIONAL = ("lr_d", "lr_g", "beta1", "beta2", "lam", "gamma_ul", "tau", "labelled_fraction",
+                         "labels_per_class", "label_split")
+
+
+def _device(device) -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device: must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} requested but CUDA is not available (use 'auto' or 'cpu')")
+    return dev
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class ConditionalConfig:
+    """Everything that defines a CLS-GAN ensemble run (saved with results and checkpoints).
+
+    Fields named in :data:`PER_MODEL_CONDITIONAL` take one value or a tuple of ``n_models`` values.
+    ``lam`` λ >= 0 (0: no generator term), ``gamma_ul`` γ_ul >= 0 (weight of S^ul), ``tau`` τ > 0 (margin scale),
+    ``labelled_fraction`` in (0, 1] (used where ``labels_per_class`` is 0), ``labels_per_class`` >= 0,
+    ``label_split`` the key of the labelled subset (None: the model id).  ``batch`` labelled reals (and as many
+    fakes) and ``batch_ul`` unlabelled reals per loss-network step.
+    """
+
+    n_classes: int
+    data_dim: int
+    n_models: int = 1
+    model_ids: tuple[int, ...] | None = None
+    seed: int = 0
+    steps: int = 1000
+    batch: int = 64
+    batch_ul: int = 64
+    noise_dim: int = 1
+    g_hidden: tuple[int, ...] = (64, 64)
+    d_hidden: tuple[int, ...] = (64, 64)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr_d: float | tuple[float, ...] = 1e-3
+    lr_g: float | tuple[float, ...] = 1e-3
+    beta1: float | tuple[float, ...] = 0.5
+    beta2: float | tuple[float, ...] = 0.999
+    n_critic: int = 1
+    lam: float | tuple[float, ...] = 1.0
+    gamma_ul: float | tuple[float, ...] = 0.0
+    tau: float | tuple[float, ...] = 1.0
+    margin_kind: str = "l1"
+    labelled_fraction: float | tuple[float, ...] = 1.0
+    labels_per_class: int | tuple[int, ...] = 0
+    label_split: int | tuple[int, ...] | None = None
+    train_generator: bool = True
+    record_every: int = 1
+    dtype: str = "float32"
+    device: str = "cpu"
+
+    def __post_init__(self):
+        for name in ("n_classes", "data_dim", "n_models", "steps", "batch", "batch_ul", "noise_dim", "n_critic",
+                     "record_every"):
+            v = getattr(self, name)
+            if not _is_int(v) or v < 1:
+                raise ValueError(f"{name}: must be an integer >= 1, got {v!r}")
+        if self.n_classes < 2:
+            raise ValueError(f"n_classes: a conditional loss network needs K >= 2 classes, got {self.n_classes!r}")
+        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+            raise ValueError(f"seed: must be an integer in [0, 2**32), got {self.seed!r}")
+        for name in ("g_hidden", "d_hidden"):
+            v = tuple(getattr(self, name))
+            if any(not _is_int(h) or h < 1 for h in v):
+                raise ValueError(f"{name}: hidden widths must be integers >= 1, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, v)
+        if self.model_ids is not None:
+            ids = tuple(int(i) for i in self.model_ids)
+            if len(ids) != self.n_models or len(set(ids)) != len(ids) or any(not 0 <= i < 2**31 for i in ids):
+                raise ValueError(f"model_ids: need {self.n_models} distinct integers in [0, 2**31), got "
+                                 f"{self.model_ids!r}")
+            object.__setattr__(self, "model_ids", ids)
+        for name in PER_MODEL_CONDITIONAL:
+            v = getattr(self, name)
+            if isinstance(v, (list, tuple)):
+                if len(v) != self.n_models:
+                    raise ValueError(f"{name}: a per-model tuple needs n_models = {self.n_models} values, got "
+                                     f"{len(v)}")
+                object.__setattr__(self, name, tuple(v))
+        for name, lo, lo_open in (("lr_d", 0, True), ("lr_g", 0, True), ("lam", 0, False), ("gamma_ul", 0, False),
+                                  ("tau", 0, True)):
+            for v in self.per_model(name):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or (
+                        v <= lo if lo_open else v < lo):
+                    raise ValueError(f"{name}: every value must be a finite number {'>' if lo_open else '>='} {lo}, "
+                                     f"got {v!r}")
+        for name in ("beta1", "beta2"):
+            for v in self.per_model(name):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
+                    raise ValueError(f"{name}: every value must lie in [0, 1), got {v!r}")
+        for v in self.per_model("labelled_fraction"):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v <= 1):
+                raise ValueError(f"labelled_fraction: every value must lie in (0, 1], got {v!r}")
+        for v in self.per_model("labels_per_class"):
+            if not _is_int(v) or v < 0:
+                raise ValueError(f"labels_per_class: every value must be an integer >= 0 (0: use labelled_fraction), "
+                                 f"got {v!r}")
+        for v in self.per_model("label_split"):
+            if v is not None and (not _is_int(v) or not 0 <= v < 2**31):
+                raise ValueError(f"label_split: every value must be None or an integer in [0, 2**31), got {v!r}")
+        if self.margin_kind not in ("l1", "l2"):
+            raise ValueError(f"margin_kind: must be 'l1' or 'l2', got {self.margin_kind!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype: must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.activation not in _mlp.ACTIVATIONS:
+            raise ValueError(f"activation: must be one of {sorted(_mlp.ACTIVATIONS)}, got {self.activation!r}")
+        if self.optimizer not in ("adam", "rmsprop", "sgd"):
+            raise ValueError(f"optimizer: must be one of 'adam', 'rmsprop', 'sgd', got {self.optimizer!r}")
+        # refuse what cannot fit before allocating: the (E, B, B) margin blocks dominate
+        n_bytes = 8 * self.n_models * self.batch * (self.batch + self.batch_ul) * 4
+        if n_bytes > 2**34:
+            raise ValueError(f"batch: n_models × batch × (batch + batch_ul) margin entries need ~{n_bytes / 2**30:.0f} "
+                             f"GiB; use fewer models or smaller batches")
+
+    def per_model(self, name: str) -> tuple:
+        """The value of ``name`` for each of the n_models models."""
+        v = getattr(self, name)
+        return tuple(v) if isinstance(v, tuple) else (v,) * self.n_models
+
+    def ids(self) -> tuple[int, ...]:
+        """The stream id of each model: ``model_ids`` or 0..n_models−1."""
+        return self.model_ids if self.model_ids is not None else tuple(range(self.n_models))
+
+    def splits(self) -> tuple[int, ...]:
+        """The labelled-subset key of each model (``label_split``, default its model id)."""
+        return tuple(i if s is None else int(s) for i, s in zip(self.ids(), self.per_model("label_split")))
+
+    def g_spec(self) -> _mlp.MLPSpec:
+        return _mlp.MLPSpec((self.noise_dim + self.n_classes, *self.g_hidden, self.data_dim), self.activation)
+
+    def d_spec(self) -> _mlp.MLPSpec:
+        return _mlp.MLPSpec((self.data_dim, *self.d_hidden, self.n_classes), self.activation)
+
+    def select(self, models) -> "ConditionalConfig":
+        """The sub-ensemble of the given model positions, with the same streams and labelled subsets."""
+        models = list(models)
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in PER_MODEL_CONDITIONAL:
+            v = getattr(self, name)
+            if isinstance(v, tuple):
+                kw[name] = tuple(v[i] for i in models)
+        kw["label_split"] = tuple(self.splits()[i] for i in models)
+        kw["n_models"] = len(models)
+        kw["model_ids"] = tuple(self.ids()[i] for i in models)
+        return ConditionalConfig(**kw)
+
+
+# ---------------------------------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class ConditionalData:
+    """A validated labelled data set: ``x`` (N, d) float64, ``y`` (N,) int64 in [0, K); ``digest`` identifies it."""
+
+    x: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    n_classes: int
+    digest: str
+
+
+def prepare_data(x, y, n_classes: int) -> ConditionalData:
+    """Check a labelled data set: x finite of shape (N, d), y integer labels in [0, n_classes) with every class present.
+
+    Raises ``ValueError`` naming ``x``, ``y`` or ``n_classes`` (labels outside the class range included).
+    """
+    if not _is_int(n_classes) or n_classes < 2:
+        raise ValueError(f"n_classes: must be an integer >= 2, got {n_classes!r}")
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"x: expected samples of shape (N, d) with N >= 1, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x: every sample must be finite (found NaN or inf)")
+    y_raw = np.asarray(y)
+    if y_raw.ndim != 1 or y_raw.shape[0] != x.shape[0]:
+        raise ValueError(f"y: expected one label per sample, shape ({x.shape[0]},), got shape {y_raw.shape}")
+    if not (np.issubdtype(y_raw.dtype, np.integer) or (np.issubdtype(y_raw.dtype, np.floating)
+                                                       and np.all(y_raw == np.round(y_raw)))):
+        raise TypeError(f"y: labels must be integers, got dtype {y_raw.dtype}")
+    y = y_raw.astype(np.int64)
+    if y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"y: labels must lie in [0, {n_classes - 1}] (n_classes = {n_classes}), got values in "
+                         f"[{int(y.min())}, {int(y.max())}]")
+    missing = sorted(set(range(n_classes)) - set(np.unique(y).tolist()))
+    if missing:
+        raise ValueError(f"y: every class needs at least one example; classes {missing} are absent "
+                         f"(n_classes = {n_classes})")
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(x).tobytes())
+    h.update(y.tobytes())
+    h.update(str(x.shape).encode())
+    return ConditionalData(x, y, int(n_classes), h.hexdigest()[:16])
+
+
+def labelled_split(y: np.ndarray, n_classes: int, *, seed: int, split: int, labels_per_class: int = 0,
+                   labelled_fraction: float = 1.0) -> np.ndarray:
+    """The labelled subset of one model: a bool mask (N,), stratified by class.
+
+    Per class c with n_c examples: ``min(labels_per_class, n_c)`` examples if ``labels_per_class`` > 0, else
+    ``max(1, round(labelled_fraction · n_c))``, the first ones of a permutation drawn with numpy's generator keyed by
+    ``(seed, split, STREAMS['label_split'], c)``.  The same ``split`` gives the same subset.
+    """
+    if not (isinstance(labelled_fraction, (int, float)) and not isinstance(labelled_fraction, bool)
+            and 0 < labelled_fraction <= 1):
+        raise ValueError(f"labelled_fraction: must lie in (0, 1], got {labelled_fraction!r}")
+    if not _is_int(labels_per_class) or labels_per_class < 0:
+        raise ValueError(f"labels_per_class: must be an integer >= 0, got {labels_per_class!r}")
+    y = np.asarray(y)
+    mask = np.zeros(y.shape[0], dtype=bool)
+    for c in range(n_classes):
+        idx = np.flatnonzero(y == c)
+        rng = np.random.default_rng([int(seed), int(split), STREAMS["label_split"], c])
+        k = min(labels_per_class, idx.size) if labels_per_class > 0 else max(1, round(labelled_fraction * idx.size))
+        mask[rng.permutation(idx)[:k]] = True
+    return mask
+
+
+# ---------------------------------------------------------------------------------------------------- networks
+def check_networks(d_params=None, g_params=None, *, n_classes: int, noise_dim: int | None = None,
+                   data_dim: int | None = None) -> None:
+    """Raise ``ValueError`` when the networks do not match the class count (K outputs; noise_dim + K inputs)."""
+    if d_params is not None:
+        k_out = int(d_params[-2].shape[-1])
+        if k_out != n_classes:
+            raise ValueError(f"n_classes: the loss network has {k_out} outputs (one per class) but n_classes = "
+                             f"{n_classes}")
+        if data_dim is not None and int(d_params[0].shape[-2]) != data_dim:
+            raise ValueError(f"data_dim: the loss network takes inputs of width {int(d_params[0].shape[-2])}, "
+                             f"got data_dim = {data_dim}")
+    if g_params is not None and noise_dim is not None:
+        k_in = int(g_params[0].shape[-2])
+        if k_in != noise_dim + n_classes:
+            raise ValueError(f"n_classes: the generator takes {k_in} inputs but noise_dim + n_classes = "
+                             f"{noise_dim} + {n_classes}")
+
+
+def generator_forward(g_params, z: torch.Tensor, y: torch.Tensor, n_classes: int, activation: str = "relu"
+                      ) -> torch.Tensor:
+    """G(z, y) for E generators: ``z`` (E, B, noise_dim), ``y`` (E, B) int64 → samples (E, B, data_dim).
+
+    The one-hot label is concatenated to the noise: input ``[z, onehot_K(y)]``.
+    """
+    onehot = torch.nn.functional.one_hot(y, n_classes).to(z.dtype)
+    return _mlp.mlp_forward(g_params, torch.cat([z, onehot], -1), activation)
+
+
+def loss_network_forward(d_params, x: torch.Tensor, activation: str = "relu") -> torch.Tensor:
+    """Activations a(x) of E loss networks: ``x`` (E, B, d) → (E, B, K)."""
+    return _mlp.mlp_forward(d_params, x, activation)
+
+
+def fold_label(g_params, noise_dim: int, label: int) -> tuple[torch.Tensor, ...]:
+    """The parameters of z ↦ G(z, y = label) as an unconditional MLP of input width ``noise_dim``.
+
+    The one-hot input contributes the row ``W_0[noise_dim + label]`` to the first layer's pre-activation, a constant:
+    ``b_0' = b_0 + W_0[:, noise_dim + label]``, ``W_0' = W_0[:, :noise_dim]``; the other layers are unchanged.  With
+    1-D noise and data, :func:`lsgan_theory.ensemble.pushforward.exact_density` gives q̂(x | y) exactly.
+    """
+    W0, b0 = g_params[0], g_params[1]
+    k = int(W0.shape[-2]) - noise_dim
+    if not _is_int(label) or not 0 <= label < k:
+        raise ValueError(f"label: must be an integer in [0, {k - 1}] for a generator with {k} label inputs, got "
+                         f"{label!r}")
+    row = W0[..., noise_dim + label:noise_dim + label + 1, :]
+    return (W0[..., :noise_dim, :].contiguous(), (b0 + row).contiguous(), *g_params[2:])
+
+
+# ---------------------------------------------------------------------------------------------------- objectives
+def loss_network_objective(d_params, x_lab, y_lab, x_ul, fake, y_fake, hyper: dict, *, activation: str = "relu",
+                           margin_kind: str = "l1") -> tuple[torch.Tensor, dict]:
+    """The loss network's objective S + γ_ul S^ul per model, (E,), and its parts.
+
+    Parameters
+    ----------
+    d_params : loss-network parameters (K outputs)
+    x_lab : (E, B, d) labelled reals;  y_lab : (E, B) int64 their labels
+    x_ul : (E, B_ul, d) unlabelled reals (labels never read)
+    fake : (E, B, d) generated samples G(z, y_fake) (treated as constants);  y_fake : (E, B) int64
+    hyper : dict of (E,) tensors ``lam`` (>= 0; 0: no generator term), ``gamma_ul`` (>= 0), ``tau`` (> 0),
+        ``has_ul`` (bool: the model has an unlabelled pool)
+
+    Returns
+    -------
+    total : (E,)
+    parts : dict with ``S`` (E,) and ``S_ul`` (E,) (zero where unused), ``finite`` (E,) bool (margins finite)
+
+    The labelled reals enter only S, the unlabelled reals only S^ul (``tests/test_clsgan.py`` checks it by
+    gradients).  A real is paired with the fakes of its own label (:func:`lsgan_theory.losses.cls_gan_objective`,
+    ``pairing="all"``).
+    """
+    lam, gamma, tau = hyper["lam"], hyper["gamma_ul"], hyper["tau"]
+    E = x_lab.shape[0]
+    a_lab = loss_network_forward(d_params, x_lab, activation)
+    L_real = _losses.conditional_loss_values(a_lab, y_lab)
+    finite = torch.ones(E, dtype=torch.bool, device=x_lab.device)
+    use_hinge = bool((lam > 0).any())
+    use_ul = bool(((gamma > 0) & hyper["has_ul"]).any())
+    a_fake = loss_network_forward(d_params, fake, activation) if (use_hinge or use_ul) else None
+
+    def margins(x):
+        m = _losses.margin_matrix(x, fake, kind=margin_kind, scale=tau)
+        ok = torch.isfinite(m).reshape(E, -1).all(1)
+        # a diverging model's margins may be inf/NaN: zero them (the model is frozen through ``finite``)
+        return torch.where(torch.isfinite(m), m, torch.zeros_like(m)), ok
+
+    S = L_real.mean(-1)
+    if use_hinge:
+        margin, ok = margins(x_lab)
+        finite &= ok
+        L_fake = _losses.conditional_loss_values(a_fake, y_fake)
+        lam_pos = torch.where(lam > 0, lam, torch.ones_like(lam))
+        S_full = _losses.cls_gan_objective(L_real, L_fake, margin, lam_pos, labels_real=y_lab, labels_fake=y_fake)
+        S = torch.where(lam > 0, S_full, S)
+    S_ul = torch.zeros_like(S)
+    if use_ul:
+        a_ul = loss_network_forward(d_params, x_ul, activation)
+        margin_ul, ok = margins(x_ul)
+        finite &= ok
+        S_ul = _losses.cls_gan_unlabelled_objective(_losses.unlabelled_loss_values(a_ul),
+                                                    _losses.unlabelled_loss_values(a_fake), margin_ul)
+        S_ul = torch.where(hyper["has_ul"], S_ul, torch.zeros_like(S_ul))
+    return S + gamma * S_ul, {"S": S, "S_ul": S_ul, "finite": finite}
+
+
+def generator_objective(g_params, d_params, z, y, n_classes: int, *, activation: str = "relu") -> torch.Tensor:
+    """T = E_{y, z} L(G(z, y), y) per model, (E,) (:func:`lsgan_theory.losses.loss_sensitive_generator_loss`)."""
+    fake = generator_forward(g_params, z, y, n_classes, activation)
+    a = loss_network_forward(d_params, fake, activation)
+    return _losses.loss_sensitive_generator_loss(_losses.conditional_loss_values(a, y))
+
+
+def _all_finite(tensors, E: int) -> torch.Tensor:
+    total = None
+    for t in tensors:
+        s = t.reshape(E, -1).sum(dim=1)
+        total = s if total is None else total + s
+    return torch.isfinite(total)
+
+
+def d_step(d_params, opt_state, optimizer: _optim.Optimizer, batch: dict, hyper: dict, active: torch.Tensor, *,
+           activation: str = "relu", margin_kind: str = "l1"):
+    """One loss-network update of every active model; a pure function.
+
+    ``batch`` holds ``x_lab``, ``y_lab``, ``x_ul``, ``fake``, ``y_fake``.  Returns ``(d_params, opt_state, loss, ok)``
+    where models with ``active[e] = False`` or a non-finite objective / gradient / new parameter (``ok[e] = False``)
+    keep their parameters and optimiser state.
+    """
+    E = active.shape[0]
+    dp = tuple(p.detach().requires_grad_(True) for p in d_params)
+    total, parts = loss_network_objective(dp, batch["x_lab"], batch["y_lab"], batch["x_ul"], batch["fake"],
+                                          batch["y_fake"], hyper, activation=activation, margin_kind=margin_kind)
+    grads = torch.autograd.grad(total.sum(), dp)
+    ups, new_state = optimizer.update(grads, opt_state, d_params)
+    new = _optim.apply_updates(d_params, ups)
+    ok = torch.isfinite(total) & parts["finite"] & _all_finite(grads, E) & _all_finite(new, E)
+    keep = active & ok
+    return (_optim.masked(new, d_params, keep), _optim.masked(new_state, opt_state, keep), total.detach(), ok)
+
+
+def g_step(g_params, opt_state, optimizer: _optim.Optimizer, d_params, z, y, n_classes: int, active: torch.Tensor,
+           *, activation: str = "relu"):
+    """One generator update of every active model against fixed loss networks; returns ``(g_params, opt_state,
+    loss, ok)`` as :func:`d_step`."""
+    E = active.shape[0]
+    gp = tuple(p.detach().requires_grad_(True) for p in g_params)
+    loss = generator_objective(gp, tuple(p.detach() for p in d_params), z, y, n_classes, activation=activation)
+    grads = torch.autograd.grad(loss.sum(), gp)
+    ups, new_state = optimizer.update(grads, opt_state, g_params)
+    new = _optim.apply_updates(g_params, ups)
+    ok = torch.isfinite(loss) & _all_finite(grads, E) & _all_finite(new, E)
+    keep = active & ok
+    return (_optim.masked(new, g_params, keep), _optim.masked(new_state, opt_state, keep), loss.detach(), ok)
+
+
+# ---------------------------------------------------------------------------------------------------- result
+@dataclass
+class ConditionalResult:
+    """Per-step objectives, final networks, each model's labelled mask and the provenance of a CLS-GAN run.
+
+    ``loss_d`` (S + γ_ul S^ul) and ``loss_g`` (T): float64 (E, S) at ``steps``, NaN once a model is frozen;
+    ``diverged_step`` (E,) int, −1 if never; ``labelled`` (E, N) bool; parameters are CPU tensors.
+    """
+
+    config: ConditionalConfig
+    steps: np.ndarray
+    loss_d: np.ndarray
+    loss_g: np.ndarray
+    diverged_step: np.ndarray
+    g_params: tuple
+    d_params: tuple
+    labelled: np.ndarray
+    data_digest: str
+    seconds: float
+    device: str
+    version: str = __version__
+    git: str = "unknown"
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.diverged_step >= 0
+
+    def activations(self, x) -> np.ndarray:
+        """a(x) of every model: ``x`` (N, d) (shared) or (E, N, d) → (E, N, K) float64."""
+        cfg = self.config
+        check_networks(self.d_params, n_classes=cfg.n_classes)
+        xt = torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=self.d_params[0].dtype)
+        if xt.ndim == 1:
+            xt = xt[:, None]
+        if xt.ndim == 2:
+            xt = xt.expand(cfg.n_models, *xt.shape)
+        if xt.shape[-1] != cfg.data_dim:
+            raise ValueError(f"x: samples of width {cfg.data_dim} expected, got shape {tuple(xt.shape)}")
+        with torch.no_grad():
+            return loss_network_forward(self.d_params, xt.contiguous(), cfg.activation).double().numpy()
+
+    def classify(self, x) -> np.ndarray:
+        """y*(x) = argmin_y L(x, y) = argmax_y a_y(x) per model, (E, N) int64."""
+        return self.activations(x).argmax(-1)
+
+    def sample(self, n_per_class: int, stream: int = STREAMS["sample"]) -> np.ndarray:
+        """``n_per_class`` generated samples of every class and model, (E, K, n, d) float64 (a stream unused in
+        training)."""
+        cfg = self.config
+        if not _is_int(n_per_class) or n_per_class < 1:
+            raise ValueError(f"n_per_class: must be an integer >= 1, got {n_per_class!r}")
+        ids = torch.tensor(cfg.ids(), dtype=torch.int64)
+        K, n = cfg.n_classes, n_per_class
+        z = _rng.normal(cfg.seed, ids, stream, 0, (K * n, cfg.noise_dim), dtype=torch.float64)
+        y = torch.arange(K).repeat_interleave(n).expand(cfg.n_models, K * n)
+        params = tuple(p.double() for p in self.g_params)
+        with torch.no_grad():
+            out = generator_forward(params, z, y, K, cfg.activation)
+        return out.reshape(cfg.n_models, K, n, cfg.data_dim).numpy()
+
+    def class_generator(self, label: int) -> tuple:
+        """:func:`fold_label` of the final generators: the parameters of z ↦ G(z, label)."""
+        return fold_label(self.g_params, self.config.noise_dim, label)
+
+    def meta(self) -> dict:
+        return {"config": asdict(self.config), "data_digest": self.data_digest, "version": self.version,
+                "git": self.git, "device": self.device, "seconds": self.seconds}
+
+
+# ---------------------------------------------------------------------------------------------------- training
+def _save_checkpoint(path, state: dict) -> None:
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: an interruption never leaves a half-written checkpoint
+
+
+def _load_checkpoint(path, config: ConditionalConfig, digest: str, device) -> dict | None:
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        ck = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable CLS-GAN checkpoint ({exc})") from exc
+    if not isinstance(ck, dict) or ck.get("kind") != "clsgan" or ck.get("config") != asdict(config):
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different configuration; use another "
+                         f"path or delete it to start afresh")
+    if ck.get("data_digest") != digest:
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different data set (digest "
+                         f"{ck.get('data_digest')!r}, this one {digest!r})")
+    return ck
+
+
+def _index_table(masks: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per model the indices where ``masks[e]`` is True, padded with 0: (E, max count) and counts (E,)."""
+    counts = masks.sum(1)
+    table = np.zeros((masks.shape[0], max(1, int(counts.max()))), dtype=np.int64)
+    for e, m in enumerate(masks):
+        idx = np.flatnonzero(m)
+        table[e, :idx.size] = idx
+    return torch.tensor(table, device=device), torch.tensor(counts, dtype=torch.int64, device=device)
+
+
+def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, *, checkpoint=None,
+                      checkpoint_every: int | None = None, callback=None, stop_after: int | None = None
+                      ) -> ConditionalResult:
+    """Train the ``config.n_models`` CLS-GANs of ``config`` on ``data`` (a :class:`ConditionalData` or ``(x, y)``).
+
+    Per step: ``n_critic`` loss-network updates (:func:`d_step`: B labelled reals with their labels, B fakes
+    G(z, y_lab) for the same labels, B_ul unlabelled reals), then one generator update (:func:`g_step`, labels
+    uniform on K) unless ``train_generator`` is False.
+
+    ``checkpoint``: a file path; written atomically every ``checkpoint_every`` steps (default ~5 % of the run) and at
+    the end; if it exists at the start (same config and data, else ``ValueError``) training resumes from it, bitwise
+    identical to an uninterrupted run (every random draw is keyed by (seed, model, stream, step)).
+    ``stop_after``: stop after this many steps (with a checkpoint written), to test resumption.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(data, ConditionalData):
+        data = prepare_data(*data, n_classes=config.n_classes)
+    if data.n_classes != config.n_classes:
+        raise ValueError(f"n_classes: the data set was prepared for {data.n_classes} classes, the config has "
+                         f"{config.n_classes}")
+    if data.x.shape[1] != config.data_dim:
+        raise ValueError(f"data_dim: the config says {config.data_dim}, the data have width {data.x.shape[1]}")
+    device = _device(config.device)
+    dtype = torch.float32 if config.dtype == "float32" else torch.float64
+    E, B, Bu, K, seed = config.n_models, config.batch, config.batch_ul, config.n_classes, config.seed
+    d, act = config.data_dim, config.activation
+    ids = torch.tensor(config.ids(), dtype=torch.int64, device=device)
+
+    masks = np.stack([labelled_split(data.y, K, seed=seed, split=s, labels_per_class=int(lpc),
+                                     labelled_fraction=float(f))
+                      for s, lpc, f in zip(config.splits(), config.per_model("labels_per_class"),
+                                           config.per_model("labelled_fraction"))])
+    lab_tab, lab_n = _index_table(masks, device)
+    ul_tab, ul_n = _index_table(~masks, device)
+    x_all = torch.tensor(data.x, dtype=dtype, device=device)
+    y_all = torch.tensor(data.y, dtype=torch.int64, device=device)
+
+    def hyp(name):
+        return torch.tensor([float(v) for v in config.per_model(name)], dtype=dtype, device=device)
+
+    hyper = {"lam": hyp("lam"), "gamma_ul": hyp("gamma_ul"), "tau": hyp("tau"), "has_ul": ul_n > 0}
+    opt_d = _optim.by_name(config.optimizer, hyp("lr_d"), hyp("beta1"), hyp("beta2"))
+    opt_g = _optim.by_name(config.optimizer, hyp("lr_g"), hyp("beta1"), hyp("beta2"))
+    g_params = _mlp.init_mlp(config.g_spec(), seed, ids, STREAMS["init_g"], dtype=dtype, device=device)
+    d_params = _mlp.init_mlp(config.d_spec(), seed, ids, STREAMS["init_d"], dtype=dtype, device=device)
+    sd, sg = opt_d.init(d_params), opt_g.init(g_params)
+
+    active = torch.ones(E, dtype=torch.bool, device=device)
+    diverged_step = torch.full((E,), -1, dtype=torch.int64, device=device)
+    rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
+    if rec_steps[-1:] != [config.steps - 1]:
+        rec_steps.append(config.steps - 1)
+    rec_at = {s: k for k, s in enumerate(rec_steps)}
+    rec_d = torch.full((len(rec_steps), E), math.nan, dtype=torch.float64, device=device)
+    rec_g = torch.full_like(rec_d, math.nan)
+
+    start, seconds_before = 0, 0.0
+    ck = _load_checkpoint(checkpoint, config, data.digest, device)
+    if ck is not None:
+        d_params, g_params, sd, sg = ck["d_params"], ck["g_params"], ck["sd"], ck["sg"]
+        active, diverged_step, rec_d, rec_g = ck["active"], ck["diverged_step"], ck["rec_d"], ck["rec_g"]
+        start, seconds_before = ck["step"] + 1, ck["seconds"]
+    every = max(1, config.steps // 20) if checkpoint_every is None else checkpoint_every
+    if not _is_int(every) or every < 1:
+        raise ValueError(f"checkpoint_every: must be an integer >= 1, got {checkpoint_every!r}")
+    if stop_after is not None and (not _is_int(stop_after) or stop_after < 1):
+        raise ValueError(f"stop_after: must be an integer >= 1, got {stop_after!r}")
+
+    def save(step):
+        _save_checkpoint(checkpoint, {
+            "kind": "clsgan", "config": asdict(config), "data_digest": data.digest, "version": __version__,
+            "git": git_revision(), "step": step, "seconds": seconds_before + time.perf_counter() - t0,
+            "d_params": d_params, "g_params": g_params, "sd": sd, "sg": sg, "active": active,
+            "diverged_step": diverged_step, "rec_d": rec_d, "rec_g": rec_g})
+
+    def freeze(ok, step):
+        nonlocal active, diverged_step
+        newly = active & ~ok
+        diverged_step = torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
+        active = active & ok
+
+    def gather(table, counts, stream, t, n):
+        pos = _rng.randint(seed, ids, stream, t, (n,), torch.clamp(counts, min=1))
+        idx = torch.gather(table, 1, pos)
+        return x_all[idx], y_all[idx]
+
+    loss_d = loss_g = None
+    last = config.steps if stop_after is None else min(config.steps, start + stop_after)
+    for step in range(start, last):
+        for k in range(config.n_critic):
+            t = step * config.n_critic + k
+            x_lab, y_lab = gather(lab_tab, lab_n, STREAMS["batch_lab"], t, B)
+            x_ul, _ = gather(ul_tab, ul_n, STREAMS["batch_ul"], t, Bu)  # the labels of x_ul are never read
+            z = _rng.normal(seed, ids, STREAMS["noise_d"], t, (B, config.noise_dim), dtype=dtype)
+            with torch.no_grad():
+                fake = generator_forward(g_params, z, y_lab, K, act)
+            batch = {"x_lab": x_lab, "y_lab": y_lab, "x_ul": x_ul, "fake": fake, "y_fake": y_lab}
+            d_params, sd, loss_d, ok = d_step(d_params, sd, opt_d, batch, hyper, active, activation=act,
+                                              margin_kind=config.margin_kind)
+            freeze(ok, step)
+        if config.train_generator:
+            z = _rng.normal(seed, ids, STREAMS["noise_g"], step, (B, config.noise_dim), dtype=dtype)
+            y = _rng.randint(seed, ids, STREAMS["labels_g"], step, (B,),
+                             torch.full((E,), K, dtype=torch.int64, device=device))
+            g_params, sg, loss_g, ok = g_step(g_params, sg, opt_g, d_params, z, y, K, active, activation=act)
+            freeze(ok, step)
+        if step in rec_at:
+            kk = rec_at[step]
+            nan = torch.tensor(math.nan, dtype=torch.float64, device=device)
+            rec_d[kk] = torch.where(active, loss_d.double(), nan)
+            if loss_g is not None:
+                rec_g[kk] = torch.where(active, loss_g.double(), nan)
+            if callback is not None:
+                callback(step, loss_d, loss_g, active)
+        if checkpoint is not None and ((step + 1) % every == 0 or step == last - 1):
+            save(step)
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return ConditionalResult(config=config, steps=np.array(rec_steps), loss_d=rec_d.T.cpu().numpy(),
+                             loss_g=rec_g.T.cpu().numpy(), diverged_step=diverged_step.cpu().numpy(),
+                             g_params=tuple(p.detach().cpu() for p in g_params),
+                             d_params=tuple(p.detach().cpu() for p in d_params), labelled=masks,
+                             data_digest=data.digest, seconds=seconds_before + time.perf_counter() - t0,
+                             device=str(device), git=git_revision())
