@@ -400,8 +400,8 @@ class GapResult:
         return self.s_fresh - self.s_train
 
 
-def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, lam: float,
-                       margin_scale: float = 1.0) -> GapResult:
+def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, lam: float, tau: float = 1.0, *,
+                       margin_scale: float | None = None) -> GapResult:
     r"""Generalisation gap of a learned LS-GAN loss L: S on the training sample vs S on a large fresh sample.
 
     .. math:: S_{n,m} = \frac1n\sum_i L(x_i) + \frac{\lambda}{nm}\sum_{i,j}(\Delta(x_i, z_j) + L(x_i) - L(z_j))_+,
@@ -417,15 +417,21 @@ def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, 
     real_train, fake_train, real_fresh, fake_fresh : arrays (·, d)
     lam : float
         λ > 0.
-    margin_scale : float
-        τ > 0.
+    tau : float
+        τ > 0, the margin scale (``margin_scale=`` is its deprecated old name, removed in the next release).
     """
     import torch
 
     from . import losses
 
+    if margin_scale is not None:
+        import warnings
+
+        warnings.warn("generalisation_gap(margin_scale=...) is deprecated and will be removed in the next release; "
+                      "use tau=...", DeprecationWarning, stacklevel=2)
+        tau = margin_scale
     lam = validate.positive("lam", lam)
-    margin_scale = validate.positive("margin_scale", margin_scale)
+    margin_scale = validate.positive("tau", tau)
 
     def S(r, f):
         r, f = _samples_nd("real", r), _samples_nd("fake", f)
@@ -435,7 +441,7 @@ def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, 
         f = torch.tensor(f, dtype=torch.float64)
         with torch.no_grad():
             Lr, Lf = loss_fn(r).reshape(-1).double(), loss_fn(f).reshape(-1).double()
-            margin = losses.margin_matrix(r, f, kind="l1", scale=margin_scale)
+            margin = losses.margin_matrix(r, f, margin_kind="l1", tau=margin_scale)
             return float(losses.loss_sensitive_objective(Lr, Lf, margin, lam))
 
     return GapResult(S(real_train, fake_train), S(real_fresh, fake_fresh))

@@ -40,7 +40,7 @@ def _glsgan_reductions(ctx: Context) -> Evidence:
         f, params = _mlp(seed)
         g = torch.Generator().manual_seed(1000 + seed)
         xr, xf = torch.randn(32, 2, generator=g, dtype=_DT), torch.randn(24, 2, generator=g, dtype=_DT) * 1.5 + 0.5
-        margin = L.margin_matrix(xr, xf, kind="l1", scale=0.2)
+        margin = L.margin_matrix(xr, xf, margin_kind="l1", tau=0.2)
         lr, lf = f(xr), f(xf)
         arg = margin + lr[:, None] - lf[None, :]
 
@@ -107,7 +107,7 @@ def _hinge_inactivity(ctx: Context) -> Evidence:
     tau, lam = 0.5, 4.0
     g = torch.Generator().manual_seed(ctx.seed)
     xr, xf = torch.randn(64, 3, generator=g, dtype=_DT), torch.randn(48, 3, generator=g, dtype=_DT) + 0.7
-    margin = L.margin_matrix(xr, xf, kind="l1", scale=tau)
+    margin = L.margin_matrix(xr, xf, margin_kind="l1", tau=tau)
     rows, ok = [], True
     for kappa, steep in ((0.5, False), (1.0, False), (1.0, True), (3.0, True)):
         if steep:  # L(x) = κτ s·x attains slope κτ along ±s in the L1 norm: the worst case

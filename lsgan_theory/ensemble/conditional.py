@@ -374,7 +374,7 @@ def loss_network_objective(d_params, x_lab, y_lab, x_ul, fake, y_fake, hyper: di
     a_fake = loss_network_forward(d_params, fake, activation) if (use_hinge or use_ul) else None
 
     def margins(x):
-        m = _losses.margin_matrix(x, fake, kind=margin_kind, scale=tau)
+        m = _losses.margin_matrix(x, fake, margin_kind=margin_kind, tau=tau)
         ok = torch.isfinite(m).reshape(E, -1).all(1)
         # a diverging model's margins may be inf/NaN: zero them (the model is frozen through ``finite``)
         return torch.where(torch.isfinite(m), m, torch.zeros_like(m)), ok
