@@ -129,7 +129,7 @@ def test_clsgan_specs_name_only_arguments_of_their_study_functions():
     import tomllib
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "experiments"
+    root = Path(__file__).resolve().parents[1] / "experiments" / "studies"  # study specs (not sweep specs)
     files = sorted(root.glob("clsgan*.toml"))
     assert len(files) == 3
     for f in files:

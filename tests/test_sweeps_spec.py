@@ -137,12 +137,12 @@ def test_run_id_golden_value():
     # Guards the canonical form: a changed default, field name (e.g. margin_scale -> tau), float formatting or key
     # order changes this id, and every stored sweep would stop resuming.  Update only with SCHEMA_VERSION.
     cfg = canonical_config({"lam": 2, "target": "normal(0, 1)"}, replica=0, n_eval=2000)
-    assert cfg["schema"] == SCHEMA_VERSION == 1
+    assert cfg["schema"] == SCHEMA_VERSION == 2
     assert "tau" in cfg and "margin_scale" not in cfg
     assert run_id(cfg) == GOLDEN_ID
 
 
-GOLDEN_ID = "8d42de350e058d6f"
+GOLDEN_ID = "535c9f424a533ed0"
 
 
 def test_integer_and_float_spellings_aliases_defaults_and_density_spacing_give_the_same_id():

@@ -138,7 +138,10 @@ class TrainConfig:
     pairs of the batch; ``nu`` is ν of the GLS-GAN cost C_ν(a) = max(a, νa); ``gp_weight`` γ > 0 adds the WGAN-GP
     penalty, ``clip`` c > 0 clips D's weights to [−c, c], ``spectral_norm`` normalises D's weights.
     ``optimizer`` ∈ {adam, rmsprop, sgd}: ``beta1`` is Adam's β₁ / SGD's momentum, ``beta2`` Adam's β₂ /
-    RMSProp's α.
+    RMSProp's α.  ``loss_output`` maps the LS-GAN (``loss_sensitive``) network's raw output a(x) to the loss
+    L(x) ≥ 0 that the paper's objective needs (THEORY.md §5: with an unconstrained L, the E L(x) term drives every
+    value to −∞ -- measured: −450 after 600 steps): ``"softplus"`` (default, L = log(1 + e^a)), ``"abs"``
+    (L = |a|) or ``"identity"`` (no constraint; the λ → ∞ / GLS-GAN reading).  Other families ignore it.
 
     Every field is validated here (``TypeError``/``ValueError`` naming the field and its accepted range); the
     family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``: the registry's ``Family.params``)
@@ -180,6 +183,7 @@ class TrainConfig:
     train_generator: bool = True
     fixed_generator: str | None = None
     record_every: int = 1
+    loss_output: str = "softplus"
     dtype: str = "float32"
     device: str = "auto"
 
@@ -230,7 +234,7 @@ class TrainConfig:
 
     def _check_choices(self) -> None:
         for name, accepted in (("dtype", ("float32", "float64")), ("activation", tuple(sorted(_mlp.ACTIVATIONS))),
-                               ("optimizer", ("adam", "rmsprop", "sgd"))):
+                               ("optimizer", ("adam", "rmsprop", "sgd")), ("loss_output", tuple(LOSS_OUTPUTS))):
             if getattr(self, name) not in accepted:
                 raise ValueError(f"{name}: must be one of {', '.join(map(repr, accepted))}, got "
                                  f"{getattr(self, name)!r}")
@@ -433,6 +437,7 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
     if family == "wgan":
         return L.wgan_critic_loss(out_r, out_f)
     if family == "loss_sensitive":
+        out_r, out_f = LOSS_OUTPUTS[h["loss_output"]](out_r), LOSS_OUTPUTS[h["loss_output"]](out_f)
         shape = (x.shape[0], x.shape[1], fake.shape[1])
         buf = None
         if scratch is not None and x.shape[-1] == 1:  # margin_matrix writes into ``out`` for 1-D samples only
@@ -445,8 +450,13 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
     return L.glsgan_objective(out_r, out_f, margin, h["nu"])
 
 
+LOSS_OUTPUTS = {"softplus": torch.nn.functional.softplus, "abs": torch.abs, "identity": lambda a: a}
+
+
 def _g_loss(family: str, out_f, h: dict):
     L = _losses
+    if family == "loss_sensitive":
+        out_f = LOSS_OUTPUTS[h["loss_output"]](out_f)
     if family == "gan":
         return L.gan_generator_loss_minimax(out_f)
     if family == "gan_ns":
@@ -563,6 +573,7 @@ def setup(config: TrainConfig) -> Setup:
         members = [e for e, g in enumerate(fams) if g == fam]
         idx = torch.tensor(members, dtype=torch.int64, device=device)
         h = {k: hyp(k)[idx] for k in ("lam", "nu", "tau", "ls_a", "ls_b", "ls_c")}
+        h["loss_output"] = config.loss_output
         groups.append((fam, idx, h, len(members) == config.n_models))
     rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
     if rec_steps[-1:] != [config.steps - 1]:

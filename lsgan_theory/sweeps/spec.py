@@ -38,7 +38,7 @@ from ..ensemble import PER_MODEL, TrainConfig
 __all__ = ["SCHEMA_VERSION", "SpecError", "Spec", "Run", "load_spec", "parse_spec", "canonical_config", "run_id",
            "stream_id", "train_field", "TRAIN_KEYS"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: TrainConfig.loss_output (L >= 0 for LS-GAN)
 
 # Fields the sweep sets itself (never in a spec).
 _MANAGED = ("n_models", "model_ids", "device")
