@@ -146,28 +146,42 @@ def combine(checks: list[Check]) -> str:
     return "fail" if "fail" in st else "inconclusive" if "inconclusive" in st else "pass"
 
 
-@dataclass
+@dataclass(init=False)
 class Evidence:
-    """What a claim returns.
+    """What a claim returns: ``Evidence(text, figures, data, checks=[...])``.
 
-    Statistical and numerical claims pass ``checks`` (their verdict is :func:`combine` of them); ``passed`` is only
-    for ``kind="symbolic"`` claims (exact logic) and, if given with checks, can only turn a verdict into *fail*.
-    The first positional argument may be the evidence text (new style) or ``passed`` (symbolic claims).
+    Statistical, numerical and measurement claims pass ``checks`` (their verdict is :func:`combine` of them);
+    ``passed`` is for ``kind="symbolic"`` claims (exact logic), written ``Evidence(passed, text, figures, data)``; given
+    together with checks, ``passed=False`` can only turn a verdict into *fail*.
     """
 
-    passed: bool | str | None = None
-    evidence: str = ""
-    figures: list[str] = field(default_factory=list)
-    data: dict = field(default_factory=dict)
-    checks: list[Check] = field(default_factory=list)
+    passed: bool | None
+    evidence: str
+    figures: list[str]
+    data: dict
+    checks: list[Check]
 
-    def __post_init__(self):
-        if isinstance(self.passed, str):  # Evidence("text", checks=[...])
-            if self.evidence:
-                raise TypeError("Evidence: give the text once (first argument or evidence=)")
-            self.evidence, self.passed = self.passed, None
-        if self.passed is not None:
-            self.passed = bool(self.passed)
+    def __init__(self, *args, evidence: str | None = None, figures=None, data=None, checks=None, passed=None):
+        args = list(args)
+        if args and isinstance(args[0], (bool, np.bool_)):
+            if passed is not None:
+                raise TypeError("Evidence: passed given twice")
+            passed = args.pop(0)
+        if len(args) > 3:
+            raise TypeError(f"Evidence: at most (passed,) text, figures, data positionally, got {len(args)} more")
+        names = ["evidence", "figures", "data"]
+        given = {"evidence": evidence, "figures": figures, "data": data}
+        for name, v in zip(names, args):
+            if given[name] is not None:
+                raise TypeError(f"Evidence: {name} given twice")
+            given[name] = v
+        if not isinstance(given["evidence"] or "", str):
+            raise TypeError(f"evidence: expected Markdown text, got {type(given['evidence']).__name__}")
+        self.passed = None if passed is None else bool(passed)
+        self.evidence = given["evidence"] or ""
+        self.figures = list(given["figures"] or [])
+        self.data = dict(given["data"] or {})
+        self.checks = list(checks or [])
         for c in self.checks:
             if not isinstance(c, Check):
                 raise TypeError(f"checks: expected Check records, got {type(c).__name__}")

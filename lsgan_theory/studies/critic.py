@@ -269,6 +269,7 @@ class LossSensitiveCriticCheck:
     sampling_sd: float = float("nan")
     trace_steps: np.ndarray = field(default=None, repr=False)
     s_trace: np.ndarray = field(default=None, repr=False)  # (E, K)
+    probe_grad: np.ndarray | None = field(default=None, repr=False)  # (E, k): dL_e/dx at the ``probe`` points
 
     @property
     def n_models(self) -> int:
@@ -331,7 +332,8 @@ _DELTAS = (0.02, 0.05, 0.1, 0.2)
 def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n: int = 64, m: int = 64,
                           lam: float = 1.0, kappa: float = 2.0, n_models: int = 8, steps: int = 3000,
                           width: int = 32, lr: float = 3e-3, penalty: float = 300.0, seed: int = 0,
-                          sampling_reps: int = 0, grid: int = 241, decay: bool = True) -> LossSensitiveCriticCheck:
+                          sampling_reps: int = 0, grid: int = 241, decay: bool = True,
+                          samples=None, probe=None) -> LossSensitiveCriticCheck:
     """Train LS-GAN loss networks on one fixed real and generated sample and compare them with the exact LP.
 
     The non-parametric optimum over F_κ (κ-Lipschitz, non-negative losses; THEORY.md §5) is the LP solved by
@@ -344,6 +346,9 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     clipped and S is linear); ``clipped_fraction`` reports it.  The randomness of the E networks is their
     initialisation only (same sample), so the tolerance on the objective is 2·sd(S_e)/√E + the LP error, and its
     power is measured against the LPs with κ·(1 − δ) and λ·(1 + δ), δ ∈ {0.02, 0.05, 0.1, 0.2}.
+
+    ``samples=(real, fake)`` replaces the draws from p and q (then n, m are their sizes); ``probe`` (k,) points at
+    which the trained networks' derivatives dL_e/dx are returned (``probe_grad``).
 
     Returns
     -------
@@ -360,7 +365,13 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     if not isinstance(sampling_reps, int) or isinstance(sampling_reps, bool) or sampling_reps < 0:
         raise ValueError(f"sampling_reps: must be an integer >= 0, got {sampling_reps!r}")
     rng = np.random.default_rng([seed, 61])
-    real, fake = P.sample(n, rng), Q.sample(m, rng)
+    if samples is None:
+        real, fake = P.sample(n, rng), Q.sample(m, rng)
+    else:
+        real, fake = (np.asarray(v, dtype=np.float64).reshape(-1) for v in samples)
+        n, m = real.size, fake.size
+        if n < 2 or m < 2:
+            raise ValueError(f"samples: need >= 2 real and >= 2 generated 1-D points, got {n} and {m}")
     sol = npm.solve(real, fake, lam, kappa)
     clipped = hinge_clipped_fraction(real, fake, sol.l)
     sampling_sd = float("nan")
@@ -427,6 +438,12 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     with torch.no_grad():
         ls_ = _mlp.mlp_forward(params, xs)[..., 0].numpy()
         lx = _mlp.mlp_forward(params, torch.tensor(x, dtype=dt).expand(E, grid)[..., None])[..., 0].numpy()
+    probe_grad = None
+    if probe is not None:  # dL_e/dx at the probe points (autograd), (E, k)
+        pt = torch.tensor(np.asarray(probe, dtype=np.float64).reshape(-1), dtype=dt)
+        xp = pt.expand(E, pt.numel())[..., None].clone().requires_grad_(True)
+        (gp,) = torch.autograd.grad(_mlp.mlp_forward(tuple(t.detach() for t in params), xp)[..., 0].sum(), xp)
+        probe_grad = gp[..., 0].numpy()
     kappa_models = (np.abs(np.diff(np.maximum(ls_, 0.0), axis=-1)) / np.diff(pts)).max(-1)
     relaxed = npm.solve(real, fake, lam, max(kappa, float(kappa_models.max()))).objective
     # LP numerical error: HiGHS' feasibility/optimality tolerances (1e-9 per value) on O(1) values, times a safety
@@ -449,4 +466,4 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
                                     float(sol.objective), float(relaxed), s_models, kappa_models, clipped,
                                     float(sol.active.mean()), float(s_models.std(ddof=1) / np.sqrt(E)), lp_error,
                                     alternatives, band_error, band_noise, _wrms(upper - lower, w), band_alt,
-                                    sampling_sd, np.array(trace_steps), np.stack(s_trace, 1))
+                                    sampling_sd, np.array(trace_steps), np.stack(s_trace, 1), probe_grad)

@@ -4,12 +4,15 @@ sigmoid discriminator used as a baseline, and the generalisation study.  Functio
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from .. import densities
 from .. import nonparametric as npm
 
-__all__ = ["allocation_on_demand", "train_sigmoid_discriminator", "fit_slope", "generalisation_study"]
+__all__ = ["allocation_on_demand", "GeneratorAllocation", "generator_allocation", "quartile_ratio",
+           "train_sigmoid_discriminator", "fit_slope", "candidate_slope", "generalisation_study"]
 
 
 def allocation_on_demand(real, fake, lam, kappa, margin="l1", rng=None, n_boot=1000):
@@ -29,6 +32,115 @@ def allocation_on_demand(real, fake, lam, kappa, margin="l1", rng=None, n_boot=1
             boots.append(r)
     ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975)))
     return dist, frac, rho, ci
+
+
+def quartile_ratio(dist, values, rng=None, n_boot=2000) -> tuple[float, tuple[float, float]]:
+    """mean(values over the farthest quartile of ``dist``) / mean(values over the nearest quartile), with a
+    percentile bootstrap 95 % CI (points resampled within each quartile).  NaN where the near mean is 0."""
+    dist, values = np.asarray(dist, float), np.asarray(values, float)
+    near = values[dist <= np.quantile(dist, 0.25)]
+    far = values[dist >= np.quantile(dist, 0.75)]
+    rng = np.random.default_rng(0) if rng is None else rng
+
+    def ratio(a, b):
+        return float(np.mean(b) / np.mean(a)) if np.mean(a) != 0 else float("nan")
+
+    bs = np.array([ratio(near[rng.integers(0, near.size, near.size)], far[rng.integers(0, far.size, far.size)])
+                   for _ in range(n_boot)])
+    bs = bs[np.isfinite(bs)]
+    ci = (float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))) if bs.size else (float("nan"),) * 2
+    return ratio(near, far), ci
+
+
+@dataclass
+class GeneratorAllocation:
+    """Result of :func:`generator_allocation`.
+
+    ``dist`` (m,): distance of each generated point to its nearest real point; ``grad[name]`` (m,): the generator's
+    per-sample signal |∂ₓL(G(z))| (for the sigmoid GAN |∂ₓ log(1 − D(G(z)))|), for trained ensembles the mean over
+    models of the per-model absolute value; ``move[name]`` (m,): the component toward the nearest real point of one
+    per-sample generator step x ← x − η ∂ₓ(generator loss) (negative: away from the data); ``ratio[name]``, ``ratio_ci[name]``: far/near quartile
+    ratio of ``grad`` with its bootstrap 95 % CI; ``move_ratio``/``move_ratio_ci`` the same for ``move``;
+    ``model_ratios[name]``: the per-model ratios of a trained ensemble.
+    """
+
+    real: np.ndarray = field(repr=False)
+    fake: np.ndarray = field(repr=False)
+    lam: float
+    kappa: float
+    eta: float
+    dist: np.ndarray = field(repr=False)
+    grad: dict = field(default_factory=dict, repr=False)
+    move: dict = field(default_factory=dict, repr=False)
+    ratio: dict = field(default_factory=dict)
+    ratio_ci: dict = field(default_factory=dict)
+    move_ratio: dict = field(default_factory=dict)
+    move_ratio_ci: dict = field(default_factory=dict)
+    model_ratios: dict = field(default_factory=dict)
+    near_far: dict = field(default_factory=dict)  # name -> (mean over near quartile, mean over far quartile)
+
+
+def generator_allocation(real, fake, lam: float, kappa: float, *, n_models: int = 4, steps: int = 1500,
+                         gan_steps: int = 1500, eta: float = 0.01, seed: int = 0, n_boot: int = 2000,
+                         h: float = 1e-7) -> GeneratorAllocation:
+    """Allocation on demand, generator side (THEORY.md §5): the generator's per-sample signal at generated points
+    against their distance to the data, for the non-parametric LS-GAN bounds, trained LS-GAN loss networks and a
+    saturated sigmoid GAN, all on the same fixed 1-D samples.
+
+    Models: L⁺, L⁻ and the midpoint (L⁺ + L⁻)/2 of the exact LP (derivatives by central differences with step
+    ``h``: exact for piecewise-linear functions away from kinks; at a kink the central difference is the mean of the
+    one-sided slopes, i.e. the element of the subdifferential a symmetric smoothing sees); ``n_models`` LS-GAN loss
+    networks trained to the LP objective on the samples (:func:`lsgan_theory.studies.critic.loss_sensitive_critic`,
+    autograd derivatives); ``n_models`` sigmoid discriminators trained with BCE to saturation
+    (:func:`train_sigmoid_discriminator`, generator loss log(1 − D)).
+
+    Returns
+    -------
+    GeneratorAllocation
+    """
+    from .critic import loss_sensitive_critic
+
+    real = np.asarray(real, dtype=np.float64).reshape(-1)
+    fake = np.asarray(fake, dtype=np.float64).reshape(-1)
+    for name, v in (("eta", eta), ("h", h)):
+        if not (isinstance(v, (int, float)) and v > 0):
+            raise ValueError(f"{name}: must be a number > 0, got {v!r}")
+    rng = np.random.default_rng([seed, 58])
+    sol = npm.solve(real, fake, lam, kappa)
+    dist = npm.nearest_distance(fake, real)
+    srt = np.sort(real)
+    k = np.clip(np.searchsorted(srt, fake), 1, srt.size - 1)
+    nearest = np.where(np.abs(srt[k - 1] - fake) <= np.abs(srt[k] - fake), srt[k - 1], srt[k])
+    toward = np.sign(nearest - fake)  # unit direction from each generated point to its nearest real point
+    funcs = {"L⁺ (LP upper bound)": sol.upper, "L⁻ (LP lower bound)": sol.lower,
+             "midpoint (L⁺ + L⁻)/2": lambda x: 0.5 * (sol.upper(x) + sol.lower(x))}
+    signed = {k: (f(fake + h) - f(fake - h)) / (2 * h) for k, f in funcs.items()}
+    per_model = {}
+    ls = loss_sensitive_critic(samples=(real, fake), lam=lam, kappa=kappa, n_models=n_models, steps=steps,
+                               seed=seed, probe=fake, grid=121)
+    per_model["trained LS-GAN loss networks"] = ls.probe_grad
+    gan = np.stack([train_sigmoid_discriminator(real, fake, steps=gan_steps, seed=seed + e)(fake)[1]
+                    for e in range(n_models)])
+    per_model["saturated sigmoid GAN (log(1 − D))"] = gan
+    res = GeneratorAllocation(real, fake, float(lam), float(kappa), float(eta), dist)
+
+    def add(name, g_signed_models):
+        g = np.abs(g_signed_models).mean(0)
+        moves = (-eta * np.asarray(g_signed_models) * toward[None, :]).mean(0)
+        res.grad[name], res.move[name] = g, moves
+        res.ratio[name], res.ratio_ci[name] = quartile_ratio(dist, g, rng, n_boot)
+        res.move_ratio[name], res.move_ratio_ci[name] = quartile_ratio(dist, moves, rng, n_boot)
+        near = dist <= np.quantile(dist, 0.25)
+        far = dist >= np.quantile(dist, 0.75)
+        res.near_far[name] = (float(g[near].mean()), float(g[far].mean()))
+        if g_signed_models.shape[0] > 1:
+            res.model_ratios[name] = [quartile_ratio(dist, np.abs(gm), rng, 1)[0] for gm in g_signed_models]
+
+    for name, gs in signed.items():
+        add(name, gs[None, :])
+    for name, gs in per_model.items():
+        add(name, np.asarray(gs))
+    return res
 
 
 def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e-2):
