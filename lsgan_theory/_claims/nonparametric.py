@@ -358,24 +358,57 @@ def _fig2(ctx: Context) -> Evidence:
 
 
 # ------------------------------------------------------------------------------------------------ generalisation
-@claim("nonparametric-generalisation", ref="THEORY.md §5 (Generalisation, [open])", full_only=True,
-       statement="Measured: slope of log |S*_{n,n} − S*| vs log n over F_κ in d = 1, 2, 3 (THEORY.md expects about "
-                 "−1/2, with a log factor in d = 2, and −1/d for d ≥ 3); reported, not asserted")
+#: the rate THEORY.md §5 derives for each dimension of the study ([derived, open]) and its nearest rival
+_EXPECTED = {"d=1": ("n^(-1/2)", "n^(-1/3)"), "d=2": ("n^(-1/2) log n", "n^(-1/2)"), "d=3": ("n^(-1/3)", "n^(-1/2)")}
+
+
+def generalisation_checks(res: dict) -> list[Check]:
+    """Terms of the generalisation claim: per dimension, the measured slope of the optimism gap against the derived
+    rate's fitted slope over the same n (tolerance: the slope CI's half-width on that side, population error
+    included), the nearest other candidate as the alternative."""
+    out = []
+    for d, v in res.items():
+        exp, alt = _EXPECTED[d]
+        ce, ca = v["candidates"][exp], v["candidates"][alt]
+        lo, hi = v["slope_ci"]
+        tol = (v["slope"] - lo) if ce < v["slope"] else (hi - v["slope"])
+        out.append(Check(f"{d}: |slope − fitted slope of {exp} over n = {v['n'][0]}..{v['n'][-1]} ({ce:.3f})|",
+                         abs(v["slope"] - ce), max(tol, 0.0),
+                         "half-width of the 95 % CI of the slope towards the candidate: bootstrap over seeds, "
+                         "widened by shifting every gap by ± the population-value error", 
+                         f"{alt} (fitted slope {ca:.3f} over the same n)", abs(v["slope"] - ca)))
+    return out
+
+
+@claim("nonparametric-generalisation", ref="THEORY.md §5 (Generalisation, [derived, open])", full_only=True,
+       kind="measurement",
+       statement="The optimism gap E[S* − S*_{n,n}] over F_κ decays with the log-log slope of the empirical-W1 rate "
+                 "over the same n (d = 1: n^(−1/2); d = 2: n^(−1/2) log n; d = 3: n^(−1/3)); measured slopes with "
+                 "intervals that include the error of the population value S*")
 def _gen(ctx: Context) -> Evidence:
     from .. import plots
 
     res = generalisation_study(quick=ctx.quick, seed=ctx.seed, lam=LAM, kappa=KAPPA)
     curves = {k: (v["mean"], np.maximum(v["lo"], 1e-12), v["hi"], v["slope"], v["slope_ci"]) for k, v in res.items()}
     ns = {k: v["n"] for k, v in res.items()}
-    figs = plots.np_generalisation_figure(ns, curves, ctx.figure_path("nonparametric_generalisation"))
-    rows = ["| d | P vs Q | margin | n | seeds | S* (grid) | grid error proxy | slope [95 % CI] | seconds |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    cap = "; ".join(f"{k}: slope {v['slope']:.2f} [{v['slope_ci'][0]:.2f}, {v['slope_ci'][1]:.2f}]"
+                    for k, v in res.items())
+    figs = plots.np_generalisation_figure(ns, curves, ctx.figure_path("nonparametric_generalisation"),
+                                          caption="Optimism gap S* − S*_n (mean over seeds, 95 % intervals incl. the "
+                                                  "error of S*). Measured " + cap + ".")
+    rows = ["| d | P vs Q | margin | n | seeds | S* (grid) | error of S* | mean S* − S*_n (smallest → largest n) | "
+            "mean |S*_n − S*| | share of S*_n below S* − error | slope [95 % CI] | candidates' slopes over the same n "
+            "| seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for k, v in res.items():
-        rows.append(f"| {k} | {v['spec']} | {v['margin']} | {v['n']} | {v['seeds']} | {v['population']:.6g} | "
-                    f"{v['population_error']:.1e} | {v['slope']:.2f} [{v['slope_ci'][0]:.2f}, {v['slope_ci'][1]:.2f}] | "
-                    f"{v['seconds']:.0f} |")
-    text = ("\n".join(rows) + "\n\nThe gap is |S*_{n,n} − S*| with S* from the same LP on a density-weighted grid "
-            "(its error proxy: the change when the grid is halved). A gap below the grid error is not resolved. "
-            "Slopes are measured, not asserted (THEORY.md marks the rate [open]).")
+        cands = ", ".join(f"{c}: {s:.3f}" for c, s in v["candidates"].items())
+        rows.append(f"| {k} | {v['spec']} | {v['margin']} | {v['n'][0]}..{v['n'][-1]} | {v['seeds']} | "
+                    f"{v['population']:.6g} | {v['population_error']:.1e} | {v['mean'][0]:.4g} → {v['mean'][-1]:.4g} | "
+                    f"{v['abs_mean'][0]:.4g} → {v['abs_mean'][-1]:.4g} | {v['below']:.0%} | {v['slope']:.2f} "
+                    f"[{v['slope_ci'][0]:.2f}, {v['slope_ci'][1]:.2f}] | {cands} | {v['seconds']:.0f} |")
+    text = ("\n".join(rows) + "\n\nMeasured gap: the optimism E[S* − S*_n] (every empirical optimum is an "
+            "optimistic estimate; the share below S* − error is in the table), not a two-sided fluctuation. S* is the "
+            "LP on a density-weighted grid; its error bound (grid vs halved grid) is added to every interval and "
+            "propagated into the slope CI. Candidate rates are compared by their fitted slopes over the same n "
+            "(THEORY.md §5), not by asymptotic exponents.")
     data = {k: {kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()} for k, v in res.items()}
-    return Evidence(True, text, [str(f) for f in figs], data=data)
+    return Evidence(text, [str(f) for f in figs], data, checks=generalisation_checks(res))
