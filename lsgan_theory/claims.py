@@ -49,7 +49,7 @@ from . import __version__
 from .provenance import git_revision
 
 __all__ = ["Check", "Context", "Evidence", "Verdict", "STATUSES", "KINDS", "claim", "combine", "registry",
-           "run_claims", "write_report"]
+           "run_claims", "status_of", "write_report"]
 
 STATUSES = ("pass", "fail", "inconclusive", "error", "skipped")
 KINDS = ("statistical", "numerical", "symbolic", "measurement")
