@@ -116,7 +116,7 @@ def _ls_critic(ctx: Context) -> Evidence:
     from ..plots import loss_sensitive_critic_figure
     from ..studies.critic import hinge_clipped_fraction, loss_sensitive_critic
 
-    kw = dict(n_models=8, steps=3000) if ctx.quick else dict(n_models=32, steps=6000)
+    kw = dict(n_models=6, steps=2000) if ctx.quick else dict(n_models=32, steps=6000)
     c = loss_sensitive_critic(seed=ctx.seed, **kw)
     clipped1 = hinge_clipped_fraction(c.real, c.fake, npm.solve(c.real, c.fake, c.lam, 1.0).l)
     checks = loss_sensitive_checks(c, clipped1)
