@@ -199,6 +199,7 @@ class Verdict:
     data: dict
     kind: str = "statistical"
     checks: list[dict] = field(default_factory=list)  # the terms: statistic, tolerance, basis, alternative, ...
+    cpu_seconds: float = 0.0  # process CPU time (all threads): comparable across machine loads, unlike ``seconds``
 
 
 @dataclass(frozen=True)
@@ -276,7 +277,7 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
             continue
         if progress:
             progress(c.id)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             ev = c.fn(ctx)
             status = status_of(ev, c.kind)
@@ -288,10 +289,11 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
                 text += "\n\n*Terms: exact (symbolic/proof check, true or false; no statistic).*"
             v = Verdict(c.id, c.ref, c.statement, status, text, [str(f) for f in ev.figures],
                         time.perf_counter() - t0, ev.data, c.kind, [asdict(k) | {"status": k.status}
-                                                                    for k in ev.checks])
+                                                                    for k in ev.checks],
+                        time.process_time() - c0)
         except Exception as exc:  # a broken check is reported, not hidden
             v = Verdict(c.id, c.ref, c.statement, "error", f"```\n{traceback.format_exc(limit=4)}```\n{exc!r}", [],
-                        time.perf_counter() - t0, {}, c.kind)
+                        time.perf_counter() - t0, {}, c.kind, [], time.process_time() - c0)
         verdicts.append(v)
     return verdicts
 
@@ -311,9 +313,10 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
              "A verdict is computed from each check's terms: *pass* when the statistic is within its tolerance and a "
              "nearby wrong answer (the alternative) is rejected in the same run; *inconclusive* when the alternative "
              "is not rejected; *fail* when the statistic exceeds its tolerance.", "",
-             "| claim | THEORY.md | kind | verdict | seconds |", "|---|---|---|---|---|"]
+             "| claim | THEORY.md | kind | verdict | seconds | CPU seconds |", "|---|---|---|---|---|---|"]
     for v in verdicts:
-        lines.append(f"| [{v.id}](#{v.id}) | {v.ref} | {v.kind} | {v.status} | {v.seconds:.2f} |")
+        lines.append(f"| [{v.id}](#{v.id}) | {v.ref} | {v.kind} | {v.status} | {v.seconds:.2f} | "
+                     f"{v.cpu_seconds:.2f} |")
     for v in verdicts:
         lines += ["", f"## {v.id}", "", f"*{v.ref}* — {v.statement}", "", f"**Verdict: {v.status}.**", "", v.evidence]
         for f in v.figures:
