@@ -263,13 +263,17 @@ def _alloc_gen(ctx: Context) -> Evidence:
     kw = dict(n_models=3, steps=800, gan_steps=1000) if ctx.quick else dict(n_models=8, steps=3000, gan_steps=3000)
     res = generator_allocation(real, fake, LAM, KAPPA, seed=ctx.seed, **kw)
     rows = ["| model | mean signal, nearest quartile | farthest quartile | far/near ratio [95 % CI] | "
-            "one-step move toward data, far/near [95 % CI] | per-model ratios |", "|---|---|---|---|---|---|"]
+            "one-step move toward the data: mean nearest / farthest quartile | per-model ratios |",
+            "|---|---|---|---|---|---|"]
+    near_q = res.dist <= np.quantile(res.dist, 0.25)
+    far_q = res.dist >= np.quantile(res.dist, 0.75)
     for name in res.ratio:
         nr, fr = res.near_far[name]
-        ci, mci = res.ratio_ci[name], res.move_ratio_ci[name]
+        ci = res.ratio_ci[name]
+        mv = res.move[name]
         pm = ", ".join(f"{v:.3g}" for v in res.model_ratios.get(name, [])) or "—"
         rows.append(f"| {name} | {nr:.3g} | {fr:.3g} | {res.ratio[name]:.3g} [{ci[0]:.3g}, {ci[1]:.3g}] | "
-                    f"{res.move_ratio[name]:.3g} [{mci[0]:.3g}, {mci[1]:.3g}] | {pm} |")
+                    f"{mv[near_q].mean():.2e} / {mv[far_q].mean():.2e} | {pm} |")
     lp = res.ratio["L⁺ (LP upper bound)"]
     tr = res.ratio["trained LS-GAN loss networks"]
     gan = res.ratio[_BASELINE]
@@ -287,7 +291,8 @@ def _alloc_gen(ctx: Context) -> Evidence:
             f"\n\nMeasured: the LS-GAN signal is not starved far from the data (L⁺ ratio {lp:.3g}: |∂L⁺| = κ except "
             f"at cone apices, where a generated point sits at a local minimum of L⁺ and the symmetric derivative is "
             f"smaller); the trained loss networks give far points a {tr:.2g}× larger signal than near ones (the "
-            f"paper's 'focus on far points' reading), while the saturated sigmoid GAN's far signal is {gan:.2g}× "
+            f"paper's 'focus on far points' reading; at quick size the short training leaves them nearly flat near "
+            f"the data, so this ratio depends on the training length), while the saturated sigmoid GAN's far signal is {gan:.2g}× "
             "its near signal. The critic-side reading is the separate claim `nonparametric-allocation`.")
     data = {"ratio": res.ratio, "ratio_ci": res.ratio_ci, "move_ratio": res.move_ratio,
             "move_ratio_ci": res.move_ratio_ci, "near_far": res.near_far, "model_ratios": res.model_ratios}
