@@ -1,14 +1,32 @@
 """The registry of claims behind ``lsgan-theory verify``.
 
 Each statement of THEORY.md that the package can check is registered here as a function that runs a check and
-returns a :class:`Evidence` (verdict, evidence text in Markdown, figure paths).  ``run_claims`` runs them and
-``write_report`` turns the verdicts into a report folder (``README.md`` + ``claims.json`` + figures).
+returns an :class:`Evidence`: evidence text in Markdown, figure paths, data, and -- the part that decides the verdict --
+one or more :class:`Check` records that state the claim's *terms*:
+
+* ``statistic`` -- what was measured, as a distance from what the claim predicts (0 = exactly as predicted);
+* ``tolerance`` and ``tolerance_basis`` -- how far the statistic may be from 0 and why: the standard error of which
+  quantity over which randomness (fresh samples, a fixed sample, seeds), or the numerical error of an exact method;
+* ``alternative`` and ``alternative_statistic`` -- the *power*: a nearby wrong answer (D* of q shifted by 0.1σ, the LP
+  with κ·0.9, ...) and the same statistic measured against it in the same run.
+
+The verdict is computed, never written by hand (:meth:`Check.status`)::
+
+    statistic > tolerance                              -> fail
+    statistic <= tolerance < alternative_statistic     -> pass
+    statistic <= tolerance, alternative not rejected   -> inconclusive   (the check cannot tell the two apart)
+
+A claim's status combines its checks (any fail -> fail, else any inconclusive -> inconclusive, else pass).  A claim
+registered with ``kind="symbolic"`` (a sympy identity or a machine-checked proof: true or false, no statistic) may
+return ``Evidence(passed, text)`` without checks; for every other claim an Evidence without checks is reported as
+*error* ("states no terms"), so a statistical claim cannot forget its terms.
 
 Register a claim with::
 
     @claim("gan-jsd", ref="THEORY.md §1", statement="At D*, C(G) = -log 4 + 2 JSD(p||q)")
     def _(ctx: Context) -> Evidence:
         ...
+        return Evidence("text", checks=[Check("‖D̄ − D*‖", stat, tol, "2 SE of D̄ over seeds", "D* of q + 0.1σ", alt)])
 
 ``ctx.quick`` is True for the default ``verify --quick`` (minutes on a laptop) and False for ``--full``.
 A claim marked ``full_only=True`` is skipped (reported as *skipped*) in the quick run.
@@ -17,6 +35,7 @@ A claim marked ``full_only=True`` is skipped (reported as *skipped*) in the quic
 from __future__ import annotations
 
 import json
+import math
 import platform
 import time
 import traceback
@@ -29,7 +48,11 @@ import numpy as np
 from . import __version__
 from .provenance import git_revision
 
-__all__ = ["Context", "Evidence", "Verdict", "claim", "registry", "run_claims", "write_report"]
+__all__ = ["Check", "Context", "Evidence", "Verdict", "STATUSES", "KINDS", "claim", "combine", "registry",
+           "run_claims", "status_of", "write_report"]
+
+STATUSES = ("pass", "fail", "inconclusive", "error", "skipped")
+KINDS = ("statistical", "numerical", "symbolic", "measurement")
 
 
 @dataclass
@@ -50,11 +73,118 @@ class Context:
 
 
 @dataclass
+class Check:
+    """The terms of one test inside a claim; its verdict is :attr:`status`.
+
+    Parameters
+    ----------
+    name : str
+        What the statistic is, e.g. ``"‖D̄ − D*‖ (weighted RMS)"``.
+    statistic : float
+        Distance of the measurement from the claimed value (>= 0; NaN counts as not within tolerance).
+    tolerance : float
+        Largest statistic compatible with the claim.
+    tolerance_basis : str
+        Where the tolerance comes from: ``"2 SE of the ensemble mean over 16 seeds (fixed sample)"``, ``"float64
+        rounding, 1e-10"``, ...
+    alternative : str
+        The nearby wrong answer, e.g. ``"D* of q shifted by 0.1σ"``.
+    alternative_statistic : float
+        The same statistic measured against the alternative in the same run; the check has power when it exceeds
+        the tolerance.  NaN (not measured) makes a check at best inconclusive.
+    """
+
+    name: str
+    statistic: float
+    tolerance: float
+    tolerance_basis: str
+    alternative: str
+    alternative_statistic: float
+
+    def __post_init__(self):
+        for f in ("name", "tolerance_basis", "alternative"):
+            v = getattr(self, f)
+            if not isinstance(v, str) or not v.strip():
+                raise ValueError(f"{f}: a Check must state its {f} as a non-empty string, got {v!r}")
+        for f in ("statistic", "tolerance", "alternative_statistic"):
+            setattr(self, f, float(getattr(self, f)))
+        if not (self.tolerance >= 0):
+            raise ValueError(f"tolerance: must be a number >= 0, got {self.tolerance!r}")
+
+    @property
+    def within(self) -> bool:
+        """statistic <= tolerance (NaN: no)."""
+        return bool(self.statistic <= self.tolerance)
+
+    @property
+    def power(self) -> bool:
+        """alternative_statistic > tolerance: the alternative is rejected in this run (NaN: no)."""
+        return bool(self.alternative_statistic > self.tolerance)
+
+    @property
+    def status(self) -> str:
+        if not self.within:
+            return "fail"
+        return "pass" if self.power else "inconclusive"
+
+    def row(self) -> str:
+        return (f"| {self.name} | {_fmt(self.statistic)} | {_fmt(self.tolerance)} | {self.tolerance_basis} | "
+                f"{self.alternative} | {_fmt(self.alternative_statistic)} | {self.status} |")
+
+
+def _fmt(v: float) -> str:
+    if not math.isfinite(v):
+        return str(v)
+    return f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 or v == 0 else f"{v:.2e}"
+
+
+def combine(checks: list[Check]) -> str:
+    """Status of a claim from its checks: any fail -> fail, else any inconclusive -> inconclusive, else pass."""
+    if not checks:
+        raise ValueError("checks: a claim's status needs at least one Check")
+    st = [c.status for c in checks]
+    return "fail" if "fail" in st else "inconclusive" if "inconclusive" in st else "pass"
+
+
+@dataclass(init=False)
 class Evidence:
-    passed: bool
+    """What a claim returns: ``Evidence(text, figures, data, checks=[...])``.
+
+    Statistical, numerical and measurement claims pass ``checks`` (their verdict is :func:`combine` of them);
+    ``passed`` is for ``kind="symbolic"`` claims (exact logic), written ``Evidence(passed, text, figures, data)``; given
+    together with checks, ``passed=False`` can only turn a verdict into *fail*.
+    """
+
+    passed: bool | None
     evidence: str
-    figures: list[str] = field(default_factory=list)
-    data: dict = field(default_factory=dict)
+    figures: list[str]
+    data: dict
+    checks: list[Check]
+
+    def __init__(self, *args, evidence: str | None = None, figures=None, data=None, checks=None, passed=None):
+        args = list(args)
+        if args and isinstance(args[0], (bool, np.bool_)):
+            if passed is not None:
+                raise TypeError("Evidence: passed given twice")
+            passed = args.pop(0)
+        if len(args) > 3:
+            raise TypeError(f"Evidence: at most (passed,) text, figures, data positionally, got {len(args)} more")
+        names = ["evidence", "figures", "data"]
+        given = {"evidence": evidence, "figures": figures, "data": data}
+        for name, v in zip(names, args):
+            if given[name] is not None:
+                raise TypeError(f"Evidence: {name} given twice")
+            given[name] = v
+        if not isinstance(given["evidence"] or "", str):
+            raise TypeError(f"evidence: expected Markdown text, got {type(given['evidence']).__name__}")
+        self.passed = None if passed is None else bool(passed)
+        self.evidence = given["evidence"] or ""
+        self.figures = list(given["figures"] or [])
+        self.data = dict(given["data"] or {})
+        self.checks = list(checks or [])
+        for c in self.checks:
+            if not isinstance(c, Check):
+                raise TypeError(f"checks: expected Check records, got {type(c).__name__}")
 
 
 @dataclass
@@ -62,11 +192,14 @@ class Verdict:
     id: str
     ref: str
     statement: str
-    status: str  # "pass" | "fail" | "error" | "skipped"
+    status: str  # one of STATUSES
     evidence: str
     figures: list[str]
     seconds: float
     data: dict
+    kind: str = "statistical"
+    checks: list[dict] = field(default_factory=list)  # the terms: statistic, tolerance, basis, alternative, ...
+    cpu_seconds: float = 0.0  # process CPU time (all threads): comparable across machine loads, unlike ``seconds``
 
 
 @dataclass(frozen=True)
@@ -76,18 +209,26 @@ class _Claim:
     statement: str
     fn: Callable[[Context], Evidence]
     full_only: bool
+    kind: str
 
 
 _REGISTRY: dict[str, _Claim] = {}
 
 
-def claim(id: str, *, ref: str, statement: str, full_only: bool = False):
-    """Register a claim check (a function ``Context -> Evidence``) under a unique ``id``."""
+def claim(id: str, *, ref: str, statement: str, full_only: bool = False, kind: str = "statistical"):
+    """Register a claim check (a function ``Context -> Evidence``) under a unique ``id``.
+
+    ``kind``: ``"statistical"`` (a tolerance from a standard error), ``"numerical"`` (a deterministic computation,
+    tolerance = its numerical error), ``"measurement"`` (a measured quantity reported against a stated prediction) --
+    these must return :class:`Check` records -- or ``"symbolic"`` (exact logic, may return ``Evidence(passed, ...)``).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind: must be one of {KINDS}, got {kind!r}")
 
     def deco(fn: Callable[[Context], Evidence]) -> Callable[[Context], Evidence]:
         if id in _REGISTRY:
             raise ValueError(f"claim id {id!r} is registered twice")
-        _REGISTRY[id] = _Claim(id, ref, statement, fn, full_only)
+        _REGISTRY[id] = _Claim(id, ref, statement, fn, full_only, kind)
         return fn
 
     return deco
@@ -103,6 +244,22 @@ def _load_all() -> None:
     from . import _claims  # noqa: F401  (each area registers its claims in _claims/<area>.py)
 
 
+def status_of(ev: Evidence, kind: str) -> str:
+    """The verdict of an :class:`Evidence` for a claim of ``kind`` (see the module docstring)."""
+    if ev.checks:
+        st = combine(ev.checks)
+        return "fail" if ev.passed is False else st
+    if kind == "symbolic" and ev.passed is not None:
+        return "pass" if ev.passed else "fail"
+    raise ValueError(f"evidence: a {kind} claim must state its terms (Check records: statistic, tolerance, "
+                     "tolerance_basis, alternative, alternative_statistic); it returned none")
+
+
+def _terms_table(checks: list[Check]) -> str:
+    return "\n".join(["| check | statistic | tolerance | tolerance basis | alternative | alternative statistic | "
+                      "status |", "|---|---|---|---|---|---|---|"] + [c.row() for c in checks])
+
+
 def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[str], None] | None = None) -> list[Verdict]:
     """Run every registered claim (or those in ``only``) and return their verdicts in registration order."""
     verdicts = []
@@ -115,19 +272,28 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
         if only and c.id not in only:
             continue
         if c.full_only and ctx.quick:
-            verdicts.append(Verdict(c.id, c.ref, c.statement, "skipped", "runs with `verify --full`", [], 0.0, {}))
+            verdicts.append(Verdict(c.id, c.ref, c.statement, "skipped", "runs with `verify --full`", [], 0.0, {},
+                                    c.kind))
             continue
         if progress:
             progress(c.id)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             ev = c.fn(ctx)
-            status = "pass" if ev.passed else "fail"
-            v = Verdict(c.id, c.ref, c.statement, status, ev.evidence, [str(f) for f in ev.figures],
-                        time.perf_counter() - t0, ev.data)
+            status = status_of(ev, c.kind)
+            text = ev.evidence
+            if ev.checks:
+                text += "\n\n**Terms** (pass: statistic ≤ tolerance < alternative statistic; statistic ≤ tolerance " \
+                        "with the alternative not rejected: inconclusive):\n\n" + _terms_table(ev.checks)
+            elif c.kind == "symbolic":
+                text += "\n\n*Terms: exact (symbolic/proof check, true or false; no statistic).*"
+            v = Verdict(c.id, c.ref, c.statement, status, text, [str(f) for f in ev.figures],
+                        time.perf_counter() - t0, ev.data, c.kind, [asdict(k) | {"status": k.status}
+                                                                    for k in ev.checks],
+                        time.process_time() - c0)
         except Exception as exc:  # a broken check is reported, not hidden
             v = Verdict(c.id, c.ref, c.statement, "error", f"```\n{traceback.format_exc(limit=4)}```\n{exc!r}", [],
-                        time.perf_counter() - t0, {})
+                        time.perf_counter() - t0, {}, c.kind, [], time.process_time() - c0)
         verdicts.append(v)
     return verdicts
 
@@ -139,14 +305,18 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
             "python": platform.python_version(), "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     (ctx.out / "claims.json").write_text(json.dumps({"meta": meta, "claims": [asdict(v) for v in verdicts]},
                                                     indent=2, default=float))
-    counts = {s: sum(v.status == s for v in verdicts) for s in ("pass", "fail", "error", "skipped")}
+    counts = {s: sum(v.status == s for v in verdicts) for s in STATUSES}
     lines = ["# lsgan-theory verification report", "",
              f"Version {meta['version']} (git {meta['git']}), {'quick' if ctx.quick else 'full'} run, seed {ctx.seed}, "
              f"{meta['time']}.", "",
-             f"**{counts['pass']} pass, {counts['fail']} fail, {counts['error']} error, {counts['skipped']} skipped.**", "",
-             "| claim | THEORY.md | verdict | seconds |", "|---|---|---|---|"]
+             "**" + ", ".join(f"{counts[s]} {s}" for s in STATUSES) + ".**", "",
+             "A verdict is computed from each check's terms: *pass* when the statistic is within its tolerance and a "
+             "nearby wrong answer (the alternative) is rejected in the same run; *inconclusive* when the alternative "
+             "is not rejected; *fail* when the statistic exceeds its tolerance.", "",
+             "| claim | THEORY.md | kind | verdict | seconds | CPU seconds |", "|---|---|---|---|---|---|"]
     for v in verdicts:
-        lines.append(f"| [{v.id}](#{v.id}) | {v.ref} | {v.status} | {v.seconds:.2f} |")
+        lines.append(f"| [{v.id}](#{v.id}) | {v.ref} | {v.kind} | {v.status} | {v.seconds:.2f} | "
+                     f"{v.cpu_seconds:.2f} |")
     for v in verdicts:
         lines += ["", f"## {v.id}", "", f"*{v.ref}* — {v.statement}", "", f"**Verdict: {v.status}.**", "", v.evidence]
         for f in v.figures:

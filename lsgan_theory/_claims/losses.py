@@ -12,11 +12,12 @@ import numpy as np
 import torch
 
 from .. import losses as L
-from ..claims import Context, Evidence, claim
+from ..claims import Check, Context, Evidence, claim
 
 _DT = torch.float64
 _EQ = 1e-10  # equality tolerance (see module docstring)
 _CONTROL = 1e-4  # a negative control must differ by more than this
+_EQ_BASIS = "numerical: float64 sums of < 1000 O(1) terms in different orders differ by < 1e-12; allowance 1e-10"
 
 
 def _mlp(seed: int, d: int = 2, h: int = 16):
@@ -31,11 +32,11 @@ def _maxdiff(g1, g2) -> float:
     return max((a - b).abs().max().item() for a, b in zip(g1, g2))
 
 
-@claim("losses-glsgan-reductions", ref="THEORY.md §6",
+@claim("losses-glsgan-reductions", kind="numerical", ref="THEORY.md §6",
        statement="GLS-GAN with C_ν = max(a, νa): ν = 0 is the LS-GAN hinge term, ν = 1 has the WGAN critic's "
                  "θ-gradients for f = -L (value E Δ + E L(x) - E L(z)), ν = -1 is E|·|; ν = 0.5 is none of them")
 def _glsgan_reductions(ctx: Context) -> Evidence:
-    rows, ok = [], True
+    rows, ok, stat, alt = [], True, 0.0, np.inf
     for seed in range(3):
         f, params = _mlp(seed)
         g = torch.Generator().manual_seed(1000 + seed)
@@ -55,6 +56,7 @@ def _glsgan_reductions(ctx: Context) -> Evidence:
         control = min(abs(gls[0.5][0] - refs[nu][0]) for nu in refs)
         frac = (arg > 0).double().mean().item()
         ok &= max(errs.values()) < _EQ and control > _CONTROL
+        stat, alt = max(stat, max(errs.values())), min(alt, control)
         rows.append(f"| {seed} | {frac:.3f} | {errs[0.0]:.1e} | {errs[1.0]:.1e} | {errs[-1.0]:.1e} | {control:.3e} |")
     ev = ("Random tanh MLP L (2→16→1, float64), 32 real / 24 generated 2-D samples, all 768 pairs, margin "
           "0.2‖x − z‖₁. Errors are the max over the value and every parameter-gradient entry; the control column is "
@@ -63,19 +65,22 @@ def _glsgan_reductions(ctx: Context) -> Evidence:
           "| ν=0.5 control |\n"
           "|---|---|---|---|---|---|\n" + "\n".join(rows) +
           f"\n\nPass: every error < {_EQ:g} and every control > {_CONTROL:g}.")
-    return Evidence(ok, ev, data={"rows": rows})
+    chk = Check("max |GLS(ν) − reduction| over value and gradients", stat, _EQ, _EQ_BASIS,
+                "ν = 0.5 against each reduction (smallest value difference)", alt)
+    return Evidence(ev, data={"rows": rows}, checks=[chk])
 
 
-@claim("losses-glsgan-cost-admissible", ref="THEORY.md §6",
+@claim("losses-glsgan-cost-admissible", kind="numerical", ref="THEORY.md §6",
        statement="C_ν(a) ≥ a for all a and C_ν(a) = a for a ≥ 0 for every ν ≤ 1; ν > 1 is rejected")
 def _glsgan_cost(ctx: Context) -> Evidence:
     a = torch.linspace(-50, 50, 100_001, dtype=_DT)
-    rows, ok = [], True
+    rows, ok, stat = [], True, 0.0
     for nu in (-10.0, -1.0, 0.0, 0.5, 1.0):
         c = L.glsgan_cost(a, nu)
         slack = (c - a).min().item()
         pos = (c[a >= 0] - a[a >= 0]).abs().max().item()
         ok &= slack >= 0 and pos == 0
+        stat = max(stat, max(-slack, 0.0), pos)
         rows.append(f"| {nu:g} | {slack:.3g} | {pos:.3g} |")
     rejected = []
     for bad in (1.0 + 1e-12, 1.5, 2.0):
@@ -88,7 +93,10 @@ def _glsgan_cost(ctx: Context) -> Evidence:
     ev = ("On 100 001 points a ∈ [−50, 50]:\n\n| ν | min (C_ν(a) − a) | max over a ≥ 0 of |C_ν(a) − a| |\n"
           "|---|---|---|\n"
           + "\n".join(rows) + "\n\n" + "\n".join(f"- {r}" for r in rejected))
-    return Evidence(ok, ev)
+    alt = (torch.maximum(a, 2.0 * a)[a >= 0] - a[a >= 0]).abs().max().item()  # ν = 2, written out (rejected above)
+    chk = Check("max(0, −min(C_ν(a) − a), max_{a≥0} |C_ν(a) − a|) over ν ≤ 1", stat, 0.0,
+                "exact: max/min of float64 numbers, no rounding", "ν = 2 (max(a, 2a)): max_{a≥0} |C(a) − a|", alt)
+    return Evidence(ev, checks=[chk], passed=None if ok else False)
 
 
 def _lipschitz_l1_net(seed: int, lip: float, d: int = 3, h: int = 16):
@@ -100,7 +108,7 @@ def _lipschitz_l1_net(seed: int, lip: float, d: int = 3, h: int = 16):
     return lambda x: torch.tanh(x @ W1.T + b1) @ w2
 
 
-@claim("losses-hinge-inactivity", ref="THEORY.md §5",
+@claim("losses-hinge-inactivity", kind="numerical", ref="THEORY.md §5",
        statement="If L is κ-Lipschitz w.r.t. the margin's distance with κ ≤ 1, the LS-GAN hinge never clips and S "
                  "equals its linear form E L(x) + λ(E Δ + E L(x) − E L(z))")
 def _hinge_inactivity(ctx: Context) -> Evidence:
@@ -108,7 +116,7 @@ def _hinge_inactivity(ctx: Context) -> Evidence:
     g = torch.Generator().manual_seed(ctx.seed)
     xr, xf = torch.randn(64, 3, generator=g, dtype=_DT), torch.randn(48, 3, generator=g, dtype=_DT) + 0.7
     margin = L.margin_matrix(xr, xf, margin_kind="l1", tau=tau)
-    rows, ok = [], True
+    rows, ok, stat, alt = [], True, 0.0, np.inf
     for kappa, steep in ((0.5, False), (1.0, False), (1.0, True), (3.0, True)):
         if steep:  # L(x) = κτ s·x attains slope κτ along ±s in the L1 norm: the worst case
             s = torch.tensor([1.0, -1.0, 1.0], dtype=_DT)
@@ -123,6 +131,10 @@ def _hinge_inactivity(ctx: Context) -> Evidence:
         expect_inactive = kappa <= 1
         # κ ≤ 1: every hinge argument is >= 0 up to rounding (the worst case κ = 1 reaches exactly 0)
         ok &= (amin >= -1e-12 and abs(gap) < _EQ) if expect_inactive else (amin < 0 and gap > _CONTROL)
+        if expect_inactive:
+            stat = max(stat, max(-amin - 1e-12, 0.0), abs(gap))
+        else:
+            alt = min(alt, abs(gap))
         kind = "linear s·x (worst case)" if steep else "tanh MLP"
         rows.append(f"| {kappa:g} | {kind} | {amin:.3e} | {frac:.4f} | {gap:.3e} |")
     ev = (f"64 real, 48 generated 3-D samples, all pairs, Δ = {tau}‖x − z‖₁, λ = {lam}; L scaled so that its L1 "
@@ -132,10 +144,12 @@ def _hinge_inactivity(ctx: Context) -> Evidence:
           + "\n\nPass: for κ ≤ 1 no argument is below −1e-12 (rounding; the κ = 1 worst case touches 0 on the "
           f"pairs where x − z has the sign pattern −s) and |gap| < {_EQ:g}; the κ = 3 control clips (negative "
           f"arguments, gap > {_CONTROL:g}).")
-    return Evidence(ok, ev)
+    chk = Check("max over κ ≤ 1 of (max(0, −min argument − 1e-12), |S − linear form|)", stat, _EQ, _EQ_BASIS,
+                "κ = 3 (the hinge clips): |S − linear form|", alt)
+    return Evidence(ev, checks=[chk], passed=None if ok else False)
 
 
-@claim("losses-least-squares-tabular-dstar", ref="THEORY.md §2",
+@claim("losses-least-squares-tabular-dstar", kind="numerical", ref="THEORY.md §2",
        statement="Over a tabular D the least-squares discriminator loss is minimised by D* = (b p + a q)/(p + q); "
                  "at D*, 2C(G) = Δ_LC(p, q) for (a, b, c) = (−1, 1, 0) and ∫ q²/(p + q) for (0, 1, 1)")
 def _least_squares_tabular(ctx: Context) -> Evidence:
@@ -151,7 +165,7 @@ def _least_squares_tabular(ctx: Context) -> Evidence:
     w = 0.5 * (hi - lo) * w
     p, q = P.pdf(x), Q.pdf(x)
     wp, wq = torch.tensor(w * p, dtype=_DT), torch.tensor(w * q, dtype=_DT)
-    rows, ok = [], True
+    rows, ok, d_stat, d_alt, v_stat, v_alt, v_tol = [], True, 0.0, np.inf, 0.0, np.inf, 0.0
     refs = {(-1.0, 1.0, 0.0): ("Δ_LC(p, q)", dv.triangular(P, Q)),
             (0.0, 1.0, 1.0): ("∫ q²/(p+q)", dv.integrate_pointwise(lambda pp, qq: qq ** 2 / (pp + qq), P, Q))}
     for (a, b, c), (name, ref) in refs.items():
@@ -160,6 +174,9 @@ def _least_squares_tabular(ctx: Context) -> Evidence:
         two_c = 2 * ((wp + wq) * L.least_squares_generator_loss(D[:, None], c)).sum().item()
         v_err = abs(two_c - ref.value)
         ok &= d_err < 1e-12 and v_err <= 1e-9 + ref.abserr
+        d_stat, v_stat, v_tol = max(d_stat, d_err), max(v_stat, v_err), max(v_tol, 1e-9 + ref.abserr)
+        d_alt = min(d_alt, np.abs(D.numpy() - (1.01 * b * p + a * q) / (p + q)).max())
+        v_alt = min(v_alt, abs(two_c - 1.001 * ref.value))
         rows.append(f"| ({a:g}, {b:g}, {c:g}) | {d_err:.1e} | {two_c:.12f} | {name} = {ref.value:.12f} "
                     f"(± {ref.abserr:.0e}) |")
     ev = (f"p = {P.spec}, q = {Q.spec}; tabular D on 600 Gauss–Legendre nodes of [{lo}, {hi}], minimised by "
@@ -168,10 +185,14 @@ def _least_squares_tabular(ctx: Context) -> Evidence:
           "| (a, b, c) | max |D − D*| | 2C(G) at tabular optimum | reference |\n|---|---|---|---|\n"
           + "\n".join(rows) + "\n\nPass: max |D − D*| < 1e-12 and |2C(G) − reference| ≤ 1e-9 + abserr. The 0-1 "
           "coding's value ∫ q²/(p+q) is 1/2 at q = p, so it is not a divergence.")
-    return Evidence(ok, ev)
+    checks = [Check("max |D_tabular − D*|", d_stat, 1e-12, "numerical: bisection to float64 resolution",
+                    "D* with b·1.01", d_alt),
+              Check("|2C(G) − reference|", v_stat, v_tol, "numerical: 1e-9 + the reference quadrature's abserr",
+                    "reference·1.001", v_alt)]
+    return Evidence(ev, checks=checks)
 
 
-@claim("losses-gradient-penalty-per-sample", ref="THEORY.md §4",
+@claim("losses-gradient-penalty-per-sample", kind="numerical", ref="THEORY.md §4",
        statement="The WGAN-GP penalty takes the gradient norm per sample over all non-batch dimensions; a batch-level "
                  "norm or a norm over one axis (bugs in public code) gives a different value")
 def _gp_per_sample(ctx: Context) -> Evidence:
@@ -200,5 +221,8 @@ def _gp_per_sample(ctx: Context) -> Evidence:
           f"| bug: one norm over the whole batch | {batch_bug:.6f} |\n"
           f"| bug: norm over the channel axis only (`norm(2, dim=1)`) | {dim1_bug:.6f} |\n\n"
           f"Pass: vectorised = loop within {_EQ:g} (relative), both bugs differ by more than {_CONTROL:g}.")
-    return Evidence(ok, ev, data={"per_sample": vec, "loop": loop_v, "batch_norm_bug": batch_bug,
+    chk = Check("|vectorised − loop| / max(1, loop)", abs(vec - loop_v) / max(1.0, loop_v), _EQ, _EQ_BASIS,
+                "the batch-norm and channel-norm bugs (smaller relative difference)",
+                min(abs(vec - batch_bug), abs(vec - dim1_bug)) / max(1.0, loop_v))
+    return Evidence(ev, checks=[chk], data={"per_sample": vec, "loop": loop_v, "batch_norm_bug": batch_bug,
                                   "dim1_bug": dim1_bug})

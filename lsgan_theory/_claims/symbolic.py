@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
 
 from ..claims import Context, Evidence, claim
+
+claim = partial(claim, kind="symbolic")  # exact identities and proofs: true or false, no statistic (claims.py)
 
 _PAIRS_SPECS = ["normal(0,1)|normal(0.7,1)", "mixture(normal(-1,0.6),normal(1.2,0.6);0.4,0.6)|normal(0.3,0.6)",
                 "beta(2,3)|beta(3,2)", "triangular(0,0.3,1)|beta(2,2)"]

@@ -4,16 +4,19 @@ that returns a result object holding its data.  Claims (:mod:`lsgan_theory.claim
 
 * :mod:`~lsgan_theory.studies.critic` -- the optimal-critic checks (trained D against closed-form D*; trained LS-GAN
   loss networks against the exact LP);
-* :mod:`~lsgan_theory.studies.nonparametric` -- allocation on demand, the saturated-discriminator baseline, the
-  generalisation study of the non-parametric LS-GAN;
+* :mod:`~lsgan_theory.studies.nonparametric` -- allocation on demand (critic and generator side), the saturated
+  discriminator baseline, the generalisation study of the non-parametric LS-GAN;
 * :mod:`~lsgan_theory.studies.runs` -- grids of per-model values, evaluation of trained generators, results folders
   (``lsgan-theory train``).
 """
 
-from .critic import CriticCheck, LossSensitiveCriticCheck, closed_form_critic, loss_sensitive_critic, optimal_critic
-from .nonparametric import allocation_on_demand, fit_slope, generalisation_study, train_sigmoid_discriminator
+from .critic import (CriticCheck, LossSensitiveCriticCheck, closed_form_critic, critic_statistics,
+                     hinge_clipped_fraction, loss_sensitive_critic, optimal_critic)
+from .nonparametric import (GeneratorAllocation, allocation_on_demand, candidate_slope, fit_slope,
+                            generalisation_study, generator_allocation, quartile_ratio, train_sigmoid_discriminator)
 from .runs import evaluate, grid_config, run_and_write
 
-__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "loss_sensitive_critic", "optimal_critic",
-           "allocation_on_demand", "fit_slope", "generalisation_study", "train_sigmoid_discriminator", "evaluate",
-           "grid_config", "run_and_write"]
+__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics",
+           "hinge_clipped_fraction", "loss_sensitive_critic", "optimal_critic", "GeneratorAllocation",
+           "allocation_on_demand", "candidate_slope", "fit_slope", "generalisation_study", "generator_allocation",
+           "quartile_ratio", "train_sigmoid_discriminator", "evaluate", "grid_config", "run_and_write"]

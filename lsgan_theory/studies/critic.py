@@ -1,4 +1,4 @@
-"""The optimal-critic check: train discriminators against a *fixed* generator and compare with the closed-form D*.
+"""The optimal-critic checks: train critics against a *fixed* generator and compare with the exact optimum.
 
 With the generator density q held fixed and data density p, the pointwise minimisers of the discriminator
 objectives are (THEORY.md §1–§3):
@@ -7,15 +7,20 @@ objectives are (THEORY.md §1–§3):
 * least squares (``least_squares``, labels a fake, b real):  D*(x) = (b p + a q) / (p + q);
 * hinge (``hinge``):                                          D*(x) = sign(p − q)  (any value in [−1, 1] where p = q).
 
-:func:`optimal_critic` trains E independent discriminators (own seeds, own data set of size m from p, fresh draws
-from q each step by inverse CDF) and compares their mean D̄ with D* on a grid, in the (p+q)/2-weighted RMS norm.
+:func:`optimal_critic` trains E independent discriminators (own seeds, own data set of size ``n_data`` from p, fresh
+draws from q each step by inverse CDF) and :func:`critic_statistics` compares their mean D̄ with D*:
 
-Tolerance (derived from the sampling noise, not tuned): each model is an estimator built from finite samples; its
-seed-to-seed spread s(x) (standard deviation over the E models) measures that noise.  The check passes when the
-ensemble mean is within that spread of D*:  ‖D̄ − D*‖ ≤ 2 ‖s‖  (weighted RMS over the grid).  A negative control
-evaluates the same criterion against the D* of the *other* families / of a wrong density, which must fail.
-For the hinge, the comparison excludes the transition zone |p − q| < 0.3 (p + q), where D* is not unique and a
-continuous network must interpolate between −1 and +1.
+* ``gan``, ``least_squares``: statistic ‖D̄ − D*‖, the (p+q)/2-weighted RMS over a grid; its standard error
+  ‖SE‖ with SE(x) = s(x)/√E, s the seed-to-seed standard deviation (randomness: each seed's data set,
+  initialisation and generator draws).  Tolerance 2‖SE‖ (E‖noise‖² = ‖SE‖² when D̄ is unbiased).
+* ``hinge``: D* is a step, which a continuous network can only approximate; what is identified is the decision
+  boundary.  Statistic |x̂₀ − x₀|, where x₀ is the point where p = q (between the modes) and x̂₀ the point where D̄
+  crosses 0; tolerance 2·SE(x̂₀), SE from the per-seed crossings (sd/√E).
+* power: the same statistic against the optimum for q shifted by ±``shift``·σ_q (σ_q from q's quartiles; the
+  smaller of the two distances is reported).  A check whose alternative lies within the tolerance cannot tell
+  the two apart (inconclusive).
+
+No exclusion zone and no widening: a bias of several SE is a FAIL unless explained by a measured bound.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from .. import densities as _densities
 from .. import families as _families
 from ..ensemble import TrainConfig, TrainResult, train
 
-__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "loss_sensitive_critic", "optimal_critic"]
+__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics",
+           "hinge_clipped_fraction", "loss_sensitive_critic", "optimal_critic"]
 
 
 def closed_form_critic(family: str, p: np.ndarray, q: np.ndarray, a: float = -1.0, b: float = 1.0) -> np.ndarray:
@@ -44,7 +50,15 @@ def closed_form_critic(family: str, p: np.ndarray, q: np.ndarray, a: float = -1.
 
 @dataclass
 class CriticCheck:
-    """Result of :func:`optimal_critic`; arrays are on the evaluation grid ``x`` (G,)."""
+    """Result of :func:`critic_statistics` / :func:`optimal_critic`; arrays are on the evaluation grid ``x`` (G,).
+
+    ``statistic``: ‖D̄ − D*‖ (weighted RMS; ``gan``, ``least_squares``) or |x̂₀ − x₀| (``hinge``);
+    ``standard_error``: its standard error over the E seeds; ``tolerance`` = 2 × ``standard_error``;
+    ``alternatives``: name -> the same statistic against a nearby wrong optimum (q shifted by ±shift·σ_q);
+    ``noise``: the single-model spread ‖s‖ (for reference; the tolerance uses ‖s‖/√E);
+    ``boundary``: for the hinge, x0 (p = q), x0_hat (D̄ = 0), per-model crossings, and the crossings of the
+    alternatives' optima; ``value_error``: ‖D̄ − D*‖ for every family (for the hinge: reported, not a verdict).
+    """
 
     family: str
     p: str
@@ -53,18 +67,34 @@ class CriticCheck:
     d_star: np.ndarray = field(repr=False)
     d_models: np.ndarray = field(repr=False)  # (E, G)
     weight: np.ndarray = field(repr=False)
-    error: float = 0.0  # ‖D̄ − D*‖ (weighted RMS)
-    noise: float = 0.0  # ‖s‖, the seed-to-seed spread
-    controls: dict = field(default_factory=dict)  # name -> ‖D̄ − D_wrong‖
+    statistic: float = 0.0
+    standard_error: float = 0.0
+    alternatives: dict = field(default_factory=dict)
+    noise: float = 0.0
+    value_error: float = 0.0
+    shift: float = 0.1
+    boundary: dict = field(default_factory=dict)
     result: TrainResult | None = field(default=None, repr=False)
 
     @property
     def tolerance(self) -> float:
-        return 2.0 * self.noise
+        return 2.0 * self.standard_error
+
+    @property
+    def error(self) -> float:  # the statistic (name kept for callers of the previous version)
+        return self.statistic
+
+    @property
+    def n_models(self) -> int:
+        return int(self.d_models.shape[0])
+
+    @property
+    def power(self) -> bool:
+        return all(v > self.tolerance for v in self.alternatives.values())
 
     @property
     def passed(self) -> bool:
-        return self.error <= self.tolerance and all(v > self.tolerance for v in self.controls.values())
+        return self.statistic <= self.tolerance and self.power
 
     @property
     def d_mean(self) -> np.ndarray:
@@ -75,10 +105,84 @@ def _wrms(v: np.ndarray, w: np.ndarray) -> float:
     return float(np.sqrt(np.sum(w * v * v) / np.sum(w)))
 
 
+def _sigma(P) -> float:
+    """Scale of a 1-D density from its quartiles (= σ for a normal)."""
+    q1, q3 = P.ppf(np.array([0.25, 0.75]))
+    return float((q3 - q1) / 1.3489795003921634)
+
+
+def _crossing(x: np.ndarray, f: np.ndarray, near: float, level: float = 0.0) -> float:
+    """The level crossing of f (sampled on x) closest to ``near`` (linear interpolation); NaN when none."""
+    s = f - level
+    k = np.nonzero(np.sign(s[:-1]) * np.sign(s[1:]) <= 0)[0]
+    k = k[~((s[k] == 0) & (s[k + 1] == 0))]
+    if k.size == 0:
+        return float("nan")
+    roots = x[k] - s[k] * (x[k + 1] - x[k]) / np.where(s[k + 1] != s[k], s[k + 1] - s[k], 1.0)
+    return float(roots[np.argmin(np.abs(roots - near))])
+
+
+def critic_statistics(family: str, x, d_models, p, q, *, shift: float = 0.1, a: float = -1.0, b: float = 1.0
+                      ) -> CriticCheck:
+    """Compare trained critics ``d_models`` (E, G) on the grid ``x`` (G,) with the optimum D* for densities p, q.
+
+    Parameters
+    ----------
+    family : {"gan", "least_squares", "hinge"}
+    x : (G,) grid; d_models : (E, G) the critics' outputs D_e(x) (probabilities for ``gan``), E >= 2
+    p, q : density specs or :class:`lsgan_theory.densities.Density` (1-D)
+    shift : the alternative is q shifted by ±shift·σ_q
+    a, b : least-squares labels
+
+    Returns
+    -------
+    CriticCheck (without ``result``); see the module docstring for the statistic and tolerance.
+    """
+    fam = _families.canonical(family)
+    closed_form_critic(fam, np.ones(1), np.ones(1))
+    P = p if isinstance(p, _densities.Density) else _densities.parse(p)
+    Q = q if isinstance(q, _densities.Density) else _densities.parse(q)
+    x = np.asarray(x, dtype=np.float64)
+    d = np.asarray(d_models, dtype=np.float64)
+    if d.ndim != 2 or d.shape[1] != x.size or d.shape[0] < 2:
+        raise ValueError(f"d_models: expected shape (E >= 2, {x.size}), got {d.shape}")
+    if not (isinstance(shift, (int, float)) and shift > 0):
+        raise ValueError(f"shift: must be a number > 0, got {shift!r}")
+    E = d.shape[0]
+    px, qx = P.pdf(x), Q.pdf(x)
+    w = 0.5 * (px + qx)
+    d_star = closed_form_critic(fam, px, qx, a, b)
+    d_mean = d.mean(0)
+    noise = _wrms(d.std(0, ddof=1), w)
+    value_error = _wrms(d_mean - d_star, w)
+    sig = _sigma(Q)
+    alt_q = {f"q shifted by {sgn}{shift:g}σ": Q.pdf(x - (1 if sgn == "+" else -1) * shift * sig) for sgn in "+−"}
+    if fam != "hinge":
+        stat, se = value_error, noise / np.sqrt(E)
+        alts = {k: _wrms(d_mean - closed_form_critic(fam, px, v, a, b), w) for k, v in alt_q.items()}
+        boundary = {}
+    else:
+        # where p = q between the modes: the crossing of p − q nearest the midpoint of the two medians
+        mid = 0.5 * float(P.ppf(np.array([0.5]))[0] + Q.ppf(np.array([0.5]))[0])
+        x0 = _crossing(x, px - qx, mid)
+        per = np.array([_crossing(x, d[e], x0) for e in range(E)])
+        x0_hat = _crossing(x, d_mean, x0)
+        ok = np.isfinite(per)
+        se = float(per[ok].std(ddof=1) / np.sqrt(ok.sum())) if ok.sum() >= 2 else float("nan")
+        stat = abs(x0_hat - x0)
+        alt_x0 = {k: _crossing(x, px - v, mid) for k, v in alt_q.items()}
+        alts = {k: abs(x0_hat - v) for k, v in alt_x0.items()}
+        boundary = {"x0": x0, "x0_hat": x0_hat, "crossings": per, "models_without_crossing": int((~ok).sum()),
+                    "alternative_x0": alt_x0}
+    return CriticCheck(fam, P.spec, Q.spec, x, d_star, d, w, float(stat), float(se), alts, noise, value_error,
+                       float(shift), boundary)
+
+
 def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n_models: int = 16,
                    steps: int = 600, batch: int = 128, n_data: int = 8192, width: int = 32, lr: float = 2e-3,
-                   seed: int = 0, device: str = "auto", grid: int = 201) -> CriticCheck:
-    """Train ``n_models`` discriminators of ``family`` against the fixed generator density ``q`` (data ``p``).
+                   seed: int = 0, device: str = "auto", grid: int = 201, shift: float = 0.1) -> CriticCheck:
+    """Train ``n_models`` discriminators of ``family`` against the fixed generator density ``q`` (data ``p``) and
+    compare them with D* (:func:`critic_statistics`).
 
     Parameters
     ----------
@@ -87,11 +191,13 @@ def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)"
     n_models, steps, batch, n_data, width, lr, seed, device
         Ensemble size, D updates, batch size, data-set size per model, hidden width (two hidden layers, ReLU),
         Adam learning rate (β = (0.5, 0.999)), seed, device.
+    grid : evaluation points over the central 99.9 % of (p + q)/2
+    shift : the alternative optimum uses q shifted by ±shift·σ_q
 
     Returns
     -------
     CriticCheck
-        ``passed`` is the verdict; ``error``, ``tolerance`` and ``controls`` the evidence.
+        ``statistic``, ``tolerance`` and ``alternatives`` are the evidence; ``passed`` the verdict.
     """
     closed_form_critic(family, np.ones(1), np.ones(1))
     P, Q = _densities.parse(p), _densities.parse(q)
@@ -103,30 +209,30 @@ def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)"
     lo = min(float(np.min(_qtile(P, 5e-4))), float(np.min(_qtile(Q, 5e-4))))
     hi = max(float(np.max(_qtile(P, 1 - 5e-4))), float(np.max(_qtile(Q, 1 - 5e-4))))
     x = np.linspace(lo, hi, grid)
-    px, qx = P.pdf(x), Q.pdf(x)
-    w = 0.5 * (px + qx)
     xt = torch.tensor(np.broadcast_to(x[None, :, None], (n_models, grid, 1)).copy())
     with torch.no_grad():
         out = res.discriminator()(xt).double().numpy()
-    d = 1.0 / (1.0 + np.exp(-out)) if family in ("gan", "gan_ns") else out
-    d_star = closed_form_critic(family, px, qx, cfg.ls_a, cfg.ls_b)
-    if family == "hinge":
-        w = np.where(np.abs(px - qx) >= 0.3 * (px + qx), w, 0.0)
-    d_mean = d.mean(0)
-    error = _wrms(d_mean - d_star, w)
-    noise = _wrms(d.std(0, ddof=1), w)
-    controls = {}
-    for other in ("gan", "least_squares", "hinge"):
-        if other != family and not (family == "gan_ns" and other == "gan"):
-            controls[f"D* of {other}"] = _wrms(d_mean - closed_form_critic(other, px, qx), w)
-    # a wrong generator density: q shifted by 1 (one standard deviation of the default densities)
-    q_wrong = Q.pdf(x - 1.0)
-    controls["D* with q shifted by 1"] = _wrms(d_mean - closed_form_critic(family, px, q_wrong), w)
-    return CriticCheck(family, P.spec, Q.spec, x, d_star, d, w, error, noise, controls, res)
+    d = 1.0 / (1.0 + np.exp(-out)) if _families.canonical(family) in ("gan", "gan_ns") else out
+    chk = critic_statistics(family, x, d, P, Q, shift=shift, a=cfg.ls_a, b=cfg.ls_b)
+    chk.result = res
+    return chk
 
 
 def _qtile(P, u: float) -> np.ndarray:
     return P.ppf(np.array([u]))
+
+
+class one_torch_thread:
+    """Context manager: torch on one intra-op thread, restored on exit.  The networks here are tiny; on a small shared
+    machine a second thread only adds OpenMP barrier waits (measured: several times slower under load)."""
+
+    def __enter__(self):
+        self._n = torch.get_num_threads()
+        torch.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self._n)
+        return False
 
 
 # ------------------------------------------------------------------------------------------------ loss-sensitive
@@ -134,11 +240,17 @@ def _qtile(P, u: float) -> np.ndarray:
 class LossSensitiveCriticCheck:
     """Result of :func:`loss_sensitive_critic`; grid arrays have shape (G,), per-model arrays (E, ...).
 
-    ``s_models[e]`` is the empirical objective S_{n,m} of trained network e evaluated at its non-negative part
-    max(L_e, 0) on the fixed samples; ``kappa_models[e]`` its largest slope on the sorted evaluation points
-    (samples ∪ grid); ``s_star`` the exact LP optimum over F_κ and ``s_star_relaxed`` the LP optimum over
-    F_{κ_max} with κ_max = max_e kappa_models[e] (a certified lower bound for every s_models[e], Theorem 2).
-    ``sampling_sd`` is the standard deviation of S*_{n,m} over fresh samples of the same sizes (the sampling noise).
+    ``s_models[e]``: the empirical objective S_{n,m} of trained network e at its non-negative part max(L_e, 0) on
+    the fixed samples; ``s_trace`` (E, K): the same at the steps ``trace_steps`` (convergence);
+    ``kappa_models[e]``: its largest slope on the sorted evaluation points (samples ∪ grid); ``s_star``: the exact
+    LP optimum over F_κ; ``s_star_relaxed``: the LP optimum over F_{κ_max}, κ_max = max_e kappa_models[e] (a
+    certified lower bound for every s_models[e], Theorem 2); ``clipped_fraction``: the fraction of the n·m pairs
+    whose hinge argument Δ + l*_i − l*_j is < 0 at the LP optimum (clipped by (·)_+; 0 for κ ≤ 1, THEORY.md §5);
+    ``objective_se``: sd(s_models)/√E, the standard error of the ensemble mean objective over the E seeds on the
+    *same* sample (training noise); ``lp_error``: the LP's numerical error bound on S*;
+    ``alternatives``: name -> S* of a perturbed LP (κ·(1 − δ), λ·(1 + δ)); ``band_*``: the ensemble-mean curve
+    against [L⁻, L⁺] (weighted RMS distance, its SE ‖s‖/√E, and the distance from the perturbed LPs' bands);
+    ``sampling_sd``: the sd of S*_{n,m} over fresh samples (reported for contrast; not a tolerance here).
     """
 
     p: str
@@ -158,41 +270,102 @@ class LossSensitiveCriticCheck:
     s_star_relaxed: float = 0.0
     s_models: np.ndarray = field(default=None, repr=False)
     kappa_models: np.ndarray = field(default=None, repr=False)
-    sampling_sd: float = 0.0
+    clipped_fraction: float = 0.0
+    active_fraction: float = 0.0
+    objective_se: float = 0.0
+    lp_error: float = 0.0
+    alternatives: dict = field(default_factory=dict)  # name -> S* of the perturbed LP
     band_error: float = 0.0  # ‖dist(L̄, [L⁻, L⁺])‖ (weighted RMS)
-    band_noise: float = 0.0  # ‖s‖ of the trained curves
+    band_noise: float = 0.0  # ‖s‖ of the trained curves (single model)
     band_scale: float = 0.0  # ‖L⁺ − L⁻‖, the width of the band itself
-    controls: dict = field(default_factory=dict)  # name -> (objective difference, band distance) of a wrong LP
+    band_alternatives: dict = field(default_factory=dict)  # name -> ‖dist(L̄, band of the perturbed LP)‖
+    sampling_sd: float = float("nan")
+    trace_steps: np.ndarray = field(default=None, repr=False)
+    s_trace: np.ndarray = field(default=None, repr=False)  # (E, K)
+    probe_grad: np.ndarray | None = field(default=None, repr=False)  # (E, k): dL_e/dx at the ``probe`` points
+
+    @property
+    def n_models(self) -> int:
+        return int(self.l_models.shape[0])
 
     @property
     def objective_error(self) -> float:
         return float(abs(np.mean(self.s_models) - self.s_star))
 
     @property
+    def objective_tolerance(self) -> float:
+        return 2.0 * self.objective_se + self.lp_error
+
+    def objective_distance(self, name: str) -> float:
+        """|mean_e S(L_e) − S*(alternative)|."""
+        return float(abs(np.mean(self.s_models) - self.alternatives[name]))
+
+    @property
+    def band_se(self) -> float:
+        return self.band_noise / np.sqrt(self.n_models)
+
+    @property
     def band_tolerance(self) -> float:
-        return 2.0 * self.band_noise
+        return 2.0 * self.band_se
 
     @property
     def lower_bound_holds(self) -> bool:
-        # S(max(L_e, 0)) >= S*(κ_max): exact up to the LP's feasibility tolerance (1e-9 per value)
-        return bool(np.all(self.s_models >= self.s_star_relaxed - 1e-7 * max(1.0, abs(self.s_star_relaxed))))
+        # S(max(L_e, 0)) >= S*(κ_max): exact up to the LP's feasibility tolerance
+        return bool(np.all(self.s_models >= self.s_star_relaxed - self.lp_error))
+
+    def resolved(self) -> dict:
+        """name -> whether the perturbed LP's optimum lies outside the objective tolerance."""
+        return {k: self.objective_distance(k) > self.objective_tolerance for k in self.alternatives}
 
     @property
     def passed(self) -> bool:
-        ok = (self.objective_error <= self.sampling_sd and self.band_error <= self.band_tolerance
-              and self.lower_bound_holds)
-        return ok and all(ds > self.sampling_sd and db > self.band_tolerance for ds, db in self.controls.values())
+        main = [k for k in self.alternatives if k in ("κ·0.9", "λ·1.1")]
+        return (self.objective_error <= self.objective_tolerance and self.lower_bound_holds
+                and self.band_error <= self.band_tolerance and self.clipped_fraction >= 0.2
+                and all(self.objective_distance(k) > self.objective_tolerance for k in main))
+
+
+def _fit(steps, trace_at, trace_steps, s_trace, params, state, opt, total, s_exact, decay):
+    """Full-batch Adam on ``total`` (summed over models), cosine-decayed if ``decay``; records S at ``trace_at``."""
+    from ..ensemble import optim as _optim
+
+    for it in range(1, steps + 1):
+        ps = tuple(t.detach().requires_grad_(True) for t in params)
+        grads = torch.autograd.grad(total(ps).sum(), ps)
+        ups, state = opt.update(grads, state, params)
+        if decay:  # cosine learning-rate decay to 0: removes the Adam oscillation around the optimum
+            f = 0.5 * (1.0 + np.cos(np.pi * it / steps))
+            ups = tuple(u * f for u in ups)
+        params = _optim.apply_updates(params, ups)
+        if it in trace_at:
+            trace_steps.append(it)
+            s_trace.append(s_exact(params))
+    return params, state
 
 
 def _band_distance(curve: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.maximum(lo - curve, 0.0) + np.maximum(curve - hi, 0.0)
 
 
+def hinge_clipped_fraction(real, fake, l, lam_unused=None, margin: str = "l1", atol: float = 1e-9) -> float:
+    """Fraction of the n·m pairs whose LS-GAN hinge argument Δ(x_i, z_j) + l_i − l_j is below −atol (clipped)."""
+    from .. import nonparametric as npm
+
+    real, fake, l = np.asarray(real), np.asarray(fake), np.asarray(l)
+    n = real.shape[0]
+    arg = npm.margin_matrix(real, fake, margin) + l[:n, None] - l[None, n:]
+    return float(np.mean(arg < -atol))
+
+
+_DELTAS = (0.02, 0.05, 0.1, 0.2)
+
+
 def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n: int = 64, m: int = 64,
-                          lam: float = 1.0, kappa: float = 1.0, n_models: int = 8, steps: int = 3000,
+                          lam: float = 1.0, kappa: float = 2.0, n_models: int = 8, steps: int = 3000,
                           width: int = 32, lr: float = 3e-3, penalty: float = 300.0, seed: int = 0,
-                          sampling_reps: int = 16, grid: int = 241) -> LossSensitiveCriticCheck:
-    """Train LS-GAN loss networks on a fixed real and generated sample and compare them with the exact LP.
+                          sampling_reps: int = 0, grid: int = 241, decay: bool = True,
+                          samples=None, probe=None) -> LossSensitiveCriticCheck:
+    """Train LS-GAN loss networks on one fixed real and generated sample and compare them with the exact LP.
 
     The non-parametric optimum over F_κ (κ-Lipschitz, non-negative losses; THEORY.md §5) is the LP solved by
     :func:`lsgan_theory.nonparametric.solve`; its cones L⁻ ≤ L⁺ contain every optimal loss (Corollary 2).  Here
@@ -200,15 +373,13 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     with Adam, S_{n,m}(L_θ) = mean L(x) + λ mean_{i,j} (|x_i − z_j| + L(x_i) − L(z_j))_+ plus the soft constraints
     ``penalty``·(mean (slope − κ)_+² over consecutive sorted evaluation points + mean (−L)_+²).
 
-    Verdict (all must hold):
+    The default κ = 2 puts the hinge in its active regime (THEORY.md §5 "hinge inactivity": for κ ≤ 1 no pair is
+    clipped and S is linear); ``clipped_fraction`` reports it.  The randomness of the E networks is their
+    initialisation only (same sample), so the tolerance on the objective is 2·sd(S_e)/√E + the LP error, and its
+    power is measured against the LPs with κ·(1 − δ) and λ·(1 + δ), δ ∈ {0.02, 0.05, 0.1, 0.2}.
 
-    * objective: |mean_e S_{n,m}(L_e) − S*| ≤ sd of S*_{n,m} over fresh samples (the optimisation error is below the
-      sampling noise of the quantity itself);
-    * certified lower bound: S_{n,m}(max(L_e, 0)) ≥ S*(κ_max) for every model (the trained net is feasible for the LP
-      with its own measured Lipschitz constant κ_max; a violation would mean the LP optimum is not optimal);
-    * bounds: the (p+q)/2-weighted RMS distance of the ensemble-mean curve from the band [L⁻, L⁺] is within twice
-      the seed-to-seed spread of the curves;
-    * negative controls: the LP with κ/2 and the LP with 4λ must *fail* both the objective and the band criterion.
+    ``samples=(real, fake)`` replaces the draws from p and q (then n, m are their sizes); ``probe`` (k,) points at
+    which the trained networks' derivatives dL_e/dx are returned (``probe_grad``).
 
     Returns
     -------
@@ -219,17 +390,28 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     P, Q = _densities.parse(p), _densities.parse(q)
     if P.dim != 1 or Q.dim != 1:
         raise ValueError(f"p, q: the loss-sensitive critic check is 1-D, got dimensions {P.dim} and {Q.dim}")
-    for name, v in (("n", n), ("m", m), ("n_models", n_models), ("steps", steps), ("sampling_reps", sampling_reps)):
+    for name, v in (("n", n), ("m", m), ("n_models", n_models), ("steps", steps)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 2:
             raise ValueError(f"{name}: must be an integer >= 2, got {v!r}")
+    if not isinstance(sampling_reps, int) or isinstance(sampling_reps, bool) or sampling_reps < 0:
+        raise ValueError(f"sampling_reps: must be an integer >= 0, got {sampling_reps!r}")
     rng = np.random.default_rng([seed, 61])
-    real, fake = P.sample(n, rng), Q.sample(m, rng)
+    if samples is None:
+        real, fake = P.sample(n, rng), Q.sample(m, rng)
+    else:
+        real, fake = (np.asarray(v, dtype=np.float64).reshape(-1) for v in samples)
+        n, m = real.size, fake.size
+        if n < 2 or m < 2:
+            raise ValueError(f"samples: need >= 2 real and >= 2 generated 1-D points, got {n} and {m}")
     sol = npm.solve(real, fake, lam, kappa)
-    reps = []
-    for r in range(sampling_reps):
-        rr = np.random.default_rng([seed, 62, r])
-        reps.append(npm.solve(P.sample(n, rr), Q.sample(m, rr), lam, kappa).objective)
-    sampling_sd = float(np.std(reps, ddof=1))
+    clipped = hinge_clipped_fraction(real, fake, sol.l)
+    sampling_sd = float("nan")
+    if sampling_reps >= 2:
+        reps = []
+        for r in range(sampling_reps):
+            rr = np.random.default_rng([seed, 62, r])
+            reps.append(npm.solve(P.sample(n, rr), Q.sample(m, rr), lam, kappa).objective)
+        sampling_sd = float(np.std(reps, ddof=1))
 
     lo_x = float(min(real.min(), fake.min())) - 0.5
     hi_x = float(max(real.max(), fake.max())) + 0.5
@@ -250,39 +432,60 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     gaps = torch.tensor(np.diff(pts), dtype=dt).clamp_min(1e-12)
     margin = (xr - xf.transpose(1, 2)).abs()  # (E, n, m)
 
-    def total(ps):
+    def s_of(ps):
         Lr, Lf = _mlp.mlp_forward(ps, xr)[..., 0], _mlp.mlp_forward(ps, xf)[..., 0]
-        S = Lr.mean(-1) + lam * torch.relu(margin + Lr[..., :, None] - Lf[..., None, :]).mean((-2, -1))
+        return Lr, Lf, Lr.mean(-1) + lam * torch.relu(margin + Lr[..., :, None] - Lf[..., None, :]).mean((-2, -1))
+
+    def total(ps):
+        _, _, S = s_of(ps)
         Ls = _mlp.mlp_forward(ps, xs)[..., 0]
         slope = (Ls[..., 1:] - Ls[..., :-1]).abs() / gaps
         pen = torch.relu(slope - kappa).pow(2).mean(-1) + torch.relu(-Ls).pow(2).mean(-1)
         return S + penalty * pen
 
-    for _ in range(steps):
-        ps = tuple(t.detach().requires_grad_(True) for t in params)
-        grads = torch.autograd.grad(total(ps).sum(), ps)
-        ups, state = opt.update(grads, state, params)
-        params = _optim.apply_updates(params, ups)
+    def s_exact(ps):  # S at max(L, 0), the quantity compared with the LP
+        with torch.no_grad():
+            lr_ = _mlp.mlp_forward(ps, xr)[..., 0].clamp_min(0).numpy()
+            lf_ = _mlp.mlp_forward(ps, xf)[..., 0].clamp_min(0).numpy()
+        return np.array([npm.objective(lr_[e], lf_[e], real, fake, lam) for e in range(E)])
 
+    trace_at = sorted({steps // 4, steps // 2, (3 * steps) // 4})
+    trace_steps, s_trace = [], []
+    with one_torch_thread():
+        params, state = _fit(steps, trace_at, trace_steps, s_trace, params, state, opt, total, s_exact, decay)
+    s_models = s_exact(params)
+
+    trace_steps.append(steps)
+    s_trace.append(s_models)
     with torch.no_grad():
-        lr_ = _mlp.mlp_forward(params, xr)[..., 0].clamp_min(0).numpy()
-        lf_ = _mlp.mlp_forward(params, xf)[..., 0].clamp_min(0).numpy()
         ls_ = _mlp.mlp_forward(params, xs)[..., 0].numpy()
         lx = _mlp.mlp_forward(params, torch.tensor(x, dtype=dt).expand(E, grid)[..., None])[..., 0].numpy()
-    s_models = np.array([npm.objective(lr_[e], lf_[e], real, fake, lam) for e in range(E)])
+    probe_grad = None
+    if probe is not None:  # dL_e/dx at the probe points (autograd), (E, k)
+        pt = torch.tensor(np.asarray(probe, dtype=np.float64).reshape(-1), dtype=dt)
+        xp = pt.expand(E, pt.numel())[..., None].clone().requires_grad_(True)
+        (gp,) = torch.autograd.grad(_mlp.mlp_forward(tuple(t.detach() for t in params), xp)[..., 0].sum(), xp)
+        probe_grad = gp[..., 0].numpy()
     kappa_models = (np.abs(np.diff(np.maximum(ls_, 0.0), axis=-1)) / np.diff(pts)).max(-1)
     relaxed = npm.solve(real, fake, lam, max(kappa, float(kappa_models.max()))).objective
+    # LP numerical error: HiGHS' feasibility/optimality tolerances (1e-9 per value) on O(1) values, times a safety
+    # factor 100; the audit found relative gaps <= 3e-14 against independent solvers.
+    lp_error = 1e-7 * max(1.0, abs(sol.objective))
 
     w = 0.5 * (P.pdf(x) + Q.pdf(x))
     lower, upper = sol.lower(x), sol.upper(x)
     l_mean = lx.mean(0)
     band_error = _wrms(_band_distance(l_mean, lower, upper), w)
     band_noise = _wrms(lx.std(0, ddof=1), w)
-    controls = {}
-    for name, (lm, kp) in {"LP with κ/2": (lam, kappa / 2), "LP with 4λ": (4 * lam, kappa)}.items():
-        wrong = npm.solve(real, fake, lm, kp)
-        controls[name] = (float(abs(np.mean(s_models) - wrong.objective)),
-                          _wrms(_band_distance(l_mean, wrong.lower(x), wrong.upper(x)), w))
+    alternatives, band_alt = {}, {}
+    for dl in _DELTAS:
+        for name, (lm, kp) in {f"κ·{1 - dl:g}": (lam, kappa * (1 - dl)),
+                               f"λ·{1 + dl:g}": (lam * (1 + dl), kappa)}.items():
+            wrong = npm.solve(real, fake, lm, kp)
+            alternatives[name] = float(wrong.objective)
+            band_alt[name] = _wrms(_band_distance(l_mean, wrong.lower(x), wrong.upper(x)), w)
     return LossSensitiveCriticCheck(P.spec, Q.spec, n, m, float(lam), float(kappa), real, fake, x, lower, upper, lx, w,
-                                    float(sol.objective), float(relaxed), s_models, kappa_models, sampling_sd,
-                                    band_error, band_noise, _wrms(upper - lower, w), controls)
+                                    float(sol.objective), float(relaxed), s_models, kappa_models, clipped,
+                                    float(sol.active.mean()), float(s_models.std(ddof=1) / np.sqrt(E)), lp_error,
+                                    alternatives, band_error, band_noise, _wrms(upper - lower, w), band_alt,
+                                    sampling_sd, np.array(trace_steps), np.stack(s_trace, 1), probe_grad)

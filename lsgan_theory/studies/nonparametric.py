@@ -4,12 +4,15 @@ sigmoid discriminator used as a baseline, and the generalisation study.  Functio
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from .. import densities
 from .. import nonparametric as npm
 
-__all__ = ["allocation_on_demand", "train_sigmoid_discriminator", "fit_slope", "generalisation_study"]
+__all__ = ["allocation_on_demand", "GeneratorAllocation", "generator_allocation", "quartile_ratio",
+           "train_sigmoid_discriminator", "fit_slope", "candidate_slope", "generalisation_study"]
 
 
 def allocation_on_demand(real, fake, lam, kappa, margin="l1", rng=None, n_boot=1000):
@@ -31,10 +34,121 @@ def allocation_on_demand(real, fake, lam, kappa, margin="l1", rng=None, n_boot=1
     return dist, frac, rho, ci
 
 
+def quartile_ratio(dist, values, rng=None, n_boot=2000) -> tuple[float, tuple[float, float]]:
+    """mean(values over the farthest quartile of ``dist``) / mean(values over the nearest quartile), with a
+    percentile bootstrap 95 % CI (points resampled within each quartile).  NaN where the near mean is 0."""
+    dist, values = np.asarray(dist, float), np.asarray(values, float)
+    near = values[dist <= np.quantile(dist, 0.25)]
+    far = values[dist >= np.quantile(dist, 0.75)]
+    rng = np.random.default_rng(0) if rng is None else rng
+
+    def ratio(a, b):
+        return float(np.mean(b) / np.mean(a)) if np.mean(a) != 0 else float("nan")
+
+    bs = np.array([ratio(near[rng.integers(0, near.size, near.size)], far[rng.integers(0, far.size, far.size)])
+                   for _ in range(n_boot)])
+    bs = bs[np.isfinite(bs)]
+    ci = (float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))) if bs.size else (float("nan"),) * 2
+    return ratio(near, far), ci
+
+
+@dataclass
+class GeneratorAllocation:
+    """Result of :func:`generator_allocation`.
+
+    ``dist`` (m,): distance of each generated point to its nearest real point; ``grad[name]`` (m,): the generator's
+    per-sample signal |∂ₓL(G(z))| (for the sigmoid GAN |∂ₓ log(1 − D(G(z)))|), for trained ensembles the mean over
+    models of the per-model absolute value; ``move[name]`` (m,): the component toward the nearest real point of one
+    per-sample generator step x ← x − η ∂ₓ(generator loss) (negative: away from the data); ``ratio[name]``, ``ratio_ci[name]``: far/near quartile
+    ratio of ``grad`` with its bootstrap 95 % CI; ``move_ratio``/``move_ratio_ci`` the same for ``move``;
+    ``model_ratios[name]``: the per-model ratios of a trained ensemble.
+    """
+
+    real: np.ndarray = field(repr=False)
+    fake: np.ndarray = field(repr=False)
+    lam: float
+    kappa: float
+    eta: float
+    dist: np.ndarray = field(repr=False)
+    grad: dict = field(default_factory=dict, repr=False)
+    move: dict = field(default_factory=dict, repr=False)
+    ratio: dict = field(default_factory=dict)
+    ratio_ci: dict = field(default_factory=dict)
+    move_ratio: dict = field(default_factory=dict)
+    move_ratio_ci: dict = field(default_factory=dict)
+    model_ratios: dict = field(default_factory=dict)
+    near_far: dict = field(default_factory=dict)  # name -> (mean over near quartile, mean over far quartile)
+
+
+def generator_allocation(real, fake, lam: float, kappa: float, *, n_models: int = 4, steps: int = 1500,
+                         gan_steps: int = 1500, eta: float = 0.01, seed: int = 0, n_boot: int = 2000,
+                         h: float = 1e-7) -> GeneratorAllocation:
+    """Allocation on demand, generator side (THEORY.md §5): the generator's per-sample signal at generated points
+    against their distance to the data, for the non-parametric LS-GAN bounds, trained LS-GAN loss networks and a
+    saturated sigmoid GAN, all on the same fixed 1-D samples.
+
+    Models: L⁺, L⁻ and the midpoint (L⁺ + L⁻)/2 of the exact LP (derivatives by central differences with step
+    ``h``: exact for piecewise-linear functions away from kinks; at a kink the central difference is the mean of the
+    one-sided slopes, i.e. the element of the subdifferential a symmetric smoothing sees); ``n_models`` LS-GAN loss
+    networks trained to the LP objective on the samples (:func:`lsgan_theory.studies.critic.loss_sensitive_critic`,
+    autograd derivatives); ``n_models`` sigmoid discriminators trained with BCE to saturation
+    (:func:`train_sigmoid_discriminator`, generator loss log(1 − D)).
+
+    Returns
+    -------
+    GeneratorAllocation
+    """
+    from .critic import loss_sensitive_critic
+
+    real = np.asarray(real, dtype=np.float64).reshape(-1)
+    fake = np.asarray(fake, dtype=np.float64).reshape(-1)
+    for name, v in (("eta", eta), ("h", h)):
+        if not (isinstance(v, (int, float)) and v > 0):
+            raise ValueError(f"{name}: must be a number > 0, got {v!r}")
+    rng = np.random.default_rng([seed, 58])
+    sol = npm.solve(real, fake, lam, kappa)
+    dist = npm.nearest_distance(fake, real)
+    srt = np.sort(real)
+    k = np.clip(np.searchsorted(srt, fake), 1, srt.size - 1)
+    nearest = np.where(np.abs(srt[k - 1] - fake) <= np.abs(srt[k] - fake), srt[k - 1], srt[k])
+    toward = np.sign(nearest - fake)  # unit direction from each generated point to its nearest real point
+    funcs = {"L⁺ (LP upper bound)": sol.upper, "L⁻ (LP lower bound)": sol.lower,
+             "midpoint (L⁺ + L⁻)/2": lambda x: 0.5 * (sol.upper(x) + sol.lower(x))}
+    signed = {k: (f(fake + h) - f(fake - h)) / (2 * h) for k, f in funcs.items()}
+    per_model = {}
+    ls = loss_sensitive_critic(samples=(real, fake), lam=lam, kappa=kappa, n_models=n_models, steps=steps,
+                               seed=seed, probe=fake, grid=121)
+    per_model["trained LS-GAN loss networks"] = ls.probe_grad
+    gan = np.stack([train_sigmoid_discriminator(real, fake, steps=gan_steps, seed=seed + e)(fake)[1]
+                    for e in range(n_models)])
+    per_model["saturated sigmoid GAN (log(1 − D))"] = gan
+    res = GeneratorAllocation(real, fake, float(lam), float(kappa), float(eta), dist)
+
+    def add(name, g_signed_models):
+        g = np.abs(g_signed_models).mean(0)
+        moves = (-eta * np.asarray(g_signed_models) * toward[None, :]).mean(0)
+        res.grad[name], res.move[name] = g, moves
+        res.ratio[name], res.ratio_ci[name] = quartile_ratio(dist, g, rng, n_boot)
+        res.move_ratio[name], res.move_ratio_ci[name] = quartile_ratio(dist, moves, rng, n_boot)
+        near = dist <= np.quantile(dist, 0.25)
+        far = dist >= np.quantile(dist, 0.75)
+        res.near_far[name] = (float(g[near].mean()), float(g[far].mean()))
+        if g_signed_models.shape[0] > 1:
+            res.model_ratios[name] = [quartile_ratio(dist, np.abs(gm), rng, 1)[0] for gm in g_signed_models]
+
+    for name, gs in signed.items():
+        add(name, gs[None, :])
+    for name, gs in per_model.items():
+        add(name, np.asarray(gs))
+    return res
+
+
 def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e-2):
     """Train a 1-D sigmoid discriminator (BCE, Adam) on fixed samples until it saturates; return a function giving
     D(x) and the saturating generator gradient d/dx log(1 − D(x)) on a grid."""
     import torch
+
+    from .critic import one_torch_thread
 
     g = torch.Generator().manual_seed(seed)
     net = torch.nn.Sequential(torch.nn.Linear(1, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, hidden),
@@ -46,11 +160,12 @@ def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e
     xf = torch.as_tensor(np.asarray(fake), dtype=torch.float64)[:, None]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = bce(net(xr), torch.ones_like(xr)) + bce(net(xf), torch.zeros_like(xf))
-        loss.backward()
-        opt.step()
+    with one_torch_thread():
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = bce(net(xr), torch.ones_like(xr)) + bce(net(xf), torch.zeros_like(xf))
+            loss.backward()
+            opt.step()
 
     def evaluate(x):
         xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)[:, None].requires_grad_(True)
@@ -62,26 +177,54 @@ def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e
     return evaluate
 
 
-def fit_slope(ns, gaps, rng, n_boot=2000):
-    """Least-squares slope of log(mean gap) on log n, with a bootstrap 95 % CI over seeds (columns of ``gaps``)."""
+def fit_slope(ns, gaps, rng, n_boot=2000, offset: float = 0.0):
+    """Least-squares slope of log(mean gap + offset) on log n, with a bootstrap 95 % CI over seeds (columns of
+    ``gaps``).  ``offset`` shifts every gap (used to propagate an error of the population value)."""
     ln = np.log(np.asarray(ns, float))
-    slope = float(np.polyfit(ln, np.log(gaps.mean(1)), 1)[0])
-    bs = []
-    for _ in range(n_boot):
-        k = rng.integers(0, gaps.shape[1], gaps.shape[1])
-        bs.append(np.polyfit(ln, np.log(gaps[:, k].mean(1)), 1)[0])
+
+    def slope_of(g):
+        m = g.mean(1) + offset
+        return float(np.polyfit(ln, np.log(np.maximum(m, 1e-300)), 1)[0])
+
+    slope = slope_of(gaps)
+    bs = [slope_of(gaps[:, rng.integers(0, gaps.shape[1], gaps.shape[1])]) for _ in range(n_boot)]
     return slope, (float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975)))
 
 
-def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, lam: float = 1.0, kappa: float = 2.0) -> dict:
-    """Gap |S*_{n,n} − S*| vs n for d = 1 (Beta(2,3) vs Beta(3,2), L1), d = 2 (N(0, I) vs N((1,0), I), L2) and
-    d = 3 (N(0, I) vs N((1,0,0), I), L2)."""
+#: candidate rates of the gap (THEORY.md §5, Generalisation): name -> function of n
+RATES = {"n^(-1/2)": lambda n: n ** -0.5, "n^(-1/2) log n": lambda n: n ** -0.5 * np.log(n),
+         "n^(-1/3)": lambda n: n ** (-1 / 3)}
+
+
+def candidate_slope(ns, rate) -> float:
+    """The least-squares log-log slope of a candidate rate over the same ``ns`` as the measurement (THEORY.md §5:
+    compare rates by fitted slopes over the same range, not by asymptotic exponents).  ``rate``: a name of
+    :data:`RATES` or a function of n."""
+    f = RATES[rate] if isinstance(rate, str) else rate
+    n = np.asarray(ns, float)
+    return float(np.polyfit(np.log(n), np.log(f(n)), 1)[0])
+
+
+def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, lam: float = 1.0,
+                         kappa: float = 2.0) -> dict:
+    """The gap between S*_{n,n} and S* vs n (THEORY.md §5, Generalisation) for d = 1 (Beta(2,3) vs Beta(3,2), L1),
+    d = 2 (N(0, I) vs N((1,0), I), L2) and d = 3 (N(0, I) vs N((1,0,0), I), L2).
+
+    S* is the LP on a density-weighted quadrature grid; its error is bounded by e = |S*(grid) − S*(grid/2)| (the
+    population value converges monotonically with O(h) steps, so the halved grid's difference over-covers).  Per d:
+    ``gap_kind``: "optimism" (S* − S*_n) when at least 95 % of the empirical optima lie below S* − e, else
+    "absolute" (|S*_n − S*|: S*_n lands on both sides, the signed mean is no rate); ``mean`` / ``lo`` / ``hi``: the
+    mean of that gap over seeds with a 95 % interval that adds ±e to ±1.96 SE; ``optimism_mean``, ``abs_mean``: both
+    means, reported; ``below``: share of empirical optima below S* − e; ``slope``, ``slope_ci``: fitted slope with a bootstrap CI, widened to the union of the CIs with
+    the gaps shifted by ±e (population error propagated); ``candidates``: name -> the candidate rate's fitted slope
+    over the same n.
+    """
     rng = np.random.default_rng([seed, 57])
     cfg = {
-        "d=1": (densities.Beta(2, 3), densities.Beta(3, 2), "l1", [16, 32, 64, 128] if quick else [16, 32, 64, 128, 256],
-                4 if quick else 12, 100 if quick else 300),
+        "d=1": (densities.Beta(2, 3), densities.Beta(3, 2), "l1",
+                [16, 32, 64, 128] if quick else [16, 32, 64, 128, 256, 512], 4 if quick else 12, 100 if quick else 300),
         "d=2": (densities.Normal2D(loc=(0, 0), scale=1), densities.Normal2D(loc=(1, 0), scale=1), "l2",
-                [8, 16, 32, 64] if quick else [8, 16, 32, 64, 128], 4 if quick else 12, 14 if quick else 22),
+                [8, 16, 32, 64] if quick else [8, 16, 32, 64, 128, 256], 4 if quick else 12, 14 if quick else 22),
         "d=3": (densities.IsotropicNormal((0, 0, 0)), densities.IsotropicNormal((1, 0, 0)), "l2",
                 [8, 16, 32] if quick else [8, 16, 32, 64, 128, 256], 4 if quick else 12, 6 if quick else 10),
     }
@@ -89,11 +232,23 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
     res = {}
     for label, (P, Q, margin, ns, seeds, grid) in cfg.items():
         r = npm.generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin=margin, grid=grid, seed=seed)
-        slope, ci = fit_slope(ns, r["gaps"], rng)
-        g = r["gaps"]
-        se = g.std(1, ddof=1) / np.sqrt(g.shape[1])
-        res[label] = {"n": ns, "mean": g.mean(1), "lo": g.mean(1) - 1.96 * se, "hi": g.mean(1) + 1.96 * se,
-                      "slope": slope, "slope_ci": ci, "population": r["population"],
-                      "population_error": r["population_error"], "seconds": r["seconds"], "spec": f"{P.spec} vs {Q.spec}",
-                      "margin": margin, "seeds": seeds, "grid": grid}
+        e = float(r["population_error"])
+        below = float(np.mean(r["empirical"] < r["population"] - e))
+        # which gap: the optimism S* − S*_n when (nearly) every empirical optimum lies below S* − e, else the
+        # two-sided |S*_n − S*| (then S*_n falls on both sides and the signed mean is not a rate)
+        kind = "optimism" if below >= 0.95 else "absolute"
+        gaps = r["population"] - r["empirical"] if kind == "optimism" else r["gaps"]
+        se = gaps.std(1, ddof=1) / np.sqrt(gaps.shape[1])
+        slope, ci = fit_slope(ns, gaps, rng)
+        cis = [ci] + [fit_slope(ns, gaps, rng, offset=o)[1] for o in (-e, e) if np.all(gaps.mean(1) + o > 0)]
+        slope_ci = (min(c[0] for c in cis), max(c[1] for c in cis))
+        if not np.all(gaps.mean(1) - e > 0):  # a shifted mean gap at or below 0: the slope is unbounded below
+            slope_ci = (-np.inf, slope_ci[1])
+        res[label] = {"n": ns, "gap_kind": kind, "mean": gaps.mean(1), "lo": gaps.mean(1) - 1.96 * se - e,
+                      "hi": gaps.mean(1) + 1.96 * se + e, "optimism_mean": (r["population"] - r["empirical"]).mean(1),
+                      "abs_mean": r["gaps"].mean(1), "below": below,
+                      "slope": slope, "slope_ci": slope_ci, "slope_ci_sampling": ci,
+                      "candidates": {k: candidate_slope(ns, k) for k in RATES},
+                      "population": r["population"], "population_error": e, "seconds": r["seconds"],
+                      "spec": f"{P.spec} vs {Q.spec}", "margin": margin, "seeds": seeds, "grid": grid}
     return res
