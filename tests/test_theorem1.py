@@ -65,3 +65,19 @@ def test_read_bound_statuses_from_synthetic_errors():
     # two seeds with a wide spread straddling 2/λ: the interval cannot tell -> inconclusive, never consistent
     wide = np.array([[1.0, 1.0], [0.05, 0.5], [0.02, 0.02]])
     assert read_bound(lams, wide, floor=0.01).rows[1].status == "inconclusive"
+
+
+def test_theorem1_claim_check_fails_on_a_violation_and_states_power():
+    # The claim's check from read_bound's reading: errors well below 2/λ pass (and a 4× tighter bound, 0.5/λ, is
+    # rejected in the same numbers: power); errors above 2/λ at a testable λ fail; nothing testable -> inconclusive.
+    from lsgan_theory._claims.theorem1 import _bound_check
+    from lsgan_theory.studies.theorem1 import read_bound
+    rng = np.random.default_rng(1)
+    lams = np.array([1.0, 3.0, 10.0])
+    good = np.stack([rng.normal(0.5, 0.01, 6), rng.normal(0.3, 0.01, 6), rng.normal(0.08, 0.005, 6)])
+    c = _bound_check("t", read_bound(lams, good, floor=0.01), lams)
+    assert c.status == "pass" and c.statistic == 0.0 and c.alternative_statistic > 0
+    bad = good.copy()
+    bad[2] = rng.normal(0.6, 0.01, 6)  # 3× the bound 0.2 at λ = 10
+    assert _bound_check("t", read_bound(lams, bad, floor=0.01), lams).status == "fail"
+    assert _bound_check("t", read_bound(lams, good, floor=5.0), lams).status == "inconclusive"

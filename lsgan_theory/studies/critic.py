@@ -204,7 +204,8 @@ def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)"
     cfg = TrainConfig(target=P.spec, fixed_generator=Q.spec, family=family, n_models=n_models, seed=seed, steps=steps,
                       batch=batch, n_data=n_data, d_hidden=(width, width), g_hidden=(1,), lr_d=lr,
                       train_generator=False, record_every=max(1, steps // 20), device=device)
-    res = train(cfg)
+    with one_torch_thread():  # tiny networks (see one_torch_thread)
+        res = train(cfg)
     # grid over the central region where (p+q)/2 carries 99.9 % of the mass (quantiles of both densities)
     lo = min(float(np.min(_qtile(P, 5e-4))), float(np.min(_qtile(Q, 5e-4))))
     hi = max(float(np.max(_qtile(P, 1 - 5e-4))), float(np.max(_qtile(Q, 1 - 5e-4))))

@@ -327,7 +327,8 @@ def lambda_sweep(target: str, lams=(0.3, 1.0, 3.0, 10.0, 30.0, 100.0), *, seeds:
 
     from ..ensemble import TrainConfig, train
     from ..provenance import provenance
-    from ..studies.runs import grid_config
+    from .critic import one_torch_thread
+    from .runs import grid_config
 
     t0 = _time.perf_counter()
     lams = np.asarray(lams, dtype=np.float64)
@@ -338,14 +339,15 @@ def lambda_sweep(target: str, lams=(0.3, 1.0, 3.0, 10.0, 30.0, 100.0), *, seeds:
                  n_data=2**20 if n_data is None else int(n_data), record_every=max(1, steps // 50), device=device,
                  **{scale_name: tau}, **train_options)
     cfg, rows = grid_config({"lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
-    res = train(cfg)
+    with one_torch_thread():  # tiny networks: a second intra-op thread only adds barrier waits on a small machine
+        res = train(cfg)
+        cap = capacity_floor(target, hidden=(width, width), steps=capacity_steps, seed=seed)
     mets = exact_metrics(res)
     shape = (lams.size, seeds)
 
     def grid(attr):
         return np.array([math.nan if m is None else getattr(m, attr) for m in mets]).reshape(shape)
 
-    cap = capacity_floor(target, hidden=(width, width), steps=capacity_steps, seed=seed)
     l1 = grid("l1")
     reading = read_bound(lams, l1, cap.floor)
     return LambdaSweep(_densities.parse(target).spec, lams, l1, grid("w1"), grid("ratio_inf"), grid("mass_outside"),
