@@ -29,7 +29,8 @@ all others; a nearest-neighbour graph in higher dimension, with violated constra
 above 20 000 pairs) with the generated values raised to the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)),
 which never increases S; in 1-D each box optimum's generated values are raised the same way.
 
-Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates.  One HiGHS model lives through all steps
+Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates.  One HiGHS model (``highspy.Highs``, the
+public bindings) lives through all steps
 of a solve: between steps only the costs and bounds of l change and pairs enter or leave the explicit set, so each
 box LP restarts from the previous optimal basis (``warm=False`` solves each from scratch through
 ``scipy.optimize.linprog``, the same optimum).  The per-pair work between LPs is a few passes over reused (n, m)
@@ -55,10 +56,10 @@ import scipy.sparse as sparse
 from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
-try:  # HiGHS as bundled with scipy (a private module): a persistent model lets each box LP restart from a basis
-    from scipy.optimize._highspy import _core as _hcore
-except ImportError:  # pragma: no cover - another scipy layout: linprog with cold starts (same optimum, slower)
-    _hcore = None
+try:  # the public HiGHS bindings (PyPI ``highspy``): a persistent model lets each box LP restart from a basis
+    import highspy as _highspy
+except ImportError:  # pragma: no cover - highspy missing: linprog with cold starts (same optimum, slower)
+    _highspy = None
 
 __all__ = [
     "Solution",
@@ -265,7 +266,8 @@ class Solution:
         Solver statistics: ``rounds`` (trust-region steps), ``lp_solves`` (box LPs, incl. constraint generation),
         ``explicit_pairs`` (largest number of hinge variables in a box LP), ``simplex_iterations``, ``lp_retries``
         (box LPs re-solved from scratch after a non-optimal HiGHS status), ``lipschitz_constraints`` written,
-        ``seconds``.
+        ``seconds``, and ``lp_path``: ``"highspy-warm"`` (one persistent ``highspy`` model, each box LP restarted
+        from the previous basis) or ``"linprog-cold"`` (every box LP from scratch through ``scipy.optimize.linprog``).
     """
 
     l: np.ndarray
@@ -347,8 +349,23 @@ def _weighted_counts(mask: np.ndarray, pw: np.ndarray, qw: np.ndarray, uniform: 
 
 
 def _highs_ok(status, what: str) -> None:
-    if status == _hcore.HighsStatus.kError:
+    if status == _highspy.HighsStatus.kError:
         raise RuntimeError(f"HiGHS {what} failed on the LS-GAN box LP")
+
+
+def _quiet_highs():
+    """A ``highspy.Highs`` whose log is off from the start.
+
+    ``highspy.Highs()`` installs its Python callbacks in its constructor, and with HiGHS' default ``output_flag``
+    that prints the HiGHS banner on stdout (once per process), which would corrupt ``bounds --json``.  This builds
+    the C++ object through the base class's constructor, switches the log off, and leaves the callbacks out (the box
+    LPs use none); every method used here is the public ``Highs`` API.
+    """
+    h = _highspy.Highs.__new__(_highspy.Highs)
+    super(_highspy.Highs, h).__init__()
+    if h.setOptionValue("output_flag", False) != _highspy.HighsStatus.kOk:  # pragma: no cover
+        raise RuntimeError("HiGHS rejected option output_flag = False")
+    return h
 
 
 class _BoxModel:
@@ -357,8 +374,9 @@ class _BoxModel:
     Columns: the N loss values l, then one hinge variable s_e ≥ 0 per *explicit* pair e = (i, j); rows: one ranged
     row ``−κΔ_uv ≤ l_u − l_v ≤ κΔ_uv`` per Lipschitz edge and ``l_i − l_{n+j} − s_e ≤ −Δ_ij`` per explicit pair.
     Between steps only the costs and bounds of l change and explicit pairs come and go, so HiGHS restarts from the
-    previous optimal basis (far fewer simplex iterations than a cold start).  ``warm=False`` (or a scipy without
-    the HiGHS bindings) solves every box LP from scratch with ``scipy.optimize.linprog``: same optimum.
+    previous optimal basis (far fewer simplex iterations than a cold start); the model is a ``highspy.Highs`` (the
+    public bindings maintained with HiGHS).  ``warm=False`` (or no ``highspy`` installed) solves every box LP from
+    scratch with ``scipy.optimize.linprog``, an independent path to the same optimum.
     """
 
     def __init__(self, N, n, m, lam, pw, qw, D, options, warm=True):
@@ -371,21 +389,21 @@ class _BoxModel:
         self.iterations = 0  # simplex iterations over all box LPs
         self.retries = 0  # box LPs the persistent model had to re-solve from scratch
         self.highs = None
-        if warm and _hcore is not None:
+        if warm and _highspy is not None:
             try:
                 self._build_highs(N, options)
-            except (AttributeError, TypeError, RuntimeError):  # pragma: no cover - bindings of another scipy
+            except (AttributeError, TypeError, RuntimeError):  # pragma: no cover - a highspy with another API
                 self.highs = None
 
     def _build_highs(self, N, options):
-        h = _hcore._Highs()
+        h = _quiet_highs()
         native = {"output_flag": False, "solver": "simplex", "simplex_strategy": 1,  # dual simplex
                   "simplex_dual_edge_weight_strategy": 0,  # Dantzig
                   "presolve": "on" if options["presolve"] else "off",
                   "primal_feasibility_tolerance": options["primal_feasibility_tolerance"],
                   "dual_feasibility_tolerance": options["dual_feasibility_tolerance"]}
         for key, val in native.items():
-            if h.setOptionValue(key, val) != _hcore.HighsStatus.kOk:  # pragma: no cover
+            if h.setOptionValue(key, val) != _highspy.HighsStatus.kOk:  # pragma: no cover
                 raise RuntimeError(f"HiGHS rejected option {key} = {val!r}")
         inf = h.getInfinity()
         _highs_ok(h.passModel(N, 0, 0, 1, 1, 0.0, np.zeros(N), np.zeros(N), np.full(N, inf), np.zeros(0),
@@ -446,7 +464,7 @@ class _BoxModel:
             _highs_ok(h.changeColsCost(N, idx, c_l), "changeColsCost")
             _highs_ok(h.changeColsBounds(N, idx, lo, np.minimum(hi, h.getInfinity())), "changeColsBounds")
             _highs_ok(h.run(), "run")
-            if h.getModelStatus() != _hcore.HighsModelStatus.kOptimal:
+            if h.getModelStatus() != _highspy.HighsModelStatus.kOptimal:
                 # rare (tiny λ: hinge costs near the dual tolerance): once more from scratch without presolve, and
                 # if that fails too, this step goes through linprog; the model stays for the next step
                 self.retries += 1
@@ -455,7 +473,7 @@ class _BoxModel:
                 h.run()
                 if self.options["presolve"]:
                     h.setOptionValue("presolve", "on")
-                if h.getModelStatus() != _hcore.HighsModelStatus.kOptimal:
+                if h.getModelStatus() != _highspy.HighsModelStatus.kOptimal:
                     h.clearSolver()
                     return self._solve_cold(c_l, lo, hi)
             self.iterations += int(h.getInfo().simplex_iteration_count)
@@ -570,7 +588,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     warm : bool, keyword
         Keep one HiGHS model for all box LPs and restart each from the previous basis (default).  ``False`` solves
         every box LP from scratch through ``scipy.optimize.linprog`` (same optimum; a cross-check, and the path taken
-        when scipy lacks its HiGHS bindings).
+        when ``highspy`` is not installed).  ``stats["lp_path"]`` records which path ran.
 
     Returns
     -------
@@ -703,13 +721,14 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             np.maximum.at(radius, edges[:, 0], half[edges[:, 1]])
             np.maximum.at(radius, edges[:, 1], half[edges[:, 0]])
     iterations, retries = model.iterations, model.retries
+    lp_path = "highspy-warm" if model.highs is not None else "linprog-cold"
     del W, lin, near, model
 
     G = D + l[:n, None] - l[None, n:]
     S = float(pw @ l[:n] + lam * (pw @ np.maximum(G, 0.0) @ qw))
     active = G > atol
     stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
-             "simplex_iterations": iterations, "lp_retries": retries,
+             "simplex_iterations": iterations, "lp_retries": retries, "lp_path": lp_path,
              "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,

@@ -121,6 +121,39 @@ def test_many_trust_region_steps_match_general_lp_warm_and_cold(monkeypatch, d, 
     assert warm.stats["simplex_iterations"] < cold.stats["simplex_iterations"]
 
 
+def test_warm_path_runs_on_public_highspy_and_cold_path_on_linprog(monkeypatch):
+    # stats record which path ran; the warm model is a public highspy.Highs (mutation: building the model from
+    # scipy's private _highspy module or constructing it without highspy makes the isinstance check fail)
+    import highspy
+
+    built = []
+    orig = npm._quiet_highs
+    monkeypatch.setattr(npm, "_quiet_highs", lambda: built.append(orig()) or built[-1])
+    real, fake = _instance(3, 30, 35, 1)
+    warm = solve(real, fake, 1.0, 2.0, warm=True)
+    cold = solve(real, fake, 1.0, 2.0, warm=False)
+    assert warm.stats["lp_path"] == "highspy-warm" and cold.stats["lp_path"] == "linprog-cold"
+    assert built and all(isinstance(h, highspy.Highs) for h in built)
+    assert warm.objective == pytest.approx(cold.objective, rel=REL)
+    # negative control: without highspy the warm request falls back to the cold path and says so
+    monkeypatch.setattr(npm, "_highspy", None)
+    assert solve(real, fake, 1.0, 2.0, warm=True).stats["lp_path"] == "linprog-cold"
+
+
+def test_highspy_model_prints_nothing_on_stdout():
+    # highspy.Highs() prints HiGHS' banner on stdout once per process, which would corrupt `bounds --json`; the
+    # solver builds its model silently (mutation: `_highspy.Highs()` in _quiet_highs prints "Running HiGHS ...")
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from lsgan_theory.nonparametric import solve; "
+            "s = solve(np.linspace(0, 1, 20), np.linspace(0.5, 2, 25), 1.0, 2.0); "
+            "assert s.stats['lp_path'] == 'highspy-warm'")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ""
+
+
 def test_tiny_lambda_box_lp_that_stalls_in_the_persistent_model_is_re_solved(monkeypatch):
     # found by review: with λ ~ 1e-4 in 2-D and a tiny first radius, HiGHS (presolve on, warm model) can end a box
     # LP with status "Unknown" (hinge costs λ p q near the dual tolerance); the solver re-solves that step from
