@@ -172,6 +172,75 @@ def test_tiny_lambda_box_lp_that_stalls_in_the_persistent_model_is_re_solved(mon
         assert sol.objective == pytest.approx(s_ref, rel=REL)
 
 
+@pytest.mark.parametrize("weights", [None, "counts"])
+def test_dominance_sums_match_brute_force_with_ties(weights):
+    # _prefix_greater / _suffix_greater against the O(M·Q) definition; integer keys and thresholds force ties
+    # (mutations: side="left" for the threshold ranks, or `(s >> k) - 1` → `s >> k`, fail this test)
+    rng = np.random.default_rng(5)
+    for M in (1, 2, 7, 64, 129):
+        keys = rng.integers(0, 6, M).astype(float)
+        Q = 50
+        s = rng.integers(0, M + 1, Q)
+        thr = rng.integers(-1, 7, Q).astype(float)
+        w = None if weights == "counts" else rng.uniform(0.1, 2.0, M)
+        got_p, = npm._prefix_greater(keys, s, thr, [w])
+        got_s, = npm._suffix_greater(keys, s, thr, [w])
+        ww = np.ones(M) if w is None else w
+        idx = np.arange(M)
+        ref_p = [ww[(idx < s[q]) & (keys > thr[q])].sum() for q in range(Q)]
+        ref_s = [ww[(idx >= s[q]) & (keys > thr[q])].sum() for q in range(Q)]
+        np.testing.assert_allclose(got_p, ref_p, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(got_s, ref_s, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("uniform", [True, False])
+def test_sorted_one_dimensional_pairs_agree_with_the_dense_pairs(uniform):
+    # the 1-D sweeps (no (n, m) array) must give the dense computation's hinge sum, linear-piece counts, near-kink
+    # pairs, gaps and piece flags; coordinates with ties between and within the two sets, random radii
+    # (mutations: dropping the side filter `rankz >= s` of the near-pair search, or scaling the final sum by
+    # 1 + 1e-7, fail this test)
+    rng = np.random.default_rng(11)
+    n, m, scale = 57, 44, 1.7
+    x = np.round(rng.normal(size=n), 1)
+    z = np.concatenate([x[:10], np.round(rng.normal(size=m - 10) * 1.5 + 0.7, 1)])
+    pw = np.full(n, 1 / n) if uniform else rng.uniform(0.2, 1, n)
+    qw = np.full(m, 1 / m) if uniform else rng.uniform(0.2, 1, m)
+    pw, qw = pw / pw.sum(), qw / qw.sum()
+    R, F = x[:, None], z[:, None]
+    dense = npm._DensePairs(R, F, 1, scale, pw, qw, uniform)
+    swept = npm._SortedPairs1D(R, F, scale, pw, qw, uniform)
+    for trial in range(5):
+        l = rng.uniform(0, 3, n + m)
+        rr, rf = rng.uniform(0.01, 0.4, n), rng.uniform(0.01, 0.4, m)
+        assert swept.hinge(l) == pytest.approx(dense.hinge(l), rel=1e-12)
+        rd, cd, eid, ejd = dense.classify(l, rr, rf)
+        rs, cs, eis, ejs = swept.classify(l, rr, rf)
+        np.testing.assert_allclose(rs, rd, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(cs, cd, rtol=1e-12, atol=1e-15)
+        assert eid.size > 20 and sorted(zip(eis.tolist(), ejs.tolist())) == sorted(zip(eid.tolist(), ejd.tolist()))
+        pi, pj = rng.integers(0, n, 300), rng.integers(0, m, 300)
+        np.testing.assert_allclose(swept.gap(pi, pj), dense.gap(pi, pj), atol=1e-12)
+        assert np.array_equal(swept.is_lin(pi, pj), dense.is_lin(pi, pj))
+        sd, ad = dense.final(l, 1e-9)
+        ss, as_ = swept.final(l, 1e-9)
+        assert ss == pytest.approx(sd, rel=1e-12) and np.array_equal(as_, ad)
+    # negative control: other radii change the counts (the comparison is not vacuous)
+    rs2, *_ = swept.classify(l, rr * 3, rf * 3)
+    assert not np.allclose(rs2, rs)
+
+
+def test_sampled_first_radius_path_matches_general_lp(monkeypatch):
+    # above _R0_EXACT pairs the 1-D first radius comes from a sample of pairs; the optimum must not change
+    monkeypatch.setattr(npm, "_R0_EXACT", 100)
+    monkeypatch.setattr(npm, "_R0_SAMPLE", 300)
+    monkeypatch.setattr(npm, "_COARSE_PAIRS", 400)
+    real, fake = _instance(8, 64, 71, 1)
+    _, s_ref = solve_general_lp(real, fake, 1.0, 2.0)
+    for warm in (True, False):
+        sol = solve(real, fake, 1.0, 2.0, warm=warm)
+        assert abs(sol.objective - s_ref) <= 1e-9 * s_ref
+
+
 @pytest.mark.parametrize("offset", [0.0, 1e8, 1e10])
 def test_solution_far_from_the_origin_stays_feasible_and_optimal(offset):
     # the 1-D envelope works in centred coordinates: data at 1e10 must not lose the digits of l ± κx
