@@ -876,6 +876,12 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
         Keep one HiGHS model for all box LPs and restart each from the previous basis (default).  ``False`` solves
         every box LP from scratch through ``scipy.optimize.linprog`` (same optimum; a cross-check, and the path taken
         when ``highspy`` is not installed).  ``stats["lp_path"]`` records which path ran.
+    progress : callable, optional, keyword
+        Called after every trust-region round (of the coarse starts too) with a dict: ``level`` (0 for the problem
+        itself, k for the start problem on every 2^k-th point), ``n``, ``m``, ``round``, ``explicit_pairs`` (hinge
+        variables in the box LP), ``objective`` (S at the round's centre, a feasible point: an upper bound on S*),
+        ``box_hits`` (values on the boundary of their box; 0 ends the level: its optimum is certified) and
+        ``seconds`` since the call.  The method has no cheap lower bound on S*; ``box_hits`` is its progress.
 
     Returns
     -------
@@ -927,7 +933,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     if n * m > _COARSE_PAIRS and n >= 8 and m >= 8 and pw[::2].sum() > 0 and qw[::2].sum() > 0:
         sub_progress = None if progress is None else (lambda info: progress({**info, "level": info["level"] + 1}))
         sub = _solve(R[::2], F[::2], pw[::2] / pw[::2].sum(), qw[::2] / qw[::2].sum(), lam, kappa, margin,
-                     scale, tol, max_rounds, warm, sub_progress, time.perf_counter())
+                     scale, tol, max_rounds, warm, sub_progress, t0)
         if d == 1:  # the cones by O((n + m) log n) sweeps: L⁻ = max(−U[−l], 0)
             up = _upper_envelope(sub.points, sub.l, R, kappa * scale, p)
             low = np.maximum(-_upper_envelope(sub.points, -sub.l, R, kappa * scale, p), 0.0)

@@ -245,6 +245,36 @@ def test_sampled_first_radius_path_matches_general_lp(monkeypatch):
         assert abs(sol.objective - s_ref) <= 1e-9 * s_ref
 
 
+def test_progress_reports_every_round_and_ends_with_a_certified_box(monkeypatch):
+    monkeypatch.setattr(npm, "_COARSE_PAIRS", 400)
+    real, fake = _instance(4, 60, 50, 1)
+    seen = []
+    sol = solve(real, fake, 1.0, 2.0, progress=seen.append)
+    top = [r for r in seen if r["level"] == 0]
+    assert {r["level"] for r in seen} >= {0, 1}  # the coarse start reports too
+    assert [r["round"] for r in top] == list(range(1, len(top) + 1))
+    # the last LP round of the top level has no value on its box (the stopping rule), earlier ones may
+    assert top[-1]["box_hits"] == 0 or sol.stats["rounds"] == len(top) + 1
+    assert all(r["objective"] >= sol.objective - 1e-12 for r in top)  # feasible centres: upper bounds on S*
+    assert len(top) in (sol.stats["rounds"], sol.stats["rounds"] - 1)
+    assert all(np.diff([r["seconds"] for r in seen]) >= 0)
+
+
+def test_cli_bounds_prints_progress_on_stderr_unless_quiet(capsys):
+    from lsgan_theory import cli
+
+    argv = ["bounds", "--real", "normal(0,1)", "--fake", "normal(1,1.5)", "-n", "150", "-m", "150", "--lam", "1",
+            "--kappa", "2", "--json"]
+    assert cli.main(argv) == 0
+    out, err = capsys.readouterr()
+    json.loads(out)  # stdout stays machine-readable
+    assert "round 1:" in err and "explicit pairs" in err
+    assert cli.main(argv + ["--quiet"]) == 0
+    out, err = capsys.readouterr()
+    json.loads(out)
+    assert err == ""
+
+
 @pytest.mark.parametrize("offset", [0.0, 1e8, 1e10])
 def test_solution_far_from_the_origin_stays_feasible_and_optimal(offset):
     # the 1-D envelope works in centred coordinates: data at 1e10 must not lose the digits of l ± κx
