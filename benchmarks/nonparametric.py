@@ -6,9 +6,10 @@ solver with cold-started box LPs (``--cold``: every box LP from scratch through 
 the fully written-out LP (HiGHS, all n·m hinge variables and all Lipschitz pairs) for growing n = m, the ratios, the
 relative difference of the optima, and the fitted scaling exponent t ∝ n^a of each over the whole range.  The target
 size of each dimension is then solved on ``--target-seeds`` data sets, each in a fresh process that reports its
-wall time and its peak memory (growth of ``ru_maxrss`` over the resident size before the call, which counts HiGHS'
-own allocations), and the worst is compared with the target.  The general LP is skipped once one of its runs exceeds
-``--general-budget`` seconds; the baseline once it exceeds ``--budget``; the solver too.  The machine's load average
+wall time and its peak memory (growth of the peak resident size VmHWM, reset through /proc/self/clear_refs, over
+the resident size before the call; it counts HiGHS' own allocations), and the worst is compared with the target.  The general LP is skipped once one of its runs exceeds
+``--general-budget`` seconds or n exceeds ``--general-max-n``; the baseline and the solver once a run exceeds
+``--budget``.  The machine's load average
 is printed at the start and the end (timings on a shared machine are only comparable within one run).
 
     python benchmarks/nonparametric.py                                  # d = 1, 2, 3, default sizes and targets
@@ -39,18 +40,22 @@ DEFAULT_NS = {1: [250, 500, 1000, 2000, 4000], 2: [125, 250, 500, 1000], 3: [125
 LAM, KAPPA = 1.0, 2.0
 
 _ONE = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 sys.path[:0] = [{root!r}, {here!r}]
 from nonparametric import _data
 from lsgan_theory import nonparametric as npm
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
 real, fake = _data({n}, {d}, {seed})
-with open("/proc/self/statm") as f:
-    before = int(f.read().split()[1]) * resource.getpagesize()
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak resident size VmHWM (ru_maxrss would carry the parent's size over exec)
+before = status("VmRSS:")
 t0 = time.perf_counter()
 sol = npm.solve(real, fake, {lam}, {kappa}, {margin!r}, max_memory={max_memory})
 t = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = status("VmHWM:")
 print(json.dumps({{"seconds": t, "peak_growth": peak - before, "objective": sol.objective,
                    "rounds": sol.stats["rounds"], "explicit_pairs": sol.stats["explicit_pairs"],
                    "estimate": npm.estimate_memory({n}, {n}, {d})}}))
@@ -96,7 +101,8 @@ def _one_process(n, d, seed, max_memory):
     return json.loads(out.stdout)
 
 
-def run(dims, ns_by_dim, budget, general_budget, seed, baseline=None, cold=False, target_seeds=5, max_memory=None):
+def run(dims, ns_by_dim, budget, general_budget, seed, baseline=None, cold=False, target_seeds=5, max_memory=None,
+        general_max_n=250):
     old = _load(baseline) if baseline else None
     print(f"load average at start: {' '.join('%.2f' % v for v in os.getloadavg())} on {os.cpu_count()} CPUs")
     for d in dims:
@@ -124,7 +130,7 @@ def run(dims, ns_by_dim, budget, general_budget, seed, baseline=None, cold=False
                 tc, sc = _timed(lambda: npm.solve(real, fake, LAM, KAPPA, margin, warm=False, max_memory=max_memory))
                 refs.append(sc.objective)
                 skip["c"] = tc > budget
-            if not skip["g"]:
+            if not skip["g"] and n <= general_max_n:
                 tg, (_, ref) = _timed(lambda: npm.solve_general_lp(real, fake, LAM, KAPPA, margin))
                 refs.append(ref)
                 skip["g"] = tg > general_budget
@@ -164,6 +170,7 @@ def main(argv=None):
     ap.add_argument("--ns", type=int, nargs="+", default=None, help="sizes n = m (default per dimension)")
     ap.add_argument("--budget", type=float, default=120.0, help="stop growing n after a solve slower than this")
     ap.add_argument("--general-budget", type=float, default=30.0, help="stop running the general LP after this")
+    ap.add_argument("--general-max-n", type=int, default=250, help="largest n given to the general LP (its N² rows)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--baseline", default=None, help="path of an older nonparametric.py to time beside this one")
     ap.add_argument("--cold", action="store_true", help="also time warm=False (every box LP through linprog)")
@@ -172,7 +179,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     ns_by_dim = {d: (a.ns if a.ns else DEFAULT_NS[d]) for d in a.dims}
     run(a.dims, ns_by_dim, a.budget, a.general_budget, a.seed, baseline=a.baseline, cold=a.cold,
-        target_seeds=a.target_seeds, max_memory=a.max_memory)
+        target_seeds=a.target_seeds, max_memory=a.max_memory, general_max_n=a.general_max_n)
 
 
 if __name__ == "__main__":
