@@ -1,16 +1,16 @@
 """Benchmark: the non-parametric LS-GAN (Loss-Sensitive GAN) LP — ``nonparametric.solve`` vs the general LP.
 
-Prints, side by side in one run, the wall time of the package's solver, optionally of an older version of the
-module (``--baseline FILE``, e.g. ``git show fe25bfa:lsgan_theory/nonparametric.py > /tmp/old.py``), of the same
-solver with cold-started box LPs (``--cold``: every box LP from scratch through ``scipy.optimize.linprog``) and of
-the fully written-out LP (HiGHS, all n·m hinge variables and all Lipschitz pairs) for growing n = m, the ratios, the
+Prints, side by side in one run, the wall time of the package's solver, optionally of an older version of the module
+(``--baseline FILE``, e.g. ``git show fe25bfa:lsgan_theory/nonparametric.py > /tmp/old.py``), of the same solver
+with cold-started box LPs (``--cold``: every box LP from scratch through ``scipy.optimize.linprog``) and of the
+fully written-out LP (HiGHS, all n·m hinge variables and all Lipschitz pairs) for growing n = m, the ratios, the
 relative difference of the optima, and the fitted scaling exponent t ∝ n^a of each over the whole range.  The target
-size of each dimension is then solved on ``--target-seeds`` data sets, each in a fresh process that reports its
-wall time and its peak memory (growth of the peak resident size VmHWM, reset through /proc/self/clear_refs, over
-the resident size before the call; it counts HiGHS' own allocations), and the worst is compared with the target.  The general LP is skipped once one of its runs exceeds
-``--general-budget`` seconds or n exceeds ``--general-max-n``; the baseline and the solver once a run exceeds
-``--budget``.  The machine's load average
-is printed at the start and the end (timings on a shared machine are only comparable within one run).
+size of each dimension is then solved on ``--target-seeds`` data sets, each in a fresh process that reports its wall
+time and its peak memory (growth of the peak resident size VmHWM, reset through /proc/self/clear_refs, over the
+resident size before the call; it counts HiGHS' own allocations), and the worst is compared with the target.  The
+general LP is skipped once one of its runs exceeds ``--general-budget`` seconds or n exceeds ``--general-max-n``;
+the baseline and the solver once a run exceeds ``--budget``.  The machine's load average is printed at the start and
+the end (timings on a shared machine are only comparable within one run).
 
     python benchmarks/nonparametric.py                                  # d = 1, 2, 3, default sizes and targets
     python benchmarks/nonparametric.py --dims 1 --ns 500 1000 2000 --target-seeds 0
