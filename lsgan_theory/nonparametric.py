@@ -710,8 +710,10 @@ class _SortedPairs1D:
                 mid = self.B if right else self.C
                 g = grp[np.argsort(key[grp], kind="stable")]
                 ks = key[g]
-                lo = np.searchsorted(ks, mid - rr - dmax, side="left")
-                hi = np.searchsorted(ks, mid + rr + dmax, side="right")
+                # padded window (the exact filter below decides): key ± δ and mid ± δ round differently
+                w = (rr + dmax) * (1 + 1e-9) + 1e-13 * (np.abs(mid) + np.abs(ks).max())
+                lo = np.searchsorted(ks, mid - w, side="left")
+                hi = np.searchsorted(ks, mid + w, side="right")
                 cnt = hi - lo
                 for ii, jj in _expand(lo, cnt, g):
                     if right:

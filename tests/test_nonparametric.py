@@ -234,6 +234,16 @@ def test_sorted_one_dimensional_pairs_agree_with_the_dense_pairs(uniform):
     assert not np.allclose(rs2, rs)
 
 
+def test_near_kink_pair_exactly_on_the_box_boundary_is_found():
+    # found by hypothesis: n = 3, m = 1, κ < 1; the first radius is half the largest |G|, so one pair has
+    # G = δ_i + δ_j exactly; the 1-D near-pair search window (mid + δ_i + δ_j) rounded it out while the exact filter
+    # keeps it, and the pair was lost (S = 1.5438 instead of 1.3811).  The window is padded now.
+    rng = np.random.default_rng(3)
+    real, fake = rng.normal(size=3), rng.normal(size=1) * 1.3 + 0.8
+    _, s_ref = solve_general_lp(real, fake, 1.0, 0.30078125)
+    assert solve(real, fake, 1.0, 0.30078125).objective == pytest.approx(s_ref, rel=1e-12)
+
+
 def test_sampled_first_radius_path_matches_general_lp(monkeypatch):
     # above _R0_EXACT pairs the 1-D first radius comes from a sample of pairs; the optimum must not change
     monkeypatch.setattr(npm, "_R0_EXACT", 100)
