@@ -464,6 +464,14 @@ def _add_bounds(sub) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output (includes points and l; standard "
                                                        "JSON, non-finite -> null)")
     p.add_argument("--plot", type=Path, default=None, help="write a figure (PNG + PDF) with this path stem")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _bounds_progress(info: dict) -> None:
+    """One stderr line per trust-region round of the LP solver (coarse levels indented)."""
+    print(f"bounds: {'  ' * info['level']}n={info['n']} m={info['m']} round {info['round']}: "
+          f"{info['explicit_pairs']} explicit pairs, S = {info['objective']:.12g} (upper bound on S*), "
+          f"{info['box_hits']} values on their box, {info['seconds']:.1f} s", file=sys.stderr, flush=True)
 
 
 def _run_bounds(args) -> int:
@@ -495,7 +503,8 @@ def _run_bounds(args) -> int:
     rng = np.random.default_rng(args.seed)
     real, fake = P.sample(args.n, rng), Q.sample(args.m, rng)
     try:
-        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, scale=args.scale)
+        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, scale=args.scale,
+                                  progress=None if args.quiet else _bounds_progress)
     except RuntimeError as exc:  # HiGHS refusing coefficients beyond its range (about 1e20) on extreme input
         raise ValueError(f"--lam/--kappa/--scale/--real/--fake: the LP solver failed on this input "
                          f"({' '.join(str(exc).split())}); use moderate values (kappa*tau*|x - y| and lambda far "

@@ -22,20 +22,25 @@ hinge variable.  :func:`solve` runs an exact trust-region method on this model: 
 solves the LP restricted to a box |l_u − l^k_u| ≤ δ_u, in which every pair with |Δ_ij + l_i − l_j| > δ_i + δ_j keeps
 its sign, so the model *is* S inside the box and the box optimum is exact.  An optimum strictly inside its box is a
 local, hence (convexity) global, minimum; otherwise it becomes the next point and the radii of the coordinates that
-hit the box grow (×2) while the others follow their last step, and large radii spread (halving) to graph neighbours.  A box whose optimum does not improve S certifies its
-centre in the same way.  Only a sparse set of Lipschitz constraints is written: sorted neighbours in 1-D, which imply
-all others; a nearest-neighbour graph in higher dimension, with violated constraints added and the box re-solved
-(constraint generation).  The start is the cone midpoint of the solution on every second point (recursively,
-above 20 000 pairs) with the generated values raised to the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)),
-which never increases S; in 1-D each box optimum's generated values are raised the same way.
+hit the box grow (×2) while the others follow their last step, and large radii spread (halving) to graph neighbours.
+A box whose optimum does not improve S certifies its centre in the same way.  Only a sparse set of Lipschitz
+constraints is written: sorted neighbours in 1-D, which imply all others; a nearest-neighbour graph in higher
+dimension, with violated constraints added and the box re-solved (constraint generation).  The start is the cone
+midpoint of the solution on every second point (recursively, above 20 000 pairs) with the generated values raised to
+the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)), which never increases S; in 1-D each box optimum's
+generated values are raised the same way.
 
-Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates.  One HiGHS model lives through all steps
-of a solve: between steps only the costs and bounds of l change and pairs enter or leave the explicit set, so each
-box LP restarts from the previous optimal basis (``warm=False`` solves each from scratch through
-``scipy.optimize.linprog``, the same optimum).  The per-pair work between LPs is a few passes over reused (n, m)
-buffers; in 1-D the raise to U is an O((n + m) log n) sweep.  ``benchmarks/nonparametric.py`` measures the solver
-against the general LP.  :func:`solve_general_lp` writes the full LP out (all n·m hinge variables, all Lipschitz
-pairs) and is the independent reference.
+Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates (≈ 75-80 % of the time, measured in 1-D at
+n = 4000 and 2-D at n = 1000).  One HiGHS model (``highspy.Highs``, the public bindings) lives through all steps of
+a solve: between steps only the costs and bounds of l change and pairs enter or leave the explicit set, so each box
+LP restarts from the previous optimal basis (``warm=False`` solves each from scratch through
+``scipy.optimize.linprog``, the same optimum).  The per-pair work between LPs: in 1-D, sorted sweeps with no (n, m)
+array at all — for z_j ≥ x_i the hinge argument is A_j − B_i (A = τz − l_z, B = τx − l_x), otherwise C_i − E_j, so
+counting the pairs on a piece is a 2-D dominance count, O((n + m) log²(n + m)), and the pairs near their kink are
+found through a sorted key (output-sensitive); the raise to U is an O((n + m) log n) sweep.  In d ≥ 2, a few passes
+over reused (n, m) buffers, and the N × N Lipschitz bounds are cached for the constraint-generation checks.
+``benchmarks/nonparametric.py`` measures the solver against the general LP.  :func:`solve_general_lp` writes the
+full LP out (all n·m hinge variables, all Lipschitz pairs) and is the independent reference.
 
 References
 ----------
@@ -56,12 +61,12 @@ from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
 from . import validate
-from .resources import available_memory, check_memory
+from .resources import check_memory
 
-try:  # HiGHS as bundled with scipy (a private module): a persistent model lets each box LP restart from a basis
-    from scipy.optimize._highspy import _core as _hcore
-except ImportError:  # pragma: no cover - another scipy layout: linprog with cold starts (same optimum, slower)
-    _hcore = None
+try:  # the public HiGHS bindings (PyPI ``highspy``): a persistent model lets each box LP restart from a basis
+    import highspy as _highspy
+except ImportError:  # pragma: no cover - highspy missing: linprog with cold starts (same optimum, slower)
+    _highspy = None
 
 __all__ = [
     "Solution",
@@ -93,6 +98,8 @@ _GROW, _FOLLOW = 2.0, 2.0  # radius of a coordinate that hit its box ×_GROW; ot
 _SPREAD = 3  # a coordinate's radius reaches this many graph neighbours (halved at each step)
 _DROP = 1.0  # an explicit pair leaves the box LP once |Δ + l_i − l_j| exceeds _DROP × its reach
 _I32 = np.int32  # HiGHS index type
+_R0_EXACT, _R0_SAMPLE = 4_000_000, 400_000  # 1-D: first radius from all pairs up to _R0_EXACT, else a sample
+_LIP_CACHE = 256 * 2**20  # bytes of cached Lipschitz bounds κΔ_uv (d ≥ 2)
 
 
 # ------------------------------------------------------------------------------------------------ validation
@@ -254,7 +261,8 @@ class Solution:
         Solver statistics: ``rounds`` (trust-region steps), ``lp_solves`` (box LPs, incl. constraint generation),
         ``explicit_pairs`` (largest number of hinge variables in a box LP), ``simplex_iterations``, ``lp_retries``
         (box LPs re-solved from scratch after a non-optimal HiGHS status), ``lipschitz_constraints`` written,
-        ``seconds``.
+        ``seconds``, and ``lp_path``: ``"highspy-warm"`` (one persistent ``highspy`` model, each box LP restarted
+        from the previous basis) or ``"linprog-cold"`` (every box LP from scratch through ``scipy.optimize.linprog``).
     """
 
     l: np.ndarray
@@ -297,19 +305,35 @@ class Solution:
 
 # ------------------------------------------------------------------------------------------------ memory
 def estimate_memory(n: int, m: int, d: int = 1) -> int:
-    """Bytes :func:`solve` may need for n real and m generated points in dimension d (an upper estimate).
+    """Bytes :func:`solve` needs for n real and m generated points in dimension d (peak resident-memory growth).
 
-    Per hinge pair: the margin Δ (8 B), two reused work buffers (16 B), the start-up |Δ + l_i − l_j| and its
-    partition copy (16 B, freed before the first LP), three boolean flags (3 B), and, in the worst case that the pair
-    becomes explicit in the LP, its column, row and three sparse entries inside HiGHS (≈ 150 B): 193 B·n·m.  In
-    d ≥ 2 the pairwise distance construction needs another 8·d B per pair for the coordinate differences.  Non-uniform
-    weights (the population LP) add a float copy of a boolean mask (8 B per pair); the estimate includes it (201 B).  Lipschitz checks are chunked (≤ 16 MB).
+    ``per_pair·n·m + 3 KiB·E + 2 KiB·N + Lipschitz cache + fixed`` with N = n + m and
+
+    - per hinge pair, 1-D: the ``active`` flags of the result (1 B; the sweeps keep no (n, m) array, the final
+      pass works in row chunks).  d ≥ 2: the margins Δ, two work buffers, two flags and a float copy of a mask for
+      non-uniform weights (35 B), or the coordinate differences of the distance construction (16·d + 8 B), whichever
+      is larger;
+    - E = min(n·m, 12·2^(d−1)·N) explicit pairs in the largest box LP (d capped at 3), each ≈ 3 KiB inside HiGHS
+      (the model column-wise and row-wise, its scaled simplex copy, the factor and work arrays); measured E/N on
+      Gaussian data (λ = 1, κ = 2): 5-19 in 1-D, 25-29 in 2-D, 58 in 3-D;
+    - the cached Lipschitz bounds κΔ_uv (d ≥ 2): min(4·N² B, 256 MiB); fixed: 16 MiB (row chunks of ≤ 16 MB).
+
+    Calibrated against the peak RSS growth of a solve (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` minus the
+    resident size before the call, which counts HiGHS' own allocations): tests/test_nonparametric.py checks the
+    ratio on a 1-D and a 2-D problem.  The explicit-pair count varies between data sets (×2 seen in 1-D), so this
+    is a central estimate, not a bound.
     """
     n = validate.integer("n", n, minimum=0)
     m = validate.integer("m", m, minimum=0)
     d = validate.integer("d", d, minimum=1)
-    per_pair = 201 + (8 * d if d > 1 else 0)
-    return int(per_pair * n * m + 64 * (n + m) + 16 * 2**20)
+    N = n + m
+    dd = min(max(int(d), 1), 3)
+    explicit = min(n * m, 12 * 2 ** (dd - 1) * N)
+    if d == 1:
+        per_pair, lip = 1, 0
+    else:
+        per_pair, lip = max(35, 16 * d + 8), min(4 * N * N, _LIP_CACHE)
+    return int(per_pair * n * m + 3072 * explicit + 2048 * N + lip + 16 * 2**20)
 
 
 def _check_memory(n: int, m: int, d: int, max_memory) -> None:
@@ -328,8 +352,23 @@ def _weighted_counts(mask: np.ndarray, pw: np.ndarray, qw: np.ndarray, uniform: 
 
 
 def _highs_ok(status, what: str) -> None:
-    if status == _hcore.HighsStatus.kError:
+    if status == _highspy.HighsStatus.kError:
         raise RuntimeError(f"HiGHS {what} failed on the LS-GAN box LP")
+
+
+def _quiet_highs():
+    """A ``highspy.Highs`` whose log is off from the start.
+
+    ``highspy.Highs()`` installs its Python callbacks in its constructor, and with HiGHS' default ``output_flag``
+    that prints the HiGHS banner on stdout (once per process), which would corrupt ``bounds --json``.  This builds
+    the C++ object through the base class's constructor, switches the log off, and leaves the callbacks out (the box
+    LPs use none); every method used here is the public ``Highs`` API.
+    """
+    h = _highspy.Highs.__new__(_highspy.Highs)
+    super(_highspy.Highs, h).__init__()
+    if h.setOptionValue("output_flag", False) != _highspy.HighsStatus.kOk:  # pragma: no cover
+        raise RuntimeError("HiGHS rejected option output_flag = False")
+    return h
 
 
 class _BoxModel:
@@ -338,35 +377,35 @@ class _BoxModel:
     Columns: the N loss values l, then one hinge variable s_e ≥ 0 per *explicit* pair e = (i, j); rows: one ranged
     row ``−κΔ_uv ≤ l_u − l_v ≤ κΔ_uv`` per Lipschitz edge and ``l_i − l_{n+j} − s_e ≤ −Δ_ij`` per explicit pair.
     Between steps only the costs and bounds of l change and explicit pairs come and go, so HiGHS restarts from the
-    previous optimal basis (far fewer simplex iterations than a cold start).  ``warm=False`` (or a scipy without
-    the HiGHS bindings) solves every box LP from scratch with ``scipy.optimize.linprog``: same optimum.
+    previous optimal basis (far fewer simplex iterations than a cold start); the model is a ``highspy.Highs`` (the
+    public bindings maintained with HiGHS).  ``warm=False`` (or no ``highspy`` installed) solves every box LP from
+    scratch with ``scipy.optimize.linprog``, an independent path to the same optimum.
     """
 
-    def __init__(self, N, n, m, lam, pw, qw, D, options, warm=True):
-        self.N, self.n, self.m, self.lam, self.pw, self.qw, self.D = N, n, m, lam, pw, qw, D
+    def __init__(self, N, n, m, lam, pw, qw, delta, options, warm=True):
+        self.N, self.n, self.m, self.lam, self.pw, self.qw, self.delta = N, n, m, lam, pw, qw, delta
         self.options = options
         self.edges = np.zeros((0, 2), dtype=np.int64)
         self.bl = np.zeros(0)
         self.pairs = np.zeros(0, dtype=np.int64)  # flat keys i*m + j of the explicit pairs, in column order
-        self.inmodel = np.zeros((n, m), dtype=bool)
         self.iterations = 0  # simplex iterations over all box LPs
         self.retries = 0  # box LPs the persistent model had to re-solve from scratch
         self.highs = None
-        if warm and _hcore is not None:
+        if warm and _highspy is not None:
             try:
                 self._build_highs(N, options)
-            except (AttributeError, TypeError, RuntimeError):  # pragma: no cover - bindings of another scipy
+            except (AttributeError, TypeError, RuntimeError):  # pragma: no cover - a highspy with another API
                 self.highs = None
 
     def _build_highs(self, N, options):
-        h = _hcore._Highs()
+        h = _quiet_highs()
         native = {"output_flag": False, "solver": "simplex", "simplex_strategy": 1,  # dual simplex
                   "simplex_dual_edge_weight_strategy": 0,  # Dantzig
                   "presolve": "on" if options["presolve"] else "off",
                   "primal_feasibility_tolerance": options["primal_feasibility_tolerance"],
                   "dual_feasibility_tolerance": options["dual_feasibility_tolerance"]}
         for key, val in native.items():
-            if h.setOptionValue(key, val) != _hcore.HighsStatus.kOk:  # pragma: no cover
+            if h.setOptionValue(key, val) != _highspy.HighsStatus.kOk:  # pragma: no cover
                 raise RuntimeError(f"HiGHS rejected option {key} = {val!r}")
         inf = h.getInfinity()
         _highs_ok(h.passModel(N, 0, 0, 1, 1, 0.0, np.zeros(N), np.zeros(N), np.full(N, inf), np.zeros(0),
@@ -387,11 +426,14 @@ class _BoxModel:
                                          edges.astype(_I32).ravel(), np.tile([1.0, -1.0], k)), "addRows")
             self.row_pair = np.concatenate([self.row_pair, np.full(k, -1, dtype=np.int64)])
 
+    def contains(self, keys):
+        """Whether each flat pair key i*m + j is an explicit pair of the model."""
+        return np.isin(keys, self.pairs)
+
     def add_pairs(self, ei, ej):
         E = ei.size
         if E == 0:
             return
-        self.inmodel[ei, ej] = True
         keys = ei * self.m + ej
         if self.highs is not None:
             h = self.highs
@@ -399,7 +441,7 @@ class _BoxModel:
             _highs_ok(h.addCols(E, self.lam * self.pw[ei] * self.qw[ej], np.zeros(E), np.full(E, h.getInfinity()), 0,
                                 np.zeros(E + 1, dtype=_I32), np.zeros(0, dtype=_I32), np.zeros(0)), "addCols")
             idx = np.stack([ei, self.n + ej, c0 + np.arange(E)], axis=1).astype(_I32).ravel()
-            _highs_ok(h.addRows(E, np.full(E, -h.getInfinity()), -self.D[ei, ej], 3 * E,
+            _highs_ok(h.addRows(E, np.full(E, -h.getInfinity()), -self.delta(ei, ej), 3 * E,
                                 np.arange(0, 3 * E, 3, dtype=_I32), idx, np.tile([1.0, -1.0, -1.0], E)), "addRows")
             self.row_pair = np.concatenate([self.row_pair, keys])
         self.pairs = np.concatenate([self.pairs, keys])
@@ -409,7 +451,6 @@ class _BoxModel:
         if not gone.any():
             return
         keys = self.pairs[gone]
-        self.inmodel.ravel()[keys] = False
         if self.highs is not None:
             cols = self.N + np.flatnonzero(gone)
             rows = np.flatnonzero(np.isin(self.row_pair, keys))
@@ -427,7 +468,7 @@ class _BoxModel:
             _highs_ok(h.changeColsCost(N, idx, c_l), "changeColsCost")
             _highs_ok(h.changeColsBounds(N, idx, lo, np.minimum(hi, h.getInfinity())), "changeColsBounds")
             _highs_ok(h.run(), "run")
-            if h.getModelStatus() != _hcore.HighsModelStatus.kOptimal:
+            if h.getModelStatus() != _highspy.HighsModelStatus.kOptimal:
                 # rare (tiny λ: hinge costs near the dual tolerance): once more from scratch without presolve, and
                 # if that fails too, this step goes through linprog; the model stays for the next step
                 self.retries += 1
@@ -436,7 +477,7 @@ class _BoxModel:
                 h.run()
                 if self.options["presolve"]:
                     h.setOptionValue("presolve", "on")
-                if h.getModelStatus() != _hcore.HighsModelStatus.kOptimal:
+                if h.getModelStatus() != _highspy.HighsModelStatus.kOptimal:
                     h.clearSolver()
                     return self._solve_cold(c_l, lo, hi)
             self.iterations += int(h.getInfo().simplex_iteration_count)
@@ -455,7 +496,7 @@ class _BoxModel:
         cols = np.concatenate([self.edges[:, 0], self.edges[:, 1], self.edges[:, 1], self.edges[:, 0], ei, n + ej,
                                N + np.arange(E)])
         vals = np.concatenate([np.ones(2 * nl), -np.ones(2 * nl), np.ones(E), -np.ones(E), -np.ones(E)])
-        b = np.concatenate([self.bl, self.bl, -self.D[ei, ej]])
+        b = np.concatenate([self.bl, self.bl, -self.delta(ei, ej)])
         bounds = np.concatenate([np.stack([lo, hi], 1), np.stack([np.zeros(E), np.full(E, np.inf)], 1)])
         A = sparse.csr_matrix((vals, (rows, cols)), shape=(len(b), N + E))
         res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs-ds", options=self.options)
@@ -463,6 +504,253 @@ class _BoxModel:
             raise RuntimeError(f"HiGHS failed on the LS-GAN box LP: status {res.status}, {res.message}")
         self.iterations += int(res.nit)
         return np.clip(res.x[:N], lo, hi)
+
+
+# ------------------------------------------------------------------------------------------------ pair oracles
+def _prefix_greater(keys: np.ndarray, s: np.ndarray, thr: np.ndarray, weights) -> list:
+    """Offline 2-D dominance sums: for each query q, ``Σ_{k < s_q, keys[k] > thr_q} w[k]`` for each w in weights.
+
+    ``keys`` (M,) in index order; ``s`` (Q,) int prefix lengths in [0, M]; ``thr`` (Q,); ``weights`` a list of (M,)
+    arrays, or None for counts.  The prefix [0, s) splits into the aligned blocks of a merge-sort tree (one per set bit
+    of s); in each level the keys are sorted inside their blocks (one argsort of integer ranks) and a query reads its
+    block's suffix of keys above its threshold from prefix sums.  O((M + Q) log² M), all in numpy.
+    """
+    M = keys.size
+    out = [np.zeros(s.size) for _ in weights]
+    if M == 0 or s.size == 0:
+        return out
+    allk = np.sort(keys)
+    rk = np.searchsorted(allk, keys, side="right").astype(np.int64)  # key ≤ thr  ⇔  rk ≤ rt
+    rt = np.searchsorted(allk, thr, side="right").astype(np.int64)
+    R1 = M + 1
+    idx = np.arange(M, dtype=np.int64)
+    s = s.astype(np.int64)
+    for k in range(int(M).bit_length()):
+        use = np.flatnonzero((s >> k) & 1)
+        if use.size == 0:
+            continue
+        comp = (idx >> k) * R1 + rk
+        o = np.argsort(comp, kind="stable")
+        cs = comp[o]
+        b = (s[use] >> k) - 1  # the block [b·2^k, (b + 1)·2^k) ends at s with its lowest bits cleared
+        lo = np.searchsorted(cs, b * R1 + rt[use], side="right")
+        hi = np.searchsorted(cs, b * R1 + M, side="right")
+        for w, acc in zip(weights, out):
+            if w is None:
+                acc[use] += hi - lo
+            else:
+                cw = np.concatenate([[0.0], np.cumsum(w[o])])
+                acc[use] += cw[hi] - cw[lo]
+    return out
+
+
+def _suffix_greater(keys, s, thr, weights) -> list:
+    """``Σ_{k ≥ s_q, keys[k] > thr_q} w[k]``: :func:`_prefix_greater` on the reversed arrays."""
+    return _prefix_greater(keys[::-1], keys.size - np.asarray(s, dtype=np.int64), thr,
+                           [None if w is None else w[::-1] for w in weights])
+
+
+class _DensePairs:
+    """The n·m hinge pairs held as dense (n, m) arrays: margins Δ and reused work buffers (any dimension)."""
+
+    def __init__(self, R, F, p, scale, pw, qw, uniform):
+        self.n, self.m = R.shape[0], F.shape[0]
+        self.D = scale * _dist(R, F, p)
+        self.pw, self.qw, self.uniform = pw, qw, uniform
+        self.G = self.W = self.lin = None
+
+    def delta(self, ei, ej):
+        return self.D[ei, ej]
+
+    def r0(self, l, k) -> float:
+        """Half the k-th smallest |Δ_ij + l_i − l_j| (the first trust-region radius)."""
+        absG = np.abs(self.D + l[:self.n, None] - l[None, self.n:]).ravel()
+        k = min(k, absG.size) - 1
+        return 0.5 * float(np.partition(absG, k)[k])
+
+    def hinge(self, l) -> float:
+        """Σ_ij p_i q_j (Δ_ij + l_i − l_j)_+ at l."""
+        n = self.n
+        if self.G is None:
+            self.G, self.W = np.empty_like(self.D), np.empty_like(self.D)
+        np.add(self.D, l[:n, None], out=self.G)
+        self.G -= l[None, n:]
+        np.maximum(self.G, 0.0, out=self.W)
+        pw, qw = self.pw, self.qw
+        return float(self.W.sum() * pw[0] * qw[0] if self.uniform else pw @ self.W @ qw)
+
+    def classify(self, l, rr, rf):
+        """After :meth:`hinge` at l: the weighted counts of linear-piece pairs (G > δ_i + δ_j) per real and per
+        generated point, and the pairs near their kink (|G| ≤ δ_i + δ_j) as index arrays."""
+        G, W = self.G, self.W
+        if self.lin is None:
+            self.lin, self.near = np.empty(G.shape, dtype=bool), np.empty(G.shape, dtype=bool)
+        lin, near = self.lin, self.near
+        np.subtract(G, rr[:, None], out=W)
+        np.greater(W, rf[None, :], out=lin)  # G > δ_i + δ_j: linear piece throughout the box
+        np.add(G, rr[:, None], out=W)
+        np.greater_equal(W, -rf[None, :], out=near)
+        near &= ~lin  # |G| ≤ δ_i + δ_j: the piece may change inside the box
+        row_lin, col_lin = _weighted_counts(lin, self.pw, self.qw, self.uniform)
+        ei, ej = np.nonzero(near)
+        return row_lin, col_lin, ei, ej
+
+    def gap(self, pi, pj):
+        return self.G[pi, pj]
+
+    def is_lin(self, pi, pj):
+        return self.lin[pi, pj]
+
+    def release(self):
+        self.G = self.W = self.lin = self.near = None
+
+    def final(self, l, atol):
+        n = self.n
+        G = self.D + l[:n, None] - l[None, n:]
+        return float(self.pw @ np.maximum(G, 0.0) @ self.qw), G > atol
+
+
+class _SortedPairs1D:
+    """The n·m hinge pairs of a 1-D problem without any (n, m) array: in sorted order the pairs split into those
+    with z_j ≥ x_i, where G_ij = Δ_ij + l_i − l_j = A_j − B_i (A = τz − l_z, B = τx − l_x), and those with z_j < x_i,
+    where G_ij = C_i − E_j (C = τx + l_x, E = τz + l_z).  Counting the pairs above a threshold is then a 2-D
+    dominance count (position and one key), O((n + m) log²(n + m)) by :func:`_prefix_greater`; the pairs near their
+    kink are enumerated through a sorted key and filtered exactly (output-sensitive).  Coordinates are centred."""
+
+    def __init__(self, R, F, scale, pw, qw, uniform):
+        x, z = R[:, 0], F[:, 0]
+        self.n, self.m = x.size, z.size
+        self.x, self.z, self.scale = x, z, scale
+        c = np.median(np.concatenate([x, z]))
+        self.X, self.Z = scale * (x - c), scale * (z - c)
+        self.pw, self.qw, self.uniform = pw, qw, uniform
+        self.oz = np.argsort(self.Z, kind="stable")  # generated points in coordinate order
+        self.ox = np.argsort(self.X, kind="stable")
+        self.s = np.searchsorted(self.Z[self.oz], self.X, side="left")  # real i: z_j ≥ x_i ⇔ rank of j ≥ s_i
+        self.t = np.searchsorted(self.X[self.ox], self.Z, side="right")  # generated j: x_i ≤ z_j ⇔ rank of i < t_j
+        self.rankz = np.empty(self.m, dtype=np.int64)
+        self.rankz[self.oz] = np.arange(self.m)
+
+    def delta(self, ei, ej):
+        return self.scale * np.abs(self.x[ei] - self.z[ej])
+
+    def r0(self, l, k) -> float:
+        n, m = self.n, self.m
+        if n * m <= _R0_EXACT:
+            i, j = np.divmod(np.arange(n * m), m)
+        else:  # a fixed sample of pairs: r0 is a heuristic (the first radius), not part of the optimality test
+            rng = np.random.default_rng(0)
+            i, j = rng.integers(0, n, _R0_SAMPLE), rng.integers(0, m, _R0_SAMPLE)
+        absG = np.abs(self.delta(i, j) + l[i] - l[n + j])
+        k = min(max(int(k * absG.size / (n * m)), 1), absG.size) - 1
+        return 0.5 * float(np.partition(absG, k)[k])
+
+    def _keys(self, l):
+        n = self.n
+        self.A, self.B = self.Z - l[n:], self.X - l[:n]
+        self.C, self.E = self.X + l[:n], self.Z + l[n:]
+
+    def hinge(self, l) -> float:
+        self._keys(l)
+        A, B, C, E, oz, pw, qw = self.A, self.B, self.C, self.E, self.oz, self.pw, self.qw
+        # z_j ≥ x_i, A_j > B_i: Σ q_j (A_j − B_i);  z_j < x_i, E_j < C_i: Σ q_j (C_i − E_j)
+        sq, sqa = _suffix_greater(A[oz], self.s, B, [qw[oz], (qw * A)[oz]])
+        lq, lqe = _prefix_greater(-E[oz], self.s, -C, [qw[oz], (qw * E)[oz]])
+        return float(pw @ ((sqa - B * sq) + (C * lq - lqe)))
+
+    def classify(self, l, rr, rf):
+        self._keys(l)
+        A, B, C, E, oz, ox = self.A, self.B, self.C, self.E, self.oz, self.ox
+        self.Am, self.Ap, self.Bm, self.Bp = A - rf, A + rf, B - rr, B + rr
+        self.Cm, self.Cp, self.Em, self.Ep = C - rr, C + rr, E - rf, E + rf
+        Am, Bp, Cm, Ep = self.Am, self.Bp, self.Cm, self.Ep
+        qz = None if self.uniform else self.qw[oz]
+        px = None if self.uniform else self.pw[ox]
+        # linear piece: right (z_j ≥ x_i) Am_j > Bp_i; left (z_j < x_i) Cm_i > Ep_j
+        r1, = _suffix_greater(Am[oz], self.s, Bp, [qz])
+        r2, = _prefix_greater(-Ep[oz], self.s, -Cm, [qz])
+        c1, = _prefix_greater(-Bp[ox], self.t, -Am, [px])
+        c2, = _suffix_greater(Cm[ox], self.t, Ep, [px])
+        if self.uniform:
+            row_lin, col_lin = self.qw[0] * (r1 + r2), self.pw[0] * (c1 + c2)
+        else:
+            row_lin, col_lin = r1 + r2, c1 + c2
+        ei, ej = self._near(rr, rf)
+        return row_lin, col_lin, ei, ej
+
+    def _near(self, rr, rf):
+        """Pairs with −(δ_i + δ_j) ≤ G_ij ≤ δ_i + δ_j (neither piece certain), by generated points grouped by radius
+        (a factor 2 apart): per group, a window of the sorted key A (or E) holds every candidate."""
+        out_i, out_j = [], []
+        expo = np.frexp(rf)[1]
+        for e in np.unique(expo):
+            grp = np.flatnonzero(expo == e)
+            dmax = float(rf[grp].max())
+            for right in (True, False):
+                key = self.A if right else self.E
+                mid = self.B if right else self.C
+                g = grp[np.argsort(key[grp], kind="stable")]
+                ks = key[g]
+                # padded window (the exact filter below decides): key ± δ and mid ± δ round differently
+                w = (rr + dmax) * (1 + 1e-9) + 1e-13 * (np.abs(mid) + np.abs(ks).max())
+                lo = np.searchsorted(ks, mid - w, side="left")
+                hi = np.searchsorted(ks, mid + w, side="right")
+                cnt = hi - lo
+                for ii, jj in _expand(lo, cnt, g):
+                    if right:
+                        ok = ((self.rankz[jj] >= self.s[ii]) & (self.Am[jj] <= self.Bp[ii])
+                              & (self.Ap[jj] >= self.Bm[ii]))
+                    else:
+                        ok = (self.rankz[jj] < self.s[ii]) & (self.Cm[ii] <= self.Ep[jj]) & (self.Cp[ii] >= self.Em[jj])
+                    out_i.append(ii[ok])
+                    out_j.append(jj[ok])
+        if not out_i:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(out_i), np.concatenate(out_j)
+
+    def _right(self, pi, pj):
+        return self.rankz[pj] >= self.s[pi]
+
+    def gap(self, pi, pj):
+        return np.where(self._right(pi, pj), self.A[pj] - self.B[pi], self.C[pi] - self.E[pj])
+
+    def is_lin(self, pi, pj):
+        return np.where(self._right(pi, pj), self.Am[pj] > self.Bp[pi], self.Cm[pi] > self.Ep[pj])
+
+    def release(self):
+        pass
+
+    def final(self, l, atol):
+        n, m = self.n, self.m
+        active = np.empty((n, m), dtype=bool)
+        S = 0.0
+        chunk = max(1, 2_000_000 // m)
+        for a in range(0, n, chunk):
+            b = min(a + chunk, n)
+            G = self.scale * np.abs(self.x[a:b, None] - self.z[None, :])
+            G += l[a:b, None]
+            G -= l[None, n:]
+            np.greater(G, atol, out=active[a:b])
+            np.maximum(G, 0.0, out=G)
+            S += float(self.pw[a:b] @ (G @ self.qw))
+        return S, active
+
+
+def _expand(lo, cnt, g, budget=1_000_000):
+    """Yield (i, g[lo_i + r]) for r < cnt_i over all i, in chunks of about ``budget`` pairs."""
+    cum = np.cumsum(cnt)
+    start = 0
+    while start < cnt.size:
+        base = cum[start - 1] if start else 0
+        stop = int(np.searchsorted(cum, base + budget, side="right"))
+        stop = max(stop, start + 1)
+        c = cnt[start:stop]
+        tot = int(c.sum())
+        if tot:
+            ii = np.repeat(np.arange(start, stop), c)
+            off = np.arange(tot) - np.repeat(np.cumsum(c) - c, c)
+            yield ii, g[lo[ii] + off]
+        start = stop
 
 
 def _upper_envelope(src: np.ndarray, l: np.ndarray, query: np.ndarray, slope: float, p: int) -> np.ndarray:
@@ -505,22 +793,46 @@ def _initial_edges(P: np.ndarray, p: int) -> np.ndarray:
 
 def _lipschitz_violations(P, l, kappa, p, scale, tol) -> np.ndarray:
     """All pairs (u < v) with |l_u − l_v| > κΔ_uv + tol, checked in chunks."""
-    N = P.shape[0]
-    out = []
-    chunk = max(1, int(2_000_000 // N))
-    for s in range(0, N, chunk):
-        D = kappa * scale * _dist(P[s:s + chunk], P, p)
-        V = np.abs(l[s:s + chunk, None] - l[None, :]) - D > tol
-        u, v = np.nonzero(V)
-        u = u + s
-        keep = u < v
-        out.append(np.stack([u[keep], v[keep]], axis=1))
-    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+    return _LipschitzCheck(P, kappa * scale, p).violations(l, tol)
+
+
+class _LipschitzCheck:
+    """All pairs (u < v) with |l_u − l_v| > κΔ_uv + tol.  The N × N bounds κΔ_uv (upper triangle, row chunks) are
+    computed once and kept while they fit in ``_LIP_CACHE`` bytes (constraint generation checks after every box LP);
+    beyond that they are recomputed in chunks of ≤ 16 MB at each check."""
+
+    def __init__(self, P, slope, p):
+        self.P, self.slope, self.p = P, slope, p
+        N = P.shape[0]
+        self.chunk = max(1, int(2_000_000 // N))
+        self.cache = [] if 4 * N * N <= _LIP_CACHE else None  # ~N²/2 float64 entries
+
+    def _bounds(self, k, s):
+        P = self.P
+        if self.cache is not None and k < len(self.cache):
+            return self.cache[k]
+        K = self.slope * _dist(P[s:s + self.chunk], P[s:], self.p)
+        if self.cache is not None:
+            self.cache.append(K)
+        return K
+
+    def violations(self, l, tol) -> np.ndarray:
+        N = self.P.shape[0]
+        out = []
+        for k, s in enumerate(range(0, N, self.chunk)):
+            K = self._bounds(k, s)
+            V = np.abs(l[s:s + self.chunk, None] - l[None, s:]) - K > tol
+            u, v = np.nonzero(V)
+            v = v + s
+            u = u + s
+            keep = u < v
+            out.append(np.stack([u[keep], v[keep]], axis=1))
+        return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
 
 
 def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
           fake_weights=None, tol: float = 1e-9, max_rounds: int = 200, max_memory: float | None = None,
-          warm: bool = True) -> Solution:
+          warm: bool = True, progress=None) -> Solution:
     """Solve the non-parametric LS-GAN linear program exactly (THEORY.md §5, Theorem 2).
 
     Minimises ``S_{n,m}(l) = (1/n) Σ_i l_i + (λ/(n m)) Σ_{i,j} (Δ(x_i, z_j) + l_i − l_{n+j})_+`` over
@@ -551,7 +863,13 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     warm : bool, keyword
         Keep one HiGHS model for all box LPs and restart each from the previous basis (default).  ``False`` solves
         every box LP from scratch through ``scipy.optimize.linprog`` (same optimum; a cross-check, and the path taken
-        when scipy lacks its HiGHS bindings).
+        when ``highspy`` is not installed).  ``stats["lp_path"]`` records which path ran.
+    progress : callable, optional, keyword
+        Called after every trust-region round (of the coarse starts too) with a dict: ``level`` (0 for the problem
+        itself, k for the start problem on every 2^k-th point), ``n``, ``m``, ``round``, ``explicit_pairs`` (hinge
+        variables in the box LP), ``objective`` (S at the round's centre, a feasible point: an upper bound on S*),
+        ``box_hits`` (values on the boundary of their box; 0 ends the level: its optimum is certified) and
+        ``seconds`` since the call.  The method has no cheap lower bound on S*; ``box_hits`` is its progress.
 
     Returns
     -------
@@ -577,11 +895,24 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     _check_memory(n, m, d, max_memory)
     pw = _weights("real_weights", real_weights, n)
     qw = _weights("fake_weights", fake_weights, m)
+    return _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progress, t0)
+
+
+def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progress, t0):
+    """:func:`solve` on validated input (normalised weights); the coarse start recurses here."""
+    p = _margin_p(margin)
+    n, m, d = R.shape[0], F.shape[0], R.shape[1]
     P = np.concatenate([R, F])
     N = n + m
 
-    D = scale * _dist(R, F, p)  # (n, m) margins
-    dscale = max(float(D.max()), scale * float(np.ptp(P, axis=0).max()), 1e-300)
+    uniform = bool(np.all(pw == pw[0]) and np.all(qw == qw[0]))
+    # the n·m pairs: sorted sweeps without any (n, m) array in 1-D, dense (n, m) margins otherwise
+    pairs = _SortedPairs1D(R, F, scale, pw, qw, uniform) if d == 1 else _DensePairs(R, F, p, scale, pw, qw, uniform)
+    if d == 1:
+        dmax = scale * max(abs(F[:, 0].max() - R[:, 0].min()), abs(R[:, 0].max() - F[:, 0].min()))
+    else:
+        dmax = float(pairs.D.max())
+    dscale = max(dmax, scale * float(np.ptp(P, axis=0).max()), 1e-300)
     atol = tol * max(1.0, kappa) * dscale
 
     # initial guess of each hinge's piece (1 linear, 0 zero, 2 explicit hinge).  Large problems: solve the problem
@@ -589,64 +920,55 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     # points.  Either way the generated values are the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)):
     # raising a generated value never increases S, so some optimum has this form.
     l0r = np.zeros(n)
-    if n * m > _COARSE_PAIRS and n >= 8 and m >= 8:
-        sub = solve(R[::2], F[::2], lam, kappa, margin, scale=scale, real_weights=pw[::2], fake_weights=qw[::2],
-                    tol=tol, max_rounds=max_rounds, max_memory=max_memory, warm=warm)
-        l0r = 0.5 * (sub.upper(R if d > 1 else R[:, 0]) + sub.lower(R if d > 1 else R[:, 0]))
-    uniform = bool(np.all(pw == pw[0]) and np.all(qw == qw[0]))
+    if n * m > _COARSE_PAIRS and n >= 8 and m >= 8 and pw[::2].sum() > 0 and qw[::2].sum() > 0:
+        sub_progress = None if progress is None else (lambda info: progress({**info, "level": info["level"] + 1}))
+        sub = _solve(R[::2], F[::2], pw[::2] / pw[::2].sum(), qw[::2] / qw[::2].sum(), lam, kappa, margin,
+                     scale, tol, max_rounds, warm, sub_progress, t0)
+        if d == 1:  # the cones by O((n + m) log n) sweeps: L⁻ = max(−U[−l], 0)
+            up = _upper_envelope(sub.points, sub.l, R, kappa * scale, p)
+            low = np.maximum(-_upper_envelope(sub.points, -sub.l, R, kappa * scale, p), 0.0)
+        else:
+            up, low = sub.upper(R), sub.lower(R)
+        l0r = 0.5 * (up + low)
+        del sub
     # feasible: both cones are κ-Lipschitz, U is the largest feasible extension
     l = np.concatenate([l0r, _upper_envelope(R, l0r, F, kappa * scale, p)])
 
     edges = _initial_edges(P, p)
     lip_set = set(map(tuple, edges.tolist())) if d > 1 else None
+    lip = _LipschitzCheck(P, kappa * scale, p) if d > 1 else None
     # trust region: a box lo ≤ l ≤ hi of radius δ_u around the current point.  A pair (i, j) whose hinge argument
     # G_ij = Δ_ij + l_i − l_j satisfies |G_ij| > δ_i + δ_j keeps its sign inside the box, so its piece is known
     # there; only the others carry a hinge variable.  Inside the box the model is therefore S itself, and the
     # box's optimum is exact.  An optimum strictly inside its box is a local, hence global, minimum of the convex
     # problem; otherwise it is the next point, and the radii of the coordinates that hit the box grow.
-    G = D + l[:n, None] - l[None, n:]  # (n, m) work buffers, reused every step
-    absG = np.abs(G).ravel()
-    k = min(max(_TR_PAIRS, 2 * N), absG.size) - 1
-    r0 = max(0.5 * float(np.partition(absG, k)[k]), 4 * atol)
-    del absG
-    W = np.empty_like(G)
-    lin = np.empty(G.shape, dtype=bool)
-    near = np.empty(G.shape, dtype=bool)
+    r0 = max(pairs.r0(l, max(_TR_PAIRS, 2 * N)), 4 * atol)
     radius = np.full(N, r0)
     rounds = lp_solves = explicit_max = 0
     f_prev = l_prev = None
-    model = _BoxModel(N, n, m, lam, pw, qw, D, _BOX_OPTIONS_1D if d == 1 else _BOX_OPTIONS, warm=warm)
+    model = _BoxModel(N, n, m, lam, pw, qw, pairs.delta, _BOX_OPTIONS_1D if d == 1 else _BOX_OPTIONS, warm=warm)
     model.add_edges(edges, kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p))
     while True:
         rounds += 1
         if rounds > max_rounds:
             raise RuntimeError(f"solve: no convergence in max_rounds = {max_rounds} rounds")
-        np.add(D, l[:n, None], out=G)
-        G -= l[None, n:]
-        np.maximum(G, 0.0, out=W)
-        f_cur = float(pw @ l[:n] + lam * (W.sum() * pw[0] * qw[0] if uniform else pw @ W @ qw))
+        f_cur = float(pw @ l[:n] + lam * pairs.hinge(l))
         if f_prev is not None and f_cur >= f_prev - atol * 1e-3:
             # the best point of the box around l_prev is l_prev itself: a local, hence global, minimum
             l = l_prev
             break
         rr, rf = radius[:n], radius[n:]
-        np.subtract(G, rr[:, None], out=W)
-        np.greater(W, rf[None, :], out=lin)  # G > δ_i + δ_j: linear piece throughout the box
-        np.add(G, rr[:, None], out=W)
-        np.greater_equal(W, -rf[None, :], out=near)
-        near &= ~lin  # |G| ≤ δ_i + δ_j: the piece may change inside the box
+        row_lin, col_lin, ei, ej = pairs.classify(l, rr, rf)
         # pairs of the model far from their kink leave it (their piece is known in the box); pairs near it join
         if model.pairs.size:
             pi, pj = np.divmod(model.pairs, m)
-            model.drop_pairs(np.abs(G[pi, pj]) > _DROP * (rr[pi] + rf[pj]))
-        ei, ej = np.nonzero(near)
-        fresh = ~model.inmodel[ei, ej]
+            model.drop_pairs(np.abs(pairs.gap(pi, pj)) > _DROP * (rr[pi] + rf[pj]))
+        fresh = ~model.contains(ei * m + ej)
         model.add_pairs(ei[fresh], ej[fresh])
         # per-node costs: the linear pieces of the pairs not in the model
-        row_lin, col_lin = _weighted_counts(lin, pw, qw, uniform)
         if model.pairs.size:
             pi, pj = np.divmod(model.pairs, m)
-            both = lin[pi, pj]
+            both = pairs.is_lin(pi, pj)
             pi, pj = pi[both], pj[both]
             row_lin = row_lin - np.bincount(pi, weights=qw[pj], minlength=n)
             col_lin = col_lin - np.bincount(pj, weights=pw[pi], minlength=m)
@@ -657,7 +979,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             lp_solves += 1
             new_edges = np.zeros((0, 2), dtype=np.int64)
             if d > 1:
-                viol = _lipschitz_violations(P, x, kappa, p, scale, atol)
+                viol = lip.violations(x, atol)
                 fresh_e = [e for e in map(tuple, viol.tolist()) if e not in lip_set]
                 lip_set.update(fresh_e)
                 new_edges = np.asarray(fresh_e, dtype=np.int64).reshape(-1, 2)
@@ -675,6 +997,9 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             # the next centre.  The raise is not a box hit (the LP did not ask for it), so it does not grow radii.
             x[n:] = np.maximum(x[n:], _upper_envelope(R, x[:n], F, kappa * scale, p))
         l_prev, l, f_prev = l, x, f_cur
+        if progress is not None:
+            progress({"level": 0, "n": n, "m": m, "round": rounds, "explicit_pairs": int(model.pairs.size),
+                      "objective": f_cur, "box_hits": int(hit.sum()), "seconds": time.perf_counter() - t0})
         if not hit.any():
             break
         # coordinates that hit their box may move further; the others get a radius matched to their last step.
@@ -686,13 +1011,14 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
             np.maximum.at(radius, edges[:, 0], half[edges[:, 1]])
             np.maximum.at(radius, edges[:, 1], half[edges[:, 0]])
     iterations, retries = model.iterations, model.retries
-    del W, lin, near, model
+    lp_path = "highspy-warm" if model.highs is not None else "linprog-cold"
+    pairs.release()
+    del model, lip
 
-    G = D + l[:n, None] - l[None, n:]
-    S = float(pw @ l[:n] + lam * (pw @ np.maximum(G, 0.0) @ qw))
-    active = G > atol
+    S, active = pairs.final(l, atol)
+    S = float(pw @ l[:n] + lam * S)
     stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
-             "simplex_iterations": iterations, "lp_retries": retries,
+             "simplex_iterations": iterations, "lp_retries": retries, "lp_path": lp_path,
              "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,
