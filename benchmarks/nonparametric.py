@@ -94,7 +94,7 @@ def _one_process(n, d, seed, max_memory):
     """Solve one instance in a fresh process: wall time and peak memory growth of that solve alone."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = _ONE.format(root=root, here=os.path.dirname(os.path.abspath(__file__)), n=n, d=d, seed=seed, lam=LAM,
-                       kappa=KAPPA, margin="l1" if d == 1 else "l2", max_memory=max_memory)
+                       kappa=KAPPA, margin_kind="l1" if d == 1 else "l2", max_memory=max_memory)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1])

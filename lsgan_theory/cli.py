@@ -503,7 +503,7 @@ def _run_bounds(args) -> int:
     rng = np.random.default_rng(args.seed)
     real, fake = P.sample(args.n, rng), Q.sample(args.m, rng)
     try:
-        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, scale=args.scale,
+        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, tau=args.scale,
                                   progress=None if args.quiet else _bounds_progress)
     except RuntimeError as exc:  # HiGHS refusing coefficients beyond its range (about 1e20) on extreme input
         raise ValueError(f"--lam/--kappa/--scale/--real/--fake: the LP solver failed on this input "

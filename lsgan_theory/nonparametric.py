@@ -1,8 +1,8 @@
 """The non-parametric Loss-Sensitive GAN (LS-GAN, Qi 2017): the linear program and its cone bounds L⁻, L⁺.
 
 Conventions (THEORY.md §5).  Points ``x^(1..n)`` are real, ``x^(n+1..n+m)`` generated.  The margin is
-``Δ(x, y) = scale·‖x − y‖_p`` with ``p = 1`` (``margin="l1"``, the default, as in the paper's experiments) or
-``p = 2`` (``margin="l2"``).  F_κ is the set of functions that are κ-Lipschitz *with respect to Δ*, i.e.
+``Δ(x, y) = τ·‖x − y‖_p`` with ``p = 1`` (``margin_kind="l1"``, the default, as in the paper's experiments) or
+``p = 2`` (``margin_kind="l2"``); ``tau`` (old name ``scale``) and ``margin_kind`` (old name ``margin``) follow the vocabulary of the README, the old keywords warn for one release.  F_κ is the set of functions that are κ-Lipschitz *with respect to Δ*, i.e.
 ``|L(x) − L(y)| ≤ κ Δ(x, y)``.  The optimal loss values ``l*`` solve
 
     min_l  Σ_{i≤n} p_i l_i + λ Σ_{i≤n<j} p_i q_j (Δ(x^(i), x^(j)) + l_i − l_j)_+
@@ -109,7 +109,7 @@ _positive = validate.positive
 
 def _margin_p(margin: str) -> int:
     if margin not in _MARGINS:
-        raise ValueError(f"margin = {margin!r}: accepted values are 'l1' (default) and 'l2'")
+        raise ValueError(f"margin_kind = {margin!r}: accepted values are 'l1' (default) and 'l2'")
     return 1 if margin == "l1" else 2
 
 
@@ -125,6 +125,7 @@ def _weights(name: str, w, k: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ margins
+@validate.renamed(margin_kind="margin", tau="scale")
 def margin_matrix(a, b, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
     """Pairwise margins ``Δ(a_i, b_j) = scale·‖a_i − b_j‖_p``.
 
@@ -139,7 +140,7 @@ def margin_matrix(a, b, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
     ndarray, shape (k, r)
     """
     p = _margin_p(margin)
-    scale = _positive("scale", scale)
+    scale = _positive("tau", scale)
     A = _as_points("a", a)
     B = _as_points("b", b, A.shape[1])
     _check_pairs(A.shape[0], B.shape[0], A.shape[1], 2, "a, b")
@@ -167,6 +168,7 @@ def _rowdist(A: np.ndarray, B: np.ndarray, p: int) -> np.ndarray:
     return diff.sum(-1) if p == 1 else np.sqrt((diff * diff).sum(-1))
 
 
+@validate.renamed(margin_kind="margin", tau="scale")
 def objective(l_real, l_fake, real, fake, lam, margin: str = "l1", scale: float = 1.0,
               real_weights=None, fake_weights=None) -> float:
     """The LS-GAN objective ``S = Σ p_i L(x_i) + λ Σ_ij p_i q_j (Δ(x_i, z_j) + L(x_i) − L(z_j))_+``.
@@ -224,18 +226,20 @@ def _cone(x, points: np.ndarray, l: np.ndarray, kappa: float, p: int, scale: flo
     return out.reshape(shape)
 
 
+@validate.renamed(margin_kind="margin", tau="scale")
 def cone_upper(x, points, l, kappa, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
     """``L⁺(x) = min_u (l_u + κ Δ(x, x_u))`` for points (N, d) or (N,), values l (N,); x (...,) in 1-D or (..., d)."""
     P = _as_points("points", points)
     return _cone(x, P, np.asarray(l, float).reshape(-1), _positive("kappa", kappa), _margin_p(margin),
-                 _positive("scale", scale), +1)
+                 _positive("tau", scale), +1)
 
 
+@validate.renamed(margin_kind="margin", tau="scale")
 def cone_lower(x, points, l, kappa, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
     """``L⁻(x) = max_u (l_u − κ Δ(x, x_u))_+`` for points (N, d) or (N,), values l (N,); x (...,) or (..., d)."""
     P = _as_points("points", points)
     return _cone(x, P, np.asarray(l, float).reshape(-1), _positive("kappa", kappa), _margin_p(margin),
-                 _positive("scale", scale), -1)
+                 _positive("tau", scale), -1)
 
 
 # ------------------------------------------------------------------------------------------------ result
@@ -276,6 +280,16 @@ class Solution:
     scale: float
     active: np.ndarray
     stats: dict = field(default_factory=dict)
+
+    @property
+    def margin_kind(self) -> str:
+        """``"l1"`` or ``"l2"`` (the vocabulary's name; ``margin`` is the field kept for compatibility)."""
+        return self.margin
+
+    @property
+    def tau(self) -> float:
+        """The margin scale τ (the vocabulary's name; ``scale`` is the field kept for compatibility)."""
+        return self.scale
 
     @property
     def l_real(self) -> np.ndarray:
@@ -830,6 +844,7 @@ class _LipschitzCheck:
         return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
 
 
+@validate.renamed(margin_kind="margin", tau="scale")
 def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
           fake_weights=None, tol: float = 1e-9, max_rounds: int = 200, max_memory: float | None = None,
           warm: bool = True, progress=None) -> Solution:
@@ -885,7 +900,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     t0 = time.perf_counter()
     lam = _positive("lam", lam)
     kappa = _positive("kappa", kappa)
-    scale = _positive("scale", scale)
+    scale = _positive("tau", scale)
     tol = validate.real("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0)
     max_rounds = validate.integer("max_rounds", max_rounds, minimum=1)
     p = _margin_p(margin)
@@ -1025,6 +1040,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
                     active=active, stats=stats)
 
 
+@validate.renamed(margin_kind="margin", tau="scale")
 def solve_general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
                      fake_weights=None, method: str = "highs") -> tuple[np.ndarray, float]:
     """The reference: the full LP of Theorem 2 written out and handed to HiGHS.
@@ -1040,7 +1056,7 @@ def solve_general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float
     objective : float
         The optimal value.
     """
-    c, A, b, N = general_lp(real, fake, lam, kappa, margin, scale=scale, real_weights=real_weights,
+    c, A, b, N = general_lp(real, fake, lam, kappa, margin, tau=scale, real_weights=real_weights,
                             fake_weights=fake_weights)
     res = linprog(c, A_ub=A, b_ub=b, bounds=(0, None), method=method, options=_HIGHS_OPTIONS)
     if res.status != 0:
@@ -1048,6 +1064,7 @@ def solve_general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float
     return res.x[:N], float(res.fun)
 
 
+@validate.renamed(margin_kind="margin", tau="scale")
 def general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
                fake_weights=None):
     """The full LP written out as ``(c, A_ub, b_ub, N)``: variables (l_1..l_N, s_11..s_nm) ≥ 0 with N = n + m,
@@ -1055,7 +1072,7 @@ def general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0
     N(N − 1) ordered Lipschitz pairs; memory grows like (n + m)², so use it on small instances."""
     lam = _positive("lam", lam)
     kappa = _positive("kappa", kappa)
-    scale = _positive("scale", scale)
+    scale = _positive("tau", scale)
     p = _margin_p(margin)
     R = _as_points("real", real)
     F = _as_points("fake", fake, R.shape[1])
@@ -1083,6 +1100,7 @@ def general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0
     return c, A, b, N
 
 
+@validate.renamed(margin_kind="margin")
 def optimal_face(real, fake, lam, kappa, s_opt, margin: str = "l1", *, n_random: int = 0, rng=None):
     """Coordinatewise extremes of the LP's optimal face and ``n_random`` random points of it.
 
@@ -1113,12 +1131,13 @@ def optimal_face(real, fake, lam, kappa, s_opt, margin: str = "l1", *, n_random:
 
 
 # ------------------------------------------------------------------------------------------------ population / study
+@validate.renamed(margin_kind="margin", tau="scale")
 def nearest_distance(fake, real, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
     """Margin Δ from each generated point to its nearest real point, shape (m,)."""
     p = _margin_p(margin)
     R = _as_points("real", real)
     F = _as_points("fake", fake, R.shape[1])
-    return _positive("scale", scale) * cKDTree(R).query(F, k=1, p=p)[0]
+    return _positive("tau", scale) * cKDTree(R).query(F, k=1, p=p)[0]
 
 
 def quadrature_grid(P, Q, size: int = 200, rel_cut: float = 1e-10, box_cut: float = 1e-4):
@@ -1167,6 +1186,7 @@ def quadrature_grid(P, Q, size: int = 200, rel_cut: float = 1e-10, box_cut: floa
     return tuple(out)
 
 
+@validate.renamed(margin_kind="margin", tau="scale")
 def population_solution(P, Q, lam, kappa, margin: str = "l1", *, scale: float = 1.0, size: int = 200,
                         **kw) -> Solution:
     """The population LS-GAN LP: the same LP on a quadrature grid weighted by the densities P (real) and Q.
@@ -1175,9 +1195,10 @@ def population_solution(P, Q, lam, kappa, margin: str = "l1", *, scale: float = 
     compare two grid sizes to estimate it.
     """
     R, pw, F, qw = quadrature_grid(P, Q, size)
-    return solve(R, F, lam, kappa, margin, scale=scale, real_weights=pw, fake_weights=qw, **kw)
+    return solve(R, F, lam, kappa, margin, tau=scale, real_weights=pw, fake_weights=qw, **kw)
 
 
+@validate.renamed(margin_kind="margin", tau="scale")
 def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scale: float = 1.0, grid: int = 200,
                         seed: int = 0) -> dict:
     """|S*_{n,n} − S*| over seeds: the non-parametric generalisation gap (THEORY.md §5, "Generalisation").
@@ -1200,12 +1221,12 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
     ns = [validate.integer("ns", v, minimum=1) for v in ns]
     if not ns:
         raise ValueError("ns: needs at least one sample size")
-    pop = population_solution(P, Q, lam, kappa, margin, scale=scale, size=grid).objective
-    pop_half = population_solution(P, Q, lam, kappa, margin, scale=scale, size=max(4, grid // 2)).objective
+    pop = population_solution(P, Q, lam, kappa, margin, tau=scale, size=grid).objective
+    pop_half = population_solution(P, Q, lam, kappa, margin, tau=scale, size=max(4, grid // 2)).objective
     emp = np.empty((len(ns), seeds))
     for a, n in enumerate(ns):
         for s in range(int(seeds)):
             rng = np.random.default_rng([seed, n, s])
-            emp[a, s] = solve(P.sample(n, rng), Q.sample(n, rng), lam, kappa, margin, scale=scale).objective
+            emp[a, s] = solve(P.sample(n, rng), Q.sample(n, rng), lam, kappa, margin, tau=scale).objective
     return {"n": np.asarray(ns), "gaps": np.abs(emp - pop), "empirical": emp, "population": pop,
             "population_error": abs(pop - pop_half), "seconds": time.perf_counter() - t0}

@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["real", "positive", "integer", "points"]
+__all__ = ["real", "positive", "integer", "points", "renamed"]
 
 
 def _range_text(minimum, maximum, strict_minimum: bool) -> str:
@@ -89,3 +89,40 @@ def points(name: str, x, d: int | None = None, *, min_points: int = 1) -> np.nda
     if d is not None and a.shape[1] != d:
         raise ValueError(f"{name}: dimension mismatch, points have d = {a.shape[1]} but d = {d} is required")
     return a
+
+
+def renamed(**new_to_old):
+    """Decorator: expose the function's parameters ``old`` under the vocabulary's ``new`` names (issue 12).
+
+    ``@renamed(margin_kind="margin", tau="scale")`` makes ``f(..., margin_kind="l2", tau=0.5)`` the documented call
+    (and what ``inspect.signature`` / ``help`` show), while the old keywords keep working for one release with a
+    ``DeprecationWarning``; giving both names of one argument is a ``TypeError``.  Positional calls are unchanged.
+    """
+    import functools
+    import inspect
+    import warnings
+
+    def deco(fn):
+        sig = inspect.signature(fn)
+        old_to_new = {o: n for n, o in new_to_old.items()}
+        for old in old_to_new:
+            if old not in sig.parameters:
+                raise TypeError(f"renamed: {fn.__name__} has no parameter {old!r}")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{fn.__name__}: got both {new!r} and its deprecated old name {old!r}")
+                    warnings.warn(f"{fn.__name__}({old}=...) is deprecated and will be removed in the next release; "
+                                  f"use {new}=...", DeprecationWarning, stacklevel=2)
+                if new in kwargs:
+                    kwargs[old] = kwargs.pop(new)
+            return fn(*args, **kwargs)
+
+        wrapper.__signature__ = sig.replace(parameters=[p.replace(name=old_to_new.get(p.name, p.name))
+                                                        for p in sig.parameters.values()])
+        return wrapper
+
+    return deco

@@ -62,8 +62,8 @@ def test_solve_matches_general_lp_objective_and_is_feasible(inst):
     # Theorem 2's LP: the fast cutting-plane solver reaches the optimum of the fully written-out LP.
     seed, n, m, d, margin, lam, kappa, scale = inst
     real, fake = _instance(seed, n, m, d)
-    sol = solve(real, fake, lam, kappa, margin, scale=scale)
-    l_ref, s_ref = solve_general_lp(real, fake, lam, kappa, margin, scale=scale)
+    sol = solve(real, fake, lam, kappa, margin, tau=scale)
+    l_ref, s_ref = solve_general_lp(real, fake, lam, kappa, margin, tau=scale)
     assert sol.objective == pytest.approx(s_ref, rel=REL, abs=1e-12)
     # its l is feasible for the full LP (all pairs, not only those the solver wrote) ...
     assert np.all(sol.l >= 0)
@@ -171,9 +171,9 @@ def test_tiny_lambda_box_lp_that_stalls_in_the_persistent_model_is_re_solved(mon
     lam = float(10 ** rng.uniform(-6, -3))
     kappa, scale = float(rng.choice([0.5, 2.0, 5.0])), float(rng.choice([1.0, 2.0]))
     R, F = rng.normal(size=(n, d)), rng.normal(size=(m, d)) * 1.3 + 0.8
-    _, s_ref = solve_general_lp(R, F, lam, kappa, "l2", scale=scale)
+    _, s_ref = solve_general_lp(R, F, lam, kappa, "l2", tau=scale)
     for warm in (True, False):
-        sol = solve(R, F, lam, kappa, "l2", scale=scale, warm=warm)
+        sol = solve(R, F, lam, kappa, "l2", tau=scale, warm=warm)
         assert sol.objective == pytest.approx(s_ref, rel=REL)
 
 
@@ -320,7 +320,7 @@ def test_one_dimensional_upper_envelope_matches_brute_force(margin):
 def test_cones_interpolate_l_and_are_ordered_and_lipschitz(inst):
     seed, n, m, d, margin, lam, kappa, scale = inst
     real, fake = _instance(seed, n, m, d)
-    sol = solve(real, fake, lam, kappa, margin, scale=scale)
+    sol = solve(real, fake, lam, kappa, margin, tau=scale)
     X = sol.points if d > 1 else sol.points[:, 0]
     tol = 1e-12 * (1 + np.abs(sol.l).max() + kappa * scale * 20)
     # L⁺ and L⁻ equal l* at the sample points (l* is κ-Lipschitz, so no other cone undercuts/overshoots)
@@ -413,7 +413,7 @@ def test_gradient_norm_equals_kappa_almost_everywhere(d, margin, scale):
     # L⁻ = max(cones, 0): the same where L⁻ > 0, and 0 on its clipped set.
     kappa = 2.0
     real, fake = _instance(5, 25, 25, d)
-    sol = solve(real, fake, 1.0, kappa, margin, scale=scale)
+    sol = solve(real, fake, 1.0, kappa, margin, tau=scale)
     rng = np.random.default_rng(0)
     h = 1e-6
     Y = rng.uniform(-3, 4, size=(400, d))
@@ -522,8 +522,8 @@ def test_one_dimensional_input_shapes_are_equivalent():
 # --------------------------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("kw,match", [
     (dict(kappa=0.0), "kappa"), (dict(kappa=-1.0), "kappa"), (dict(lam=0.0), "lam"), (dict(lam=-2.0), "lam"),
-    (dict(lam=float("nan")), "lam"), (dict(kappa=float("inf")), "kappa"), (dict(margin="l3"), "margin"),
-    (dict(scale=0.0), "scale"),
+    (dict(lam=float("nan")), "lam"), (dict(kappa=float("inf")), "kappa"), (dict(margin_kind="l3"), "margin"),
+    (dict(tau=0.0), "tau"),
 ])
 def test_bad_parameters_raise_value_error(kw, match):
     args = dict(real=[0.0, 1.0], fake=[0.5], lam=1.0, kappa=1.0)
@@ -639,3 +639,21 @@ def test_isotropic_normal_for_the_three_dimensional_study():
     np.testing.assert_allclose(N1.pdf(np.array([0.5, 2.5])), np.exp([0.0, -0.5]) / np.sqrt(2 * np.pi * 4.0),
                                rtol=1e-14)
     assert npm.quadrature_grid(N1, IsotropicNormal((1.0,)), 50)[0].shape[1] == 1
+
+
+def test_old_argument_names_warn_and_give_the_same_solution():
+    # issue 12 vocabulary: margin -> margin_kind, scale -> tau; the old keywords work for one release with a
+    # DeprecationWarning and give the same optimum; both names at once is an error; help() shows the new names.
+    import inspect
+    rng = np.random.default_rng(3)
+    real, fake = rng.normal(size=(12, 2)), rng.normal(size=(9, 2)) + 0.7
+    new = solve(real, fake, 1.0, 2.0, margin_kind="l2", tau=0.5)
+    with pytest.warns(DeprecationWarning, match="margin_kind"):
+        with pytest.warns(DeprecationWarning, match="tau"):
+            old = solve(real, fake, 1.0, 2.0, margin="l2", scale=0.5)
+    assert old.objective == new.objective
+    assert new.objective != solve(real, fake, 1.0, 2.0, margin_kind="l2", tau=1.0).objective  # the value is used
+    with pytest.raises(TypeError, match="both"):
+        solve(real, fake, 1.0, 2.0, tau=0.5, scale=0.5)
+    params = inspect.signature(solve).parameters
+    assert "margin_kind" in params and "tau" in params and "margin" not in params

@@ -231,7 +231,7 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
     cfg = {k: v for k, v in cfg.items() if int(k[2:]) in dims}
     res = {}
     for label, (P, Q, margin, ns, seeds, grid) in cfg.items():
-        r = npm.generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin=margin, grid=grid, seed=seed)
+        r = npm.generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin_kind=margin, grid=grid, seed=seed)
         e = float(r["population_error"])
         below = float(np.mean(r["empirical"] < r["population"] - e))
         # which gap: the optimism S* − S*_n when (nearly) every empirical optimum lies below S* − e, else the
