@@ -299,7 +299,8 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
 
 
 def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
-    """Write ``README.md`` and ``claims.json`` into ``ctx.out``; return the Markdown path."""
+    """Write ``README.md`` (Markdown, for GitHub), ``report.html`` (one self-contained file: figures embedded, filters,
+    provenance; :mod:`lsgan_theory.report_html`) and ``claims.json`` into ``ctx.out``; return the Markdown path."""
     ctx.out.mkdir(parents=True, exist_ok=True)
     meta = {"version": __version__, "git": git_revision(), "quick": ctx.quick, "seed": ctx.seed,
             "python": platform.python_version(), "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
@@ -324,4 +325,7 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
             lines += ["", f"![{Path(f).stem}]({rel})"]
     path = ctx.out / "README.md"
     path.write_text("\n".join(lines) + "\n")
+    from .report_html import write_html
+
+    write_html([asdict(v) for v in verdicts], meta, ctx.out / "report.html", figures_base=ctx.out)
     return path

@@ -112,8 +112,20 @@ def _num(v) -> str:
     return html.escape(str(v))
 
 
+def _headline(c: dict) -> dict:
+    """The check that decides the claim's verdict: the first failing one, else the first inconclusive, else the
+    first; a record without ``checks`` is its own headline (older claims.json files)."""
+    checks = c.get("checks") or []
+    for want in ("fail", "inconclusive"):
+        for k in checks:
+            if k.get("status") == want:
+                return k
+    return checks[0] if checks else c
+
+
 def _terms(c: dict) -> tuple[str, str]:
     """(statistic vs tolerance, power) cells for the summary table."""
+    c = _headline(c)
     stat, tol = c.get("statistic"), c.get("tolerance")
     st = f"{_num(stat)} ≤ {_num(tol)}" if stat is not None and tol is not None else _num(stat)
     alt, alt_stat = c.get("alternative"), c.get("alternative_statistic")
@@ -218,10 +230,16 @@ def write_html(claims: list[dict], meta: dict, path: str | Path, *, figures_base
         cid = str(c.get("id", ""))
         command = c.get("command") or f"lsgan-theory verify --only {cid}{'' if quick else ' --full'}"
         terms = []
-        for key, label in (("statistic", "statistic"), ("tolerance", "tolerance"), ("tolerance_basis", "basis"),
-                           ("alternative", "alternative (power)"), ("alternative_statistic", "alternative's statistic")):
-            if c.get(key) is not None:
-                terms.append(f"<tr><th>{label}</th><td>{_num(c[key]) if key != 'tolerance_basis' and key != 'alternative' else html.escape(str(c[key]))}</td></tr>")
+        checks = c.get("checks") or ([c] if c.get("statistic") is not None else [])
+        if checks:
+            terms.append("<tr><th>check</th><th>statistic</th><th>tolerance</th><th>basis</th><th>alternative "
+                         "(power)</th><th>its statistic</th><th>verdict</th></tr>")
+        for k in checks:
+            terms.append(f"<tr><td>{html.escape(str(k.get('name', '')))}</td><td>{_num(k.get('statistic'))}</td>"
+                         f"<td>{_num(k.get('tolerance'))}</td><td>{html.escape(str(k.get('tolerance_basis', '')))}"
+                         f"</td><td>{html.escape(str(k.get('alternative', '')))}</td>"
+                         f"<td>{_num(k.get('alternative_statistic'))}</td><td>{badge(str(k.get('status', '')))}</td>"
+                         "</tr>")
         figs = "".join(_figure(f, base) for f in c.get("figures", []) if str(f).lower().endswith((".png", ".svg")))
         sections.append(
             f"<section class='claim' id='{anchor(cid)}' data-verdict='{html.escape(c.get('status', ''))}' "
