@@ -547,7 +547,41 @@ def _run_bounds(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- main
-_COMMANDS = ["divergence", "verify", "derive", "prove", "train", "bounds"]
+_COMMANDS = ["divergence", "verify", "derive", "prove", "train", "bounds", "plot"]
+
+
+# ---------------------------------------------------------------------------------------------------- plot
+def _add_plot(sub) -> None:
+    p = sub.add_parser("plot", help="draw the figures a sweep's spec declares ([[figure]]) from its results store",
+                       description="Read OUT/results.sqlite (written by lsgan-theory sweep), summarise each declared "
+                                   "figure's metric over seeds (mean, 95%% Student-t interval) and write PNG + PDF "
+                                   "files to OUT/figures (or --figures DIR).")
+    p.add_argument("out", type=Path, help="the sweep's output folder (holding results.sqlite)")
+    p.add_argument("--figures", type=Path, default=None, help="where to write the figures (default OUT/figures)")
+    p.add_argument("--json", action="store_true", help="print the written files as JSON")
+
+
+def _run_plot(args) -> int:
+    from . import plots
+    from .sweeps import figure_tables
+
+    if not (args.out / "results.sqlite").is_file():
+        raise ValueError(f"out: {str(args.out)!r} has no results.sqlite (run lsgan-theory sweep SPEC --out OUT first)")
+    tables = figure_tables(args.out)
+    if not tables:
+        raise ValueError(f"out: the spec of {str(args.out)!r} declares no [[figure]]; add one (name, x, y, hue, logx, "
+                         f"logy, reference) to the spec and rerun the sweep command (finished runs are kept)")
+    dest = args.figures if args.figures is not None else args.out / "figures"
+    _writable_dir(dest, "--figures")
+    written = []
+    for fig, table in tables:
+        written += [str(f) for f in plots.sweep_figure(fig, table, dest / fig["name"])]
+    if args.json:
+        _print_json({"figures": written})
+    else:
+        for f in written:
+            print(f)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 __all__ = ["save", "divergence_table_figure", "vanishing_gradient_figure", "generator_loss_figure",
            "training_curves_figure", "optimal_critic_figure", "loss_sensitive_critic_figure", "np_bounds_1d_figure",
            "np_bounds_2d_figure", "np_allocation_figure", "np_generator_allocation_figure",
-           "np_generalisation_figure", "theorem1_figure"]
+           "np_generalisation_figure", "theorem1_figure", "sweep_figure"]
 
 
 def _subplots(nrows: int = 1, ncols: int = 1, **kw):
@@ -297,3 +297,43 @@ def theorem1_figure(sweeps: dict, stem) -> list[Path]:
     axes[0][0].legend(fontsize=7)
     worst = ", ".join(f"{k}: {v['verdict']}" for k, v in sweeps.items())
     return save(fig, stem, f"Exact ∫|p − q̂| of trained LS-GANs (mean, 95 % t-interval over seeds) vs 2/λ; {worst}.")
+
+
+# ------------------------------------------------------------------------------------------- sweeps
+def sweep_figure(fig_spec: dict, table, stem) -> list[Path]:
+    """A figure declared by a sweep spec (``[[figure]]``): metric ``y`` (mean and 95 % t-interval over seeds) against
+    the grid key ``x``, one line per value of ``hue``, optional log axes and a reference curve in x (e.g. 2/λ)
+    evaluated from its expression (parsed without ``eval`` by :func:`lsgan_theory.sweeps.spec.reference_expression`).
+    ``table`` is :func:`lsgan_theory.sweeps.summarize` output grouped by x (and hue)."""
+    import numpy as np
+    import sympy
+
+    x, y, hue = fig_spec["x"], fig_spec["y"], fig_spec.get("hue")
+    fig, ax = _subplots(figsize=(6, 4))
+    groups = [(None, table)] if not hue else list(table.groupby(hue, sort=False, dropna=False))
+    for key, g in groups:
+        g = g.sort_values(x)
+        xs = g[x].to_numpy(dtype=float)
+        m, ci = g[f"{y}_mean"].to_numpy(dtype=float), g[f"{y}_ci"].to_numpy(dtype=float)
+        ax.errorbar(xs, m, yerr=np.where(np.isfinite(ci), ci, 0.0), marker="o", ms=4, capsize=3,
+                    label=f"{hue} = {key}" if hue else f"{y} (mean ± 95 % CI over seeds)")
+    if fig_spec.get("reference"):
+        from .sweeps.spec import reference_expression
+
+        sym, expr = reference_expression(fig_spec["reference"], x)
+        xs_all = table[x].to_numpy(dtype=float)
+        grid = (np.geomspace if fig_spec.get("logx") else np.linspace)(xs_all.min(), xs_all.max(), 200)
+        vals = np.broadcast_to(sympy.lambdify(sym, expr, "numpy")(grid), grid.shape)
+        ax.plot(grid, vals, "k--", label=fig_spec.get("reference_label", fig_spec["reference"]))
+    if fig_spec.get("logx"):
+        ax.set_xscale("log")
+    if fig_spec.get("logy"):
+        ax.set_yscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(fig_spec.get("title", f"{y} vs {x}"), fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    n = int(table["n"].sum())
+    return save(fig, stem, f"{y} against {x}{' by ' + hue if hue else ''}: mean and 95 % Student-t interval over "
+                           f"seeds ({n} finished runs){'; dashed: ' + fig_spec['reference'] if fig_spec.get('reference') else ''}.")

@@ -13,10 +13,10 @@
 >>> df = sweeps.load("runs/lambda-quick")       # doctest: +SKIP
 """
 
-from .results import load, load_curves, summarize
+from .results import figure_tables, load, load_curves, summarize
 from .run import default_out, sweep
 from .spec import SCHEMA_VERSION, Run, Spec, SpecError, load_spec, parse_spec, run_id
 from .store import Store, SweepLock, SweepLocked
 
-__all__ = ["load", "load_curves", "summarize", "sweep", "default_out", "SCHEMA_VERSION", "Run", "Spec", "SpecError",
+__all__ = ["load", "load_curves", "summarize", "figure_tables", "sweep", "default_out", "SCHEMA_VERSION", "Run", "Spec", "SpecError",
            "load_spec", "parse_spec", "run_id", "Store", "SweepLock", "SweepLocked"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .store import Store
 
-__all__ = ["load", "load_curves", "summarize", "METRIC_ORDER", "TABLE_METRICS"]
+__all__ = ["load", "load_curves", "summarize", "figure_tables", "METRIC_ORDER", "TABLE_METRICS"]
 
 METRIC_ORDER = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std", "l1_exact", "l1_exact_abserr", "w1_exact",
                 "ratio_inf", "mass_outside", "atom_mass", "mmd2", "modes", "high_quality", "reverse_kl",
@@ -113,3 +113,22 @@ def summarize(df, by=None, metrics=None, level: float = 0.95):
 
 def _is_store(out) -> bool:
     return (Path(out) / "results.sqlite").exists()
+
+
+def figure_tables(out) -> list:
+    """The figures the sweep's spec declares (``[[figure]]``), each as ``(figure, table)``: the figure's settings
+    (name, x, y, hue, logx, logy, reference, ...) and :func:`summarize` of its metric ``y`` grouped by ``x`` (and
+    ``hue``): mean and 95 % Student-t half-width over seeds.  ``lsgan-theory plot OUT`` draws them
+    (:func:`lsgan_theory.plots.sweep_figure`)."""
+    from .spec import parse_spec
+
+    df = load(out)
+    text = df.attrs.get("spec_text")
+    if not text:
+        raise ValueError(f"out: {str(out)!r} holds no spec text (a sweep store written by lsgan-theory sweep)")
+    spec = parse_spec(text, df.attrs.get("spec_path", "<spec>"), expand=False)
+    result = []
+    for fig in spec.figures:
+        by = [fig["x"]] + ([fig["hue"]] if fig.get("hue") else [])
+        result.append((fig, summarize(df, by=by, metrics=[fig["y"]])))
+    return result

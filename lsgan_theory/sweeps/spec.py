@@ -36,6 +36,7 @@ from .. import families as _families
 from ..ensemble import PER_MODEL, TrainConfig
 
 __all__ = ["SCHEMA_VERSION", "SpecError", "Spec", "Run", "load_spec", "parse_spec", "canonical_config", "run_id",
+           "reference_expression",
            "stream_id", "train_field", "TRAIN_KEYS"]
 
 SCHEMA_VERSION = 2  # 2: TrainConfig.loss_output (L >= 0 for LS-GAN)
@@ -46,7 +47,8 @@ _MANAGED = ("n_models", "model_ids", "device")
 _ALIASES = {"margin_scale": "tau"}
 _SWEEP_KEYS = {"name": str, "description": str, "seeds": int, "n_eval": int, "pack_size": int, "device": str}
 _VARIANT_SWEEP_KEYS = ("seeds", "n_eval", "pack_size")
-_TABLES = ("sweep", "base", "grid", "quick", "full")
+_TABLES = ("sweep", "base", "grid", "quick", "full", "figure")
+_FIGURE_KEYS = ("name", "x", "y", "hue", "logx", "logy", "reference", "reference_label", "title")
 _DEFAULT_N_EVAL = 2000
 
 
@@ -204,6 +206,7 @@ class Spec:
     grid: dict
     text: str = ""
     runs: tuple[Run, ...] = field(default=(), repr=False)
+    figures: tuple[dict, ...] = ()
 
     @property
     def grid_keys(self) -> tuple[str, ...]:
@@ -356,12 +359,69 @@ def parse_spec(text: str, path: str = "<spec>", variant: str | None = None, *, e
             raise SpecError(f"{path}: [{table}] {key} = {_fmt(grid.get(key, base.get(key)))}: not a parameter of "
                             f"family {', '.join(sorted(families))}; it is used by {', '.join(users)}")
 
+    figures = _check_figures(path, doc.get("figure", []), grid)
     spec = Spec(path=path, name=sw["name"], description=sw.get("description", ""), variant=variant,
                 seeds=settings["seeds"], n_eval=settings["n_eval"], pack_size=settings["pack_size"],
-                device=sw.get("device", "auto"), base=base, grid=grid, text=text)
+                device=sw.get("device", "auto"), base=base, grid=grid, text=text, figures=figures)
     if expand:
         spec = dataclasses.replace(spec, runs=tuple(_expand(spec)))
     return spec
+
+
+def reference_expression(text: str, x: str, where: str = "reference"):
+    """The sympy expression of a figure's reference curve in the variable named ``x`` (e.g. ``"2/lam"``), parsed by
+    the whitelist parser of :mod:`lsgan_theory.symbolic.parse` (no ``eval``)."""
+    import sympy
+
+    from ..symbolic.parse import parse_expression
+
+    sym = sympy.Symbol(x, positive=True)
+    return sym, parse_expression(text, name=where, symbols={x: sym})
+
+
+def _check_figures(path: str, figs, grid: dict) -> tuple[dict, ...]:
+    """``[[figure]]`` tables: name, x (a grid key), y (a metric), optional hue (a grid key), logx/logy, a reference
+    curve in x (an expression such as ``"2/lam"``), its label and a title."""
+    from .results import METRIC_ORDER
+
+    if isinstance(figs, dict):
+        figs = [figs]
+    if not isinstance(figs, list):
+        raise SpecError(f"{path}: [figure] = {_fmt(figs)}: expected [[figure]] tables")
+    out, names = [], set()
+    for i, f in enumerate(figs):
+        where = f"{path}: [[figure]] #{i + 1}"
+        if not isinstance(f, dict):
+            raise SpecError(f"{where} = {_fmt(f)}: expected a table")
+        for key, value in f.items():
+            if key not in _FIGURE_KEYS:
+                raise SpecError(f"{where} {key} = {_fmt(value)}: unknown key; accepted keys: {', '.join(_FIGURE_KEYS)}")
+        for key in ("name", "x", "y"):
+            if not isinstance(f.get(key), str) or not f[key]:
+                raise SpecError(f"{where} {key}: missing or not a string (name, x and y are required)")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", f["name"]) or f["name"] in names:
+            raise SpecError(f"{where} name = {_fmt(f['name'])}: must be a unique file-name-safe word")
+        names.add(f["name"])
+        for key in ("x", "hue"):
+            if key in f and f[key] not in grid:
+                raise SpecError(f"{where} {key} = {_fmt(f[key])}: not a [grid] key; grid keys: {', '.join(grid)}")
+        if f["y"] not in METRIC_ORDER:
+            raise SpecError(f"{where} y = {_fmt(f['y'])}: not a final metric; accepted: {', '.join(METRIC_ORDER)}")
+        for key in ("logx", "logy"):
+            if key in f and not isinstance(f[key], bool):
+                raise SpecError(f"{where} {key} = {_fmt(f[key])}: expected true or false")
+        for key in ("reference_label", "title"):
+            if key in f and not isinstance(f[key], str):
+                raise SpecError(f"{where} {key} = {_fmt(f[key])}: expected a string")
+        if "reference" in f:
+            if not isinstance(f["reference"], str):
+                raise SpecError(f"{where} reference = {_fmt(f['reference'])}: expected an expression string in x")
+            try:
+                reference_expression(f["reference"], f["x"], f"{where} reference")
+            except ValueError as exc:
+                raise SpecError(" ".join(str(exc).split())) from None
+        out.append(dict(f))
+    return tuple(out)
 
 
 def _expand(spec: Spec) -> list[Run]:
