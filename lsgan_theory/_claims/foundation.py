@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from .. import densities as D
+from .. import densities as dens
 from .. import divergences as V
 from ..claims import Check, Context, Evidence, claim
 
@@ -30,7 +30,7 @@ def _closed_forms(ctx: Context) -> Evidence:
     curves = {n: [] for n in CLOSED_FORMS}
     for mu in shifts:
         for name, fn in CLOSED_FORMS.items():
-            est = V.by_name(name)(D.Normal(0, 1), D.Normal(mu, 1))
+            est = V.by_name(name)(dens.Normal(0, 1), dens.Normal(mu, 1))
             truth = fn(mu, 1.0)
             allow = est.abserr + 1e-13 * max(1, abs(truth))
             good = abs(est.value - truth) <= allow
@@ -63,12 +63,12 @@ def _inequalities(ctx: Context) -> Evidence:
     def mix():
         k = rng.integers(1, 4)
         w = rng.uniform(0.1, 1, k)
-        return D.Mixture([D.Normal(rng.uniform(-3, 3), rng.uniform(0.3, 2)) for _ in range(k)], w / w.sum())
+        return dens.Mixture([dens.Normal(rng.uniform(-3, 3), rng.uniform(0.3, 2)) for _ in range(k)], w / w.sum())
 
     for _ in range(n):
         p, q = mix(), mix()
         kl, t, h, tri, j = V.kl(p, q), V.tv(p, q), V.hellinger2(p, q), V.triangular(p, q), V.js(p, q)
-        m = D.Mixture([p, q], [0.5, 0.5])
+        m = dens.Mixture([p, q], [0.5, 0.5])
         c = V.pearson_chi2(q, m)
         slack = t.abserr + kl.abserr + h.abserr + tri.abserr + j.abserr + c.abserr
         tol = max(tol, slack)
