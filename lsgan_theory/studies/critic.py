@@ -32,6 +32,7 @@ import torch
 
 from .. import densities as _densities
 from .. import families as _families
+from .. import losses as _losses
 from ..ensemble import TrainConfig, TrainResult, train
 
 __all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics",
@@ -431,11 +432,11 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     xf = torch.tensor(fake, dtype=dt).expand(E, m)[..., None]
     xs = torch.tensor(pts, dtype=dt).expand(E, pts.size)[..., None]
     gaps = torch.tensor(np.diff(pts), dtype=dt).clamp_min(1e-12)
-    margin = (xr - xf.transpose(1, 2)).abs()  # (E, n, m)
+    margin = _losses.margin_matrix(xr, xf, margin_kind="l1", tau=1.0)  # (E, n, m)
 
     def s_of(ps):
         Lr, Lf = _mlp.mlp_forward(ps, xr)[..., 0], _mlp.mlp_forward(ps, xf)[..., 0]
-        return Lr, Lf, Lr.mean(-1) + lam * torch.relu(margin + Lr[..., :, None] - Lf[..., None, :]).mean((-2, -1))
+        return Lr, Lf, _losses.loss_sensitive_objective(Lr, Lf, margin, lam)
 
     def total(ps):
         _, _, S = s_of(ps)
