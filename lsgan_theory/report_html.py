@@ -49,10 +49,26 @@ _INLINE = [
 
 
 def _inline(text: str) -> str:
-    out = html.escape(text, quote=False)
-    for pat, rep in _INLINE:
-        out = pat.sub(rep, out)
-    return out
+    """Escape, then code spans (whose content is left alone), then bold and italics outside them."""
+    parts = re.split(r"(`[^`]+`)", text)
+    out = []
+    for part in parts:
+        if len(part) > 1 and part.startswith("`") and part.endswith("`"):
+            out.append("<code>" + html.escape(part[1:-1], quote=False) + "</code>")
+            continue
+        chunk = html.escape(part, quote=False)
+        for pat, rep in _INLINE[1:]:
+            chunk = pat.sub(rep, chunk)
+        out.append(chunk)
+    return "".join(out)
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of a pipe-table row; ``\\|`` is a literal pipe inside a cell."""
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", body)]
 
 
 def markdown_to_html(md: str) -> str:
@@ -70,11 +86,11 @@ def markdown_to_html(md: str) -> str:
             out.append("<pre><code>" + html.escape("\n".join(lines[i + 1:j]), quote=False) + "</code></pre>")
             i = j + 1
         elif line.lstrip().startswith("|") and i + 1 < len(lines) and re.match(r"^\s*\|[\s:|-]+\|\s*$", lines[i + 1]):
-            head = [c.strip() for c in line.strip().strip("|").split("|")]
+            head = _cells(line)
             rows = []
             j = i + 2
             while j < len(lines) and lines[j].lstrip().startswith("|"):
-                rows.append([c.strip() for c in lines[j].strip().strip("|").split("|")])
+                rows.append(_cells(lines[j]))
                 j += 1
             t = ["<table class='md'><thead><tr>" + "".join(f"<th>{_inline(h)}</th>" for h in head) + "</tr></thead>",
                  "<tbody>"]

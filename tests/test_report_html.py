@@ -77,6 +77,14 @@ def test_markdown_subset():
     assert "<pre><code>&lt;raw&gt;</code></pre>" in h
 
 
+def test_code_spans_are_left_alone_and_escaped_pipes_stay_in_their_cell():
+    # regressions seen in a real report: `u**u` inside a code span was turned into bold, and `\\|p − q\\|` split a
+    # table cell in two
+    assert markdown_to_html("`4*u**u*x` and **b**") == "<p><code>4*u**u*x</code> and <strong>b</strong></p>"
+    h = markdown_to_html("| ∫\\|p − q\\| | n |\n|---|---|\n| 0.5 | 3 |")
+    assert "<th>∫|p − q|</th><th>n</th>" in h and h.count("<td>") == 2
+
+
 def test_area_from_id():
     assert area_of({"id": "optimal-critic-gan"}) == "ensemble"
     assert area_of({"id": "nonparametric-allocation"}) == "nonparametric"

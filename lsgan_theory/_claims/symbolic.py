@@ -22,7 +22,7 @@ def _pairs():
 
 def _quad_table(d) -> tuple[bool, list[str]]:
     from ..symbolic.numeric import check_against_quadrature
-    rows = ["| P | Q | ∫ value (quadrature of the lambdified integrand) | constant + scale·named | |diff| | tol |",
+    rows = ["| P | Q | ∫ value (quadrature of the lambdified integrand) | constant + scale·named | \\|diff\\| | tol |",
             "|---|---|---|---|---|---|"]
     ok = True
     for P, Q in _pairs():
