@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e '.[dev,distributed]'
+	$(PY) -m pip install -q -e '.[dev,distributed,digits]'
 	touch $(STAMP)
 
 # verify exits 1 when a claim fails (the report says which and why; e.g. allocation on demand): that is a result,
