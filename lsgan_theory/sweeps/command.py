@@ -103,7 +103,7 @@ def run_results(args) -> int:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ValueError("--format parquet: needs pyarrow (pip install pyarrow)") from None
+            raise ValueError("--format parquet: needs pyarrow (pip install 'lsgan-theory[parquet]')") from None
         df.assign(**{c: df[c].map(json.dumps) for c in df.columns if df[c].map(type).eq(tuple).any()}).to_parquet(
             args.output, index=False)
         return 0
