@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 __all__ = ["save", "divergence_table_figure", "vanishing_gradient_figure", "generator_loss_figure",
            "training_curves_figure", "optimal_critic_figure", "loss_sensitive_critic_figure", "np_bounds_1d_figure",
            "np_bounds_2d_figure", "np_allocation_figure", "np_generator_allocation_figure",
-           "np_generalisation_figure", "theorem1_figure", "sweep_figure"]
+           "np_generalisation_figure", "theorem1_figure", "sweep_figure", "clsgan_samples_figure",
+           "clsgan_accuracy_figure"]
 
 
 def _subplots(nrows: int = 1, ncols: int = 1, **kw):
@@ -337,3 +338,63 @@ def sweep_figure(fig_spec: dict, table, stem) -> list[Path]:
     n = int(table["n"].sum())
     return save(fig, stem, f"{y} against {x}{' by ' + hue if hue else ''}: mean and 95 % Student-t interval over "
                            f"seeds ({n} finished runs){'; dashed: ' + fig_spec['reference'] if fig_spec.get('reference') else ''}.")
+
+
+# ------------------------------------------------------------------------------------------- CLS-GAN
+def clsgan_samples_figure(samples, stem, caption: str) -> list[Path]:
+    """Generated 8×8 digits of one CLS-GAN model as a grid: one row per class y, one column per sample G(z, y).
+
+    ``samples``: (n_classes, n, 8, 8) in [0, 1] (:attr:`lsgan_theory.studies.clsgan.SemiSupervisedResult.samples`
+    of one model); ``caption`` is written by the caller from measured values.
+    """
+    import numpy as np
+
+    s = np.asarray(samples, dtype=float)
+    if s.ndim != 4 or s.shape[2:] != (8, 8):
+        raise ValueError(f"samples: expected shape (n_classes, n, 8, 8), got {s.shape}")
+    k, n = s.shape[:2]
+    pad = np.ones((k, n, 10, 10))  # one white pixel of border around each digit
+    pad[:, :, 1:9, 1:9] = 1.0 - s  # dark ink on white, like the scikit-learn gallery
+    grid = pad.transpose(0, 2, 1, 3).reshape(k * 10, n * 10)
+    fig, ax = _subplots(figsize=(0.45 * n + 0.8, 0.45 * k + 0.6))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_yticks(np.arange(k) * 10 + 5)
+    ax.set_yticklabels([str(i) for i in range(k)])
+    ax.set_xticks([])
+    ax.set_ylabel("class y")
+    ax.set_title("CLS-GAN samples G(z, y), one row per class", fontsize=9)
+    return save(fig, stem, caption)
+
+
+def clsgan_accuracy_figure(summary, stem, caption: str) -> list[Path]:
+    """Test accuracy against labels per class, one line per method, with 95 % t-intervals over seeds.
+
+    ``summary``: :attr:`lsgan_theory.studies.clsgan.SemiSupervisedResult.summary` rows (``method``,
+    ``labels_per_class`` with 0 = all labels, ``mean``, ``ci``); "all" is drawn at the right end of the axis.
+    """
+    import numpy as np
+
+    names = {"clsgan": "CLS-GAN", "supervised": "same loss network, labels only", "logreg": "logistic regression"}
+    lpcs = sorted({int(d["labels_per_class"]) for d in summary}, key=lambda v: (v == 0, v))
+    pos = {v: i for i, v in enumerate(lpcs)}
+    fig, ax = _subplots(figsize=(5.5, 3.8))
+    methods = list(dict.fromkeys(d["method"] for d in summary))
+    for j, m in enumerate(methods):
+        rows = sorted((d for d in summary if d["method"] == m), key=lambda d: pos[int(d["labels_per_class"])])
+        xs = np.array([pos[int(d["labels_per_class"])] for d in rows], float) + 0.06 * (j - (len(methods) - 1) / 2)
+        mean = np.array([d["mean"] for d in rows], float)
+        lo = np.array([d["ci"][0] for d in rows], float)
+        hi = np.array([d["ci"][1] for d in rows], float)
+        lo, hi = np.where(np.isfinite(lo), lo, mean), np.where(np.isfinite(hi), hi, mean)
+        ax.errorbar(xs, mean, yerr=[np.clip(mean - lo, 0, None), np.clip(hi - mean, 0, None)], fmt="o-", ms=4,
+                    capsize=3, label=names.get(m, m))
+    ax.set_xticks(range(len(lpcs)))
+    ax.set_xticklabels([str(v) if v else "all" for v in lpcs])
+    ax.set_xlim(-0.5, len(lpcs) - 0.5)
+    ax.set_xlabel("labels per class")
+    ax.set_ylabel("test accuracy (599 images)")
+    ax.axhline(0.1, color="0.6", ls=":", lw=1, label="chance (0.1)")
+    ax.set_title("Semi-supervised 8×8 digits", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    return save(fig, stem, caption)

@@ -2,7 +2,7 @@
 
 import importlib
 
-_AREAS = ["foundation", "symbolic", "losses", "nonparametric", "ensemble", "theorem1"]
+_AREAS = ["foundation", "symbolic", "losses", "nonparametric", "ensemble", "theorem1", "clsgan"]
 
 for _area in _AREAS:
     try:
