@@ -148,7 +148,7 @@ def vanishing_gradient_figure(shifts, values: dict[str, list[float]], ceilings: 
                          f"{ceilings[name]:.3g}")
         else:
             parts.append(f"{name} from {ys[tail][0]:.3g} to {ys[tail][-1]:.3g}")
-    return save(fig, stem, f"Quadrature values (σ = 0.05); dashed: the ceilings of the bounded divergences. Measured "
+    return save(fig, stem, f"Quadrature values; dashed: the ceilings of the bounded divergences. Measured "
                            f"over μ ∈ [{mu[tail][0]:.2g}, {mu[-1]:.2g}]: " + "; ".join(parts) + ".")
 
 
