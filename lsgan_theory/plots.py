@@ -71,14 +71,15 @@ def fit_titles(fig) -> None:
         _wrap_to_width(fig._suptitle, 0.96 * fig_w, renderer)
 
 
-def save(fig, stem: str | Path, caption: str, right: float = 1.0) -> list[Path]:
+def save(fig, stem: str | Path, caption: str, bottom: float = 0.06) -> list[Path]:
     """Wrap titles to fit (:func:`fit_titles`), add ``caption`` under the figure and write ``stem.png`` and
-    ``stem.pdf``; ``right`` < 1 keeps the figure's right edge free (a figure legend)."""
+    ``stem.pdf``; the axes are laid out above ``bottom`` (figure fraction; more than the caption's 0.06 leaves room
+    for a figure legend)."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     fit_titles(fig)
     fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=8, wrap=True)
-    fig.tight_layout(rect=(0, 0.06, right, 1))
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
     for p in paths:
         fig.savefig(p, dpi=130)
@@ -206,17 +207,26 @@ def training_curves_figure(steps, loss_d, loss_g, labels, stem, title: str) -> l
         ax.grid(alpha=0.3)
     from matplotlib.lines import Line2D
 
+    common = ""
     if many:
         handles = [Line2D([], [], color="tab:blue", lw=0.8, alpha=0.6, label=f"one model ({len(labels)})"),
                    Line2D([], [], color="k", lw=2, label="median over models")]
     else:
         n_of = {g: labels.count(g) for g in groups}
-        handles = [Line2D([], [], color=colours[g], lw=1.5, label=g + (f" (×{n_of[g]})" if n_of[g] > 1 else ""))
-                   for g in groups]
-    fig.legend(handles=handles, loc="upper right", fontsize=7, ncol=1 if len(handles) <= 5 else 2)
+        parts = [g.split(", ") for g in groups]  # "key=value, ..." labels: what all share goes to the legend title
+        shared = [t for t in parts[0] if all(t in p for p in parts)] if len(groups) > 1 else []
+        common = ", ".join(shared)
+        handles = [Line2D([], [], color=colours[g], lw=1.5,
+                          label=(", ".join(t for t in p if t not in shared) or g)
+                          + (f" (×{n_of[g]})" if n_of[g] > 1 else "")) for g, p in zip(groups, parts)]
+    ncol = 1 if len(handles) == 1 else (2 if max(len(h.get_label()) for h in handles) > 30 else 4)
+    rows = -(-len(handles) // ncol) + (1 if common else 0)
+    bottom = 0.09 + 0.04 * rows
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.065), fontsize=7, ncol=ncol,
+               title=common or None, title_fontsize=7, frameon=False)
     fig.suptitle(title)
     return save(fig, stem, "Per-model objectives of an ensemble run at the recorded steps (a gap = a frozen, "
-                           "diverged model).", right=0.8)
+                           "diverged model).", bottom=bottom)
 
 
 def optimal_critic_figure(x, d_star, d_models, stem, title: str, caption: str | None = None) -> list[Path]:
