@@ -170,37 +170,173 @@ def _run_divergence(args) -> int:
 
 # ---------------------------------------------------------------------------------------------------- verify
 def _add_verify(sub) -> None:
-    p = sub.add_parser("verify", help="check every claim of THEORY.md and write a report folder")
+    p = sub.add_parser("verify", help="check every claim of THEORY.md and write a report folder",
+                       description="Run the claim checks and write README.md, report.html and claims.json to --out. "
+                                   "--full first prints (stderr, one line) the expected duration on this device and "
+                                   "its basis, and warns when no GPU is present.")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", dest="quick", action="store_true", default=True, help="the quick default (minutes)")
     g.add_argument("--full", dest="quick", action="store_false", help="every claim, including long sweeps")
     p.add_argument("--out", type=Path, default=Path("report"), help="report folder (default: ./report)")
-    p.add_argument("--only", nargs="+", default=None, help="claim ids to run")
+    p.add_argument("--only", nargs="+", default=None, help="claim ids to run (an unknown id lists the valid ones)")
     p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
     p.add_argument("--json", action="store_true", help="print the verdicts as standard JSON (non-finite -> null)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--require-gpu", action="store_true", help="refuse (exit 2) on a machine without a CUDA GPU")
+
+
+#: Cost of ``verify --full`` per claim, for the duration line: ``id -> (quick CPU seconds, full/quick factor)``.
+#: Quick CPU seconds: process CPU time (all threads) of ``verify --quick`` measured on the 2-core development machine
+#: (git c458fb7, 2026-11-29).  Factor: the ratio of the work each claim does in --full to --quick, from its sizes
+#: (trained claims: models × steps; LPs: instances × (pairs)^1.5; the λ sweep: models × steps × a width factor), not
+#: measured in --full; a full-only claim carries the CPU seconds of its study run at quick size and the factor to full.
+#: ``tests/test_verify_cli.py`` checks that every registered claim has an entry.
+_VERIFY_COST: dict[str, tuple[float, float]] = {
+    "closed-forms-gaussian": (0.8, 1.0),
+    "divergence-inequalities": (0.76, 10),  # n 20 → 200 random mixtures
+    "symbolic-gan-jsd": (0.94, 1.0),
+    "symbolic-least-squares-abc": (1.64, 1.0),
+    "symbolic-hinge-tv": (0.12, 1.0),
+    "symbolic-fgan-kl": (0.29, 1.0),
+    "symbolic-fgan-reverse_kl": (0.28, 1.0),
+    "symbolic-fgan-pearson_chi2": (0.29, 1.0),
+    "symbolic-fgan-neyman_chi2": (0.96, 1.0),
+    "symbolic-fgan-hellinger2": (1.01, 1.0),
+    "symbolic-fgan-js": (2.39, 1.0),
+    "symbolic-fgan-fgan_gan": (2.32, 1.0),
+    "symbolic-fgan-tv": (0.52, 1.0),
+    "symbolic-gls-costs": (0.38, 1.0),
+    "symbolic-lemma4-theorem1": (1.03, 1.0),
+    "symbolic-hinge-inactivity": (0.16, 1.0),
+    "symbolic-figure-vanishing-gradient": (0.59, 1.0),
+    "symbolic-figure-generator-loss": (0.59, 1.0),
+    "losses-glsgan-reductions": (0.68, 1.0),
+    "losses-glsgan-cost-admissible": (0.75, 1.0),
+    "losses-hinge-inactivity": (0.01, 1.0),
+    "losses-least-squares-tabular-dstar": (1.29, 1.0),
+    "losses-gradient-penalty-per-sample": (0.05, 1.0),
+    "nonparametric-lp-exact": (0.15, 7.5),  # instances 8 → 20 × (pairs n·m 289 → 600)^1.5
+    "nonparametric-corollary1": (0.6, 1.0),
+    "nonparametric-corollary2": (0.43, 2.5),  # instances 4 → 10
+    "nonparametric-cone-slopes": (0.14, 1.0),
+    "nonparametric-allocation": (0.7, 1.0),
+    "nonparametric-allocation-generator": (11.25, 18),  # models × steps 3·800 → 8·3000, pairs (150 → 200)²
+    "nonparametric-figure-1d": (2.14, 2.7),  # discriminator steps 1500 → 4000
+    "nonparametric-figure-2d": (1.28, 1.0),
+    # full only: its study at quick size; × (seeds 4 → 12) × (Σn² over the n ~16×)
+    "nonparametric-generalisation": (4.99, 50.0),
+    "optimal-critic-gan": (5.64, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-least_squares": (5.79, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-hinge": (6.32, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-loss_sensitive": (8.51, 16),  # models × steps 6·2000 → 32·6000
+    # models 18 → 800 (targets × λ × seeds) × steps 800 → 20000 × ~4 for width 16 → 64
+    "theorem1-trained-lambda-sweep": (24.49, 4400),
+}
+
+
+def _gpu_name() -> str | None:
+    """The name of the first CUDA device, or None when torch sees none."""
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+def _cpu_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _full_estimate(ids: list[str], out: Path) -> tuple[float, str]:
+    """Expected CPU seconds of ``verify --full`` for ``ids`` and the basis, one phrase: the CPU seconds a previous
+    ``claims.json`` in ``out`` recorded (× the claim's full/quick factor when that run was quick), else the cost table
+    :data:`_VERIFY_COST`."""
+    previous, prev_quick = {}, True
+    try:
+        doc = json.loads((out / "claims.json").read_text())
+        prev_quick = bool(doc["meta"]["quick"])
+        previous = {c["id"]: float(c["cpu_seconds"]) for c in doc["claims"]
+                    if c.get("status") not in ("skipped", "error") and float(c.get("cpu_seconds") or 0) > 0}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    total, n_prev, n_table, missing = 0.0, 0, 0, []
+    for cid in ids:
+        quick_s, factor = _VERIFY_COST.get(cid, (math.nan, math.nan))
+        if cid in previous and (not prev_quick or math.isfinite(factor)):
+            total += previous[cid] * (factor if prev_quick else 1.0)
+            n_prev += 1
+        elif math.isfinite(quick_s):
+            total += quick_s * factor
+            n_table += 1
+        else:
+            missing.append(cid)
+    parts = []
+    if n_prev:
+        parts.append(f"{n_prev} claim(s) from the CPU seconds in {str(out / 'claims.json')!r} "
+                     f"({'a quick run × full/quick factor' if prev_quick else 'a full run'})")
+    if n_table:
+        parts.append(f"{n_table} from the cost table (quick CPU seconds measured on a 2-core CPU × a full/quick "
+                     "factor per claim)")
+    if missing:
+        parts.append(f"{len(missing)} without a cost entry, not counted ({', '.join(missing)})")
+    return total, "; ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else (f"{seconds / 60:.0f} min" if seconds < 7200
+                                                      else f"{seconds / 3600:.1f} h")
 
 
 def _run_verify(args) -> int:
     from dataclasses import asdict
 
-    from .claims import Context, run_claims, write_report
+    from tqdm import tqdm
 
-    ids = list(_registry_ids())
+    from .claims import Context, registry, run_claims, write_report
+
+    claims = registry()
+    ids = list(claims)
     if args.only:
         unknown = sorted(set(args.only) - set(ids))
         if unknown:
-            raise ValueError(f"--only: unknown claim id(s) {', '.join(map(repr, unknown))}; "
-                             f"`lsgan-theory verify --help` and the report list them ({len(ids)} known)")
+            raise ValueError(f"--only: unknown claim id(s) {', '.join(map(repr, unknown))}; valid ids: "
+                             f"{' '.join(ids)}")
     _writable_dir(args.out, "--out")
+    selected = [c for c in ids if not args.only or c in args.only]
+    gpu = _gpu_name()
+    if gpu is None and args.require_gpu:
+        raise ValueError("--require-gpu: no CUDA GPU visible to torch on this machine (torch.cuda.is_available() is "
+                         "False); run without --require-gpu to use the CPU")
+    if not args.quick:
+        cpu_s, basis = _full_estimate(selected, args.out)
+        cores = _cpu_cores()
+        where = f"a GPU ({gpu}) and {cores} CPU cores" if gpu else f"{cores} CPU cores, no GPU"
+        gpu_note = "; CPU-measured, so an upper bound for the trained claims on the GPU" if gpu else ""
+        print(f"lsgan-theory verify --full: expect about {_duration(cpu_s)} of CPU time for {len(selected)} "
+              f"claim(s), {_duration(cpu_s / cores)}–{_duration(cpu_s)} wall on this device ({where}){gpu_note}; "
+              f"basis: {basis}", file=sys.stderr, flush=True)
+        if gpu is None:
+            print("lsgan-theory verify: warning: no GPU visible to torch; --full runs its trained ensembles on the "
+                  "CPU (use --require-gpu to refuse instead)", file=sys.stderr, flush=True)
     ctx = Context(out=args.out, quick=args.quick, seed=args.seed)
-    done = [0]
+    to_run = [c for c in selected if not (claims[c].full_only and args.quick)]
+    bar = tqdm(total=len(to_run), file=sys.stderr, disable=args.quiet, unit="claim", dynamic_ncols=True,
+               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]")
+    started = [0]
 
     def progress(cid: str) -> None:
-        done[0] += 1
-        if not args.json:
-            print(f"[{done[0]}/{len(args.only) if args.only else len(ids)}] {cid}", file=sys.stderr, flush=True)
+        if started[0]:
+            bar.update(1)
+        started[0] += 1
+        bar.set_description_str(cid)
 
-    verdicts = run_claims(ctx, only=args.only, progress=progress)
+    try:
+        verdicts = run_claims(ctx, only=args.only, progress=progress)
+        if started[0]:
+            bar.update(1)
+    finally:
+        bar.close()
     path = write_report(verdicts, ctx)
     if args.json:
         _print_json({"report": path, "claims": [asdict(v) for v in verdicts]})
@@ -209,12 +345,6 @@ def _run_verify(args) -> int:
             print(f"{v.status:8s} {v.id:40s} {v.ref}")
         print(f"report: {path}")
     return 0 if all(v.status in ("pass", "skipped") for v in verdicts) else 1
-
-
-def _registry_ids():
-    from .claims import registry
-
-    return registry().keys()
 
 
 # ---------------------------------------------------------------------------------------------------- derive, prove
