@@ -123,6 +123,12 @@ def _optimise(expr, sense, steps):
         pos = {p: sp.Symbol("p", positive=True), q: sp.Symbol("q", positive=True)}
         back = {v: k for k, v in pos.items()}
         bounded = sp.simplify(opt.bounded.subs(pos)).subs(back) if opt.bounded is not sp.true else sp.true
+        if bounded is not sp.true and not (bounded.free_symbols - {p, q}):
+            for pv, qv in ((1, 2), (2, 1), (1, 1)):
+                if bounded.subs({p: pv, q: qv}) is sp.false:
+                    raise ValueError(f"--real/--fake: no pointwise optimum: φ = {expr} is unbounded "
+                                     f"{'above' if sense == 'max' else 'below'} in D at (p, q) = ({pv}, {qv}) "
+                                     f"(bounded only when {bounded}; outer slopes {list(opt.slopes)})")
         if bounded is sp.false:
             raise ValueError(f"--real/--fake: no pointwise optimum: φ = {expr} is unbounded "
                              f"{'above' if sense == 'max' else 'below'} in D (outer slopes {list(opt.slopes)})")
