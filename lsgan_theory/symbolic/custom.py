@@ -29,7 +29,7 @@ from .core import D, Step, identify, is_kinked, optimise_piecewise_linear, p, q,
 from .families import Derivation, _optimise_smooth, _tidy_logs, _to_sympy
 from .parse import ENGINE_SYMBOLS, EXTRA_FUNCTIONS, FUNCTIONS, parse_expression
 
-__all__ = ["derive_custom", "CustomDerivation", "CUSTOM_FUNCTIONS"]
+__all__ = ["derive_custom", "CustomDerivation", "CUSTOM_FUNCTIONS", "ground_truth"]
 
 # the functions a loss formula may use: the parser's defaults, the extras, and lower-case max/min/abs aliases
 CUSTOM_FUNCTIONS = {**FUNCTIONS, **EXTRA_FUNCTIONS, "max": FUNCTIONS["Max"], "min": FUNCTIONS["Min"],
@@ -377,3 +377,35 @@ def _derive_custom(real, fake, sense, generator, params, generator_real, paramet
     key = tuple((k, subs.get(s, s)) for k, s in syms.items())
     return CustomDerivation("custom", key, expr, sense, dstar, value, constant, div, f, named, title, scale, dcond,
                             ocond, tuple(steps), None, (), r, fk, g, gr, convex, gradient)
+
+
+def ground_truth(derivation, P, Q):
+    """Ground truth on a pair of densities: ∫ value_at_optimum by quadrature against an independent reference.
+
+    Named: ``constant + scale · named(P, Q)`` by the named divergence's own quadrature
+    (:func:`lsgan_theory.symbolic.numeric.check_against_quadrature`).  Unnamed: ``constant + D_f(P‖Q)`` with the
+    lambdified generator ``f`` through :func:`lsgan_theory.divergences.f_divergence`.  Tolerance: the two quadrature
+    error bounds plus 1e-12·(1 + |value|) (float64 rounding of combining the terms).
+
+    Returns
+    -------
+    lsgan_theory.symbolic.numeric.QuadratureCheck
+    """
+    from .. import divergences
+    from .numeric import QuadratureCheck, check_against_quadrature, lambdify_pq
+
+    if not isinstance(derivation, Derivation):
+        raise TypeError(f"derivation: expected a Derivation, got {type(derivation).__name__}")
+    if derivation.named:
+        return check_against_quadrature(derivation, P, Q)
+    free = (derivation.value_at_optimum.free_symbols | derivation.f.free_symbols
+            | derivation.constant.free_symbols) - {p, q, u}
+    if free:
+        raise ValueError(f"derivation: has free parameters {sorted(map(str, free))}; derive with numbers first")
+    est = divergences.integrate_pointwise(lambdify_pq(derivation.value_at_optimum), P, Q)
+    fu = sp.lambdify(u, derivation.f, modules="numpy")
+    ref = divergences.f_divergence(P, Q, lambda x: fu(x) + 0 * x)  # + 0·x: broadcast a constant f
+    const = float(derivation.constant)
+    tol = est.abserr + ref.abserr + 1e-12 * (1 + abs(const + ref.value))
+    return QuadratureCheck(derivation.family, P.spec, Q.spec, est.value, est.abserr, const + ref.value, ref.abserr,
+                           tol)
