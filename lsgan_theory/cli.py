@@ -356,8 +356,20 @@ def _add_derive(sub) -> None:
     p = sub.add_parser("derive", help="derive D*, the value at D* and the divergence a GAN loss minimises (sympy)",
                        description="Symbolic derivation with every step. FAMILY: gan, non_saturating, least_squares, "
                                    "hinge, or an f-GAN row (kl, reverse_kl, pearson_chi2, neyman_chi2, hellinger2, "
-                                   "js, fgan_gan, tv). LSGAN = Least-Squares GAN (not the Loss-Sensitive LS-GAN).")
+                                   "js, fgan_gan, tv), or custom with --real/--fake formulas in D. "
+                                   "LSGAN = Least-Squares GAN (not the Loss-Sensitive LS-GAN).")
     p.add_argument("family")
+    p.add_argument("--real", default=None, help="custom: the discriminator's per-sample term on real points, in D "
+                                                "(e.g. 'log(D)')")
+    p.add_argument("--fake", default=None, help="custom: its term on generated points (e.g. 'log(1 - D)')")
+    p.add_argument("--sense", default="max", choices=("max", "min"),
+                   help="custom: the discriminator maximises (default) or minimises p·real(D) + q·fake(D)")
+    p.add_argument("--generator", default=None, help="custom: the generator's per-sample term on generated points "
+                                                     "(default: the zero-sum game)")
+    p.add_argument("--generator-real", default=None, help="custom: a G-free analysis term on real points added to "
+                                                          "the value (Mao et al. add ½E_p(D − c)²)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="custom: a parameter of the formulas (repeatable); NAME alone or NAME= leaves it symbolic")
     for k, role in (("a", "label of fakes"), ("b", "label of reals"), ("c", "value G wants D to output")):
         p.add_argument(f"--{k}", default=None, help=f"least_squares: {role} (a number or expression; symbolic if "
                                                     "omitted)")
@@ -367,11 +379,32 @@ def _add_derive(sub) -> None:
 
 
 def _run_derive(args) -> int:
-    from .symbolic import SymbolicTimeout, derive
+    from .symbolic import SymbolicTimeout, derive, derive_custom
 
     params = {k: getattr(args, k) for k in "abc" if getattr(args, k) is not None}
+    custom = args.family == "custom"
+    used = [f"--{k.replace('_', '-')}" for k in ("real", "fake", "generator", "generator_real")
+            if getattr(args, k) is not None] + (["--param"] if args.param else []) + \
+        (["--sense"] if args.sense != "max" else [])
+    if not custom and used:
+        raise ValueError(f"{used[0]}: only for 'derive custom', not for family {args.family!r}")
+    if custom and params:
+        raise ValueError(f"--{sorted(params)[0]}: not for 'derive custom'; declare parameters with --param NAME=VALUE")
     try:
-        d = derive(args.family, **params)
+        if custom:
+            for k in ("real", "fake"):
+                if getattr(args, k) is None:
+                    raise ValueError(f"--{k}: required for 'derive custom' (an expression in D)")
+            cparams = {}
+            for item in args.param:
+                name, eq, value = item.partition("=")
+                if not name.strip():
+                    raise ValueError(f"--param: expected NAME=VALUE (or NAME for a symbolic parameter), got {item!r}")
+                cparams[name.strip()] = value.strip() if eq and value.strip() else None
+            d = derive_custom(args.real, args.fake, sense=args.sense, generator=args.generator, params=cparams,
+                              generator_real=args.generator_real)
+        else:
+            d = derive(args.family, **params)
     except SymbolicTimeout as exc:
         raise ValueError(str(exc)) from None
     if args.json:
