@@ -206,3 +206,11 @@ def test_custom_ground_truth_quadrature_of_the_value_equals_the_identified_diver
     r = ground_truth(c, Normal(0.0, 1.0), Normal(1.0, 1.5))
     assert r.agrees, (r.symbolic, r.reference, r.tolerance)
     assert r.tolerance < 1e-8 and abs(r.symbolic - (r.reference + 1e-6)) > r.tolerance
+
+
+def test_a_parameter_no_formula_uses_is_refused():
+    # review finding: --param zz=2 with formulas that never mention zz was silently accepted
+    from lsgan_theory.symbolic.custom import derive_custom
+    with pytest.raises(ValueError, match="--param: zz"):
+        derive_custom("log(D)", "log(1 - D)", params={"zz": 2})
+    assert derive_custom("-(D - b)^2/2", "-(D + 1)^2/2", sense="max", params={"b": 1}).d_star is not None

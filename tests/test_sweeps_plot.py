@@ -65,3 +65,18 @@ def test_plot_of_a_folder_without_a_store_is_one_line_exit_2(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "results.sqlite" in err
+
+
+@pytest.mark.parametrize("command", ["results", "plot", "sweep"])
+def test_a_corrupt_store_is_one_line_exit_2(tmp_path, capsys, command):
+    # review finding: a results.sqlite that is not a database gave a sqlite3.DatabaseError traceback
+    out = tmp_path / "corrupt"
+    out.mkdir()
+    (out / "results.sqlite").write_text("garbage")
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(SPEC)
+    argv = {"results": ["results", str(out)], "plot": ["plot", str(out)],
+            "sweep": ["sweep", str(spec), "--out", str(out), "--quiet"]}[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a readable sweep store" in err and "Traceback" not in err

@@ -121,7 +121,12 @@ class DaskExecutor:
         self.retries = retries
         self._cluster = None
         if scheduler is not None:
-            self.client = Client(scheduler, timeout="30s")
+            try:
+                self.client = Client(scheduler, timeout="30s")
+            except (OSError, TimeoutError) as exc:
+                raise ValueError(f"--scheduler: cannot reach the Dask scheduler at {scheduler!r} "
+                                 f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}); start `dask scheduler` "
+                                 f"there or use --workers N for a local cluster") from None
             self.threads = None  # the task's own setting
         else:
             self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,

@@ -109,6 +109,13 @@ class Store:
     def __init__(self, out, *, readonly: bool = False):
         self.out = Path(out)
         self.path = self.out / STORE_NAME
+        try:
+            self._open(readonly)
+        except sqlite3.DatabaseError as exc:  # a corrupt or foreign file: one clear error, never a traceback
+            raise ValueError(f"OUT: {str(self.path)!r} is not a readable sweep store ({exc}); move it aside or use "
+                             f"another --out") from None
+
+    def _open(self, readonly: bool) -> None:
         if readonly:
             if not self.path.exists():
                 raise ValueError(f"OUT: {str(self.out)!r} holds no sweep results ({STORE_NAME} not found)")
@@ -121,6 +128,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("SELECT count(*) FROM meta").fetchone()  # a file that is not our store fails here
 
     def close(self) -> None:
         self.db.close()

@@ -319,6 +319,13 @@ def _derive_custom(real, fake, sense, generator, params, generator_real, paramet
     if sense not in ("max", "min"):
         raise ValueError(f"--sense: expected 'max' or 'min', got {sense!r}")
     syms, subs = _param_symbols(params)
+    import re as _re
+
+    texts = " ".join(t for t in (real, fake, generator, generator_real) if isinstance(t, str))
+    unused = [k for k in (params or {}) if not _re.search(rf"(?<![A-Za-z0-9_]){_re.escape(k)}(?![A-Za-z0-9_])", texts)]
+    if unused:
+        raise ValueError(f"--param: {', '.join(unused)} appear(s) in none of the formulas (it would be ignored); "
+                         f"declare only the parameters the terms use")
     r = _parse_term(real, "--real", syms, subs)
     fk = _parse_term(fake, "--fake", syms, subs)
     g = _parse_term(generator, "--generator", syms, subs)
