@@ -551,21 +551,11 @@ def _index_table(masks: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]
     return torch.tensor(table, device=device), torch.tensor(counts, dtype=torch.int64, device=device)
 
 
-def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, *, checkpoint=None,
-                      checkpoint_every: int | None = None, callback=None, stop_after: int | None = None
-                      ) -> ConditionalResult:
-    """Train the ``config.n_models`` CLS-GANs of ``config`` on ``data`` (a :class:`ConditionalData` or ``(x, y)``).
+def _conditional_setup(config: ConditionalConfig, data):
+    """Checked data and everything fixed for a run: device, label splits and index tables, hyperparameter tensors,
+    optimisers and the initial parameters and optimiser states (a namespace)."""
+    from types import SimpleNamespace
 
-    Per step: ``n_critic`` loss-network updates (:func:`d_step`: B labelled reals with their labels, B fakes
-    G(z, y_lab) for the same labels, B_ul unlabelled reals), then one generator update (:func:`g_step`, labels
-    uniform on K) unless ``train_generator`` is False.
-
-    ``checkpoint``: a file path; written atomically every ``checkpoint_every`` steps (default ~5 % of the run) and at
-    the end; if it exists at the start (same config and data, else ``ValueError``) training resumes from it, bitwise
-    identical to an uninterrupted run (every random draw is keyed by (seed, model, stream, step)).
-    ``stop_after``: stop after this many steps (with a checkpoint written), to test resumption.
-    """
-    t0 = time.perf_counter()
     if not isinstance(data, ConditionalData):
         data = prepare_data(*data, n_classes=config.n_classes)
     if data.n_classes != config.n_classes:
@@ -575,8 +565,7 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
         raise ValueError(f"data_dim: the config says {config.data_dim}, the data have width {data.x.shape[1]}")
     device = _device(config.device)
     dtype = torch.float32 if config.dtype == "float32" else torch.float64
-    E, B, Bu, K, seed = config.n_models, config.batch, config.batch_ul, config.n_classes, config.seed
-    d, act = config.data_dim, config.activation
+    K, seed = config.n_classes, config.seed
     ids = torch.tensor(config.ids(), dtype=torch.int64, device=device)
 
     masks = np.stack([labelled_split(data.y, K, seed=seed, split=s, labels_per_class=int(lpc),
@@ -597,15 +586,85 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
     g_params = _mlp.init_mlp(config.g_spec(), seed, ids, STREAMS["init_g"], dtype=dtype, device=device)
     d_params = _mlp.init_mlp(config.d_spec(), seed, ids, STREAMS["init_d"], dtype=dtype, device=device)
     sd, sg = opt_d.init(d_params), opt_g.init(g_params)
+    return data, SimpleNamespace(device=device, dtype=dtype, ids=ids, masks=masks, lab_tab=lab_tab, lab_n=lab_n,
+                                 ul_tab=ul_tab, ul_n=ul_n, x_all=x_all, y_all=y_all, hyper=hyper, opt_d=opt_d,
+                                 opt_g=opt_g, g_params=g_params, d_params=d_params, sd=sd, sg=sg)
 
-    active = torch.ones(E, dtype=torch.bool, device=device)
-    diverged_step = torch.full((E,), -1, dtype=torch.int64, device=device)
+
+def _checkpoint_interval(config: ConditionalConfig, checkpoint_every, stop_after) -> int:
+    every = max(1, config.steps // 20) if checkpoint_every is None else checkpoint_every
+    if not _is_int(every) or every < 1:
+        raise ValueError(f"checkpoint_every: must be an integer >= 1, got {checkpoint_every!r}")
+    if stop_after is not None and (not _is_int(stop_after) or stop_after < 1):
+        raise ValueError(f"stop_after: must be an integer >= 1, got {stop_after!r}")
+    return every
+
+
+def _freeze(active, diverged_step, ok, step):
+    """Models that just failed the finite check are frozen at ``step`` (the same rule as the main trainer)."""
+    newly = active & ~ok
+    return active & ok, torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
+
+
+def _gather(seed, ids, x_all, y_all, table, counts, stream, t, n):
+    """n draws per model from its own index table (labelled or unlabelled) with the model's stream."""
+    pos = _rng.randint(seed, ids, stream, t, (n,), torch.clamp(counts, min=1))
+    idx = torch.gather(table, 1, pos)
+    return x_all[idx], y_all[idx]
+
+
+def _fresh_records(config: ConditionalConfig, device):
+    """Initial active mask, diverged steps and empty recorded curves (NaN) at the recorded steps."""
+    E = config.n_models
     rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
     if rec_steps[-1:] != [config.steps - 1]:
         rec_steps.append(config.steps - 1)
-    rec_at = {s: k for k, s in enumerate(rec_steps)}
     rec_d = torch.full((len(rec_steps), E), math.nan, dtype=torch.float64, device=device)
-    rec_g = torch.full_like(rec_d, math.nan)
+    return (torch.ones(E, dtype=torch.bool, device=device), torch.full((E,), -1, dtype=torch.int64, device=device),
+            rec_steps, rec_d, torch.full_like(rec_d, math.nan))
+
+
+def _record(rec_d, rec_g, k, active, loss_d, loss_g) -> None:
+    """Row k of the recorded curves: the losses of active models, NaN for frozen ones (in place)."""
+    nan = torch.tensor(math.nan, dtype=torch.float64, device=rec_d.device)
+    rec_d[k] = torch.where(active, loss_d.double(), nan)
+    if loss_g is not None:
+        rec_g[k] = torch.where(active, loss_g.double(), nan)
+
+
+def _result(config, rec_steps, rec_d, rec_g, diverged_step, g_params, d_params, masks, data, seconds, device):
+    return ConditionalResult(config=config, steps=np.array(rec_steps), loss_d=rec_d.T.cpu().numpy(),
+                             loss_g=rec_g.T.cpu().numpy(), diverged_step=diverged_step.cpu().numpy(),
+                             g_params=tuple(p.detach().cpu() for p in g_params),
+                             d_params=tuple(p.detach().cpu() for p in d_params), labelled=masks,
+                             data_digest=data.digest, seconds=seconds, device=str(device), git=git_revision())
+
+
+def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, *, checkpoint=None,
+                      checkpoint_every: int | None = None, callback=None, stop_after: int | None = None
+                      ) -> ConditionalResult:
+    """Train the ``config.n_models`` CLS-GANs of ``config`` on ``data`` (a :class:`ConditionalData` or ``(x, y)``).
+
+    Per step: ``n_critic`` loss-network updates (:func:`d_step`: B labelled reals with their labels, B fakes
+    G(z, y_lab) for the same labels, B_ul unlabelled reals), then one generator update (:func:`g_step`, labels
+    uniform on K) unless ``train_generator`` is False.
+
+    ``checkpoint``: a file path; written atomically every ``checkpoint_every`` steps (default ~5 % of the run) and at
+    the end; if it exists at the start (same config and data, else ``ValueError``) training resumes from it, bitwise
+    identical to an uninterrupted run (every random draw is keyed by (seed, model, stream, step)).
+    ``stop_after``: stop after this many steps (with a checkpoint written), to test resumption.
+    """
+    t0 = time.perf_counter()
+    data, run = _conditional_setup(config, data)
+    device, dtype, ids, masks = run.device, run.dtype, run.ids, run.masks
+    E, B, Bu, K, seed = config.n_models, config.batch, config.batch_ul, config.n_classes, config.seed
+    act = config.activation
+    lab_tab, lab_n, ul_tab, ul_n, x_all, y_all = run.lab_tab, run.lab_n, run.ul_tab, run.ul_n, run.x_all, run.y_all
+    hyper, opt_d, opt_g = run.hyper, run.opt_d, run.opt_g
+    g_params, d_params, sd, sg = run.g_params, run.d_params, run.sd, run.sg
+
+    active, diverged_step, rec_steps, rec_d, rec_g = _fresh_records(config, device)
+    rec_at = {s: k for k, s in enumerate(rec_steps)}
 
     start, seconds_before = 0, 0.0
     ck = _load_checkpoint(checkpoint, config, data.digest, device)
@@ -613,11 +672,7 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
         d_params, g_params, sd, sg = ck["d_params"], ck["g_params"], ck["sd"], ck["sg"]
         active, diverged_step, rec_d, rec_g = ck["active"], ck["diverged_step"], ck["rec_d"], ck["rec_g"]
         start, seconds_before = ck["step"] + 1, ck["seconds"]
-    every = max(1, config.steps // 20) if checkpoint_every is None else checkpoint_every
-    if not _is_int(every) or every < 1:
-        raise ValueError(f"checkpoint_every: must be an integer >= 1, got {checkpoint_every!r}")
-    if stop_after is not None and (not _is_int(stop_after) or stop_after < 1):
-        raise ValueError(f"stop_after: must be an integer >= 1, got {stop_after!r}")
+    every = _checkpoint_interval(config, checkpoint_every, stop_after)
 
     def save(step):
         _save_checkpoint(checkpoint, {
@@ -628,14 +683,10 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
 
     def freeze(ok, step):
         nonlocal active, diverged_step
-        newly = active & ~ok
-        diverged_step = torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
-        active = active & ok
+        active, diverged_step = _freeze(active, diverged_step, ok, step)
 
     def gather(table, counts, stream, t, n):
-        pos = _rng.randint(seed, ids, stream, t, (n,), torch.clamp(counts, min=1))
-        idx = torch.gather(table, 1, pos)
-        return x_all[idx], y_all[idx]
+        return _gather(seed, ids, x_all, y_all, table, counts, stream, t, n)
 
     loss_d = loss_g = None
     last = config.steps if stop_after is None else min(config.steps, start + stop_after)
@@ -658,11 +709,7 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
             g_params, sg, loss_g, ok = g_step(g_params, sg, opt_g, d_params, z, y, K, active, activation=act)
             freeze(ok, step)
         if step in rec_at:
-            kk = rec_at[step]
-            nan = torch.tensor(math.nan, dtype=torch.float64, device=device)
-            rec_d[kk] = torch.where(active, loss_d.double(), nan)
-            if loss_g is not None:
-                rec_g[kk] = torch.where(active, loss_g.double(), nan)
+            _record(rec_d, rec_g, rec_at[step], active, loss_d, loss_g)
             if callback is not None:
                 callback(step, loss_d, loss_g, active)
         if checkpoint is not None and ((step + 1) % every == 0 or step == last - 1):
@@ -670,9 +717,5 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
 
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return ConditionalResult(config=config, steps=np.array(rec_steps), loss_d=rec_d.T.cpu().numpy(),
-                             loss_g=rec_g.T.cpu().numpy(), diverged_step=diverged_step.cpu().numpy(),
-                             g_params=tuple(p.detach().cpu() for p in g_params),
-                             d_params=tuple(p.detach().cpu() for p in d_params), labelled=masks,
-                             data_digest=data.digest, seconds=seconds_before + time.perf_counter() - t0,
-                             device=str(device), git=git_revision())
+    return _result(config, rec_steps, rec_d, rec_g, diverged_step, g_params, d_params, masks, data,
+                   seconds_before + time.perf_counter() - t0, device)
