@@ -174,7 +174,8 @@ def test_parser_refuses_anything_but_arithmetic_of_declared_names(expr, tmp_path
     text = _theorem(concl="conclusion C: x == x", steps=f"{expr} == 0".replace("echo hi", f"touch {marker}"))
     res = check_text(text, statements={})
     assert not res.passed and not marker.exists()
-    assert any("not allowed" in c.message or "neither declared" in c.message for c in res.checks), \
+    # refused by the shared whitelist parser (symbolic/parse.py), with its position-naming message
+    assert any("ExpressionError" in c.message and "cannot parse" in c.message for c in res.checks), \
         [c.message for c in res.checks]
 
 

@@ -62,11 +62,10 @@ registered in :data:`STATEMENTS` must state exactly the registered hypotheses an
 
 A step that sympy cannot decide *fails* (no numeric fallback): a proof passes only when every step is proved.
 
-**Parsing.**  ``lsgan-theory prove --dir`` reads a user's folder, so nothing here evaluates Python: a line's tokens
-must be names, numbers, ``+ - * / ** ( ) ,`` — attribute access, ``__``, brackets, quotes, ``lambda`` and any name
-not declared (``symbols``/``let``) or whitelisted are refused before ``parse_expr`` runs with a ``global_dict`` of
-the whitelisted names only (and no builtins).  (To be switched to the shared whitelist parser
-``lsgan_theory.symbolic.parse`` once it exists.)
+**Parsing.**  ``lsgan-theory prove --dir`` reads a user's folder, so nothing here evaluates Python: every expression
+goes through the package's whitelist parser (:func:`lsgan_theory.symbolic.parse.parse_expression`: numbers,
+``+ - * / ** ^ ( ) ,``, the declared names (``symbols``/``let``) and the functions and constants listed in
+``_FUNCTIONS``/``_CONSTANTS``; its size limits refuse a power such as ``9**9**9`` before computing it).
 """
 
 from __future__ import annotations
@@ -76,9 +75,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sympy as sp
-from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
 from ._limits import SymbolicTimeout, limited
+from .parse import parse_expression
 
 __all__ = ["CheckResult", "ProofResult", "TheoremResult", "STATEMENTS", "check_proof", "check_text", "check_all",
            "proofs_dir", "render_latex", "render_markdown", "format_report"]
@@ -125,43 +124,13 @@ def _subs(expr, *pairs):
     return sp.sympify(expr).subs(list(zip(pairs[::2], pairs[1::2])), simultaneous=True)
 
 
-_WHITELIST = {"Max": sp.Max, "Min": sp.Min, "Abs": sp.Abs, "log": sp.log, "exp": sp.exp, "sqrt": sp.sqrt,
-              "diff": sp.diff, "oo": sp.oo, "Rational": sp.Rational, "pi": sp.pi, "sign": sp.sign,
-              "subs": _subs, "integral": integral, "limit": limit}
-# names that sympy's own transformations insert (auto_number, auto_symbol); not accepted from the text
-_PARSER_NAMES = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "Symbol": sp.Symbol}
-_UNEVALUATED_NAMES = {"Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow}   # inserted by parse_expr(evaluate=False)
-_TOKEN = re.compile(r"\s+|[A-Za-z][A-Za-z0-9_]*|\d+(?:\.\d+)?|\*\*|[-+*/(),]")
-
-
-def _safe_tokens(text: str, names) -> None:
-    """Refuse anything but names in ``names``/the whitelist, numbers and arithmetic (no '.', '__', brackets...)."""
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise ValueError(f"character {text[pos]!r} at column {pos + 1} of {text!r} is not allowed (only names, "
-                             "numbers, + - * / ** ( ) , may appear in an expression)")
-        tok = m.group(0)
-        if tok[0].isalpha() and tok not in names and tok not in _WHITELIST:
-            raise ValueError(f"name {tok!r} in {text!r} is neither declared (symbols/let) nor an allowed function "
-                             f"({', '.join(sorted(_WHITELIST))})")
-        pos = m.end()
-
-
-def _refuse_huge_powers(expr, text: str, max_digits: float = 1e4) -> None:
-    """ValueError if a power of numbers in ``expr`` would have more than ``max_digits`` digits."""
-    import math
-
-    for node in sp.preorder_traversal(sp.sympify(expr, evaluate=False)):
-        if isinstance(node, sp.Pow) and node.base.is_number and node.exp.is_number:
-            try:
-                b, e = abs(complex(node.base.evalf(15))), abs(complex(node.exp.evalf(15)))
-            except (TypeError, ValueError, OverflowError):
-                raise ValueError(f"{text!r}: power {sp.sstr(node)} cannot be sized") from None
-            if b > 1 and e * math.log10(b) > max_digits:
-                raise ValueError(f"{text!r}: the power {sp.sstr(node)} would have more than {max_digits:g} digits; "
-                                 "refused before computing it")
+# the whitelist as the shared parser's function table: name -> (callable, minimum arity, maximum arity or None)
+_FUNCTIONS = {"Max": (sp.Max, 1, None), "Min": (sp.Min, 1, None), "Abs": (sp.Abs, 1, 1), "log": (sp.log, 1, 1),
+              "exp": (sp.exp, 1, 1), "sqrt": (sp.sqrt, 1, 1), "diff": (sp.diff, 2, 3),
+              "Rational": (sp.Rational, 1, 2), "sign": (sp.sign, 1, 1), "subs": (_subs, 3, None),
+              "integral": (integral, 1, 1), "limit": (limit, 3, 3)}
+_CONSTANTS = {"oo": sp.oo, "pi": sp.pi}
+_RESERVED = set(_FUNCTIONS) | set(_CONSTANTS)  # names a proof may not declare
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -280,7 +249,7 @@ class _Ctx:
 
     @staticmethod
     def _check_name(nm: str) -> None:
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", nm) or "__" in nm or nm in _WHITELIST:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", nm) or "__" in nm or nm in _RESERVED:
             raise ValueError(f"{nm!r} is not an allowed name (letters, digits, single underscores; not a function "
                              "name)")
 
@@ -293,7 +262,6 @@ class _Ctx:
         text = text.strip()
         if not text:
             raise ValueError("empty expression")
-        _safe_tokens(text, self.ns)
         used = tuple(sorted({t for t in re.findall(r"[A-Za-z][A-Za-z0-9_]*", text) if t in self.ns}))
         key = (text, tuple((t, self.ns[t]) for t in used))
         hit = _PARSE_CACHE.get(key)
@@ -304,18 +272,10 @@ class _Ctx:
         return out
 
     def _parse(self, text: str):
-        glob = {"__builtins__": {}, **_PARSER_NAMES, **_WHITELIST}
-        try:
-            # first unevaluated, to refuse a numeric power too large to compute (9**9**9) before computing it
-            raw = parse_expr(text, local_dict=dict(self.ns), global_dict={**glob, **_UNEVALUATED_NAMES},
-                             transformations=standard_transformations, evaluate=False)
-            _refuse_huge_powers(raw, text)
-            return sp.sympify(parse_expr(text, local_dict=dict(self.ns), global_dict=glob,
-                                         transformations=standard_transformations, evaluate=True))
-        except ValueError:
-            raise
-        except Exception as exc:
-            raise ValueError(f"cannot parse {text!r}: {exc}") from None
+        # the shared whitelist parser (symbolic/parse.py): no eval, size limits (a power such as 9**9**9 is refused
+        # before it is computed), declared names and the whitelisted functions only
+        return parse_expression(text, name="expression", symbols=dict(self.ns), functions=_FUNCTIONS,
+                                constants=_CONSTANTS)
 
     def relation(self, text: str):
         lhs, op, rhs = _split_rel(text)
