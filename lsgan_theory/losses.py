@@ -34,15 +34,15 @@ batch (here one per sample), and loss-sensitive hinges paired only one-to-one (h
 
 from __future__ import annotations
 
-import functools
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from . import validate as _validate
 
 __all__ = [
     # classic GAN (Goodfellow et al. 2014), on logits
@@ -156,24 +156,7 @@ def check_hyperparameter(name: str, value, lead: Sequence[int] = (), *, lo: floa
     return x
 
 
-def _renamed(**renames: str):
-    """Accept the keyword names of the previous release (old=new) with a DeprecationWarning, for one release."""
-
-    def deco(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            for old, new in renames.items():
-                if old in kwargs:
-                    if new in kwargs:
-                        raise TypeError(f"{fn.__name__}: give {new}= only ({old}= is its deprecated old name)")
-                    warnings.warn(f"{fn.__name__}({old}=...) is deprecated and will be removed in the next release; "
-                                  f"use {new}=...", DeprecationWarning, stacklevel=2)
-                    kwargs[new] = kwargs.pop(old)
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return deco
+_renamed = _validate.deprecated_keywords  # old=new keyword names of the previous release (one release)
 
 
 def _range_text(lo, lo_open, hi, hi_open) -> str:

@@ -400,8 +400,9 @@ class GapResult:
         return self.s_fresh - self.s_train
 
 
-def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, lam: float, tau: float = 1.0, *,
-                       margin_scale: float | None = None) -> GapResult:
+@validate.deprecated_keywords(margin_scale="tau")
+def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, lam: float,
+                       tau: float = 1.0) -> GapResult:
     r"""Generalisation gap of a learned LS-GAN loss L: S on the training sample vs S on a large fresh sample.
 
     .. math:: S_{n,m} = \frac1n\sum_i L(x_i) + \frac{\lambda}{nm}\sum_{i,j}(\Delta(x_i, z_j) + L(x_i) - L(z_j))_+,
@@ -424,12 +425,6 @@ def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, 
 
     from . import losses
 
-    if margin_scale is not None:
-        import warnings
-
-        warnings.warn("generalisation_gap(margin_scale=...) is deprecated and will be removed in the next release; "
-                      "use tau=...", DeprecationWarning, stacklevel=2)
-        tau = margin_scale
     lam = validate.positive("lam", lam)
     margin_scale = validate.positive("tau", tau)
 

@@ -56,6 +56,7 @@ from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
+from .. import validate as _validate
 from ..provenance import git_revision
 from ..resources import check_memory
 from . import mlp as _mlp
@@ -337,14 +338,7 @@ _dataclass_init = TrainConfig.__init__
 
 @functools.wraps(_dataclass_init)
 def _init_accepting_old_names(self, *args, **kwargs):
-    for old, new in _RENAMED.items():
-        if old in kwargs:
-            if new in kwargs:
-                raise TypeError(f"TrainConfig: give {new}= only ({old}= is its deprecated old name)")
-            warnings.warn(f"TrainConfig({old}=...) is deprecated and will be removed in the next release; use "
-                          f"{new}=...", DeprecationWarning, stacklevel=2)
-            kwargs[new] = kwargs.pop(old)
-    _dataclass_init(self, *args, **kwargs)
+    _dataclass_init(self, *args, **_validate.take_old_keywords("TrainConfig", kwargs, _RENAMED))
 
 
 TrainConfig.__init__ = _init_accepting_old_names
