@@ -54,6 +54,7 @@ from ..provenance import git_revision
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
+from .trainer import resolve_device
 
 __all__ = ["ConditionalConfig", "ConditionalResult", "ConditionalData", "STREAMS", "PER_MODEL_CONDITIONAL",
            "train_conditional", "prepare_data", "labelled_split", "generator_forward", "loss_network_forward",
@@ -65,20 +66,6 @@ STREAMS = {"init_d": 101, "init_g": 102, "noise_d": 103, "noise_g": 104, "batch_
 
 PER_MODEL_CONDITIONAL = ("lr_d", "lr_g", "beta1", "beta2", "lam", "gamma_ul", "tau", "labelled_fraction",
                          "labels_per_class", "label_split")
-
-
-def _device(device) -> torch.device:
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"device: must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {device!r} requested but CUDA is not available (use 'auto' or 'cpu')")
-    return dev
 
 
 def _is_int(v) -> bool:
@@ -563,7 +550,7 @@ def _conditional_setup(config: ConditionalConfig, data):
                          f"{config.n_classes}")
     if data.x.shape[1] != config.data_dim:
         raise ValueError(f"data_dim: the config says {config.data_dim}, the data have width {data.x.shape[1]}")
-    device = _device(config.device)
+    device = resolve_device(config.device)
     dtype = torch.float32 if config.dtype == "float32" else torch.float64
     K, seed = config.n_classes, config.seed
     ids = torch.tensor(config.ids(), dtype=torch.int64, device=device)
