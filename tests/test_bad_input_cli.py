@@ -208,13 +208,16 @@ def test_sizes_just_below_the_limit_run():  # negative control of the refusal ab
 
 
 def test_estimate_grows_as_the_formula_says():
-    # the LS-GAN all-pairs margin is 3 E B^2 s: doubling the batch of a 10-model float64 run adds 3*10*(256^2-128^2)*8
+    # TrainConfig.estimate_memory: the LS-GAN margins are 2 E B^2 s and the activations E B (6 Σ D units + 3 Σ G
+    # units) s; doubling the batch of a 10-model float64 run (64 x 64 MLPs, d = 1, noise 1: 130 units each) adds
+    # exactly their difference, and the evaluation part does not depend on the batch
     from lsgan_theory.ensemble import TrainConfig
     from lsgan_theory.studies.runs import estimate_memory
 
-    a = estimate_memory(TrainConfig(n_models=10, batch=128, dtype="float64"), 10)["step"]
-    b = estimate_memory(TrainConfig(n_models=10, batch=256, dtype="float64"), 10)["step"]
-    assert b - a == 3 * 10 * (256**2 - 128**2) * 8 + 12 * 10 * 128 * 64 * 2 * 8
+    a = estimate_memory(TrainConfig(n_models=10, batch=128, dtype="float64"), 10)
+    b = estimate_memory(TrainConfig(n_models=10, batch=256, dtype="float64"), 10)
+    assert b["total"] - a["total"] == 2 * 10 * (256**2 - 128**2) * 8 + 10 * 128 * (6 * 130 + 3 * 130) * 8
+    assert a["evaluation"] == b["evaluation"] == 10 * 10 * (1 + 2 * 64 + 1) * 8
 
 
 @pytest.mark.parametrize("argv,needles", [

@@ -165,32 +165,14 @@ def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dic
 def estimate_memory(config: TrainConfig, n_eval: int = 2000) -> dict:
     """Bytes a run of ``config`` plus :func:`evaluate` with ``n_eval`` samples needs, by part (an upper estimate).
 
-    With E models, batch B, widest hidden layer W over L hidden layers, data dimension d, noise dimension z, the largest
-    data set M and s = 4 (float32) or 8 (float64) bytes:
-
-    * ``data``: E·M·d·(8 + s) (float64 draws, then the training tensor);
-    * ``networks``: 6·E·(P_G + P_D)·s (parameters, gradients, two optimiser states, new and masked copies);
-    * ``step``: 12·E·B·W·L·s activations (forward/backward of D on real, fake and penalty points, G) plus, for the
-      LS-GAN / GLS-GAN families, 3·E·B²·s for the all-pairs margin, hinge and its gradient;
-    * ``evaluation``: E·n_eval·(z + 2W + d)·8 (float64 generator pass over the evaluation noise).
-
-    Returns a dict of the parts and ``total``.
+    The training parts are :meth:`TrainConfig.estimate_memory` (data, parameters, activations, margins); to them
+    ``evaluation`` adds E·n_eval·(z + 2W + d)·8 bytes (the float64 generator pass over the evaluation noise, with E
+    models, noise dimension z, widest hidden layer W and data dimension d).  Returns a dict of the parts and ``total``.
     """
-    s = 4 if config.dtype == "float32" else 8
-    E, B, z = config.n_models, config.batch, config.noise_dim
+    parts = {k: v for k, v in config.estimate_memory().items() if k != "total"}
     d = _densities.parse(config.target).dim
-    M = max(config.per_model("n_data"))
-    widths = list(config.g_hidden) + list(config.d_hidden)
-    W, L = max(widths), max(len(config.g_hidden), len(config.d_hidden))
-
-    def n_params(sizes):
-        return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-
-    P = n_params([z, *config.g_hidden, d]) + n_params([d, *config.d_hidden, 1])
-    pairs = any(_families.canonical(f) in ("loss_sensitive", "glsgan") for f in config.per_model("family"))
-    parts = {"data": E * M * d * (8 + s), "networks": 6 * E * P * s,
-             "step": 12 * E * B * W * max(L, 1) * s + (3 * E * B * B * s if pairs else 0),
-             "evaluation": E * n_eval * (z + 2 * W + d) * 8}
+    W = max(list(config.g_hidden) + list(config.d_hidden))
+    parts["evaluation"] = config.n_models * n_eval * (config.noise_dim + 2 * W + d) * 8
     parts["total"] = sum(parts.values())
     return parts
 
