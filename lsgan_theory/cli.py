@@ -519,7 +519,6 @@ def _add_train(sub) -> None:
 def _train_grid(args) -> dict:
     """The grid of per-model values; refuses a family parameter that no selected family uses (one line)."""
     from . import families
-    from .ensemble import PER_MODEL
 
     fams = [families.canonical(f, argument="--family") for f in args.family]
     used = {p for f in fams for p, _ in families.get(f).params}
@@ -533,10 +532,7 @@ def _train_grid(args) -> dict:
             given = "--margin-scale/--tau" if flag == "tau" else f"--{flag}"
             raise ValueError(f"{given}: not a parameter of --family {' '.join(fams)} (it would be ignored); "
                              f"{param} belongs to {', '.join(owners)}")
-        key = flag.replace("-", "_")
-        if key == "tau" and "tau" not in PER_MODEL:
-            key = "margin_scale"  # the trainer's older name
-        grid[key] = vals
+        grid[flag.replace("-", "_")] = vals
     grid["n_data"] = args.n_data
     return grid
 

@@ -50,8 +50,6 @@ Theorem 2 and Corollaries 1-2.
 
 from __future__ import annotations
 
-import math
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -903,7 +901,7 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     scale = _positive("tau", scale)
     tol = validate.real("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0)
     max_rounds = validate.integer("max_rounds", max_rounds, minimum=1)
-    p = _margin_p(margin)
+    _margin_p(margin)  # validates margin_kind before any work
     R = _as_points("real", real)
     F = _as_points("fake", fake, R.shape[1])
     n, m, d = R.shape[0], F.shape[0], R.shape[1]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.special import log_ndtr, ndtr
+from scipy.special import ndtr
 
 from .. import densities as _densities
 

@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import glob
-import math
 import os
 import re
 import time

@@ -78,21 +78,14 @@ def grid_config(grid: dict, seeds: int = 1, *, by_family: bool = False, **fixed)
     return TrainConfig(n_models=len(rows), **per_model, **fixed), rows
 
 
-def _trainer_field(param: str) -> str:
-    """The trainer's field for a registry parameter name (``tau`` is ``margin_scale`` in older trainers)."""
-    if param == "tau" and "tau" not in PER_MODEL:
-        return "margin_scale"
-    return param
-
-
 def family_ignores(family: str) -> tuple[str, ...]:
     """Trainer fields that are some family's own parameter but not ``family``'s (e.g. ``lam`` for ``gan``).
 
     From the registry :data:`lsgan_theory.families.FAMILIES` (``Family.params``).  Options of any critic
     (``gp_weight``, ``clip``, ``spectral_norm``, learning rates) are never in this set.
     """
-    own = {_trainer_field(p) for p, _ in _families.get(family).params}
-    every = {_trainer_field(p) for f in _families.FAMILIES.values() for p, _ in f.params}
+    own = {p for p, _ in _families.get(family).params}
+    every = {p for f in _families.FAMILIES.values() for p, _ in f.params}
     return tuple(sorted(every - own))
 
 

@@ -323,21 +323,19 @@ def lambda_sweep(target: str, lams=(0.3, 1.0, 3.0, 10.0, 30.0, 100.0), *, seeds:
     capacity floor of the same generator architecture, and :func:`read_bound`'s reading.
     """
     import time as _time
-    from dataclasses import asdict, fields
+    from dataclasses import asdict
 
-    from ..ensemble import TrainConfig, train
+    from ..ensemble import train
     from ..provenance import provenance
     from .critic import one_torch_thread
     from .runs import grid_config
 
     t0 = _time.perf_counter()
     lams = np.asarray(lams, dtype=np.float64)
-    names = {f.name for f in fields(TrainConfig)}
-    scale_name = "tau" if "tau" in names else "margin_scale"
     fixed = dict(target=target, family="loss_sensitive", seed=seed, steps=steps, batch=batch, noise_dim=1,
                  g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
                  n_data=2**20 if n_data is None else int(n_data), record_every=max(1, steps // 50), device=device,
-                 **{scale_name: tau}, **train_options)
+                 tau=tau, **train_options)
     cfg, rows = grid_config({"lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
     with one_torch_thread():  # tiny networks: a second intra-op thread only adds barrier waits on a small machine
         res = train(cfg)

@@ -22,7 +22,7 @@ __all__ = ["plan_packs", "pack_key", "model_bytes", "MAX_PACK", "PACK_MEMORY_BYT
 
 MAX_PACK = 512
 PACK_MEMORY_BYTES = 1 << 30  # a pack's working set stays below ~1 GiB (a fixed budget: plans must not depend on the host)
-_PER_MODEL_KEYS = tuple("tau" if k == "margin_scale" else k for k in PER_MODEL)
+_PER_MODEL_KEYS = PER_MODEL
 
 
 def pack_key(config: dict) -> str:

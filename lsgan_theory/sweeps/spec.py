@@ -6,7 +6,7 @@ the runs) and the optional overrides ``[quick]`` / ``[full]`` (applied for ``--q
 the ``[base]`` value, a list replaces the ``[grid]`` list of that key; ``seeds``, ``n_eval`` and ``pack_size`` may be
 overridden too).  Training fields are those of :class:`lsgan_theory.ensemble.TrainConfig` except ``n_models``,
 ``model_ids`` and ``device`` (set by the sweep), in the project's vocabulary (``tau`` for the margin scale; the older
-``margin_scale`` is accepted as an alias).
+``margin_scale`` is accepted as the deprecated spelling of ``tau``).
 
 Every value is checked before anything runs; the first problem raises :class:`SpecError` (a ``ValueError``) naming
 the file, the table and key, the value and what is accepted.
@@ -37,7 +37,7 @@ from ..ensemble import PER_MODEL, TrainConfig
 
 __all__ = ["SCHEMA_VERSION", "SpecError", "Spec", "Run", "load_spec", "parse_spec", "canonical_config", "run_id",
            "reference_expression",
-           "stream_id", "train_field", "TRAIN_KEYS"]
+           "stream_id", "TRAIN_KEYS"]
 
 SCHEMA_VERSION = 2  # 2: TrainConfig.loss_output (L >= 0 for LS-GAN)
 
@@ -56,19 +56,6 @@ class SpecError(ValueError):
     """A malformed sweep specification (the message names file, key, value and what is accepted)."""
 
 
-def _field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(TrainConfig))
-
-
-def train_field(key: str) -> str:
-    """The :class:`TrainConfig` field behind canonical spec key ``key`` (``tau`` → ``tau`` or ``margin_scale``,
-    whichever this version of the trainer has)."""
-    names = _field_names()
-    if key == "tau":
-        return "tau" if "tau" in names else "margin_scale"
-    return key
-
-
 def _scalar_type(annotation) -> tuple[type, bool]:
     """(element type, is_list) of a TrainConfig annotation such as ``'float | tuple[float, ...]'``."""
     a = str(annotation).replace(" ", "")
@@ -82,9 +69,8 @@ def _scalar_type(annotation) -> tuple[type, bool]:
 def _train_types() -> dict[str, tuple[type, bool, object]]:
     """canonical key -> (element type, is a list, default) for every spec-settable training field."""
     out = {}
-    names = _field_names()
     for f in dataclasses.fields(TrainConfig):
-        if f.name in _MANAGED or (f.name == "margin_scale" and "tau" in names):
+        if f.name in _MANAGED:
             continue
         key = _ALIASES.get(f.name, f.name)
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
@@ -93,7 +79,7 @@ def _train_types() -> dict[str, tuple[type, bool, object]]:
 
 
 TRAIN_KEYS = tuple(_train_types())
-_PER_MODEL_KEYS = tuple(_ALIASES.get(k, k) for k in PER_MODEL)
+_PER_MODEL_KEYS = PER_MODEL
 # Parameters that belong to particular loss families (lam, tau, nu, ls_a, ...): dropped from a run whose family
 # does not use them.
 _FAMILY_PARAMS = {f.name: tuple(p for p, _ in f.params) for f in _families.FAMILIES.values() if f.trainable}
@@ -168,10 +154,10 @@ def _check_value(key: str, value, where: str) -> object:
         return v
     # a family's own parameter is checked on a model of a family that uses it (the trainer refuses it elsewhere)
     owner = next((name for name, fam in _families.FAMILIES.items() if fam.trainable
-                  and any(train_field(p) == train_field(key) for p, _ in fam.params)), None)
+                  and any(p == key for p, _ in fam.params)), None)
     extra = {"family": owner} if owner is not None and key != "family" else {}
     try:
-        TrainConfig(**{train_field(key): tuple(v) if is_list else v, "device": "cpu", **extra})
+        TrainConfig(**{key: tuple(v) if is_list else v, "device": "cpu", **extra})
     except (ValueError, TypeError) as exc:
         raise SpecError(f"{where} = {_fmt(value)}: {' '.join(str(exc).split())}") from None
     return v
@@ -459,7 +445,7 @@ def to_train_config(runs: list[Run], device: str) -> TrainConfig:
     first = runs[0].config
     kw = {}
     for key in _train_types():
-        name = train_field(key)
+        name = key
         if key in _PER_MODEL_KEYS:
             default = _train_types()[key][2]
             vals = tuple(r.config.get(key, default) for r in runs)

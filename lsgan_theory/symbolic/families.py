@@ -30,9 +30,8 @@ import sympy as sp
 
 from .. import families as _registry
 from ._limits import limited
-from .core import (NAMED, D, Identification, Step, identify, is_kinked, optimise_piecewise_linear, p, q,
-                   ssimplify, t, u, zero_identity)
-from .fgan import FGAN_ROWS, Conjugate, TableComparison, compare_with_table, derive_conjugate
+from .core import D, Step, identify, is_kinked, optimise_piecewise_linear, p, q, t, u, zero_identity
+from .fgan import FGAN_ROWS, Conjugate, compare_with_table, derive_conjugate
 from .parse import parse_expression
 
 __all__ = ["derive", "Derivation", "FAMILIES", "a", "b", "c", "integrand", "least_squares_classification",
