@@ -33,7 +33,8 @@ class Family:
 
     ``params``: ((name, default), ...) of the family's own hyperparameters (trainer field names); ``output``: how the
     discriminator's raw output is read -- ``"logit"`` (D = sigmoid(output)), ``"score"`` (a real value) or ``"loss"``
-    (the loss L_θ(x) of LS-GAN / GLS-GAN).
+    (the loss L_θ(x) of LS-GAN / GLS-GAN) or ``"custom"`` (D = σ(output) or the output itself, decided by the formulas:
+    :func:`lsgan_theory.losses.compile_custom_loss`).
     """
 
     name: str
@@ -59,6 +60,10 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            (("lam", 1.0), ("tau", 1.0)), True, None, "loss"),
     Family("glsgan", "GLS-GAN (generalized LS-GAN, cost C_nu)", "THEORY.md §6", ("gls_gan", "generalized_ls"),
            (("nu", 0.0), ("tau", 1.0)), True, None, "loss"),
+    Family("custom", "a loss from formulas (per-sample terms in D; lsgan_theory.symbolic.derive_custom)",
+           "issue 19; THEORY.md §1 pointwise reduction", ("formula",),
+           (("custom_real", None), ("custom_fake", None), ("custom_generator", None), ("custom_sense", "max")), True,
+           None, "custom"),
 )}
 
 # f-GAN rows of THEORY.md §8: symbolic only (``derive``), also accepted with the prefix ``fgan_``.
@@ -117,6 +122,9 @@ def d_star(name, p, q, **params) -> np.ndarray:
     NaN where p = q (any value in [−1, 1] is optimal there).
     """
     fam = get(name)
+    if fam.name == "custom":
+        raise ValueError("family: 'custom' is given by formulas; its D* comes from "
+                         "lsgan_theory.symbolic.derive_custom(real, fake, ...).d_star")
     if fam.symbolic is None:
         raise ValueError(f"family: {fam.name!r} has no pointwise closed-form optimal discriminator (its critic is "
                          f"Lipschitz-constrained); closed forms exist for "

@@ -142,6 +142,11 @@ class TrainConfig:
     L(x) ≥ 0 that the paper's objective needs (THEORY.md §5: with an unconstrained L, the E L(x) term drives every
     value to −∞ -- measured: −450 after 600 steps): ``"softplus"`` (default, L = log(1 + e^a)), ``"abs"``
     (L = |a|) or ``"identity"`` (no constraint; the λ → ∞ / GLS-GAN reading).  Other families ignore it.
+    ``family="custom"``: a loss from formulas (issue 19) — ``custom_real``, ``custom_fake`` (the discriminator's
+    per-sample terms in D, e.g. ``"log(D)"``, ``"log(1 - D)"``), ``custom_sense`` ("max": D maximises E_p real +
+    E_q fake; "min": minimises it), ``custom_generator`` (the generator's term on fakes; default zero-sum); numbers
+    written into the formulas (no free parameters); compiled by :func:`lsgan_theory.losses.compile_custom_loss`
+    (D = σ(output) when a term needs D in (0, 1), e.g. log D; else D = output).
 
     Every field is validated here (``TypeError``/``ValueError`` naming the field and its accepted range); the
     family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``: the registry's ``Family.params``)
@@ -180,6 +185,10 @@ class TrainConfig:
     ls_a: float | tuple[float, ...] = -1.0
     ls_b: float | tuple[float, ...] = 1.0
     ls_c: float | tuple[float, ...] = 0.0
+    custom_real: str | None = None
+    custom_fake: str | None = None
+    custom_generator: str | None = None
+    custom_sense: str = "max"
     train_generator: bool = True
     fixed_generator: str | None = None
     record_every: int = 1
@@ -213,6 +222,7 @@ class TrainConfig:
         self._check_choices()
         self._check_densities()
         self._check_family_parameters()
+        self._check_custom()
 
     def _check_per_model(self) -> None:
         fams = tuple(_families.canonical(f) for f in self.per_model("family"))
@@ -268,12 +278,32 @@ class TrainConfig:
         for name in _FAMILY_PARAMS:
             for e, (fam, v) in enumerate(zip(self.per_model("family"), self.per_model(name))):
                 used = tuple(p for p, _ in _families.get(fam).params)
+                if name not in PER_MODEL and name in {p for f in self.per_model("family")
+                                                      for p, _ in _families.get(f).params}:
+                    continue  # one value for the whole ensemble (custom_*): used by the models of its family
                 if name not in used and v != defaults[name]:
                     users = tuple(f for f in FAMILIES if name in dict(_families.get(f).params))
                     raise ValueError(
                         f"{name}: family {fam!r} does not use {name} (its parameters: {', '.join(used) or 'none'}), "
                         f"but model {e} sets {name} = {v!r}; it is used only by {', '.join(users)} -- leave it at "
                         f"its default {defaults[name]!r} for the other models")
+
+    def _check_custom(self) -> None:
+        """``family="custom"``: the formulas must be given and compile (whitelist parser, no eval)."""
+        if "custom" not in self.per_model("family"):
+            return
+        for name in ("custom_real", "custom_fake"):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name}: required for family 'custom' (a formula in D, e.g. 'log(D)' for "
+                                 f"custom_real and 'log(1 - D)' for custom_fake)")
+        try:
+            _custom_loss(self.custom_real, self.custom_fake, self.custom_sense, self.custom_generator)
+        except (ValueError, TypeError) as exc:
+            msg = " ".join(str(exc).split())
+            for flag, field_name in (("--real", "custom_real"), ("--fake", "custom_fake"),
+                                     ("--generator", "custom_generator"), ("sense:", "custom_sense:")):
+                msg = msg.replace(flag, field_name)
+            raise type(exc)(msg if msg.startswith("custom_") else f"custom_real/custom_fake: {msg}") from None
 
     def estimate_memory(self) -> dict:
         """Bytes the largest tensors of a run need (an upper estimate), by part, and their ``"total"``.
@@ -421,6 +451,8 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
     ``scratch`` keeps one (E_f, n, m) margin buffer per shape across steps (allocating a fresh multi-MB block every
     step costs more than the hinge arithmetic on the CPU: page faults); the LS-GAN kernel consumes it in place."""
     L = _losses
+    if family == "custom":
+        return h["custom"].d_loss(out_r, out_f)
     if family in ("gan", "gan_ns"):
         return L.gan_discriminator_loss(out_r, out_f)
     if family == "least_squares":
@@ -443,11 +475,19 @@ def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = 
     return L.glsgan_objective(out_r, out_f, margin, h["nu"])
 
 
+@functools.lru_cache(maxsize=64)
+def _custom_loss(real, fake, sense, generator):
+    """The compiled loss of ``family="custom"`` (:func:`lsgan_theory.losses.compile_custom_loss`), cached."""
+    return _losses.compile_custom_loss(real, fake, sense, generator)
+
+
 LOSS_OUTPUTS = {"softplus": torch.nn.functional.softplus, "abs": torch.abs, "identity": lambda a: a}
 
 
 def _g_loss(family: str, out_f, h: dict):
     L = _losses
+    if family == "custom":
+        return h["custom"].g_loss(out_f)
     if family == "loss_sensitive":
         out_f = LOSS_OUTPUTS[h["loss_output"]](out_f)
     if family == "gan":
@@ -567,6 +607,9 @@ def setup(config: TrainConfig) -> Setup:
         idx = torch.tensor(members, dtype=torch.int64, device=device)
         h = {k: hyp(k)[idx] for k in ("lam", "nu", "tau", "ls_a", "ls_b", "ls_c")}
         h["loss_output"] = config.loss_output
+        if fam == "custom":
+            h["custom"] = _custom_loss(config.custom_real, config.custom_fake, config.custom_sense,
+                                       config.custom_generator)
         groups.append((fam, idx, h, len(members) == config.n_models))
     rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
     if rec_steps[-1:] != [config.steps - 1]:

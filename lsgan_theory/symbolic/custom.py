@@ -29,7 +29,7 @@ from .core import D, Step, identify, is_kinked, optimise_piecewise_linear, p, q,
 from .families import Derivation, _optimise_smooth, _tidy_logs, _to_sympy
 from .parse import ENGINE_SYMBOLS, EXTRA_FUNCTIONS, FUNCTIONS, parse_expression
 
-__all__ = ["derive_custom", "CustomDerivation", "CUSTOM_FUNCTIONS", "ground_truth"]
+__all__ = ["derive_custom", "CustomDerivation", "CUSTOM_FUNCTIONS", "ground_truth", "parse_terms", "on_unit_interval"]
 
 # the functions a loss formula may use: the parser's defaults, the extras, and lower-case max/min/abs aliases
 CUSTOM_FUNCTIONS = {**FUNCTIONS, **EXTRA_FUNCTIONS, "max": FUNCTIONS["Max"], "min": FUNCTIONS["Min"],
@@ -112,6 +112,35 @@ def _parse_term(text, name, syms, subs):
         return None
     e = parse_expression(text, name=name, symbols={"D": D, **syms}, functions=CUSTOM_FUNCTIONS)
     return e.subs(subs)
+
+
+def parse_terms(real: str, fake: str, generator: str | None = None, params: dict | None = None,
+                generator_real: str | None = None) -> dict:
+    """The loss terms parsed by the whitelist parser (no eval), parameters substituted.
+
+    Returns a dict ``{"real", "fake", "generator", "generator_real"}`` of sympy expressions in :data:`D` (``None``
+    for an omitted optional term).  Raises the same errors as :func:`derive_custom` for bad formulas or parameters
+    (``ExpressionError`` naming ``--real``/``--fake``/``--generator``; ``ValueError`` for a parameter no formula
+    uses, ``TypeError`` for a formula that is not a string).
+    """
+    return limited(_parse_terms, real, fake, generator, params, generator_real, what="parse the loss terms")[0]
+
+
+def _parse_terms(real, fake, generator=None, params=None, generator_real=None):
+    syms, subs = _param_symbols(params)
+    import re as _re
+
+    texts = " ".join(t for t in (real, fake, generator, generator_real) if isinstance(t, str))
+    unused = [k for k in (params or {}) if not _re.search(rf"(?<![A-Za-z0-9_]){_re.escape(k)}(?![A-Za-z0-9_])", texts)]
+    if unused:
+        raise ValueError(f"--param: {', '.join(unused)} appear(s) in none of the formulas (it would be ignored); "
+                         f"declare only the parameters the terms use")
+    out = {"real": _parse_term(real, "--real", syms, subs), "fake": _parse_term(fake, "--fake", syms, subs),
+           "generator": _parse_term(generator, "--generator", syms, subs),
+           "generator_real": _parse_term(generator_real, "--generator-real", syms, subs)}
+    if out["real"] is None or out["fake"] is None:
+        raise ValueError("--real/--fake: both terms are required")
+    return out, syms, subs
 
 
 def _optimise(expr, sense, steps):
@@ -211,7 +240,7 @@ def _check_domain(dstar, terms):
                                  f"(p, q) = ({pv}, {qv}), where the term {e} is not a finite real number")
 
 
-def _on_unit_interval(terms):
+def on_unit_interval(terms):
     """True when some term is undefined (not real or infinite) at D = −1/2 or D = 3/2: D is then a probability,
     the output of a sigmoid."""
     for e in terms:
@@ -240,7 +269,7 @@ def _gradient(term, dstar, steps, terms, parametrisation="auto"):
     if d_fake is None or d_fake.has(sp.Limit, sp.nan, p, q):
         return {"term": term, "d_fake": None, "parametrisation": None, "left": None, "right": None,
                 "saturating": None}
-    sig = _on_unit_interval(terms) if parametrisation == "auto" else parametrisation == "sigmoid"
+    sig = on_unit_interval(terms) if parametrisation == "auto" else parametrisation == "sigmoid"
     dg = sp.diff(term, D) * (D * (1 - D) if sig else 1)
     lims = []
     for side in ("-", "+"):
@@ -318,20 +347,8 @@ def _derive_custom(real, fake, sense, generator, params, generator_real, paramet
         raise ValueError(f"parametrisation: expected 'auto', 'sigmoid' or 'identity', got {parametrisation!r}")
     if sense not in ("max", "min"):
         raise ValueError(f"--sense: expected 'max' or 'min', got {sense!r}")
-    syms, subs = _param_symbols(params)
-    import re as _re
-
-    texts = " ".join(t for t in (real, fake, generator, generator_real) if isinstance(t, str))
-    unused = [k for k in (params or {}) if not _re.search(rf"(?<![A-Za-z0-9_]){_re.escape(k)}(?![A-Za-z0-9_])", texts)]
-    if unused:
-        raise ValueError(f"--param: {', '.join(unused)} appear(s) in none of the formulas (it would be ignored); "
-                         f"declare only the parameters the terms use")
-    r = _parse_term(real, "--real", syms, subs)
-    fk = _parse_term(fake, "--fake", syms, subs)
-    g = _parse_term(generator, "--generator", syms, subs)
-    gr = _parse_term(generator_real, "--generator-real", syms, subs)
-    if r is None or fk is None:
-        raise ValueError("--real/--fake: both terms are required")
+    terms, syms, subs = _parse_terms(real, fake, generator, params, generator_real)
+    r, fk, g, gr = terms["real"], terms["fake"], terms["generator"], terms["generator_real"]
     expr = p * r + q * fk
     steps = [Step.of(f"Pointwise objective of the discriminator ({sense}imised over D at every x)", "φ(D; p, q)",
                      expr)]
