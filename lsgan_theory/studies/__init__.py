@@ -10,13 +10,13 @@ that returns a result object holding its data.  Claims (:mod:`lsgan_theory.claim
   (``lsgan-theory train``).
 """
 
-from .critic import (CriticCheck, LossSensitiveCriticCheck, closed_form_critic, critic_statistics,
+from .critic import (CriticCheck, LossSensitiveCriticCheck, closed_form_critic, critic_statistics, custom_critic,
                      hinge_clipped_fraction, loss_sensitive_critic, optimal_critic)
 from .nonparametric import (GeneratorAllocation, allocation_on_demand, candidate_slope, fit_slope,
                             generalisation_study, generator_allocation, quartile_ratio, train_sigmoid_discriminator)
 from .runs import evaluate, grid_config, run_and_write
 
-__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics",
+__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics", "custom_critic",
            "hinge_clipped_fraction", "loss_sensitive_critic", "optimal_critic", "GeneratorAllocation",
            "allocation_on_demand", "candidate_slope", "fit_slope", "generalisation_study", "generator_allocation",
            "quartile_ratio", "train_sigmoid_discriminator", "evaluate", "grid_config", "run_and_write"]

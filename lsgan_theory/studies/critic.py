@@ -35,7 +35,7 @@ from .. import families as _families
 from .. import losses as _losses
 from ..ensemble import TrainConfig, TrainResult, train
 
-__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics",
+__all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics", "custom_critic",
            "hinge_clipped_fraction", "loss_sensitive_critic", "optimal_critic"]
 
 
@@ -101,6 +101,22 @@ class CriticCheck:
     def d_mean(self) -> np.ndarray:
         return self.d_models.mean(0)
 
+    @property
+    def verdict(self) -> str:
+        """PASS / FAIL / INCONCLUSIVE with its terms: statistic, tolerance and its basis, and its power."""
+        boundary = bool(self.boundary)
+        stat = "|x̂₀ − x₀| (D̄'s crossing vs where p = q)" if boundary else "‖D̄ − D*‖ ((p+q)/2-weighted RMS on the grid)"
+        basis = (f"2·SE of the crossing over {self.n_models} seeds (sd/√E)" if boundary else
+                 f"2·‖SE‖, SE(x) = seed-to-seed sd/√E over E = {self.n_models} seeds (data set, initialisation, "
+                 f"generator draws)")
+        alts = ", ".join(f"{k}: {v:.4g}" for k, v in self.alternatives.items())
+        if not self.power:
+            word = "INCONCLUSIVE (a nearby wrong D* is not rejected: the check cannot tell them apart)"
+        else:
+            word = "PASS" if self.statistic <= self.tolerance else "FAIL"
+        return (f"{word}: {stat} = {self.statistic:.4g}, tolerance {self.tolerance:.4g} ({basis}); power: the "
+                f"same statistic against D* for {alts} (each must exceed the tolerance)")
+
 
 def _wrms(v: np.ndarray, w: np.ndarray) -> float:
     return float(np.sqrt(np.sum(w * v * v) / np.sum(w)))
@@ -123,8 +139,8 @@ def _crossing(x: np.ndarray, f: np.ndarray, near: float, level: float = 0.0) -> 
     return float(roots[np.argmin(np.abs(roots - near))])
 
 
-def critic_statistics(family: str, x, d_models, p, q, *, shift: float = 0.1, a: float = -1.0, b: float = 1.0
-                      ) -> CriticCheck:
+def critic_statistics(family: str, x, d_models, p, q, *, shift: float = 0.1, a: float = -1.0, b: float = 1.0,
+                      d_star=None, piecewise: bool = False) -> CriticCheck:
     """Compare trained critics ``d_models`` (E, G) on the grid ``x`` (G,) with the optimum D* for densities p, q.
 
     Parameters
@@ -134,13 +150,34 @@ def critic_statistics(family: str, x, d_models, p, q, *, shift: float = 0.1, a: 
     p, q : density specs or :class:`lsgan_theory.densities.Density` (1-D)
     shift : the alternative is q shifted by ±shift·σ_q
     a, b : least-squares labels
+    d_star : callable (p values, q values) -> D* values, optional
+        Required for ``family="custom"`` (e.g. lambdified from :func:`lsgan_theory.symbolic.derive_custom`).
+    piecewise : bool
+        ``custom`` only: D* is piecewise constant (a step where p = q, like the hinge); the boundary statistic is
+        used, with the level halfway between D*'s two values.
 
     Returns
     -------
     CriticCheck (without ``result``); see the module docstring for the statistic and tolerance.
     """
     fam = _families.canonical(family)
-    closed_form_critic(fam, np.ones(1), np.ones(1))
+    if fam == "custom":
+        if not callable(d_star):
+            raise TypeError("d_star: family 'custom' needs D* as a callable (p values, q values) -> D* values")
+
+        user_d_star = d_star
+
+        def optimum(px, qx):
+            return np.asarray(user_d_star(px, qx), dtype=np.float64) * np.ones(np.broadcast(px, qx).shape)
+    else:
+        closed_form_critic(fam, np.ones(1), np.ones(1))
+
+        def optimum(px, qx):
+            return closed_form_critic(fam, px, qx, a, b)
+    boundary_stat = fam == "hinge" or (fam == "custom" and piecewise)
+    level = 0.0
+    if fam == "custom" and piecewise:
+        level = 0.5 * float(optimum(np.array([2.0]), np.array([1.0]))[0] + optimum(np.array([1.0]), np.array([2.0]))[0])
     P = p if isinstance(p, _densities.Density) else _densities.parse(p)
     Q = q if isinstance(q, _densities.Density) else _densities.parse(q)
     x = np.asarray(x, dtype=np.float64)
@@ -152,22 +189,24 @@ def critic_statistics(family: str, x, d_models, p, q, *, shift: float = 0.1, a: 
     E = d.shape[0]
     px, qx = P.pdf(x), Q.pdf(x)
     w = 0.5 * (px + qx)
-    d_star = closed_form_critic(fam, px, qx, a, b)
+    d_star = optimum(px, qx)
+    if boundary_stat:
+        d_star = np.nan_to_num(d_star, nan=level)
     d_mean = d.mean(0)
     noise = _wrms(d.std(0, ddof=1), w)
     value_error = _wrms(d_mean - d_star, w)
     sig = _sigma(Q)
     alt_q = {f"q shifted by {sgn}{shift:g}σ": Q.pdf(x - (1 if sgn == "+" else -1) * shift * sig) for sgn in "+−"}
-    if fam != "hinge":
+    if not boundary_stat:
         stat, se = value_error, noise / np.sqrt(E)
-        alts = {k: _wrms(d_mean - closed_form_critic(fam, px, v, a, b), w) for k, v in alt_q.items()}
+        alts = {k: _wrms(d_mean - optimum(px, v), w) for k, v in alt_q.items()}
         boundary = {}
     else:
         # where p = q between the modes: the crossing of p − q nearest the midpoint of the two medians
         mid = 0.5 * float(P.ppf(np.array([0.5]))[0] + Q.ppf(np.array([0.5]))[0])
         x0 = _crossing(x, px - qx, mid)
-        per = np.array([_crossing(x, d[e], x0) for e in range(E)])
-        x0_hat = _crossing(x, d_mean, x0)
+        per = np.array([_crossing(x, d[e], x0, level) for e in range(E)])
+        x0_hat = _crossing(x, d_mean, x0, level)
         ok = np.isfinite(per)
         se = float(per[ok].std(ddof=1) / np.sqrt(ok.sum())) if ok.sum() >= 2 else float("nan")
         stat = abs(x0_hat - x0)
@@ -216,6 +255,60 @@ def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)"
         out = res.discriminator()(xt).double().numpy()
     d = 1.0 / (1.0 + np.exp(-out)) if _families.canonical(family) in ("gan", "gan_ns") else out
     chk = critic_statistics(family, x, d, P, Q, shift=shift, a=cfg.ls_a, b=cfg.ls_b)
+    chk.result = res
+    return chk
+
+
+def custom_critic(real: str, fake: str, sense: str = "max", generator: str | None = None, p: str = "normal(0,1)",
+                  q: str = "normal(1.5,1)", *, n_models: int = 16, steps: int = 600, batch: int = 128,
+                  n_data: int = 8192, width: int = 32, lr: float = 2e-3, seed: int = 0, device: str = "auto",
+                  grid: int = 201, shift: float = 0.1, derivation=None) -> CriticCheck:
+    """Train ``n_models`` discriminators of a loss given by formulas (``family="custom"``) against the fixed
+    generator density ``q`` and compare them with the D* derived by :func:`lsgan_theory.symbolic.derive_custom`.
+
+    The same statistic, tolerance and power as :func:`optimal_critic` (module docstring); the trained D is read as
+    the compiled loss reads it (D = σ(output) for a loss that needs D in (0, 1), else the output;
+    :func:`lsgan_theory.losses.compile_custom_loss`).  D* is lambdified from the derived sympy expression (never from
+    text).  A piecewise-constant D* (a step at p = q) is compared by its decision boundary.  ``derivation``: a
+    :class:`lsgan_theory.symbolic.CustomDerivation` already computed for these formulas (else derived here).
+
+    Returns
+    -------
+    CriticCheck
+        ``family == "custom"``; ``verdict`` states PASS / FAIL / INCONCLUSIVE with its terms.
+
+    Raises
+    ------
+    ValueError
+        Bad formulas, or a loss without a pointwise optimum (nothing to compare with).
+    """
+    from ..symbolic import derive_custom
+    from ..symbolic import p as sym_p
+    from ..symbolic import q as sym_q
+    from ..symbolic.numeric import lambdify_pq
+
+    der = derivation if derivation is not None else derive_custom(real, fake, sense=sense, generator=generator)
+    free = der.d_star.free_symbols - {sym_p, sym_q}
+    if free:
+        raise ValueError(f"real/fake: D* = {der.d_star} has free parameters {sorted(map(str, free))}; write numbers")
+    dfn = lambdify_pq(der.d_star)
+    loss = _losses.compile_custom_loss(real, fake, sense, generator)
+    P, Q = _densities.parse(p), _densities.parse(q)
+    cfg = TrainConfig(target=P.spec, fixed_generator=Q.spec, family="custom", custom_real=real, custom_fake=fake,
+                      custom_sense=sense, custom_generator=generator, n_models=n_models, seed=seed, steps=steps,
+                      batch=batch, n_data=n_data, d_hidden=(width, width), g_hidden=(1,), lr_d=lr,
+                      train_generator=False, record_every=max(1, steps // 20), device=device)
+    with one_torch_thread():
+        res = train(cfg)
+    lo = min(float(np.min(_qtile(P, 5e-4))), float(np.min(_qtile(Q, 5e-4))))
+    hi = max(float(np.max(_qtile(P, 1 - 5e-4))), float(np.max(_qtile(Q, 1 - 5e-4))))
+    x = np.linspace(lo, hi, grid)
+    xt = torch.tensor(np.broadcast_to(x[None, :, None], (n_models, grid, 1)).copy())
+    with torch.no_grad():
+        d = loss.discriminator(res.discriminator()(xt).double()).numpy()
+    import sympy as _sp
+    piecewise = bool(der.d_star.has(_sp.Piecewise))
+    chk = critic_statistics("custom", x, d, P, Q, shift=shift, d_star=dfn, piecewise=piecewise)
     chk.result = res
     return chk
 
