@@ -29,7 +29,8 @@ from .core import D, Step, identify, is_kinked, optimise_piecewise_linear, p, q,
 from .families import Derivation, _optimise_smooth, _tidy_logs, _to_sympy
 from .parse import ENGINE_SYMBOLS, EXTRA_FUNCTIONS, FUNCTIONS, parse_expression
 
-__all__ = ["derive_custom", "CustomDerivation", "CUSTOM_FUNCTIONS", "ground_truth", "parse_terms", "on_unit_interval"]
+__all__ = ["derive_custom", "CustomDerivation", "CUSTOM_FUNCTIONS", "ground_truth", "parse_terms", "on_unit_interval",
+           "value_function"]
 
 # the functions a loss formula may use: the parser's defaults, the extras, and lower-case max/min/abs aliases
 CUSTOM_FUNCTIONS = {**FUNCTIONS, **EXTRA_FUNCTIONS, "max": FUNCTIONS["Max"], "min": FUNCTIONS["Min"],
@@ -403,6 +404,36 @@ def _derive_custom(real, fake, sense, generator, params, generator_real, paramet
                             ocond, tuple(steps), None, (), r, fk, g, gr, convex, gradient)
 
 
+def value_function(derivation):
+    """``fn(p_values, q_values)``: the derivation's ``value_at_optimum`` as a vectorised numpy function, evaluated
+    through its positive homogeneity of degree 1 (checked by :func:`identify`; true of every pointwise optimum
+    value): value(p, q) = s·value(p/s, q/s) with s = p + q, and 0 where p = q = 0.  This avoids 0/0 where both
+    densities underflow (e.g. (p² + q²)/√(p² + q²) at the edge of a compact support), which the plain
+    lambdified form returns as NaN.
+    """
+    import numpy as np
+
+    from .numeric import lambdify_pq
+
+    if not isinstance(derivation, Derivation):
+        raise TypeError(f"derivation: expected a Derivation, got {type(derivation).__name__}")
+    free = derivation.value_at_optimum.free_symbols - {p, q}
+    if free:
+        raise ValueError(f"derivation: has free parameters {sorted(map(str, free))}; derive with numbers first")
+    g = lambdify_pq(derivation.value_at_optimum)
+
+    def fn(pv, qv):
+        pv, qv = np.broadcast_arrays(np.asarray(pv, dtype=np.float64), np.asarray(qv, dtype=np.float64))
+        s = pv + qv
+        pos = s > 0
+        ss = np.where(pos, s, 1.0)
+        with np.errstate(all="ignore"):
+            out = s * g(pv / ss, qv / ss)
+        return np.where(pos, out, 0.0)
+
+    return fn
+
+
 def ground_truth(derivation, P, Q):
     """Ground truth on a pair of densities: ∫ value_at_optimum by quadrature against an independent reference.
 
@@ -416,7 +447,7 @@ def ground_truth(derivation, P, Q):
     lsgan_theory.symbolic.numeric.QuadratureCheck
     """
     from .. import divergences
-    from .numeric import QuadratureCheck, check_against_quadrature, lambdify_pq
+    from .numeric import QuadratureCheck, check_against_quadrature
 
     if not isinstance(derivation, Derivation):
         raise TypeError(f"derivation: expected a Derivation, got {type(derivation).__name__}")
@@ -426,7 +457,7 @@ def ground_truth(derivation, P, Q):
             | derivation.constant.free_symbols) - {p, q, u}
     if free:
         raise ValueError(f"derivation: has free parameters {sorted(map(str, free))}; derive with numbers first")
-    est = divergences.integrate_pointwise(lambdify_pq(derivation.value_at_optimum), P, Q)
+    est = divergences.integrate_pointwise(value_function(derivation), P, Q)
     fu = sp.lambdify(u, derivation.f, modules="numpy")
     ref = divergences.f_divergence(P, Q, lambda x: fu(x) + 0 * x)  # + 0·x: broadcast a constant f
     const = float(derivation.constant)
