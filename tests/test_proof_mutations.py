@@ -21,6 +21,19 @@ D, R = "deduction", "registry"
 
 # (proof, mutant name, old text, new text, layer)
 MUTANTS = [
+    # ---- alpha_gan (issue 19: a loss the package does not ship, derived through derive_custom)
+    ("alpha_gan", "D* of the classic GAN p/(p+q) instead of p^2/(p^2+q^2)", "let Ds = p**2/(p**2 + q**2)",
+     "let Ds = p/(p + q)", D),
+    ("alpha_gan", "hypothesis HD deleted from the concavity step", "  < 0                                                   given HD",
+     "  < 0", D),
+    ("alpha_gan", "constant 2 sqrt(2) - 4 -> 2 sqrt(2) - 2 (conclusion and step)",
+     ["conclusion A6: integral(subs(V, D, Ds)) == integral(q*subs(f, u, p/q)) + 2*sqrt(2) - 4",
+      "  == integral(q*subs(f, u, p/q)) + 2*sqrt(2) - 4"],
+     ["conclusion A6: integral(subs(V, D, Ds)) == integral(q*subs(f, u, p/q)) + 2*sqrt(2) - 2",
+      "  == integral(q*subs(f, u, p/q)) + 2*sqrt(2) - 2"], D),
+    ("alpha_gan", "direction flip: f'' < 0 (conclusion and step)", ["conclusion A8: diff(f, u, 2) > 0", "  > 0\n```"],
+     ["conclusion A8: diff(f, u, 2) < 0", "  < 0\n```"], D),
+    ("alpha_gan", "hypothesis D < 1 -> D < 1/2 (header)", "hypothesis HD: D < 1", "hypothesis HD: D < Rational(1, 2)", R),
     # ---- lemma4_theorem1: the mutants of issue 14
     ("lemma4_theorem1", "hypothesis p >= eta q -> p >= q (header)", "hypothesis H1: p >= eta*q",
      "hypothesis H1: p >= q", R),

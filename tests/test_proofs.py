@@ -20,7 +20,7 @@ PROOFS = sorted(f for f in proofs_dir().glob("*.md") if f.name != "README.md")
 
 def test_there_is_a_proof_for_every_result():
     names = {f.stem for f in PROOFS}
-    expected = {"gan_jsd", "least_squares", "hinge_tv", "gls_costs", "lemma4_theorem1", "hinge_inactivity",
+    expected = {"alpha_gan", "gan_jsd", "least_squares", "hinge_tv", "gls_costs", "lemma4_theorem1", "hinge_inactivity",
                 *(f"fgan_{k}" for k in ("kl", "reverse_kl", "pearson_chi2", "neyman_chi2", "hellinger2", "js", "gan",
                                          "tv"))}
     assert expected <= names

@@ -1057,6 +1057,23 @@ def _tex(s: str) -> str:
 #: Keys: theorem id -> {"source", "symbols NAMES", "let NAME", "hypothesis NAME", "conclusion NAME"} -> text
 #: (whitespace ignored).  Written from the proofs once they were reviewed against THEORY.md; change both together.
 STATEMENTS: dict = {
+    'alpha_gan': {
+        'source': 'derived',
+        'symbols p, q': 'positive density',
+        'symbols D, u': 'positive',
+        'let V': '2*p*(sqrt(D) - 1) + 2*q*(sqrt(1 - D) - 1)',
+        'let Ds': 'p**2/(p**2 + q**2)',
+        'let f': '2*sqrt(u**2 + 1) - 2*(u + 1) - 2*sqrt(2) + 4',
+        'hypothesis HD': 'D < 1',
+        'conclusion A1': 'subs(diff(V, D), D, Ds) == 0',
+        'conclusion A2': 'diff(V, D, 2) < 0 given HD',
+        'conclusion A3': 'Ds > 0',
+        'conclusion A4': 'Ds < 1',
+        'conclusion A5': 'subs(V, D, Ds) == 2*sqrt(p**2 + q**2) - 2*(p + q)',
+        'conclusion A6': 'integral(subs(V, D, Ds)) == integral(q*subs(f, u, p/q)) + 2*sqrt(2) - 4',
+        'conclusion A7': 'subs(f, u, 1) == 0',
+        'conclusion A8': 'diff(f, u, 2) > 0',
+    },
     'fgan_gan': {
         'source': 'derived',
         'symbols u': 'positive',
