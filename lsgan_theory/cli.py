@@ -416,6 +416,97 @@ def _run_derive(args) -> int:
     return 0
 
 
+def _add_analyse(sub) -> None:
+    p = sub.add_parser("analyse", help="a loss from formulas, end to end: derivation, ground truth, a short "
+                                       "ensemble run, into a report folder",
+                       description="Derive D*, the value at D* and its divergence for a loss given by formulas in D "
+                                   "(as 'derive custom'), check the value by quadrature on the density pair "
+                                   "--p/--q, train discriminators against the fixed q and compare them with D*, "
+                                   "train a small ensemble of generators on p with the loss; write summary.md, "
+                                   "summary.json and figures (PNG, PDF) to --out. Seconds with the defaults.")
+    p.add_argument("--real", required=True, help="the discriminator's per-sample term on real points, in D")
+    p.add_argument("--fake", required=True, help="its term on generated points")
+    p.add_argument("--sense", default="max", choices=("max", "min"),
+                   help="the discriminator maximises (default) or minimises E_p real(D) + E_q fake(D)")
+    p.add_argument("--generator", default=None, help="the generator's per-sample term (default: zero-sum)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter of the formulas with its value (repeatable)")
+    p.add_argument("--p", default="normal(0,1)", help="data density (1-D spec; default normal(0,1))")
+    p.add_argument("--q", default="normal(1.5,1)", help="generator density of the ground truth and the critic "
+                                                        "check (default normal(1.5,1))")
+    p.add_argument("--models", type=_int_type(2, 64), default=4, help="ensemble size (default 4)")
+    p.add_argument("--steps", type=_int_type(1, 100_000), default=200, help="training steps (default 200)")
+    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
+    p.add_argument("--out", type=Path, default=Path("analysis"), help="report folder (default ./analysis)")
+    p.add_argument("--json", action="store_true", help="print summary.json to stdout")
+
+
+def _run_analyse(args) -> int:
+    from .plots import optimal_critic_figure, training_curves_figure
+    from .studies.loss_analysis import analyse_loss
+    from .symbolic import SymbolicTimeout
+
+    params = {}
+    for item in args.param:
+        name, eq, value = item.partition("=")
+        if not name.strip() or not eq or not value.strip():
+            raise ValueError(f"--param: expected NAME=VALUE with a number, got {item!r}")
+        params[name.strip()] = value.strip()
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out: {str(args.out)!r} exists and is not a folder")
+    try:
+        res = analyse_loss(args.real, args.fake, args.sense, args.generator, params or None, args.p, args.q,
+                           n_models=args.models, steps=args.steps, seed=args.seed, device="cpu")
+    except SymbolicTimeout as exc:
+        raise ValueError(str(exc)) from None
+    _writable_dir(args.out, "--out")
+    data = res.to_dict()
+    data.update(version=__version__, git=_git_revision())
+    c = res.critic
+    figs = optimal_critic_figure(c.x, c.d_star, c.d_models, args.out / "critic",
+                                 f"trained D vs derived D* (q fixed = {res.q}, p = {res.p})",
+                                 caption=f"{c.n_models} discriminators of the loss trained against the fixed q; "
+                                         f"measured ‖D̄ − D*‖ = {c.value_error:.3g}. {c.verdict.split(':')[0]}.")
+    t = res.training
+    figs += training_curves_figure(t.steps, t.loss_d, t.loss_g, ["custom"] * t.loss_d.shape[0],
+                                   args.out / "training_curves", f"generators trained on {res.p} with the loss")
+    d = res.derivation
+    gt = data["ground_truth"]
+    w1 = [m.get("w1") for m in res.metrics if m]
+    lines = [f"# Analysis of a GAN loss from formulas (lsgan-theory {__version__})", "",
+             f"- real term: `{args.real}`; fake term: `{args.fake}`; the discriminator {args.sense}imises; "
+             f"generator term: `{args.generator or 'zero-sum'}`" + (f"; parameters {params}" if params else ""),
+             "", "## Derivation", "", f"- D* = `{d.to_dict()['d_star']}`",
+             f"- value at D* (integrand) = `{d.to_dict()['value_at_optimum']}`",
+             f"- identified: {d.identity if d.named else d.named_title}; f(u) = `{d.to_dict()['f']}`",
+             f"- proper (minimised exactly at q = p): {d.is_proper}; a divergence (also zero there): "
+             f"{d.objective_is_divergence}",
+             f"- generator gradient where D wins: saturating = {d.gradient.get('saturating')} "
+             f"({d.gradient.get('parametrisation')} parametrisation)", "",
+             "## Ground truth by quadrature", "",
+             f"- p = {res.p}, q = {res.q}: ∫ value = {gt['integral_of_value']:.10g} ± {gt['integral_abserr']:.2g}; "
+             f"reference ({gt['reference_is']}) = {gt['reference']:.10g} ± {gt['reference_abserr']:.2g}; "
+             f"tolerance {gt['tolerance']:.2g}: {'agree' if gt['agrees'] else 'DISAGREE'}", "",
+             "## Trained discriminators vs D*", "", f"- {c.verdict}", "",
+             "## Short generator run", "",
+             f"- {t.loss_d.shape[0]} generators, {args.steps} steps on p = {res.p}: diverged "
+             f"{int(t.diverged.sum())}; W1 to p per model: "
+             + ", ".join("n/a" if v is None else f"{v:.3g}" for v in w1), "",
+             "## Figures", ""] + [f"- `{f.name}`" for f in figs if f.suffix == ".png"]
+    (args.out / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (args.out / "summary.json").write_text(_to_json(data) + "\n", encoding="utf-8")
+    if args.json:
+        print(_to_json(data))
+    else:
+        print(f"analysis: {args.out / 'summary.md'}")
+    return 0
+
+
+def _git_revision() -> str:
+    from .provenance import git_revision
+    return git_revision()
+
+
 def _add_prove(sub) -> None:
     p = sub.add_parser("prove", help="machine-check every proof in proofs/ and render them",
                        description="Check every ```check step of the Markdown proofs with sympy; exit 1 if any fails.")
@@ -710,7 +801,7 @@ def _run_bounds(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- main
-_COMMANDS = ["divergence", "verify", "derive", "prove", "train", "bounds", "plot"]
+_COMMANDS = ["divergence", "verify", "derive", "analyse", "prove", "train", "bounds", "plot"]
 
 
 # ---------------------------------------------------------------------------------------------------- plot

@@ -156,7 +156,7 @@ def _check_value(key: str, value, where: str) -> object:
     owner = next((name for name, fam in _families.FAMILIES.items() if fam.trainable
                   and any(p == key for p, _ in fam.params)), None)
     extra = {"family": owner} if owner is not None and key != "family" else {}
-    if owner == "custom":  # one formula checked alone: the other required one is a placeholder
+    if owner == "custom" or (key == "family" and v == "custom"):  # checked alone: placeholder formulas
         extra.update(custom_real="log(D)", custom_fake="log(1 - D)")
     try:
         TrainConfig(**{key: tuple(v) if is_list else v, "device": "cpu", **extra})

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass, field
+from functools import lru_cache
 from numbers import Number
 
 import sympy as sp
@@ -339,8 +340,20 @@ def derive_custom(real: str, fake: str, sense: str = "max", generator: str | Non
     """
     if seconds is None:
         seconds = 3 * default_seconds()
-    return limited(_derive_custom, real, fake, sense, generator, params, generator_real, parametrisation,
-                   what="derive custom", seconds=seconds)
+    try:
+        key = None if params is None else tuple(sorted(params.items()))
+        hash((real, fake, sense, generator, key, generator_real, parametrisation))
+    except (TypeError, AttributeError):  # unhashable input: not cached (the derivation reports the bad argument)
+        return limited(_derive_custom, real, fake, sense, generator, params, generator_real, parametrisation,
+                       what="derive custom", seconds=seconds)
+    return _derive_custom_cached(real, fake, sense, generator, key, generator_real, parametrisation, seconds)
+
+
+@lru_cache(maxsize=128)
+def _derive_custom_cached(real, fake, sense, generator, key, generator_real, parametrisation, seconds):
+    """Derivations are cached on the exact formula texts and parameters (like :func:`derive`); errors are not."""
+    return limited(_derive_custom, real, fake, sense, generator, None if key is None else dict(key), generator_real,
+                   parametrisation, what="derive custom", seconds=seconds)
 
 
 def _derive_custom(real, fake, sense, generator, params, generator_real, parametrisation):
