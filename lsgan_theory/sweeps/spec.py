@@ -453,7 +453,7 @@ def to_train_config(runs: list[Run], device: str) -> TrainConfig:
             vals = tuple(r.config.get(key, default) for r in runs)
             kw[name] = vals if len(runs) > 1 else vals[0]
         else:
-            v = first[key]
+            v = first.get(key, _train_types()[key][2])   # a family's own field is absent from other families' runs
             kw[name] = tuple(v) if isinstance(v, list) else v
     return TrainConfig(n_models=len(runs), model_ids=tuple(r.stream for r in runs), device=device, **kw)
 
