@@ -190,6 +190,9 @@ def test_compiled_logs_are_finite_at_saturated_logits_and_the_clamp_is_documente
     v = c.d_loss(a, a)
     v.sum().backward()
     assert torch.isfinite(v).all() and torch.isfinite(a.grad).all()
+    # and exact: equal to the named (softplus) loss.  Mutation: drop the logsigmoid special case (clamped log of
+    # σ(a) = 0) -> the value is ≈ 87/3 instead of 1e4/3 + ... and this fails
+    torch.testing.assert_close(v, L.gan_discriminator_loss(a.detach(), a.detach()), rtol=1e-6, atol=0)
     assert torch.log(torch.sigmoid(torch.tensor(-1e4))) == -math.inf          # what the naive form would give
     # any other log is clamped at finfo.tiny: log(D²) at D = 0 is log(tiny) (≈ −87.3 in float32), gradient 0
     c2 = L.compile_custom_loss("log(D^2 + 1) - D^2", "log(D^2)", "max", parametrisation="identity")
