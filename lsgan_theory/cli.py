@@ -171,7 +171,7 @@ def _run_divergence(args) -> int:
 # ---------------------------------------------------------------------------------------------------- verify
 def _add_verify(sub) -> None:
     p = sub.add_parser("verify", help="check every claim of THEORY.md and write a report folder",
-                       description="Run the claim checks and write README.md, report.html and claims.json to --out. "
+                       description="Run the claim checks and write report.html, report.md and claims.json to --out. "
                                    "--full first prints (stderr, one line) the expected duration on this device and "
                                    "its basis, and warns when no GPU is present.")
     g = p.add_mutually_exclusive_group()
