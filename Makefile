@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 
-.PHONY: report test test-all test-slow install-check bench clean
+.PHONY: report test test-all test-slow install-check bench clean readme readme-figures
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ install-check: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# README.md's generated CLI reference (tests/test_readme.py fails when it is stale), and its figures in docs/ taken
+# from a report folder (the figures and a screenshot of report.html's summary table; needs chromium).
+readme: $(STAMP)
+	$(PY) tools/readme.py cli
+
+readme-figures: report
+	$(PY) tools/readme.py figures report
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
