@@ -111,7 +111,7 @@ def _chromium() -> str | None:
     exe = shutil.which("chromium")
     if exe is None and shutil.which("apt-get") and os.geteuid() == 0:
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+        install = ["apt-get", "install", "-y", "-q", "chromium"]
         if subprocess.run(install, capture_output=True, timeout=900, env=env).returncode != 0:
             subprocess.run(["apt-get", "update", "-q"], capture_output=True, timeout=600, env=env)
             subprocess.run(install, capture_output=True, timeout=900, env=env)
