@@ -298,16 +298,25 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
     return verdicts
 
 
+_TITLE = "# lsgan-theory verification report"
+
+
 def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
-    """Write ``README.md`` (Markdown, for GitHub), ``report.html`` (one self-contained file: figures embedded, filters,
-    provenance; :mod:`lsgan_theory.report_html`) and ``claims.json`` into ``ctx.out``; return the Markdown path."""
+    """Write ``report.html`` (one self-contained file: figures embedded, filters, provenance;
+    :mod:`lsgan_theory.report_html`), ``report.md`` (the same content in Markdown, for GitHub) and ``claims.json``
+    into ``ctx.out``; return the path of ``report.html``.
+
+    No ``README.md`` is written: the report folder is not tracked by git (``.gitignore``), so GitHub's folder view
+    gains nothing from one, and a second copy of the Markdown could only drift.  A ``README.md`` left in ``ctx.out``
+    by an older version (its first line is this report's title) is removed, so that a stale report never sits beside
+    a fresh one; any other ``README.md`` is left alone."""
     ctx.out.mkdir(parents=True, exist_ok=True)
     meta = {"version": __version__, "git": git_revision(), "quick": ctx.quick, "seed": ctx.seed,
             "python": platform.python_version(), "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     (ctx.out / "claims.json").write_text(json.dumps({"meta": meta, "claims": [asdict(v) for v in verdicts]},
                                                     indent=2, default=float))
     counts = {s: sum(v.status == s for v in verdicts) for s in STATUSES}
-    lines = ["# lsgan-theory verification report", "",
+    lines = [_TITLE, "",
              f"Version {meta['version']} (git {meta['git']}), {'quick' if ctx.quick else 'full'} run, seed {ctx.seed}, "
              f"{meta['time']}.", "",
              "**" + ", ".join(f"{counts[s]} {s}" for s in STATUSES) + ".**", "",
@@ -323,9 +332,13 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
         for f in v.figures:
             rel = Path(f).relative_to(ctx.out) if Path(f).is_relative_to(ctx.out) else Path(f)
             lines += ["", f"![{Path(f).stem}]({rel})"]
-    path = ctx.out / "README.md"
-    path.write_text("\n".join(lines) + "\n")
+    (ctx.out / "report.md").write_text("\n".join(lines) + "\n")
+    stale = ctx.out / "README.md"
+    try:
+        if stale.is_file() and stale.read_text(errors="replace").startswith(_TITLE + "\n"):
+            stale.unlink()
+    except OSError:
+        pass
     from .report_html import write_html
 
-    write_html([asdict(v) for v in verdicts], meta, ctx.out / "report.html", figures_base=ctx.out)
-    return path
+    return write_html([asdict(v) for v in verdicts], meta, ctx.out / "report.html", figures_base=ctx.out)

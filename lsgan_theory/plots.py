@@ -104,11 +104,13 @@ def divergence_table_figure(shifts, values: dict[str, list[float]], stem, title:
     import numpy as np
 
     fig, ax = _subplots(figsize=(6, 4))
-    for name, ys in values.items():
-        ax.plot(shifts, ys, marker="o", ms=3, label=name)
     peaks = [float(np.nanmax(np.abs(ys))) for ys in values.values() if np.size(ys)]
     peaks = [v for v in peaks if v > 0 and np.isfinite(v)]
     log = bool(peaks) and max(peaks) > LOG_AXIS_RATIO * min(peaks)
+    for name, ys in values.items():
+        ys = np.asarray(ys, dtype=float)
+        # on a log axis a value <= 0 is off the axis: left out (NaN), not drawn as a line plunging to the edge
+        ax.plot(shifts, np.where(ys > 0, ys, np.nan) if log else ys, marker="o", ms=3, label=name)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("mean shift μ (units of x)")

@@ -110,6 +110,11 @@ def test_divergence_table_uses_a_log_axis_when_one_curve_dwarfs_the_rest(tmp_pat
     assert fa.axes[0].get_yscale() == "log" and "Log y axis" in ca  # peaks 8102 / 3 > LOG_AXIS_RATIO
     assert fb.axes[0].get_yscale() == "linear" and "Log y axis" not in cb  # negative control
     # Mutation: `max(peaks) > LOG_AXIS_RATIO * min(peaks)` -> `False` fails the first; -> `True` the second.
+    # the zero at μ = 0 is left out on the log axis (no line plunging to the bottom edge), kept on the linear one
+    ya = fa.axes[0].lines[0].get_ydata()
+    assert np.isnan(ya[0]) and np.all(ya[1:] > 0)
+    assert fb.axes[0].lines[0].get_ydata()[0] == 0  # negative control
+    # Mutation: plotting `ys` instead of `np.where(ys > 0, ys, nan)` fails the first assertion.
 
 
 def test_training_curves_have_a_legend_for_few_and_for_many_models(tmp_path, monkeypatch):

@@ -125,3 +125,23 @@ def test_json_is_strict_with_non_finite_values_as_null_and_listed(no_gpu, monkey
     doc = strict_json(out)
     assert doc["claims"][0]["data"] == {"a": None, "b": [1.0, None]}
     assert doc["nonfinite"] == {"/claims/0/data/a": "NaN", "/claims/0/data/b/1": "Infinity"}
+
+
+def test_report_folder_holds_report_html_report_md_and_claims_json_and_no_readme(no_gpu, tmp_path):
+    # report.md is the Markdown report's name (issue 21); a README.md written by an older version (same title) is
+    # removed so that no stale report sits beside the new one; a README.md of the user's is kept (negative control).
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "README.md").write_text("# lsgan-theory verification report\n\nstale\n")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.md").write_text("# my notes\n")
+    for out in (old, mine):
+        rc, stdout, err = run(["verify", "--only", CHEAP, "--out", out, "--quiet"])
+        assert rc == 0, err
+        assert stdout.splitlines()[-1] == f"report: {out / 'report.html'}"
+        md = (out / "report.md").read_text()
+        assert md.startswith("# lsgan-theory verification report\n") and f"## {CHEAP}" in md
+        assert (out / "report.html").stat().st_size > 0 and (out / "claims.json").stat().st_size > 0
+    assert not (old / "README.md").exists()
+    assert (mine / "README.md").read_text() == "# my notes\n"
