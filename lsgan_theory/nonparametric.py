@@ -96,6 +96,8 @@ _GROW, _FOLLOW = 2.0, 2.0  # radius of a coordinate that hit its box ×_GROW; ot
 _SPREAD = 3  # a coordinate's radius reaches this many graph neighbours (halved at each step)
 _DROP = 1.0  # an explicit pair leaves the box LP once |Δ + l_i − l_j| exceeds _DROP × its reach
 _I32 = np.int32  # HiGHS index type
+_CAP = 8  # at most _CAP·N pairs near their kink in one box LP (0: no cap), see the module docstring
+_FLOOR = 0.625  # ... by shrinking the proposed radii at most to this fraction
 _R0_EXACT, _R0_SAMPLE = 4_000_000, 400_000  # 1-D: first radius from all pairs up to _R0_EXACT, else a sample
 _LIP_CACHE = 256 * 2**20  # bytes of cached Lipschitz bounds κΔ_uv (d ≥ 2)
 
@@ -957,7 +959,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     # problem; otherwise it is the next point, and the radii of the coordinates that hit the box grow.
     r0 = max(pairs.r0(l, max(_TR_PAIRS, 2 * N)), 4 * atol)
     radius = np.full(N, r0)
-    rounds = lp_solves = explicit_max = 0
+    rounds = lp_solves = explicit_max = shrinks = 0
     f_prev = l_prev = None
     model = _BoxModel(N, n, m, lam, pw, qw, pairs.delta, _BOX_OPTIONS_1D if d == 1 else _BOX_OPTIONS, warm=warm)
     model.add_edges(edges, kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p))
@@ -972,6 +974,17 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
             break
         rr, rf = radius[:n], radius[n:]
         row_lin, col_lin, ei, ej = pairs.classify(l, rr, rf)
+        cap = _CAP * N
+        floor = np.maximum(_FLOOR * radius, r0)
+        while cap and ei.size > max(cap, _TR_PAIRS) and np.any(radius > floor):
+            shrinks += 1
+            # too many pairs near their kink for one box LP (its cost grows faster than its size): halve the radii,
+            # down to _FLOOR × the proposed ones (the box stays a trust region, only smaller; a coordinate that hit
+            # its box still grows ≥ 2·_FLOOR-fold, so tiny first radii, e.g. from tied data, cannot stall the
+            # method) and classify again
+            radius = np.maximum(0.5 * radius, floor)
+            rr, rf = radius[:n], radius[n:]
+            row_lin, col_lin, ei, ej = pairs.classify(l, rr, rf)
         # pairs of the model far from their kink leave it (their piece is known in the box); pairs near it join
         if model.pairs.size:
             pi, pj = np.divmod(model.pairs, m)
@@ -1032,7 +1045,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     S = float(pw @ l[:n] + lam * S)
     stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
              "simplex_iterations": iterations, "lp_retries": retries, "lp_path": lp_path,
-             "lipschitz_constraints": int(2 * len(edges)),
+             "box_shrinks": shrinks, "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,
                     active=active, stats=stats)
