@@ -23,6 +23,8 @@ solves the LP restricted to a box |l_u − l^k_u| ≤ δ_u, in which every pair 
 its sign, so the model *is* S inside the box and the box optimum is exact.  An optimum strictly inside its box is a
 local, hence (convexity) global, minimum; otherwise it becomes the next point and the radii of the coordinates that
 hit the box grow (×2) while the others follow their last step, and large radii spread (halving) to graph neighbours.
+A box holding more than 8·(n + m) pairs near their kink is shrunk (radii halved, down to 0.625 of the proposed
+ones, so a radius that hit its box still grows ×1.25) before its LP is written: more, smaller box LPs.
 A box whose optimum does not improve S certifies its centre in the same way.  Only a sparse set of Lipschitz
 constraints is written: sorted neighbours in 1-D, which imply all others; a nearest-neighbour graph in higher
 dimension, with violated constraints added and the box re-solved (constraint generation).  The start is the cone
@@ -31,7 +33,12 @@ the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)), which never increa
 generated values are raised the same way.
 
 Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates (≈ 75-80 % of the time, measured in 1-D at
-n = 4000 and 2-D at n = 1000).  One HiGHS model (``highspy.Highs``, the public bindings) lives through all steps of
+n = 4000 and 2-D at n = 1000), and a box LP's time grows faster than its size, hence the cap on pairs per box: CPU
+time without → with it (n = m, λ = 1, κ = 2, benchmark data, seed 0): 1-D n = 4000 10.2 → 6.7 s (seed 1: 31 → 21 s),
+2-D n = 1000 20.7 → 6.3 s, 3-D n = 500 16.4 → 3.3 s; with it 1-D n = 10⁴ 92 s, 2-D n = 2000 25 s, 3-D n = 1000
+11 s.  (Tried and dropped: no box at all — fix each pair's piece at the start, make the pairs whose piece is wrong
+at the model's optimum explicit, repeat; exact and 3 rounds, but the unboxed optimum wanders, 53k-300k pairs
+become explicit and one LP took 74 s at 1-D n = 2000.)  One HiGHS model (``highspy.Highs``, the public bindings) lives through all steps of
 a solve: between steps only the costs and bounds of l change and pairs enter or leave the explicit set, so each box
 LP restarts from the previous optimal basis (``warm=False`` solves each from scratch through
 ``scipy.optimize.linprog``, the same optimum).  The per-pair work between LPs: in 1-D, sorted sweeps with no (n, m)
@@ -327,9 +334,10 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
       pass works in row chunks).  d ≥ 2: the margins Δ, two work buffers, two flags and a float copy of a mask for
       non-uniform weights (35 B), or the coordinate differences of the distance construction (16·d + 8 B), whichever
       is larger;
-    - E = min(n·m, 12·2^(d−1)·N) explicit pairs in the largest box LP (d capped at 3), each ≈ 3 KiB inside HiGHS
-      (the model column-wise and row-wise, its scaled simplex copy, the factor and work arrays); measured E/N on
-      Gaussian data (λ = 1, κ = 2): 5-19 in 1-D, 25-29 in 2-D, 58 in 3-D;
+    - E = min(n·m, c_d·N) explicit pairs in the largest box LP, c_d = 8, 10, 14 for d = 1, 2, ≥ 3, each ≈ 3 KiB
+      inside HiGHS (the model column-wise and row-wise, its scaled simplex copy, the factor and work arrays); the
+      box LPs are capped near 8·N pairs (more where the shrink stops at its floor); measured E/N on Gaussian data
+      (λ = 1, κ = 2): 6-7.6 in 1-D (n = 4000, 10⁴), 7-10 in 2-D (n = 1000, 2000), 7.6-18 in 3-D (n = 500, 1000);
     - the cached Lipschitz bounds κΔ_uv (d ≥ 2): min(4·N² B, 256 MiB); fixed: 16 MiB (row chunks of ≤ 16 MB).
 
     Calibrated against the peak RSS growth of a solve (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` minus the
@@ -342,7 +350,7 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
     d = validate.integer("d", d, minimum=1)
     N = n + m
     dd = min(max(int(d), 1), 3)
-    explicit = min(n * m, 12 * 2 ** (dd - 1) * N)
+    explicit = min(n * m, (8, 10, 14)[dd - 1] * N)
     if d == 1:
         per_pair, lip = 1, 0
     else:

@@ -692,3 +692,32 @@ def test_old_argument_names_warn_and_give_the_same_solution():
         solve(real, fake, 1.0, 2.0, tau=0.5, scale=0.5)
     params = inspect.signature(solve).parameters
     assert "margin_kind" in params and "tau" in params and "margin" not in params
+
+
+def test_extended_generalisation_study_reaches_the_issue_sizes_with_population_error(monkeypatch):
+    # issue 20: d = 1 to n = 2^13, d = 2 to 2^11, d = 3 to 2^10, each with a population value and its error e.
+    # The LP solves are replaced by a recorder (the full study takes hours); the recorder's gaps follow n^(-1/2)
+    # exactly, so the fitted slope must come out as -0.5 (mutation seen to fail: EXTENDED "d=2" top 10).
+    from lsgan_theory.studies import nonparametric as stn
+
+    calls = {}
+
+    def fake_gaps(P, Q, lam, kappa, ns, seeds, *, margin_kind, grid, seed):
+        calls[P.dim] = (list(ns), seeds, grid)
+        n = np.asarray(ns, float)[:, None]
+        emp = 1.0 - n ** -0.5 * (1 + 0.01 * np.arange(seeds)[None, :])
+        return {"n": np.asarray(ns), "empirical": emp, "gaps": np.abs(emp - 1.0), "population": 1.0,
+                "population_error": 1e-6, "seconds": 0.0}
+
+    monkeypatch.setattr(stn.npm, "generalisation_gaps", fake_gaps)
+    res = stn.generalisation_study(extended=True)
+    assert {d: calls[d][0][-1] for d in calls} == {1: 2**13, 2: 2**11, 3: 2**10}
+    assert all(np.all(np.diff(np.log2(calls[d][0])) == 1) for d in calls)  # every power of two up to the top
+    assert {d: calls[d][2] for d in calls} == {1: 1000, 2: 40, 3: 12}
+    for r in res.values():
+        assert r["population"] == 1.0 and r["population_error"] == 1e-6
+        assert r["slope"] == pytest.approx(-0.5, abs=0.01)
+    # negative control: the default study stops far below these sizes
+    calls.clear()
+    stn.generalisation_study(quick=False, dims=(1,))
+    assert calls[1][0][-1] <= 512
