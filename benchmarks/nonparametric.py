@@ -57,7 +57,7 @@ with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # reset the peak resident size VmHWM (ru_maxrss would carry the parent's size over exec)
 before = status("VmRSS:")
 t0, c0 = time.perf_counter(), time.process_time()
-sol = npm.solve(real, fake, {lam}, {kappa}, {margin!r}, max_memory={max_memory})
+sol = npm.solve(real, fake, {lam}, {kappa}, {margin_kind!r}, max_memory={max_memory})
 t, cpu = time.perf_counter() - t0, time.process_time() - c0
 peak = status("VmHWM:")
 print(json.dumps({{"seconds": t, "cpu_seconds": cpu, "peak_growth": peak - before, "objective": sol.objective,
