@@ -23,6 +23,8 @@ solves the LP restricted to a box |l_u − l^k_u| ≤ δ_u, in which every pair 
 its sign, so the model *is* S inside the box and the box optimum is exact.  An optimum strictly inside its box is a
 local, hence (convexity) global, minimum; otherwise it becomes the next point and the radii of the coordinates that
 hit the box grow (×2) while the others follow their last step, and large radii spread (halving) to graph neighbours.
+A box holding more than 8·(n + m) pairs near their kink is shrunk (radii halved, down to 0.625 of the proposed
+ones, so a radius that hit its box still grows ×1.25) before its LP is written: more, smaller box LPs.
 A box whose optimum does not improve S certifies its centre in the same way.  Only a sparse set of Lipschitz
 constraints is written: sorted neighbours in 1-D, which imply all others; a nearest-neighbour graph in higher
 dimension, with violated constraints added and the box re-solved (constraint generation).  The start is the cone
@@ -31,7 +33,12 @@ the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)), which never increa
 generated values are raised the same way.
 
 Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates (≈ 75-80 % of the time, measured in 1-D at
-n = 4000 and 2-D at n = 1000).  One HiGHS model (``highspy.Highs``, the public bindings) lives through all steps of
+n = 4000 and 2-D at n = 1000), and a box LP's time grows faster than its size, hence the cap on pairs per box: CPU
+time without → with it (n = m, λ = 1, κ = 2, benchmark data, seed 0): 1-D n = 4000 10.2 → 6.7 s (seed 1: 31 → 21 s),
+2-D n = 1000 20.7 → 6.3 s, 3-D n = 500 16.4 → 3.3 s; with it 1-D n = 10⁴ 92 s, 2-D n = 2000 25 s, 3-D n = 1000
+11 s.  (Tried and dropped: no box at all — fix each pair's piece at the start, make the pairs whose piece is wrong
+at the model's optimum explicit, repeat; exact and 3 rounds, but the unboxed optimum wanders, 53k-300k pairs
+become explicit and one LP took 74 s at 1-D n = 2000.)  One HiGHS model (``highspy.Highs``, the public bindings) lives through all steps of
 a solve: between steps only the costs and bounds of l change and pairs enter or leave the explicit set, so each box
 LP restarts from the previous optimal basis (``warm=False`` solves each from scratch through
 ``scipy.optimize.linprog``, the same optimum).  The per-pair work between LPs: in 1-D, sorted sweeps with no (n, m)
@@ -96,6 +103,8 @@ _GROW, _FOLLOW = 2.0, 2.0  # radius of a coordinate that hit its box ×_GROW; ot
 _SPREAD = 3  # a coordinate's radius reaches this many graph neighbours (halved at each step)
 _DROP = 1.0  # an explicit pair leaves the box LP once |Δ + l_i − l_j| exceeds _DROP × its reach
 _I32 = np.int32  # HiGHS index type
+_CAP = 8  # at most _CAP·N pairs near their kink in one box LP (0: no cap), see the module docstring
+_FLOOR = 0.625  # ... by shrinking the proposed radii at most to this fraction
 _R0_EXACT, _R0_SAMPLE = 4_000_000, 400_000  # 1-D: first radius from all pairs up to _R0_EXACT, else a sample
 _LIP_CACHE = 256 * 2**20  # bytes of cached Lipschitz bounds κΔ_uv (d ≥ 2)
 
@@ -325,9 +334,10 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
       pass works in row chunks).  d ≥ 2: the margins Δ, two work buffers, two flags and a float copy of a mask for
       non-uniform weights (35 B), or the coordinate differences of the distance construction (16·d + 8 B), whichever
       is larger;
-    - E = min(n·m, 12·2^(d−1)·N) explicit pairs in the largest box LP (d capped at 3), each ≈ 3 KiB inside HiGHS
-      (the model column-wise and row-wise, its scaled simplex copy, the factor and work arrays); measured E/N on
-      Gaussian data (λ = 1, κ = 2): 5-19 in 1-D, 25-29 in 2-D, 58 in 3-D;
+    - E = min(n·m, c_d·N) explicit pairs in the largest box LP, c_d = 8, 10, 14 for d = 1, 2, ≥ 3, each ≈ 3 KiB
+      inside HiGHS (the model column-wise and row-wise, its scaled simplex copy, the factor and work arrays); the
+      box LPs are capped near 8·N pairs (more where the shrink stops at its floor); measured E/N on Gaussian data
+      (λ = 1, κ = 2): 6-7.6 in 1-D (n = 4000, 10⁴), 7-10 in 2-D (n = 1000, 2000), 7.6-18 in 3-D (n = 500, 1000);
     - the cached Lipschitz bounds κΔ_uv (d ≥ 2): min(4·N² B, 256 MiB); fixed: 16 MiB (row chunks of ≤ 16 MB).
 
     Calibrated against the peak RSS growth of a solve (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` minus the
@@ -340,7 +350,7 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
     d = validate.integer("d", d, minimum=1)
     N = n + m
     dd = min(max(int(d), 1), 3)
-    explicit = min(n * m, 12 * 2 ** (dd - 1) * N)
+    explicit = min(n * m, (8, 10, 14)[dd - 1] * N)
     if d == 1:
         per_pair, lip = 1, 0
     else:
@@ -957,7 +967,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     # problem; otherwise it is the next point, and the radii of the coordinates that hit the box grow.
     r0 = max(pairs.r0(l, max(_TR_PAIRS, 2 * N)), 4 * atol)
     radius = np.full(N, r0)
-    rounds = lp_solves = explicit_max = 0
+    rounds = lp_solves = explicit_max = shrinks = 0
     f_prev = l_prev = None
     model = _BoxModel(N, n, m, lam, pw, qw, pairs.delta, _BOX_OPTIONS_1D if d == 1 else _BOX_OPTIONS, warm=warm)
     model.add_edges(edges, kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p))
@@ -972,6 +982,17 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
             break
         rr, rf = radius[:n], radius[n:]
         row_lin, col_lin, ei, ej = pairs.classify(l, rr, rf)
+        cap = _CAP * N
+        floor = np.maximum(_FLOOR * radius, r0)
+        while cap and ei.size > max(cap, _TR_PAIRS) and np.any(radius > floor):
+            shrinks += 1
+            # too many pairs near their kink for one box LP (its cost grows faster than its size): halve the radii,
+            # down to _FLOOR × the proposed ones (the box stays a trust region, only smaller; a coordinate that hit
+            # its box still grows ≥ 2·_FLOOR-fold, so tiny first radii, e.g. from tied data, cannot stall the
+            # method) and classify again
+            radius = np.maximum(0.5 * radius, floor)
+            rr, rf = radius[:n], radius[n:]
+            row_lin, col_lin, ei, ej = pairs.classify(l, rr, rf)
         # pairs of the model far from their kink leave it (their piece is known in the box); pairs near it join
         if model.pairs.size:
             pi, pj = np.divmod(model.pairs, m)
@@ -1032,7 +1053,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     S = float(pw @ l[:n] + lam * S)
     stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
              "simplex_iterations": iterations, "lp_retries": retries, "lp_path": lp_path,
-             "lipschitz_constraints": int(2 * len(edges)),
+             "box_shrinks": shrinks, "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,
                     active=active, stats=stats)

@@ -205,8 +205,12 @@ def candidate_slope(ns, rate) -> float:
     return float(np.polyfit(np.log(n), np.log(f(n)), 1)[0])
 
 
+# extended study (issue 20): largest n = 2^top and the population grid per dimension
+EXTENDED = {"d=1": (13, 1000), "d=2": (11, 40), "d=3": (10, 12)}
+
+
 def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, lam: float = 1.0,
-                         kappa: float = 2.0) -> dict:
+                         kappa: float = 2.0, extended: bool = False) -> dict:
     """The gap between S*_{n,n} and S* vs n (THEORY.md §5, Generalisation) for d = 1 (Beta(2,3) vs Beta(3,2), L1),
     d = 2 (N(0, I) vs N((1,0), I), L2) and d = 3 (N(0, I) vs N((1,0,0), I), L2).
 
@@ -218,6 +222,10 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
     means, reported; ``below``: share of empirical optima below S* − e; ``slope``, ``slope_ci``: fitted slope with a bootstrap CI, widened to the union of the CIs with
     the gaps shifted by ±e (population error propagated); ``candidates``: name -> the candidate rate's fitted slope
     over the same n.
+
+    ``extended=True`` (full runs only, hours on 2 cores): n = 2⁴..2¹³ in d = 1, 2³..2¹¹ in d = 2 and 2³..2¹⁰ in
+    d = 3 with 8 seeds, and finer population grids (1000, 40, 12 points per dimension) so that the population error e
+    stays below the gaps at the largest n; ``quick`` is ignored then.
     """
     rng = np.random.default_rng([seed, 57])
     cfg = {
@@ -228,6 +236,10 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
         "d=3": (densities.IsotropicNormal((0, 0, 0)), densities.IsotropicNormal((1, 0, 0)), "l2",
                 [8, 16, 32] if quick else [8, 16, 32, 64, 128, 256], 4 if quick else 12, 6 if quick else 10),
     }
+    if extended:
+        for k, (top, grid) in EXTENDED.items():
+            P, Q, margin, ns, _, _ = cfg[k]
+            cfg[k] = (P, Q, margin, [2 ** e for e in range(int(np.log2(ns[0])), top + 1)], 8, grid)
     cfg = {k: v for k, v in cfg.items() if int(k[2:]) in dims}
     res = {}
     for label, (P, Q, margin, ns, seeds, grid) in cfg.items():
