@@ -449,3 +449,12 @@ def test_fuzz_long(name, strategy):  # found: bounds --kappa 1e60 (HiGHS error)
 @pytest.mark.slow
 def test_fuzz_derive_parameter_expressions_long():
     _fuzz_expressions(150)
+
+
+def test_divergence_short_of_its_tolerance_prints_a_note_not_a_warning_traceback():
+    """Regression (found by test_fuzz_divergence): 2-D quadrature stopping short of --atol raised a RuntimeWarning
+    out of main() (an exception under the suite's warning filter, a source-line warning for a user); now one
+    ``note:`` line on stderr and the value with its honest abserr."""
+    rc, out, err = run_fuzzed(["divergence", "tv", "normal2d(0,0,1)", "ring(4,1,0.1)", "--atol", "1e-09"])
+    assert rc == 0 and out.startswith("tv(")
+    assert err.startswith("note: quadrature stopped") and "RuntimeWarning" not in err
