@@ -203,7 +203,8 @@ class NetSpec:
       never over the model axis E) and b_l playing the role of BN's β (the linear bias before BN would cancel).
 
     The last layer is linear: out = h W_L + b_L.  Parameters are ``(W_0, b_0, ..., W_L, b_L)`` followed by
-    ``(γ_0, ..., γ_{L−1})`` (shape (E, 1, d_{l+1})) when ``batchnorm``.
+    ``(γ_0, ..., γ_{L−1})`` (shape (E, 1, cols_l), one per linear output) when ``batchnorm``; with maxout and batch
+    norm together, BN acts on the d_{l+1}·p linear outputs before the max.
     """
 
     sizes: tuple[int, ...]
@@ -235,8 +236,8 @@ class NetSpec:
                 for l, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:]))]
 
     def n_params(self) -> int:
-        """Parameters per model: Σ_l (d_l + 1)·cols_l, plus Σ_hidden d_{l+1} BN scales."""
-        bn = sum(self.sizes[1:-1]) if self.batchnorm else 0
+        """Parameters per model: Σ_l (d_l + 1)·cols_l, plus one BN scale per hidden linear output."""
+        bn = sum(w for _, w in self.widths()[:-1]) if self.batchnorm else 0
         return sum((a + 1) * b for a, b in self.widths()) + bn
 
 
@@ -266,14 +267,14 @@ def init_net(spec: NetSpec, seed: int, model_ids: torch.Tensor, stream: int, *, 
             bias = torch.zeros_like(bias)
         params += [W, bias]
     if spec.batchnorm:
-        params += [torch.ones((len(ids), 1, w), dtype=dtype, device=ids.device) for w in spec.sizes[1:-1]]
+        params += [torch.ones((len(ids), 1, w), dtype=dtype, device=ids.device) for _, w in spec.widths()[:-1]]
     return tuple(params)
 
 
 def init_bn_state(spec: NetSpec, n_models: int, *, dtype=torch.float32, device=None) -> tuple[torch.Tensor, ...]:
     """Running (population) statistics of every BN layer: ``(mean_0, var_0, ...)``, (E, 1, d) zeros and ones."""
     out = []
-    for w in (spec.sizes[1:-1] if spec.batchnorm else ()):
+    for _, w in (spec.widths()[:-1] if spec.batchnorm else ()):
         out += [torch.zeros((n_models, 1, w), dtype=dtype, device=device),
                 torch.ones((n_models, 1, w), dtype=dtype, device=device)]
     return tuple(out)

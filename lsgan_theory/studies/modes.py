@@ -382,7 +382,7 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
 
 def _train_setting(spec, run, state, setting, runs, part, evals, ck, side, si, n_settings, progress) -> dict:
     c = run.config
-    first = {r["loss"]: e for e, r in reversed(list(enumerate(runs))) if r["replica"] == 0}
+    first = {r["loss"]: e for e, r in enumerate(runs) if r["replica"] == 0}
 
     def evaluate(step):
         rows, x = _evaluate(spec, run, state, step, setting, runs)
