@@ -235,6 +235,10 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     "clsgan-semi-supervised-digits": (20.6, 33),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks
     "clsgan-theorem3": (7.0, 625),
+    # models × steps 12·210 → 80·35000 (×1100), × ~17 per model-step (z ∈ R^256, batch 512, 128-wide nets)
+    "modes-mao-ring": (18.0, 19000),
+    # models × steps 12·140 → 320·400000 (×76000), × ~10 per model-step (400-wide BN G, 5-piece maxout D)
+    "modes-pacgan-packing": (21.0, 760000),
 }
 
 

@@ -256,6 +256,11 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
     return {"tables": lines, "files": [str(f) for f in files], "summary": summary}
 
 
+def _demote(lines: list[str]) -> str:
+    """The report's tables inside a claim's evidence: its ``##`` headings become ``####`` (below the claim's)."""
+    return "\n".join("####" + ln[2:] if ln.startswith("## ") else ln for ln in lines)
+
+
 def _short(v) -> str:
     return "-".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).lower()
 
@@ -286,7 +291,7 @@ def _mao_ring(ctx: Context) -> Evidence:
     check = difference_check("(−upper CI end of modes(LS) − modes(GAN))_+", lo, hi, len(ls), len(gan), "modes covered")
     text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, batch {spec.train.get('batch')}, "
             f"{spec.seeds} seeds): modes covered at the end, least squares {np.mean(ls):.2f}, GAN (non-saturating) "
-            f"{np.mean(gan):.2f}; difference {d:+.2f} [{lo:+.2f}, {hi:+.2f}].\n\n" + "\n".join(rep["tables"][6:]))
+            f"{np.mean(gan):.2f}; difference {d:+.2f} [{lo:+.2f}, {hi:+.2f}].\n\n" + _demote(rep["tables"][6:]))
     figs = [f for f in rep["files"] if f.endswith(".png")]
     return Evidence(text, figs, {"difference": [d, lo, hi], "ls": ls, "gan": gan}, checks=[check])
 
@@ -305,6 +310,6 @@ def _pacgan_packing(ctx: Context) -> Evidence:
     text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, G {spec.train.get('g_hidden')}, D "
             f"{spec.train.get('d_hidden')} × {spec.train.get('d_pieces')} pieces, {spec.seeds} seeds): modes covered "
             f"at the end, k = 2: {np.mean(k2):.2f}, k = 1: {np.mean(k1):.2f}; difference {d:+.2f} [{lo:+.2f}, "
-            f"{hi:+.2f}].\n\n" + "\n".join(rep["tables"][6:]))
+            f"{hi:+.2f}].\n\n" + _demote(rep["tables"][6:]))
     figs = [f for f in rep["files"] if f.endswith(".png")]
     return Evidence(text, figs, {"difference": [d, lo, hi], "k2": k2, "k1": k1}, checks=[check])
