@@ -64,11 +64,14 @@ def difference_check(name: str, lo: float, hi: float, n_a: int, n_b: int, what: 
 
 
 # ---------------------------------------------------------------------------------------------------- tables
-def _fmt_ci(m, lo, hi, digits=2) -> str:
+def _fmt_ci(m, lo, hi, digits=2, bounds=(-math.inf, math.inf)) -> str:
+    """``m [lo, hi]``; the interval is clipped to the quantity's possible range ``bounds`` (t-intervals of counts
+    near 0 or K reach past it)."""
     if not math.isfinite(m):
         return "—"
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return f"{m:.{digits}f}"
+    lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
     return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
@@ -120,11 +123,11 @@ def final_table(summary, mre_rows, spec, published_setup: bool) -> list[str]:
         lab = _setting_label(r, keys)
         mre = t_interval(mre_by.get((lab, r["loss"]), []))
         cmp = published_comparison(r, kind, published_setup) if kind and r["loss"] == "gan_ns" else ""
-        lines.append(f"| {lab} | {r['loss']} | {_fmt_ci(r['modes'], r['modes_lo'], r['modes_hi'])} | "
-                     f"{_fmt_ci(r['high_quality'], r['high_quality_lo'], r['high_quality_hi'], 3)} | "
-                     f"{_fmt_ci(r['reverse_kl'], r['reverse_kl_lo'], r['reverse_kl_hi'])} | "
+        lines.append(f"| {lab} | {r['loss']} | {_fmt_ci(r['modes'], r['modes_lo'], r['modes_hi'], 2, (0, K))} | "
+                     f"{_fmt_ci(r['high_quality'], r['high_quality_lo'], r['high_quality_hi'], 3, (0, 1))} | "
+                     f"{_fmt_ci(r['reverse_kl'], r['reverse_kl_lo'], r['reverse_kl_hi'], 2, (0, math.log(K)))} | "
                      f"{r['n_collapsed']}/{r['seeds']} [{r['collapsed_lo']:.2f}, {r['collapsed_hi']:.2f}] | "
-                     f"{_fmt_ci(*mre, 4)} | {cmp} |")
+                     f"{_fmt_ci(*mre, 4, (0, math.inf))} | {cmp} |")
     if kind:
         p = PUBLISHED[kind]
         lines.append(f"| PacGAN Table 1 (published, 10 trials) | GAN | {p['modes'][0]} ± {p['modes'][1]} | "
@@ -135,13 +138,14 @@ def final_table(summary, mre_rows, spec, published_setup: bool) -> list[str]:
 def trajectory_table(summary, spec) -> list[str]:
     """Markdown: modes covered (mean [95 % CI]) at every evaluation step, per setting and loss."""
     keys = list(spec.grid)
+    K = len(spec.target().centres)
     steps = spec.eval_steps()
     lines = ["| setting | loss | " + " | ".join(f"step {s}" for s in steps) + " |", "|---|---|" + "---|" * len(steps)]
     by = {}
     for r in summary:
         by.setdefault((_setting_label(r, keys), r["loss"]), {})[r["step"]] = r
     for (lab, loss), rs in by.items():
-        cells = [_fmt_ci(rs[s]["modes"], rs[s]["modes_lo"], rs[s]["modes_hi"], 1) if s in rs else "—" for s in steps]
+        cells = [_fmt_ci(rs[s]["modes"], rs[s]["modes_lo"], rs[s]["modes_hi"], 1, (0, K)) if s in rs else "—" for s in steps]
         lines.append(f"| {lab} | {loss} | " + " | ".join(cells) + " |")
     return lines
 
@@ -178,7 +182,7 @@ def stability_table(summary, spec) -> list[str]:
         bn = "G and D" if r.get("d_batchnorm") else ("G" if spec.train.get("g_batchnorm") else "none")
         lines.append(f"| {r.get('optimizer', spec.train.get('optimizer', 'adam'))} | {bn} | {r['loss']} | "
                      f"{r['n_collapsed']}/{r['seeds']} = {r['collapsed']:.2f} [{r['collapsed_lo']:.2f}, "
-                     f"{r['collapsed_hi']:.2f}] | {_fmt_ci(r['modes'], r['modes_lo'], r['modes_hi'])} |")
+                     f"{r['collapsed_hi']:.2f}] | {_fmt_ci(r['modes'], r['modes_lo'], r['modes_hi'], 2, (0, K))} |")
     return lines
 
 
@@ -217,7 +221,8 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
     lines = [f"# {spec.name} ({spec.variant or 'base'} variant): {spec.description}", "",
              f"{spec.seeds} seeds per loss, {spec.steps} steps, {spec.n_eval} generated samples per evaluation; a mode "
              f"is covered when at least one sample lies within 3σ of it (PacGAN's count); intervals are 95 % "
-             f"Student-t over seeds (means of the reverse KL over seeds with at least one high-quality sample), "
+             f"Student-t over seeds, clipped to the possible range (means of the reverse KL over seeds with at "
+             f"least one high-quality sample; its upper bound is log K), "
              f"collapse fractions with Wilson 95 % intervals.", "", "## Last step", ""]
     lines += final_table(summary, result.mre, spec, published_setup)
     if result.mre:

@@ -285,8 +285,8 @@ def _mre_rows(spec: ModesSpec, run, state, setting: dict, runs: list[dict]) -> l
         if not active[e]:
             rows.append({**row, "mre": math.nan})
             continue
-        params = tuple(p[e:e + 1].detach().double() for p in state.g_params)
-        running = None if state.bn_g is None else tuple(t[e:e + 1].double() for t in state.bn_g)
+        params = tuple(p[e:e + 1].detach().double().cpu() for p in state.g_params)  # metrics.mre runs on the CPU
+        running = None if state.bn_g is None else tuple(t[e:e + 1].double().cpu() for t in state.bn_g)
 
         def G(z, params=params, running=running):
             R, n, k = z.shape
