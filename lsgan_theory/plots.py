@@ -574,7 +574,7 @@ def _circle(xy, r):
 
 def mode_trajectories_figure(summary, K: int, stem, caption: str, title: str = "", hue: str = "loss") -> list[Path]:
     """Modes covered, high-quality fraction and reverse KL against training step: mean over seeds with the 95 %
-    t-interval as error bars, one line per value of ``hue`` (rows of :func:`lsgan_theory.studies.modes.
+    t-interval (clipped to [0, K], [0, 1], [0, log K]) as error bars, one line per value of ``hue`` (rows of :func:`lsgan_theory.studies.modes.
     summarize_modes`)."""
     import numpy as np
 
@@ -583,11 +583,12 @@ def mode_trajectories_figure(summary, K: int, stem, caption: str, title: str = "
     for j, key in enumerate(keys):
         rows = sorted((r for r in summary if str(r[hue]) == key), key=lambda r: r["step"])
         steps = np.array([r["step"] for r in rows], float)
-        for ax, m in zip(axes, ("modes", "high_quality", "reverse_kl")):
+        for ax, m, top in zip(axes, ("modes", "high_quality", "reverse_kl"), (K, 1.0, np.log(K))):
             mean = np.array([r[m] for r in rows], float)
             lo = np.array([r[f"{m}_lo"] for r in rows], float)
             hi = np.array([r[f"{m}_hi"] for r in rows], float)
             lo, hi = np.where(np.isfinite(lo), lo, mean), np.where(np.isfinite(hi), hi, mean)
+            lo, hi = np.clip(lo, 0, top), np.clip(hi, 0, top)  # the possible range of each quantity
             off = (j - (len(keys) - 1) / 2) * 0.004 * (steps.max() or 1)
             ax.errorbar(steps + off, mean, yerr=[np.clip(mean - lo, 0, None), np.clip(hi - mean, 0, None)],
                         fmt="o-", ms=3, capsize=2, lw=1, label=key)
