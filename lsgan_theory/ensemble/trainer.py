@@ -9,7 +9,8 @@ arithmetic of model e reads another model's numbers.
 What holds exactly (issue 13, item 8; measured with torch 2.13 + MKL on an AVX-512 CPU): on the CPU, a model's
 trajectory (parameters and recorded losses) is *bitwise* the same whether it is trained alone or beside other models,
 in float32 and in float64, with 1 or 2 torch threads (``tests/test_ensemble.py``: LS-GAN beside a λ = 10 neighbour,
-GLS-GAN with spectral norm, WGAN-GP on a 2-D ring; also measured for batch 1024 and width 128).  Elsewhere -- other
+GLS-GAN with spectral norm, WGAN-GP on a 2-D ring; also measured for batch 1024 and width 128; with batch norm in G
+and D, maxout units and packing k = 2: ``tests/test_modes.py``, float32 and float64, 1 and 2 threads).  Elsewhere -- other
 BLAS builds, other thread counts, CUDA (not measured) -- it is equal up to floating-point rounding, which training
 can amplify; compare such runs with a tolerance, not bitwise.
 
