@@ -231,7 +231,7 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
                       f"Adam from {r0['mre_restarts']} restarts × {r0['mre_steps']} steps (lr {r0['mre_lr']})."]
     lines += ["", "## Modes covered over training", ""] + trajectory_table(summary, spec)
     mao = mao_collapse_text(collapse, spec)
-    if mao and _kind(target.spec) == "ring":
+    if mao and _kind(target.spec) == "ring" and not spec.grid:  # per loss over all seeds: one setting only
         lines += ["", "## Mao's \"collapse from about step 15k\" on the trajectories", ""] + mao
     if "optimizer" in spec.grid and "d_batchnorm" in spec.grid:
         lines += ["", "## Stability (optimiser × batch normalisation × loss)", ""] + stability_table(summary, spec)
