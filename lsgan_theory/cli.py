@@ -241,6 +241,10 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     "clsgan-semi-supervised-digits": (20.6, 33),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks
     "clsgan-theorem3": (7.0, 625),
+    # models × steps 12·210 → 80·35000 (×1100), × ~17 per model-step (z ∈ R^256, batch 512, 128-wide nets)
+    "modes-mao-ring": (18.0, 19000),
+    # models × steps 12·140 → 320·400000 (×76000), × ~10 per model-step (400-wide BN G, 5-piece maxout D)
+    "modes-pacgan-packing": (21.0, 760000),
 }
 
 
@@ -807,7 +811,47 @@ def _run_bounds(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- main
-_COMMANDS = ["divergence", "verify", "derive", "analyse", "prove", "train", "bounds", "plot"]
+_COMMANDS = ["divergence", "verify", "derive", "analyse", "prove", "train", "bounds", "plot", "modes"]
+
+
+# ---------------------------------------------------------------------------------------------------- modes
+def _add_modes(sub) -> None:
+    p = sub.add_parser("modes", help="mode collapse on Mao's ring / PacGAN's grid: the loss zoo over training",
+                       description="Train every loss × seed × setting of a mode-collapse experiment "
+                                   "(experiments/mode_collapse/*.toml) as batched ensembles, evaluate PacGAN's "
+                                   "metrics at the evaluation steps and write CSV tables, Markdown tables and figures "
+                                   "to OUT.  Resumable: rerunning the same command continues from OUT/state.")
+    p.add_argument("spec", type=Path, help="the experiment file (TOML)")
+    p.add_argument("--variant", choices=("quick", "full", "hour"), default=None,
+                   help="apply the file's [quick] / [full] / [hour] overrides")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default results/modes/NAME-VARIANT)")
+    p.add_argument("--threads", type=_int_type(1), default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _run_modes(args) -> int:
+    from ._claims.modes import modes_report
+    from .ensemble import resolve_device
+    from .studies.modes import load_modes_spec, run_modes
+
+    spec = load_modes_spec(args.spec, args.variant)
+    device = str(resolve_device(args.device))
+    out = args.out if args.out is not None else Path("results") / "modes" / f"{spec.name}-{args.variant or 'base'}"
+    _writable_dir(out, "--out")
+    t0 = time.time()
+
+    def progress(si, n, step, steps):
+        if not args.quiet:
+            print(f"[{time.time() - t0:7.0f} s] setting {si + 1}/{n}: step {step}/{steps}", file=sys.stderr,
+                  flush=True)
+
+    result = run_modes(spec, out / "state", device=device, threads=args.threads, progress=progress)
+    rep = modes_report(result, out)
+    print("\n".join(rep["tables"]))
+    for f in rep["files"]:
+        print(f"file: {f}")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------------- plot

@@ -15,7 +15,7 @@ __all__ = ["save", "fit_titles", "divergence_table_figure", "vanishing_gradient_
            "training_curves_figure", "optimal_critic_figure", "loss_sensitive_critic_figure", "np_bounds_1d_figure",
            "np_bounds_2d_figure", "np_allocation_figure", "np_generator_allocation_figure",
            "np_generalisation_figure", "theorem1_figure", "sweep_figure", "clsgan_samples_figure",
-           "clsgan_accuracy_figure"]
+           "clsgan_accuracy_figure", "mode_snapshots_figure", "mode_trajectories_figure"]
 
 
 def _subplots(nrows: int = 1, ncols: int = 1, **kw):
@@ -526,4 +526,82 @@ def clsgan_accuracy_figure(summary, stem, caption: str) -> list[Path]:
     ax.set_title("Semi-supervised 8×8 digits", fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3)
+    return save(fig, stem, caption)
+
+
+# ------------------------------------------------------------------------------------------- mode collapse
+def mode_snapshots_figure(snapshots: dict, centres, std: float, stem, caption: str, title: str = "") -> list[Path]:
+    """Generated samples per loss (rows) at each evaluation step (columns), the K mode centres and their 3σ circles.
+
+    ``snapshots``: ``{(loss, step): (n, 2) array}`` (one run per loss, e.g. replica 0);
+    ``caption`` is written by the caller from measured values.
+    """
+    import numpy as np
+
+    losses = list(dict.fromkeys(k[0] for k in snapshots))
+    steps = sorted({int(k[1]) for k in snapshots})
+    c = np.asarray(centres, dtype=float)
+    span = np.abs(c).max() + max(8 * std, 0.25 * (np.abs(c).max() or 1.0))
+    fig, axes = _subplots(len(losses), len(steps), figsize=(1.55 * len(steps) + 0.9, 1.55 * len(losses) + 0.9),
+                          squeeze=False)
+    for i, loss in enumerate(losses):
+        for j, step in enumerate(steps):
+            ax = axes[i][j]
+            x = np.asarray(snapshots.get((loss, step), np.zeros((0, 2))), dtype=float)
+            x = x[np.isfinite(x).all(1)] if x.size else x
+            ax.scatter(c[:, 0], c[:, 1], s=14, marker="+", color="tab:red", lw=0.8, zorder=3)
+            for cx, cy in c:
+                ax.add_patch(_circle((cx, cy), 3 * std))
+            if len(x):
+                ax.scatter(x[:, 0], x[:, 1], s=0.6, color="k", alpha=0.35, lw=0, rasterized=True)
+            ax.set_xlim(-span, span)
+            ax.set_ylim(-span, span)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"step {step}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(loss, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return save(fig, stem, caption)
+
+
+def _circle(xy, r):
+    from matplotlib.patches import Circle
+
+    return Circle(xy, r, fill=False, color="tab:red", lw=0.5, alpha=0.7)
+
+
+def mode_trajectories_figure(summary, K: int, stem, caption: str, title: str = "", hue: str = "loss") -> list[Path]:
+    """Modes covered, high-quality fraction and reverse KL against training step: mean over seeds with the 95 %
+    t-interval (clipped to [0, K], [0, 1], [0, log K]) as error bars, one line per value of ``hue`` (rows of :func:`lsgan_theory.studies.modes.
+    summarize_modes`)."""
+    import numpy as np
+
+    fig, axes = _subplots(1, 3, figsize=(12, 3.9))
+    keys = list(dict.fromkeys(str(r[hue]) for r in summary))
+    for j, key in enumerate(keys):
+        rows = sorted((r for r in summary if str(r[hue]) == key), key=lambda r: r["step"])
+        steps = np.array([r["step"] for r in rows], float)
+        for ax, m, top in zip(axes, ("modes", "high_quality", "reverse_kl"), (K, 1.0, np.log(K))):
+            mean = np.array([r[m] for r in rows], float)
+            lo = np.array([r[f"{m}_lo"] for r in rows], float)
+            hi = np.array([r[f"{m}_hi"] for r in rows], float)
+            lo, hi = np.where(np.isfinite(lo), lo, mean), np.where(np.isfinite(hi), hi, mean)
+            lo, hi = np.clip(lo, 0, top), np.clip(hi, 0, top)  # the possible range of each quantity
+            off = (j - (len(keys) - 1) / 2) * 0.004 * (steps.max() or 1)
+            ax.errorbar(steps + off, mean, yerr=[np.clip(mean - lo, 0, None), np.clip(hi - mean, 0, None)],
+                        fmt="o-", ms=3, capsize=2, lw=1, label=key)
+    axes[0].axhline(K, color="0.6", ls=":", lw=1)
+    axes[0].set_ylabel(f"modes covered (of {K})")
+    axes[1].set_ylabel("high-quality fraction (within 3σ)")
+    axes[2].set_ylabel("reverse KL of the mode histogram")
+    for ax in axes:
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=9)
     return save(fig, stem, caption)

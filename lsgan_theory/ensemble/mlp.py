@@ -23,6 +23,7 @@ import torch
 from . import rng as _rng
 
 __all__ = ["MLPSpec", "init_mlp", "mlp_forward", "batched_matmul", "clip_weights", "spectral_normalize", "init_spectral_state",
+           "NetSpec", "init_net", "net_forward", "init_bn_state", "update_bn_state", "pack_rows", "BN_EPS", "BN_MOMENTUM", "INITS",
            "ACTIVATIONS"]
 
 ACTIVATIONS = {
@@ -178,3 +179,163 @@ def spectral_normalize(params, us, enabled: torch.Tensor, eps: float = 1e-12):
         weights.append(torch.where(enabled.reshape(-1, 1, 1), W / sigma.clamp_min(eps), W))
         new_us.append(torch.where(enabled.reshape(-1, 1), u2, u))
     return tuple(weights), tuple(new_us)
+
+
+# ---------------------------------------------------------------------------------------------------- PacGAN-style nets
+# Batch normalisation constants: Blocks' BatchNormalization (PacGAN's code) uses epsilon 1e-4 and keeps population
+# statistics as 0.95·old + 0.05·batch (PacGAN's ``bn_updates``); torch.nn.BatchNorm1d uses 1e-5 and momentum 0.1.
+BN_EPS = 1e-4
+BN_MOMENTUM = 0.05
+INITS = ("uniform", "normal")
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """An E-model network: layer widths ``sizes``, hidden activation, maxout ``pieces`` and batch normalisation.
+
+    Hidden layer l (all but the last) computes, per model and per row,
+
+    * plain (``pieces = 1``, no BN):  h ← act(h W_l + b_l)  -- exactly :func:`mlp_forward`;
+    * maxout (``pieces = p > 1``, Goodfellow et al. 2013):  u_j = max_{i<p} (h W_l + b_l)_{j·p + i}, so W_l has
+      d_{l+1}·p columns (Blocks' ``LinearMaxout``: a linear map to d·p units, reshaped (d, p), max over the pieces);
+    * batch norm (``batchnorm``, Ioffe & Szegedy 2015):  h ← act(γ_l ⊙ (a − μ)/√(σ² + ε) + b_l), a = h W_l, with μ,
+      σ² the mean and biased variance of a over the rows of *this model's own batch* (axis 1 of an (E, B, d) tensor,
+      never over the model axis E) and b_l playing the role of BN's β (the linear bias before BN would cancel).
+
+    The last layer is linear: out = h W_L + b_L.  Parameters are ``(W_0, b_0, ..., W_L, b_L)`` followed by
+    ``(γ_0, ..., γ_{L−1})`` (shape (E, 1, cols_l), one per linear output) when ``batchnorm``; with maxout and batch
+    norm together, BN acts on the d_{l+1}·p linear outputs before the max.
+    """
+
+    sizes: tuple[int, ...]
+    activation: str = "relu"
+    pieces: int = 1
+    batchnorm: bool = False
+
+    def __post_init__(self):
+        MLPSpec(tuple(self.sizes), self.activation)  # validates sizes and activation
+        object.__setattr__(self, "sizes", tuple(self.sizes))
+        if isinstance(self.pieces, bool) or not isinstance(self.pieces, int) or self.pieces < 1:
+            raise ValueError(f"pieces: maxout pieces must be an integer >= 1, got {self.pieces!r}")
+        if not isinstance(self.batchnorm, bool):
+            raise TypeError(f"batchnorm: expected True or False, got {self.batchnorm!r}")
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    @property
+    def plain(self) -> bool:
+        """True when the network is an ordinary MLP (:func:`mlp_forward` applies)."""
+        return self.pieces == 1 and not self.batchnorm
+
+    def widths(self) -> list[tuple[int, int]]:
+        """(fan-in, number of linear outputs) of every layer: hidden layers have d_{l+1}·pieces outputs."""
+        n = self.n_layers
+        return [(a, b * (self.pieces if l < n - 1 else 1))
+                for l, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:]))]
+
+    def n_params(self) -> int:
+        """Parameters per model: Σ_l (d_l + 1)·cols_l, plus one BN scale per hidden linear output."""
+        bn = sum(w for _, w in self.widths()[:-1]) if self.batchnorm else 0
+        return sum((a + 1) * b for a, b in self.widths()) + bn
+
+
+def init_net(spec: NetSpec, seed: int, model_ids: torch.Tensor, stream: int, *, init: str = "uniform",
+             init_std: float = 0.02, dtype=torch.float32, device=None) -> tuple[torch.Tensor, ...]:
+    """Initialise E networks of ``spec``, each from its own stream ``(seed, model_ids[e], stream, layer)``.
+
+    ``init = "uniform"``: W, b ~ U(−1/√d_in, 1/√d_in) (``torch.nn.Linear``; for a plain spec bitwise
+    :func:`init_mlp`); ``init = "normal"``: W ~ N(0, init_std²), b = 0 (PacGAN: ``IsotropicGaussian(0.02)``,
+    ``Constant(0)``).  With batch norm the BN shift b_l of hidden layers starts at 0 and the scale γ_l at 1.
+    """
+    if init not in INITS:
+        raise ValueError(f"init: must be one of {', '.join(map(repr, INITS))}, got {init!r}")
+    ids = model_ids.to(device)
+    params = []
+    n = spec.n_layers
+    for l, (a, b) in enumerate(spec.widths()):
+        if init == "uniform":
+            bound = 1.0 / math.sqrt(a)
+            u = _rng.uniform(seed, ids, stream, l, (a + 1, b), dtype=torch.float64)
+            wb = ((2.0 * u - 1.0) * bound).to(dtype)
+            W, bias = wb[:, :a, :].contiguous(), wb[:, a:, :].contiguous()
+        else:
+            W = (init_std * _rng.normal(seed, ids, stream, l, (a, b), dtype=torch.float64)).to(dtype)
+            bias = torch.zeros((len(ids), 1, b), dtype=dtype, device=ids.device)
+        if spec.batchnorm and l < n - 1:
+            bias = torch.zeros_like(bias)
+        params += [W, bias]
+    if spec.batchnorm:
+        params += [torch.ones((len(ids), 1, w), dtype=dtype, device=ids.device) for _, w in spec.widths()[:-1]]
+    return tuple(params)
+
+
+def init_bn_state(spec: NetSpec, n_models: int, *, dtype=torch.float32, device=None) -> tuple[torch.Tensor, ...]:
+    """Running (population) statistics of every BN layer: ``(mean_0, var_0, ...)``, (E, 1, d) zeros and ones."""
+    out = []
+    for _, w in (spec.widths()[:-1] if spec.batchnorm else ()):
+        out += [torch.zeros((n_models, 1, w), dtype=dtype, device=device),
+                torch.ones((n_models, 1, w), dtype=dtype, device=device)]
+    return tuple(out)
+
+
+def update_bn_state(running, batch_stats, momentum: float = BN_MOMENTUM) -> tuple[torch.Tensor, ...]:
+    """running ← (1 − momentum)·running + momentum·batch, per model (PacGAN: momentum 0.05), detached."""
+    return tuple(torch.lerp(r, s.detach(), momentum) for r, s in zip(running, batch_stats))
+
+
+def net_forward(params, x: torch.Tensor, spec: NetSpec, *, weights=None, groups: int = 1, running=None,
+                stats: list | None = None) -> torch.Tensor:
+    """Apply E networks of ``spec`` to ``x`` of shape (E, N, d_0); returns (E, N, d_L).
+
+    Batch norm in *training* mode (``running is None``) normalises with the statistics of each model's own rows,
+    computed separately over ``groups`` contiguous blocks of N/groups rows (PacGAN's packed generator applies G to
+    each of the k noise batches separately); the batch means and variances (averaged over the groups, as PacGAN's
+    merged population updates) are appended to ``stats`` when a list is given.  With ``running`` (the tuple of
+    :func:`init_bn_state`) the population statistics are used instead (inference mode).  A plain spec is
+    :func:`mlp_forward` exactly.  ``weights`` optionally replaces the W_l (spectral normalisation).
+    """
+    if spec.plain:
+        return mlp_forward(params, x, spec.activation, weights=weights)
+    act = ACTIVATIONS[spec.activation]
+    n, p = spec.n_layers, spec.pieces
+    h = x
+    for l in range(n):
+        W = params[2 * l] if weights is None else weights[l]
+        hidden = l < n - 1
+        if hidden and spec.batchnorm:
+            a = batched_matmul(h, W)
+            E, N, d = a.shape
+            if N % groups:
+                raise ValueError(f"groups: {groups} groups do not divide the {N} rows of the batch")
+            if running is None:
+                av = a.reshape(E, groups, N // groups, d)
+                var, mean = torch.var_mean(av, dim=2, unbiased=False, keepdim=True)
+                a = ((av - mean) * torch.rsqrt(var + BN_EPS)).reshape(E, N, d)
+                if stats is not None:
+                    stats += [mean.mean(1), var.mean(1)]
+            else:
+                mean, var = running[2 * l], running[2 * l + 1]
+                a = (a - mean) * torch.rsqrt(var + BN_EPS)
+            h = torch.addcmul(params[2 * l + 1], a, params[2 * n + l])
+        else:
+            h = batched_matmul(h, W, params[2 * l + 1])
+        if hidden:
+            if p > 1:
+                E, N, _ = h.shape
+                h = h.reshape(E, N, -1, p).amax(-1)
+            else:
+                h = act(h)
+    return h
+
+
+def pack_rows(x: torch.Tensor, k: int) -> torch.Tensor:
+    """PacGAN packing: (E, k·B, d) made of k contiguous blocks x_0..x_{k−1} of B rows → (E, B, k·d), row i being
+    the concatenation (x_0[i], ..., x_{k−1}[i]).  k = 1 returns ``x`` itself."""
+    if k == 1:
+        return x
+    E, N, d = x.shape
+    if N % k:
+        raise ValueError(f"pack: {k} does not divide the {N} rows")
+    return x.reshape(E, k, N // k, d).transpose(1, 2).reshape(E, N // k, k * d)

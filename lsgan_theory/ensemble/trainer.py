@@ -9,7 +9,8 @@ arithmetic of model e reads another model's numbers.
 What holds exactly (issue 13, item 8; measured with torch 2.13 + MKL on an AVX-512 CPU): on the CPU, a model's
 trajectory (parameters and recorded losses) is *bitwise* the same whether it is trained alone or beside other models,
 in float32 and in float64, with 1 or 2 torch threads (``tests/test_ensemble.py``: LS-GAN beside a λ = 10 neighbour,
-GLS-GAN with spectral norm, WGAN-GP on a 2-D ring; also measured for batch 1024 and width 128).  Elsewhere -- other
+GLS-GAN with spectral norm, WGAN-GP on a 2-D ring; also measured for batch 1024 and width 128; with batch norm in G
+and D, maxout units and packing k = 2: ``tests/test_modes.py``, float32 and float64, 1 and 2 threads).  Elsewhere -- other
 BLAS builds, other thread counts, CUDA (not measured) -- it is equal up to floating-point rounding, which training
 can amplify; compare such runs with a tolerance, not bitwise.
 
@@ -148,6 +149,15 @@ class TrainConfig:
     written into the formulas (no free parameters); compiled by :func:`lsgan_theory.losses.compile_custom_loss`
     (D = σ(output) when a term needs D in (0, 1), e.g. log D; else D = output).
 
+    Architecture options (PacGAN, Lin et al. 2018; :class:`lsgan_theory.ensemble.mlp.NetSpec`): ``pack`` = k ≥ 1
+    packs k samples into one discriminator input of dimension k·d (each D update then reads k·batch real points and
+    k·batch generated ones, generated as k noise batches of ``batch`` rows; k = 1 is the ordinary GAN);
+    ``d_pieces`` = p > 1 makes D's hidden units maxout units of p pieces; ``g_batchnorm`` / ``d_batchnorm`` insert
+    batch normalisation after every hidden linear layer of G / D, with statistics per model (never across the
+    ensemble axis) and, for G, population statistics kept per model for sampling; ``init`` = ``"uniform"``
+    (``torch.nn.Linear``) or ``"normal"`` (W ~ N(0, ``init_std``²), b = 0).  The loss-sensitive margin
+    Δ = τ‖x − G(z)‖₁ of a packed model is taken between packed vectors (the sum over the k points).
+
     Every field is validated here (``TypeError``/``ValueError`` naming the field and its accepted range); the
     family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``: the registry's ``Family.params``)
     must keep their defaults for models whose family does not use them.  ``margin_scale=`` is the deprecated old
@@ -195,10 +205,16 @@ class TrainConfig:
     loss_output: str = "softplus"
     dtype: str = "float32"
     device: str = "auto"
+    pack: int = 1
+    d_pieces: int = 1
+    g_batchnorm: bool = False
+    d_batchnorm: bool = False
+    init: str = "uniform"
+    init_std: float = 0.02
 
     def __post_init__(self):
         """Validate every field at construction: ``TypeError``/``ValueError`` naming the field and its range."""
-        for name in ("n_models", "steps", "batch", "noise_dim", "n_critic", "record_every"):
+        for name in ("n_models", "steps", "batch", "noise_dim", "n_critic", "record_every", "pack", "d_pieces"):
             _set(self, name, _integer(name, getattr(self, name), 1))
         _set(self, "seed", _integer("seed", self.seed, 0, 2**32))
         for name in ("g_hidden", "d_hidden"):
@@ -223,6 +239,34 @@ class TrainConfig:
         self._check_densities()
         self._check_family_parameters()
         self._check_custom()
+        self._check_architecture()
+
+    def _check_architecture(self) -> None:
+        for name in ("g_batchnorm", "d_batchnorm"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name}: expected True or False, got {getattr(self, name)!r}")
+            _set(self, name, bool(getattr(self, name)))
+        if self.init not in _mlp.INITS:
+            raise ValueError(f"init: must be one of {', '.join(map(repr, _mlp.INITS))}, got {self.init!r}")
+        _set(self, "init_std", _number("init_std", self.init_std, None, lo=0.0, lo_open=True))
+        if self.init != "normal" and self.init_std != 0.02:
+            raise ValueError(f"init_std: used only with init = 'normal', but init = {self.init!r} and init_std = "
+                             f"{self.init_std!r}; leave it at its default 0.02")
+        if self.d_batchnorm and any(self.per_model("spectral_norm")):
+            raise ValueError("spectral_norm: cannot be combined with d_batchnorm = True (choose one)")
+        if self.fixed_generator is not None and (self.pack > 1 or self.g_batchnorm):
+            raise ValueError(f"fixed_generator: a fixed 1-D generator takes pack = 1 and g_batchnorm = False, got "
+                             f"pack = {self.pack}, g_batchnorm = {self.g_batchnorm}")
+
+    def g_spec(self) -> _mlp.NetSpec:
+        """The generator's network: noise_dim → g_hidden → d, with batch norm when ``g_batchnorm``."""
+        d = _densities.parse(self.target).dim
+        return _mlp.NetSpec((self.noise_dim, *self.g_hidden, d), self.activation, 1, self.g_batchnorm)
+
+    def d_spec(self) -> _mlp.NetSpec:
+        """The discriminator's network: pack·d → d_hidden (maxout of ``d_pieces``) → 1, BN when ``d_batchnorm``."""
+        d = _densities.parse(self.target).dim
+        return _mlp.NetSpec((self.pack * d, *self.d_hidden, 1), self.activation, self.d_pieces, self.d_batchnorm)
 
     def _check_per_model(self) -> None:
         fams = tuple(_families.canonical(f) for f in self.per_model("family"))
@@ -311,7 +355,8 @@ class TrainConfig:
         * ``data``: the padded data sets, n_models × max(n_data) × d, float64 staging plus the run's dtype;
         * ``parameters``: both networks' parameters per model × n_models, ×6 for the optimiser state (≤ 2 copies),
           gradients, updates, the new parameters and the masked copies;
-        * ``activations``: n_models × batch × (6 Σ D widths + 3 Σ G widths): the D step keeps two values per unit
+        * ``activations``: n_models × batch × (6 Σ D widths + 3 k Σ G widths; maxout units count p times, BN
+          layers twice, k = ``pack``): the D step keeps two values per unit
           for 2·batch rows, the G step one per unit of G and two of D for batch rows (×2 with a gradient penalty,
           whose double backward keeps a second graph);
         * ``margins``: the (batch × batch) margin / hinge buffers of the loss_sensitive (×2) and glsgan (×5) models,
@@ -320,9 +365,10 @@ class TrainConfig:
         size = 4 if self.dtype == "float32" else 8
         E, B, m = self.n_models, self.batch, max(self.per_model("n_data"))
         d = _densities.parse(self.target).dim
-        g = _mlp.MLPSpec((self.noise_dim, *self.g_hidden, d)).n_params()
-        dn = _mlp.MLPSpec((d, *self.d_hidden, 1)).n_params()
-        units = 6 * (d + sum(self.d_hidden) + 1) + 3 * (self.noise_dim + sum(self.g_hidden) + d)
+        g = self.g_spec().n_params()
+        dn = self.d_spec().n_params()
+        k, p = self.pack, self.d_pieces
+        units = 6 * (k * d + p * sum(self.d_hidden) + 1) + 3 * k * (self.noise_dim + (1 + self.g_batchnorm) * sum(self.g_hidden) + d)
         gp = any(w > 0 for w in self.per_model("gp_weight"))
         fams = self.per_model("family")
         pairs = sum({"loss_sensitive": 2, "glsgan": 5}.get(f, 0) for f in fams) * B * B * (d if d > 1 else 1)
@@ -362,6 +408,9 @@ class TrainConfig:
 
 # Keyword names of the previous release, accepted for one release with a DeprecationWarning (issue 12 vocabulary).
 _RENAMED = {"margin_scale": "tau"}
+# The architecture fields (PacGAN options) and their defaults: a config at these defaults is the plain MLP GAN.
+_ARCH_DEFAULTS = {"pack": 1, "d_pieces": 1, "g_batchnorm": False, "d_batchnorm": False, "init": "uniform",
+                  "init_std": 0.02}
 _dataclass_init = TrainConfig.__init__
 
 
@@ -415,24 +464,28 @@ class TrainResult:
                 "device": self.device, "seconds": self.seconds}
 
     def generator(self, device="cpu"):
-        """A function z (E, N, noise_dim) -> samples (E, N, d) of the final generators (no gradient tracking)."""
+        """A function z (E, N, noise_dim) -> samples (E, N, d) of the final generators (no gradient tracking; batch
+        norm uses each model's population statistics ``extra["g_bn"]``, as PacGAN samples)."""
         params = tuple(p.to(device) for p in self.g_params)
-        act = self.config.activation
+        spec = self.config.g_spec()
+        running = self.extra.get("g_bn")
+        running = None if running is None else tuple(t.to(device) for t in running)
 
         def G(z):
-            return _mlp.mlp_forward(params, z.to(device=device, dtype=params[0].dtype), act)
+            return _mlp.net_forward(params, z.to(device=device, dtype=params[0].dtype), spec, running=running)
 
         return G
 
     def discriminator(self, device="cpu"):
-        """A function x (E, N, d) -> D outputs (E, N) of the final loss networks / discriminators."""
+        """A function x (E, N, pack·d) -> D outputs (E, N) of the final loss networks / discriminators (packed
+        inputs when ``pack`` > 1; batch norm in D, if any, uses the statistics of the given rows)."""
         params = tuple(p.to(device) for p in self.d_params)
-        act = self.config.activation
+        spec = self.config.d_spec()
         weights = self.extra.get("d_weights_eff")
 
         def D(x):
             w = None if weights is None else tuple(t.to(device) for t in weights)
-            return _mlp.mlp_forward(params, x.to(device=device, dtype=params[0].dtype), act, weights=w).squeeze(-1)
+            return _mlp.net_forward(params, x.to(device=device, dtype=params[0].dtype), spec, weights=w).squeeze(-1)
 
         return D
 
@@ -523,6 +576,8 @@ class Setup:
     fixed_g: object  # a Density sampled by inverse CDF instead of a generator network, or None
     rec_steps: list  # the recorded steps
     scratch: dict = field(default_factory=dict)  # reused (E_f, n, m) margin buffers (see _d_loss)
+    g_spec: _mlp.NetSpec | None = None  # the networks (TrainConfig.g_spec / d_spec)
+    d_spec: _mlp.NetSpec | None = None
 
     @property
     def E(self) -> int:
@@ -553,7 +608,8 @@ class TrainState:
     ``opt_d``/``opt_g``: optimiser states; ``sn_u``: power-iteration vectors (spectral norm) or ``None``;
     ``active`` (E,) bool: models not frozen; ``diverged_step`` (E,) int64: the step a model was frozen at, −1 if
     never; ``rec_d``/``rec_g``: the recorded (E,) float64 rows so far (NaN for frozen models); ``loss_d``/``loss_g``:
-    the last losses (E,) (``None`` before the first update); ``seconds``: wall time of the completed steps.
+    the last losses (E,) (``None`` before the first update); ``seconds``: wall time of the completed steps;
+    ``bn_g``: the generator's batch-norm population statistics per model (``g_batchnorm``), else ``None``.
     """
 
     step: int
@@ -569,6 +625,7 @@ class TrainState:
     loss_d: torch.Tensor | None = None
     loss_g: torch.Tensor | None = None
     seconds: float = 0.0
+    bn_g: tuple | None = None  # the generator's BN population statistics (mean, var per layer), or None
 
 
 def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Tensor:
@@ -622,23 +679,22 @@ def setup(config: TrainConfig) -> Setup:
                  gp_weight=hyp("gp_weight"), clip=hyp("clip"),
                  sn_on=torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device),
                  groups=groups, fixed_g=_densities.parse(config.fixed_generator) if config.fixed_generator else None,
-                 rec_steps=rec_steps)
+                 rec_steps=rec_steps, g_spec=config.g_spec(), d_spec=config.d_spec())
 
 
 def init_state(run: Setup) -> TrainState:
     """Step 0: networks initialised from each model's own streams, fresh optimiser states, every model active."""
     c, E = run.config, run.E
-    d = run.data.shape[-1]
-    g_spec = _mlp.MLPSpec((c.noise_dim, *c.g_hidden, d), c.activation)
-    d_spec = _mlp.MLPSpec((d, *c.d_hidden, 1), c.activation)
-    kw = dict(dtype=run.dtype, device=run.device)
-    g_params = _mlp.init_mlp(g_spec, c.seed, run.ids, _rng.STREAMS["init_g"], **kw)
-    d_params = _mlp.init_mlp(d_spec, c.seed, run.ids, _rng.STREAMS["init_d"], **kw)
+    kw = dict(init=c.init, init_std=c.init_std, dtype=run.dtype, device=run.device)
+    g_params = _mlp.init_net(run.g_spec, c.seed, run.ids, _rng.STREAMS["init_g"], **kw)
+    d_params = _mlp.init_net(run.d_spec, c.seed, run.ids, _rng.STREAMS["init_d"], **kw)
     return TrainState(step=0, d_params=d_params, g_params=g_params, opt_d=run.opt_d.init(d_params),
                       opt_g=run.opt_g.init(g_params),
                       sn_u=_mlp.init_spectral_state(d_params, c.seed, run.ids) if run.use_sn else None,
                       active=torch.ones(E, dtype=torch.bool, device=run.device),
-                      diverged_step=torch.full((E,), -1, dtype=torch.int64, device=run.device))
+                      diverged_step=torch.full((E,), -1, dtype=torch.int64, device=run.device),
+                      bn_g=(_mlp.init_bn_state(run.g_spec, E, dtype=run.dtype, device=run.device)
+                            if c.g_batchnorm else None))
 
 
 # ---------------------------------------------------------------------------------------------------- one step
@@ -656,8 +712,21 @@ def _all_finite(tensors, E: int) -> torch.Tensor:
 
 
 def _critic(run: Setup, params, x, weights=None) -> torch.Tensor:
-    """D_e(x) of every model, (E, B)."""
-    return _mlp.mlp_forward(params, x, run.config.activation, weights=weights).squeeze(-1)
+    """D_e(x) of every model, (E, B), on (packed) inputs x of shape (E, B, pack·d)."""
+    return _mlp.net_forward(params, x, run.d_spec, weights=weights).squeeze(-1)
+
+
+def _generator(run: Setup, params, z, stats: list | None = None) -> torch.Tensor:
+    """G_e(z) of every model in training mode (BN over each of the ``pack`` noise batches of every model)."""
+    return _mlp.net_forward(params, z, run.g_spec, groups=run.config.pack, stats=stats)
+
+
+def _noise(run: Setup, stream: str, t: int) -> torch.Tensor:
+    """(E, pack·B, noise_dim): the noise of update t, block j from counter t·pack + j (= t when pack = 1)."""
+    c = run.config
+    zs = [_rng.normal(c.seed, run.ids, _rng.STREAMS[stream], t * c.pack + j, (c.batch, c.noise_dim), dtype=run.dtype)
+          for j in range(c.pack)]
+    return zs[0] if c.pack == 1 else torch.cat(zs, dim=1)
 
 
 def _per_family(run: Setup, loss_fn, *tensors) -> torch.Tensor:
@@ -679,15 +748,23 @@ def _real_batch(run: Setup, t: int) -> torch.Tensor:
     return torch.gather(run.data, 1, bidx.unsqueeze(-1).expand(run.E, c.batch, run.data.shape[-1]))
 
 
+def _packed_real(run: Setup, t: int) -> torch.Tensor:
+    """(E, B, pack·d): ``pack`` real batches (update counters t·pack + j, = t when pack = 1), packed row by row."""
+    k = run.config.pack
+    if k == 1:
+        return _real_batch(run, t)
+    return _mlp.pack_rows(torch.cat([_real_batch(run, t * k + j) for j in range(k)], dim=1), k)
+
+
 def _fake_batch(run: Setup, g_params, t: int) -> torch.Tensor:
-    """(E, B, d) fakes for D update t: G_e(z) without gradient, or the fixed generator by inverse CDF (1-D)."""
+    """(E, B, pack·d) packed fakes for D update t: G_e(z) without gradient (BN in training mode), or the fixed
+    generator by inverse CDF (1-D)."""
     c = run.config
     if run.fixed_g is not None:
         u = _rng.uniform(c.seed, run.ids, _rng.STREAMS["noise_d"], t, (c.batch,), dtype=torch.float64)
         return torch.tensor(run.fixed_g.ppf(u.cpu().numpy())[..., None], dtype=run.dtype, device=run.device)
-    z = _rng.normal(c.seed, run.ids, _rng.STREAMS["noise_d"], t, (c.batch, c.noise_dim), dtype=run.dtype)
     with torch.no_grad():
-        return _mlp.mlp_forward(g_params, z, c.activation)
+        return _mlp.pack_rows(_generator(run, g_params, _noise(run, "noise_d", t)), c.pack)
 
 
 def _update(run: Setup, state: TrainState, net: str, objective, grads, step: int, **changes) -> TrainState:
@@ -716,7 +793,7 @@ def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
     """Update t (= step·n_critic + k) of every loss network / discriminator: its loss (THEORY.md §1–§6), plus the
     gradient penalty, spectral normalisation and weight clipping of the models that use them."""
     c = run.config
-    x, fake = _real_batch(run, t), _fake_batch(run, state.g_params, t)
+    x, fake = _packed_real(run, t), _fake_batch(run, state.g_params, t)
     dp = tuple(p.detach().requires_grad_(True) for p in state.d_params)
     weights, new_u = _mlp.spectral_normalize(dp, state.sn_u, run.sn_on) if run.use_sn else (None, None)
     out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fake, weights)
@@ -735,15 +812,17 @@ def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
 def g_step(run: Setup, state: TrainState, step: int) -> TrainState:
     """One update of every generator against its (fixed) loss network / discriminator."""
     c = run.config
-    z = _rng.normal(c.seed, run.ids, _rng.STREAMS["noise_g"], step, (c.batch, c.noise_dim), dtype=run.dtype)
+    z = _noise(run, "noise_g", step)
     gp_ = tuple(p.detach().requires_grad_(True) for p in state.g_params)
     with torch.no_grad():
         weights = _mlp.spectral_normalize(state.d_params, state.sn_u, run.sn_on)[0] if run.use_sn else None
     dpc = tuple(p.detach() for p in state.d_params)
-    out_f = _critic(run, dpc, _mlp.mlp_forward(gp_, z, c.activation), weights)
+    stats = [] if state.bn_g is not None else None
+    out_f = _critic(run, dpc, _mlp.pack_rows(_generator(run, gp_, z, stats), c.pack), weights)
     loss = _per_family(run, lambda fam, h, f: _g_loss(fam, f, h), out_f)
     grads = torch.autograd.grad(loss.sum(), gp_)
-    return replace(_update(run, state, "g", loss, grads, step), loss_g=loss.detach())
+    changes = {"bn_g": (_mlp.update_bn_state(state.bn_g, stats), state.bn_g)} if stats is not None else {}
+    return replace(_update(run, state, "g", loss, grads, step, **changes), loss_g=loss.detach())
 
 
 def record(run: Setup, state: TrainState) -> TrainState:
@@ -760,7 +839,7 @@ def save_state(path, run: Setup, state: TrainState) -> None:
     checkpoint.  ``"step"`` in the file is the last completed step (``state.step − 1``)."""
     path = os.fspath(path)
     ck = {k: getattr(state, k) for k in ("d_params", "g_params", "sn_u", "active", "diverged_step", "loss_d",
-                                         "loss_g", "seconds")}
+                                         "loss_g", "seconds", "bn_g")}
     ck.update(config=asdict(run.config), version=__version__, git=git_revision(), step=state.step - 1,
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
@@ -817,13 +896,14 @@ def load_state(path, run: Setup) -> TrainState | None:
     saved = ck.get("config")
     if isinstance(saved, dict):  # checkpoints of the previous release name tau "margin_scale"
         saved = {_RENAMED.get(k, k): v for k, v in saved.items()}
+        saved = {**_ARCH_DEFAULTS, **saved}  # written before the architecture fields existed: their defaults
     if saved != asdict(run.config):
         raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different configuration; use another "
                          f"path (or --out) or delete it to start afresh")
     return TrainState(step=ck["step"] + 1, d_params=ck["d_params"], g_params=ck["g_params"], opt_d=ck["sd"],
                       opt_g=ck["sg"], sn_u=ck["sn_u"] if run.use_sn else None, active=ck["active"],
                       diverged_step=ck["diverged_step"], rec_d=tuple(ck["rec_d"]), rec_g=tuple(ck["rec_g"]),
-                      loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"])
+                      loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"], bn_g=ck.get("bn_g"))
 
 
 def _checkpoint_every(config: TrainConfig, checkpoint_every) -> int:
@@ -895,6 +975,8 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
 
 def _result(run: Setup, state: TrainState, seconds: float) -> TrainResult:
     extra = {}
+    if state.bn_g is not None:
+        extra["g_bn"] = tuple(t.detach().cpu() for t in state.bn_g)
     if run.use_sn:
         with torch.no_grad():
             weights = _mlp.spectral_normalize(state.d_params, state.sn_u, run.sn_on)[0]

@@ -7,7 +7,9 @@ that returns a result object holding its data.  Claims (:mod:`lsgan_theory.claim
 * :mod:`~lsgan_theory.studies.nonparametric` -- allocation on demand (critic and generator side), the saturated
   discriminator baseline, the generalisation study of the non-parametric LS-GAN;
 * :mod:`~lsgan_theory.studies.runs` -- grids of per-model values, evaluation of trained generators, results folders
-  (``lsgan-theory train``).
+  (``lsgan-theory train``);
+* :mod:`~lsgan_theory.studies.modes` -- mode collapse on Mao's ring / PacGAN's grid across the loss zoo, metrics over
+  training (``lsgan-theory modes``).
 """
 
 from .critic import (CriticCheck, LossSensitiveCriticCheck, closed_form_critic, critic_statistics, custom_critic,

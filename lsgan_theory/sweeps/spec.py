@@ -50,6 +50,9 @@ _VARIANT_SWEEP_KEYS = ("seeds", "n_eval", "pack_size")
 _TABLES = ("sweep", "base", "grid", "quick", "full", "figure")
 _FIGURE_KEYS = ("name", "x", "y", "hue", "logx", "logy", "reference", "reference_label", "title")
 _DEFAULT_N_EVAL = 2000
+# TrainConfig's architecture fields (pack, maxout pieces, batch norm, initialisation) and their defaults
+_ARCH_DEFAULTS = {"pack": 1, "d_pieces": 1, "g_batchnorm": False, "d_batchnorm": False, "init": "uniform",
+                  "init_std": 0.02}
 
 
 class SpecError(ValueError):
@@ -216,6 +219,9 @@ def canonical_config(train: dict, replica: int, n_eval: int) -> dict:
         if types[key][0] is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
         cfg[key] = v
+    for key, default in _ARCH_DEFAULTS.items():  # the architecture fields at their defaults are left out, so that
+        if cfg.get(key) == default:               # the ids of runs written before they existed do not change
+            cfg.pop(key, None)
     used = _FAMILY_PARAMS[cfg["family"]]
     for p in _ALL_FAMILY_PARAMS:
         if p not in used:

@@ -1,0 +1,322 @@
+"""Mode collapse (THEORY.md §9, issue 17): the tables and figures of an experiment, and two claims.
+
+:func:`modes_report` turns a :class:`lsgan_theory.studies.modes.ModesResult` into tidy CSV files, Markdown tables
+(each row next to PacGAN Table 1's GAN row; Mao's "collapse from about step 15k" read off the trajectories; the
+stability table when the grid varies the optimiser and batch normalisation) and figures (sample snapshots per loss,
+metrics over training).  Every sentence about agreement is computed from the measured numbers.
+
+Claims (quick variants of ``experiments/mode_collapse/mao_ring.toml`` and ``pacgan.toml``):
+
+* ``modes-mao-ring``: least squares (−1, 1, 0) covers at least as many ring modes as the non-saturating GAN;
+* ``modes-pacgan-packing``: packing k = 2 covers at least as many grid modes as k = 1 for the GAN.
+
+Both read the 95 % Welch interval [lo, hi] of the difference of mean modes covered over independent seeds:
+hi < 0 (the claim's side significantly worse) fails; lo > 0 rejects the alternative "no difference" and passes;
+an interval straddling 0 is inconclusive.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..claims import Check, Context, Evidence, claim
+
+__all__ = ["modes_report", "difference_interval", "difference_check", "published_comparison", "mao_collapse_text"]
+
+# shipped in the package (package data) so `verify` works from an installed wheel; experiments/mode_collapse/*.toml
+# in the repository are links to these files
+_EXPERIMENTS = Path(__file__).resolve().parents[1] / "specs" / "mode_collapse"
+
+
+# ---------------------------------------------------------------------------------------------------- statistics
+def difference_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean(a) − mean(b), lo, hi): Welch's t-interval for a difference of means of independent samples (NaN
+    dropped; (d, −inf, inf) with fewer than 2 values on a side)."""
+    from scipy import stats
+
+    a = np.asarray(a, float)
+    b = np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size == 0 or b.size == 0:
+        return math.nan, math.nan, math.nan
+    d = float(a.mean() - b.mean())
+    if a.size < 2 or b.size < 2:
+        return d, -math.inf, math.inf
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return d, d, d
+    dof = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    return d, d - half, d + half
+
+
+def difference_check(name: str, lo: float, hi: float, n_a: int, n_b: int, what: str) -> Check:
+    """The terms of "A ≥ B" from the interval [lo, hi] of mean(A) − mean(B) (see the module docstring)."""
+    stat = max(-hi, 0.0) if not math.isnan(hi) else math.nan
+    alt = max(lo, 0.0) if not math.isnan(lo) else math.nan
+    basis = (f"tolerance 0: the 95 % Welch interval of the difference of mean {what} over independent seeds "
+             f"({n_a} vs {n_b}; randomness: initialisation, data set, noise) must not lie wholly below 0")
+    return Check(name, stat, 0.0, basis, "no difference (rejected when the lower end > 0)", alt)
+
+
+# ---------------------------------------------------------------------------------------------------- tables
+def _fmt_ci(m, lo, hi, digits=2, bounds=(-math.inf, math.inf)) -> str:
+    """``m [lo, hi]``; the interval is clipped to the quantity's possible range ``bounds`` (t-intervals of counts
+    near 0 or K reach past it)."""
+    if not math.isfinite(m):
+        return "—"
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return f"{m:.{digits}f}"
+    lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def _kind(target_spec: str) -> str | None:
+    if target_spec.startswith("ring(8,1,0.01)"):
+        return "ring"
+    if target_spec.startswith("grid(5,2,0.05)"):
+        return "grid"
+    return None
+
+
+def published_comparison(summary_row: dict, kind: str, published_setup: bool) -> str:
+    """One sentence comparing a measured final row with PacGAN Table 1's GAN row, written from the numbers: the
+    measured 95 % interval of modes covered against published mean ± 2 SE."""
+    from ..studies.modes import PUBLISHED
+
+    pub = PUBLISHED[kind]
+    m, lo, hi = summary_row["modes"], summary_row["modes_lo"], summary_row["modes_hi"]
+    pm, pse = pub["modes"]
+    if not math.isfinite(m):
+        return "no finished seed"
+    overlap = math.isfinite(lo) and lo <= pm + 2 * pse and hi >= pm - 2 * pse
+    rel = "agrees with" if overlap else ("more modes than" if m > pm else "fewer modes than")
+    tail = "" if published_setup else " (scaled-down set-up: not a reproduction test)"
+    return f"{rel} PacGAN's {pm} ± {pse}{tail}"
+
+
+def _final_rows(summary, steps):
+    return [r for r in summary if r["step"] == steps]
+
+
+def _setting_label(row: dict, grid_keys) -> str:
+    return ", ".join(f"{k}={row[k]}" for k in grid_keys) or "—"
+
+
+def final_table(summary, mre_rows, spec, published_setup: bool) -> list[str]:
+    """Markdown: per setting and loss at the last step: modes, HQ, rKL, collapsed fraction, MRE; the published row."""
+    from ..studies.modes import PUBLISHED, t_interval
+
+    K = len(spec.target().centres)
+    kind = _kind(spec.target().spec)
+    keys = list(spec.grid)
+    mre_by = {}
+    for r in mre_rows:
+        mre_by.setdefault((_setting_label(r, keys), r["loss"]), []).append(r["mre"])
+    lines = [f"| setting | loss | modes (of {K}) | high quality | reverse KL | collapsed (< {spec.collapse_below or K} "
+             f"modes) | MRE | vs PacGAN Table 1 GAN |", "|---|---|---|---|---|---|---|---|"]
+    for r in _final_rows(summary, spec.steps):
+        lab = _setting_label(r, keys)
+        mre = t_interval(mre_by.get((lab, r["loss"]), []))
+        cmp = published_comparison(r, kind, published_setup) if kind and r["loss"] == "gan_ns" else ""
+        lines.append(f"| {lab} | {r['loss']} | {_fmt_ci(r['modes'], r['modes_lo'], r['modes_hi'], 2, (0, K))} | "
+                     f"{_fmt_ci(r['high_quality'], r['high_quality_lo'], r['high_quality_hi'], 3, (0, 1))} | "
+                     f"{_fmt_ci(r['reverse_kl'], r['reverse_kl_lo'], r['reverse_kl_hi'], 2, (0, math.log(K)))} | "
+                     f"{r['n_collapsed']}/{r['seeds']} [{r['collapsed_lo']:.2f}, {r['collapsed_hi']:.2f}] | "
+                     f"{_fmt_ci(*mre, 4, (0, math.inf))} | {cmp} |")
+    if kind:
+        p = PUBLISHED[kind]
+        lines.append(f"| PacGAN Table 1 (published, 10 trials) | GAN | {p['modes'][0]} ± {p['modes'][1]} | "
+                     f"{100 * p['high_quality'][0]:.1f} % | {p['reverse_kl'][0]} ± {p['reverse_kl'][1]} | | | |")
+    return lines
+
+
+def trajectory_table(summary, spec) -> list[str]:
+    """Markdown: modes covered (mean [95 % CI]) at every evaluation step, per setting and loss."""
+    keys = list(spec.grid)
+    K = len(spec.target().centres)
+    steps = spec.eval_steps()
+    lines = ["| setting | loss | " + " | ".join(f"step {s}" for s in steps) + " |", "|---|---|" + "---|" * len(steps)]
+    by = {}
+    for r in summary:
+        by.setdefault((_setting_label(r, keys), r["loss"]), {})[r["step"]] = r
+    for (lab, loss), rs in by.items():
+        cells = [_fmt_ci(rs[s]["modes"], rs[s]["modes_lo"], rs[s]["modes_hi"], 1, (0, K)) if s in rs else "—" for s in steps]
+        lines.append(f"| {lab} | {loss} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def mao_collapse_text(collapse_rows, spec, losses=("gan", "gan_ns")) -> list[str]:
+    """Mao's "the GAN collapses onto few modes from about step 15k" read off the trajectories: for each GAN loss,
+    how many seeds covered all K modes at some evaluation and then lost one (and at which step), how many never
+    covered all, how many kept all to the end."""
+    K = len(spec.target().centres)
+    thr = spec.collapse_below or K
+    scale = spec.steps / 35000
+    out = []
+    for loss in losses:
+        rs = [r for r in collapse_rows if r["loss"] == loss]
+        if not rs:
+            continue
+        steps = [r["collapse_step"] for r in rs if isinstance(r["collapse_step"], int)]
+        never = sum(1 for r in rs if r["collapse_step"] == "start")
+        kept = sum(1 for r in rs if r["collapse_step"] is None)
+        when = ", ".join(str(s) for s in sorted(steps)) or "none"
+        out.append(f"- {loss}: {len(rs)} seeds: {len(steps)} reached ≥ {thr} modes and later dropped below "
+                   f"(first evaluation below: {when}; Mao's 15k corresponds to step {round(15000 * scale)} here), "
+                   f"{never} never reached {thr}, {kept} kept ≥ {thr} to the end.")
+    return out
+
+
+def stability_table(summary, spec) -> list[str]:
+    """Markdown: optimiser × batch norm × loss at the last step: fraction of seeds collapsed (Wilson 95 %) and modes
+    covered (t 95 %)."""
+    K = len(spec.target().centres)
+    lines = [f"| optimiser | BN | loss | collapsed (< {spec.collapse_below or K} modes) | modes covered |",
+             "|---|---|---|---|---|"]
+    for r in _final_rows(summary, spec.steps):
+        bn = "G and D" if r.get("d_batchnorm") else ("G" if spec.train.get("g_batchnorm") else "none")
+        lines.append(f"| {r.get('optimizer', spec.train.get('optimizer', 'adam'))} | {bn} | {r['loss']} | "
+                     f"{r['n_collapsed']}/{r['seeds']} = {r['collapsed']:.2f} [{r['collapsed_lo']:.2f}, "
+                     f"{r['collapsed_hi']:.2f}] | {_fmt_ci(r['modes'], r['modes_lo'], r['modes_hi'], 2, (0, K))} |")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------------- report
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: json.dumps(v) if isinstance(v, (list, tuple, dict)) else v for k, v in r.items()})
+
+
+def modes_report(result, out, *, published_setup: bool | None = None, figures: bool = True) -> dict:
+    """Write ``metrics.csv`` (run × step), ``summary.csv`` (setting × loss × step, 95 % intervals), ``mre.csv``,
+    ``collapse.csv``, ``tables.md`` and the figures (``figures/snapshots_*.png``, ``figures/trajectories_*.png``)
+    to ``out``; returns ``{"tables": [lines], "files": [paths], "summary": rows}``."""
+    from .. import plots
+    from ..studies.modes import collapse_step, summarize_modes
+
+    spec = result.spec
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    target = spec.target()
+    K = len(target.centres)
+    if published_setup is None:
+        published_setup = spec.variant in (None, "full")
+    summary = summarize_modes(result.metrics, K, spec.collapse_below)
+    collapse = collapse_step(result.metrics, K, spec.collapse_below)
+    files = []
+    for name, rows in (("metrics", result.metrics), ("summary", summary), ("mre", result.mre),
+                       ("collapse", collapse)):
+        if rows:
+            _write_csv(out / f"{name}.csv", rows)
+            files.append(out / f"{name}.csv")
+    lines = [f"# {spec.name} ({spec.variant or 'base'} variant): {spec.description}", "",
+             f"{spec.seeds} seeds per loss, {spec.steps} steps, {spec.n_eval} generated samples per evaluation; a mode "
+             f"is covered when at least one sample lies within 3σ of it (PacGAN's count); intervals are 95 % "
+             f"Student-t over seeds, clipped to the possible range (means of the reverse KL over seeds with at "
+             f"least one high-quality sample; its upper bound is log K), "
+             f"collapse fractions with Wilson 95 % intervals.", "", "## Last step", ""]
+    lines += final_table(summary, result.mre, spec, published_setup)
+    if result.mre:
+        r0 = result.mre[0]
+        lines += ["", f"MRE: mean over {r0['mre_points']} held-out target points of min_z ‖x − G(z)‖², searched by "
+                      f"Adam from {r0['mre_restarts']} restarts × {r0['mre_steps']} steps (lr {r0['mre_lr']})."]
+    lines += ["", "## Modes covered over training", ""] + trajectory_table(summary, spec)
+    mao = mao_collapse_text(collapse, spec)
+    if mao and _kind(target.spec) == "ring" and not spec.grid:  # per loss over all seeds: one setting only
+        lines += ["", "## Mao's \"collapse from about step 15k\" on the trajectories", ""] + mao
+    if "optimizer" in spec.grid and "d_batchnorm" in spec.grid:
+        lines += ["", "## Stability (optimiser × batch normalisation × loss)", ""] + stability_table(summary, spec)
+    (out / "tables.md").write_text("\n".join(lines) + "\n")
+    files.append(out / "tables.md")
+    if figures:
+        keys = list(spec.grid)
+        for setting in spec.settings():
+            tag = "_".join(f"{k}{_short(v)}" for k, v in setting.items()) or "all"
+            sk = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in setting.items()}, sort_keys=True)
+            snaps = {(k[1], int(k[2])): v for k, v in result.snapshots.items() if k[0] == sk}
+            rows = [r for r in summary if all(r.get(k) == (list(v) if isinstance(v, tuple) else v)
+                                              for k, v in setting.items())]
+            fin = {r["loss"]: r for r in _final_rows(rows, spec.steps)}
+            cap = ("Replica 0 of each loss; red: mode centres and 3σ circles. Modes covered at the last step "
+                   "(mean over seeds): " + ", ".join(f"{l} {r['modes']:.1f}" for l, r in fin.items()) + ".")
+            title = f"{spec.name} ({spec.variant or 'base'})" + (f", {_setting_label(setting, keys)}" if setting else "")
+            if snaps:
+                files += plots.mode_snapshots_figure(snaps, target.centres, target.std,
+                                                     out / "figures" / f"snapshots_{tag}", cap, title)
+            cap2 = (f"Mean over {spec.seeds} seeds with 95 % t-intervals; last step: "
+                    + ", ".join(f"{l} {r['modes']:.1f} modes, HQ {r['high_quality']:.2f}" for l, r in fin.items())
+                    + ".")
+            files += plots.mode_trajectories_figure(rows, K, out / "figures" / f"trajectories_{tag}", cap2, title)
+    (out / "meta.json").write_text(json.dumps({**result.meta, "spec_text": spec.text}, indent=1, default=str))
+    files.append(out / "meta.json")
+    return {"tables": lines, "files": [str(f) for f in files], "summary": summary}
+
+
+def _demote(lines: list[str]) -> str:
+    """The report's tables inside a claim's evidence: its ``##`` headings become ``####`` (below the claim's)."""
+    return "\n".join("####" + ln[2:] if ln.startswith("## ") else ln for ln in lines)
+
+
+def _short(v) -> str:
+    return "-".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).lower()
+
+
+# ---------------------------------------------------------------------------------------------------- claims
+def _run_quick(name: str, ctx: Context):
+    from ..studies.modes import load_modes_spec, run_modes
+
+    spec = load_modes_spec(_EXPERIMENTS / f"{name}.toml", "quick" if ctx.quick else "full")
+    return spec, run_modes(spec, threads=1)
+
+
+def _final_modes(result, loss: str, **setting) -> list[float]:
+    steps = result.spec.steps
+    return [r["modes"] for r in result.metrics
+            if r["step"] == steps and r["loss"] == loss and all(r.get(k) == v for k, v in setting.items())]
+
+
+@claim("modes-mao-ring", ref="THEORY.md §9 (Mao's ring)",
+       statement="On Mao's ring (8 modes, σ = 0.01) with Mao's optimiser, least squares (a, b, c) = (−1, 1, 0) covers at "
+                 "least as many modes as the non-saturating GAN at the end of the experiment's training budget "
+                 "(Mao et al. 2017: the GAN collapses onto few modes, LSGAN covers all)")
+def _mao_ring(ctx: Context) -> Evidence:
+    spec, res = _run_quick("mao_ring", ctx)
+    ls, gan = _final_modes(res, "ls_m110"), _final_modes(res, "gan_ns")
+    d, lo, hi = difference_interval(ls, gan)
+    rep = modes_report(res, ctx.out / "modes_mao_ring", published_setup=not ctx.quick)
+    check = difference_check("(−upper CI end of modes(LS) − modes(GAN))_+", lo, hi, len(ls), len(gan), "modes covered")
+    text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, batch {spec.train.get('batch')}, "
+            f"{spec.seeds} seeds): modes covered at the end, least squares {np.mean(ls):.2f}, GAN (non-saturating) "
+            f"{np.mean(gan):.2f}; difference {d:+.2f} [{lo:+.2f}, {hi:+.2f}].\n\n" + _demote(rep["tables"][6:]))
+    figs = [f for f in rep["files"] if f.endswith(".png")]
+    return Evidence(text, figs, {"difference": [d, lo, hi], "ls": ls, "gan": gan}, checks=[check])
+
+
+@claim("modes-pacgan-packing", ref="THEORY.md §9 (PacGAN Table 1)",
+       statement="On PacGAN's grid (25 modes, σ = 0.05) with PacGAN's networks (BN generator, maxout discriminator), "
+                 "packing k = 2 covers at least as many modes as k = 1 for the non-saturating GAN at the end of the "
+                 "experiment's training budget (Lin et al. 2018)")
+def _pacgan_packing(ctx: Context) -> Evidence:
+    spec, res = _run_quick("pacgan", ctx)
+    k2, k1 = _final_modes(res, "gan_ns", pack=2), _final_modes(res, "gan_ns", pack=1)
+    d, lo, hi = difference_interval(k2, k1)
+    rep = modes_report(res, ctx.out / "modes_pacgan", published_setup=not ctx.quick)
+    check = difference_check("(−upper CI end of modes(k=2) − modes(k=1))_+", lo, hi, len(k2), len(k1),
+                             "modes covered")
+    text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, G {spec.train.get('g_hidden')}, D "
+            f"{spec.train.get('d_hidden')} × {spec.train.get('d_pieces')} pieces, {spec.seeds} seeds): modes covered "
+            f"at the end, k = 2: {np.mean(k2):.2f}, k = 1: {np.mean(k1):.2f}; difference {d:+.2f} [{lo:+.2f}, "
+            f"{hi:+.2f}].\n\n" + _demote(rep["tables"][6:]))
+    figs = [f for f in rep["files"] if f.endswith(".png")]
+    return Evidence(text, figs, {"difference": [d, lo, hi], "k2": k2, "k1": k1}, checks=[check])

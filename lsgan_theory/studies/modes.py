@@ -1,0 +1,496 @@
+"""Mode collapse, measured (issue 17, THEORY.md §9): Mao's ring and PacGAN's grid/ring across the loss zoo.
+
+An *experiment* is a TOML file (``experiments/mode_collapse/*.toml``) with the tables
+
+* ``[experiment]``: ``name``, ``description``, ``seeds``, ``losses`` (names of :data:`LOSSES`), ``n_eval`` (generated
+  samples per evaluation, PacGAN: 2500), ``eval_at`` (evaluation points in units of ``steps / eval_of``: Mao's
+  0, 5k, 15k, 25k, 35k of 35k are ``eval_at = [0, 5, 15, 25, 35]``, ``eval_of = 35``), ``mre_points``,
+  ``mre_restarts``, ``mre_steps``, ``mre_lr`` (the MRE search budget; ``mre_points = 0`` skips it),
+  ``collapse_below`` (a seed *collapses* when it covers fewer modes than this; default: all K);
+* ``[train]``: :class:`~lsgan_theory.ensemble.TrainConfig` fields shared by every run (no ``family`` nor the
+  family parameters: those come from the loss);
+* ``[grid]`` (optional): lists of TrainConfig fields whose Cartesian product are the *settings* (e.g. ``pack``,
+  ``optimizer``, ``d_batchnorm``); every setting is trained with every loss and seed;
+* ``[quick]``, ``[full]``, ``[hour]``: overrides of any key above for that variant (a list replaces a grid list).
+
+The runs of one setting (losses × seeds, every model with its own stream) train as ONE batched ensemble with the
+trainer's step functions (:func:`lsgan_theory.ensemble.trainer.d_step` / ``g_step``); at every evaluation step the
+generators (batch norm in inference mode, with each model's population statistics) map a fixed noise sample of
+``n_eval`` points, and :func:`lsgan_theory.metrics.mode_statistics` computes PacGAN's metrics.  A checkpoint and the
+metrics so far are written atomically every ``checkpoint_every`` steps: an interrupted run (SIGKILL included)
+resumes from the last checkpoint and ends bitwise equal to an uninterrupted one (counter-based streams).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import itertools
+import json
+import math
+import os
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__
+from .. import densities as _densities
+from .. import metrics as _metrics
+from ..ensemble import TrainConfig
+from ..ensemble import mlp as _mlp
+from ..ensemble import rng as _rng
+from ..ensemble import trainer as _trainer
+from ..provenance import git_revision
+
+__all__ = ["LOSSES", "ModesSpec", "ModesResult", "load_modes_spec", "parse_modes_spec", "run_modes", "summarize_modes",
+           "collapse_step", "wilson_interval", "t_interval", "PUBLISHED", "EVAL_STREAM"]
+
+# The loss zoo (issue 17): name -> TrainConfig fields.  Least squares (a, b, c) = (fake, real, generator target).
+LOSSES = {
+    "gan": {"family": "gan"},  # minimax G loss, THEORY.md §1
+    "gan_ns": {"family": "gan_ns"},  # non-saturating G loss (PacGAN's and Mao's "GAN")
+    "ls_m110": {"family": "least_squares", "ls_a": -1.0, "ls_b": 1.0, "ls_c": 0.0},  # Mao (a, b, c) = (−1, 1, 0)
+    "ls_011": {"family": "least_squares", "ls_a": 0.0, "ls_b": 1.0, "ls_c": 1.0},  # Mao (a, b, c) = (0, 1, 1)
+    "loss_sensitive": {"family": "loss_sensitive", "lam": 1.0, "tau": 1.0},  # Qi's LS-GAN, THEORY.md §5
+    "glsgan": {"family": "glsgan", "nu": 0.5, "tau": 1.0},  # GLS-GAN ν = 0.5, THEORY.md §6
+    "wgan_gp": {"family": "wgan", "gp_weight": 10.0},  # WGAN-GP γ = 10, THEORY.md §4
+    "hinge": {"family": "hinge"},  # THEORY.md §3
+}
+
+# PacGAN Table 1, GAN row (THEORY.md §9): mean ± standard error over 10 trials (modes, high-quality %, reverse KL).
+PUBLISHED = {
+    "ring": {"K": 8, "modes": (6.3, 0.5), "high_quality": (0.982, None), "reverse_kl": (0.45, 0.09)},
+    "grid": {"K": 25, "modes": (17.3, 0.8), "high_quality": (0.948, None), "reverse_kl": (0.70, 0.07)},
+}
+EVAL_STREAM = 1000  # noise stream of the evaluation samples (never used in training; TrainResult.sample's)
+_EXPERIMENT_KEYS = {"name": str, "description": str, "seeds": int, "losses": list, "n_eval": int, "eval_at": list,
+                    "eval_of": (int, float), "mre_points": int, "mre_restarts": int, "mre_steps": int,
+                    "mre_lr": (int, float), "collapse_below": int, "checkpoint_every": int}
+_VARIANTS = ("quick", "full", "hour")
+_TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {"n_models", "model_ids", "device", "family"}
+_LOSS_FIELDS = {k for v in LOSSES.values() for k in v}
+
+
+# ---------------------------------------------------------------------------------------------------- spec
+@dataclass(frozen=True)
+class ModesSpec:
+    """A validated experiment with one variant applied (see the module docstring)."""
+
+    path: str
+    name: str
+    description: str
+    variant: str | None
+    seeds: int
+    losses: tuple[str, ...]
+    train: dict
+    grid: dict
+    n_eval: int = 2500
+    eval_at: tuple[float, ...] = (0, 5, 15, 25, 35)
+    eval_of: float = 35.0
+    mre_points: int = 0
+    mre_restarts: int = 4
+    mre_steps: int = 100
+    mre_lr: float = 0.05
+    collapse_below: int | None = None
+    checkpoint_every: int = 500
+    text: str = field(default="", repr=False)
+
+    @property
+    def steps(self) -> int:
+        return int(self.train.get("steps", 1000))
+
+    def eval_steps(self) -> tuple[int, ...]:
+        """The evaluation steps (number of completed training steps), scaled to ``steps``."""
+        return tuple(sorted({int(round(e * self.steps / self.eval_of)) for e in self.eval_at}))
+
+    def settings(self) -> list[dict]:
+        """The grid points (dicts of TrainConfig fields), in file order; ``[{}]`` without a grid."""
+        keys = list(self.grid)
+        return [dict(zip(keys, v)) for v in itertools.product(*(self.grid[k] for k in keys))] or [{}]
+
+    def target(self):
+        return _densities.parse(self.train["target"])
+
+
+class ModesSpecError(ValueError):
+    """A malformed experiment file (the message names the file, table, key, value and what is accepted)."""
+
+
+def _check_experiment_key(path, table, key, value):
+    if key not in _EXPERIMENT_KEYS:
+        raise ModesSpecError(f"{path}: [{table}] {key}: unknown key; accepted: {', '.join(_EXPERIMENT_KEYS)}")
+    t = _EXPERIMENT_KEYS[key]
+    if isinstance(value, bool) or not isinstance(value, t):
+        raise ModesSpecError(f"{path}: [{table}] {key} = {value!r}: expected {getattr(t, '__name__', 'a number')}")
+    if key == "losses":
+        bad = [v for v in value if v not in LOSSES]
+        if bad or not value or len(set(value)) != len(value):
+            raise ModesSpecError(f"{path}: [{table}] losses = {value!r}: a non-empty list of distinct names from "
+                                 f"{', '.join(LOSSES)}")
+    if key == "eval_at" and (not value or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0
+                                              for v in value)):
+        raise ModesSpecError(f"{path}: [{table}] eval_at = {value!r}: a non-empty list of numbers >= 0")
+    if key in ("seeds", "n_eval", "mre_restarts", "checkpoint_every", "collapse_below") and value < 1:
+        raise ModesSpecError(f"{path}: [{table}] {key} = {value!r}: must be >= 1")
+    if key in ("mre_points", "mre_steps") and value < 0:
+        raise ModesSpecError(f"{path}: [{table}] {key} = {value!r}: must be >= 0")
+    if key in ("eval_of", "mre_lr") and not value > 0:
+        raise ModesSpecError(f"{path}: [{table}] {key} = {value!r}: must be > 0")
+    return value
+
+
+def _check_train_key(path, table, key, value):
+    if key not in _TRAIN_FIELDS:
+        hint = " (the loss sets it: choose losses)" if key in _LOSS_FIELDS | {"family"} else ""
+        raise ModesSpecError(f"{path}: [{table}] {key}: not a training field{hint}; accepted: "
+                             f"{', '.join(sorted(_TRAIN_FIELDS))}")
+    return tuple(value) if isinstance(value, list) and key in ("g_hidden", "d_hidden") else value
+
+
+def parse_modes_spec(text: str, path: str = "<experiment>", variant: str | None = None) -> ModesSpec:
+    """Validate an experiment given as TOML text with ``variant`` (None, "quick", "full", "hour") applied."""
+    if variant not in (None, *_VARIANTS):
+        raise ValueError(f"variant: must be None or one of {', '.join(_VARIANTS)}, got {variant!r}")
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ModesSpecError(f"{path}: not valid TOML ({exc})") from None
+    for key in doc:
+        if key not in ("experiment", "train", "grid", *_VARIANTS):
+            raise ModesSpecError(f"{path}: [{key}]: unknown table; accepted: [experiment], [train], [grid], "
+                                 + ", ".join(f"[{v}]" for v in _VARIANTS))
+    exp = {k: _check_experiment_key(path, "experiment", k, v) for k, v in doc.get("experiment", {}).items()}
+    if "name" not in exp or "losses" not in exp:
+        raise ModesSpecError(f"{path}: [experiment] needs name and losses")
+    train = {k: _check_train_key(path, "train", k, v) for k, v in doc.get("train", {}).items()}
+    grid = {}
+    for k, v in doc.get("grid", {}).items():
+        _check_train_key(path, "grid", k, v[0] if isinstance(v, list) and v else v)
+        if not isinstance(v, list) or not v or k in train:
+            raise ModesSpecError(f"{path}: [grid] {k} = {v!r}: a non-empty list of values, not also in [train]")
+        grid[k] = [tuple(x) if isinstance(x, list) else x for x in v]
+    if variant is not None:
+        for k, v in doc.get(variant, {}).items():
+            if k in _EXPERIMENT_KEYS:
+                exp[k] = _check_experiment_key(path, variant, k, v)
+            elif k in grid:
+                if not isinstance(v, list) or not v:
+                    raise ModesSpecError(f"{path}: [{variant}] {k} = {v!r}: a grid key; give a non-empty list")
+                grid[k] = [tuple(x) if isinstance(x, list) else x for x in v]
+            else:
+                train[k] = _check_train_key(path, variant, k, v)
+    if "target" not in train:
+        raise ModesSpecError(f"{path}: [train] target: missing (e.g. \"ring(8,1,0.01)\")")
+    spec = ModesSpec(path=path, name=exp["name"], description=exp.get("description", ""), variant=variant,
+                     seeds=exp.get("seeds", 10), losses=tuple(exp["losses"]), train=train, grid=grid,
+                     n_eval=exp.get("n_eval", 2500), eval_at=tuple(float(e) for e in exp.get("eval_at", (0, 5, 15, 25, 35))),
+                     eval_of=float(exp.get("eval_of", max(exp.get("eval_at", [35])) or 1)),
+                     mre_points=exp.get("mre_points", 0), mre_restarts=exp.get("mre_restarts", 4),
+                     mre_steps=exp.get("mre_steps", 100), mre_lr=float(exp.get("mre_lr", 0.05)),
+                     collapse_below=exp.get("collapse_below"), checkpoint_every=exp.get("checkpoint_every", 500),
+                     text=text)
+    target = spec.target()
+    if not hasattr(target, "centres"):
+        raise ModesSpecError(f"{path}: [train] target = {train['target']!r}: needs a mixture with known centres "
+                             f"(ring(...) or grid(...))")
+    for setting in spec.settings():  # every TrainConfig must validate before anything runs
+        try:
+            ensemble_config(spec, setting)
+        except (ValueError, TypeError) as exc:
+            raise ModesSpecError(f"{path}: setting {setting}: {' '.join(str(exc).split())}") from None
+    return spec
+
+
+def load_modes_spec(path, variant: str | None = None) -> ModesSpec:
+    """Read and validate the experiment file at ``path`` (:func:`parse_modes_spec`)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModesSpecError(f"{path}: cannot read the experiment file ({exc})") from None
+    return parse_modes_spec(text, str(path), variant)
+
+
+def _model_id(spec_name: str, setting: dict, loss: str, replica: int) -> int:
+    key = json.dumps([spec_name, setting, loss, replica], sort_keys=True, default=list)
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
+
+
+def ensemble_runs(spec: ModesSpec, setting: dict) -> list[dict]:
+    """The runs of one setting, in ensemble order: one dict per (loss, replica) with its stream id."""
+    return [{"loss": loss, "replica": r, "model_id": _model_id(spec.name, setting, loss, r)}
+            for loss in spec.losses for r in range(spec.seeds)]
+
+
+def ensemble_config(spec: ModesSpec, setting: dict, device: str = "cpu") -> TrainConfig:
+    """The batched TrainConfig of one setting: model e = run e of :func:`ensemble_runs`."""
+    runs = ensemble_runs(spec, setting)
+    per_model = {}
+    for name in sorted(_LOSS_FIELDS):
+        default = next(f.default for f in dataclasses.fields(TrainConfig) if f.name == name)
+        per_model[name] = tuple(LOSSES[r["loss"]].get(name, default) for r in runs)
+    return TrainConfig(**{**spec.train, **setting}, **per_model, n_models=len(runs),
+                       model_ids=tuple(r["model_id"] for r in runs), device=device)
+
+
+# ---------------------------------------------------------------------------------------------------- evaluation
+def _generated(run, state, n: int) -> np.ndarray:
+    """(E, n, d) float64 samples of every generator in inference mode, from the fixed evaluation noise."""
+    c = run.config
+    z = _rng.normal(c.seed, run.ids, EVAL_STREAM, 0, (n, c.noise_dim), dtype=run.dtype)
+    with torch.no_grad():
+        x = _mlp.net_forward(state.g_params, z, run.g_spec, running=state.bn_g)
+    return x.double().cpu().numpy()
+
+
+def _evaluate(spec: ModesSpec, run, state, step: int, setting: dict, runs: list[dict]) -> tuple[list[dict], np.ndarray]:
+    target = spec.target()
+    x = _generated(run, state, spec.n_eval)
+    active = state.active.cpu().numpy()
+    rows = []
+    for e, r in enumerate(runs):
+        row = {**{k: _plain(v) for k, v in setting.items()}, "loss": r["loss"], "replica": r["replica"],
+               "model_id": r["model_id"], "step": step, "frozen": bool(not active[e])}
+        ok = active[e] and np.isfinite(x[e]).all()
+        if ok:
+            ms = _metrics.mode_statistics(x[e], target.centres, target.std, min_count=_metrics.PACGAN_MIN_COUNT)
+            row.update(modes=ms.modes, modes_20=int((ms.counts >= 20).sum()), high_quality=ms.high_quality,
+                       reverse_kl=ms.reverse_kl)
+        else:
+            row.update(modes=math.nan, modes_20=math.nan, high_quality=math.nan, reverse_kl=math.nan)
+        rows.append(row)
+    return rows, x
+
+
+def _plain(v):
+    return list(v) if isinstance(v, tuple) else v
+
+
+def _mre_rows(spec: ModesSpec, run, state, setting: dict, runs: list[dict]) -> list[dict]:
+    """MRE of every final generator on ``mre_points`` held-out target points (THEORY.md §9), its budget."""
+    if spec.mre_points == 0:
+        return []
+    target = spec.target()
+    x_test = target.sample(spec.mre_points, np.random.default_rng([run.config.seed, 17, 9]))
+    rows = []
+    active = state.active.cpu().numpy()
+    for e, r in enumerate(runs):
+        row = {**{k: _plain(v) for k, v in setting.items()}, "loss": r["loss"], "replica": r["replica"],
+               "model_id": r["model_id"], "mre_points": spec.mre_points, "mre_restarts": spec.mre_restarts,
+               "mre_steps": spec.mre_steps, "mre_lr": spec.mre_lr}
+        if not active[e]:
+            rows.append({**row, "mre": math.nan})
+            continue
+        params = tuple(p[e:e + 1].detach().double().cpu() for p in state.g_params)  # metrics.mre runs on the CPU
+        running = None if state.bn_g is None else tuple(t[e:e + 1].double().cpu() for t in state.bn_g)
+
+        def G(z, params=params, running=running):
+            R, n, k = z.shape
+            return _mlp.net_forward(params, z.reshape(1, R * n, k), run.g_spec, running=running).reshape(R, n, -1)
+
+        res = _metrics.mre(G, x_test, run.config.noise_dim, restarts=spec.mre_restarts, steps=spec.mre_steps,
+                           lr=spec.mre_lr, seed=r["replica"])
+        rows.append({**row, "mre": res.value})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------- running
+@dataclass
+class ModesResult:
+    """Tidy rows of an experiment: ``metrics`` (one per run × evaluation step), ``mre`` (one per run), the
+    evaluation samples of replica 0 of every (setting, loss) at every evaluation step (``snapshots``:
+    key ``(setting json, loss, step)`` → (n_eval, d) array), and provenance (``meta``)."""
+
+    spec: ModesSpec
+    metrics: list[dict]
+    mre: list[dict]
+    snapshots: dict
+    meta: dict
+
+
+def _setting_key(setting: dict) -> str:
+    return json.dumps({k: _plain(v) for k, v in setting.items()}, sort_keys=True)
+
+
+def _atomic_json(path: Path, obj) -> None:
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(obj, allow_nan=True))
+    os.replace(tmp, path)
+
+
+def run_modes(spec: ModesSpec, out=None, *, device: str = "cpu", threads: int | None = None,
+              progress=None) -> ModesResult:
+    """Train and evaluate every setting of ``spec`` (resumable in ``out``; see the module docstring).
+
+    Parameters
+    ----------
+    out : path, optional
+        Folder for checkpoints and partial results (``<setting hash>.pt`` / ``.json``); without it nothing is
+        written and an interruption loses the run.
+    threads : int, optional
+        torch CPU threads while training (the caller's setting is restored).
+    progress : callable, optional
+        ``progress(setting_index, n_settings, step, steps)`` after every evaluation.
+    """
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(int(threads))
+    try:
+        return _run_modes(spec, None if out is None else Path(out), device, progress)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> ModesResult:
+    t0 = time.time()
+    metrics, mres, snaps = [], [], {}
+    settings = spec.settings()
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    evals = spec.eval_steps()
+    for si, setting in enumerate(settings):
+        cfg = ensemble_config(spec, setting, device)
+        runs = ensemble_runs(spec, setting)
+        key = hashlib.sha256(json.dumps([dataclasses.asdict(cfg), spec.n_eval, evals, spec.mre_points,
+                                         spec.mre_restarts, spec.mre_steps, spec.mre_lr],
+                                        sort_keys=True, default=list).encode()).hexdigest()[:16]
+        ck = None if out is None else out / f"{key}.pt"
+        side = None if out is None else out / f"{key}.json"
+        done = json.loads(side.read_text()) if side is not None and side.exists() else None
+        if done is not None and done.get("complete"):
+            part = done
+        else:
+            if ck is not None:
+                _trainer.prepare_checkpoint(ck)
+            run = _trainer.setup(cfg)
+            state = _trainer.load_state(ck, run) if ck is not None else None
+            part = done if (state is not None and done is not None) else {"metrics": [], "snapshots": {}}
+            state = state or _trainer.init_state(run)
+            part = _train_setting(spec, run, state, setting, runs, part, evals, ck, side, si, len(settings), progress)
+        metrics += part["metrics"]
+        mres += part.get("mre", [])
+        for k, v in part["snapshots"].items():
+            snaps[(_setting_key(setting), *k.split("|"))] = np.asarray(v)
+    meta = {"spec": spec.path, "variant": spec.variant, "version": __version__, "git": git_revision(),
+            "seconds": time.time() - t0, "threads": torch.get_num_threads(), "device": device}
+    return ModesResult(spec, metrics, mres, snaps, meta)
+
+
+def _train_setting(spec, run, state, setting, runs, part, evals, ck, side, si, n_settings, progress) -> dict:
+    c = run.config
+    first = {r["loss"]: e for e, r in enumerate(runs) if r["replica"] == 0}
+
+    def evaluate(step):
+        rows, x = _evaluate(spec, run, state, step, setting, runs)
+        # a step evaluated before a kill whose checkpoint was not yet written is evaluated again: keep one copy
+        part["metrics"] = [r for r in part["metrics"] if r["step"] != step] + rows
+        for loss, e in first.items():
+            part["snapshots"][f"{loss}|{step}"] = x[e].astype(np.float32).round(5).tolist()
+        if progress is not None:
+            progress(si, n_settings, step, c.steps)
+
+    def save():
+        if ck is not None:  # metrics first: a kill in between re-trains from the older checkpoint (no gap)
+            _atomic_json(side, part)
+            _trainer.save_state(ck, run, state)
+
+    if state.step == 0 and 0 in evals and not any(r["step"] == 0 for r in part["metrics"]):
+        evaluate(0)
+    t_start, seconds0 = time.perf_counter(), state.seconds
+    for step in range(state.step, c.steps):
+        new = state
+        for k in range(c.n_critic):
+            new = _trainer.d_step(run, new, step, step * c.n_critic + k)
+        new = _trainer.g_step(run, new, step)
+        state = dataclasses.replace(new, step=step + 1, seconds=seconds0 + time.perf_counter() - t_start)
+        if step + 1 in evals:
+            evaluate(step + 1)
+        if (step + 1) % spec.checkpoint_every == 0 or step + 1 in evals:
+            save()
+    part["mre"] = _mre_rows(spec, run, state, setting, runs)
+    part["diverged_step"] = state.diverged_step.cpu().tolist()
+    part["train_seconds"] = state.seconds
+    part["complete"] = True
+    save()
+    return part
+
+
+# ---------------------------------------------------------------------------------------------------- summaries
+def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, lo, hi): the Student-t interval of the mean over independent seeds (NaN dropped; ±inf for n < 2)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan, math.nan, math.nan
+    m = float(v.mean())
+    if v.size < 2:
+        return m, -math.inf, math.inf
+    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return m, m - half, m + half
+
+
+def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
+    """(k/n, lo, hi): Wilson's score interval for a binomial proportion (E. B. Wilson 1927)."""
+    from scipy import stats
+
+    if n == 0:
+        return math.nan, 0.0, 1.0
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return p, max(0.0, mid - half), min(1.0, mid + half)
+
+
+def summarize_modes(rows: list[dict], K: int, collapse_below: int | None = None) -> list[dict]:
+    """Per (setting, loss, step): mean and 95 % t-interval over seeds of modes / high quality / reverse KL, and the
+    fraction of seeds that *collapsed* (covering fewer than ``collapse_below`` modes, default K, frozen seeds
+    counted as collapsed) with its Wilson interval."""
+    thr = K if collapse_below is None else collapse_below
+    groups: dict = {}
+    for r in rows:
+        key = tuple((k, json.dumps(v)) for k, v in r.items()
+                    if k not in ("replica", "model_id", "frozen", "modes", "modes_20", "high_quality", "reverse_kl"))
+        groups.setdefault(key, []).append(r)
+    out = []
+    for key, rs in groups.items():
+        row = {k: json.loads(v) for k, v in key}
+        row["seeds"] = len(rs)
+        for m in ("modes", "modes_20", "high_quality", "reverse_kl"):
+            mean, lo, hi = t_interval([r[m] for r in rs])
+            row.update({m: mean, f"{m}_lo": lo, f"{m}_hi": hi})
+        n_col = sum(1 for r in rs if not (r["modes"] >= thr))  # NaN (frozen) counts as collapsed
+        p, lo, hi = wilson_interval(n_col, len(rs))
+        row.update(collapsed=p, collapsed_lo=lo, collapsed_hi=hi, n_collapsed=n_col)
+        out.append(row)
+    return out
+
+
+def collapse_step(rows: list[dict], K: int, collapse_below: int | None = None) -> list[dict]:
+    """Per run: the first evaluation step at which it covers fewer than ``collapse_below`` (default K) modes after
+    having covered at least that many earlier (``None`` when it never collapsed; ``"start"`` when it never covered
+    them), for checking Mao's "collapse from about step 15k" on the trajectories."""
+    thr = K if collapse_below is None else collapse_below
+    by: dict = {}
+    for r in rows:
+        by.setdefault(r["model_id"], []).append(r)
+    out = []
+    for mid, rs in by.items():
+        rs = sorted(rs, key=lambda r: r["step"])
+        covered, first = False, None
+        for r in rs:
+            if r["modes"] >= thr:
+                covered = True
+            elif covered and first is None:
+                first = r["step"]
+        out.append({k: v for k, v in rs[-1].items() if k not in ("step", "modes", "modes_20", "high_quality",
+                                                                   "reverse_kl", "frozen")}
+                   | {"collapse_step": first if covered else "start", "final_modes": rs[-1]["modes"]})
+    return out
