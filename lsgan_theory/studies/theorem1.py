@@ -428,7 +428,7 @@ def regime_name(n_data: int) -> str:
 
 def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: int = 5, steps: int = 2000,
                  n_data=(0, 256), width: int = 32, seed: int = 0, capacity_steps: int = 1500,
-                 capacity_n_z: int = 2048, device: str = "cpu", **train_options) -> LambdaSweep:
+                 capacity_n_z: int = 2048, n_boot: int = 2000, device: str = "cpu", **train_options) -> LambdaSweep:
     """Theorem 1 on trained LS-GANs (paper parameterisation, THEORY.md §5) for one 1-D target.
 
     Trains ``len(n_data) × len(lams) × seeds`` LS-GANs (``family="loss_sensitive"``: S = E L(x) + λ E(Δ + L(x) −
@@ -439,7 +439,8 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
     Other settings: :data:`THEOREM1_TRAINING` (``lr`` sets both learning rates), overridable through
     ``train_options``.  Returns exact ∫|p − q̂| (with its quadrature ``abserr``), W1, ess inf p/q̂ and q̂'s mass outside
     supp(p) per (regime, λ, seed), the capacity floor of the same generator architecture and, per regime,
-    :func:`read_bound`'s reading (estimator floor: the largest quadrature ``abserr``) and :func:`read_ratio`'s.
+    :func:`read_bound`'s reading (estimator floor: the largest quadrature ``abserr``; ``n_boot`` bootstrap
+    resamples for the trend) and :func:`read_ratio`'s.
     """
     import time as _time
     from dataclasses import asdict
@@ -472,7 +473,7 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
     l1, err = grid("l1"), grid("l1_abserr")
     ratio, outside = grid("ratio_inf"), grid("mass_outside")
     est_floor = float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
-    readings = tuple(read_bound(lams, l1[r], cap.floor, estimator_floor=est_floor, seed=seed)
+    readings = tuple(read_bound(lams, l1[r], cap.floor, estimator_floor=est_floor, n_boot=n_boot, seed=seed)
                      for r in range(len(regimes)))
     ratios = tuple(read_ratio(lams, ratio[r], outside[r]) for r in range(len(regimes)))
     return LambdaSweep(_densities.parse(target).spec, lams, regimes, l1, err, grid("w1"), ratio, outside, cap,
