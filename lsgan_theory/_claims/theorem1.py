@@ -24,9 +24,9 @@ _TARGETS = ("normal(0,1)", "mixture(normal(-2,0.5),normal(2,0.5);0.5,0.5)", "bet
 # verdicts it gives are honest readings of that budget.  lr 1e-3 (not the 1e-4 of the one-hour and full runs) so
 # that 300 steps move the generators at all.
 _QUICK = dict(targets=_TARGETS, lams=(0.1, 1.0, 10.0, 1000.0), seeds=5, steps=300, width=16, n_data=(0, 256),
-              lr=1e-3, capacity_steps=300, capacity_n_z=512, n_boot=500)
+              lr=1e-3, capacity_steps=300, capacity_n_z=256, capacity_models=2, n_boot=500)
 _FULL = dict(targets=_TARGETS, lams=(0.1, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0), seeds=20, steps=5000, width=32,
-             n_data=(0, 256), lr=1e-4, capacity_steps=1500, capacity_n_z=2048, n_boot=2000)
+             n_data=(0, 256), lr=1e-4, capacity_steps=1500, capacity_n_z=2048, capacity_models=4, n_boot=2000)
 
 
 def _bound_check(target: str, reading, lams) -> Check:
@@ -56,7 +56,8 @@ def _lambda_sweep(ctx: Context) -> Evidence:
     for target in cfg["targets"]:
         r = lambda_sweep(target, lams=cfg["lams"], seeds=cfg["seeds"], steps=cfg["steps"], width=cfg["width"],
                          n_data=cfg["n_data"], lr=cfg["lr"], capacity_steps=cfg["capacity_steps"],
-                         capacity_n_z=cfg["capacity_n_z"], n_boot=cfg["n_boot"], seed=ctx.seed)
+                         capacity_n_z=cfg["capacity_n_z"], capacity_models=cfg["capacity_models"],
+                         n_boot=cfg["n_boot"], seed=ctx.seed)
         fig = figdata.setdefault(r.target, {"lams": r.lams, "floor": r.capacity.floor, "regimes": {}})
         data[r.target] = {"assumption1": ASSUMPTION1.get(r.target, ""), "lams": r.lams.tolist(),
                           "capacity_floor": r.capacity.floor, "seconds": r.seconds, "regimes": {}}

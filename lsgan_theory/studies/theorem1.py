@@ -255,12 +255,10 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
     lists them); else *consistent* if at least one λ is; else *inconclusive* if a testable λ exists; else *not
     testable*.
 
-    The trend is Spearman's ρ between λ and the error over all (λ, seed) pairs, with a 95 % bootstrap interval
-    (seeds resampled with replacement within each λ, ``n_boot`` times): *falls with λ* when the interval lies below
-    0, *rises with λ* when above, else *no trend detected*.
+    The trend is Spearman's ρ between λ and the error over all finite (λ, seed) pairs, with a 95 % percentile
+    bootstrap interval (seeds resampled with replacement within each λ, ``n_boot`` times): *falls with λ* when the
+    interval lies below 0, *rises with λ* when above, else *no trend detected*.
     """
-    from scipy import stats
-
     lams = np.asarray(lams, dtype=np.float64)
     l1 = np.asarray(l1, dtype=np.float64)
     if l1.ndim != 2 or l1.shape[0] != lams.size:
@@ -298,25 +296,42 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
         verdict = INCONCLUSIVE
     else:
         verdict = NOT_TESTABLE
-    rng = np.random.default_rng(seed)
-    lam_rep = np.repeat(lams, l1.shape[1])
-
-    def rho(mat):
-        ok = np.isfinite(mat.ravel())
-        if ok.sum() <= 2 or np.ptp(mat.ravel()[ok]) == 0 or np.ptp(lam_rep[ok]) == 0:
-            return math.nan
-        return float(stats.spearmanr(lam_rep[ok], mat.ravel()[ok]).statistic)
-
-    r0 = rho(l1)
-    boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, l1.shape[1], size=l1.shape)
-        r = rho(np.take_along_axis(l1, idx, axis=1))
-        if np.isfinite(r):
-            boots.append(r)
-    trend_ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (math.nan, math.nan)
+    r0, trend_ci = _spearman_bootstrap(lams, l1, n_boot, seed)
     trend = ("falls with λ" if trend_ci[1] < 0 else "rises with λ" if trend_ci[0] > 0 else "no trend detected")
     return BoundReading(rows, verdict, violated, r0, trend_ci, trend, fl)
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman's ρ between the vector ``x`` (N,) and each row of ``y`` (B, N): Pearson's correlation of the average
+    ranks (ties share their mean rank, as in ``scipy.stats.spearmanr``); NaN where a row is constant."""
+    from scipy.stats import rankdata
+
+    rx = rankdata(x)
+    ry = rankdata(y, axis=-1)
+    rx = rx - rx.mean()
+    ry = ry - ry.mean(axis=-1, keepdims=True)
+    den = np.sqrt((rx * rx).sum() * (ry * ry).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (ry * rx).sum(axis=-1) / den, math.nan)
+
+
+def _spearman_bootstrap(lams: np.ndarray, l1: np.ndarray, n_boot: int, seed: int) -> tuple[float, tuple]:
+    """Spearman ρ(λ, error) over the finite (λ, seed) entries and its 95 % percentile bootstrap interval: each
+    resample draws, within each λ, as many seeds (with replacement) as that λ has finite errors."""
+    if not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 1:
+        raise ValueError(f"n_boot: must be an integer >= 1, got {n_boot!r}")
+    vals = [row[np.isfinite(row)] for row in l1]
+    x = np.concatenate([np.full(v.size, lam) for v, lam in zip(vals, lams)])
+    y = np.concatenate(vals)
+    if y.size <= 2 or np.ptp(x) == 0:
+        return math.nan, (math.nan, math.nan)
+    r0 = float(_spearman_rows(x, y[None])[0])
+    rng = np.random.default_rng(seed)
+    boot = np.concatenate([v[rng.integers(0, v.size, size=(n_boot, v.size))] for v in vals if v.size], axis=1)
+    rs = _spearman_rows(x, boot)
+    rs = rs[np.isfinite(rs)]
+    ci = (float(np.quantile(rs, 0.025)), float(np.quantile(rs, 0.975))) if rs.size else (math.nan, math.nan)
+    return r0, ci
 
 
 @dataclass
@@ -428,7 +443,8 @@ def regime_name(n_data: int) -> str:
 
 def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: int = 5, steps: int = 2000,
                  n_data=(0, 256), width: int = 32, seed: int = 0, capacity_steps: int = 1500,
-                 capacity_n_z: int = 2048, n_boot: int = 2000, device: str = "cpu", **train_options) -> LambdaSweep:
+                 capacity_n_z: int = 2048, capacity_models: int = 4, n_boot: int = 2000, device: str = "cpu",
+                 **train_options) -> LambdaSweep:
     """Theorem 1 on trained LS-GANs (paper parameterisation, THEORY.md §5) for one 1-D target.
 
     Trains ``len(n_data) × len(lams) × seeds`` LS-GANs (``family="loss_sensitive"``: S = E L(x) + λ E(Δ + L(x) −
@@ -463,7 +479,8 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
     cfg, rows = grid_config({"n_data": list(regimes), "lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
     with one_torch_thread():  # tiny networks: a second intra-op thread only adds barrier waits on a small machine
         res = train(cfg)
-        cap = capacity_floor(target, hidden=(width, width), steps=capacity_steps, n_z=capacity_n_z, seed=seed)
+        cap = capacity_floor(target, hidden=(width, width), n_models=capacity_models, steps=capacity_steps,
+                             n_z=capacity_n_z, seed=seed)
     mets = exact_metrics(res)
     shape = (len(regimes), lams.size, seeds)
 
@@ -485,7 +502,8 @@ _TIDY_COLUMNS = ("id", "target", "n_data", "regime", "lam", "replica", "status",
                  "w1_exact", "ratio_inf", "mass_outside", "atom_mass", "w1", "seconds", "version", "git", "device")
 
 
-def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 2048, seed: int = 0) -> dict:
+def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 2048, capacity_models: int = 4,
+                      seed: int = 0) -> dict:
     """Theorem 1 readings of a finished (or partly finished) λ sweep in the store ``out`` (``lsgan-theory sweep
     experiments/lambda.toml``).
 
@@ -514,7 +532,8 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
         dt = df[df["target"] == target]
         hidden = tuple(dt["g_hidden"].iloc[0])
         act = dt["activation"].iloc[0]
-        cap = capacity_floor(target, hidden=hidden, activation=act, steps=capacity_steps, n_z=capacity_n_z, seed=seed)
+        cap = capacity_floor(target, hidden=hidden, activation=act, n_models=capacity_models, steps=capacity_steps,
+                             n_z=capacity_n_z, seed=seed)
         capacity[target] = cap.floor
         for m in sorted(dict.fromkeys(dt["n_data"])):
             g = dt[dt["n_data"] == m]
