@@ -10,6 +10,20 @@
   (q̂(G(z)) = φ(z)/G′(z), so the log-slope term is the log-density error at corresponding points; a value-only
   least-squares fit reached ∫|p − q̂| ≈ 0.03–0.08 on a target the network represents exactly).  Its ∫|p − q̂| is what this architecture reaches without a discriminator;
   a GAN error at or below it cannot test a bound, so the λ sweep calls the bound *not testable* there.
+* :func:`lambda_sweep` -- Theorem 1 on trained LS-GANs for one target: λ × seeds × data regimes (``n_data = 0``:
+  fresh target samples at every step, the population regime the theorem is stated in; ``n_data = m``: a fixed data
+  set) in one ensemble, with the training settings of :data:`THEOREM1_TRAINING`; :func:`read_bound` reads (ii)
+  ∫|p − q̂| ≤ 2/λ per λ (trivial / not testable / consistent / violated / inconclusive), the verdict per target and
+  regime (violated names the λ) and the trend (Spearman ρ(λ, error) with a bootstrap interval over seeds);
+  :func:`read_ratio` reports (i) p ≥ λ/(1+λ)·q̂ (ess inf p/q̂ over q̂'s mass) and q̂'s mass outside supp p.
+* :func:`read_lambda_store` -- the same readings of a sweep store (``lsgan-theory sweep experiments/lambda.toml``;
+  ``lsgan-theory theorem1 OUT`` writes them as CSV, JSON and a figure).
+
+How L ≥ 0 is enforced: L(x) = softplus(a(x)) of the loss network's raw output a (``TrainConfig.loss_output =
+"softplus"``).  The λ ↔ (γ, τ) mapping to the public code (guojunq/lsgan): it minimises S/λ = mean hinge + γ·mean
+L(x) with γ = 1/λ (its ``gamma``; γ = 0 is λ = ∞) and margin τ‖x − z‖₁ (its option named ``lambda`` is our τ).
+Reference: G.-J. Qi, "Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities", IJCV 2019, Theorem 1;
+THEORY.md §5.
 """
 
 from __future__ import annotations
