@@ -229,8 +229,8 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     "optimal-critic-least_squares": (5.79, 20),  # models × steps 16·600 → 64·3000
     "optimal-critic-hinge": (6.32, 20),  # models × steps 16·600 → 64·3000
     "optimal-critic-loss_sensitive": (8.51, 16),  # models × steps 6·2000 → 32·6000
-    # models 200 → 1400 (targets × regimes × λ × seeds) × steps 300 → 5000 × ~1.7 for width 16 → 32
-    "theorem1-trained-lambda-sweep": (42.4, 200),
+    # models 200 → 1400 (targets × regimes × λ × seeds) × steps 250 → 5000 × ~1.7 for width 16 → 32
+    "theorem1-trained-lambda-sweep": (38.0, 240),
     # label counts × seeds × steps 1·6·300 → 4·5·3000
     "clsgan-semi-supervised-digits": (20.6, 33),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks
@@ -780,7 +780,8 @@ def _run_theorem1(args) -> int:
 
     pd.DataFrame(rep["summary"]).to_csv(dest / "theorem1_summary.csv", index=False)
     (dest / "theorem1_verdicts.json").write_text(json.dumps({"meta": rep["meta"], "capacity_floor": rep["capacity"],
-                                                             "verdicts": rep["verdicts"]}, indent=2, default=str)
+                                                             "verdicts": rep["verdicts"]}, indent=2, default=str,
+                                                            ensure_ascii=False)
                                                  + "\n", encoding="utf-8")
     figdata = {}
     for v in rep["verdicts"]:
