@@ -762,6 +762,10 @@ def _add_theorem1(sub) -> None:
     p.add_argument("--dest", type=Path, default=None, help="where to write (default OUT/theorem1)")
     p.add_argument("--capacity-steps", type=_int_type(1, 10**6), default=1500,
                    help="Adam steps of the capacity-floor fit (default 1500)")
+    p.add_argument("--capacity-n-z", type=_int_type(8, 10**6), default=2048,
+                   help="noise quantiles the capacity floor is fitted on (default 2048)")
+    p.add_argument("--capacity-models", type=_int_type(1, 1000), default=4,
+                   help="networks fitted per slope weight; the floor is the best (default 4)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
 
 
@@ -774,7 +778,8 @@ def _run_theorem1(args) -> int:
                          f"experiments/lambda.toml --out OUT first)")
     dest = args.dest if args.dest is not None else args.out / "theorem1"
     _writable_dir(dest, "--dest")
-    rep = read_lambda_store(args.out, capacity_steps=args.capacity_steps)
+    rep = read_lambda_store(args.out, capacity_steps=args.capacity_steps, capacity_n_z=args.capacity_n_z,
+                            capacity_models=args.capacity_models)
     rep["tidy"].to_csv(dest / "theorem1_runs.csv", index=False)
     import pandas as pd
 
