@@ -235,8 +235,8 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     "optimal-critic-least_squares": (5.79, 20),  # models × steps 16·600 → 64·3000
     "optimal-critic-hinge": (6.32, 20),  # models × steps 16·600 → 64·3000
     "optimal-critic-loss_sensitive": (8.51, 16),  # models × steps 6·2000 → 32·6000
-    # models 18 → 800 (targets × λ × seeds) × steps 800 → 20000 × ~4 for width 16 → 64
-    "theorem1-trained-lambda-sweep": (24.49, 4400),
+    # models 200 → 1400 (targets × regimes × λ × seeds) × steps 250 → 5000 × ~1.7 for width 16 → 32
+    "theorem1-trained-lambda-sweep": (38.0, 240),
     # label counts × seeds × steps 1·6·300 → 4·5·3000
     "clsgan-semi-supervised-digits": (20.6, 33),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks
@@ -591,7 +591,8 @@ def _add_train(sub) -> None:
                        help=helps[flag])
     p.add_argument("--margin-scale", dest="margin_scale", nargs="+", type=_FINITE, default=None,
                    help="deprecated old name of --tau (removed in the next release)")
-    p.add_argument("--n-data", nargs="+", type=_int_type(1), default=[4096], help="data-set size per model")
+    p.add_argument("--n-data", nargs="+", type=_int_type(0), default=[4096],
+                   help="data-set size per model (0: fresh target samples at every step, the population regime)")
     p.add_argument("--seeds", type=_int_type(1), default=1, help="replicas of each grid point (independent streams)")
     p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
     p.add_argument("--steps", type=_int_type(1), default=1000)
@@ -811,7 +812,7 @@ def _run_bounds(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- main
-_COMMANDS = ["divergence", "verify", "derive", "analyse", "prove", "train", "bounds", "plot", "modes"]
+_COMMANDS = ["divergence", "verify", "derive", "analyse", "prove", "train", "bounds", "plot", "modes", "theorem1"]
 
 
 # ---------------------------------------------------------------------------------------------------- modes
@@ -884,6 +885,64 @@ def _run_plot(args) -> int:
         _print_json({"figures": written})
     else:
         for f in written:
+            print(f)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------- theorem1
+def _add_theorem1(sub) -> None:
+    p = sub.add_parser("theorem1", help="Theorem 1 verdicts, tidy CSV and figure of a λ sweep (experiments/lambda.toml)",
+                       description="Read OUT/results.sqlite of a λ sweep with exact metrics (lsgan-theory sweep "
+                                   "experiments/lambda.toml), fit the capacity floor per target (the generator "
+                                   "architecture without an adversary), read Theorem 1 per target and data regime "
+                                   "(consistent / violated at λ / inconclusive / not testable; Spearman trend with a "
+                                   "bootstrap CI) and write theorem1_runs.csv (one row per run), theorem1_summary.csv "
+                                   "(one row per target, regime and λ), theorem1_verdicts.json and the figure "
+                                   "theorem1_lambda_sweep.png/.pdf to --dest (default OUT/theorem1).")
+    p.add_argument("out", type=Path, help="the sweep's output folder (holding results.sqlite)")
+    p.add_argument("--dest", type=Path, default=None, help="where to write (default OUT/theorem1)")
+    p.add_argument("--capacity-steps", type=_int_type(1, 10**6), default=1500,
+                   help="Adam steps of the capacity-floor fit (default 1500)")
+    p.add_argument("--capacity-n-z", type=_int_type(8, 10**6), default=2048,
+                   help="noise quantiles the capacity floor is fitted on (default 2048)")
+    p.add_argument("--capacity-models", type=_int_type(1, 1000), default=4,
+                   help="networks fitted per slope weight; the floor is the best (default 4)")
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+
+
+def _run_theorem1(args) -> int:
+    from . import plots
+    from .studies.theorem1 import read_lambda_store
+
+    if not (args.out / "results.sqlite").is_file():
+        raise ValueError(f"out: {str(args.out)!r} has no results.sqlite (run lsgan-theory sweep "
+                         f"experiments/lambda.toml --out OUT first)")
+    dest = args.dest if args.dest is not None else args.out / "theorem1"
+    _writable_dir(dest, "--dest")
+    rep = read_lambda_store(args.out, capacity_steps=args.capacity_steps, capacity_n_z=args.capacity_n_z,
+                            capacity_models=args.capacity_models)
+    rep["tidy"].to_csv(dest / "theorem1_runs.csv", index=False)
+    import pandas as pd
+
+    pd.DataFrame(rep["summary"]).to_csv(dest / "theorem1_summary.csv", index=False)
+    (dest / "theorem1_verdicts.json").write_text(json.dumps({"meta": rep["meta"], "capacity_floor": rep["capacity"],
+                                                             "verdicts": rep["verdicts"]}, indent=2, default=str,
+                                                            ensure_ascii=False)
+                                                 + "\n", encoding="utf-8")
+    figdata = {}
+    for v in rep["verdicts"]:
+        rows = [r for r in rep["summary"] if r["target"] == v["target"] and r["n_data"] == v["n_data"]]
+        d = figdata.setdefault(v["target"], {"lams": [r["lam"] for r in rows], "floor": v["capacity_floor"],
+                                             "regimes": {}})
+        d["regimes"][v["regime"]] = {"mean": [r["l1_mean"] for r in rows], "lo": [r["l1_ci_lo"] for r in rows],
+                                     "hi": [r["l1_ci_hi"] for r in rows], "verdict": v["verdict"]}
+    figs = plots.theorem1_figure(figdata, dest / "theorem1_lambda_sweep")
+    if args.json:
+        _print_json({"verdicts": rep["verdicts"], "figures": [str(f) for f in figs]})
+    else:
+        for v in rep["verdicts"]:
+            print(f"{v['target']} [{v['regime']}]: {v['summary']}")
+        for f in [dest / "theorem1_runs.csv", dest / "theorem1_summary.csv", dest / "theorem1_verdicts.json", *figs]:
             print(f)
     return 0
 

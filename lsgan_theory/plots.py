@@ -403,69 +403,89 @@ def np_generalisation_figure(ns, curves: dict, stem, caption: str | None = None)
 # ------------------------------------------------------------------------------------------- Theorem 1 on trained GANs
 def theorem1_figure(sweeps: dict, stem) -> list[Path]:
     """∫|p − q̂| against λ per target (mean and 95 % t-interval over seeds, exact densities), beside 2/λ and the
-    capacity floor.  ``sweeps`` maps a target label to a dict with ``lams``, ``mean``, ``lo``, ``hi``, ``floor``,
-    ``verdict`` (from :func:`lsgan_theory.studies.theorem1.read_bound`)."""
+    capacity floor, one line per data regime.  ``sweeps`` maps a target label to a dict with ``lams``, ``floor`` and
+    either ``regimes`` = {regime name: {``mean``, ``lo``, ``hi``, ``verdict``}} or (one regime) ``mean``, ``lo``,
+    ``hi``, ``verdict`` (from :func:`lsgan_theory.studies.theorem1.read_bound`)."""
     import numpy as np
 
     n = len(sweeps)
-    fig, axes = _subplots(1, n, figsize=(3.6 * n, 3.6), squeeze=False)
+    fig, axes = _subplots(1, n, figsize=(3.6 * n, 3.8), squeeze=False)
+    verdicts = []
     for ax, (label, s) in zip(axes[0], sweeps.items()):
         lams = np.asarray(s["lams"], float)
-        mean, lo, hi = (np.asarray(s[k], float) for k in ("mean", "lo", "hi"))
-        ax.errorbar(lams, mean, yerr=[mean - np.maximum(lo, 1e-4), hi - mean], fmt="o-", ms=4, capsize=3,
-                    label="trained LS-GAN ∫|p − q̂| (exact)")
+        regimes = s.get("regimes") or {"": {k: s[k] for k in ("mean", "lo", "hi", "verdict")}}
+        lows = []
+        for k, (name, r) in enumerate(regimes.items()):
+            mean, lo, hi = (np.asarray(r[key], float) for key in ("mean", "lo", "hi"))
+            shift = lams * (1.0 + 0.06 * (k - (len(regimes) - 1) / 2))  # side by side, not on top of each other
+            ax.errorbar(shift, mean, yerr=[mean - np.maximum(lo, 1e-4), hi - mean], fmt="o-", ms=4, capsize=3,
+                        label=f"trained LS-GAN{', ' + name if name else ''} (exact ∫|p − q̂|)")
+            lows.append(float(np.nanmin(lo)) if np.isfinite(lo).any() else 1.0)
+            verdicts.append(f"{label}{' ' + name if name else ''}: {r['verdict']}")
         grid = np.geomspace(lams.min(), lams.max(), 100)
         ax.plot(grid, np.minimum(2 / grid, 2), "k--", label="Theorem 1: 2/λ")
         ax.axhline(s["floor"], color="tab:red", ls=":", label="capacity floor")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_ylim(max(min(float(np.nanmin(lo)), s["floor"]) * 0.5, 1e-3), 4)
+        ax.set_ylim(max(min(min(lows), s["floor"]) * 0.5, 1e-3), 4)
         ax.set_xlabel("λ")
         ax.set_ylabel("∫|p − q̂| dx")
-        ax.set_title(f"{label}\nmeasured: {s['verdict']}", fontsize=9)
+        title = "; ".join(f"{name or 'measured'}: {r['verdict']}" for name, r in regimes.items())
+        ax.set_title(f"{label}\n{title}", fontsize=8)
         ax.grid(alpha=0.3, which="both")
-    axes[0][0].legend(fontsize=7)
-    worst = ", ".join(f"{k}: {v['verdict']}" for k, v in sweeps.items())
-    return save(fig, stem, f"Exact ∫|p − q̂| of trained LS-GANs (mean, 95 % t-interval over seeds) vs 2/λ; {worst}.")
+    axes[0][0].legend(fontsize=6)
+    return save(fig, stem, "Exact ∫|p − q̂| of trained LS-GANs (mean, 95 % t-interval over seeds) vs 2/λ; "
+                           + ", ".join(verdicts) + ".")
 
 
 # ------------------------------------------------------------------------------------------- sweeps
 def sweep_figure(fig_spec: dict, table, stem) -> list[Path]:
     """A figure declared by a sweep spec (``[[figure]]``): metric ``y`` (mean and 95 % t-interval over seeds) against
-    the grid key ``x``, one line per value of ``hue``, optional log axes and a reference curve in x (e.g. 2/λ)
-    evaluated from its expression (parsed without ``eval`` by :func:`lsgan_theory.sweeps.spec.reference_expression`).
-    ``table`` is :func:`lsgan_theory.sweeps.summarize` output grouped by x (and hue)."""
+    the grid key ``x``, one line per value of ``hue``, one panel per value of ``facet``, optional log axes and a
+    reference curve in x (e.g. 2/λ) evaluated from its expression (parsed without ``eval`` by
+    :func:`lsgan_theory.sweeps.spec.reference_expression`).  ``table`` is :func:`lsgan_theory.sweeps.summarize`
+    output grouped by x (and hue, facet)."""
     import numpy as np
     import sympy
 
-    x, y, hue = fig_spec["x"], fig_spec["y"], fig_spec.get("hue")
-    fig, ax = _subplots(figsize=(6, 4))
-    groups = [(None, table)] if not hue else list(table.groupby(hue, sort=False, dropna=False))
-    for key, g in groups:
-        g = g.sort_values(x)
-        xs = g[x].to_numpy(dtype=float)
-        m, ci = g[f"{y}_mean"].to_numpy(dtype=float), g[f"{y}_ci"].to_numpy(dtype=float)
-        ax.errorbar(xs, m, yerr=np.where(np.isfinite(ci), ci, 0.0), marker="o", ms=4, capsize=3,
-                    label=f"{hue} = {key}" if hue else f"{y} (mean ± 95 % CI over seeds)")
-    if fig_spec.get("reference"):
-        from .sweeps.spec import reference_expression
+    x, y, hue, facet = fig_spec["x"], fig_spec["y"], fig_spec.get("hue"), fig_spec.get("facet")
+    panels = [(None, table)] if not facet else list(table.groupby(facet, sort=False, dropna=False))
+    fig, axes = _subplots(1, len(panels), figsize=(6 if len(panels) == 1 else 4.2 * len(panels), 4), squeeze=False,
+                          sharey=True)
+    for ax, (pkey, ptable) in zip(axes[0], panels):
+        groups = [(None, ptable)] if not hue else list(ptable.groupby(hue, sort=False, dropna=False))
+        for key, g in groups:
+            g = g.sort_values(x)
+            xs = g[x].to_numpy(dtype=float)
+            m, ci = g[f"{y}_mean"].to_numpy(dtype=float), g[f"{y}_ci"].to_numpy(dtype=float)
+            ax.errorbar(xs, m, yerr=np.where(np.isfinite(ci), ci, 0.0), marker="o", ms=4, capsize=3,
+                        label=f"{hue} = {key}" if hue else f"{y} (mean ± 95 % CI over seeds)")
+        if fig_spec.get("reference"):
+            from .sweeps.spec import reference_expression
 
-        sym, expr = reference_expression(fig_spec["reference"], x)
-        xs_all = table[x].to_numpy(dtype=float)
-        grid = (np.geomspace if fig_spec.get("logx") else np.linspace)(xs_all.min(), xs_all.max(), 200)
-        vals = np.broadcast_to(sympy.lambdify(sym, expr, "numpy")(grid), grid.shape)
-        ax.plot(grid, vals, "k--", label=fig_spec.get("reference_label", fig_spec["reference"]))
-    if fig_spec.get("logx"):
-        ax.set_xscale("log")
-    if fig_spec.get("logy"):
-        ax.set_yscale("log")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(fig_spec.get("title", f"{y} vs {x}"), fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3, which="both")
+            sym, expr = reference_expression(fig_spec["reference"], x)
+            xs_all = table[x].to_numpy(dtype=float)
+            grid = (np.geomspace if fig_spec.get("logx") else np.linspace)(xs_all.min(), xs_all.max(), 200)
+            vals = np.broadcast_to(sympy.lambdify(sym, expr, "numpy")(grid), grid.shape)
+            ax.plot(grid, vals, "k--", label=fig_spec.get("reference_label", fig_spec["reference"]))
+        if fig_spec.get("logx"):
+            ax.set_xscale("log")
+        if fig_spec.get("logy"):
+            ax.set_yscale("log")
+        ax.set_xlabel(x)
+        ax.grid(alpha=0.3, which="both")
+        if facet:
+            ax.set_title(f"{facet} = {pkey}", fontsize=9)
+    axes[0][0].set_ylabel(y)
+    axes[0][0].legend(fontsize=7 if facet else 8)
+    title = fig_spec.get("title", f"{y} vs {x}")
+    if facet:
+        fig.suptitle(title, fontsize=10)
+    else:
+        axes[0][0].set_title(title, fontsize=10)
     n = int(table["n"].sum())
-    return save(fig, stem, f"{y} against {x}{' by ' + hue if hue else ''}: mean and 95 % Student-t interval over "
+    by = "".join(f" by {k}" for k in (hue, facet) if k)
+    return save(fig, stem, f"{y} against {x}{by}: mean and 95 % Student-t interval over "
                            f"seeds ({n} finished runs){'; dashed: ' + fig_spec['reference'] if fig_spec.get('reference') else ''}.")
 
 

@@ -26,7 +26,7 @@ __all__ = ["hash32", "uniform", "normal", "randint", "STREAMS"]
 
 _M32 = 0xFFFFFFFF
 # Named streams: each use of randomness in the trainer draws from its own stream id.
-STREAMS = {"init_d": 1, "init_g": 2, "noise_d": 3, "noise_g": 4, "batch": 5, "gp": 6, "sn": 7, "data": 8}
+STREAMS = {"init_d": 1, "init_g": 2, "noise_d": 3, "noise_g": 4, "batch": 5, "gp": 6, "sn": 7, "data": 8, "fresh": 9}
 
 
 def _mul32(x: torch.Tensor, c: int) -> torch.Tensor:

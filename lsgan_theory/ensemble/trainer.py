@@ -3,7 +3,7 @@
 One call of :func:`train` trains every model of a :class:`TrainConfig`: model e has its own generator G_e and loss
 network / discriminator D_e (batched MLPs, :mod:`lsgan_theory.ensemble.mlp`), its own optimiser state and
 hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of size ``n_data[e]`` drawn from the
-target density, and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so no
+target density (or, with ``n_data[e] = 0``, fresh target samples at every update), and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so no
 arithmetic of model e reads another model's numbers.
 
 What holds exactly (issue 13, item 8; measured with torch 2.13 + MKL on an AVX-512 CPU): on the CPU, a model's
@@ -17,7 +17,9 @@ can amplify; compare such runs with a tolerance, not bitwise.
 Per step (``n_critic`` D updates, then one G update; THEORY.md §1–§7 for the losses, taken from
 :mod:`lsgan_theory.losses`):
 
-1. real batch x (E, B, d): B indices drawn uniformly with replacement from model e's data set;
+1. real batch x (E, B, d): B indices drawn uniformly with replacement from model e's data set; for a model with
+   ``n_data = 0`` instead B fresh draws from the target (the population regime), a pure function of
+   (seed, model id, update t) (:func:`_real_batch`);
 2. fake batch G_e(z), z ~ N(0, I) of shape (E, B, noise_dim);
 3. D loss per model (E,), plus γ_e·GP_e when the gradient penalty weight γ_e > 0 (WGAN-GP, THEORY.md §4: x̂ = εx +
    (1−ε)x̃ per sample, ‖∇D(x̂)‖₂ per sample over the data dimensions), spectral normalisation and weight clipping
@@ -158,6 +160,12 @@ class TrainConfig:
     (``torch.nn.Linear``) or ``"normal"`` (W ~ N(0, ``init_std``²), b = 0).  The loss-sensitive margin
     Δ = τ‖x − G(z)‖₁ of a packed model is taken between packed vectors (the sum over the k points).
 
+    ``n_data`` is each model's data-set size (an integer ≥ 1: the finite-data regime, batches drawn with
+    replacement from that one data set) or ``0``: no fixed data set, every real batch is B *fresh* draws from the
+    target -- the population regime in which THEORY.md §5's Theorem 1 is stated.  Fresh draws of model e at D update
+    t come from ``numpy.random.default_rng([seed, model_id, STREAMS["fresh"], t])`` (the target's own sampler), so
+    they are bitwise repeatable, independent of the other models in the pack and need no saved state to resume.
+
     Every field is validated here (``TypeError``/``ValueError`` naming the field and its accepted range); the
     family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``: the registry's ``Family.params``)
     must keep their defaults for models whose family does not use them.  ``margin_scale=`` is the deprecated old
@@ -278,7 +286,8 @@ class TrainConfig:
             vals = tuple(_number(name, v, e if isinstance(getattr(self, name), tuple) else None, **rng)
                          for e, v in enumerate(self.per_model(name)))
             _set(self, name, vals if isinstance(getattr(self, name), tuple) else vals[0])
-        ns = tuple(_integer("n_data", v, 1, what="every data-set size") for v in self.per_model("n_data"))
+        ns = tuple(_integer("n_data", v, 0, what="every data-set size (0 = fresh samples every step)")
+                   for v in self.per_model("n_data"))
         _set(self, "n_data", ns if isinstance(self.n_data, tuple) else ns[0])
         for v in self.per_model("spectral_norm"):
             if not isinstance(v, (bool, np.bool_)):
@@ -565,8 +574,8 @@ class Setup:
     device: torch.device
     dtype: torch.dtype
     ids: torch.Tensor  # (E,) int64 stream ids
-    data: torch.Tensor  # (E, m_max, d), each model's own data set (padded)
-    sizes: torch.Tensor  # (E,) int64 data-set sizes
+    data: torch.Tensor  # (E, m_max, d), each model's own data set (padded; m_max >= 1)
+    sizes: torch.Tensor  # (E,) int64 data-set sizes (0 = fresh samples every update)
     opt_d: _optim.Optimizer
     opt_g: _optim.Optimizer
     gp_weight: torch.Tensor  # (E,)
@@ -575,6 +584,7 @@ class Setup:
     groups: list  # [(family, index tensor (E_f,), {hyperparameter: (E_f,) tensor}, whole ensemble?)]
     fixed_g: object  # a Density sampled by inverse CDF instead of a generator network, or None
     rec_steps: list  # the recorded steps
+    fresh: tuple = ()  # positions of the models with n_data = 0 (fresh target samples every update)
     scratch: dict = field(default_factory=dict)  # reused (E_f, n, m) margin buffers (see _d_loss)
     g_spec: _mlp.NetSpec | None = None  # the networks (TrainConfig.g_spec / d_spec)
     d_spec: _mlp.NetSpec | None = None
@@ -633,11 +643,14 @@ def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Te
 
 
 def _make_data(config: TrainConfig, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each model's own data set: m_e draws from the target with numpy stream (seed, model_id, 'data'); padded."""
+    """Each model's own data set: m_e draws from the target with numpy stream (seed, model_id, 'data'); padded
+    (at least one row; a model with m_e = 0 has none: it draws fresh samples, :func:`_real_batch`)."""
     target = _densities.parse(config.target)
     sizes = config.per_model("n_data")
-    data = np.zeros((config.n_models, max(sizes), target.dim))
+    data = np.zeros((config.n_models, max(1, *sizes), target.dim))
     for e, (mid, m) in enumerate(zip(config.ids(), sizes)):
+        if m == 0:
+            continue
         x = target.sample(m, np.random.default_rng([config.seed, mid, _rng.STREAMS["data"]]))
         data[e, :m] = x.reshape(m, target.dim)
     return (torch.tensor(data, dtype=dtype, device=device),
@@ -679,7 +692,8 @@ def setup(config: TrainConfig) -> Setup:
                  gp_weight=hyp("gp_weight"), clip=hyp("clip"),
                  sn_on=torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device),
                  groups=groups, fixed_g=_densities.parse(config.fixed_generator) if config.fixed_generator else None,
-                 rec_steps=rec_steps, g_spec=config.g_spec(), d_spec=config.d_spec())
+                 rec_steps=rec_steps, g_spec=config.g_spec(), d_spec=config.d_spec(),
+                 fresh=tuple(e for e, m in enumerate(config.per_model("n_data")) if m == 0))
 
 
 def init_state(run: Setup) -> TrainState:
@@ -742,10 +756,23 @@ def _per_family(run: Setup, loss_fn, *tensors) -> torch.Tensor:
 
 
 def _real_batch(run: Setup, t: int) -> torch.Tensor:
-    """(E, B, d): B indices uniform with replacement into each model's own data set (stream 'batch', counter t)."""
+    """(E, B, d): B indices uniform with replacement into each model's own data set (stream 'batch', counter t).
+
+    A model with ``n_data = 0`` gets B fresh target samples instead: ``target.sample(B, rng)`` with
+    ``rng = numpy.random.default_rng([seed, model_id, STREAMS['fresh'], t])`` -- a pure function of (seed, model id,
+    t), so repeatable, independent of the pack and resumable.  The other models' draws are unchanged by it."""
     c = run.config
-    bidx = _rng.randint(c.seed, run.ids, _rng.STREAMS["batch"], t, (c.batch,), run.sizes)
-    return torch.gather(run.data, 1, bidx.unsqueeze(-1).expand(run.E, c.batch, run.data.shape[-1]))
+    bidx = _rng.randint(c.seed, run.ids, _rng.STREAMS["batch"], t, (c.batch,), run.sizes.clamp_min(1))
+    x = torch.gather(run.data, 1, bidx.unsqueeze(-1).expand(run.E, c.batch, run.data.shape[-1]))
+    if not run.fresh:
+        return x
+    d = run.data.shape[-1]
+    target = _densities.parse(c.target)
+    ids = c.ids()
+    fresh = np.stack([target.sample(c.batch, np.random.default_rng([c.seed, ids[e], _rng.STREAMS["fresh"], t]))
+                      .reshape(c.batch, d) for e in run.fresh])
+    idx = torch.tensor(run.fresh, dtype=torch.int64, device=run.device)
+    return x.index_put((idx,), torch.tensor(fresh, dtype=run.dtype, device=run.device))
 
 
 def _packed_real(run: Setup, t: int) -> torch.Tensor:

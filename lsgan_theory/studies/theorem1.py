@@ -10,6 +10,20 @@
   (q̂(G(z)) = φ(z)/G′(z), so the log-slope term is the log-density error at corresponding points; a value-only
   least-squares fit reached ∫|p − q̂| ≈ 0.03–0.08 on a target the network represents exactly).  Its ∫|p − q̂| is what this architecture reaches without a discriminator;
   a GAN error at or below it cannot test a bound, so the λ sweep calls the bound *not testable* there.
+* :func:`lambda_sweep` -- Theorem 1 on trained LS-GANs for one target: λ × seeds × data regimes (``n_data = 0``:
+  fresh target samples at every step, the population regime the theorem is stated in; ``n_data = m``: a fixed data
+  set) in one ensemble, with the training settings of :data:`THEOREM1_TRAINING`; :func:`read_bound` reads (ii)
+  ∫|p − q̂| ≤ 2/λ per λ (trivial / not testable / consistent / violated / inconclusive), the verdict per target and
+  regime (violated names the λ) and the trend (Spearman ρ(λ, error) with a bootstrap interval over seeds);
+  :func:`read_ratio` reports (i) p ≥ λ/(1+λ)·q̂ (ess inf p/q̂ over q̂'s mass) and q̂'s mass outside supp p.
+* :func:`read_lambda_store` -- the same readings of a sweep store (``lsgan-theory sweep experiments/lambda.toml``;
+  ``lsgan-theory theorem1 OUT`` writes them as CSV, JSON and a figure).
+
+How L ≥ 0 is enforced: L(x) = softplus(a(x)) of the loss network's raw output a (``TrainConfig.loss_output =
+"softplus"``).  The λ ↔ (γ, τ) mapping to the public code (guojunq/lsgan): it minimises S/λ = mean hinge + γ·mean
+L(x) with γ = 1/λ (its ``gamma``; γ = 0 is λ = ∞) and margin τ‖x − z‖₁ (its option named ``lambda`` is our τ).
+Reference: G.-J. Qi, "Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities", IJCV 2019, Theorem 1;
+THEORY.md §5.
 """
 
 from __future__ import annotations
@@ -29,8 +43,8 @@ from ..ensemble import rng as _rng
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density, l1_distance
 
 __all__ = ["GeneratorMetrics", "exact_metrics", "generator_metrics", "CapacityFloor", "capacity_floor",
-           "density_ratio_infimum", "BoundRow", "BoundReading", "read_bound", "LambdaSweep", "lambda_sweep",
-           "THEOREM1_TARGETS"]
+           "density_ratio_infimum", "BoundRow", "BoundReading", "read_bound", "RatioRow", "read_ratio",
+           "LambdaSweep", "lambda_sweep", "regime_name", "read_lambda_store", "THEOREM1_TARGETS", "THEOREM1_TRAINING", "ASSUMPTION1"]
 
 
 @dataclass
@@ -195,6 +209,10 @@ def capacity_floor(target: str | _densities.Density, hidden=(64, 64), activation
 
 
 # ------------------------------------------------------------------------------------------------ the λ-sweep reading
+TRIVIAL, NOT_TESTABLE, CONSISTENT, VIOLATED, INCONCLUSIVE = ("trivial", "not testable", "consistent", "violated",
+                                                            "inconclusive")
+
+
 @dataclass
 class BoundRow:
     """One λ of a Theorem 1 sweep: ∫|p − q̂| over seeds against 2/λ and the floors."""
@@ -203,9 +221,10 @@ class BoundRow:
     bound: float              # 2/λ
     mean: float               # mean over seeds of ∫|p − q̂|
     ci: tuple                 # 95 % t-interval of the mean over seeds
-    seeds: int
+    seeds: int                # finite (non-diverged) seeds
     floor: float              # max(capacity floor, estimator floor)
     status: str               # "trivial", "not testable", "consistent", "violated", "inconclusive"
+    median: float = math.nan  # median over seeds (robust to a few runaway seeds)
 
 
 @dataclass
@@ -217,6 +236,23 @@ class BoundReading:
     violated_at: list         # λ values where the lower CI end exceeds 2/λ while 2/λ is above the floor
     trend_rho: float          # Spearman ρ(λ, ∫|p − q̂|) over all (λ, seed) pairs
     trend_ci: tuple           # bootstrap 95 % CI over seeds (resampling seeds within each λ)
+    trend: str = ""           # "falls with λ" | "rises with λ" | "no trend detected" (from trend_ci)
+    floor: float = math.nan   # the floor the statuses used: max(capacity floor, estimator floor)
+
+    def summary(self) -> str:
+        """One line: the verdict (with the violating λ), the trend and its interval."""
+        at = f" at λ = {', '.join(f'{v:g}' for v in self.violated_at)}" if self.violated_at else ""
+        return (f"{self.verdict}{at}; trend: {self.trend} (Spearman ρ(λ, error) = {self.trend_rho:.2f}, 95 % "
+                f"bootstrap CI over seeds [{self.trend_ci[0]:.2f}, {self.trend_ci[1]:.2f}])")
+
+
+def _t_interval(v: np.ndarray) -> tuple[float, tuple]:
+    from scipy import stats
+
+    k = v.size
+    mean = float(v.mean()) if k else math.nan
+    half = float(stats.t.ppf(0.975, k - 1) * v.std(ddof=1) / math.sqrt(k)) if k > 1 else math.inf
+    return mean, (mean - half, mean + half)
 
 
 def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: int = 2000, seed: int = 0
@@ -226,101 +262,215 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
     Per λ: the mean over seeds with a 95 % Student-t interval (the spread is over seeds: initialisation, data and
     noise streams).  Status: *trivial* when 2/λ ≥ 2 (∫|p − q| ≤ 2 always); *not testable* when 2/λ is at or below the
     floor (the larger of the capacity floor -- the same generator fitted without an adversary -- and the estimator
-    floor, 0 for exact densities): no trained network of this class can be expected below it; *violated* when the
-    lower end of the interval exceeds 2/λ; *consistent* when its upper end is at or below 2/λ (the measurement
-    resolves the error below the bound, so it could have shown a violation); else *inconclusive* (the interval
-    straddles 2/λ).  The target's verdict is *violated* if any λ is; else *consistent* if at least one λ is;
-    else *inconclusive* if a testable λ exists; else *not testable*.  The trend is Spearman's
-    ρ between λ and the error, with a bootstrap interval over seeds.
-    """
-    from scipy import stats
+    floor, 0 for exact densities up to the quadrature's ``abserr``): no trained network of this class can be
+    expected below it; *violated* when the lower end of the interval exceeds 2/λ; *consistent* when its upper end is
+    at or below 2/λ (the measurement resolves the error below the bound, so it could have shown a violation); else
+    *inconclusive* (the interval straddles 2/λ).  The target's verdict is *violated* if any λ is (``violated_at``
+    lists them); else *consistent* if at least one λ is; else *inconclusive* if a testable λ exists; else *not
+    testable*.
 
+    The trend is Spearman's ρ between λ and the error over all finite (λ, seed) pairs, with a 95 % percentile
+    bootstrap interval (seeds resampled with replacement within each λ, ``n_boot`` times): *falls with λ* when the
+    interval lies below 0, *rises with λ* when above, else *no trend detected*.
+    """
     lams = np.asarray(lams, dtype=np.float64)
     l1 = np.asarray(l1, dtype=np.float64)
     if l1.ndim != 2 or l1.shape[0] != lams.size:
         raise ValueError(f"l1: expected shape (len(lams), seeds) = ({lams.size}, ·), got {l1.shape}")
     if not (np.all(np.isfinite(lams)) and np.all(lams > 0)):
         raise ValueError(f"lams: every λ must be finite and > 0, got {lams.tolist()}")
+    for name, v in (("floor", floor), ("estimator_floor", estimator_floor)):
+        if not (isinstance(v, (int, float, np.floating)) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name}: must be a finite number >= 0, got {v!r}")
     fl = max(float(floor), float(estimator_floor))
     rows, violated = [], []
     for lam, vals in zip(lams, l1):
         v = vals[np.isfinite(vals)]
         k = v.size
-        mean = float(v.mean()) if k else math.nan
-        half = float(stats.t.ppf(0.975, k - 1) * v.std(ddof=1) / math.sqrt(k)) if k > 1 else math.inf
-        ci = (mean - half, mean + half)
+        mean, ci = _t_interval(v)
         bound = 2.0 / lam
         if bound >= 2.0:
-            status = "trivial"
+            status = TRIVIAL
         elif bound <= fl:
-            status = "not testable"
+            status = NOT_TESTABLE
         elif k and ci[0] > bound:
-            status = "violated"
+            status = VIOLATED
             violated.append(float(lam))
         elif k and ci[1] <= bound:
-            status = "consistent"
+            status = CONSISTENT
         else:
-            status = "inconclusive"
-        rows.append(BoundRow(float(lam), bound, mean, ci, int(k), fl, status))
+            status = INCONCLUSIVE
+        rows.append(BoundRow(float(lam), bound, mean, ci, int(k), fl, status,
+                             float(np.median(v)) if k else math.nan))
     if violated:
-        verdict = "violated"
-    elif any(r.status == "consistent" for r in rows):
-        verdict = "consistent"
-    elif any(r.status == "inconclusive" for r in rows):
-        verdict = "inconclusive"
+        verdict = VIOLATED
+    elif any(r.status == CONSISTENT for r in rows):
+        verdict = CONSISTENT
+    elif any(r.status == INCONCLUSIVE for r in rows):
+        verdict = INCONCLUSIVE
     else:
-        verdict = "not testable"
+        verdict = NOT_TESTABLE
+    r0, trend_ci = _spearman_bootstrap(lams, l1, n_boot, seed)
+    trend = ("falls with λ" if trend_ci[1] < 0 else "rises with λ" if trend_ci[0] > 0 else "no trend detected")
+    return BoundReading(rows, verdict, violated, r0, trend_ci, trend, fl)
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman's ρ between the vector ``x`` (N,) and each row of ``y`` (B, N): Pearson's correlation of the average
+    ranks (ties share their mean rank, as in ``scipy.stats.spearmanr``); NaN where a row is constant."""
+    from scipy.stats import rankdata
+
+    rx = rankdata(x)
+    ry = rankdata(y, axis=-1)
+    rx = rx - rx.mean()
+    ry = ry - ry.mean(axis=-1, keepdims=True)
+    den = np.sqrt((rx * rx).sum() * (ry * ry).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (ry * rx).sum(axis=-1) / den, math.nan)
+
+
+def _spearman_bootstrap(lams: np.ndarray, l1: np.ndarray, n_boot: int, seed: int) -> tuple[float, tuple]:
+    """Spearman ρ(λ, error) over the finite (λ, seed) entries and its 95 % percentile bootstrap interval: each
+    resample draws, within each λ, as many seeds (with replacement) as that λ has finite errors."""
+    if not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 1:
+        raise ValueError(f"n_boot: must be an integer >= 1, got {n_boot!r}")
+    vals = [row[np.isfinite(row)] for row in l1]
+    x = np.concatenate([np.full(v.size, lam) for v, lam in zip(vals, lams)])
+    y = np.concatenate(vals)
+    if y.size <= 2 or np.ptp(x) == 0:
+        return math.nan, (math.nan, math.nan)
+    r0 = float(_spearman_rows(x, y[None])[0])
     rng = np.random.default_rng(seed)
-    lam_rep = np.repeat(lams, l1.shape[1])
+    boot = np.concatenate([v[rng.integers(0, v.size, size=(n_boot, v.size))] for v in vals if v.size], axis=1)
+    rs = _spearman_rows(x, boot)
+    rs = rs[np.isfinite(rs)]
+    ci = (float(np.quantile(rs, 0.025)), float(np.quantile(rs, 0.975))) if rs.size else (math.nan, math.nan)
+    return r0, ci
 
-    def rho(mat):
-        ok = np.isfinite(mat.ravel())
-        return float(stats.spearmanr(lam_rep[ok], mat.ravel()[ok]).statistic) if ok.sum() > 2 else math.nan
 
-    r0 = rho(l1)
-    boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, l1.shape[1], size=l1.shape)
-        r = rho(np.take_along_axis(l1, idx, axis=1))
-        if np.isfinite(r):
-            boots.append(r)
-    trend_ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (math.nan, math.nan)
-    return BoundReading(rows, verdict, violated, r0, trend_ci)
+@dataclass
+class RatioRow:
+    """Theorem 1 (i) at one λ: ess inf p/q̂ (over q̂'s mass) against η = λ/(1+λ), and q̂'s mass outside supp p."""
+
+    lam: float
+    eta: float                # λ/(1+λ)
+    median_ratio: float       # median over seeds of ess inf p/q̂
+    holds: int                # seeds with ess inf p/q̂ ≥ η
+    seeds: int
+    mass_outside: float       # mean over seeds of q̂'s mass outside supp p
+    mass_outside_ci: tuple    # its 95 % t-interval
+
+
+def read_ratio(lams, ratio_inf, mass_outside) -> list[RatioRow]:
+    """Theorem 1 (i), P_data ≥ λ/(1+λ)·P_G a.e., per λ from measured ``ratio_inf`` and ``mass_outside`` of shape
+    (n_λ, n_seeds) (NaN = diverged).  Reported, not turned into a verdict: a generator G(z) with Gaussian z and a
+    piecewise-linear G that is not flat at both ends has support R, so for a target with compact support p/q̂ = 0
+    somewhere and (i) fails for every such network; the mass outside supp p says by how much."""
+    lams = np.asarray(lams, dtype=np.float64)
+    ratio_inf = np.asarray(ratio_inf, dtype=np.float64)
+    mass_outside = np.asarray(mass_outside, dtype=np.float64)
+    if ratio_inf.shape != mass_outside.shape or ratio_inf.ndim != 2 or ratio_inf.shape[0] != lams.size:
+        raise ValueError(f"ratio_inf, mass_outside: expected equal shapes (len(lams), seeds), got {ratio_inf.shape} "
+                         f"and {mass_outside.shape}")
+    out = []
+    for lam, r, m in zip(lams, ratio_inf, mass_outside):
+        ok = np.isfinite(r)
+        eta = lam / (1 + lam)
+        mo, ci = _t_interval(m[np.isfinite(m)])
+        out.append(RatioRow(float(lam), float(eta), float(np.median(r[ok])) if ok.any() else math.nan,
+                            int(np.sum(r[ok] >= eta)), int(ok.sum()), mo, ci))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ the λ sweep
 THEOREM1_TARGETS = ("normal(0,1)", "mixture(normal(-2,0.5),normal(2,0.5);0.5,0.5)", "beta(2,2)",
                     "triangular(-1,0,1)", "uniform(-1,1)")
+# Uniform violates Assumption 1 (a jump in p): the control; the others satisfy it (the normal only approximately:
+# unbounded support).
+ASSUMPTION1 = {"normal(0,1)": "holds (approximately: unbounded support)",
+               "mixture(normal(-2,0.5),normal(2,0.5);0.5,0.5)": "holds (approximately: unbounded support)",
+               "beta(2,2)": "holds", "triangular(-1,0,1)": "holds", "uniform(-1,1)": "violated (control: p jumps)"}
+
+# The training settings of the λ sweep (the paper's parameterisation, THEORY.md §5), shared by lambda_sweep, the
+# claim and experiments/lambda.toml:
+#  * L ≥ 0 by L(x) = softplus(a(x)) of the loss network's raw output a (TrainConfig.loss_output = "softplus");
+#  * L Lipschitz -- the class Theorem 1 is stated for -- by spectral normalisation of the loss network (Lipschitz
+#    constant ≤ 1 in |·|; softplus is 1-Lipschitz), with margin Δ = τ|x − z|, τ = 0.1 < 1 so the hinge can clip
+#    (THEORY.md "hinge inactivity": with κ ≤ τ it never clips).  Measured (normal target, λ = 10, 3 seeds, 3000
+#    steps, fresh data): without spectral normalisation and τ = 1 the generators ran off into the region where
+#    softplus(a) ≈ 0 and got no gradient (∫|p − q̂| 1.1–2.0, frozen); with it, 0.10–0.27;
+#  * Adam, lr 1e-3 for both networks, β = (0.5, 0.999), one loss-network update per generator update, batch 64 with
+#    all 64·64 pairs in the hinge; ReLU MLPs 1 → width → width → 1 for both networks, 1-D N(0, 1) noise.
+# Mapping to the public code (guojunq/lsgan, lsgan.lua): it minimises S/λ = hinge mean + γ·mean L(x) with γ = 1/λ
+# (its `gamma`, default 0 = λ = ∞), margin τ‖x − z‖₁ (its `lambda` = our τ, 2e-4 on 64×64×3 images), L ≥ 0 by a
+# final ReLU, one-to-one pairs, Adam lr 1e-4, β₁ = 0.5.  Adam is invariant to the objective's scale, so S and S/λ
+# give the same updates (up to Adam's ε).
+THEOREM1_TRAINING = dict(tau=0.1, spectral_norm=True, loss_output="softplus", lr=1e-3, beta1=0.5, n_critic=1,
+                         batch=64)
 
 
 @dataclass
 class LambdaSweep:
-    """Result of :func:`lambda_sweep` for one target: exact errors per (λ, seed) and their reading."""
+    """Result of :func:`lambda_sweep` for one target: exact metrics per (data regime, λ, seed) and their readings.
+
+    Arrays have shape (n_regimes, n_λ, seeds); regime r is ``n_data[r]`` (0 = fresh samples every step).
+    """
 
     target: str
     lams: np.ndarray
-    l1: np.ndarray            # (n_λ, seeds) ∫|p − q̂|, NaN for a diverged model
-    w1: np.ndarray            # (n_λ, seeds)
-    ratio_inf: np.ndarray     # (n_λ, seeds) ess inf p/q̂ (Theorem 1 (i) says ≥ λ/(1+λ))
-    mass_outside: np.ndarray  # (n_λ, seeds)
+    n_data: tuple             # the data regimes: 0 = fresh data every step (population), m = a data set of m points
+    l1: np.ndarray            # ∫|p − q̂|, NaN for a diverged model
+    l1_abserr: np.ndarray
+    w1: np.ndarray
+    ratio_inf: np.ndarray     # ess inf p/q̂ (Theorem 1 (i) says ≥ λ/(1+λ))
+    mass_outside: np.ndarray
     capacity: CapacityFloor
-    reading: BoundReading
+    readings: tuple           # one BoundReading per regime
+    ratios: tuple             # one list of RatioRow per regime
     config: dict
     seconds: float
     provenance: dict
 
+    @property
+    def reading(self) -> BoundReading:
+        """The reading of the first regime."""
+        return self.readings[0]
 
-def lambda_sweep(target: str, lams=(0.3, 1.0, 3.0, 10.0, 30.0, 100.0), *, seeds: int = 5, steps: int = 2000,
-                 batch: int = 64, width: int = 32, n_data: int | None = None, tau: float = 1.0, lr: float = 1e-3,
-                 seed: int = 0, capacity_steps: int = 1500, device: str = "cpu", **train_options) -> LambdaSweep:
+    def tidy(self) -> list[dict]:
+        """One row per (regime, λ, seed) with every exact metric."""
+        rows = []
+        for r, m in enumerate(self.n_data):
+            for i, lam in enumerate(self.lams):
+                for s in range(self.l1.shape[2]):
+                    rows.append({"target": self.target, "n_data": int(m), "regime": regime_name(m),
+                                 "lam": float(lam), "replica": s, "l1_exact": float(self.l1[r, i, s]),
+                                 "l1_exact_abserr": float(self.l1_abserr[r, i, s]), "w1_exact": float(self.w1[r, i, s]),
+                                 "ratio_inf": float(self.ratio_inf[r, i, s]),
+                                 "mass_outside": float(self.mass_outside[r, i, s])})
+        return rows
+
+
+def regime_name(n_data: int) -> str:
+    """``"fresh"`` for n_data = 0 (a new sample every step), else ``"n=<m>"``."""
+    return "fresh" if int(n_data) == 0 else f"n={int(n_data)}"
+
+
+def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: int = 5, steps: int = 2000,
+                 n_data=(0, 256), width: int = 32, seed: int = 0, capacity_steps: int = 1500,
+                 capacity_n_z: int = 2048, capacity_models: int = 4, n_boot: int = 2000, device: str = "cpu",
+                 **train_options) -> LambdaSweep:
     """Theorem 1 on trained LS-GANs (paper parameterisation, THEORY.md §5) for one 1-D target.
 
-    Trains ``len(lams) × seeds`` LS-GANs (``family="loss_sensitive"``: S = E L(x) + λ E (Δ + L(x) − L(G(z)))_+ over
-    all batch pairs, Δ = τ|x − z|) as one ensemble, generators and loss networks 1 → width → width → 1 with ReLU and
-    1-D noise, so every generator's density is exact (:mod:`lsgan_theory.ensemble.pushforward`).  ``n_data=None``
-    draws a large data set (2²⁰ points per model: the population regime to within 1e-3 in W1); an integer gives the
-    finite-data regime.  Returns exact ∫|p − q̂|, W1, ess inf p/q̂ and q̂'s mass outside supp(p) per (λ, seed), the
-    capacity floor of the same generator architecture, and :func:`read_bound`'s reading.
+    Trains ``len(n_data) × len(lams) × seeds`` LS-GANs (``family="loss_sensitive"``: S = E L(x) + λ E(Δ + L(x) −
+    L(G(z)))_+ over all batch pairs, Δ = τ|x − z|, L = softplus(a) ≥ 0) as one ensemble, generators and loss networks
+    1 → width → width → 1 with ReLU and 1-D noise, so every generator's density is exact
+    (:mod:`lsgan_theory.ensemble.pushforward`).  ``n_data`` lists the data regimes: ``0`` = fresh target samples at
+    every step (the population regime the theorem is stated in), ``m`` = a fixed data set of m points per model.
+    Other settings: :data:`THEOREM1_TRAINING` (``lr`` sets both learning rates), overridable through
+    ``train_options``.  Returns exact ∫|p − q̂| (with its quadrature ``abserr``), W1, ess inf p/q̂ and q̂'s mass outside
+    supp(p) per (regime, λ, seed), the capacity floor of the same generator architecture and, per regime,
+    :func:`read_bound`'s reading (estimator floor: the largest quadrature ``abserr``; ``n_boot`` bootstrap
+    resamples for the trend) and :func:`read_ratio`'s.
     """
     import time as _time
     from dataclasses import asdict
@@ -332,21 +482,102 @@ def lambda_sweep(target: str, lams=(0.3, 1.0, 3.0, 10.0, 30.0, 100.0), *, seeds:
 
     t0 = _time.perf_counter()
     lams = np.asarray(lams, dtype=np.float64)
-    fixed = dict(target=target, family="loss_sensitive", seed=seed, steps=steps, batch=batch, noise_dim=1,
+    regimes = tuple(int(m) for m in (n_data if isinstance(n_data, (list, tuple)) else (n_data,)))
+    if not regimes or len(set(regimes)) != len(regimes):
+        raise ValueError(f"n_data: must be a non-empty sequence of distinct data-set sizes (0 = fresh), got {n_data!r}")
+    opts = dict(THEOREM1_TRAINING, **train_options)
+    lr = opts.pop("lr")
+    fixed = dict(target=target, family="loss_sensitive", seed=seed, steps=steps, noise_dim=1,
                  g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
-                 n_data=2**20 if n_data is None else int(n_data), record_every=max(1, steps // 50), device=device,
-                 tau=tau, **train_options)
-    cfg, rows = grid_config({"lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
+                 record_every=max(1, steps // 50), device=device, **opts)
+    cfg, rows = grid_config({"n_data": list(regimes), "lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
     with one_torch_thread():  # tiny networks: a second intra-op thread only adds barrier waits on a small machine
         res = train(cfg)
-        cap = capacity_floor(target, hidden=(width, width), steps=capacity_steps, seed=seed)
+        cap = capacity_floor(target, hidden=(width, width), n_models=capacity_models, steps=capacity_steps,
+                             n_z=capacity_n_z, seed=seed)
     mets = exact_metrics(res)
-    shape = (lams.size, seeds)
+    shape = (len(regimes), lams.size, seeds)
 
     def grid(attr):
         return np.array([math.nan if m is None else getattr(m, attr) for m in mets]).reshape(shape)
 
-    l1 = grid("l1")
-    reading = read_bound(lams, l1, cap.floor)
-    return LambdaSweep(_densities.parse(target).spec, lams, l1, grid("w1"), grid("ratio_inf"), grid("mass_outside"),
-                       cap, reading, asdict(cfg), _time.perf_counter() - t0, provenance(device))
+    l1, err = grid("l1"), grid("l1_abserr")
+    ratio, outside = grid("ratio_inf"), grid("mass_outside")
+    est_floor = float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
+    readings = tuple(read_bound(lams, l1[r], cap.floor, estimator_floor=est_floor, n_boot=n_boot, seed=seed)
+                     for r in range(len(regimes)))
+    ratios = tuple(read_ratio(lams, ratio[r], outside[r]) for r in range(len(regimes)))
+    return LambdaSweep(_densities.parse(target).spec, lams, regimes, l1, err, grid("w1"), ratio, outside, cap,
+                       readings, ratios, asdict(cfg), _time.perf_counter() - t0, provenance(device))
+
+
+# ------------------------------------------------------------------------------------------------ a sweep store
+_TIDY_COLUMNS = ("id", "target", "n_data", "regime", "lam", "replica", "status", "steps", "l1_exact", "l1_exact_abserr",
+                 "w1_exact", "ratio_inf", "mass_outside", "atom_mass", "w1", "seconds", "version", "git", "device")
+
+
+def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 2048, capacity_models: int = 4,
+                      seed: int = 0) -> dict:
+    """Theorem 1 readings of a finished (or partly finished) λ sweep in the store ``out`` (``lsgan-theory sweep
+    experiments/lambda.toml``).
+
+    Groups the runs by (target, n_data); per group builds the (λ × replica) matrix of the exact ∫|p − q̂| (NaN for a
+    diverged or unfinished run), computes the capacity floor of the runs' generator architecture once per target
+    (:func:`capacity_floor`) and applies :func:`read_bound` (estimator floor: the largest quadrature ``abserr`` of
+    the group) and :func:`read_ratio`.  Returns ``{"tidy": DataFrame (one row per run), "summary": [dict per
+    (target, regime, λ)], "verdicts": [dict per (target, regime)], "capacity": {target: floor}, "meta": {...}}``.
+    """
+    import pandas as pd
+
+    from ..sweeps import load
+
+    df = load(out)
+    need = ("target", "lam", "n_data", "replica", "l1_exact")
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ValueError(f"out: {str(out)!r} is not a λ sweep with exact metrics (missing columns {missing}; the spec "
+                         f"needs a 1-D target, noise_dim = 1, a relu/leaky_relu generator and grid keys target, lam, "
+                         f"n_data)")
+    df = df.copy()
+    df["regime"] = [regime_name(m) for m in df["n_data"]]
+    ok = df["status"] == "done"
+    summary, verdicts, capacity = [], [], {}
+    for target in dict.fromkeys(df["target"]):
+        dt = df[df["target"] == target]
+        hidden = tuple(dt["g_hidden"].iloc[0])
+        act = dt["activation"].iloc[0]
+        cap = capacity_floor(target, hidden=hidden, activation=act, n_models=capacity_models, steps=capacity_steps,
+                             n_z=capacity_n_z, seed=seed)
+        capacity[target] = cap.floor
+        for m in sorted(dict.fromkeys(dt["n_data"])):
+            g = dt[dt["n_data"] == m]
+            lams = np.array(sorted(dict.fromkeys(g["lam"].astype(float))))
+            reps = sorted(dict.fromkeys(g["replica"]))
+            mats = {k: np.full((lams.size, len(reps)), math.nan) for k in ("l1_exact", "ratio_inf", "mass_outside",
+                                                                            "l1_exact_abserr")}
+            for _, row in g[ok.loc[g.index]].iterrows():
+                i, j = int(np.searchsorted(lams, float(row["lam"]))), reps.index(row["replica"])
+                for k in mats:
+                    mats[k][i, j] = float(row[k])
+            err = mats["l1_exact_abserr"]
+            est = float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
+            rd = read_bound(lams, mats["l1_exact"], cap.floor, estimator_floor=est, seed=seed)
+            rr = read_ratio(lams, mats["ratio_inf"], mats["mass_outside"])
+            for b, r in zip(rd.rows, rr):
+                summary.append({"target": target, "n_data": int(m), "regime": regime_name(m), "lam": b.lam,
+                                "bound": b.bound, "seeds": b.seeds, "l1_mean": b.mean, "l1_ci_lo": b.ci[0],
+                                "l1_ci_hi": b.ci[1], "l1_median": b.median, "capacity_floor": cap.floor,
+                                "estimator_floor": est, "status": b.status, "eta": r.eta,
+                                "ratio_inf_median": r.median_ratio, "ratio_holds": r.holds,
+                                "mass_outside_mean": r.mass_outside, "mass_outside_ci_lo": r.mass_outside_ci[0],
+                                "mass_outside_ci_hi": r.mass_outside_ci[1]})
+            verdicts.append({"target": target, "assumption1": ASSUMPTION1.get(target, "not stated"), "n_data": int(m),
+                             "regime": regime_name(m), "verdict": rd.verdict, "violated_at": rd.violated_at,
+                             "trend": rd.trend, "trend_rho": rd.trend_rho, "trend_ci": list(rd.trend_ci),
+                             "capacity_floor": cap.floor, "runs": int(len(g)), "finished": int(ok.loc[g.index].sum()),
+                             "summary": rd.summary()})
+    cols = [c for c in _TIDY_COLUMNS if c in df.columns]
+    meta = {k: df.attrs.get(k) for k in ("name", "variant", "created_version", "created_git")}
+    meta["seconds_total"] = float(df["seconds"].dropna().groupby(df["pack"]).first().sum()) if "pack" in df else None
+    return {"tidy": pd.DataFrame(df[cols]), "summary": summary, "verdicts": verdicts, "capacity": capacity,
+            "meta": meta}

@@ -117,8 +117,8 @@ def _is_store(out) -> bool:
 
 def figure_tables(out) -> list:
     """The figures the sweep's spec declares (``[[figure]]``), each as ``(figure, table)``: the figure's settings
-    (name, x, y, hue, logx, logy, reference, ...) and :func:`summarize` of its metric ``y`` grouped by ``x`` (and
-    ``hue``): mean and 95 % Student-t half-width over seeds.  ``lsgan-theory plot OUT`` draws them
+    (name, x, y, hue, facet, logx, logy, reference, ...) and :func:`summarize` of its metric ``y`` grouped by ``x``
+    (and ``hue``, ``facet``): mean and 95 % Student-t half-width over seeds.  ``lsgan-theory plot OUT`` draws them
     (:func:`lsgan_theory.plots.sweep_figure`)."""
     from .spec import parse_spec
 
@@ -129,6 +129,6 @@ def figure_tables(out) -> list:
     spec = parse_spec(text, df.attrs.get("spec_path", "<spec>"), expand=False)
     result = []
     for fig in spec.figures:
-        by = [fig["x"]] + ([fig["hue"]] if fig.get("hue") else [])
+        by = [fig["x"]] + [fig[k] for k in ("hue", "facet") if fig.get(k)]
         result.append((fig, summarize(df, by=by, metrics=[fig["y"]])))
     return result

@@ -48,7 +48,7 @@ _ALIASES = {"margin_scale": "tau"}
 _SWEEP_KEYS = {"name": str, "description": str, "seeds": int, "n_eval": int, "pack_size": int, "device": str}
 _VARIANT_SWEEP_KEYS = ("seeds", "n_eval", "pack_size")
 _TABLES = ("sweep", "base", "grid", "quick", "full", "figure")
-_FIGURE_KEYS = ("name", "x", "y", "hue", "logx", "logy", "reference", "reference_label", "title")
+_FIGURE_KEYS = ("name", "x", "y", "hue", "facet", "logx", "logy", "reference", "reference_label", "title")
 _DEFAULT_N_EVAL = 2000
 # TrainConfig's architecture fields (pack, maxout pieces, batch norm, initialisation) and their defaults
 _ARCH_DEFAULTS = {"pack": 1, "d_pieces": 1, "g_batchnorm": False, "d_batchnorm": False, "init": "uniform",
@@ -374,8 +374,9 @@ def reference_expression(text: str, x: str, where: str = "reference"):
 
 
 def _check_figures(path: str, figs, grid: dict) -> tuple[dict, ...]:
-    """``[[figure]]`` tables: name, x (a grid key), y (a metric), optional hue (a grid key), logx/logy, a reference
-    curve in x (an expression such as ``"2/lam"``), its label and a title."""
+    """``[[figure]]`` tables: name, x (a grid key), y (a metric), optional hue (a grid key: one line per value) and
+    facet (a grid key: one panel per value), logx/logy, a reference curve in x (an expression such as ``"2/lam"``),
+    its label and a title."""
     from .results import METRIC_ORDER
 
     if isinstance(figs, dict):
@@ -396,9 +397,12 @@ def _check_figures(path: str, figs, grid: dict) -> tuple[dict, ...]:
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", f["name"]) or f["name"] in names:
             raise SpecError(f"{where} name = {_fmt(f['name'])}: must be a unique file-name-safe word")
         names.add(f["name"])
-        for key in ("x", "hue"):
+        for key in ("x", "hue", "facet"):
             if key in f and f[key] not in grid:
                 raise SpecError(f"{where} {key} = {_fmt(f[key])}: not a [grid] key; grid keys: {', '.join(grid)}")
+        used = [f[k] for k in ("x", "hue", "facet") if k in f]
+        if len(set(used)) != len(used):
+            raise SpecError(f"{where}: x, hue and facet must be different grid keys, got {', '.join(used)}")
         if f["y"] not in METRIC_ORDER:
             raise SpecError(f"{where} y = {_fmt(f['y'])}: not a final metric; accepted: {', '.join(METRIC_ORDER)}")
         for key in ("logx", "logy"):
