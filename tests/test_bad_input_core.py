@@ -470,3 +470,17 @@ def test_fuzz_long_run():
     for fn in (test_fuzz_parse_expression_returns_an_expression_or_refuses, test_fuzz_density_specs_build_or_refuse,
                test_parser_agrees_with_an_independent_fraction_evaluator):
         settings(max_examples=2000, deadline=None)(fn)()
+
+
+def test_a_scale_below_float_resolution_at_its_location_is_refused_not_integrated_to_zero():
+    """Regression (fuzz-found): kl(normal(1e17,1) || normal(0,1)) returned 0 (abserr 1e-14) -- the mass collapsed
+    onto a few floats and the quadrature missed it.  Refused now, naming the argument; the control just inside the
+    limit still integrates to the closed form KL = μ²/2."""
+    from lsgan_theory import densities, divergences
+
+    for spec in ("normal(1e17,1)", "normal2d(0,1e20,1)", "uniform(1e17,1.0000000000000002e17)",
+                 "triangular(1e17,1e17,1.0000000000000002e17)"):
+        with pytest.raises(ValueError, match="float64 resolution"):
+            densities.parse(spec)
+    est = divergences.kl(densities.parse("normal(1e9,1)"), densities.parse("normal(0,1)"))
+    assert abs(est.value - 0.5e18) <= est.abserr
