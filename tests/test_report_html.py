@@ -83,6 +83,35 @@ def test_report_is_self_contained_and_escapes_evidence(tmp_path):
     assert "lsgan-theory verify --only optimal-critic-hinge" in text
 
 
+def test_write_report_footer_states_the_device_with_version_git_seed_and_quick(tmp_path):
+    # issue 21: "environment and provenance (version, git revision, device, seeds, quick/full) in a footer"; the
+    # device was missing from claims.py's meta (this test failed before it was added)
+    from lsgan_theory.claims import Context, Verdict, write_report
+    from lsgan_theory.provenance import device_description
+
+    v = Verdict("symbolic-gan-jsd", "THEORY.md §1", "GAN JSD", "pass", "exact", [], 0.1, {}, kind="symbolic")
+    page = write_report([v], Context(out=tmp_path, quick=True, seed=7))
+    meta = json.loads((tmp_path / "claims.json").read_text())["meta"]
+    assert meta["device"] == device_description() and meta["seed"] == 7 and meta["quick"] is True
+    foot = page.read_text().split("<footer>", 1)[1]
+    for key in ("version: ", "git: ", "device: ", "seed: 7", "quick: True"):
+        assert key in foot, (key, foot[:300])
+    assert device_description() in (tmp_path / "report.md").read_text()
+
+
+def test_device_description_names_cores_and_the_gpu_or_its_absence():
+    import torch  # imported first: device_description consults torch only when it is loaded
+
+    from lsgan_theory.provenance import device_description
+
+    text = device_description()
+    if torch.cuda.is_available():
+        assert torch.cuda.get_device_name(0) in text and "(CUDA)" in text
+    else:
+        assert text.startswith("CPU only (") and "no GPU" in text
+    assert re.search(r"\d+ (CPU )?cores", text)
+
+
 def test_markdown_subset():
     h = markdown_to_html("para *it* and **b** `c`\n\n- one\n- two\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```\n<raw>\n```")
     assert "<p>para <em>it</em> and <strong>b</strong> <code>c</code></p>" in h
