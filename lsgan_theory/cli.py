@@ -154,11 +154,21 @@ def _add_divergence(sub) -> None:
                                                        "listed in \"nonfinite\")")
 
 
+def _density_arg(spec: str, flag: str):
+    """``densities.parse(spec)`` with a ValueError that names the flag and the spec the user typed."""
+    from . import densities
+
+    try:
+        return densities.parse(spec)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{flag} {spec!r}: {exc}") from None
+
+
 def _run_divergence(args) -> int:
-    from . import densities, divergences
+    from . import divergences
 
     fn = divergences.by_name(args.name)
-    P, Q = densities.parse(args.p), densities.parse(args.q)
+    P, Q = _density_arg(args.p, "p"), _density_arg(args.q, "q")
     kw = {} if args.atol is None else {"atol": args.atol}
     est = fn(P, Q, **kw)
     if args.json:
@@ -456,6 +466,7 @@ def _run_analyse(args) -> int:
         params[name.strip()] = value.strip()
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {str(args.out)!r} exists and is not a folder")
+    _density_arg(args.p, "--p"), _density_arg(args.q, "--q")
     try:
         res = analyse_loss(args.real, args.fake, args.sense, args.generator, params or None, args.p, args.q,
                            n_models=args.models, steps=args.steps, seed=args.seed, device="cpu")
@@ -738,12 +749,12 @@ def _bounds_progress(info: dict) -> None:
 def _run_bounds(args) -> int:
     import numpy as np
 
-    from . import densities, nonparametric
+    from . import nonparametric
 
     for name in ("n", "m"):
         if getattr(args, name) < 1:
             raise ValueError(f"-{name} = {getattr(args, name)}: must be >= 1")
-    P, Q = densities.parse(args.real), densities.parse(args.fake)
+    P, Q = _density_arg(args.real, "--real"), _density_arg(args.fake, "--fake")
     if P.dim != Q.dim:
         raise ValueError(f"--real/--fake: dimension mismatch, {P.spec} has d = {P.dim}, {Q.spec} has d = {Q.dim}")
     # refuse before sampling (the LP's own check comes after the n + m draws)

@@ -89,6 +89,10 @@ def test_formula_without_pointwise_optimum_is_a_clear_error(real, fake, sense, p
     (["--real", "log(D)", "--fake", "log(1 - D)", "--p", "normal(0,"], "spec"),
     (["--real", "(D - b)^2", "--fake", "D^2", "--sense", "min", "--param", "b"], "--param"),
     (["--real", "log(D)", "--fake", "log(1 - D)", "--models", "1"], "--models"),
+    # a density the parser accepts in form but refuses in value: the message names the flag (it said only
+    # "scale: must be > 0" before); and a formula sympy cannot solve (a NotImplementedError traceback before)
+    (["--real", "log(D)", "--fake", "log(1 - D)", "--q", "normal(0,-1)"], "--q 'normal(0,-1)': scale"),
+    (["--real", "tanh(D)", "--fake", "log(1 - D)"], "no closed-form optimal discriminator"),
 ])
 def test_cli_analyse_bad_input_is_one_line_exit_2_and_writes_nothing(args, needle, tmp_path):
     from lsgan_theory.cli import main
