@@ -83,6 +83,31 @@ def test_report_is_self_contained_and_escapes_evidence(tmp_path):
     assert "lsgan-theory verify --only optimal-critic-hinge" in text
 
 
+def test_summary_cell_states_the_measured_relation_of_statistic_and_tolerance(tmp_path):
+    # a failing check's cell read "0.789 ≤ 0.06593" (the relation was printed, not measured) and a symbolic claim's
+    # cells were empty; mutation: restore the fixed "≤" in report_html._terms -> the first assertion fails
+    def check(stat, tol, status):
+        return {"name": "s", "statistic": stat, "tolerance": tol, "tolerance_basis": "b", "alternative": "alt",
+                "alternative_statistic": 1.0, "status": status}
+    claims = [
+        {"id": "a-fail", "ref": "§0", "statement": "", "status": "fail", "evidence": "", "figures": [], "seconds": 1,
+         "checks": [check(0.789, 0.06593, "fail")]},
+        {"id": "b-pass", "ref": "§0", "statement": "", "status": "pass", "evidence": "", "figures": [], "seconds": 1,
+         "checks": [check(0.01, 1.0, "pass")]},
+        {"id": "c-nan", "ref": "§0", "statement": "", "status": "fail", "evidence": "", "figures": [], "seconds": 1,
+         "checks": [check(float("nan"), 1.0, "fail")]},
+        {"id": "symbolic-x", "ref": "§1", "statement": "", "status": "pass", "evidence": "", "figures": [],
+         "seconds": 1, "kind": "symbolic", "checks": []},
+    ]
+    text = write_html(claims, {"quick": True}, tmp_path / "report.html").read_text()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr data-verdict=.*?href='#claim-([\w-]+)'.*?</tr>", text)}
+    assert "0.789 &gt; 0.06593" in rows["a-fail"] or "0.789 > 0.06593" in rows["a-fail"], rows["a-fail"]
+    assert "≤" not in rows["a-fail"]
+    assert "0.01 ≤ 1" in rows["b-pass"]
+    assert "nan vs 1" in rows["c-nan"] and "≤" not in rows["c-nan"], rows["c-nan"]
+    assert "exact (symbolic, no statistic)" in rows["symbolic-x"]
+
+
 def test_write_report_footer_states_the_device_with_version_git_seed_and_quick(tmp_path):
     # issue 21: "environment and provenance (version, git revision, device, seeds, quick/full) in a footer"; the
     # device was missing from claims.py's meta (this test failed before it was added)
