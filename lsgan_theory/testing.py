@@ -44,7 +44,6 @@ quadrature returns; value/gradient comparisons use float64 rounding bounds (defa
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
