@@ -178,6 +178,18 @@ def test_compiled_formulas_of_the_named_families_reduce_to_the_named_torch_losse
         lt.assert_reduces_to(c.g_loss, g_named, (out_fake,))
 
 
+def test_compiled_hinge_has_the_named_hinges_gradient_at_the_kink():
+    # hypothesis found it (out_real = 1 exactly): torch.maximum split the gradient ½–½ at max(0, 1 − D) = 0 while the
+    # named hinge (relu) gives 0; the compiled Max now sends a tie's gradient to its first argument (the number).
+    # Mutation: op = torch.maximum in losses.compile_expression -> this test fails (difference 0.1 = ½ · 1/5)
+    r = torch.tensor([[0.0, 0.0, 0.0, 0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    f = torch.tensor([[-1.0, 0.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    c = L.compile_custom_loss("max(0, 1 - D)", "max(0, 1 + D)", "min", "-D")
+    lt.assert_reduces_to(c.d_loss, L.hinge_discriminator_loss, (r, f))
+    m = L.compile_custom_loss("min(0, D - 1)", "min(0, -D - 1)", "max")  # the same loss written with min, maximised
+    lt.assert_reduces_to(lambda a, b: -m.d_loss(a, b), lambda a, b: -L.hinge_discriminator_loss(a, b), (r, f))
+
+
 def test_compiled_loss_with_a_sign_error_does_not_reduce_to_the_named_loss():
     # negative control for the property above: the hinge with the fake term's sign flipped
     r, f = torch.randn(2, 5, dtype=torch.float64, requires_grad=True), torch.randn(2, 3, dtype=torch.float64,
