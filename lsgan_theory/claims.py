@@ -46,7 +46,7 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
-from .provenance import git_revision
+from .provenance import device_description, git_revision
 
 __all__ = ["Check", "Context", "Evidence", "Verdict", "STATUSES", "KINDS", "claim", "combine", "registry",
            "run_claims", "status_of", "write_report"]
@@ -312,13 +312,14 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
     a fresh one; any other ``README.md`` is left alone."""
     ctx.out.mkdir(parents=True, exist_ok=True)
     meta = {"version": __version__, "git": git_revision(), "quick": ctx.quick, "seed": ctx.seed,
-            "python": platform.python_version(), "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+            "device": device_description(), "python": platform.python_version(),
+            "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     (ctx.out / "claims.json").write_text(json.dumps({"meta": meta, "claims": [asdict(v) for v in verdicts]},
                                                     indent=2, default=float))
     counts = {s: sum(v.status == s for v in verdicts) for s in STATUSES}
     lines = [_TITLE, "",
              f"Version {meta['version']} (git {meta['git']}), {'quick' if ctx.quick else 'full'} run, seed {ctx.seed}, "
-             f"{meta['time']}.", "",
+             f"{meta['device']}, {meta['time']}.", "",
              "**" + ", ".join(f"{counts[s]} {s}" for s in STATUSES) + ".**", "",
              "A verdict is computed from each check's terms: *pass* when the statistic is within its tolerance and a "
              "nearby wrong answer (the alternative) is rejected in the same run; *inconclusive* when the alternative "

@@ -154,11 +154,21 @@ def _add_divergence(sub) -> None:
                                                        "listed in \"nonfinite\")")
 
 
+def _density_arg(spec: str, flag: str):
+    """``densities.parse(spec)`` with a ValueError that names the flag and the spec the user typed."""
+    from . import densities
+
+    try:
+        return densities.parse(spec)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{flag} {spec!r}: {exc}") from None
+
+
 def _run_divergence(args) -> int:
-    from . import densities, divergences
+    from . import divergences
 
     fn = divergences.by_name(args.name)
-    P, Q = densities.parse(args.p), densities.parse(args.q)
+    P, Q = _density_arg(args.p, "p"), _density_arg(args.q, "q")
     kw = {} if args.atol is None else {"atol": args.atol}
     import warnings
 
@@ -185,7 +195,8 @@ def _add_verify(sub) -> None:
     g.add_argument("--full", dest="quick", action="store_false", help="every claim, including long sweeps")
     p.add_argument("--out", type=Path, default=Path("report"), help="report folder (default: ./report)")
     p.add_argument("--only", nargs="+", default=None, help="claim ids to run (an unknown id lists the valid ones)")
-    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
+    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0,
+                   help="root seed of every random stream (data, initialisation, sampling)")
     p.add_argument("--json", action="store_true", help="print the verdicts as standard JSON (non-finite -> null)")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     p.add_argument("--require-gpu", action="store_true", help="refuse (exit 2) on a machine without a CUDA GPU")
@@ -446,7 +457,8 @@ def _add_analyse(sub) -> None:
                                                         "check (default normal(1.5,1))")
     p.add_argument("--models", type=_int_type(2, 64), default=4, help="ensemble size (default 4)")
     p.add_argument("--steps", type=_int_type(1, 100_000), default=200, help="training steps (default 200)")
-    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
+    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0,
+                   help="root seed of every random stream (data, initialisation, sampling)")
     p.add_argument("--out", type=Path, default=Path("analysis"), help="report folder (default ./analysis)")
     p.add_argument("--json", action="store_true", help="print summary.json to stdout")
 
@@ -464,6 +476,7 @@ def _run_analyse(args) -> int:
         params[name.strip()] = value.strip()
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {str(args.out)!r} exists and is not a folder")
+    _density_arg(args.p, "--p"), _density_arg(args.q, "--q")
     try:
         res = analyse_loss(args.real, args.fake, args.sense, args.generator, params or None, args.p, args.q,
                            n_models=args.models, steps=args.steps, seed=args.seed, device="cpu")
@@ -581,7 +594,10 @@ def _add_train(sub) -> None:
                                    "to every critic. Sizes that would not fit in memory are refused with the "
                                    "estimate before training.")
     p.add_argument("--target", default="normal(0,1)", help="data density spec, e.g. 'normal(0,1)' or 'ring(8,1,0.01)'")
-    p.add_argument("--family", nargs="+", default=["loss_sensitive"])
+    from .families import TRAINABLE
+
+    p.add_argument("--family", nargs="+", default=["loss_sensitive"],
+                   help="loss families (a grid axis): " + ", ".join(TRAINABLE))
     helps = {"lam": "lambda of LS-GAN (default 1)", "nu": "nu <= 1 of GLS-GAN (default 0)",
              "tau": "margin scale tau of LS-GAN / GLS-GAN (default 1; old name --margin-scale)",
              "lr-d": "default 1e-3", "lr-g": "default 1e-3", "gp-weight": "gradient-penalty weight (default 0)",
@@ -594,20 +610,22 @@ def _add_train(sub) -> None:
     p.add_argument("--n-data", nargs="+", type=_int_type(0), default=[4096],
                    help="data-set size per model (0: fresh target samples at every step, the population regime)")
     p.add_argument("--seeds", type=_int_type(1), default=1, help="replicas of each grid point (independent streams)")
-    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0)
-    p.add_argument("--steps", type=_int_type(1), default=1000)
-    p.add_argument("--batch", type=_int_type(1), default=64)
+    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0,
+                   help="root seed of every random stream (data, initialisation, sampling)")
+    p.add_argument("--steps", type=_int_type(1), default=1000, help="training steps")
+    p.add_argument("--batch", type=_int_type(1), default=64, help="minibatch size of real and of generated points")
     p.add_argument("--width", type=_int_type(1), default=64, help="hidden width of both MLPs (two hidden layers)")
-    p.add_argument("--noise-dim", type=_int_type(1), default=1)
-    p.add_argument("--activation", default="relu")
-    p.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop", "sgd"])
-    p.add_argument("--n-critic", type=_int_type(1), default=1)
+    p.add_argument("--noise-dim", type=_int_type(1), default=1, help="dimension of the generator's Gaussian noise")
+    p.add_argument("--activation", default="relu", help="hidden activation: elu, leaky_relu, relu, softplus, tanh")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "rmsprop", "sgd"],
+                   help="optimiser of both networks")
+    p.add_argument("--n-critic", type=_int_type(1), default=1, help="critic steps per generator step")
     p.add_argument("--spectral-norm", action="store_true")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:N")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="floating-point type")
     p.add_argument("--eval-samples", type=_int_type(2), default=2000,
                    help="generated samples per model for the final metrics (default 2000)")
-    p.add_argument("--out", type=Path, default=Path("runs/train"))
+    p.add_argument("--out", type=Path, default=Path("runs/train"), help="output folder")
     p.add_argument("--checkpoint-every", type=_int_type(1), default=None,
                    help="steps between checkpoints in OUT/checkpoint.pt (default ~5%% of --steps); a rerun with the "
                         "same arguments resumes an interrupted run")
@@ -725,7 +743,7 @@ def _add_bounds(sub) -> None:
     p.add_argument("--kappa", type=_POSITIVE, required=True, help="kappa > 0, Lipschitz constant w.r.t. the margin")
     p.add_argument("--margin", choices=["l1", "l2"], default="l1", help="norm of the margin (default l1)")
     p.add_argument("--scale", type=_POSITIVE, default=1.0, help="margin scale tau in Delta = tau*||x - y|| (default 1)")
-    p.add_argument("--seed", type=_int_type(0), default=0)
+    p.add_argument("--seed", type=_int_type(0), default=0, help="seed of the sample draws")
     p.add_argument("--json", action="store_true", help="machine-readable output (includes points and l; standard "
                                                        "JSON, non-finite -> null)")
     p.add_argument("--plot", type=Path, default=None, help="write a figure (PNG + PDF) with this path stem")
@@ -742,12 +760,12 @@ def _bounds_progress(info: dict) -> None:
 def _run_bounds(args) -> int:
     import numpy as np
 
-    from . import densities, nonparametric
+    from . import nonparametric
 
     for name in ("n", "m"):
         if getattr(args, name) < 1:
             raise ValueError(f"-{name} = {getattr(args, name)}: must be >= 1")
-    P, Q = densities.parse(args.real), densities.parse(args.fake)
+    P, Q = _density_arg(args.real, "--real"), _density_arg(args.fake, "--fake")
     if P.dim != Q.dim:
         raise ValueError(f"--real/--fake: dimension mismatch, {P.spec} has d = {P.dim}, {Q.spec} has d = {Q.dim}")
     # refuse before sampling (the LP's own check comes after the n + m draws)

@@ -1085,8 +1085,9 @@ def compile_expression(expr, sigmoid: bool = False) -> Callable[[Tensor], Tensor
     r"""Compile a sympy expression in the symbol ``D`` (:data:`lsgan_theory.symbolic.D`) to a torch function of the
     network's raw output ``a``, by walking the expression tree (no ``eval``, no string ``lambdify``).
 
-    Supported: numbers, D, + − × ÷, powers, log, exp, sqrt, Abs, Max/Min, sign, Heaviside (½ at 0), tanh, and the
-    forms sigmoid and softplus expand to.  With ``sigmoid=True``, D = σ(a).
+    Supported: numbers, D, + − × ÷, powers, log, exp, sqrt, Abs, Max/Min (at a tie the gradient goes to the first
+    argument in sympy's order, a number first: Max(0, x) has relu's derivative 0 at x = 0), sign, Heaviside (½ at 0),
+    tanh, and the forms sigmoid and softplus expand to.  With ``sigmoid=True``, D = σ(a).
 
     Numerical safety (documented clamps):
 
@@ -1166,7 +1167,7 @@ def compile_expression(expr, sigmoid: bool = False) -> Callable[[Tensor], Tensor
             return lambda a: torch.clamp(fb(a), min=tiny(a)) ** k
         if isinstance(e, (sp.Max, sp.Min)):
             fs = [build(x) for x in e.args]
-            op = torch.maximum if isinstance(e, sp.Max) else torch.minimum
+            op = _max_first if isinstance(e, sp.Max) else _min_first
             return lambda a: _fold(op, [f(a) for f in fs])
         if isinstance(e, sp.Heaviside):
             fx = build(e.args[0])
@@ -1207,6 +1208,17 @@ def _prod(it):
     for v in it:
         out = v if out is None else out * v
     return out
+
+
+def _max_first(x: Tensor, y: Tensor) -> Tensor:
+    """max(x, y) whose gradient at a tie goes to x alone (``torch.maximum`` splits it ½–½).  sympy lists a number
+    first in Max/Min, so Max(0, 1 − D) has relu's derivative 0 at the kink, as the named hinge loss; NaN propagates."""
+    return torch.where((y > x) | torch.isnan(y), y, x)
+
+
+def _min_first(x: Tensor, y: Tensor) -> Tensor:
+    """min(x, y) with the gradient at a tie to x alone (see :func:`_max_first`)."""
+    return torch.where((y < x) | torch.isnan(y), y, x)
 
 
 def _fold(op, vals):

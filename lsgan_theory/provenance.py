@@ -6,6 +6,7 @@ Every result the package writes (training runs, sweeps, verification reports) re
 from __future__ import annotations
 
 import functools
+import os
 import platform
 import subprocess
 import sys
@@ -26,6 +27,24 @@ def git_revision() -> str:
         return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
     except Exception:
         return "unknown"
+
+
+def device_description() -> str:
+    """The compute device in words, e.g. ``"NVIDIA H200 (CUDA), 16 CPU cores"`` or ``"CPU only (2 cores; no GPU
+    visible to torch)"``; torch is consulted only when already imported (a run that trained nothing did not need it).
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    torch = sys.modules.get("torch")
+    gpu = None
+    if torch is not None:
+        try:
+            gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+        except Exception:  # a broken CUDA set-up: report the CPU
+            gpu = None
+    return f"{gpu} (CUDA), {cores} CPU cores" if gpu else f"CPU only ({cores} cores; no GPU visible to torch)"
 
 
 def provenance(device: str | None = None) -> dict:

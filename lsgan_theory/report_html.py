@@ -141,9 +141,19 @@ def _headline(c: dict) -> dict:
 
 def _terms(c: dict) -> tuple[str, str]:
     """(statistic vs tolerance, power) cells for the summary table."""
+    kind = c.get("kind")
     c = _headline(c)
     stat, tol = c.get("statistic"), c.get("tolerance")
-    st = f"{_num(stat)} ≤ {_num(tol)}" if stat is not None and tol is not None else _num(stat)
+    if stat is not None and tol is not None:
+        try:  # the relation measured, not assumed: a failing check reads "0.79 > 0.066", never "0.79 ≤ 0.066"
+            rel = "≤" if float(stat) <= float(tol) else ">" if float(stat) > float(tol) else "vs"
+        except (TypeError, ValueError):
+            rel = "vs"
+        st = f"{_num(stat)} {rel} {_num(tol)}"
+    elif stat is None and kind == "symbolic":
+        st = "exact (symbolic, no statistic)"
+    else:
+        st = _num(stat)
     alt, alt_stat = c.get("alternative"), c.get("alternative_statistic")
     pw = f"{html.escape(str(alt))}: {_num(alt_stat)}" if alt else ""
     return st, pw

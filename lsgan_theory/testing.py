@@ -44,7 +44,6 @@ quadrature returns; value/gradient comparisons use float64 rounding bounds (defa
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -159,7 +158,15 @@ def density_pairs(dim: int = 1, *, lipschitz: bool | None = None, compact: bool 
                   min_tv: float = 1e-3):
     """A strategy for pairs (P, Q) of densities of one dimension (each drawn by :func:`densities`) whose total
     variation distance is at least ``min_tv`` (1-D: checked by quadrature; 2-D: distinct specs), so that a divergence
-    must be resolvably positive on them."""
+    must be resolvably positive on them.
+
+    Parameters
+    ----------
+    dim, lipschitz, compact
+        As :func:`densities` (both P and Q are drawn with them).
+    min_tv : float
+        Least TV(P, Q) − its quadrature error bound (1-D only; default 1e-3).
+    """
 
     def far_enough(pq):
         P, Q = pq
@@ -181,8 +188,17 @@ def _arrays(n: int, d: int, lo: float, hi: float):
 
 
 def sample_sets(dim: int = 1, *, n=st.integers(1, 8), m=st.integers(1, 8), bound: float = 10.0):
-    """A strategy for a pair (real (n, dim), fake (m, dim)) of float64 sample arrays with entries in
-    [−bound, bound]; ``n``/``m`` are integers or strategies for integers."""
+    """A strategy for a pair (real (n, dim), fake (m, dim)) of float64 numpy sample arrays.
+
+    Parameters
+    ----------
+    dim : int
+        Dimension of a sample point (default 1).
+    n, m : int or strategy of int
+        Numbers of real and generated points (default: drawn in [1, 8]).
+    bound : float
+        Entries lie in [−bound, bound] (finite, no NaN; default 10).
+    """
     n_s = n if isinstance(n, st.SearchStrategy) else st.just(int(n))
     m_s = m if isinstance(m, st.SearchStrategy) else st.just(int(m))
     return st.tuples(n_s, m_s).flatmap(lambda nm: st.tuples(_arrays(nm[0], dim, -bound, bound),
@@ -191,8 +207,17 @@ def sample_sets(dim: int = 1, *, n=st.integers(1, 8), m=st.integers(1, 8), bound
 
 def margin_matrices(dim: int = 1, *, n=st.integers(1, 8), m=st.integers(1, 8), margin_kind=None, tau=None):
     """A strategy for (real (n, dim), fake (m, dim), margin (n, m)) float64 tensors with
-    margin[i, j] = τ‖x_i − z_j‖ (:func:`lsgan_theory.losses.margin_matrix`); ``margin_kind`` "l1"/"l2" or None
-    (either), ``tau`` a number or None (drawn in [0.01, 5])."""
+    margin[i, j] = τ‖x_i − z_j‖ (:func:`lsgan_theory.losses.margin_matrix`).
+
+    Parameters
+    ----------
+    dim, n, m
+        As :func:`sample_sets` (entries in [−10, 10]).
+    margin_kind : {"l1", "l2"} or None
+        The norm of the margin; None: either.
+    tau : float or None
+        The margin scale τ; None: drawn in [0.01, 5].
+    """
     kinds = st.sampled_from(["l1", "l2"]) if margin_kind is None else st.just(margin_kind)
     taus = st.floats(0.01, 5.0) if tau is None else st.just(float(tau))
 
@@ -205,8 +230,18 @@ def margin_matrices(dim: int = 1, *, n=st.integers(1, 8), m=st.integers(1, 8), m
 
 
 def loss_values(n_models=st.integers(1, 4), n=st.integers(1, 8), *, bound: float = 20.0):
-    """A strategy for a float64 tensor of network outputs (logits, scores or loss values), shape (E, n), entries in
-    [−bound, bound], ``requires_grad=True``."""
+    """A strategy for a float64 tensor of network outputs (logits, scores or loss values), shape (E, n),
+    ``requires_grad=True``.
+
+    Parameters
+    ----------
+    n_models : int or strategy of int
+        E, the number of models (default: drawn in [1, 4]).
+    n : int or strategy of int
+        Outputs per model (default: drawn in [1, 8]).
+    bound : float
+        Entries lie in [−bound, bound] (finite, no NaN; default 20).
+    """
     e_s = n_models if isinstance(n_models, st.SearchStrategy) else st.just(int(n_models))
     n_s = n if isinstance(n, st.SearchStrategy) else st.just(int(n))
     return st.tuples(e_s, n_s).flatmap(
@@ -259,8 +294,22 @@ class Networks:
 
 def networks(dim: int = 1, *, n_models=st.integers(1, 3), width=st.integers(1, 8), depth=st.integers(1, 2),
              activation=st.sampled_from(["tanh", "relu", "leaky_relu"])):
-    """A strategy for :class:`Networks`: E MLPs with ``depth`` hidden layers of ``width`` units, initialised like
-    ``torch.nn.Linear`` from a drawn seed (so a failing example is reproducible)."""
+    """A strategy for :class:`Networks`: E MLPs R^dim → R, initialised like ``torch.nn.Linear`` from a drawn seed
+    (so a failing example is reproducible), float64 parameters with ``requires_grad=True``.
+
+    Parameters
+    ----------
+    dim : int
+        Input dimension (default 1).
+    n_models : int or strategy of int
+        E, the number of networks (default: drawn in [1, 3]).
+    width : int or strategy of int
+        Units per hidden layer (default: drawn in [1, 8]).
+    depth : int or strategy of int
+        Number of hidden layers (default: drawn in [1, 2]).
+    activation : str or strategy of str
+        Hidden activation (default: one of tanh, relu, leaky_relu).
+    """
 
     def s(v):
         return v if isinstance(v, st.SearchStrategy) else st.just(v)

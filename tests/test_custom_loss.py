@@ -147,6 +147,13 @@ def test_custom_bad_sense_and_params():
     ("D", "-D", "max", "no pointwise optimum.*linear in D"),
     ("log(D)", "log(1 + D)", "max", "no pointwise optimum.*not a finite real"),  # D* = −p/(p+q) < 0
     ("max(0, 1 - D)", "D", "min", "unbounded"),                                   # slope q > 0 … −p + q: unbounded
+    # sympy's solve has no algorithm when D and a transcendental function of D mix: before the fix these raised
+    # NotImplementedError (a traceback from the CLI), not a ValueError
+    ("log(D)^2", "log(1 - D)", "max", "no closed-form optimal discriminator"),
+    ("tanh(D)", "log(1 - D)", "max", "no closed-form optimal discriminator"),
+    ("D*exp(D)", "log(1 - D)", "max", "no closed-form optimal discriminator"),
+    # kinked and not piecewise linear: the message names --real/--fake (it named core's argument "expr" before)
+    ("Abs(D)", "log(1 - D)", "max", "^--real/--fake: kinked .* not piecewise linear"),
 ])
 def test_custom_no_pointwise_optimum_is_a_clear_error(real, fake, sense, pattern):
     with pytest.raises(ValueError, match=pattern):
@@ -178,6 +185,7 @@ def test_cli_derive_custom_params_and_sense():
 @pytest.mark.parametrize("args, needle", [
     (["custom", "--real", "__import__('os')", "--fake", "log(1 - D)"], "--real"),
     (["custom", "--real", "D", "--fake", "D"], "no pointwise optimum"),
+    (["custom", "--real", "exp(exp(D))", "--fake", "log(1 - D)"], "no closed-form"),  # was a NotImplementedError traceback
     (["custom", "--fake", "log(1 - D)"], "--real"),
     (["custom", "--real", "log(D)", "--fake", "log(1-D)", "--param", "=1"], "--param"),
     (["gan", "--real", "log(D)"], "--real"),

@@ -89,6 +89,10 @@ def test_formula_without_pointwise_optimum_is_a_clear_error(real, fake, sense, p
     (["--real", "log(D)", "--fake", "log(1 - D)", "--p", "normal(0,"], "spec"),
     (["--real", "(D - b)^2", "--fake", "D^2", "--sense", "min", "--param", "b"], "--param"),
     (["--real", "log(D)", "--fake", "log(1 - D)", "--models", "1"], "--models"),
+    # a density the parser accepts in form but refuses in value: the message names the flag (it said only
+    # "scale: must be > 0" before); and a formula sympy cannot solve (a NotImplementedError traceback before)
+    (["--real", "log(D)", "--fake", "log(1 - D)", "--q", "normal(0,-1)"], "--q 'normal(0,-1)': scale"),
+    (["--real", "tanh(D)", "--fake", "log(1 - D)"], "no closed-form optimal discriminator"),
 ])
 def test_cli_analyse_bad_input_is_one_line_exit_2_and_writes_nothing(args, needle, tmp_path):
     from lsgan_theory.cli import main
@@ -172,6 +176,18 @@ def test_compiled_formulas_of_the_named_families_reduce_to_the_named_torch_losse
         c = L.compile_custom_loss(real, fake, sense, gen)
         lt.assert_reduces_to(c.d_loss, d_named, (out_real, out_fake))
         lt.assert_reduces_to(c.g_loss, g_named, (out_fake,))
+
+
+def test_compiled_hinge_has_the_named_hinges_gradient_at_the_kink():
+    # hypothesis found it (out_real = 1 exactly): torch.maximum split the gradient ½–½ at max(0, 1 − D) = 0 while the
+    # named hinge (relu) gives 0; the compiled Max now sends a tie's gradient to its first argument (the number).
+    # Mutation: op = torch.maximum in losses.compile_expression -> this test fails (difference 0.1 = ½ · 1/5)
+    r = torch.tensor([[0.0, 0.0, 0.0, 0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    f = torch.tensor([[-1.0, 0.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    c = L.compile_custom_loss("max(0, 1 - D)", "max(0, 1 + D)", "min", "-D")
+    lt.assert_reduces_to(c.d_loss, L.hinge_discriminator_loss, (r, f))
+    m = L.compile_custom_loss("min(0, D - 1)", "min(0, -D - 1)", "max")  # the same loss written with min, maximised
+    lt.assert_reduces_to(lambda a, b: -m.d_loss(a, b), lambda a, b: -L.hinge_discriminator_loss(a, b), (r, f))
 
 
 def test_compiled_loss_with_a_sign_error_does_not_reduce_to_the_named_loss():

@@ -83,6 +83,60 @@ def test_report_is_self_contained_and_escapes_evidence(tmp_path):
     assert "lsgan-theory verify --only optimal-critic-hinge" in text
 
 
+def test_summary_cell_states_the_measured_relation_of_statistic_and_tolerance(tmp_path):
+    # a failing check's cell read "0.789 ≤ 0.06593" (the relation was printed, not measured) and a symbolic claim's
+    # cells were empty; mutation: restore the fixed "≤" in report_html._terms -> the first assertion fails
+    def check(stat, tol, status):
+        return {"name": "s", "statistic": stat, "tolerance": tol, "tolerance_basis": "b", "alternative": "alt",
+                "alternative_statistic": 1.0, "status": status}
+    claims = [
+        {"id": "a-fail", "ref": "§0", "statement": "", "status": "fail", "evidence": "", "figures": [], "seconds": 1,
+         "checks": [check(0.789, 0.06593, "fail")]},
+        {"id": "b-pass", "ref": "§0", "statement": "", "status": "pass", "evidence": "", "figures": [], "seconds": 1,
+         "checks": [check(0.01, 1.0, "pass")]},
+        {"id": "c-nan", "ref": "§0", "statement": "", "status": "fail", "evidence": "", "figures": [], "seconds": 1,
+         "checks": [check(float("nan"), 1.0, "fail")]},
+        {"id": "symbolic-x", "ref": "§1", "statement": "", "status": "pass", "evidence": "", "figures": [],
+         "seconds": 1, "kind": "symbolic", "checks": []},
+    ]
+    text = write_html(claims, {"quick": True}, tmp_path / "report.html").read_text()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr data-verdict=.*?href='#claim-([\w-]+)'.*?</tr>", text)}
+    assert "0.789 &gt; 0.06593" in rows["a-fail"] or "0.789 > 0.06593" in rows["a-fail"], rows["a-fail"]
+    assert "≤" not in rows["a-fail"]
+    assert "0.01 ≤ 1" in rows["b-pass"]
+    assert "nan vs 1" in rows["c-nan"] and "≤" not in rows["c-nan"], rows["c-nan"]
+    assert "exact (symbolic, no statistic)" in rows["symbolic-x"]
+
+
+def test_write_report_footer_states_the_device_with_version_git_seed_and_quick(tmp_path):
+    # issue 21: "environment and provenance (version, git revision, device, seeds, quick/full) in a footer"; the
+    # device was missing from claims.py's meta (this test failed before it was added)
+    from lsgan_theory.claims import Context, Verdict, write_report
+    from lsgan_theory.provenance import device_description
+
+    v = Verdict("symbolic-gan-jsd", "THEORY.md §1", "GAN JSD", "pass", "exact", [], 0.1, {}, kind="symbolic")
+    page = write_report([v], Context(out=tmp_path, quick=True, seed=7))
+    meta = json.loads((tmp_path / "claims.json").read_text())["meta"]
+    assert meta["device"] == device_description() and meta["seed"] == 7 and meta["quick"] is True
+    foot = page.read_text().split("<footer>", 1)[1]
+    for key in ("version: ", "git: ", "device: ", "seed: 7", "quick: True"):
+        assert key in foot, (key, foot[:300])
+    assert device_description() in (tmp_path / "report.md").read_text()
+
+
+def test_device_description_names_cores_and_the_gpu_or_its_absence():
+    import torch  # imported first: device_description consults torch only when it is loaded
+
+    from lsgan_theory.provenance import device_description
+
+    text = device_description()
+    if torch.cuda.is_available():
+        assert torch.cuda.get_device_name(0) in text and "(CUDA)" in text
+    else:
+        assert text.startswith("CPU only (") and "no GPU" in text
+    assert re.search(r"\d+ (CPU )?cores", text)
+
+
 def test_markdown_subset():
     h = markdown_to_html("para *it* and **b** `c`\n\n- one\n- two\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n```\n<raw>\n```")
     assert "<p>para <em>it</em> and <strong>b</strong> <code>c</code></p>" in h

@@ -150,7 +150,11 @@ def _optimise(expr, sense, steps):
     if not expr.has(D):
         raise ValueError("--real/--fake: the integrand does not depend on D; there is no optimal discriminator")
     if is_kinked(expr):
-        opt = optimise_piecewise_linear(expr, D, sense)
+        try:
+            opt = optimise_piecewise_linear(expr, D, sense)
+        except ValueError as exc:  # core names its own argument ("expr"); the user typed --real/--fake
+            raise ValueError(f"--real/--fake: kinked (max/min/abs/sign/Heaviside) terms are supported only when "
+                             f"φ is piecewise linear in D: {str(exc).removeprefix('expr: ')}") from None
         pos = {p: sp.Symbol("p", positive=True), q: sp.Symbol("q", positive=True)}
         back = {v: k for k, v in pos.items()}
         bounded = sp.simplify(opt.bounded.subs(pos)).subs(back) if opt.bounded is not sp.true else sp.true
@@ -172,7 +176,12 @@ def _optimise(expr, sense, steps):
     if not d1.has(D):
         raise ValueError(f"--real/--fake: no pointwise optimum: φ = {expr} is linear in D (∂φ/∂D = {d1}), so it is "
                          f"unbounded {'above' if sense == 'max' else 'below'} unless ∂φ/∂D = 0")
-    sols = limited(sp.solve, d1, D, what=f"solve ∂/∂D ({sp.sstr(d1)}) = 0")
+    try:
+        sols = limited(sp.solve, d1, D, what=f"solve ∂/∂D ({sp.sstr(d1)}) = 0")
+    except NotImplementedError:  # sympy: no algorithm (e.g. D and exp(D), or D and log(D), mixed): no closed form
+        raise ValueError(f"--real/--fake: no closed-form optimal discriminator: the symbolic engine cannot solve "
+                         f"∂φ/∂D = {sp.sstr(d1)} = 0 for D (it mixes D with a transcendental function of D); "
+                         f"rewrite the terms, or use a numerical study") from None
     if not sols:
         raise ValueError(f"--real/--fake: no pointwise optimum: ∂φ/∂D = {d1} has no root in D")
     if len(sols) > 1:
@@ -341,12 +350,16 @@ def derive_custom(real: str, fake: str, sense: str = "max", generator: str | Non
     if seconds is None:
         seconds = 3 * default_seconds()
     try:
-        key = None if params is None else tuple(sorted(params.items()))
-        hash((real, fake, sense, generator, key, generator_real, parametrisation))
-    except (TypeError, AttributeError):  # unhashable input: not cached (the derivation reports the bad argument)
-        return limited(_derive_custom, real, fake, sense, generator, params, generator_real, parametrisation,
-                       what="derive custom", seconds=seconds)
-    return _derive_custom_cached(real, fake, sense, generator, key, generator_real, parametrisation, seconds)
+        try:
+            key = None if params is None else tuple(sorted(params.items()))
+            hash((real, fake, sense, generator, key, generator_real, parametrisation))
+        except (TypeError, AttributeError):  # unhashable input: not cached (the derivation reports the bad argument)
+            return limited(_derive_custom, real, fake, sense, generator, params, generator_real, parametrisation,
+                           what="derive custom", seconds=seconds)
+        return _derive_custom_cached(real, fake, sense, generator, key, generator_real, parametrisation, seconds)
+    except NotImplementedError as exc:  # a sympy step with no algorithm for this input: a clear error, not a crash
+        first = (str(exc).strip().splitlines() or ["no algorithm"])[0]
+        raise ValueError(f"--real/--fake: the symbolic engine cannot derive this loss ({first[:200]})") from None
 
 
 @lru_cache(maxsize=128)
