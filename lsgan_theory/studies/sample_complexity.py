@@ -172,7 +172,7 @@ def _quantile_nodes(p: _densities.Density, n: int) -> np.ndarray:
     return p.ppf((np.arange(n) + 0.5) / n)
 
 
-def critic_objectives(loss_fn, p, q, train_x, lam: float, tau: float, *, nodes: int = QUAD_NODES,
+def critic_objectives(loss_fn, p, q, train_x, lam: float, tau: float, *, nodes: int | None = None,
                       fresh_x=None) -> dict:
     """The LS-GAN objective of one fixed loss function on the training sample and on the population (1-D).
 
@@ -181,8 +181,11 @@ def critic_objectives(loss_fn, p, q, train_x, lam: float, tau: float, *, nodes: 
     estimate |S(J) − S(J/2)|; S'_m on ``fresh_x`` when given.  ``loss_fn``: array (n,) → L (n,) (float64).
 
     Returns ``{"s_emp", "s_pop", "s_pop_err", "s_fresh", "g_sd"}`` (``g_sd``: the standard deviation of g under p,
-    so that σ/√m is the sampling scale of S_m at fixed θ).
+    so that σ/√m is the sampling scale of S_m at fixed θ).  ``nodes`` defaults to :data:`QUAD_NODES`.
     """
+    nodes = QUAD_NODES if nodes is None else int(nodes)
+    if nodes < 2:
+        raise ValueError(f"nodes: the quantile rules need at least 2 nodes, got {nodes!r}")
     z = _quantile_nodes(q, nodes)
     lz = loss_fn(z)
 
@@ -580,7 +583,7 @@ def read_gls_family(df, curves=None) -> GLSReading:
             cs = curves[(curves["name"] == "hinge_active") & curves["id"].isin(g["id"])]
             if len(cs):
                 piv = cs.pivot_table(index="step", columns="id", values="value")
-                crv[(target, _label(fam, nu, lam), bool(sn))] = (piv.index.to_numpy(), piv.mean(1).to_numpy())
+                crv[(target, _label(fam, nu, lam), bool(sn))] = (piv.index.to_numpy(), piv.mean(axis=1).to_numpy())
     return GLSReading(rows, crv)
 
 
@@ -624,9 +627,9 @@ def _spearman_ci(x, mat, n_boot=2000, seed=0):
     return r0, ((float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))) if bs else (math.nan, math.nan))
 
 
-def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0) -> Mixture2DReading:
-    """The λ sweep (runs with the largest ``n_data``) and the m sweep (runs at the spec's m-sweep λ, i.e. the λ
-    shared by every n_data) of the 2-D experiment: means with intervals of W1, its floor, MMD², its floor, modes."""
+def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0, m_sweep_lam: float = 10.0) -> Mixture2DReading:
+    """The λ sweep (runs with the largest ``n_data``) and the m sweep (at the λ nearest ``m_sweep_lam`` in log scale
+    among those run at every n_data) of the 2-D experiment: means with intervals of W1, its floor, MMD², its floor, modes."""
     ok = df[df["status"] == "done"]
     target = str(df["target"].iloc[0])
     big = df["n_data"].max()
@@ -642,7 +645,8 @@ def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0) -> Mixture2DReadin
                                          .sum())})
     lam_rho = _spearman_ci(lams, w1l, n_boot, seed) if len(lams) > 2 else (math.nan, (math.nan, math.nan))
     counts = df.groupby("lam")["n_data"].nunique()
-    m_lam = counts.idxmax() if len(counts) else None
+    full = counts[counts == counts.max()].index.to_numpy(dtype=float) if len(counts) else np.array([])
+    m_lam = float(full[np.argmin(np.abs(np.log(full / m_sweep_lam)))]) if full.size else None
     m_df = ok[ok["lam"] == m_lam]
     ms, w1g = _pivot(m_df, "n_data", "w1_gen_k")
     _, w1d = _pivot(m_df, "n_data", "w1_data_k")
