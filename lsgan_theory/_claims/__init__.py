@@ -2,7 +2,7 @@
 
 import importlib
 
-_AREAS = ["foundation", "symbolic", "losses", "nonparametric", "ensemble", "theorem1", "clsgan"]
+_AREAS = ["foundation", "symbolic", "losses", "nonparametric", "ensemble", "theorem1", "clsgan", "sample_complexity"]
 
 for _area in _AREAS:
     try:

@@ -301,6 +301,7 @@ def _gls(df, curves, folder: Path) -> dict:
                       "(mean, 95 % t-interval over non-diverged seeds; red: runaway or diverged runs) and the mean "
                       "hinge-active fraction over training (dashed: spectral normalisation).", bottom=0.05)
     data = {"rows": [{k2: (v.tolist() if isinstance(v, np.ndarray) else v) for k2, v in x.items()} for x in rows]}
+    data = _jsonable(data)
     return {"text": "\n".join(text), "figures": figs, "checks": checks, "data": data}
 
 
@@ -362,6 +363,23 @@ def _mixture(df, curves, folder: Path) -> dict:
     return {"text": "\n".join(text), "figures": figs, "checks": checks, "data": data}
 
 
+def _jsonable(obj):
+    """Plain Python types (str keys, floats, lists) for claims.json."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    return obj
+
+
 _REPORTERS = {"critic_generalisation": _critic, "data_generalisation": _data_gen, "gls_nu": _gls,
               "mixture_2d": _mixture}
 
@@ -373,7 +391,9 @@ def report_experiment(name: str, df, curves, folder) -> dict:
         raise ValueError(f"name: one of {sorted(_REPORTERS)}, got {name!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    return _REPORTERS[name](df, curves, folder)
+    rep = _REPORTERS[name](df, curves, folder)
+    rep["data"] = _jsonable(rep["data"])
+    return rep
 
 
 def _run(ctx: Context, cid: str) -> Evidence:

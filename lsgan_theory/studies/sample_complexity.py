@@ -464,7 +464,7 @@ def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0) -> CriticGapReadin
     """Slopes in m (per width) and exponents in N (per m) of the critic-generalisation results table."""
     df = df[df["status"] == "done"].copy()
     df["width"] = df["d_hidden"].map(lambda h: int(h[0]))
-    widths = sorted(df["width"].unique())
+    widths = [int(w) for w in sorted(df["width"].unique())]
     n_params = {w: int(df[df["width"] == w]["n_params"].iloc[0]) for w in widths}
     opt, ab, fr, s_abs, s_opt, s_fr = {}, {}, {}, {}, {}, {}
     m = None
