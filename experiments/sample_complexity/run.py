@@ -6,7 +6,7 @@
 ``train`` runs the default variant of the four specs (experiments/{critic_generalisation,data_generalisation,gls_nu,
 mixture_2d}.toml) with one torch thread into runs/sample_complexity/NAME (SQLite stores, not committed); killed and
 started again it resumes at the first unfinished pack.  ``report`` writes, per experiment, results.csv (one row per
-run: configuration, status, final metrics), curves.csv (the recorded curves, long format) and the figures and
+run: configuration, status, final metrics), curves.csv (the recorded curves, long format, every 5th recorded step and the last) and the figures and
 readings into this folder (lsgan_theory._claims.sample_complexity.report_experiment).  ``--variant quick|full``
 selects a spec variant (``full``: a GPU or a long CPU run).
 """
@@ -65,7 +65,9 @@ def main(argv=None) -> int:
             folder = HERE / f"{name}{suffix}"
             folder.mkdir(exist_ok=True)
             df.drop(columns=[c for c in ("host", "worker") if c in df]).to_csv(folder / "results.csv", index=False)
-            curves.to_csv(folder / "curves.csv", index=False, float_format="%.6g")
+            steps = sorted(curves["step"].unique())
+            keep = set(steps[4::5]) | {steps[-1]} if steps else set()  # every 5th recorded step and the last
+            curves[curves["step"].isin(keep)].to_csv(folder / "curves.csv", index=False, float_format="%.5g")
             rep = report_experiment(name, df, curves, folder)
             (folder / "reading.md").write_text(rep["text"] + "\n")
             print(f"{name}: {folder}", flush=True)
