@@ -32,6 +32,7 @@ def main(argv=None) -> int:
     ap.add_argument("--variant", choices=("quick", "full"), default=None)
     ap.add_argument("--only", nargs="+", choices=NAMES, default=list(NAMES))
     ap.add_argument("--runs", default=str(ROOT / "runs" / "sample_complexity"))
+    ap.add_argument("--max-packs", type=int, default=None, help="stop after this many packs (resume later)")
     args = ap.parse_args(argv)
     import torch
 
@@ -45,7 +46,7 @@ def main(argv=None) -> int:
         out = Path(args.runs) / f"{name}{suffix}"
         if args.stage == "train":
             t0, load0 = time.time(), os.getloadavg()
-            _, _, summ = run_experiment(name, out, variant=args.variant, quiet=False)
+            _, _, summ = run_experiment(name, out, variant=args.variant, quiet=False, max_packs=args.max_packs)
             entry = timing.setdefault(name, {"wall_s": 0.0, "segments": []})
             entry["segments"].append({"start_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
                                       "wall_s": time.time() - t0, "loadavg_start": load0,
@@ -69,7 +70,13 @@ def main(argv=None) -> int:
             keep = set(steps[4::5]) | {steps[-1]} if steps else set()  # every 5th recorded step and the last
             curves[curves["step"].isin(keep)].to_csv(folder / "curves.csv", index=False, float_format="%.5g")
             rep = report_experiment(name, df, curves, folder)
-            (folder / "reading.md").write_text(rep["text"] + "\n")
+            from lsgan_theory.claims import combine
+
+            terms = ["", f"**Checks** (verdict of the claim on these data: {combine(rep['checks'])}; pass: statistic ≤ "
+                     f"tolerance < alternative statistic):", "",
+                     "| check | statistic | tolerance | tolerance basis | alternative | alternative statistic | status |",
+                     "|---|---|---|---|---|---|---|", *[c.row() for c in rep["checks"]]]
+            (folder / "reading.md").write_text(rep["text"] + "\n" + "\n".join(terms) + "\n")
             print(f"{name}: {folder}", flush=True)
     return 0
 
