@@ -256,6 +256,12 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     "modes-mao-ring": (18.0, 19000),
     # models × steps 12·140 → 320·400000 (×76000), × ~10 per model-step (400-wide BN G, 5-piece maxout D)
     "modes-pacgan-packing": (21.0, 760000),
+    # sample complexity (measured at git 6e8e7b4 on the loaded 2-core machine, process CPU time); factors: models ×
+    # steps quick → full, × the width factor (cost ∝ width² per model)
+    "sample-complexity-critic-gap": (26.8, 7500),  # 48·400 → 720·10000, widths 8/64 → 8…512
+    "sample-complexity-data-generalisation": (7.9, 1800),  # 15·600 → 400·20000, width 16 → 32
+    "gls-family-trained": (21.2, 3600),  # 25·500 → 1120·20000, width 16 → 32
+    "sample-complexity-mixture-2d": (7.9, 16000),  # 18·400 → 1280·30000, width 32 → 64
 }
 
 

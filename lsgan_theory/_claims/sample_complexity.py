@@ -1,0 +1,474 @@
+"""Sample complexity on trained GANs and the GLS-GAN family (THEORY.md §5 "Generalisation", §6; issue 16, items 2–5).
+
+Each claim runs the ``quick`` variant of its spec in ``experiments/`` through
+:func:`lsgan_theory.studies.sample_complexity.run_experiment` (``verify --full``: the ``full`` variant) and reads it
+with :func:`report_experiment`, which also writes the tables and figures of the long run
+(``experiments/sample_complexity/run.py report``).  Verdicts are computed from the measured slopes and intervals:
+
+* a *rate* check states the predicted slope and a nearby wrong one; statistic = how far the prediction lies outside
+  the slope's 95 % bootstrap interval over seeds (0 inside), alternative statistic = the same for the wrong slope;
+* a *decrease* check ("falls with m / λ"): statistic = the lower end of the interval of the slope (or Spearman ρ)
+  clipped at 0 (a rise fails); alternative "no trend" (0): how far the interval lies below 0 (straddling:
+  inconclusive);
+* an *equivalence* check (GLS reductions): Welch t of the difference of means over seeds ≤ its two-sided 5 %
+  critical value; alternative: the same against a different ν.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..claims import Check as _Check
+from ..claims import Context, Evidence, claim
+
+
+def Check(name, statistic, tolerance, basis, alternative, alternative_statistic):  # noqa: N802
+    """:class:`lsgan_theory.claims.Check` with "|" in its texts written as "∣" (U+2223), so that absolute values
+    such as ∫∣p − q̂∣ do not split the Markdown tables of the report."""
+    bar = "\u2223"
+    return _Check(name.replace("|", bar), statistic, tolerance, basis.replace("|", bar),
+                  alternative.replace("|", bar), alternative_statistic)
+
+__all__ = ["report_experiment", "decrease_check", "equivalence_check", "rate_terms"]
+
+_EXPERIMENT_OF = {"sample-complexity-critic-gap": "critic_generalisation",
+                  "sample-complexity-data-generalisation": "data_generalisation",
+                  "gls-family-trained": "gls_nu", "sample-complexity-mixture-2d": "mixture_2d"}
+
+
+# ------------------------------------------------------------------------------------------------ check builders
+def rate_terms(name: str, fit, predicted: float, alternative: float, basis: str) -> Check:
+    """A rate check: is ``predicted`` inside the fitted slope's 95 % interval, and is ``alternative`` outside it?"""
+    from ..studies.sample_complexity import rate_check
+
+    stat, alt = rate_check(fit, predicted, alternative)
+    return Check(f"{name}: slope {fit.slope:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]; distance of {predicted:g} "
+                 f"outside the 95 % interval", stat, 0.0, basis, f"slope {alternative:g}", alt)
+
+
+def decrease_check(name: str, value: float, ci, basis: str, what: str = "slope") -> Check:
+    """"Falls with x": statistic = max(lower interval end, 0) (> 0: the measurement shows a rise, fail); alternative
+    "no trend" (0): max(−upper end, 0) (> 0: the whole interval lies below 0, so a flat trend is rejected).  An
+    interval that straddles 0 is inconclusive."""
+    lo, hi = ci
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return Check(f"{name}: {what} {value:.3f}, no interval", math.nan, 0.0, basis, f"{what} 0 (no trend)",
+                     math.nan)
+    return Check(f"{name}: {what} {value:.3f} [{lo:.3f}, {hi:.3f}]; lower 95 % end above 0", max(lo, 0.0), 0.0,
+                 basis, f"{what} 0 (no trend)", max(-hi, 0.0))
+
+
+def equivalence_check(name: str, a, b, alt, basis: str, alt_name: str) -> Check:
+    """Welch t = |mean(a) − mean(b)| / SE ≤ the two-sided 5 % critical value of Student t with the Welch–
+    Satterthwaite degrees of freedom; alternative: the same t for ``a`` against ``alt``."""
+    from scipy import stats
+
+    def welch(x, y):
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
+        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+        if x.size < 2 or y.size < 2:
+            return math.nan, math.nan
+        vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+        se = math.sqrt(vx + vy)
+        if se == 0:
+            return (0.0 if x.mean() == y.mean() else math.inf), float(x.size + y.size - 2)
+        df = (vx + vy) ** 2 / (vx * vx / (x.size - 1) + vy * vy / (y.size - 1))
+        return abs(x.mean() - y.mean()) / se, df
+
+    t, df = welch(a, b)
+    t_alt, _ = welch(a, alt)
+    crit = float(stats.t.ppf(0.975, df)) if math.isfinite(df) else 1.959964
+    return Check(name, t, crit, f"{basis}; Welch t, two-sided 5 % critical value {crit:.2f} (df {df:.1f})",
+                 alt_name, t_alt)
+
+
+# ------------------------------------------------------------------------------------------------ figures
+def _figure(nrows=1, ncols=1, figsize=(6, 4)):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
+
+
+def _errbar(ax, x, rows_or_mat, label, **kw):
+    from ..studies.sample_complexity import mean_ci
+
+    stats = [mean_ci(r) for r in rows_or_mat]
+    m = np.array([s[0] for s in stats])
+    lo = np.array([s[1] for s in stats])
+    hi = np.array([s[2] for s in stats])
+    lo = np.where(np.isfinite(lo), lo, m)
+    hi = np.where(np.isfinite(hi), hi, m)
+    ax.errorbar(x, m, yerr=[np.clip(m - lo, 0, None), np.clip(hi - m, 0, None)], marker="o", ms=4, capsize=3,
+                label=label, **kw)
+
+
+# ------------------------------------------------------------------------------------------------ experiment 2
+def _critic(df, curves, folder: Path) -> dict:
+    from .. import plots
+    from ..studies.sample_complexity import fit_power, read_critic_gap
+
+    r = read_critic_gap(df)
+    basis = (f"95 % percentile bootstrap over seeds ({df['replica'].nunique()} per m: initialisation, data, batches) "
+             f"of the log-log slope of the mean gap, widened by refits with every mean shifted by ± the largest "
+             f"quadrature error of S(θ̂) ({r.s_pop_err:.1e})")
+    checks, lines = [], []
+    for w in r.widths:
+        fit = r.slope_abs[w]
+        lo_fit = fit_power(r.m, r.abs_gap[w], offset=-r.s_pop_err) if np.all(
+            np.nanmean(r.abs_gap[w], 1) - r.s_pop_err > 0) else None
+        hi_fit = fit_power(r.m, r.abs_gap[w], offset=r.s_pop_err)
+        cis = [fit.ci, hi_fit.ci] + ([lo_fit.ci] if lo_fit else [])
+        fit.ci = (min(c[0] for c in cis), max(c[1] for c in cis)) if lo_fit else (-math.inf, max(c[1] for c in cis))
+        checks.append(rate_terms(f"width {w} (N = {r.n_params[w]}): |S_m(θ̂_m) − S(θ̂_m)| vs m", fit, -0.5, -0.25,
+                                 basis))
+        so = r.slope_opt[w]
+        lines.append(f"| {w} | {r.n_params[w]} | {fit.slope:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] | "
+                     + (f"{so.slope:.3f} [{so.ci[0]:.3f}, {so.ci[1]:.3f}]" if so else "mean ≤ 0 at some m: no fit")
+                     + f" | {r.slope_fresh[w].slope:.3f} [{r.slope_fresh[w].ci[0]:.3f}, {r.slope_fresh[w].ci[1]:.3f}]"
+                     + " |")
+    nrows = []
+    for mm, fa in r.n_exponent_abs.items():
+        fo = r.n_exponent.get(mm)
+        nrows.append(f"| {int(mm)} | {fa.slope:.3f} [{fa.ci[0]:.3f}, {fa.ci[1]:.3f}] | "
+                     + (f"{fo.slope:.3f} [{fo.ci[0]:.3f}, {fo.ci[1]:.3f}]" if fo else "mean ≤ 0: no fit") + " |")
+    if r.n_exponent_abs:
+        m0 = min(r.n_exponent_abs)
+        fa = r.n_exponent_abs[m0]
+        lo, hi = fa.ci
+        checks.append(Check(f"m = {int(m0)}: exponent of mean |S_m − S| in N {fa.slope:.3f} [{lo:.3f}, {hi:.3f}]; "
+                            f"lower 95 % end above 1/2 (the bound's √N shape is an upper bound)",
+                            max(lo - 0.5, 0.0) if math.isfinite(lo) else math.nan, 0.0,
+                            "95 % percentile bootstrap over seeds of the log-log slope in N across the widths",
+                            "gap ∝ N (exponent 1)", max(1.0 - hi, 0.0) if math.isfinite(hi) else math.nan))
+    # figure
+    fig, ax = _figure(1, 2, figsize=(11, 4.2))
+    a0, a1 = ax[0]
+    for k, w in enumerate(r.widths):
+        col = f"C{k}"
+        _errbar(a0, r.m, r.abs_gap[w], f"|S_m − S|, width {w} (N={r.n_params[w]}): slope {r.slope_abs[w].slope:.2f}",
+                color=col)
+        fr = r.fresh_gap[w]
+        a0.plot(r.m, np.nanmean(fr, 1), ls=":", color=col, label=f"same-size fresh sample, width {w}")
+    ref = np.nanmean(r.abs_gap[r.widths[0]], 1)[0] * (r.m / r.m[0]) ** -0.5
+    a0.plot(r.m, ref, "k--", label="m^(−1/2)")
+    a0.set(xscale="log", yscale="log", xlabel="real samples m", ylabel="objective gap (objective units)",
+           title="Learned-loss train–test gap vs m")
+    a0.legend(fontsize=6)
+    a0.grid(alpha=0.3, which="both")
+    ns = np.array([r.n_params[w] for w in r.widths], float)
+    for k, mm in enumerate(r.m):
+        a1.plot(ns, [np.nanmean(r.abs_gap[w][k]) for w in r.widths], marker="o",
+                label=f"m = {int(mm)}: N-exponent {r.n_exponent_abs[float(mm)].slope:.2f}" if r.n_exponent_abs
+                else f"m = {int(mm)}")
+    a1.plot(ns, np.nanmean(r.abs_gap[r.widths[0]][0]) * np.sqrt(ns / ns[0]), "k--", label="√N shape")
+    a1.set(xscale="log", yscale="log", xlabel="loss-network parameters N", ylabel="mean |S_m − S|",
+           title="Gap vs network size at fixed m")
+    a1.legend(fontsize=6)
+    a1.grid(alpha=0.3, which="both")
+    figs = plots.save(fig, folder / "critic_gap", "LS-GAN loss networks trained on m samples against a fixed "
+                      "generator: |S_m(θ̂) − S(θ̂)| (mean, 95 % t-interval over seeds), same-size fresh-sample gap at "
+                      "θ̂ (dotted) and fitted slopes.")
+    text = ["Which gap: the train–test gap of the learned loss at its trained parameters, S(θ̂_m) − S_m(θ̂_m) "
+            "(the optimism, signed) and |S_m(θ̂_m) − S(θ̂_m)|, both bounded by sup_θ |S_m(θ) − S(θ)| (the paper's "
+            "uniform bound); S(θ̂) by a 4096-node quantile rule (error ≤ "
+            f"{r.s_pop_err:.1e}). Fresh: |S'_m(θ̂) − S(θ̂)| on an independent m-sample, the sampling noise alone.", "",
+            "| width | N | slope of mean \\|S_m − S\\| in m | slope of mean optimism | slope of fresh-sample gap |",
+            "|---|---|---|---|---|", *lines, "",
+            "| m | exponent of mean \\|S_m − S\\| in N | exponent of mean optimism in N |", "|---|---|---|", *nrows, "",
+            "Theory (THEORY.md §5): m^(−1/2) for a fixed class; the √N factor of the bound is an upper-bound "
+            "shape — the measured N exponents are reported as measured."]
+    data = {"m": r.m.tolist(), "widths": r.widths, "n_params": r.n_params,
+            "slope_abs": {w: [r.slope_abs[w].slope, *r.slope_abs[w].ci] for w in r.widths},
+            "slope_opt": {w: ([r.slope_opt[w].slope, *r.slope_opt[w].ci] if r.slope_opt[w] else None)
+                          for w in r.widths},
+            "n_exponent_abs": {int(k): [v.slope, *v.ci] for k, v in r.n_exponent_abs.items()},
+            "n_exponent_opt": {int(k): ([v.slope, *v.ci] if v else None) for k, v in r.n_exponent.items()},
+            "mean_abs_gap": {w: np.nanmean(r.abs_gap[w], 1).tolist() for w in r.widths},
+            "mean_optimism": {w: np.nanmean(r.optimism[w], 1).tolist() for w in r.widths},
+            "s_pop_err": r.s_pop_err}
+    return {"text": "\n".join(text), "figures": figs, "checks": checks, "data": data}
+
+
+# ------------------------------------------------------------------------------------------------ experiment 3
+def _data_gen(df, curves, folder: Path) -> dict:
+    from .. import plots
+    from ..studies.sample_complexity import read_data_generalisation
+
+    reads = read_data_generalisation(df)
+    basis = (f"95 % percentile bootstrap over seeds ({df['replica'].nunique()} runs per m: initialisation, data, "
+             f"batches) of the log-log slope of the mean; exact W1 (quadrature, abserr < 1e-6)")
+    checks, text, data = [], [], {}
+    fig, ax = _figure(1, len(reads), figsize=(5.5 * len(reads), 4.2))
+    for k, (t, r) in enumerate(reads.items()):
+        checks.append(rate_terms(f"{t}: W1(p, p̂_m) of the training samples vs m", r.slope_data, -0.5, -0.25, basis))
+        checks.append(decrease_check(f"{t}: W1(p, q̂) of the trained generators falls with m", r.slope_gen.slope,
+                                     r.slope_gen.ci, basis))
+        text += [f"**{t}** ({r.diverged} diverged runs): slope of W1(p, q̂) {r.slope_gen.slope:.3f} "
+                 f"[{r.slope_gen.ci[0]:.3f}, {r.slope_gen.ci[1]:.3f}], of ∫|p − q̂| {r.slope_l1.slope:.3f} "
+                 f"[{r.slope_l1.ci[0]:.3f}, {r.slope_l1.ci[1]:.3f}], of W1(p, p̂_m) {r.slope_data.slope:.3f} "
+                 f"[{r.slope_data.ci[0]:.3f}, {r.slope_data.ci[1]:.3f}] (theory −1/2).", "",
+                 "| m | W1(p, q̂) | W1(p, p̂_m) | W1(q̂, p̂_m) | ∫\\|p − q̂\\| | W1(p,q̂) − W1(p,p̂_m) | reading | "
+                 "memorises |", "|---|---|---|---|---|---|---|---|"]
+        for row in r.rows:
+            f = lambda s: f"{s[0]:.3f} [{s[1]:.3f}, {s[2]:.3f}]"  # noqa: E731
+            text.append(f"| {row['m']} | {f(row['w1_gen'])} | {f(row['w1_data'])} | {f(row['w1_gen_data'])} | "
+                        f"{f(row['l1_gen'])} | {f(row['diff'])} | {row['reading']} | "
+                        f"{'yes' if row['memorises'] else 'no'} |")
+        text.append("")
+        a = ax[0][k]
+        _errbar(a, r.m, r.w1_gen, f"W1(p, q̂) trained generator: slope {r.slope_gen.slope:.2f}")
+        _errbar(a, r.m, r.w1_data, f"W1(p, p̂_m) its training data: slope {r.slope_data.slope:.2f}")
+        _errbar(a, r.m, r.w1_gen_data, "W1(q̂, p̂_m) generator to its data")
+        _errbar(a, r.m, r.l1_gen, f"∫|p − q̂| (exact): slope {r.slope_l1.slope:.2f}", ls="--")
+        a.plot(r.m, np.nanmean(r.w1_data, 1)[0] * (r.m / r.m[0]) ** -0.5, "k:", label="m^(−1/2)")
+        a.set(xscale="log", yscale="log", xlabel="training samples m", ylabel="distance", title=t)
+        a.legend(fontsize=6)
+        a.grid(alpha=0.3, which="both")
+        data[t] = {"m": r.m.tolist(), "rows": [{k2: v for k2, v in row.items()} for row in r.rows],
+                   "slope_gen": [r.slope_gen.slope, *r.slope_gen.ci], "slope_l1": [r.slope_l1.slope, *r.slope_l1.ci],
+                   "slope_data": [r.slope_data.slope, *r.slope_data.ci], "diverged": r.diverged}
+    text.append("Reading per m (paired over runs, Student-t 95 %): *beats* its data when W1(p, q̂) − W1(p, p̂_m) is "
+                "below 0, *matches* when the interval straddles 0, *worse* above 0; *memorises* when W1(q̂, p̂_m) < "
+                "W1(p, p̂_m) (the generator sits closer to its sample than the truth does).")
+    figs = plots.save(fig, folder / "data_generalisation", "Exact W1 and ∫|p − q̂| of LS-GAN generators trained on m "
+                      "samples, next to W1 of those samples to p (mean, 95 % t-interval over seeds).")
+    return {"text": "\n".join(text), "figures": figs, "checks": checks, "data": data}
+
+
+# ------------------------------------------------------------------------------------------------ experiment 4
+def _gls(df, curves, folder: Path) -> dict:
+    from .. import plots
+    from ..studies.sample_complexity import RUNAWAY, read_gls_family
+
+    r = read_gls_family(df, curves)
+    rows = r.rows
+    f = lambda s: "–" if not math.isfinite(s[0]) else f"{s[0]:.3f} [{s[1]:.3f}, {s[2]:.3f}]"  # noqa: E731
+    text = ["| target | loss | spectral norm | runs | diverged | runaway or diverged [95 % Wilson] | ∫\\|p − q̂\\| | "
+            "W1 | hinge-active final | hinge-active mean over training |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for x in rows:
+        text.append(f"| {x['target']} | {x['label']} | {'yes' if x['spectral_norm'] else 'no'} | {x['n']} | "
+                    f"{x['diverged']} | {x['runaway'] + x['diverged']} [{x['runaway_ci'][0]:.2f}, "
+                    f"{x['runaway_ci'][1]:.2f}] | {f(x['l1'])} | {f(x['w1'])} | {f(x['hinge_final'])} | "
+                    f"{f(x['hinge_mean'])} |")
+    text += ["", f"Runaway: final loss-network objective < {RUNAWAY:g} (for a 1-Lipschitz L every C_ν objective is "
+             f"≥ E Δ − W1 ≥ 0 with τ = 1; far below 0 means |∇L| ≫ 1). Hinge-active: fraction of probe pairs with "
+             f"τ|x − z| + L(x) − L(z) > 0 (WGAN read as L = −f); predicted 1 for a 1-Lipschitz L with τ = 1."]
+    for sn in (True, False):
+        hs = [x["hinge_final"][0] for x in rows if x["spectral_norm"] == sn and math.isfinite(x["hinge_final"][0])]
+        if hs:
+            text.append(f"- {'With' if sn else 'Without'} spectral normalisation: mean final hinge-active fraction "
+                        f"per setting {min(hs):.3f}–{max(hs):.3f}" + (" (hinge inactivity predicts 1 for a "
+                        "1-Lipschitz L with τ = 1; spectral normalisation's one power iteration per step only "
+                        "approximates Lipschitz ≤ 1)." if sn else "."))
+    checks = []
+    basis = (f"difference of mean exact ∫|p − q̂| over seeds ({df['replica'].nunique()} runs per setting: "
+             f"initialisation, data, batches)")
+
+    def vals(t, sn, fam, nu=None):
+        for x in rows:
+            if x["target"] == t and x["spectral_norm"] == sn and x["family"] == fam and (
+                    nu is None or (isinstance(x["nu"], float) and math.isclose(x["nu"], nu))):
+                return x
+        return None
+
+    for t in sorted({x["target"] for x in rows}):
+        sn = False
+        g0, ls, g1, wg = vals(t, sn, "glsgan", 0.0), vals(t, sn, "loss_sensitive"), vals(t, sn, "glsgan", 1.0), \
+            vals(t, sn, "wgan")
+        others = [x for x in rows if x["target"] == t and x["spectral_norm"] == sn and x["family"] == "glsgan"
+                  and not math.isclose(x["nu"], 0.0)]
+        alt = min(others, key=lambda x: abs(x["nu"] - 0.5)) if others else None
+        if g0 and ls and alt:
+            checks.append(equivalence_check(f"{t}: GLS ν = 0 vs LS-GAN λ = 1000 (λ → ∞ form), ∫|p − q̂|",
+                                            g0["l1_values"], ls["l1_values"], alt["l1_values"], basis,
+                                            f"GLS ν = {alt['nu']:g} (a different cost)"))
+        alt1 = min((x for x in others if not math.isclose(x["nu"], 1.0)), key=lambda x: abs(x["nu"] - 0.5),
+                   default=None)
+        if g1 and wg and alt1:
+            checks.append(equivalence_check(f"{t}: GLS ν = 1 vs WGAN (same θ-gradients), ∫|p − q̂|",
+                                            g1["l1_values"], wg["l1_values"], alt1["l1_values"], basis,
+                                            f"GLS ν = {alt1['nu']:g}"))
+    # figure: error per loss (sn off / on) and hinge-active curves
+    targets = sorted({x["target"] for x in rows})
+    fig, ax = _figure(2, len(targets), figsize=(4.6 * len(targets), 7.5))
+    for k, t in enumerate(targets):
+        a = ax[0][k]
+        for j, sn in enumerate((False, True)):
+            xs = [x for x in rows if x["target"] == t and x["spectral_norm"] == sn]
+            if not xs:
+                continue
+            pos = np.arange(len(xs)) + (0.18 if sn else -0.18)
+            m = np.array([x["l1"][0] for x in xs])
+            lo = np.array([x["l1"][1] for x in xs])
+            hi = np.array([x["l1"][2] for x in xs])
+            a.errorbar(pos, m, yerr=[np.nan_to_num(m - lo), np.nan_to_num(hi - m)], fmt="o", capsize=3,
+                       label="spectral norm" if sn else "unconstrained")
+            for p_, x in zip(pos, xs):
+                bad = x["runaway"] + x["diverged"]
+                if bad:
+                    a.annotate(f"{bad}/{x['n']}", (p_, np.nanmax([m.max() if m.size else 0, 0]) * 1.02), fontsize=6,
+                               ha="center", color="tab:red")
+            a.set_xticks(np.arange(len(xs)), [x["label"] for x in xs], rotation=60, fontsize=7)
+        a.set(ylabel="∫|p − q̂| (exact)", title=t)
+        a.legend(fontsize=6)
+        a.grid(alpha=0.3)
+        b = ax[1][k]
+        colour = {lab: f"C{i}" for i, lab in enumerate(sorted({key[1] for key in r.curves}))}
+        for (tt, label, sn), (steps, mean) in sorted(r.curves.items()):
+            if tt == t:
+                b.plot(steps, mean, ls="--" if sn else "-", color=colour[label], lw=1,
+                       label=f"{label}{' SN' if sn else ''}")
+        b.set(xlabel="step", ylabel="hinge-active fraction", ylim=(-0.02, 1.02))
+        b.legend(fontsize=5, ncol=2)
+        b.grid(alpha=0.3)
+    figs = plots.save(fig, folder / "gls_family", "GLS-GAN ν family, LS-GAN (λ = 1000) and WGAN: exact ∫|p − q̂| "
+                      "(mean, 95 % t-interval over non-diverged seeds; red: runaway or diverged runs) and the mean "
+                      "hinge-active fraction over training (dashed: spectral normalisation).", bottom=0.05)
+    data = {"rows": [{k2: (v.tolist() if isinstance(v, np.ndarray) else v) for k2, v in x.items()} for x in rows]}
+    data = _jsonable(data)
+    return {"text": "\n".join(text), "figures": figs, "checks": checks, "data": data}
+
+
+# ------------------------------------------------------------------------------------------------ experiment 5
+def _mixture(df, curves, folder: Path) -> dict:
+    from .. import plots
+    from ..studies.sample_complexity import read_mixture_2d
+
+    r = read_mixture_2d(df)
+    f = lambda s: "–" if not math.isfinite(s[0]) else f"{s[0]:.3f} [{s[1]:.3f}, {s[2]:.3f}]"  # noqa: E731
+    text = [f"Target {r.target}; λ sweep at the largest m:", "",
+            "| λ | W1(q̂ sample, p sample) | same-size floor W1(p, p') | MMD² | MMD² floor | modes (of 8) | "
+            "diverged |", "|---|---|---|---|---|---|---|"]
+    for x in r.lam_rows:
+        text.append(f"| {x['lam']:g} | {f(x['w1'])} | {f(x['w1_floor'])} | {f(x['mmd2'])} | {f(x['mmd2_floor'])} | "
+                    f"{f(x['modes'])} | {x['diverged']} |")
+    text += ["", f"Spearman ρ(λ, W1) = {r.lam_rho[0]:.3f} [{r.lam_rho[1][0]:.3f}, {r.lam_rho[1][1]:.3f}] "
+             f"(bootstrap over seeds).", "",
+             f"m sweep at λ = {r.m_rows[0]['lam']:g} (k = min(m, 1000) points each, all against one fresh k-sample of "
+             f"p):" if r.m_rows else "", "",
+             "| m | k | W1(generator k, p k) | W1(training data k, p k) | floor W1(p' k, p k) | generator − data |",
+             "|---|---|---|---|---|---|"]
+    for x in r.m_rows:
+        text.append(f"| {x['m']} | {x['k']} | {f(x['w1_gen'])} | {f(x['w1_data'])} | {f(x['w1_floor'])} | "
+                    f"{f(x['diff'])} |")
+    checks = []
+    basis = f"bootstrap over seeds ({df['replica'].nunique()} runs per setting), 95 % percentile interval"
+    checks.append(decrease_check("W1(q̂, p) falls with λ (largest m)", r.lam_rho[0], r.lam_rho[1], basis,
+                                 "Spearman ρ"))
+    if r.m_slope_gen is not None:
+        checks.append(decrease_check(f"W1 of the generator falls with m (λ = {r.m_rows[0]['lam']:g})",
+                                     r.m_slope_gen.slope, r.m_slope_gen.ci, basis))
+    fig, ax = _figure(1, 2, figsize=(11, 4.2))
+    a, b = ax[0]
+    lams = [x["lam"] for x in r.lam_rows]
+    for key, lab in (("w1", "W1(q̂, p) trained generators"), ("w1_floor", "same-size floor W1(p', p)")):
+        m = np.array([x[key][0] for x in r.lam_rows])
+        lo = np.array([x[key][1] for x in r.lam_rows])
+        hi = np.array([x[key][2] for x in r.lam_rows])
+        a.errorbar(lams, m, yerr=[np.nan_to_num(m - lo), np.nan_to_num(hi - m)], marker="o", capsize=3, label=lab)
+    a.set(xscale="log", yscale="log", xlabel="λ", ylabel="W1 (1000 vs 1000 samples)", title=f"{r.target}: vs λ")
+    a.legend(fontsize=7)
+    a.grid(alpha=0.3, which="both")
+    ms = [x["m"] for x in r.m_rows]
+    for key, lab in (("w1_gen", "generator"), ("w1_data", "its training data"), ("w1_floor", "floor (fresh p)")):
+        m = np.array([x[key][0] for x in r.m_rows])
+        lo = np.array([x[key][1] for x in r.m_rows])
+        hi = np.array([x[key][2] for x in r.m_rows])
+        b.errorbar(ms, m, yerr=[np.nan_to_num(m - lo), np.nan_to_num(hi - m)], marker="o", capsize=3, label=lab)
+    b.set(xscale="log", yscale="log", xlabel="training samples m", ylabel="W1 to a fresh k-sample of p, k = min(m, 1000)",
+          title="vs m")
+    b.legend(fontsize=7)
+    b.grid(alpha=0.3, which="both")
+    figs = plots.save(fig, folder / "mixture_2d", "2-D ring of 8 Gaussians: sample W1 of trained LS-GANs (mean, 95 % "
+                      "t-interval over seeds) against the same-size floor, vs λ and vs the data-set size m.")
+    data = {"lam_rows": r.lam_rows, "m_rows": r.m_rows, "lam_rho": [r.lam_rho[0], *r.lam_rho[1]],
+            "m_slope_gen": [r.m_slope_gen.slope, *r.m_slope_gen.ci] if r.m_slope_gen else None,
+            "m_slope_data": [r.m_slope_data.slope, *r.m_slope_data.ci] if r.m_slope_data else None}
+    return {"text": "\n".join(text), "figures": figs, "checks": checks, "data": data}
+
+
+def _jsonable(obj):
+    """Plain Python types (str keys, floats, lists) for claims.json."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    return obj
+
+
+_REPORTERS = {"critic_generalisation": _critic, "data_generalisation": _data_gen, "gls_nu": _gls,
+              "mixture_2d": _mixture}
+
+
+def report_experiment(name: str, df, curves, folder) -> dict:
+    """Read one experiment's results (``df`` from :func:`lsgan_theory.sweeps.results.load`, ``curves`` from
+    ``load_curves``) into evidence text, figures (written to ``folder``), checks and data."""
+    if name not in _REPORTERS:
+        raise ValueError(f"name: one of {sorted(_REPORTERS)}, got {name!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    done = df["status"].isin(("done", "diverged"))
+    pending = int((~done).sum())
+    rep = _REPORTERS[name](df[done].copy(), curves, folder)
+    if pending:
+        rep["text"] = (f"*{pending} of {len(df)} runs not finished (pending, running or failed): left out; run the "
+                       f"same command again to resume.*\n\n") + rep["text"]
+    rep["data"] = _jsonable(rep["data"])
+    rep["data"]["unfinished_runs"] = pending
+    return rep
+
+
+def _run(ctx: Context, cid: str) -> Evidence:
+    from ..studies.sample_complexity import run_experiment
+
+    name = _EXPERIMENT_OF[cid]
+    variant = "quick" if ctx.quick else "full"
+    df, curves, summ = run_experiment(name, ctx.out / "runs" / f"{name}-{variant}", variant=variant, restart=True)
+    rep = report_experiment(name, df, curves, ctx.out / "figures")
+    head = (f"Spec `experiments/{name}.toml` [{variant}]: {len(df)} runs ({summ['counts']}), {summ['seconds']:.0f} s; "
+            f"study `lsgan_theory.studies.sample_complexity`.\n\n")
+    return Evidence(head + rep["text"], [str(f) for f in rep["figures"] if str(f).endswith(".png")], rep["data"],
+                    checks=rep["checks"])
+
+
+@claim("sample-complexity-critic-gap", ref="THEORY.md §5 (Generalisation)",
+       statement="For a fixed loss-network class, the gap between the objective on m samples and the population "
+                 "objective decays like m^(−1/2); its growth in the parameter count N is at most √N")
+def _critic_gap(ctx: Context) -> Evidence:
+    return _run(ctx, "sample-complexity-critic-gap")
+
+
+@claim("sample-complexity-data-generalisation", ref="THEORY.md §5 (Generalisation); issue 16 item 3",
+       kind="measurement",
+       statement="Trained LS-GAN generators against the m samples they saw: W1(p, p̂_m) falls like m^(−1/2) and "
+                 "W1(p, q̂) falls with m (beats / matches / memorises reported per m)")
+def _data_generalisation(ctx: Context) -> Evidence:
+    return _run(ctx, "sample-complexity-data-generalisation")
+
+
+@claim("gls-family-trained", ref="THEORY.md §6",
+       statement="Trained GLS-GANs: ν = 0 reaches the error of LS-GAN in its λ → ∞ form and ν = 1 that of WGAN "
+                 "(same objectives up to θ-free terms); divergence and hinge-active fraction reported per ν")
+def _gls_family(ctx: Context) -> Evidence:
+    return _run(ctx, "gls-family-trained")
+
+
+@claim("sample-complexity-mixture-2d", ref="THEORY.md §5 (Theorem 1, Generalisation); issue 16 item 5",
+       kind="measurement",
+       statement="On a 2-D Gaussian mixture the trained LS-GAN's sample W1 to the target falls with λ and with the "
+                 "data-set size m (measured against same-size floors)")
+def _mixture_2d(ctx: Context) -> Evidence:
+    return _run(ctx, "sample-complexity-mixture-2d")

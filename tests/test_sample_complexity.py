@@ -1,0 +1,242 @@
+"""Sample complexity and the GLS-GAN family on trained GANs (issue 16, items 2–5): the slope fits, the objectives,
+the hinge probe, the verdict logic on planted inputs, and the study end to end at tiny size."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from scipy.special import ndtr
+
+from lsgan_theory import densities
+from lsgan_theory.claims import Check
+from lsgan_theory.ensemble import TrainConfig, train
+from lsgan_theory.studies import sample_complexity as sc
+from lsgan_theory._claims.sample_complexity import decrease_check, equivalence_check, rate_terms
+
+
+# ------------------------------------------------------------------------------------------------ slope fits
+def _power_data(exponent, rng, xs=(32, 64, 128, 256, 512, 1024, 2048, 4096), seeds=10, noise=0.3):
+    x = np.asarray(xs, float)
+    return x, 2.0 * x[:, None] ** exponent * rng.lognormal(0.0, noise, size=(x.size, seeds))
+
+
+def test_fit_power_recovers_a_known_exponent_and_rejects_a_nearby_one():
+    # 20 synthetic data sets with exponent −1/2 and 30 % log-normal noise over 10 seeds: the 95 % interval covers
+    # −1/2 in >= 16 of 20 (a binomial(20, 0.95) falls below 16 with probability 0.3 %), and excludes the
+    # alternative −1/4 in every one (power).  Mutation: fitting log y on x instead of log x makes the slope ~ −1e-4
+    # and the coverage 0.
+    rng = np.random.default_rng(0)
+    cover = reject = 0
+    for _ in range(20):
+        x, y = _power_data(-0.5, rng)
+        f = sc.fit_power(x, y, n_boot=300, seed=1)
+        cover += f.ci[0] <= -0.5 <= f.ci[1]
+        reject += not (f.ci[0] <= -0.25 <= f.ci[1])
+    assert cover >= 16
+    assert reject == 20
+
+
+def test_fit_power_negative_control_flat_data_has_slope_zero_not_minus_half():
+    rng = np.random.default_rng(1)
+    x, y = _power_data(0.0, rng)
+    f = sc.fit_power(x, y, n_boot=500)
+    stat, alt = sc.rate_check(f, -0.5, 0.0)
+    assert stat > 0.3          # −1/2 is far outside the interval of a flat series
+    assert alt == 0.0          # 0 is inside
+
+
+def test_fit_power_uses_finite_entries_and_refuses_non_positive_means():
+    x = np.array([1.0, 2.0, 4.0])
+    y = np.array([[1.0, np.nan], [0.5, 0.5], [0.25, np.nan]])
+    f = sc.fit_power(x, y, n_boot=50)
+    assert f.slope == pytest.approx(-1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="y: every mean"):
+        sc.fit_power(x, -np.abs(y), n_boot=10)
+    with pytest.raises(ValueError, match="x: every value"):
+        sc.fit_power(np.array([0.0, 1.0, 2.0]), np.ones((3, 2)))
+
+
+def test_mean_ci_is_the_student_t_interval():
+    v = np.array([1.0, 2.0, 4.0, 7.0, np.nan])
+    m, lo, hi = sc.mean_ci(v)
+    h = stats.t.ppf(0.975, 3) * np.std(v[:4], ddof=1) / 2
+    assert (m, lo, hi) == pytest.approx((3.5, 3.5 - h, 3.5 + h))
+
+
+# ------------------------------------------------------------------------------------------------ verdict logic
+def _fit(slope, lo, hi):
+    return sc.PowerFit(slope, (lo, hi), 0.0, np.ones(2), np.ones(2))
+
+
+@pytest.mark.parametrize("ci,status", [((-0.6, -0.4), "pass"), ((-0.6, -0.2), "inconclusive"),
+                                       ((-0.3, -0.1), "fail"), ((math.nan, math.nan), "fail")])
+def test_rate_check_verdicts_on_planted_intervals(ci, status):
+    c = rate_terms("planted", _fit(sum(ci) / 2, *ci), -0.5, -0.25, "planted interval")
+    assert c.status == status
+
+
+@pytest.mark.parametrize("ci,status", [((-0.5, -0.1), "pass"), ((-0.2, 0.1), "inconclusive"), ((0.1, 0.3), "fail")])
+def test_decrease_check_verdicts_on_planted_intervals(ci, status):
+    assert decrease_check("planted", sum(ci) / 2, ci, "planted").status == status
+
+
+def test_equivalence_check_passes_equal_means_and_fails_a_planted_difference():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(1.0, 0.1, 20), rng.normal(1.0, 0.1, 20)
+    far = rng.normal(2.0, 0.1, 20)
+    assert equivalence_check("same", a, b, far, "planted", "far").status == "pass"
+    assert equivalence_check("shifted", a, far, b, "planted", "b").status == "fail"
+    # an alternative that equals the claim cannot be rejected: inconclusive, never pass
+    assert equivalence_check("no power", a, b, b + 0.0, "planted", "b").status == "inconclusive"
+
+
+# ------------------------------------------------------------------------------------------------ objectives
+def _mean_abs_normal(mu, sigma):
+    """E|N(μ, σ²)| (closed form)."""
+    return sigma * math.sqrt(2 / math.pi) * math.exp(-mu * mu / (2 * sigma * sigma)) + mu * (1 - 2 * ndtr(-mu / sigma))
+
+
+def test_critic_objectives_of_a_constant_loss_match_the_closed_form():
+    # L ≡ c: g(x) = c + λτ E_z|x − z|, so S = c + λτ E|X − Z| with X − Z ~ N(−1.5, 2).  Mutation: dropping the
+    # E L(x) term (g = λ·hinge) shifts S by c = 0.7 and fails.
+    p, q = densities.parse("normal(0,1)"), densities.parse("normal(1.5,1)")
+    c, lam, tau = 0.7, 3.0, 0.5
+    r = sc.critic_objectives(lambda x: np.full(np.shape(x), c), p, q, np.array([0.0]), lam, tau, nodes=4096)
+    exact = c + lam * tau * _mean_abs_normal(-1.5, math.sqrt(2.0))
+    assert r["s_pop"] == pytest.approx(exact, abs=2e-3)
+    assert abs(r["s_pop"] - exact) <= 5 * r["s_pop_err"] + 1e-4  # the error estimate is of the right size
+    # the empirical objective at x = 0: c + λτ E|Z| (one point)
+    assert r["s_emp"] == pytest.approx(c + lam * tau * _mean_abs_normal(1.5, 1.0), abs=2e-3)
+
+
+def test_critic_objectives_hinge_clips_where_the_loss_separates():
+    # L(x) = 10·1[x > 0.75]: pairs with x < 0.75 < z have argument τ|x − z| − 10 < 0 (clipped): the population
+    # objective is below the unclipped value.
+    p, q = densities.parse("normal(0,1)"), densities.parse("normal(1.5,1)")
+    step = lambda x: 10.0 * (np.asarray(x) > 0.75)  # noqa: E731
+    r = sc.critic_objectives(step, p, q, np.array([0.0]), 1.0, 1.0, nodes=2048)
+    unclipped = sc.critic_objectives(lambda x: np.zeros(np.shape(x)), p, q, np.array([0.0]), 1.0, 1.0, nodes=2048)
+    assert r["s_pop"] < unclipped["s_pop"] + 10 * (1 - p.cdf(np.array([0.75]))[0])
+
+
+def test_hinge_active_counts_positive_arguments_and_reads_wgan_as_minus_f():
+    x = torch.tensor([[[0.0], [1.0]]], dtype=torch.float64)
+    z = torch.tensor([[[0.5], [2.0]]], dtype=torch.float64)
+    zero = torch.zeros(1, 2, dtype=torch.float64)
+    assert sc.hinge_active(zero, zero, x, z, ["glsgan"], [1.0])[0] == 1.0  # a = |x − z| > 0 for every pair
+    big_fake = torch.full((1, 2), 10.0, dtype=torch.float64)
+    assert sc.hinge_active(zero, big_fake, x, z, ["glsgan"], [1.0])[0] == 0.0  # L(z) ≫ L(x) + Δ: all clipped
+    # WGAN: L = −f, so f(z) = −10 means L(z) = 10: all clipped as well
+    assert sc.hinge_active(zero, -big_fake, x, z, ["wgan"], [1.0])[0] == 0.0
+    # LS-GAN: L = softplus: softplus(−30) ≈ 0 for the reals, softplus(0) = log 2 for the fakes; the margins
+    # |x − z| are 0.5, 2, 0.5, 1, so a = margin − log 2 > 0 for two pairs of four (the raw output would give 4/4)
+    out_r = torch.full((1, 2), -30.0, dtype=torch.float64)
+    assert sc.hinge_active(out_r, zero, x, z, ["loss_sensitive"], [1.0])[0] == pytest.approx(0.5)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread (the sweeps' default): tiny ensembles only lose to a second thread's barriers."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_train_probed_trains_exactly_as_train():
+    # the probe must not change training: same parameters bitwise (CPU, float32), LS-GAN and GLS-GAN in one pack.
+    # Mutation: drawing the probe noise from the trainer's "noise_g" stream at the current step changes nothing (the
+    # streams are counter-based), but calling g_step twice per step fails this test.
+    cfg = TrainConfig(target="normal(0,1)", n_models=2, steps=25, family=("loss_sensitive", "glsgan"),
+                      lam=(1.0, 1.0), nu=(0.0, 0.5), g_hidden=(8,), d_hidden=(8,), n_data=64, device="cpu",
+                      record_every=5)
+    ref = train(cfg)
+    res, run, hinge = sc.train_probed(cfg, probe=16)
+    for a, b in zip(ref.g_params + ref.d_params, res.g_params + res.d_params):
+        assert torch.equal(a, b)
+    np.testing.assert_array_equal(ref.loss_d, res.loss_d)
+    assert hinge.shape == (2, len(ref.steps)) and np.all((hinge >= 0) & (hinge <= 1))
+
+
+# ------------------------------------------------------------------------------------------------ end to end
+_TINY = """
+[sweep]
+name = "{name}"
+seeds = 3
+n_eval = 100
+[base]
+{base}
+steps = 30
+g_hidden = [8]
+[grid]
+{grid}
+"""
+
+
+def _spec(tmp_path, name, base, grid):
+    p = tmp_path / f"{name}.toml"
+    if "d_hidden" not in grid:
+        base += "\nd_hidden = [8]"
+    p.write_text(_TINY.format(name=name, base=base, grid=grid))
+    return p
+
+
+def test_critic_experiment_end_to_end_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setattr(sc, "QUAD_NODES", 512)  # the population rule's nodes (4096 in the study): speed only
+    spec = _spec(tmp_path, "critic_tiny", 'family = "loss_sensitive"\nfixed_generator = "normal(1.5,1)"',
+                 "n_data = [16, 64]\nd_hidden = [[4], [8]]")
+    df, curves, summ = sc.run_experiment(spec, tmp_path / "out")
+    assert summ["counts"] == {"done": 12}
+    assert {"optimism", "abs_gap", "fresh_gap", "s_pop_err", "n_params"} <= set(df.columns)
+    np.testing.assert_allclose(df["abs_gap"], np.abs(df["optimism"]))
+    assert set(df["n_params"]) == {4 * 2 + 5, 8 * 2 + 9}
+    assert set(curves["name"]) == {"loss_d", "loss_g", "hinge_active"}
+    r = sc.read_critic_gap(df, n_boot=50)
+    assert r.widths == [4, 8] and set(r.n_exponent_abs) == {16.0, 64.0}
+    again = sc.run_experiment(spec, tmp_path / "out")[2]
+    assert again["trained"] == 0  # resumed: nothing retrained
+
+
+def test_generator_experiment_measures_the_models_own_data(tmp_path):
+    spec = _spec(tmp_path, "gen_tiny", 'family = "loss_sensitive"\ntarget = "normal(0,1)"', "n_data = [16, 64]")
+    df, curves, _ = sc.run_experiment(spec, tmp_path / "out")
+    ok = df[df["status"] == "done"]
+    assert len(ok) >= 4
+    # independent second computation of W1(p, p̂_m): the trainer's data stream (seed, model id, 'data' = 8)
+    from lsgan_theory.ensemble.rng import STREAMS
+    from lsgan_theory.metrics import w1_to_cdf
+    from lsgan_theory.sweeps.spec import stream_id
+
+    p = densities.parse("normal(0,1)")
+    for _, row in ok.iterrows():
+        data = p.sample(int(row["n_data"]), np.random.default_rng([0, stream_id(row["id"]), STREAMS["data"]]))
+        # the trainer holds the data in its dtype (float32): equal to float32 rounding
+        assert row["w1_data"] == pytest.approx(w1_to_cdf(data, p), rel=1e-6)
+    reads = sc.read_data_generalisation(df, n_boot=50)
+    assert list(reads) == ["normal(0,1)"] and [r["m"] for r in reads["normal(0,1)"].rows] == [16, 64]
+
+
+def test_gls_reader_counts_divergence_and_groups_by_loss(tmp_path):
+    spec = _spec(tmp_path, "gls_tiny", 'target = "normal(0,1)"\nn_data = 256',
+                 'family = ["glsgan", "wgan"]\nnu = [0.0, 1.0]')
+    df, curves, _ = sc.run_experiment(spec, tmp_path / "out")
+    r = sc.read_gls_family(df, curves)
+    labels = sorted(x["label"] for x in r.rows)
+    assert labels == ["GLS ν=0", "GLS ν=1", "WGAN"]
+    assert all(x["n"] == 3 for x in r.rows)
+    assert r.curves  # hinge-active curves per loss
+
+
+def test_mixture_2d_metrics_have_same_size_floors(tmp_path):
+    spec = _spec(tmp_path, "mix_tiny", 'family = "loss_sensitive"\ntarget = "ring(4,1,0.1)"\nnoise_dim = 2',
+                 "lam = [1.0, 10.0]\nn_data = [32, 128]")
+    df, _, _ = sc.run_experiment(spec, tmp_path / "out")
+    ok = df[df["status"] == "done"]
+    assert {"w1", "w1_floor", "mmd2", "mmd2_floor", "w1_data_k", "w1_gen_k", "w1_floor_k", "modes"} <= set(df.columns)
+    assert set(ok["k_data"]) <= {32.0, 100.0}
+    r = sc.read_mixture_2d(df, n_boot=50)
+    assert [x["m"] for x in r.m_rows] == [32, 128] and r.m_rows[0]["lam"] == 10.0
