@@ -252,12 +252,19 @@ def test_bounds_refuses_too_many_points_before_sampling(monkeypatch):
 
 @pytest.mark.parametrize("argv", [
     ["--real", "normal(0,1)", "--fake", "normal(0,1)", "-n", "1", "-m", "1", "--lam", "1", "--kappa", "1e60"],
-    ["--real", "normal(1e300,1)", "--fake", "normal(-1e300,1)", "-n", "3", "-m", "3", "--lam", "1", "--kappa", "1"],
+    ["--real", "normal(1e30,1e19)", "--fake", "normal(-1e30,1e19)", "-n", "3", "-m", "3", "--lam", "1", "--kappa", "1"],
 ])
 def test_bounds_on_extreme_values_is_one_line_exit_2(argv):
     # found by the fuzz suite: HiGHS rejects coefficients beyond ~1e20 with a RuntimeError (traceback before)
     rc, _, err = cli(["bounds", *argv])
     assert_one_line_error(rc, err, "LP solver failed")
+
+
+def test_bounds_on_a_density_below_float_resolution_is_one_line_exit_2():
+    # normal(1e300, 1): the scale is not resolvable at that location; refused when the spec is parsed (naming the flag)
+    rc, _, err = cli(["bounds", "--real", "normal(1e300,1)", "--fake", "normal(-1e300,1)", "-n", "3", "-m", "3",
+                      "--lam", "1", "--kappa", "1"])
+    assert_one_line_error(rc, err, "--real", "float64 resolution")
 
 
 # ------------------------------------------------------------------------------------------ family parameters
