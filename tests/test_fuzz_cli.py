@@ -6,7 +6,9 @@ call must
 * print no traceback,
 * create nothing outside its output folder (the call runs in a fresh temporary working directory whose tree is
   compared before and after; a pre-existing file used as a decoy must be left untouched),
-* finish within a time limit (an in-process SIGALRM watchdog; subprocess cases use a subprocess timeout).
+* not hang: an in-process SIGALRM watchdog (subprocess cases: a subprocess timeout) stops a call still running after
+  ten minutes -- a hang guard so a runaway input fails instead of stalling CI, not a speed requirement (every drawn
+  call is sized to take well under a second; speed is measured in benchmarks/, never asserted).
 
 The CLI runs in-process (``lsgan_theory.cli.main`` with captured streams) for speed, plus a handful of subprocess
 cases.  The default suite draws a few hundred vectors (derandomised under ``CI``, see ``tests/conftest.py``); the
@@ -34,7 +36,7 @@ from lsgan_theory import families
 from lsgan_theory.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-LIMIT_S = 60  # per call, generous for a loaded 2-core machine; a tiny training run takes ~0.5 s
+LIMIT_S = 600  # hang guard only (see the module docstring): not a timing requirement
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -381,7 +383,7 @@ def test_harness_catches_a_traceback_a_stray_file_and_an_overtime(monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------------- subprocesses
-def _sub(argv, cwd, timeout=120):
+def _sub(argv, cwd, timeout=LIMIT_S):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     try:
         p = subprocess.run([sys.executable, "-m", "lsgan_theory", *argv], cwd=cwd, env=env, capture_output=True,

@@ -67,7 +67,9 @@ def test_a_worker_killed_mid_sweep_loses_no_run_and_duplicates_none(tmp_path, cl
     ex = _KillOneWorker(cluster)
     s = sweep(spec, tmp_path / "dask", executor=ex)
     assert ex.killed is not None, "no worker was busy after the first result: the kill did not happen"
-    deadline = time.time() + 60  # it did die: the scheduler drops it (its nanny starts a new worker)
+    # it did die: the scheduler drops it (its nanny starts a new worker); the deadline is a hang guard, not a timing
+    # requirement (the drop takes well under a second here)
+    deadline = time.time() + 600
     while ex.killed in cluster.client.scheduler_info()["workers"] and time.time() < deadline:
         time.sleep(0.1)
     assert ex.killed not in cluster.client.scheduler_info()["workers"]

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..claims import Check, Context, Evidence, claim
+from ..studies.stats import welch
 
 __all__ = ["modes_report", "difference_interval", "difference_check", "published_comparison", "mao_collapse_text"]
 
@@ -39,19 +40,11 @@ def difference_interval(a, b, level: float = 0.95) -> tuple[float, float, float]
     dropped; (d, −inf, inf) with fewer than 2 values on a side)."""
     from scipy import stats
 
-    a = np.asarray(a, float)
-    b = np.asarray(b, float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size == 0 or b.size == 0:
-        return math.nan, math.nan, math.nan
-    d = float(a.mean() - b.mean())
-    if a.size < 2 or b.size < 2:
-        return d, -math.inf, math.inf
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se = math.sqrt(va + vb)
-    if se == 0:
+    d, se, dof = welch(a, b)
+    if math.isnan(d) or se == 0:
         return d, d, d
-    dof = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    if math.isnan(se):
+        return d, -math.inf, math.inf
     half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
     return d, d - half, d + half
 

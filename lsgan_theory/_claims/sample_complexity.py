@@ -23,6 +23,7 @@ import numpy as np
 
 from ..claims import Check as _Check
 from ..claims import Context, Evidence, claim
+from ..studies.stats import welch
 
 
 def Check(name, statistic, tolerance, basis, alternative, alternative_statistic):  # noqa: N802
@@ -66,21 +67,14 @@ def equivalence_check(name: str, a, b, alt, basis: str, alt_name: str) -> Check:
     Satterthwaite degrees of freedom; alternative: the same t for ``a`` against ``alt``."""
     from scipy import stats
 
-    def welch(x, y):
-        x = np.asarray(x, float)
-        y = np.asarray(y, float)
-        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
-        if x.size < 2 or y.size < 2:
+    def t_stat(x, y):
+        d, se, dof = welch(x, y)
+        if math.isnan(se):
             return math.nan, math.nan
-        vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
-        se = math.sqrt(vx + vy)
-        if se == 0:
-            return (0.0 if x.mean() == y.mean() else math.inf), float(x.size + y.size - 2)
-        df = (vx + vy) ** 2 / (vx * vx / (x.size - 1) + vy * vy / (y.size - 1))
-        return abs(x.mean() - y.mean()) / se, df
+        return (abs(d) / se if se > 0 else (0.0 if d == 0 else math.inf)), dof
 
-    t, df = welch(a, b)
-    t_alt, _ = welch(a, alt)
+    t, df = t_stat(a, b)
+    t_alt, _ = t_stat(a, alt)
     crit = float(stats.t.ppf(0.975, df)) if math.isfinite(df) else 1.959964
     return Check(name, t, crit, f"{basis}; Welch t, two-sided 5 % critical value {crit:.2f} (df {df:.1f})",
                  alt_name, t_alt)

@@ -30,6 +30,7 @@ from .. import densities as _densities
 from ..ensemble import conditional as _cond
 from ..provenance import provenance
 from .theorem1 import capacity_floor, generator_metrics, read_bound
+from .stats import t_interval  # noqa: F401  (public here too: studies.clsgan.t_interval)
 
 __all__ = ["load_digits_data", "digits_split", "DigitsSplit", "SemiSupervisedResult", "semi_supervised_digits",
            "t_interval", "Theorem3Result", "theorem3_toy", "theorem3_toy_2d", "binned_l1_2d", "THEOREM3_CLASSES",
@@ -90,19 +91,7 @@ def digits_split(test_fraction: float = 1.0 / 3.0, seed: int = 0) -> DigitsSplit
     return DigitsSplit(xtr, ytr, xte, yte, seed, test_fraction)
 
 
-def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the Student-t interval of the mean over independent replicates (NaN dropped): (mean, lo, hi)."""
-    from scipy import stats
 
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return math.nan, math.nan, math.nan
-    m = float(v.mean())
-    if v.size < 2:
-        return m, -math.inf, math.inf
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return m, m - half, m + half
 
 
 # ------------------------------------------------------------------------------------------------ digits

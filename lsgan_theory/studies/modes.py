@@ -46,6 +46,7 @@ from ..ensemble import mlp as _mlp
 from ..ensemble import rng as _rng
 from ..ensemble import trainer as _trainer
 from ..provenance import git_revision
+from .stats import t_interval, wilson_interval  # noqa: F401  (public here too: studies.modes.t_interval)
 
 __all__ = ["LOSSES", "ModesSpec", "ModesResult", "load_modes_spec", "parse_modes_spec", "run_modes", "summarize_modes",
            "collapse_step", "wilson_interval", "t_interval", "PUBLISHED", "EVAL_STREAM"]
@@ -420,33 +421,10 @@ def _train_setting(spec, run, state, setting, runs, part, evals, ck, side, si, n
 
 
 # ---------------------------------------------------------------------------------------------------- summaries
-def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, lo, hi): the Student-t interval of the mean over independent seeds (NaN dropped; ±inf for n < 2)."""
-    from scipy import stats
-
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return math.nan, math.nan, math.nan
-    m = float(v.mean())
-    if v.size < 2:
-        return m, -math.inf, math.inf
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return m, m - half, m + half
 
 
-def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
-    """(k/n, lo, hi): Wilson's score interval for a binomial proportion (E. B. Wilson 1927)."""
-    from scipy import stats
 
-    if n == 0:
-        return math.nan, 0.0, 1.0
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return p, max(0.0, mid - half), min(1.0, mid + half)
+
 
 
 def summarize_modes(rows: list[dict], K: int, collapse_below: int | None = None) -> list[dict]:

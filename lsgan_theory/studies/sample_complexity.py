@@ -45,6 +45,7 @@ from ..ensemble import TrainResult, mlp as _mlp, rng as _rng
 from ..ensemble import trainer as _trainer
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
 from ..provenance import git_revision
+from .stats import wilson_interval
 from .theorem1 import generator_metrics
 
 __all__ = ["EXPERIMENTS", "PROBE_STREAM", "train_probed", "hinge_active", "critic_objectives", "model_metrics",
@@ -574,8 +575,8 @@ def read_gls_family(df, curves=None) -> GLSReading:
         ok = g[g["status"] == "done"]
         run = int((ok["final_loss_d"].astype(float) < RUNAWAY).sum())
         rows.append({"target": target, "label": _label(fam, nu, lam), "family": fam, "nu": nu, "lam": lam,
-                     "spectral_norm": bool(sn), "n": n, "diverged": div, "diverged_ci": _wilson(div, n),
-                     "runaway": run, "runaway_ci": _wilson(run + div, n),
+                     "spectral_norm": bool(sn), "n": n, "diverged": div, "diverged_ci": wilson_interval(div, n)[1:],
+                     "runaway": run, "runaway_ci": wilson_interval(run + div, n)[1:],
                      "l1": mean_ci(ok["l1_exact"]), "w1": mean_ci(ok["w1_exact"]),
                      "l1_values": ok["l1_exact"].astype(float).to_numpy(),
                      "hinge_final": mean_ci(ok["hinge_active_final"]), "hinge_mean": mean_ci(ok["hinge_active_mean"])})
@@ -587,14 +588,7 @@ def read_gls_family(df, curves=None) -> GLSReading:
     return GLSReading(rows, crv)
 
 
-def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    if n == 0:
-        return (math.nan, math.nan)
-    p = k / n
-    den = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / den
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, c - h), min(1.0, c + h))
+
 
 
 @dataclass
