@@ -1219,7 +1219,7 @@ def population_solution(P, Q, lam, kappa, margin: str = "l1", *, scale: float = 
 
 @validate.renamed(margin_kind="margin", tau="scale")
 def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scale: float = 1.0, grid: int = 200,
-                        seed: int = 0) -> dict:
+                        seed: int = 0, checkpoint=None, progress=None) -> dict:
     """|S*_{n,n} − S*| over seeds: the non-parametric generalisation gap (THEORY.md §5, "Generalisation").
 
     Parameters
@@ -1229,23 +1229,75 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
     seeds : int, repetitions per n (independent samples from ``numpy.random.default_rng([seed, n, s])``)
     grid : points per dimension of the population quadrature grid; the population value is also computed on a
         grid of half the size, and the difference is returned as ``population_error`` (discretisation error proxy)
+    checkpoint : path, optional
+        A JSON-lines file: every finished LP (the two population values, each (n, seed) optimum) is appended and
+        flushed to disk with its configuration, seconds and :func:`lsgan_theory.provenance.provenance`, and a call
+        with the same file skips the LPs already recorded for the same configuration — a run killed at any point
+        (SIGKILL included) resumes without losing or repeating a finished solve (a line cut short by the kill is
+        ignored and solved again).  Records of another configuration in the file are kept and ignored.
+    progress : callable, optional
+        Called with a one-line ``str`` after every LP (``done/total``, what was solved, its seconds).
 
     Returns
     -------
     dict with ``n`` (k,), ``gaps`` (k, seeds), ``empirical`` (k, seeds), ``population``, ``population_error``,
-    ``seconds``.
+    ``seconds`` (the LPs' own seconds, summed over resumed segments), ``resumed`` (LPs read from the checkpoint).
     """
+    import json
+    import os
+
+    from .provenance import provenance
+
     t0 = time.perf_counter()
     seeds = validate.integer("seeds", seeds, minimum=1)
     ns = [validate.integer("ns", v, minimum=1) for v in ns]
     if not ns:
         raise ValueError("ns: needs at least one sample size")
-    pop = population_solution(P, Q, lam, kappa, margin, tau=scale, size=grid).objective
-    pop_half = population_solution(P, Q, lam, kappa, margin, tau=scale, size=max(4, grid // 2)).objective
-    emp = np.empty((len(ns), seeds))
-    for a, n in enumerate(ns):
-        for s in range(int(seeds)):
+    config = {"P": P.spec, "Q": Q.spec, "lam": float(lam), "kappa": float(kappa), "margin_kind": margin,
+              "tau": float(scale), "grid": int(grid), "seed": int(seed)}
+    done = {}
+    if checkpoint is not None:
+        checkpoint = os.fspath(checkpoint)
+        if os.path.exists(checkpoint):
+            with open(checkpoint, "rb+") as f:  # a record cut short by a kill (no newline yet) is removed
+                data = f.read()
+                if data and not data.endswith(b"\n"):
+                    f.truncate(data.rfind(b"\n") + 1)
+            with open(checkpoint, encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:  # not a record (damaged by hand): ignored, its LP solved again
+                        continue
+                    if isinstance(rec, dict) and rec.get("config") == config:
+                        done[(rec["what"], rec["n"], rec["s"])] = rec
+    jobs = [("population", 0, 0, int(grid)), ("population_half", 0, 0, max(4, int(grid) // 2))]
+    jobs += [("empirical", n, s, 0) for n in ns for s in range(int(seeds))]
+    resumed = sum(1 for j in jobs if j[:3] in done)
+    prov = provenance() if checkpoint is not None else None
+    for k, (what, n, s, size) in enumerate(jobs):
+        if (what, n, s) in done:
+            continue
+        t1 = time.perf_counter()
+        if what == "empirical":
             rng = np.random.default_rng([seed, n, s])
-            emp[a, s] = solve(P.sample(n, rng), Q.sample(n, rng), lam, kappa, margin, tau=scale).objective
+            value = solve(P.sample(n, rng), Q.sample(n, rng), lam, kappa, margin, tau=scale).objective
+        else:
+            value = population_solution(P, Q, lam, kappa, margin, tau=scale, size=size).objective
+        rec = {"what": what, "n": n, "s": s, "objective": float(value), "seconds": time.perf_counter() - t1,
+               "config": config}
+        done[(what, n, s)] = rec
+        if checkpoint is not None:
+            with open(checkpoint, "a", encoding="utf-8") as f:
+                f.write(json.dumps({**rec, "provenance": prov}) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        if progress is not None:
+            label = f"n = {n}, seed {s}" if what == "empirical" else f"{what} (grid {size})"
+            progress(f"{k + 1}/{len(jobs)} {P.spec} vs {Q.spec}: {label}: S = {value:.8g} in {rec['seconds']:.1f} s")
+    pop, pop_half = done[("population", 0, 0)]["objective"], done[("population_half", 0, 0)]["objective"]
+    emp = np.array([[done[("empirical", n, s)]["objective"] for s in range(int(seeds))] for n in ns])
+    seconds = sum(r["seconds"] for key, r in done.items() if key in {j[:3] for j in jobs})
     return {"n": np.asarray(ns), "gaps": np.abs(emp - pop), "empirical": emp, "population": pop,
-            "population_error": abs(pop - pop_half), "seconds": time.perf_counter() - t0}
+            "population_error": abs(pop - pop_half), "seconds": seconds, "resumed": resumed,
+            "wall_seconds": time.perf_counter() - t0}

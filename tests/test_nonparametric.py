@@ -702,7 +702,7 @@ def test_extended_generalisation_study_reaches_the_issue_sizes_with_population_e
 
     calls = {}
 
-    def fake_gaps(P, Q, lam, kappa, ns, seeds, *, margin_kind, grid, seed):
+    def fake_gaps(P, Q, lam, kappa, ns, seeds, *, margin_kind, grid, seed, checkpoint=None, progress=None):
         calls[P.dim] = (list(ns), seeds, grid)
         n = np.asarray(ns, float)[:, None]
         emp = 1.0 - n ** -0.5 * (1 + 0.01 * np.arange(seeds)[None, :])
@@ -721,3 +721,40 @@ def test_extended_generalisation_study_reaches_the_issue_sizes_with_population_e
     calls.clear()
     stn.generalisation_study(quick=False, dims=(1,))
     assert calls[1][0][-1] <= 512
+
+
+def test_generalisation_gaps_checkpoint_resumes_without_repeating_or_losing_a_solve(tmp_path, monkeypatch):
+    # issue 20: the extended study runs for a long time, so every finished LP is recorded and a killed run resumes.
+    # A kill is simulated by cutting the file inside its last record: exactly that LP is solved again, none other.
+    import json
+
+    from lsgan_theory import densities
+    from lsgan_theory import nonparametric as npm_mod
+
+    P, Q = densities.Beta(2, 3), densities.Beta(3, 2)
+    kw = dict(margin_kind="l1", grid=16, seed=3)
+    ck = tmp_path / "gaps.jsonl"
+    lines = []
+    ref = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, progress=lines.append, **kw)
+    recs = [json.loads(x) for x in ck.read_text().splitlines()]
+    assert len(recs) == 2 + 2 * 2 and len(lines) == 6 and "6/6" in lines[-1]
+    assert all(r["provenance"]["version"] and "git" in r["provenance"] for r in recs)
+    assert recs[0]["config"]["grid"] == 16 and recs[0]["config"]["seed"] == 3
+    fresh = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, **kw)  # no checkpoint: the same numbers
+    np.testing.assert_array_equal(fresh["empirical"], ref["empirical"])
+    assert fresh["population"] == ref["population"]
+
+    text = ck.read_text()
+    ck.write_text(text[: text.rindex("\n", 0, len(text) - 1) + 1] + text.splitlines()[-1][:25])  # last line cut
+    calls = []
+    real_solve = npm_mod.solve
+    monkeypatch.setattr(npm_mod, "solve", lambda *a, **k: calls.append(len(a[0])) or real_solve(*a, **k))
+    again = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **kw)
+    assert calls == [16] and again["resumed"] == 5  # only the cut record (n = 16, seed 1) is solved again
+    np.testing.assert_array_equal(again["empirical"], ref["empirical"])
+    calls.clear()
+    npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **kw)
+    assert calls == []  # complete: nothing solved
+    # another configuration in the same file is not mistaken for this one (negative control)
+    other = npm_mod.generalisation_gaps(P, Q, 1.5, 2.0, [8], 1, checkpoint=ck, **kw)
+    assert calls and other["resumed"] == 0 and other["population"] != ref["population"]

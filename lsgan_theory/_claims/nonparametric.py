@@ -391,14 +391,21 @@ def generalisation_checks(res: dict) -> list[Check]:
                  "over the same n (d = 1: n^(−1/2); d = 2: n^(−1/2) log n; d = 3: n^(−1/3)); measured slopes with "
                  "intervals that include the error of the population value S*")
 def _gen(ctx: Context) -> Evidence:
+    res = generalisation_study(quick=ctx.quick, seed=ctx.seed, lam=LAM, kappa=KAPPA)
+    text, figs, data = generalisation_report(res, ctx.figure_path("nonparametric_generalisation"))
+    return Evidence(text, [str(f) for f in figs], data, checks=generalisation_checks(res))
+
+
+def generalisation_report(res: dict, figure_path) -> tuple[str, list, dict]:
+    """Table (markdown), figures and JSON-ready data of a :func:`generalisation_study` result; the claim and
+    ``experiments/nonparametric_generalisation/run.py`` (the extended study) both write it."""
     from .. import plots
 
-    res = generalisation_study(quick=ctx.quick, seed=ctx.seed, lam=LAM, kappa=KAPPA)
     curves = {k: (v["mean"], np.maximum(v["lo"], 1e-12), v["hi"], v["slope"], v["slope_ci"]) for k, v in res.items()}
     ns = {k: v["n"] for k, v in res.items()}
     cap = "; ".join(f"{k}: slope {v['slope']:.2f} [{v['slope_ci'][0]:.2f}, {v['slope_ci'][1]:.2f}]"
                     for k, v in res.items())
-    figs = plots.np_generalisation_figure(ns, curves, ctx.figure_path("nonparametric_generalisation"),
+    figs = plots.np_generalisation_figure(ns, curves, figure_path,
                                           caption="Optimism gap S* − S*_n (mean over seeds, 95 % intervals incl. the "
                                                   "error of S*). Measured " + cap + ".")
     rows = ["| d | P vs Q | margin | n | seeds | S* (grid) | error of S* | mean S* − S*_n (smallest → largest n) | "
@@ -418,4 +425,4 @@ def _gen(ctx: Context) -> Evidence:
             "propagated into the slope CI. Candidate rates are compared by their fitted slopes over the same n "
             "(THEORY.md §5), not by asymptotic exponents.")
     data = {k: {kk: (vv.tolist() if isinstance(vv, np.ndarray) else vv) for kk, vv in v.items()} for k, v in res.items()}
-    return Evidence(text, [str(f) for f in figs], data, checks=generalisation_checks(res))
+    return text, figs, data

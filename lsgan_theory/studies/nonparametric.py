@@ -210,7 +210,7 @@ EXTENDED = {"d=1": (13, 1000), "d=2": (11, 40), "d=3": (10, 12)}
 
 
 def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, lam: float = 1.0,
-                         kappa: float = 2.0, extended: bool = False) -> dict:
+                         kappa: float = 2.0, extended: bool = False, checkpoint_dir=None, progress=None) -> dict:
     """The gap between S*_{n,n} and S* vs n (THEORY.md §5, Generalisation) for d = 1 (Beta(2,3) vs Beta(3,2), L1),
     d = 2 (N(0, I) vs N((1,0), I), L2) and d = 3 (N(0, I) vs N((1,0,0), I), L2).
 
@@ -225,7 +225,9 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
 
     ``extended=True`` (full runs only, hours on 2 cores): n = 2⁴..2¹³ in d = 1, 2³..2¹¹ in d = 2 and 2³..2¹⁰ in
     d = 3 with 8 seeds, and finer population grids (1000, 40, 12 points per dimension) so that the population error e
-    stays below the gaps at the largest n; ``quick`` is ignored then.
+    stays below the gaps at the largest n; ``quick`` is ignored then.  ``checkpoint_dir``: a folder where every
+    finished LP is recorded (``gaps_d=1.jsonl`` …, see :func:`lsgan_theory.nonparametric.generalisation_gaps`), so
+    a killed run resumes where it stopped; ``progress``: called with a line after every LP.
     """
     rng = np.random.default_rng([seed, 57])
     cfg = {
@@ -243,7 +245,14 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
     cfg = {k: v for k, v in cfg.items() if int(k[2:]) in dims}
     res = {}
     for label, (P, Q, margin, ns, seeds, grid) in cfg.items():
-        r = npm.generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin_kind=margin, grid=grid, seed=seed)
+        ck = None
+        if checkpoint_dir is not None:
+            from pathlib import Path
+
+            Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+            ck = Path(checkpoint_dir) / f"gaps_{label}.jsonl"
+        r = npm.generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin_kind=margin, grid=grid, seed=seed,
+                                    checkpoint=ck, progress=progress)
         e = float(r["population_error"])
         below = float(np.mean(r["empirical"] < r["population"] - e))
         # which gap: the optimism S* − S*_n when (nearly) every empirical optimum lies below S* − e, else the
