@@ -159,6 +159,9 @@ def run(dims, ns_by_dim, budget, general_budget, seed, baseline=None, cold=False
                 print(f"target n = {tn}, seed {s}: {r['seconds']:.1f} s (CPU {r['cpu_seconds']:.1f} s), peak memory growth "
                       f"{r['peak_growth'] / 2**30:.2f} GiB (estimate {r['estimate'] / 2**30:.2f} GiB), "
                       f"{r['rounds']} rounds, {r['explicit_pairs']} explicit pairs", flush=True)
+            med = float(np.median([r["seconds"] for r in got]))
+            print(f"fitted exponent t ∝ n^a over the whole range n = {ns[0]}..{tn} (the sizes above and the median "
+                  f"of the target runs, {med:.1f} s): a = {_fit(list(ns) + [tn], t_s + [med]):.2f}")
             worst_t = max(r["seconds"] for r in got)
             worst_c = max(r["cpu_seconds"] for r in got)
             worst_m = max(r["peak_growth"] for r in got)

@@ -393,7 +393,7 @@ def np_generalisation_figure(ns, curves: dict, stem, caption: str | None = None)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("samples per distribution n (= m)")
-    ax.set_ylabel("S* − S*_{n,n} (objective units)")
+    ax.set_ylabel("gap between S*_{n,n} and S* (objective units)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return save(fig, stem, caption or "Non-parametric LS-GAN optimism gap S* − S*_n over seeds (95 % intervals "

@@ -405,9 +405,11 @@ def generalisation_report(res: dict, figure_path) -> tuple[str, list, dict]:
     ns = {k: v["n"] for k, v in res.items()}
     cap = "; ".join(f"{k}: slope {v['slope']:.2f} [{v['slope_ci'][0]:.2f}, {v['slope_ci'][1]:.2f}]"
                     for k, v in res.items())
+    kinds = "; ".join(f"{k}: {'optimism S* − S*_n' if v['gap_kind'] == 'optimism' else '|S*_n − S*|'}"
+                      for k, v in res.items())
     figs = plots.np_generalisation_figure(ns, curves, figure_path,
-                                          caption="Optimism gap S* − S*_n (mean over seeds, 95 % intervals incl. the "
-                                                  "error of S*). Measured " + cap + ".")
+                                          caption=f"Gap between S*_n and S* ({kinds}; mean over seeds, 95 % "
+                                                  "intervals incl. the error of S*). Measured " + cap + ".")
     rows = ["| d | P vs Q | margin | n | seeds | S* (grid) | error of S* | mean S* − S*_n (smallest → largest n) | "
             "mean |S*_n − S*| | share of S*_n below S* − error | gap fitted | slope [95 % CI] | candidates' slopes "
             "over the same n | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
