@@ -23,8 +23,9 @@ solves the LP restricted to a box |l_u − l^k_u| ≤ δ_u, in which every pair 
 its sign, so the model *is* S inside the box and the box optimum is exact.  An optimum strictly inside its box is a
 local, hence (convexity) global, minimum; otherwise it becomes the next point and the radii of the coordinates that
 hit the box grow (×2) while the others follow their last step, and large radii spread (halving) to graph neighbours.
-A box holding more than 8·(n + m) pairs near their kink is shrunk (radii halved, down to 0.625 of the proposed
-ones, so a radius that hit its box still grows ×1.25) before its LP is written: more, smaller box LPs.
+A box holding more than 8·(n + m) pairs near their kink (4·(n + m) in 1-D) is shrunk (radii halved, down to 0.625
+of the proposed ones, so a radius that hit its box still grows ×1.25) before its LP is written: more, smaller box
+LPs.
 A box whose optimum does not improve S certifies its centre in the same way.  Only a sparse set of Lipschitz
 constraints is written: sorted neighbours in 1-D, which imply all others; a nearest-neighbour graph in higher
 dimension, with violated constraints added and the box re-solved (constraint generation).  The start is the cone
@@ -35,10 +36,13 @@ generated values are raised the same way.
 Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates (≈ 75-80 % of the time, measured in 1-D at
 n = 4000 and 2-D at n = 1000), and a box LP's time grows faster than its size, hence the cap on pairs per box: CPU
 time without → with it (n = m, λ = 1, κ = 2, benchmark data, seed 0): 1-D n = 4000 10.2 → 6.7 s (seed 1: 31 → 21 s),
-2-D n = 1000 20.7 → 6.3 s, 3-D n = 500 16.4 → 3.3 s; with it 1-D n = 10⁴ 92 s, 2-D n = 2000 25 s, 3-D n = 1000
-11 s.  (Tried and dropped: no box at all — fix each pair's piece at the start, make the pairs whose piece is wrong
-at the model's optimum explicit, repeat; exact and 3 rounds, but the unboxed optimum wanders, 53k-300k pairs
-become explicit and one LP took 74 s at 1-D n = 2000.)  One HiGHS model (``highspy.Highs``, the public bindings) lives through all steps of
+2-D n = 1000 20.7 → 6.3 s, 3-D n = 500 16.4 → 3.3 s.  With it, worst of the benchmark's five data sets on an idle
+2-core machine: 1-D n = 10⁴ 145 s (cap 4·N; 149 s with 8·N), 2-D n = 2000 30 s, 3-D n = 1000 16 s.  (Tried and
+dropped: no box at all — fix each pair's piece at the start, make the pairs whose piece is wrong at the model's
+optimum explicit, repeat; exact and 3 rounds, but the unboxed optimum wanders, 53k-300k pairs
+become explicit and one LP took 74 s at 1-D n = 2000; for 1-D n = 10⁴, the README's non-parametric section lists what else was
+measured: the flow dual by interior point for large boxes, a trust region on differences, line-search extrapolation,
+other starts and HiGHS options.)  One HiGHS model (``highspy.Highs``, the public bindings) lives through all steps of
 a solve: between steps only the costs and bounds of l change and pairs enter or leave the explicit set, so each box
 LP restarts from the previous optimal basis (``warm=False`` solves each from scratch through
 ``scipy.optimize.linprog``, the same optimum).  The per-pair work between LPs: in 1-D, sorted sweeps with no (n, m)
@@ -104,6 +108,8 @@ _SPREAD = 3  # a coordinate's radius reaches this many graph neighbours (halved 
 _DROP = 1.0  # an explicit pair leaves the box LP once |Δ + l_i − l_j| exceeds _DROP × its reach
 _I32 = np.int32  # HiGHS index type
 _CAP = 8  # at most _CAP·N pairs near their kink in one box LP (0: no cap), see the module docstring
+_CAP_1D = 4  # ... in 1-D: at n = m = 10⁴ the benchmark's five data sets took 85/149/129/67/148 s with 8,
+#              52/145/120/65/119 s with 4 (idle 2-core machine, benchmarks/nonparametric.py)
 _FLOOR = 0.625  # ... by shrinking the proposed radii at most to this fraction
 _R0_EXACT, _R0_SAMPLE = 4_000_000, 400_000  # 1-D: first radius from all pairs up to _R0_EXACT, else a sample
 _LIP_CACHE = 256 * 2**20  # bytes of cached Lipschitz bounds κΔ_uv (d ≥ 2)
@@ -982,7 +988,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
             break
         rr, rf = radius[:n], radius[n:]
         row_lin, col_lin, ei, ej = pairs.classify(l, rr, rf)
-        cap = _CAP * N
+        cap = (_CAP_1D if d == 1 else _CAP) * N
         floor = np.maximum(_FLOOR * radius, r0)
         while cap and ei.size > max(cap, _TR_PAIRS) and np.any(radius > floor):
             shrinks += 1
@@ -1231,17 +1237,21 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
         grid of half the size, and the difference is returned as ``population_error`` (discretisation error proxy)
     checkpoint : path, optional
         A JSON-lines file: every finished LP (the two population values, each (n, seed) optimum) is appended and
-        flushed to disk with its configuration, seconds and :func:`lsgan_theory.provenance.provenance`, and a call
-        with the same file skips the LPs already recorded for the same configuration — a run killed at any point
-        (SIGKILL included) resumes without losing or repeating a finished solve (a line cut short by the kill is
-        ignored and solved again).  Records of another configuration in the file are kept and ignored.
+        flushed to disk with its configuration, seconds, UTC time and :func:`lsgan_theory.provenance.provenance`,
+        and a call with the same file skips the LPs already recorded for the same configuration — a run killed at
+        any point (SIGKILL included) resumes without losing or repeating a finished solve (a record cut short by the
+        kill is removed and its LP solved again).  Records match on the configuration (densities by their ``spec``,
+        λ, κ, margin, τ, seed; the population values also on their grid size, so changing ``grid`` re-solves only
+        them), not on the package version: the LP optimum is exact, and each record keeps the provenance it was
+        solved with.  Records of another configuration in the file are kept and ignored.  One writer per file.
     progress : callable, optional
         Called with a one-line ``str`` after every LP (``done/total``, what was solved, its seconds).
 
     Returns
     -------
     dict with ``n`` (k,), ``gaps`` (k, seeds), ``empirical`` (k, seeds), ``population``, ``population_error``,
-    ``seconds`` (the LPs' own seconds, summed over resumed segments), ``resumed`` (LPs read from the checkpoint).
+    ``seconds`` (the LPs' own wall seconds, summed over resumed segments), ``resumed`` (LPs read from the
+    checkpoint), ``wall_seconds`` (this call).
     """
     import json
     import os
@@ -1253,24 +1263,32 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
     ns = [validate.integer("ns", v, minimum=1) for v in ns]
     if not ns:
         raise ValueError("ns: needs at least one sample size")
+    seed_rec = np.asarray(seed).tolist()  # an int or a sequence of ints (numpy seed), JSON-ready
     config = {"P": P.spec, "Q": Q.spec, "lam": float(lam), "kappa": float(kappa), "margin_kind": margin,
-              "tau": float(scale), "grid": int(grid), "seed": int(seed)}
+              "tau": float(scale), "grid": int(grid), "seed": seed_rec}
+    common = {k: v for k, v in config.items() if k != "grid"}  # what an empirical optimum depends on
     done = {}
     if checkpoint is not None:
         checkpoint = os.fspath(checkpoint)
         if os.path.exists(checkpoint):
-            with open(checkpoint, "rb+") as f:  # a record cut short by a kill (no newline yet) is removed
+            with open(checkpoint, "rb") as f:
                 data = f.read()
-                if data and not data.endswith(b"\n"):
+            if data and not data.endswith(b"\n"):  # a record cut short by a kill: removed, its LP solved again
+                with open(checkpoint, "rb+") as f:
                     f.truncate(data.rfind(b"\n") + 1)
-            with open(checkpoint, encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        rec = json.loads(line)
-                    except ValueError:  # not a record (damaged by hand): ignored, its LP solved again
-                        continue
-                    if isinstance(rec, dict) and rec.get("config") == config:
-                        done[(rec["what"], rec["n"], rec["s"])] = rec
+            for line in data[: data.rfind(b"\n") + 1].decode("utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except ValueError:  # not a record (damaged by hand): ignored, its LP solved again
+                    continue
+                if not isinstance(rec, dict) or not isinstance(rec.get("config"), dict):
+                    continue
+                rc = rec["config"]
+                same = {k: v for k, v in rc.items() if k != "grid"} == common
+                if same and (rec.get("what") == "empirical" or rc.get("grid") == config["grid"]):
+                    done[(rec["what"], rec["n"], rec["s"])] = rec
+        with open(checkpoint, "a", encoding="utf-8"):  # a path that cannot be written fails before any solve
+            pass
     jobs = [("population", 0, 0, int(grid)), ("population_half", 0, 0, max(4, int(grid) // 2))]
     jobs += [("empirical", n, s, 0) for n in ns for s in range(int(seeds))]
     resumed = sum(1 for j in jobs if j[:3] in done)
@@ -1285,7 +1303,7 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
         else:
             value = population_solution(P, Q, lam, kappa, margin, tau=scale, size=size).objective
         rec = {"what": what, "n": n, "s": s, "objective": float(value), "seconds": time.perf_counter() - t1,
-               "config": config}
+               "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": config}
         done[(what, n, s)] = rec
         if checkpoint is not None:
             with open(checkpoint, "a", encoding="utf-8") as f:
@@ -1297,7 +1315,7 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
             progress(f"{k + 1}/{len(jobs)} {P.spec} vs {Q.spec}: {label}: S = {value:.8g} in {rec['seconds']:.1f} s")
     pop, pop_half = done[("population", 0, 0)]["objective"], done[("population_half", 0, 0)]["objective"]
     emp = np.array([[done[("empirical", n, s)]["objective"] for s in range(int(seeds))] for n in ns])
-    seconds = sum(r["seconds"] for key, r in done.items() if key in {j[:3] for j in jobs})
+    seconds = sum(done[j[:3]]["seconds"] for j in jobs)
     return {"n": np.asarray(ns), "gaps": np.abs(emp - pop), "empirical": emp, "population": pop,
             "population_error": abs(pop - pop_half), "seconds": seconds, "resumed": resumed,
             "wall_seconds": time.perf_counter() - t0}

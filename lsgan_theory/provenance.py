@@ -19,12 +19,19 @@ __all__ = ["git_revision", "provenance", "__version__"]
 
 @functools.lru_cache(maxsize=1)
 def git_revision() -> str:
-    """The short git revision of the source tree this package was imported from, or ``"unknown"`` (installed wheel,
-    no git, or not a repository).  Cached for the life of the process."""
+    """The short git revision of the source tree this package was imported from, with ``-dirty`` appended when a
+    tracked file of the package differs from that revision (the code that ran is then not the recorded commit), or
+    ``"unknown"`` (installed wheel, no git, or not a repository).  Cached for the life of the process."""
+    here = Path(__file__).parent
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, timeout=5)
-        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=here,
+                             timeout=5)
+        rev = out.stdout.strip()
+        if out.returncode != 0 or not rev:
+            return "unknown"
+        diff = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "."], capture_output=True, cwd=here,
+                              timeout=5)
+        return rev + "-dirty" if diff.returncode == 1 else rev
     except Exception:
         return "unknown"
 

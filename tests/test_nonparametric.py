@@ -758,3 +758,23 @@ def test_generalisation_gaps_checkpoint_resumes_without_repeating_or_losing_a_so
     # another configuration in the same file is not mistaken for this one (negative control)
     other = npm_mod.generalisation_gaps(P, Q, 1.5, 2.0, [8], 1, checkpoint=ck, **kw)
     assert calls and other["resumed"] == 0 and other["population"] != ref["population"]
+    calls.clear()
+    npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8], 1, checkpoint=ck, **{**kw, "seed": 4})
+    assert len(calls) == 3  # another data seed is another configuration: its optimum (and S*, twice) is solved
+    # records: one per LP, no duplicate written by the resumes, each with the revision of the code that solved it
+    from lsgan_theory.provenance import git_revision
+
+    recs = [json.loads(x) for x in ck.read_text().splitlines()]
+    mine = [r for r in recs if r["config"]["lam"] == 1.0 and r["config"]["seed"] == 3]
+    assert len(mine) == 6 and len({(r["what"], r["n"], r["s"]) for r in mine}) == 6
+    assert all(r["provenance"]["git"] == git_revision() and r["utc"].endswith("Z") for r in recs)
+    # keyed by (what, n, seed), not by position: a call with a sub-range reads them back and solves nothing
+    calls.clear()
+    sub = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [16], 2, checkpoint=ck, **kw)
+    assert calls == [] and np.array_equal(sub["empirical"][0], ref["empirical"][1])
+    # a finer population grid re-solves only the two population values (the empirical optima do not depend on it)
+    pops = []
+    real_pop = npm_mod.population_solution
+    monkeypatch.setattr(npm_mod, "population_solution", lambda *a, **k: pops.append(k["size"]) or real_pop(*a, **k))
+    npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **{**kw, "grid": 20})
+    assert sorted(pops) == [10, 20] and len(calls) == 2  # the two population LPs, no empirical one

@@ -12,7 +12,8 @@ from .. import densities
 from .. import nonparametric as npm
 
 __all__ = ["allocation_on_demand", "GeneratorAllocation", "generator_allocation", "quartile_ratio",
-           "train_sigmoid_discriminator", "fit_slope", "candidate_slope", "generalisation_study"]
+           "train_sigmoid_discriminator", "fit_slope", "candidate_slope", "generalisation_config",
+           "generalisation_study"]
 
 
 def allocation_on_demand(real, fake, lam, kappa, margin="l1", rng=None, n_boot=1000):
@@ -209,6 +210,23 @@ def candidate_slope(ns, rate) -> float:
 EXTENDED = {"d=1": (13, 1000), "d=2": (11, 40), "d=3": (10, 12)}
 
 
+def generalisation_config(quick: bool = False, extended: bool = False) -> dict:
+    """The set-up of :func:`generalisation_study`: ``{"d=K": (P, Q, margin, ns, seeds, grid)}``."""
+    cfg = {
+        "d=1": (densities.Beta(2, 3), densities.Beta(3, 2), "l1",
+                [16, 32, 64, 128] if quick else [16, 32, 64, 128, 256, 512], 4 if quick else 12, 100 if quick else 300),
+        "d=2": (densities.Normal2D(loc=(0, 0), scale=1), densities.Normal2D(loc=(1, 0), scale=1), "l2",
+                [8, 16, 32, 64] if quick else [8, 16, 32, 64, 128, 256], 4 if quick else 12, 14 if quick else 22),
+        "d=3": (densities.IsotropicNormal((0, 0, 0)), densities.IsotropicNormal((1, 0, 0)), "l2",
+                [8, 16, 32] if quick else [8, 16, 32, 64, 128, 256], 4 if quick else 12, 6 if quick else 10),
+    }
+    if extended:
+        for k, (top, grid) in EXTENDED.items():
+            P, Q, margin, ns, _, _ = cfg[k]
+            cfg[k] = (P, Q, margin, [2 ** e for e in range(int(np.log2(ns[0])), top + 1)], 8, grid)
+    return cfg
+
+
 def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, lam: float = 1.0,
                          kappa: float = 2.0, extended: bool = False, checkpoint_dir=None, progress=None) -> dict:
     """The gap between S*_{n,n} and S* vs n (THEORY.md §5, Generalisation) for d = 1 (Beta(2,3) vs Beta(3,2), L1),
@@ -230,18 +248,7 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
     a killed run resumes where it stopped; ``progress``: called with a line after every LP.
     """
     rng = np.random.default_rng([seed, 57])
-    cfg = {
-        "d=1": (densities.Beta(2, 3), densities.Beta(3, 2), "l1",
-                [16, 32, 64, 128] if quick else [16, 32, 64, 128, 256, 512], 4 if quick else 12, 100 if quick else 300),
-        "d=2": (densities.Normal2D(loc=(0, 0), scale=1), densities.Normal2D(loc=(1, 0), scale=1), "l2",
-                [8, 16, 32, 64] if quick else [8, 16, 32, 64, 128, 256], 4 if quick else 12, 14 if quick else 22),
-        "d=3": (densities.IsotropicNormal((0, 0, 0)), densities.IsotropicNormal((1, 0, 0)), "l2",
-                [8, 16, 32] if quick else [8, 16, 32, 64, 128, 256], 4 if quick else 12, 6 if quick else 10),
-    }
-    if extended:
-        for k, (top, grid) in EXTENDED.items():
-            P, Q, margin, ns, _, _ = cfg[k]
-            cfg[k] = (P, Q, margin, [2 ** e for e in range(int(np.log2(ns[0])), top + 1)], 8, grid)
+    cfg = generalisation_config(quick, extended)
     cfg = {k: v for k, v in cfg.items() if int(k[2:]) in dims}
     res = {}
     for label, (P, Q, margin, ns, seeds, grid) in cfg.items():
