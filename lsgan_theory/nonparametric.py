@@ -1225,7 +1225,7 @@ def population_solution(P, Q, lam, kappa, margin: str = "l1", *, scale: float = 
 
 @validate.renamed(margin_kind="margin", tau="scale")
 def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scale: float = 1.0, grid: int = 200,
-                        seed: int = 0, checkpoint=None, progress=None) -> dict:
+                        seed: int = 0, known=None, on_solved=None) -> dict:
     """|S*_{n,n} − S*| over seeds: the non-parametric generalisation gap (THEORY.md §5, "Generalisation").
 
     Parameters
@@ -1235,64 +1235,29 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
     seeds : int, repetitions per n (independent samples from ``numpy.random.default_rng([seed, n, s])``)
     grid : points per dimension of the population quadrature grid; the population value is also computed on a
         grid of half the size, and the difference is returned as ``population_error`` (discretisation error proxy)
-    checkpoint : path, optional
-        A JSON-lines file: every finished LP (the two population values, each (n, seed) optimum) is appended and
-        flushed to disk with its configuration, seconds, UTC time and :func:`lsgan_theory.provenance.provenance`,
-        and a call with the same file skips the LPs already recorded for the same configuration — a run killed at
-        any point (SIGKILL included) resumes without losing or repeating a finished solve (a record cut short by the
-        kill is removed and its LP solved again).  Records match on the configuration (densities by their ``spec``,
-        λ, κ, margin, τ, seed; the population values also on their grid size, so changing ``grid`` re-solves only
-        them), not on the package version: the LP optimum is exact, and each record keeps the provenance it was
-        solved with.  Records of another configuration in the file are kept and ignored.  One writer per file.
-    progress : callable, optional
-        Called with a one-line ``str`` after every LP (``done/total``, what was solved, its seconds).
+    known : mapping, optional
+        LPs solved before, ``(what, n, s) -> {"objective", "seconds"}`` with ``what`` one of ``"population"``,
+        ``"population_half"`` (n = s = 0) and ``"empirical"``: they are not solved again (a resumed run).
+    on_solved : callable, optional
+        Called as ``on_solved(what, n, s, objective, seconds, done, total)`` after every LP solved by this call (to
+        record it, or to report progress).  :func:`lsgan_theory.studies.nonparametric.recorded_generalisation_gaps`
+        keeps the LPs in a file with these two hooks.
 
     Returns
     -------
     dict with ``n`` (k,), ``gaps`` (k, seeds), ``empirical`` (k, seeds), ``population``, ``population_error``,
-    ``seconds`` (the LPs' own wall seconds, summed over resumed segments), ``resumed`` (LPs read from the
-    checkpoint), ``wall_seconds`` (this call).
+    ``seconds`` (the LPs' own wall seconds, ``known`` ones included), ``resumed`` (LPs taken from ``known``),
+    ``wall_seconds`` (this call).
     """
-    import json
-    import os
-
-    from .provenance import provenance
-
     t0 = time.perf_counter()
     seeds = validate.integer("seeds", seeds, minimum=1)
     ns = [validate.integer("ns", v, minimum=1) for v in ns]
     if not ns:
         raise ValueError("ns: needs at least one sample size")
-    seed_rec = np.asarray(seed).tolist()  # an int or a sequence of ints (numpy seed), JSON-ready
-    config = {"P": P.spec, "Q": Q.spec, "lam": float(lam), "kappa": float(kappa), "margin_kind": margin,
-              "tau": float(scale), "grid": int(grid), "seed": seed_rec}
-    common = {k: v for k, v in config.items() if k != "grid"}  # what an empirical optimum depends on
-    done = {}
-    if checkpoint is not None:
-        checkpoint = os.fspath(checkpoint)
-        if os.path.exists(checkpoint):
-            with open(checkpoint, "rb") as f:
-                data = f.read()
-            if data and not data.endswith(b"\n"):  # a record cut short by a kill: removed, its LP solved again
-                with open(checkpoint, "rb+") as f:
-                    f.truncate(data.rfind(b"\n") + 1)
-            for line in data[: data.rfind(b"\n") + 1].decode("utf-8").splitlines():
-                try:
-                    rec = json.loads(line)
-                except ValueError:  # not a record (damaged by hand): ignored, its LP solved again
-                    continue
-                if not isinstance(rec, dict) or not isinstance(rec.get("config"), dict):
-                    continue
-                rc = rec["config"]
-                same = {k: v for k, v in rc.items() if k != "grid"} == common
-                if same and (rec.get("what") == "empirical" or rc.get("grid") == config["grid"]):
-                    done[(rec["what"], rec["n"], rec["s"])] = rec
-        with open(checkpoint, "a", encoding="utf-8"):  # a path that cannot be written fails before any solve
-            pass
+    done = dict(known or {})
     jobs = [("population", 0, 0, int(grid)), ("population_half", 0, 0, max(4, int(grid) // 2))]
     jobs += [("empirical", n, s, 0) for n in ns for s in range(int(seeds))]
     resumed = sum(1 for j in jobs if j[:3] in done)
-    prov = provenance() if checkpoint is not None else None
     for k, (what, n, s, size) in enumerate(jobs):
         if (what, n, s) in done:
             continue
@@ -1302,17 +1267,9 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
             value = solve(P.sample(n, rng), Q.sample(n, rng), lam, kappa, margin, tau=scale).objective
         else:
             value = population_solution(P, Q, lam, kappa, margin, tau=scale, size=size).objective
-        rec = {"what": what, "n": n, "s": s, "objective": float(value), "seconds": time.perf_counter() - t1,
-               "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": config}
-        done[(what, n, s)] = rec
-        if checkpoint is not None:
-            with open(checkpoint, "a", encoding="utf-8") as f:
-                f.write(json.dumps({**rec, "provenance": prov}) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-        if progress is not None:
-            label = f"n = {n}, seed {s}" if what == "empirical" else f"{what} (grid {size})"
-            progress(f"{k + 1}/{len(jobs)} {P.spec} vs {Q.spec}: {label}: S = {value:.8g} in {rec['seconds']:.1f} s")
+        done[(what, n, s)] = {"objective": float(value), "seconds": time.perf_counter() - t1}
+        if on_solved is not None:
+            on_solved(what, n, s, float(value), done[(what, n, s)]["seconds"], k + 1, len(jobs))
     pop, pop_half = done[("population", 0, 0)]["objective"], done[("population_half", 0, 0)]["objective"]
     emp = np.array([[done[("empirical", n, s)]["objective"] for s in range(int(seeds))] for n in ns])
     seconds = sum(done[j[:3]]["seconds"] for j in jobs)

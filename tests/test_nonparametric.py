@@ -303,7 +303,7 @@ def test_progress_reports_every_round_and_ends_with_a_certified_box(monkeypatch)
     assert top[-1]["box_hits"] == 0 or sol.stats["rounds"] == len(top) + 1
     assert all(r["objective"] >= sol.objective - 1e-12 for r in top)  # feasible centres: upper bounds on S*
     assert len(top) in (sol.stats["rounds"], sol.stats["rounds"] - 1)
-    assert all(np.diff([r["seconds"] for r in seen]) >= 0)
+    assert all(np.diff([r["seconds"] for r in seen]) >= 0)  # reported elapsed times are cumulative (no speed bound)
 
 
 def test_cli_bounds_prints_progress_on_stderr_unless_quiet(capsys):
@@ -702,7 +702,7 @@ def test_extended_generalisation_study_reaches_the_issue_sizes_with_population_e
 
     calls = {}
 
-    def fake_gaps(P, Q, lam, kappa, ns, seeds, *, margin_kind, grid, seed, checkpoint=None, progress=None):
+    def fake_gaps(P, Q, lam, kappa, ns, seeds, *, margin_kind, grid, seed, **hooks):
         calls[P.dim] = (list(ns), seeds, grid)
         n = np.asarray(ns, float)[:, None]
         emp = 1.0 - n ** -0.5 * (1 + 0.01 * np.arange(seeds)[None, :])
@@ -730,17 +730,18 @@ def test_generalisation_gaps_checkpoint_resumes_without_repeating_or_losing_a_so
 
     from lsgan_theory import densities
     from lsgan_theory import nonparametric as npm_mod
+    from lsgan_theory.studies.nonparametric import recorded_generalisation_gaps as recorded
 
     P, Q = densities.Beta(2, 3), densities.Beta(3, 2)
     kw = dict(margin_kind="l1", grid=16, seed=3)
     ck = tmp_path / "gaps.jsonl"
     lines = []
-    ref = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, progress=lines.append, **kw)
+    ref = recorded(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, progress=lines.append, **kw)
     recs = [json.loads(x) for x in ck.read_text().splitlines()]
     assert len(recs) == 2 + 2 * 2 and len(lines) == 6 and "6/6" in lines[-1]
     assert all(r["provenance"]["version"] and "git" in r["provenance"] for r in recs)
     assert recs[0]["config"]["grid"] == 16 and recs[0]["config"]["seed"] == 3
-    fresh = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, **kw)  # no checkpoint: the same numbers
+    fresh = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, **kw)  # the core function: the same numbers
     np.testing.assert_array_equal(fresh["empirical"], ref["empirical"])
     assert fresh["population"] == ref["population"]
 
@@ -749,17 +750,17 @@ def test_generalisation_gaps_checkpoint_resumes_without_repeating_or_losing_a_so
     calls = []
     real_solve = npm_mod.solve
     monkeypatch.setattr(npm_mod, "solve", lambda *a, **k: calls.append(len(a[0])) or real_solve(*a, **k))
-    again = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **kw)
+    again = recorded(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **kw)
     assert calls == [16] and again["resumed"] == 5  # only the cut record (n = 16, seed 1) is solved again
     np.testing.assert_array_equal(again["empirical"], ref["empirical"])
     calls.clear()
-    npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **kw)
+    recorded(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **kw)
     assert calls == []  # complete: nothing solved
     # another configuration in the same file is not mistaken for this one (negative control)
-    other = npm_mod.generalisation_gaps(P, Q, 1.5, 2.0, [8], 1, checkpoint=ck, **kw)
+    other = recorded(P, Q, 1.5, 2.0, [8], 1, checkpoint=ck, **kw)
     assert calls and other["resumed"] == 0 and other["population"] != ref["population"]
     calls.clear()
-    npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8], 1, checkpoint=ck, **{**kw, "seed": 4})
+    recorded(P, Q, 1.0, 2.0, [8], 1, checkpoint=ck, **{**kw, "seed": 4})
     assert len(calls) == 3  # another data seed is another configuration: its optimum (and S*, twice) is solved
     # records: one per LP, no duplicate written by the resumes, each with the revision of the code that solved it
     from lsgan_theory.provenance import git_revision
@@ -770,11 +771,17 @@ def test_generalisation_gaps_checkpoint_resumes_without_repeating_or_losing_a_so
     assert all(r["provenance"]["git"] == git_revision() and r["utc"].endswith("Z") for r in recs)
     # keyed by (what, n, seed), not by position: a call with a sub-range reads them back and solves nothing
     calls.clear()
-    sub = npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [16], 2, checkpoint=ck, **kw)
+    sub = recorded(P, Q, 1.0, 2.0, [16], 2, checkpoint=ck, **kw)
     assert calls == [] and np.array_equal(sub["empirical"][0], ref["empirical"][1])
     # a finer population grid re-solves only the two population values (the empirical optima do not depend on it)
     pops = []
     real_pop = npm_mod.population_solution
     monkeypatch.setattr(npm_mod, "population_solution", lambda *a, **k: pops.append(k["size"]) or real_pop(*a, **k))
-    npm_mod.generalisation_gaps(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **{**kw, "grid": 20})
+    recorded(P, Q, 1.0, 2.0, [8, 16], 2, checkpoint=ck, **{**kw, "grid": 20})
     assert sorted(pops) == [10, 20] and len(calls) == 2  # the two population LPs, no empirical one
+    # bad paths: one clear error naming the argument, before any LP
+    calls.clear()
+    for bad in (tmp_path, tmp_path / "missing" / "gaps.jsonl"):
+        with pytest.raises(ValueError, match="checkpoint"):
+            recorded(P, Q, 1.0, 2.0, [8], 1, checkpoint=bad, **kw)
+    assert calls == []

@@ -35,7 +35,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dims", type=int, nargs="+", choices=(1, 2, 3), default=[1, 2, 3])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--recheck", type=int, default=0, metavar="K",
+    def count(text):
+        k = int(text) if text.lstrip("+").isdigit() else -1
+        if k < 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: a whole number >= 0")
+        return k
+
+    ap.add_argument("--recheck", type=count, default=0, metavar="K",
                     help="re-solve S* and K seeds at the largest n per dimension and compare with the records")
     args = ap.parse_args(argv)
     if args.recheck:
@@ -73,11 +79,11 @@ def recheck(dims, seed: int, k: int) -> int:
     from lsgan_theory.studies.nonparametric import generalisation_config
 
     cfg = generalisation_config(extended=True)
-    worst = 0.0
+    worst, checked = 0.0, 0
     for d in dims:
         P, Q, margin, ns, _, grid = cfg[f"d={d}"]
         path = HERE / "checkpoint" / f"gaps_d={d}.jsonl"
-        recs = [json.loads(line) for line in path.read_text().splitlines()]
+        recs = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
         recs = [r for r in recs if r["config"]["seed"] == seed and r["config"]["grid"] == grid]
         pick = [r for r in recs if r["what"] == "population"] + [r for r in recs if r["n"] == ns[-1] and r["s"] < k]
         for r in pick:
@@ -88,10 +94,14 @@ def recheck(dims, seed: int, k: int) -> int:
                 v = npm.solve(P.sample(r["n"], rng), Q.sample(r["n"], rng), r["config"]["lam"], r["config"]["kappa"],
                               margin).objective
             rel = abs(v - r["objective"]) / abs(r["objective"])
-            worst = max(worst, rel)
+            worst, checked = max(worst, rel), checked + 1
             print(f"d = {d} {r['what']} n = {r['n']} seed {r['s']} (recorded by git {r['provenance']['git']}): "
                   f"{r['objective']!r} recorded, {v!r} now, relative difference {rel:.1e}", flush=True)
-    print(f"worst relative difference {worst:.1e}")
+    if not checked:
+        print(f"recheck: no records for seed {seed} of d = {', '.join(map(str, dims))} in {HERE / 'checkpoint'}",
+              file=sys.stderr)
+        return 2
+    print(f"worst relative difference {worst:.1e} over {checked} LPs")
     return 0
 
 

@@ -13,7 +13,7 @@ from .. import nonparametric as npm
 
 __all__ = ["allocation_on_demand", "GeneratorAllocation", "generator_allocation", "quartile_ratio",
            "train_sigmoid_discriminator", "fit_slope", "candidate_slope", "generalisation_config",
-           "generalisation_study"]
+           "generalisation_study", "recorded_generalisation_gaps"]
 
 
 def allocation_on_demand(real, fake, lam, kappa, margin="l1", rng=None, n_boot=1000):
@@ -210,6 +210,74 @@ def candidate_slope(ns, rate) -> float:
 EXTENDED = {"d=1": (13, 1000), "d=2": (11, 40), "d=3": (10, 12)}
 
 
+def recorded_generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, checkpoint=None, progress=None, margin_kind="l1",
+                                 tau: float = 1.0, grid: int = 200, seed: int = 0) -> dict:
+    """:func:`lsgan_theory.nonparametric.generalisation_gaps` with every finished LP kept in a file.
+
+    ``checkpoint``: a JSON-lines file.  Every finished LP (the two population values, each (n, seed) optimum) is
+    appended, flushed and fsynced with its configuration, seconds, UTC time and
+    :func:`lsgan_theory.provenance.provenance`; a call with the same file skips the LPs already recorded for the same
+    configuration — a run killed at any point (SIGKILL included) resumes without losing or repeating a finished solve
+    (a record cut short by the kill is removed and its LP solved again).  Records match on the configuration
+    (densities by their ``spec``, λ, κ, margin, τ, seed; the population values also on their grid size, so changing
+    ``grid`` re-solves only them), not on the package version: the LP optimum is exact, and each record keeps the
+    provenance it was solved with.  Records of another configuration are kept and ignored.  One writer per file.
+    ``progress``: called with a one-line ``str`` after every LP solved.  Without ``checkpoint`` nothing is written.
+    """
+    import json
+    import os
+    import time
+
+    from ..provenance import provenance
+
+    config = {"P": P.spec, "Q": Q.spec, "lam": float(lam), "kappa": float(kappa), "margin_kind": margin_kind,
+              "tau": float(tau), "grid": int(grid), "seed": np.asarray(seed).tolist()}
+    common = {k: v for k, v in config.items() if k != "grid"}  # what an empirical optimum depends on
+    known = {}
+    if checkpoint is not None:
+        checkpoint = os.fspath(checkpoint)
+        if os.path.isdir(checkpoint):
+            raise ValueError(f"checkpoint = {checkpoint!r}: a folder; give the path of a file (JSON lines)")
+        if os.path.exists(checkpoint):
+            with open(checkpoint, "rb") as f:
+                data = f.read()
+            if data and not data.endswith(b"\n"):  # a record cut short by a kill: removed, its LP solved again
+                with open(checkpoint, "rb+") as f:
+                    f.truncate(data.rfind(b"\n") + 1)
+            for line in data[: data.rfind(b"\n") + 1].decode("utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except ValueError:  # not a record (damaged by hand): ignored, its LP solved again
+                    continue
+                if not isinstance(rec, dict) or not isinstance(rec.get("config"), dict):
+                    continue
+                rc = rec["config"]
+                same = {k: v for k, v in rc.items() if k != "grid"} == common
+                if same and (rec.get("what") == "empirical" or rc.get("grid") == config["grid"]):
+                    known[(rec["what"], rec["n"], rec["s"])] = rec
+        try:  # a path that cannot be written fails before any solve
+            with open(checkpoint, "a", encoding="utf-8"):
+                pass
+        except OSError as e:
+            raise ValueError(f"checkpoint = {checkpoint!r}: cannot be written ({e.strerror})") from None
+    prov = provenance() if checkpoint is not None else None
+
+    def solved(what, n, s, value, seconds, k, total):
+        if checkpoint is not None:
+            rec = {"what": what, "n": n, "s": s, "objective": value, "seconds": seconds,
+                   "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": config, "provenance": prov}
+            with open(checkpoint, "a", encoding="utf-8") as f:
+                f.write(json.dumps(rec) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        if progress is not None:
+            label = f"n = {n}, seed {s}" if what == "empirical" else what
+            progress(f"{k}/{total} {P.spec} vs {Q.spec}: {label}: S = {value:.8g} in {seconds:.1f} s")
+
+    return npm.generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin_kind=margin_kind, tau=tau, grid=grid,
+                                   seed=seed, known=known, on_solved=solved)
+
+
 def generalisation_config(quick: bool = False, extended: bool = False) -> dict:
     """The set-up of :func:`generalisation_study`: ``{"d=K": (P, Q, margin, ns, seeds, grid)}``."""
     cfg = {
@@ -244,7 +312,7 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
     ``extended=True`` (full runs only, hours on 2 cores): n = 2⁴..2¹³ in d = 1, 2³..2¹¹ in d = 2 and 2³..2¹⁰ in
     d = 3 with 8 seeds, and finer population grids (1000, 40, 12 points per dimension) so that the population error e
     stays below the gaps at the largest n; ``quick`` is ignored then.  ``checkpoint_dir``: a folder where every
-    finished LP is recorded (``gaps_d=1.jsonl`` …, see :func:`lsgan_theory.nonparametric.generalisation_gaps`), so
+    finished LP is recorded (``gaps_d=1.jsonl`` …, see :func:`recorded_generalisation_gaps`), so
     a killed run resumes where it stopped; ``progress``: called with a line after every LP.
     """
     rng = np.random.default_rng([seed, 57])
@@ -258,8 +326,8 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
 
             Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
             ck = Path(checkpoint_dir) / f"gaps_{label}.jsonl"
-        r = npm.generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin_kind=margin, grid=grid, seed=seed,
-                                    checkpoint=ck, progress=progress)
+        r = recorded_generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin_kind=margin, grid=grid, seed=seed,
+                                         checkpoint=ck, progress=progress)
         e = float(r["population_error"])
         below = float(np.mean(r["empirical"] < r["population"] - e))
         # which gap: the optimism S* − S*_n when (nearly) every empirical optimum lies below S* − e, else the
