@@ -31,13 +31,17 @@ constraints is written: sorted neighbours in 1-D, which imply all others; a near
 dimension, with violated constraints added and the box re-solved (constraint generation).  The start is the cone
 midpoint of the solution on every second point (recursively, above 20 000 pairs) with the generated values raised to
 the largest feasible ones, U(z) = min_i (l_i + κΔ(x_i, z)), which never increases S; in 1-D each box optimum's
-generated values are raised the same way.
+generated values are raised the same way.  In 1-D, long runs of points whose neighbour constraints are all tight (at
+the optimum a data tail is typically one ramp of slope κτ, a third of all points in the benchmark) move as one: a
+line search over the run's shift at the start of each level and whenever most of a run hits its box
+(:class:`_ChainShift1D`; the point it returns is feasible and no worse, so it never changes what a box certifies),
+after which the run's radius restarts at the first radius and the next box LP starts from the slack basis.
 
 Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates (≈ 75-80 % of the time, measured in 1-D at
 n = 4000 and 2-D at n = 1000), and a box LP's time grows faster than its size, hence the cap on pairs per box: CPU
 time without → with it (n = m, λ = 1, κ = 2, benchmark data, seed 0): 1-D n = 4000 10.2 → 6.7 s (seed 1: 31 → 21 s),
 2-D n = 1000 20.7 → 6.3 s, 3-D n = 500 16.4 → 3.3 s.  With it, worst of the benchmark's five data sets on an idle
-2-core machine: 1-D n = 10⁴ 145 s (cap 4·N; 149 s with 8·N), 2-D n = 2000 30 s, 3-D n = 1000 16 s.  (Tried and
+2-core machine: 2-D n = 2000 30 s, 3-D n = 1000 16 s; 1-D n = 10⁴ 145 s before long tight runs moved as one, 60.2 s after.  (Tried and
 dropped: no box at all — fix each pair's piece at the start, make the pairs whose piece is wrong at the model's
 optimum explicit, repeat; exact and 3 rounds, but the unboxed optimum wanders, 53k-300k pairs
 become explicit and one LP took 74 s at 1-D n = 2000; for 1-D n = 10⁴, the README's non-parametric section lists what else was
@@ -104,7 +108,8 @@ _HIGHS_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_toler
 _BOX_OPTIONS = {**_HIGHS_OPTIONS, "simplex_dual_edge_weight_strategy": "dantzig"}
 _BOX_OPTIONS_1D = {**_BOX_OPTIONS, "presolve": False}
 _GROW, _FOLLOW = 2.0, 2.0  # radius of a coordinate that hit its box ×_GROW; others _FOLLOW × their last step
-_SPREAD = 3  # a coordinate's radius reaches this many graph neighbours (halved at each step)
+_SPREAD, _SPREAD_1D = 3, 2  # a coordinate's radius reaches this many graph neighbours (halved at each step);
+#                             1-D with runs moved as one: 2 (data set 1 at n = 10⁴: 63 s against 68 s with 3)
 _DROP = 1.0  # an explicit pair leaves the box LP once |Δ + l_i − l_j| exceeds _DROP × its reach
 _I32 = np.int32  # HiGHS index type
 _CAP = 8  # at most _CAP·N pairs near their kink in one box LP (0: no cap), see the module docstring
@@ -112,6 +117,9 @@ _CAP_1D = 4  # ... in 1-D: at n = m = 10⁴ the benchmark's five data sets took 
 #              52/145/120/65/119 s with 4 (idle 2-core machine, benchmarks/nonparametric.py)
 _FLOOR = 0.625  # ... by shrinking the proposed radii at most to this fraction
 _R0_EXACT, _R0_SAMPLE = 4_000_000, 400_000  # 1-D: first radius from all pairs up to _R0_EXACT, else a sample
+_SHIFT_MIN, _SHIFT_FRAC = 64, 0.05  # 1-D: runs of tight neighbours of ≥ max(64, 5 % of N) points move as one
+_SHIFT_REL = 0.01  # ... by a golden-section search to 1 % of its bracket (data set 1 at n = m = 10⁴, two runs at
+#                    a time on 2 cores: 68 s with 0.1 %, 63 s with 1 %, 70 s with 5 %)
 _LIP_CACHE = 256 * 2**20  # bytes of cached Lipschitz bounds κΔ_uv (d ≥ 2)
 
 
@@ -277,8 +285,10 @@ class Solution:
     stats : dict
         Solver statistics: ``rounds`` (trust-region steps), ``lp_solves`` (box LPs, incl. constraint generation),
         ``explicit_pairs`` (largest number of hinge variables in a box LP), ``simplex_iterations``, ``lp_retries``
-        (box LPs re-solved from scratch after a non-optimal HiGHS status), ``lipschitz_constraints`` written,
-        ``seconds``, and ``lp_path``: ``"highspy-warm"`` (one persistent ``highspy`` model, each box LP restarted
+        (box LPs re-solved from scratch after a non-optimal HiGHS status), ``box_shrinks`` (boxes shrunk for
+        holding too many pairs near their kink), ``chain_shifts`` (1-D: line searches moving a run of tight
+        neighbours as one), ``lp_fresh_starts`` (box LPs started from the slack basis after such a move),
+        ``lipschitz_constraints`` written, ``seconds``, and ``lp_path``: ``"highspy-warm"`` (one persistent ``highspy`` model, each box LP restarted
         from the previous basis) or ``"linprog-cold"`` (every box LP from scratch through ``scipy.optimize.linprog``).
     """
 
@@ -340,11 +350,14 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
       pass works in row chunks).  d ≥ 2: the margins Δ, two work buffers, two flags and a float copy of a mask for
       non-uniform weights (35 B), or the coordinate differences of the distance construction (16·d + 8 B), whichever
       is larger;
-    - E = min(n·m, c_d·N) explicit pairs in the largest box LP, c_d = 8, 10, 14 for d = 1, 2, ≥ 3, each ≈ 3 KiB
+    - E = min(n·m, c_d·N) explicit pairs in the largest box LP, c_d = 3.5, 10, 14 for d = 1, 2, ≥ 3, each ≈ 3 KiB
       inside HiGHS (the model column-wise and row-wise, its scaled simplex copy, the factor and work arrays); the
-      box LPs are capped near 8·N pairs (more where the shrink stops at its floor); measured E/N on Gaussian data
-      (λ = 1, κ = 2): 6-7.6 in 1-D (n = 4000, 10⁴), 7-10 in 2-D (n = 1000, 2000), 7.6-18 in 3-D (n = 500, 1000);
-    - the cached Lipschitz bounds κΔ_uv (d ≥ 2): min(4·N² B, 256 MiB); fixed: 16 MiB (row chunks of ≤ 16 MB).
+      box LPs are capped near 8·N pairs (4·N in 1-D; more where the shrink stops at its floor); measured E/N on
+      Gaussian data (λ = 1, κ = 2): 3.2-4.0 in 1-D (n = 10⁴, with long tight runs moved as one), 7-10 in 2-D
+      (n = 1000, 2000), 7.6-18 in 3-D (n = 500, 1000);
+    - the cached Lipschitz bounds κΔ_uv (d ≥ 2): min(4·N² B, 256 MiB); fixed: 16 MiB (row chunks of ≤ 16 MB), 48
+      MiB in 1-D (measured peaks 102 / 172 MB at n = 1500 / 4000 and 0.26-0.30 GiB at 10⁴ fit 3.5·N pairs plus
+      48 MiB: ratios 0.9 / 1.0 / 1.3-1.5).
 
     Calibrated against the peak RSS growth of a solve (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` minus the
     resident size before the call, which counts HiGHS' own allocations): tests/test_nonparametric.py checks the
@@ -356,12 +369,12 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
     d = validate.integer("d", d, minimum=1)
     N = n + m
     dd = min(max(int(d), 1), 3)
-    explicit = min(n * m, (8, 10, 14)[dd - 1] * N)
+    explicit = min(n * m, int((3.5, 10, 14)[dd - 1] * N))
     if d == 1:
-        per_pair, lip = 1, 0
+        per_pair, lip, fixed = 1, 0, 48 * 2**20
     else:
-        per_pair, lip = max(35, 16 * d + 8), min(4 * N * N, _LIP_CACHE)
-    return int(per_pair * n * m + 3072 * explicit + 2048 * N + lip + 16 * 2**20)
+        per_pair, lip, fixed = max(35, 16 * d + 8), min(4 * N * N, _LIP_CACHE), 16 * 2**20
+    return int(per_pair * n * m + 3072 * explicit + 2048 * N + lip + fixed)
 
 
 def _check_memory(n: int, m: int, d: int, max_memory) -> None:
@@ -418,6 +431,7 @@ class _BoxModel:
         self.pairs = np.zeros(0, dtype=np.int64)  # flat keys i*m + j of the explicit pairs, in column order
         self.iterations = 0  # simplex iterations over all box LPs
         self.retries = 0  # box LPs the persistent model had to re-solve from scratch
+        self.fresh = 0  # box LPs started from the slack basis on purpose
         self.highs = None
         if warm and _highspy is not None:
             try:
@@ -488,10 +502,13 @@ class _BoxModel:
         self.pairs = self.pairs[~gone]
 
     # -- one box LP
-    def solve(self, c_l, lo, hi) -> np.ndarray:
+    def solve(self, c_l, lo, hi, fresh=False) -> np.ndarray:
         N = self.N
         if self.highs is not None:
             h = self.highs
+            if fresh:  # from the slack basis (see _solve: after a run moved as one)
+                h.clearSolver()
+                self.fresh += 1
             idx = np.arange(N, dtype=_I32)
             _highs_ok(h.changeColsCost(N, idx, c_l), "changeColsCost")
             _highs_ok(h.changeColsBounds(N, idx, lo, np.minimum(hi, h.getInfinity())), "changeColsBounds")
@@ -801,6 +818,86 @@ def _upper_envelope(src: np.ndarray, l: np.ndarray, query: np.ndarray, slope: fl
     return out
 
 
+class _ChainShift1D:
+    """1-D: rigid shifts of long runs of points whose sorted-neighbour Lipschitz constraints are all tight.
+
+    At the optimum a tail of the data is often one straight ramp of slope κτ (every neighbour constraint tight, e.g.
+    the generated points right of the real data), and its offset is one degree of freedom shared by thousands of
+    coordinates.  A trust region moves each coordinate at most its radius per step, so such a ramp needs many steps
+    with ever larger boxes (measured at n = m = 10⁴: ~7000 coordinates on their box bound for 10-20 rounds, box LPs
+    of 10⁵-4·10⁵ pairs).  This moves the whole run at once: a line search over the shift s of the run, each trial
+    point made feasible again by the Lipschitz envelope on the side the run moved away from (the smallest κ-Lipschitz
+    function above it for s > 0, the largest below it, floored at 0, for s < 0) and the generated values raised to
+    U(z).  The result is a feasible point that is only *accepted* when S decreases, so it changes where the trust
+    region starts or continues, never what it certifies (the box test is run on the box LP's own optimum).
+    """
+
+    def __init__(self, R, F, P, slope, objective, min_size):
+        self.R, self.F, self.P, self.slope, self.objective = R, F, P, slope, objective
+        self.n = R.shape[0]
+        self.order = np.argsort(P[:, 0], kind="stable")
+        self.gaps = slope * np.diff(P[self.order, 0])
+        self.min_size = min_size
+        self.searches = self.evaluations = 0
+
+    def chains(self, l):
+        """Index arrays of the runs of ≥ min_size points joined by tight sorted-neighbour constraints."""
+        lo = l[self.order]
+        tight = np.abs(np.abs(np.diff(lo)) - self.gaps) <= 1e-9 * (1.0 + np.abs(lo[1:]))
+        label = np.concatenate([[0], np.cumsum(~tight)])
+        sizes = np.bincount(label)
+        return [self.order[label == c] for c in np.flatnonzero(sizes >= self.min_size)]
+
+    def _moved(self, l, idx, s):
+        v = l.copy()
+        v[idx] += s
+        if s > 0:  # the smallest κ-Lipschitz function above v (neighbours of the run are lifted)
+            v = -_upper_envelope(self.P, -v, self.P, self.slope, 1)
+        else:  # the largest κ-Lipschitz function below v, floored at 0 (still κ-Lipschitz)
+            v = np.maximum(_upper_envelope(self.P, v, self.P, self.slope, 1), 0.0)
+        n = self.n
+        v[n:] = np.maximum(v[n:], _upper_envelope(self.R, v[:n], self.F, self.slope, 1))
+        return v
+
+    def search(self, l, f, idx, h, tol=0.0, rel=_SHIFT_REL):
+        """Golden-section search over the shift of ``idx`` (S at ``l`` is ``f``) from step ``h`` > 0, both directions
+        tried, to a bracket of ``rel`` times its width.
+
+        Returns ``(l, f)``: the best point found, or the input unless some shift decreases S by more than ``tol``."""
+        self.searches += 1
+        vals = {0.0: f}
+
+        def phi(s):
+            if s not in vals:
+                self.evaluations += 1
+                vals[s] = self.objective(self._moved(l, idx, s))
+            return vals[s]
+
+        for sign in (1.0, -1.0):
+            b = sign * h
+            if phi(b) >= f:
+                continue
+            a = 0.0
+            while phi(2.0 * b) < phi(b) and abs(b) < 1e6 * h:
+                a, b = b, 2.0 * b
+            lo, hi = sorted((a, 2.0 * b))
+            g = 0.5 * (5.0 ** 0.5 - 1.0)
+            c1, c2 = hi - g * (hi - lo), lo + g * (hi - lo)
+            width = rel * (hi - lo)
+            while hi - lo > width:
+                if phi(c1) <= phi(c2):
+                    hi, c2 = c2, c1
+                    c1 = hi - g * (hi - lo)
+                else:
+                    lo, c1 = c1, c2
+                    c2 = lo + g * (hi - lo)
+            break
+        best = min(vals, key=vals.get)
+        if not vals[best] < f - tol:
+            return l, f
+        return self._moved(l, idx, best), vals[best]
+
+
 def _initial_edges(P: np.ndarray, p: int) -> np.ndarray:
     """Lipschitz edges written from the start: sorted neighbours in 1-D (sufficient), a k-NN graph otherwise."""
     N, d = P.shape
@@ -973,8 +1070,16 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     # problem; otherwise it is the next point, and the radii of the coordinates that hit the box grow.
     r0 = max(pairs.r0(l, max(_TR_PAIRS, 2 * N)), 4 * atol)
     radius = np.full(N, r0)
+    shifter = None
+    if d == 1 and N >= 2 * _SHIFT_MIN:  # long tight runs (ramps) move as one first, see _ChainShift1D
+        shifter = _ChainShift1D(R, F, P, kappa * scale, lambda v: float(pw @ v[:n] + lam * pairs.hinge(v)),
+                                max(_SHIFT_MIN, int(_SHIFT_FRAC * N)))
+        f_start = shifter.objective(l)
+        for idx in shifter.chains(l):
+            l, f_start = shifter.search(l, f_start, idx, r0, atol * 1e-3)
     rounds = lp_solves = explicit_max = shrinks = 0
     f_prev = l_prev = None
+    restart = False
     model = _BoxModel(N, n, m, lam, pw, qw, pairs.delta, _BOX_OPTIONS_1D if d == 1 else _BOX_OPTIONS, warm=warm)
     model.add_edges(edges, kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p))
     while True:
@@ -1015,7 +1120,8 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
         c_l = np.concatenate([pw + lam * pw * row_lin, -lam * qw * col_lin])
         lo, hi = np.maximum(l - radius, 0.0), l + radius
         while True:  # constraint generation for the Lipschitz constraints (d ≥ 2) inside the same box
-            x = model.solve(c_l, lo, hi)
+            x = model.solve(c_l, lo, hi, restart)
+            restart = False
             lp_solves += 1
             new_edges = np.zeros((0, 2), dtype=np.int64)
             if d > 1:
@@ -1036,6 +1142,19 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
             # values (U is κ-Lipschitz): S is non-increasing in l_j, so this point is at least as good, and it is
             # the next centre.  The raise is not a box hit (the LP did not ask for it), so it does not grow radii.
             x[n:] = np.maximum(x[n:], _upper_envelope(R, x[:n], F, kappa * scale, p))
+        # 1-D: a long run of tight neighbours pushing against its box moves as one (line search, _ChainShift1D);
+        # its radius restarts at r0 and the next box LP starts from the slack basis: warm-started from the previous
+        # basis, the box LP after such a move took 2-5 s at 0.3-0.5 ms per simplex iteration (thousands of chained
+        # values basic), from the slack basis 1.6-2.1 s at 0.05 ms (n = m = 10⁴, data set 1)
+        keep = np.zeros(N, dtype=bool)
+        if shifter is not None and hit.any():
+            f_x = None
+            for idx in shifter.chains(x):
+                if hit[idx].mean() >= 0.5:  # the run pushes against its box: move it as one
+                    f_x = shifter.objective(x) if f_x is None else f_x
+                    x, f_x = shifter.search(x, f_x, idx, float(np.median(radius[idx])), atol * 1e-3)
+                    keep[idx] = True
+                    restart = True
         l_prev, l, f_prev = l, x, f_cur
         if progress is not None:
             progress({"level": 0, "n": n, "m": m, "round": rounds, "explicit_pairs": int(model.pairs.size),
@@ -1045,12 +1164,12 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
         # coordinates that hit their box may move further; the others get a radius matched to their last step.
         # A coordinate that must travel far drags its Lipschitz neighbours along, so large radii spread (halving)
         # over _SPREAD steps of the sparse Lipschitz graph: fewer rounds for a few more explicit pairs.
-        radius = np.where(hit, _GROW * radius, np.maximum(r0, _FOLLOW * step))
-        for _ in range(_SPREAD):
+        radius = np.where(keep, r0, np.where(hit, _GROW * radius, np.maximum(r0, _FOLLOW * step)))
+        for _ in range(_SPREAD_1D if d == 1 else _SPREAD):
             half = 0.5 * radius
             np.maximum.at(radius, edges[:, 0], half[edges[:, 1]])
             np.maximum.at(radius, edges[:, 1], half[edges[:, 0]])
-    iterations, retries = model.iterations, model.retries
+    iterations, retries, fresh_starts = model.iterations, model.retries, model.fresh
     lp_path = "highspy-warm" if model.highs is not None else "linprog-cold"
     pairs.release()
     del model, lip
@@ -1059,7 +1178,8 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     S = float(pw @ l[:n] + lam * S)
     stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
              "simplex_iterations": iterations, "lp_retries": retries, "lp_path": lp_path,
-             "box_shrinks": shrinks, "lipschitz_constraints": int(2 * len(edges)),
+             "box_shrinks": shrinks, "chain_shifts": 0 if shifter is None else shifter.searches,
+             "lp_fresh_starts": fresh_starts, "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,
                     active=active, stats=stats)

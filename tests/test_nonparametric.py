@@ -126,6 +126,77 @@ def test_many_trust_region_steps_match_general_lp_warm_and_cold(monkeypatch, d, 
     assert warm.stats["simplex_iterations"] < cold.stats["simplex_iterations"]
 
 
+@pytest.mark.parametrize("warm", [True, False])
+def test_runs_moved_as_one_leave_the_optimum_unchanged(monkeypatch, warm):
+    # 1-D: long runs of tight neighbour constraints (the ramp of slope κτ over the generated tail) are moved by a
+    # line search over their shift, at the start of each level and whenever a run pushes against its box.  A small
+    # minimum run length and a tiny first radius run that path many times on a small instance; the optimum must be
+    # the general LP's, and the path must actually have run (not a vacuous pass).
+    monkeypatch.setattr(npm, "_SHIFT_MIN", 8)
+    monkeypatch.setattr(npm, "_COARSE_PAIRS", 200)
+    monkeypatch.setattr(npm, "_TR_PAIRS", 10)
+    real, fake = _instance(11, 60, 70, 1, shift=1.0)
+    _, s_ref = solve_general_lp(real, fake, 1.0, 2.0)
+    sol = solve(real, fake, 1.0, 2.0, warm=warm)
+    assert sol.stats["chain_shifts"] >= 2
+    assert sol.objective == pytest.approx(s_ref, rel=REL)
+    assert _lip_ok(sol.points, sol.l, 2.0, "l1", 1.0, 1e-8) and sol.l.min() >= 0
+
+
+def test_run_shift_keeps_the_run_rigid_and_repairs_its_neighbours():
+    # points 0, 1, ..., 9 (reals even, generated odd), κτ = 2: flat at 10 left of 4, a tight ramp of slope 2 from 4
+    # on.  Shifting the ramp by +3 or -5 breaks the constraint at its left end unless the neighbours follow.
+    x = np.arange(10.0)
+    R, F = x[::2, None], x[1::2, None]
+    P = np.concatenate([R, F])
+    l = 10.0 + np.maximum(2.0 * (P[:, 0] - 4.0), 0.0)
+    shifter = npm._ChainShift1D(R, F, P, 2.0, lambda v: 0.0, 4)
+    ramp = np.flatnonzero(P[:, 0] >= 4.0)
+    assert any(set(ramp) <= set(c) for c in shifter.chains(l))
+    for s in (3.0, -5.0):
+        raw = l.copy()
+        raw[ramp] += s
+        assert not _lip_ok(P, raw, 2.0, "l1", 1.0, 1e-12)  # the repair is needed
+        v = shifter._moved(l, ramp, s)
+        assert _lip_ok(P, v, 2.0, "l1", 1.0, 1e-12) and v.min() >= 0
+        np.testing.assert_allclose(v[ramp], l[ramp] + s, atol=1e-12)  # the run itself moved rigidly
+        if s < 0:  # the neighbour at 3 came down only as far as needed: κ·1 above the ramp's start
+            assert v[P[:, 0] == 3.0][0] == pytest.approx(l[ramp][0] + s + 2.0, abs=1e-12)
+
+
+def test_run_shift_finds_the_best_shift_on_its_curve_and_leaves_an_optimum_alone():
+    real, fake = _instance(12, 80, 80, 1, shift=1.0)
+    sol = solve(real, fake, 1.0, 2.0)
+    R, F = sol.points[:80], sol.points[80:]
+
+    def S(v):
+        return float(objective(v[:80], v[80:], R, F, 1.0))
+
+    shifter = npm._ChainShift1D(R, F, sol.points, 2.0, S, 16)
+    runs = shifter.chains(sol.l)
+    assert runs, "the optimum has a run of >= 16 tight neighbours (the generated tail)"
+    idx = max(runs, key=len)
+    # the run really is tight: consecutive values differ by exactly κ·|Δx|
+    o = idx[np.argsort(sol.points[idx, 0])]
+    assert np.allclose(np.abs(np.diff(sol.l[o])), 2.0 * np.diff(sol.points[o, 0]), atol=1e-9)
+    # at an optimum no shift decreases S by more than the tolerance: the point is returned unchanged
+    l_same, f_same = shifter.search(sol.l, sol.objective, idx, 1e-4, tol=1e-12)
+    assert f_same == sol.objective and np.array_equal(l_same, sol.l)
+    for s in (0.05, -0.05):
+        bad = shifter._moved(sol.l, idx, s)  # displaced run, made feasible again
+        f_bad = S(bad)
+        assert f_bad > sol.objective + 1e-5
+        new, f_new = shifter.search(bad, f_bad, idx, 1e-4, tol=1e-12)
+        assert f_new == pytest.approx(S(new), rel=1e-13)
+        assert _lip_ok(sol.points, new, 2.0, "l1", 1.0, 1e-9) and new.min() >= 0
+        # second method: the same curve on a fine grid; the golden-section result is at least as good as the
+        # grid's best up to the grid's own resolution (the largest change of S between neighbouring grid points)
+        grid = np.linspace(-0.2, 0.2, 2001)
+        phi = np.array([S(shifter._moved(bad, idx, g)) for g in grid])
+        assert f_new <= phi.min() + np.abs(np.diff(phi)).max()
+        assert f_new < f_bad - 1e-5  # and it moved (a search that never moves fails here)
+
+
 def _tied_instance(seed, n, m, d):
     """Points on a coarse grid: duplicated real points, generated points equal to real ones, tied margins."""
     rng = np.random.default_rng(seed)
