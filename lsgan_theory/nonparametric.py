@@ -41,7 +41,7 @@ Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates (≈ 75-80
 n = 4000 and 2-D at n = 1000), and a box LP's time grows faster than its size, hence the cap on pairs per box: CPU
 time without → with it (n = m, λ = 1, κ = 2, benchmark data, seed 0): 1-D n = 4000 10.2 → 6.7 s (seed 1: 31 → 21 s),
 2-D n = 1000 20.7 → 6.3 s, 3-D n = 500 16.4 → 3.3 s.  With it, worst of the benchmark's five data sets on an idle
-2-core machine: 2-D n = 2000 30 s, 3-D n = 1000 16 s; 1-D n = 10⁴ 145 s before long tight runs moved as one, 60.2 s after.  (Tried and
+2-core machine: 2-D n = 2000 30 s, 3-D n = 1000 16 s; 1-D n = 10⁴ 145 s before long tight runs moved as one, 60-66 s after (two runs).  (Tried and
 dropped: no box at all — fix each pair's piece at the start, make the pairs whose piece is wrong at the model's
 optimum explicit, repeat; exact and 3 rounds, but the unboxed optimum wanders, 53k-300k pairs
 become explicit and one LP took 74 s at 1-D n = 2000; for 1-D n = 10⁴, the README's non-parametric section lists what else was
