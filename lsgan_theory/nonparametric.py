@@ -35,13 +35,14 @@ generated values are raised the same way.  In 1-D, long runs of points whose nei
 the optimum a data tail is typically one ramp of slope κτ, a third of all points in the benchmark) move as one: a
 line search over the run's shift at the start of each level and whenever most of a run hits its box
 (:class:`_ChainShift1D`; the point it returns is feasible and no worse, so it never changes what a box certifies),
-after which the run's radius restarts at the first radius and the next box LP starts from the slack basis.
+after which the run is held at its new values in the next box LP (free and warm-started, that LP costs several
+times more per simplex iteration) and then restarts at the first radius; a box with held values certifies nothing.
 
 Cost.  HiGHS (dual simplex, Dantzig pricing) on the box LPs dominates (≈ 75-80 % of the time, measured in 1-D at
 n = 4000 and 2-D at n = 1000), and a box LP's time grows faster than its size, hence the cap on pairs per box: CPU
 time without → with it (n = m, λ = 1, κ = 2, benchmark data, seed 0): 1-D n = 4000 10.2 → 6.7 s (seed 1: 31 → 21 s),
 2-D n = 1000 20.7 → 6.3 s, 3-D n = 500 16.4 → 3.3 s.  With it, worst of the benchmark's five data sets on an idle
-2-core machine: 2-D n = 2000 30 s, 3-D n = 1000 16 s; 1-D n = 10⁴ 145 s before long tight runs moved as one, 60-66 s after (two runs).  (Tried and
+2-core machine: 2-D n = 2000 30 s, 3-D n = 1000 16 s; 1-D n = 10⁴ 145 s before long tight runs moved as one, 48 s after.  (Tried and
 dropped: no box at all — fix each pair's piece at the start, make the pairs whose piece is wrong at the model's
 optimum explicit, repeat; exact and 3 rounds, but the unboxed optimum wanders, 53k-300k pairs
 become explicit and one LP took 74 s at 1-D n = 2000; for 1-D n = 10⁴, the README's non-parametric section lists what else was
@@ -287,8 +288,7 @@ class Solution:
         ``explicit_pairs`` (largest number of hinge variables in a box LP), ``simplex_iterations``, ``lp_retries``
         (box LPs re-solved from scratch after a non-optimal HiGHS status), ``box_shrinks`` (boxes shrunk for
         holding too many pairs near their kink), ``chain_shifts`` (1-D: line searches moving a run of tight
-        neighbours as one), ``lp_fresh_starts`` (box LPs started from the slack basis after such a move),
-        ``lipschitz_constraints`` written, ``seconds``, and ``lp_path``: ``"highspy-warm"`` (one persistent ``highspy`` model, each box LP restarted
+        neighbours as one), ``lipschitz_constraints`` written, ``seconds``, and ``lp_path``: ``"highspy-warm"`` (one persistent ``highspy`` model, each box LP restarted
         from the previous basis) or ``"linprog-cold"`` (every box LP from scratch through ``scipy.optimize.linprog``).
     """
 
@@ -357,7 +357,7 @@ def estimate_memory(n: int, m: int, d: int = 1) -> int:
       (n = 1000, 2000), 7.6-18 in 3-D (n = 500, 1000);
     - the cached Lipschitz bounds κΔ_uv (d ≥ 2): min(4·N² B, 256 MiB); fixed: 16 MiB (row chunks of ≤ 16 MB), 48
       MiB in 1-D (measured peaks 102 / 172 MB at n = 1500 / 4000 and 0.26-0.30 GiB at 10⁴ fit 3.5·N pairs plus
-      48 MiB: ratios 0.9 / 1.0 / 1.3-1.5).
+      48 MiB: ratios 0.9 / 1.0 / 1.2-1.65).
 
     Calibrated against the peak RSS growth of a solve (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` minus the
     resident size before the call, which counts HiGHS' own allocations): tests/test_nonparametric.py checks the
@@ -431,7 +431,6 @@ class _BoxModel:
         self.pairs = np.zeros(0, dtype=np.int64)  # flat keys i*m + j of the explicit pairs, in column order
         self.iterations = 0  # simplex iterations over all box LPs
         self.retries = 0  # box LPs the persistent model had to re-solve from scratch
-        self.fresh = 0  # box LPs started from the slack basis on purpose
         self.highs = None
         if warm and _highspy is not None:
             try:
@@ -502,13 +501,10 @@ class _BoxModel:
         self.pairs = self.pairs[~gone]
 
     # -- one box LP
-    def solve(self, c_l, lo, hi, fresh=False) -> np.ndarray:
+    def solve(self, c_l, lo, hi) -> np.ndarray:
         N = self.N
         if self.highs is not None:
             h = self.highs
-            if fresh:  # from the slack basis (see _solve: after a run moved as one)
-                h.clearSolver()
-                self.fresh += 1
             idx = np.arange(N, dtype=_I32)
             _highs_ok(h.changeColsCost(N, idx, c_l), "changeColsCost")
             _highs_ok(h.changeColsBounds(N, idx, lo, np.minimum(hi, h.getInfinity())), "changeColsBounds")
@@ -836,9 +832,24 @@ class _ChainShift1D:
         self.R, self.F, self.P, self.slope, self.objective = R, F, P, slope, objective
         self.n = R.shape[0]
         self.order = np.argsort(P[:, 0], kind="stable")
-        self.gaps = slope * np.diff(P[self.order, 0])
+        xs = P[self.order, 0]
+        self.gaps = slope * np.diff(xs)
+        self.sx = slope * (xs - xs[xs.size // 2])  # centred: v ± slope·x keeps its digits for data far from 0
+        self.sreal = self.order < self.n
         self.min_size = min_size
         self.searches = self.evaluations = 0
+
+    def _envelope(self, v, real_only=False):
+        """min_u (v_u + slope·|x − x_u|) at every point, over all points or the real ones only: the sweeps of
+        :func:`_upper_envelope` with the sort done once."""
+        vs = v[self.order]
+        a, b = vs - self.sx, vs + self.sx
+        if real_only:
+            a, b = np.where(self.sreal, a, np.inf), np.where(self.sreal, b, np.inf)
+        out = np.empty_like(v)
+        out[self.order] = np.minimum(np.minimum.accumulate(a) + self.sx,
+                                     np.minimum.accumulate(b[::-1])[::-1] - self.sx)
+        return out
 
     def chains(self, l):
         """Index arrays of the runs of ≥ min_size points joined by tight sorted-neighbour constraints."""
@@ -852,11 +863,11 @@ class _ChainShift1D:
         v = l.copy()
         v[idx] += s
         if s > 0:  # the smallest κ-Lipschitz function above v (neighbours of the run are lifted)
-            v = -_upper_envelope(self.P, -v, self.P, self.slope, 1)
+            v = -self._envelope(-v)
         else:  # the largest κ-Lipschitz function below v, floored at 0 (still κ-Lipschitz)
-            v = np.maximum(_upper_envelope(self.P, v, self.P, self.slope, 1), 0.0)
+            v = np.maximum(self._envelope(v), 0.0)
         n = self.n
-        v[n:] = np.maximum(v[n:], _upper_envelope(self.R, v[:n], self.F, self.slope, 1))
+        v[n:] = np.maximum(v[n:], self._envelope(v, real_only=True)[n:])
         return v
 
     def search(self, l, f, idx, h, tol=0.0, rel=_SHIFT_REL):
@@ -1079,7 +1090,9 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
             l, f_start = shifter.search(l, f_start, idx, r0, atol * 1e-3)
     rounds = lp_solves = explicit_max = shrinks = 0
     f_prev = l_prev = None
-    restart = False
+    held_next = np.zeros(N, dtype=bool)  # 1-D: values of a run just moved as one, held in the next box LP
+    rejected = np.zeros(N, dtype=bool)  # ... of a run whose last line search found no better shift
+    prev_held = False
     model = _BoxModel(N, n, m, lam, pw, qw, pairs.delta, _BOX_OPTIONS_1D if d == 1 else _BOX_OPTIONS, warm=warm)
     model.add_edges(edges, kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p))
     while True:
@@ -1087,10 +1100,14 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
         if rounds > max_rounds:
             raise RuntimeError(f"solve: no convergence in max_rounds = {max_rounds} rounds")
         f_cur = float(pw @ l[:n] + lam * pairs.hinge(l))
-        if f_prev is not None and f_cur >= f_prev - atol * 1e-3:
-            # the best point of the box around l_prev is l_prev itself: a local, hence global, minimum
+        if f_prev is not None and f_cur >= f_prev - atol * 1e-3 and not prev_held:
+            # the best point of the box around l_prev is l_prev itself: a local, hence global, minimum (not
+            # after a box with held values: that box was not a neighbourhood of l_prev)
             l = l_prev
             break
+        held, held_next = held_next, np.zeros(N, dtype=bool)
+        saved = radius
+        radius = np.where(held, 0.0, radius)
         rr, rf = radius[:n], radius[n:]
         row_lin, col_lin, ei, ej = pairs.classify(l, rr, rf)
         cap = (_CAP_1D if d == 1 else _CAP) * N
@@ -1120,8 +1137,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
         c_l = np.concatenate([pw + lam * pw * row_lin, -lam * qw * col_lin])
         lo, hi = np.maximum(l - radius, 0.0), l + radius
         while True:  # constraint generation for the Lipschitz constraints (d ≥ 2) inside the same box
-            x = model.solve(c_l, lo, hi, restart)
-            restart = False
+            x = model.solve(c_l, lo, hi)
             lp_solves += 1
             new_edges = np.zeros((0, 2), dtype=np.int64)
             if d > 1:
@@ -1135,41 +1151,47 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
             model.add_edges(new_edges, kappa * scale * _rowdist(P[new_edges[:, 0]], P[new_edges[:, 1]], p))
         explicit_max = max(explicit_max, int(model.pairs.size))
         # the box test looks at the LP's own optimum: strictly inside its box, it is a global minimum
-        hit = (x >= hi - atol) | ((x <= lo + atol) & (lo > 0))
+        hit = ((x >= hi - atol) | ((x <= lo + atol) & (lo > 0))) & ~held
         step = np.abs(x - l)
         if d == 1:
             # then raise generated values to U(z) = min_i (l_i + κΔ_iz), the largest feasible ones given the real
             # values (U is κ-Lipschitz): S is non-increasing in l_j, so this point is at least as good, and it is
             # the next centre.  The raise is not a box hit (the LP did not ask for it), so it does not grow radii.
             x[n:] = np.maximum(x[n:], _upper_envelope(R, x[:n], F, kappa * scale, p))
-        # 1-D: a long run of tight neighbours pushing against its box moves as one (line search, _ChainShift1D);
-        # its radius restarts at r0 and the next box LP starts from the slack basis: warm-started from the previous
-        # basis, the box LP after such a move took 2-5 s at 0.3-0.5 ms per simplex iteration (thousands of chained
-        # values basic), from the slack basis 1.6-2.1 s at 0.05 ms (n = m = 10⁴, data set 1)
+        # 1-D: a long run of tight neighbours pushing against its box moves as one (line search, _ChainShift1D),
+        # is held at its new values in the next box LP and restarts at radius r0 after it.  (Free in the next box
+        # LP, warm-started, that LP took 2-5 s at 0.3-0.5 ms per simplex iteration — thousands of chained values
+        # basic — against 0.5-1 s otherwise; from the slack basis 1.6-2.1 s; n = m = 10⁴, data set 1.)
         keep = np.zeros(N, dtype=bool)
         if shifter is not None and hit.any():
             f_x = None
             for idx in shifter.chains(x):
                 if hit[idx].mean() >= 0.5:  # the run pushes against its box: move it as one
                     f_x = shifter.objective(x) if f_x is None else f_x
-                    x, f_x = shifter.search(x, f_x, idx, float(np.median(radius[idx])), atol * 1e-3)
-                    keep[idx] = True
-                    restart = True
+                    x_new, f_x = shifter.search(x, f_x, idx, float(np.median(radius[idx])), atol * 1e-3)
+                    if x_new is not x or rejected[idx].mean() < 0.5:
+                        # moved, or a first rejection: held in the next box LP, radius r0 after that
+                        keep[idx] = held_next[idx] = True
+                    # a run rejected twice in a row is left to the box's own growth (tied data: else it crawls)
+                    rejected[idx] = x_new is x
+                    x = x_new
         l_prev, l, f_prev = l, x, f_cur
         if progress is not None:
             progress({"level": 0, "n": n, "m": m, "round": rounds, "explicit_pairs": int(model.pairs.size),
                       "objective": f_cur, "box_hits": int(hit.sum()), "seconds": time.perf_counter() - t0})
-        if not hit.any():
+        prev_held = bool(held.any())
+        if not hit.any() and not prev_held:  # a box with held values certifies nothing
             break
         # coordinates that hit their box may move further; the others get a radius matched to their last step.
         # A coordinate that must travel far drags its Lipschitz neighbours along, so large radii spread (halving)
         # over _SPREAD steps of the sparse Lipschitz graph: fewer rounds for a few more explicit pairs.
         radius = np.where(keep, r0, np.where(hit, _GROW * radius, np.maximum(r0, _FOLLOW * step)))
+        radius = np.where(held, saved, radius)  # held values did not take part: their radius waits
         for _ in range(_SPREAD_1D if d == 1 else _SPREAD):
             half = 0.5 * radius
             np.maximum.at(radius, edges[:, 0], half[edges[:, 1]])
             np.maximum.at(radius, edges[:, 1], half[edges[:, 0]])
-    iterations, retries, fresh_starts = model.iterations, model.retries, model.fresh
+    iterations, retries = model.iterations, model.retries
     lp_path = "highspy-warm" if model.highs is not None else "linprog-cold"
     pairs.release()
     del model, lip
@@ -1179,7 +1201,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     stats = {"rounds": rounds, "lp_solves": lp_solves, "explicit_pairs": explicit_max,
              "simplex_iterations": iterations, "lp_retries": retries, "lp_path": lp_path,
              "box_shrinks": shrinks, "chain_shifts": 0 if shifter is None else shifter.searches,
-             "lp_fresh_starts": fresh_starts, "lipschitz_constraints": int(2 * len(edges)),
+             "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
     return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,
                     active=active, stats=stats)
