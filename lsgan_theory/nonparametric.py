@@ -794,16 +794,22 @@ def _expand(lo, cnt, g, budget=1_000_000):
         start = stop
 
 
+def _cone_sweeps(ls: np.ndarray, sx: np.ndarray):
+    """For sources in coordinate order (values ``ls``, slope·coordinate ``sx``): the running minima of ls − sx from
+    the left and of ls + sx from the right.  U(q) = min(left[k] + slope·q, right[k'] − slope·q) with k the last
+    source at or left of q and k' the first at or right of it."""
+    return np.minimum.accumulate(ls - sx), np.minimum.accumulate((ls + sx)[::-1])[::-1]
+
+
 def _upper_envelope(src: np.ndarray, l: np.ndarray, query: np.ndarray, slope: float, p: int) -> np.ndarray:
     """U(q) = min_i (l_i + slope·‖src_i − q‖_p) at each query point: O((n + m) log n) sweeps in 1-D, dense otherwise."""
     if src.shape[1] > 1:
         return np.min(l[:, None] + slope * _dist(src, query, p), axis=0)
     o = np.argsort(src[:, 0], kind="stable")
     c = src[o[src.shape[0] // 2], 0]  # centred coordinates: l ± slope·x would lose digits for data far from 0
-    xs, ls = src[o, 0] - c, l[o]
+    xs = src[o, 0] - c
     q = query[:, 0] - c
-    left = np.minimum.accumulate(ls - slope * xs)  # best cone among sources at or left of q
-    right = np.minimum.accumulate((ls + slope * xs)[::-1])[::-1]  # ... at or right of q
+    left, right = _cone_sweeps(l[o], slope * xs)
     k = np.searchsorted(xs, q, side="right")
     out = np.full(q.shape, np.inf)
     has = k > 0
@@ -841,14 +847,13 @@ class _ChainShift1D:
 
     def _envelope(self, v, real_only=False):
         """min_u (v_u + slope·|x − x_u|) at every point, over all points or the real ones only: the sweeps of
-        :func:`_upper_envelope` with the sort done once."""
+        :func:`_upper_envelope` with the sort done once (every point is its own k and k')."""
         vs = v[self.order]
-        a, b = vs - self.sx, vs + self.sx
         if real_only:
-            a, b = np.where(self.sreal, a, np.inf), np.where(self.sreal, b, np.inf)
+            vs = np.where(self.sreal, vs, np.inf)
+        left, right = _cone_sweeps(vs, self.sx)
         out = np.empty_like(v)
-        out[self.order] = np.minimum(np.minimum.accumulate(a) + self.sx,
-                                     np.minimum.accumulate(b[::-1])[::-1] - self.sx)
+        out[self.order] = np.minimum(left + self.sx, right - self.sx)
         return out
 
     def chains(self, l):
