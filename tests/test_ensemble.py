@@ -510,32 +510,71 @@ def test_runs_that_cannot_fit_in_memory_are_refused_before_allocating_with_the_e
     assert TrainConfig(device="cpu").estimate_memory()["total"] < 2**24  # negative control: the default is small
 
 
-@pytest.mark.parametrize("dtype,threads", [("float32", 2), ("float64", 1)])
-@pytest.mark.parametrize("extra", [dict(family="loss_sensitive", lam=(0.1, 10.0)),
-                                   dict(family="glsgan", nu=(0.0, -1.0), spectral_norm=True),
-                                   dict(family="wgan", gp_weight=10.0, lr_d=(1e-3, 1e-2), target="ring(8,1,0.01)")])
-def test_a_model_trained_alone_is_bitwise_equal_to_the_same_model_beside_a_neighbour(dtype, threads, extra):
-    # Issue 13 item 8: before, a model alone (E = 1) and the same model beside a λ = 10 neighbour differed at step 1
-    # (float32: 4e-7 after 200 steps, 0.018 for glsgan; float64: 3e-16 .. 1e-12) because torch's CPU kernels for
-    # ONE matrix-vector product (the discriminator's last layer) round differently from those for a batch of them.
-    # mlp.batched_matmul computes those products for E = 1 as a batch of two.  Mutation caught: `torch.baddbmm` /
-    # `torch.bmm` directly in mlp.batched_matmul (the E = 1 branch removed) fails every case.
+# What "a model does not depend on its pack" means, stated as tested (docs/engine.md, "Determinism"):
+# (1) on every machine, any thread count and dtype: a model trained alone, in a pack of 2 and in a pack of 5 agree to
+#     within PACK_TOL after 20 steps.  Basis: the packs run the same arithmetic up to the summation order torch's CPU
+#     kernels pick for a batch size (a few float rounding units per product, measured 6e-8 in float32 and 0 in float64
+#     after 20 steps on a 2-core Xeon); a real leak between models (a neighbour's λ or learning rate reaching model 0)
+#     is an O(lr·steps) = 1e-2 effect, which the negative control below measures in the same run.
+# (2) bitwise equality for packs of E >= 2 on ONE thread, where torch's batched matrix product is batch-invariant on
+#     this machine (the platform fact: the slices of torch.bmm for the run's shapes are bitwise the same in a batch of
+#     2 and of 5; checked first, and the bitwise part is skipped with that fact named where it does not hold — e.g.
+#     MKL builds that choose another kernel by batch count).  Two threads split work by size and are not promised.
+PACK_TOL = {"float32": 1e-4, "float64": 1e-9}
+_PACK_CONFIGS = [dict(family="loss_sensitive", lam=(0.1, 10.0)),
+                 dict(family="glsgan", nu=(0.0, -1.0), spectral_norm=True),
+                 dict(family="wgan", gp_weight=10.0, lr_d=(1e-3, 1e-2), target="ring(8,1,0.01)")]
+
+
+def _pack_runs(dtype, threads, extra, sizes):
     n = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        # sizes where torch takes the single-product kernel for E = 1 (batch 16 / width 8 stay in one naive kernel
-        # for every E: there this test passed even before the fix)
+        # sizes where torch takes the single-product kernel for E = 1 (batch 16 / width 8 stay in one naive kernel)
         kw = dict(BASE, dtype=dtype, steps=20, batch=64, g_hidden=(32, 32), d_hidden=(32, 32),
                   **{k: v for k, v in extra.items() if not isinstance(v, tuple)})
         per = {k: v for k, v in extra.items() if isinstance(v, tuple)}
-        alone = train(TrainConfig(n_models=1, model_ids=(0,), **kw, **{k: v[0] for k, v in per.items()}))
-        pair = train(TrainConfig(n_models=2, model_ids=(0, 1), **kw, **per))
+        out = {}
+        for e in sizes:
+            vals = {k: (v[0],) + (v[1],) * (e - 1) for k, v in per.items()} if e > 1 else {k: v[0] for k, v in per.items()}
+            out[e] = train(TrainConfig(n_models=e, model_ids=tuple(range(e)), **kw, **vals))
+        return out
     finally:
         torch.set_num_threads(n)
-    assert all(torch.equal(a[0], b[0]) for a, b in zip(_params(alone), _params(pair)))
-    np.testing.assert_array_equal(alone.loss_d[0], pair.loss_d[0])
-    np.testing.assert_array_equal(alone.loss_g[0], pair.loss_g[0])
-    assert not torch.equal(pair.d_params[0][0], pair.d_params[0][1])  # negative control: the neighbour differs
+
+
+def _batch_invariant_bmm(dtype) -> bool:
+    """The platform fact the bitwise test relies on: slices of torch.bmm are the same in a batch of 2 and of 5."""
+    g = torch.Generator().manual_seed(0)
+    for (n, k, m) in [(64, 32, 32), (64, 32, 1), (64, 1, 32), (64, 2, 32), (32, 64, 2)]:
+        a = torch.randn(5, n, k, generator=g, dtype=getattr(torch, dtype))
+        b = torch.randn(5, k, m, generator=g, dtype=getattr(torch, dtype))
+        if not torch.equal(torch.bmm(a[:2], b[:2]), torch.bmm(a, b)[:2]):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("dtype,threads", [("float32", 1), ("float32", 2), ("float64", 1), ("float64", 2)])
+@pytest.mark.parametrize("extra", _PACK_CONFIGS)
+def test_a_model_agrees_alone_and_in_packs_within_rounding_on_any_machine(dtype, threads, extra):
+    runs = _pack_runs(dtype, threads, extra, (1, 2, 5))
+    for e in (2, 5):
+        assert _max_diff(runs[1], 0, runs[e], 0) <= PACK_TOL[dtype], (e, _max_diff(runs[1], 0, runs[e], 0))
+    # negative control (power): model 1 (the neighbour's λ / ν / learning rate) differs from model 0 by far more
+    assert _max_diff(runs[2], 0, runs[2], 1) > 100 * PACK_TOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("extra", _PACK_CONFIGS)
+def test_a_model_is_bitwise_the_same_in_packs_of_two_and_five_on_one_thread(dtype, extra):
+    # Issue 13 item 8 / issue 27: bitwise where the platform fact holds (see the comment above PACK_TOL).
+    if not _batch_invariant_bmm(dtype):
+        pytest.skip(f"platform: torch.bmm ({dtype}, one thread) is not batch-invariant here; only PACK_TOL is promised")
+    runs = _pack_runs(dtype, 1, extra, (2, 5))
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(_params(runs[2]), _params(runs[5])))
+    np.testing.assert_array_equal(runs[2].loss_d[0], runs[5].loss_d[0])
+    np.testing.assert_array_equal(runs[2].loss_g[0], runs[5].loss_g[0])
+    assert not torch.equal(runs[5].d_params[0][0], runs[5].d_params[0][1])  # negative control: the neighbour differs
 
 
 def test_loss_sensitive_losses_stay_nonnegative_with_the_default_output():
