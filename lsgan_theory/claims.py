@@ -287,7 +287,7 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
                         "with the alternative not rejected: inconclusive):\n\n" + _terms_table(ev.checks)
             elif c.kind == "symbolic":
                 text += "\n\n*Terms: exact (symbolic/proof check, true or false; no statistic).*"
-            v = Verdict(c.id, c.ref, c.statement, status, text, [str(f) for f in ev.figures],
+            v = Verdict(c.id, c.ref, c.statement, status, text, [_figure_ref(f, ctx.out) for f in ev.figures],
                         time.perf_counter() - t0, ev.data, c.kind, [asdict(k) | {"status": k.status}
                                                                     for k in ev.checks],
                         time.process_time() - c0)
@@ -296,6 +296,14 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
                         time.perf_counter() - t0, {}, c.kind, [], time.process_time() - c0)
         verdicts.append(v)
     return verdicts
+
+
+def _figure_ref(path, out: Path) -> str:
+    """A figure's path as stored in ``claims.json``: relative to the report folder ``out`` when it lies inside it
+    (``figures/x.png``, whatever the working directory or the form of ``--out``), else absolute.  Resolved once,
+    here; the Markdown and HTML writers read it relative to the report folder."""
+    p, base = Path(path).resolve(), Path(out).resolve()
+    return str(p.relative_to(base)) if p.is_relative_to(base) else str(p)
 
 
 _TITLE = "# lsgan-theory verification report"
@@ -331,8 +339,7 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
     for v in verdicts:
         lines += ["", f"## {v.id}", "", f"*{v.ref}* — {v.statement}", "", f"**Verdict: {v.status}.**", "", v.evidence]
         for f in v.figures:
-            rel = Path(f).relative_to(ctx.out) if Path(f).is_relative_to(ctx.out) else Path(f)
-            lines += ["", f"![{Path(f).stem}]({rel})"]
+            lines += ["", f"![{Path(f).stem}]({f})"]
     (ctx.out / "report.md").write_text("\n".join(lines) + "\n")
     stale = ctx.out / "README.md"
     try:

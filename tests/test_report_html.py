@@ -351,13 +351,33 @@ def real_report(tmp_path_factory):
 
     from lsgan_theory.cli import main
 
-    out = tmp_path_factory.mktemp("report")
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
-        rc = main(["verify", "--only", *REAL_CLAIMS, "--out", str(out), "--quiet"])
+    # Issue 27: as a user runs it — a RELATIVE --out from a working directory of their own (before, claims.json stored
+    # "report/figures/x.png" and the writer joined it to --out again: `make report` gave a page with no figure).
+    cwd = tmp_path_factory.mktemp("cwd")
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+            rc = main(["verify", "--only", *REAL_CLAIMS, "--out", "report", "--quiet"])
+    finally:
+        os.chdir(here)
     assert rc == 0, err.getvalue()
+    out = cwd / "report"
     doc = json.loads((out / "claims.json").read_text())
     figures = [f for c in doc["claims"] for f in c["figures"] if f.lower().endswith((".png", ".svg"))]
     return out / "report.html", [c["id"] for c in doc["claims"]], len(figures)
+
+
+def test_a_report_written_with_a_relative_out_embeds_every_figure_of_claims_json(real_report):
+    # no browser needed: every figure listed in claims.json is an <img> with a data: URI, none is "not found"
+    page, ids, n_figures = real_report
+    text = page.read_text()
+    assert n_figures >= 2 and "figure not found" not in text
+    srcs = re.findall(r"<img [^>]*src='([^']*)'", text)
+    assert len(srcs) == n_figures and all(s.startswith("data:image/png;base64,") for s in srcs)
+    doc = json.loads((page.parent / "claims.json").read_text())
+    for f in (f for c in doc["claims"] for f in c["figures"]):
+        assert not Path(f).is_absolute() and (page.parent / f).is_file(), f  # stored relative to the report folder
 
 
 def test_the_real_report_loads_with_every_figure_one_row_per_claim_no_console_error_and_a_screenshot(
