@@ -29,6 +29,15 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
+    def _parse_optional(self, arg_string):
+        # A word with ONE leading minus that is not one of our options is a value, not a flag: formulas such as
+        # `--real '-exp(-D)'` or `--real -D` (argparse alone reads them as unknown options: "expected one
+        # argument").  Every option here is long (--name) except -h, so no flag is lost.
+        if arg_string.startswith("-") and not arg_string.startswith("--") and len(arg_string) > 1 \
+                and arg_string not in self._option_string_actions:
+            return None
+        return super()._parse_optional(arg_string)
+
 
 # ---------------------------------------------------------------------------------------------------- argument types
 def _int_type(lo: int | None = None, hi: int | None = None):

@@ -13,10 +13,26 @@
 >>> df = sweeps.load("runs/lambda-quick")       # doctest: +SKIP
 """
 
-from .results import figure_tables, load, load_curves, summarize
-from .run import default_out, sweep
-from .spec import SCHEMA_VERSION, Run, Spec, SpecError, load_spec, parse_spec, run_id
-from .store import Store, SweepLock, SweepLocked
+# Names are imported on first use (PEP 562): `lsgan-theory --help` registers the sweep subcommands through
+# sweeps.command without importing the executors (and torch) behind them.
+_WHERE = {"figure_tables": "results", "load": "results", "load_curves": "results", "summarize": "results",
+          "default_out": "run", "sweep": "run", "SCHEMA_VERSION": "spec", "Run": "spec", "Spec": "spec",
+          "SpecError": "spec", "load_spec": "spec", "parse_spec": "spec", "run_id": "spec", "Store": "store",
+          "SweepLock": "store", "SweepLocked": "store"}
 
-__all__ = ["load", "load_curves", "summarize", "figure_tables", "sweep", "default_out", "SCHEMA_VERSION", "Run", "Spec", "SpecError",
-           "load_spec", "parse_spec", "run_id", "Store", "SweepLock", "SweepLocked"]
+__all__ = ["load", "load_curves", "summarize", "figure_tables", "sweep", "default_out", "SCHEMA_VERSION", "Run", "Spec",
+           "SpecError", "load_spec", "parse_spec", "run_id", "Store", "SweepLock", "SweepLocked"]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -410,8 +410,12 @@ def identify(value, candidates=None) -> Identification:
         m = match_generator(f, nd.f)
         if m is not None:
             named, scale = nd, sp.factor(m[0])
-            steps.append(Step.of(f"f is {scale}·(generator of {nd.title}) + {sp.sstr(m[1])}·(u − 1); the linear term "
-                                 "integrates to 0, so", "D_f", scale * sp.Symbol(nd.key)))
+            c = sp.simplify(m[1])
+            line = ("" if c == 0 else f" − {sp.sstr(-c)}·(u − 1)" if c.could_extract_minus_sign()
+                    else f" + {sp.sstr(c)}·(u − 1)")
+            why = "; the linear term integrates to 0, so" if c != 0 else ", so"
+            steps.append(Step.of(f"f is {scale}·(generator of {nd.title}){line}{why}", "D_f",
+                                 scale * sp.Symbol(nd.key)))
             break
     if named is None:
         raise ValueError(f"value: the generator f(u) = {f} matches none of the named divergences {list(NAMED)}")

@@ -76,7 +76,8 @@ class CustomDerivation(Derivation):
 
     def plain(self) -> str:
         g = self.gradient
-        return super().plain() + (f"\nproper: {self.is_proper}; divergence: {self.objective_is_divergence}"
+        return super().plain() + (f"\nminimised exactly at q = p (proper): {self.is_proper}; the objective is a "
+                                  f"divergence here: {self.objective_is_divergence}"
                                   f"\ngenerator gradient where D wins (D → {sp.sstr(g.get('d_fake'))}, "
                                   f"{g.get('parametrisation')}): left {sp.sstr(g.get('left'))}, right "
                                   f"{sp.sstr(g.get('right'))}; saturating: {g.get('saturating')}")

@@ -97,8 +97,8 @@ class Derivation:
             lines.append(f"{i}. {s.plain()}")
         lines += ["", f"D* = {sp.sstr(self.d_star)}", f"value at D* = {sp.sstr(self.value_at_optimum)}",
                   f"f(u) = {sp.sstr(self.f)}", self.identity,
-                  f"divergence when: {sp.sstr(self.divergence_condition)}",
-                  f"objective is a divergence when: {sp.sstr(self.objective_condition)}"]
+                  f"D_f part is a divergence (its scale > 0) when: {sp.sstr(self.divergence_condition)}",
+                  f"the whole objective is a divergence (also 0 at q = p) when: {sp.sstr(self.objective_condition)}"]
         return "\n".join(lines)
 
     def latex(self) -> str:
