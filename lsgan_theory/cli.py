@@ -941,6 +941,7 @@ def _add_theorem1(sub) -> None:
     p.add_argument("--capacity-models", type=_int_type(1, 1000), default=4,
                    help="networks fitted per slope weight; the floor is the best (default 4)")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _run_theorem1(args) -> int:
@@ -952,8 +953,12 @@ def _run_theorem1(args) -> int:
                          f"experiments/lambda.toml --out OUT first)")
     dest = args.dest if args.dest is not None else args.out / "theorem1"
     _writable_dir(dest, "--dest")
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(f"theorem1: {line}", file=sys.stderr, flush=True)
+
     rep = read_lambda_store(args.out, capacity_steps=args.capacity_steps, capacity_n_z=args.capacity_n_z,
-                            capacity_models=args.capacity_models)
+                            capacity_models=args.capacity_models, progress=say)
     rep["tidy"].to_csv(dest / "theorem1_runs.csv", index=False)
     import pandas as pd
 

@@ -56,7 +56,10 @@ def test_theorem1_command_reads_the_store_into_verdicts_tables_and_a_figure(stor
 
     capsys.readouterr()
     assert main(["theorem1", str(store), "--capacity-steps", "10", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    # issue 27: a line per stage on stderr (before: two minutes without output), none on stdout (JSON stays clean)
+    assert "theorem1: target 1/1 beta(2,2): capacity floor" in captured.err
     dest = store / "theorem1"
     assert {v["regime"] for v in out["verdicts"]} == {"fresh", "n=32"}
     runs = pd.read_csv(dest / "theorem1_runs.csv")

@@ -517,7 +517,7 @@ _TIDY_COLUMNS = ("id", "target", "n_data", "regime", "lam", "replica", "status",
 
 
 def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 2048, capacity_models: int = 4,
-                      seed: int = 0) -> dict:
+                      seed: int = 0, progress=None) -> dict:
     """Theorem 1 readings of a finished (or partly finished) λ sweep in the store ``out`` (``lsgan-theory sweep
     experiments/lambda.toml``).
 
@@ -542,10 +542,14 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
     df["regime"] = [regime_name(m) for m in df["n_data"]]
     ok = df["status"] == "done"
     summary, verdicts, capacity = [], [], {}
-    for target in dict.fromkeys(df["target"]):
+    targets = list(dict.fromkeys(df["target"]))
+    for i, target in enumerate(targets, 1):
         dt = df[df["target"] == target]
         hidden = tuple(dt["g_hidden"].iloc[0])
         act = dt["activation"].iloc[0]
+        if progress is not None:  # a line per stage: the capacity floor trains networks (≈ 20-40 s per target)
+            progress(f"target {i}/{len(targets)} {target}: capacity floor ({capacity_models} generators × "
+                     f"{capacity_steps} steps), then the verdicts of {len(dt)} runs")
         cap = capacity_floor(target, hidden=hidden, activation=act, n_models=capacity_models, steps=capacity_steps,
                              n_z=capacity_n_z, seed=seed)
         capacity[target] = cap.floor
