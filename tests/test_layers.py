@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md is kept: every import of every module goes down (or sideways), never up, and never
+"""The layering of docs/design.md is kept: every import of every module goes down (or sideways), never up, and never
 reaches a private name of another unit.  The negative controls feed the checker an upward import and a private one."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Parameters are a tuple ``(W_0, b_0, W_1, b_1, ...)`` with ``W_l`` of shape ``(E,
 so model e only ever touches ``W_l[e]``, ``b_l[e]`` and ``x[e]``: models are independent by construction.
 (``benchmarks/ensemble.py`` measures this against ``torch.func.vmap`` over a single-model forward.)
 
-Per-model options (DESIGN.md, THEORY.md §4): weight clipping (:func:`clip_weights`), spectral normalisation
+Per-model options (docs/design.md, THEORY.md §4): weight clipping (:func:`clip_weights`), spectral normalisation
 (:func:`spectral_normalize`, Miyato et al. 2018, one power iteration per call as in ``torch.nn.utils.spectral_norm``),
 and the gradient penalty (``lsgan_theory.ensemble.trainer``).
 """

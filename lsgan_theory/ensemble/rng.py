@@ -2,7 +2,7 @@
 
 A model's random numbers are a pure function of ``(seed, model_id, stream, step, counter)``: a 32-bit integer hash
 (Wellons' ``lowbias32`` mixing rounds, chained over the five keys) turned into uniforms in (0, 1) and normals by
-Box–Muller.  Consequences, which the trainer relies on (DESIGN.md "Randomness is explicit"):
+Box–Muller.  Consequences, which the trainer relies on (docs/design.md "Randomness is explicit"):
 
 * a model's draws do not depend on E nor on which other models share its batch (no shared generator state);
 * the draws are the same on CPU and CUDA (integer arithmetic only; the float conversion is exact);
