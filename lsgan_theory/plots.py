@@ -439,6 +439,40 @@ def theorem1_figure(sweeps: dict, stem) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------------------- sweeps
+# Axis names of the columns a sweep stores: the same words and symbols as the report's own figures (issue 27: `plot`
+# labelled axes with raw column names such as l1_exact and lam).  A column not listed keeps its name.
+AXIS_LABELS = {
+    "lam": "λ", "nu": "ν", "tau": "margin scale τ", "n_data": "data-set size n (0: fresh samples)",
+    "steps": "training steps", "batch": "batch size", "lr_d": "critic learning rate", "lr_g": "generator learning rate",
+    "gp_weight": "gradient-penalty weight", "clip": "weight clip", "family": "loss family", "width": "hidden width",
+    "noise_dim": "noise dimension", "n_critic": "critic steps per generator step",
+    "w1": "W1(p, q̂) (samples)", "ks": "KS distance (samples)", "l1": "∫|p − q̂| dx (histogram estimate)",
+    "l1_noise_floor": "∫|p − p̂| dx (noise floor of the estimate)", "l1_noise_floor_std": "noise-floor s.d.",
+    "l1_exact": "∫|p − q̂| dx", "l1_exact_abserr": "quadrature error of ∫|p − q̂|", "w1_exact": "W1(p, q̂)",
+    "ratio_inf": "ess inf p/q̂ on q̂'s mass", "mass_outside": "q̂-mass outside supp p", "atom_mass": "q̂'s atom mass",
+    "mmd2": "MMD²", "modes": "modes covered", "high_quality": "high-quality fraction",
+    "reverse_kl": "reverse KL of the mode histogram", "final_loss_d": "final critic loss",
+    "final_loss_g": "final generator loss",
+}
+
+
+def axis_label(column: str) -> str:
+    """The axis name of a stored column (:data:`AXIS_LABELS`), or the column's own name."""
+    return AXIS_LABELS.get(column, column)
+
+
+def _reference_label(fig_spec: dict, x: str) -> str:
+    """The reference curve's label: the spec's ``reference_label``, else its expression with the grid key written as
+    its symbol (``2/lam`` → ``2/λ``) where the key has a one-letter symbol."""
+    import re
+
+    if fig_spec.get("reference_label"):
+        return fig_spec["reference_label"]
+    sym = AXIS_LABELS.get(x, x)
+    expr = fig_spec["reference"]
+    return re.sub(rf"\b{re.escape(x)}\b", sym, expr) if len(sym) == 1 else expr
+
+
 def sweep_figure(fig_spec: dict, table, stem) -> list[Path]:
     """A figure declared by a sweep spec (``[[figure]]``): metric ``y`` (mean and 95 % t-interval over seeds) against
     the grid key ``x``, one line per value of ``hue``, one panel per value of ``facet``, optional log axes and a
@@ -459,7 +493,7 @@ def sweep_figure(fig_spec: dict, table, stem) -> list[Path]:
             xs = g[x].to_numpy(dtype=float)
             m, ci = g[f"{y}_mean"].to_numpy(dtype=float), g[f"{y}_ci"].to_numpy(dtype=float)
             ax.errorbar(xs, m, yerr=np.where(np.isfinite(ci), ci, 0.0), marker="o", ms=4, capsize=3,
-                        label=f"{hue} = {key}" if hue else f"{y} (mean ± 95 % CI over seeds)")
+                        label=f"{axis_label(hue)} = {key}" if hue else f"{axis_label(y)} (mean ± 95 % CI over seeds)")
         if fig_spec.get("reference"):
             from .sweeps.spec import reference_expression
 
@@ -467,26 +501,26 @@ def sweep_figure(fig_spec: dict, table, stem) -> list[Path]:
             xs_all = table[x].to_numpy(dtype=float)
             grid = (np.geomspace if fig_spec.get("logx") else np.linspace)(xs_all.min(), xs_all.max(), 200)
             vals = np.broadcast_to(sympy.lambdify(sym, expr, "numpy")(grid), grid.shape)
-            ax.plot(grid, vals, "k--", label=fig_spec.get("reference_label", fig_spec["reference"]))
+            ax.plot(grid, vals, "k--", label=_reference_label(fig_spec, x))
         if fig_spec.get("logx"):
             ax.set_xscale("log")
         if fig_spec.get("logy"):
             ax.set_yscale("log")
-        ax.set_xlabel(x)
+        ax.set_xlabel(axis_label(x))
         ax.grid(alpha=0.3, which="both")
         if facet:
-            ax.set_title(f"{facet} = {pkey}", fontsize=9)
-    axes[0][0].set_ylabel(y)
+            ax.set_title(f"{axis_label(facet)} = {pkey}", fontsize=9)
+    axes[0][0].set_ylabel(axis_label(y))
     axes[0][0].legend(fontsize=7 if facet else 8)
-    title = fig_spec.get("title", f"{y} vs {x}")
+    title = fig_spec.get("title", f"{axis_label(y)} vs {axis_label(x)}")
     if facet:
         fig.suptitle(title, fontsize=10)
     else:
         axes[0][0].set_title(title, fontsize=10)
     n = int(table["n"].sum())
     by = "".join(f" by {k}" for k in (hue, facet) if k)
-    return save(fig, stem, f"{y} against {x}{by}: mean and 95 % Student-t interval over "
-                           f"seeds ({n} finished runs){'; dashed: ' + fig_spec['reference'] if fig_spec.get('reference') else ''}.")
+    return save(fig, stem, f"{axis_label(y)} against {axis_label(x)}{by}: mean and 95 % Student-t interval over "
+                           f"seeds ({n} finished runs){'; dashed: ' + _reference_label(fig_spec, x) if fig_spec.get('reference') else ''}.")
 
 
 # ------------------------------------------------------------------------------------------- CLS-GAN

@@ -45,6 +45,23 @@ def test_plot_draws_the_declared_figures_from_the_store(tmp_path, capsys):
     from lsgan_theory.sweeps import figure_tables
     (fig, table), = figure_tables(out)
     assert fig["reference"] == "2/lam" and list(table["lam"]) == [1.0, 10.0] and (table["n"] == 2).all()
+    # issue 27: the axes carry the report's names (∫|p − q̂| dx, λ), not the stored column names
+    from lsgan_theory import plots
+    seen = []
+    real_save = plots.save
+
+    def keep(fig, stem, caption, **kw):
+        ax = fig.axes[0]
+        seen.append((ax.get_xlabel(), ax.get_ylabel(), caption))
+        return real_save(fig, stem, caption, **kw)
+
+    plots.save = keep
+    try:
+        plots.sweep_figure(fig, table, tmp_path / "again")
+    finally:
+        plots.save = real_save
+    (xl, yl, caption), = seen
+    assert (xl, yl) == ("λ", "∫|p − q̂| dx") and "l1_exact" not in caption and "lam" not in caption
 
 
 @pytest.mark.parametrize("extra, needle", [

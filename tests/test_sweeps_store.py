@@ -198,6 +198,13 @@ def test_results_table_prints_mean_and_student_t_ci_over_seeds(tmp_path):
         cells = line.split()
         assert float(cells[0]) == lam and cells[1] == "2"
         assert cells[3] == f"{mean:.4g}" and cells[5] == f"{ci:.2g}", (line, mean, ci)
+    # the default table (no --metric) shows what its help says: every final metric with a value but the error columns
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["results", str(out)]) == 0
+    stored = {n for (n,) in db.execute("SELECT DISTINCT name FROM final WHERE value IS NOT NULL")}
+    head = buf.getvalue().splitlines()[1].split()
+    assert set(head[3:]) == stored - {"l1_exact_abserr", "l1_noise_floor_std"}, (head, stored)
     for fmt in ("csv", "json"):
         buf = io.StringIO()
         with redirect_stdout(buf):

@@ -13,9 +13,9 @@ __all__ = ["load", "load_curves", "summarize", "figure_tables", "METRIC_ORDER", 
 METRIC_ORDER = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std", "l1_exact", "l1_exact_abserr", "w1_exact",
                 "ratio_inf", "mass_outside", "atom_mass", "mmd2", "modes", "high_quality", "reverse_kl",
                 "final_loss_d", "final_loss_g")
-# the metrics of the default summary table (the others: ``metrics=[...]`` / ``results --metric``)
-TABLE_METRICS = ("w1", "ks", "l1", "l1_noise_floor", "l1_exact", "w1_exact", "mmd2", "modes", "high_quality",
-                 "reverse_kl")
+# the metrics of the default summary table: every final metric, less the two columns that are the uncertainty of
+# another (l1_exact_abserr, l1_noise_floor_std; ask for them with ``metrics=[...]`` / ``results --metric``)
+TABLE_METRICS = tuple(m for m in METRIC_ORDER if m not in ("l1_exact_abserr", "l1_noise_floor_std"))
 _RUN_COLUMNS = ("id", "status", "pack", "slot", "pack_size", "seconds", "started", "finished", "version", "git",
                 "device", "host", "worker", "attempts", "diverged_step", "error")
 
@@ -77,7 +77,7 @@ def summarize(df, by=None, metrics=None, level: float = 0.95):
     CI half-width = t_{(1+level)/2, n-1} · s / √n, with s the sample standard deviation over the n finished,
     non-diverged replicas of a group (Student t; NaN when n < 2).  Returns a DataFrame with columns ``by``, ``n``
     (finished runs), ``diverged``, and ``<metric>_mean``, ``<metric>_ci`` per metric (default: those of
-    :data:`TABLE_METRICS` present).
+    :data:`TABLE_METRICS` present with at least one value).
     """
     import numpy as np
     import pandas as pd
@@ -86,8 +86,8 @@ def summarize(df, by=None, metrics=None, level: float = 0.95):
     if not 0 < level < 1:
         raise ValueError(f"level: must be in (0, 1), got {level!r}")
     by = list(df.attrs.get("grid_keys", []) if by is None else by)
-    if metrics is None:
-        metrics = [m for m in TABLE_METRICS if m in df.columns]
+    if metrics is None:  # those of TABLE_METRICS present with at least one value
+        metrics = [m for m in TABLE_METRICS if m in df.columns and df[m].notna().any()]
     for c in list(by) + list(metrics):
         if c not in df.columns:
             raise ValueError(f"column: {c!r} is not in the results; columns are {', '.join(df.columns)}")
