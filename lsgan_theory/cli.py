@@ -986,7 +986,9 @@ def _run_theorem1(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="lsgan-theory", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="lsgan-theory", description="Check the theory of GAN losses -- the Loss-Sensitive GAN "
+                     "(LS-GAN) and its relatives -- symbolically, numerically and by training small GANs. "
+                     "Start with `lsgan-theory verify --quick --out report`.")
     parser.add_argument("--version", action="version", version=f"lsgan-theory {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in _COMMANDS:
@@ -1025,17 +1027,31 @@ def _help_text(text: str | None, action: argparse.Action | None = None, cell: bo
     return text.replace("|", "\\|") if cell else text
 
 
-def cli_reference() -> str:
-    """The command-line reference as Markdown, generated from :func:`build_parser`: a table of the subcommands with
-    their one-line help, then per subcommand (in a collapsed ``<details>`` block) its synopsis, description and a
-    table of its arguments.  Rendered from the parser's actions, not from ``format_help()``, so the text does not
-    depend on the Python version's argparse layout or the terminal width.  README.md holds this text between
-    :data:`REFERENCE_BEGIN` and :data:`REFERENCE_END`; ``tests/test_readme.py`` checks that the two are equal."""
+TABLE_BEGIN = "<!-- cli-table: begin (generated from the argument parser by `python tools/readme.py cli`) -->"
+TABLE_END = "<!-- cli-table: end -->"
+
+
+def cli_table() -> str:
+    """The subcommands and their one-line help as a Markdown table (README.md, between :data:`TABLE_BEGIN` and
+    :data:`TABLE_END`; the full reference, :func:`cli_reference`, is docs/cli.md)."""
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {a.dest: a.help for a in sub._choices_actions}
     lines = ["| command | what it does |", "|---|---|"]
     lines += [f"| `lsgan-theory {name}` | {_help_text(helps.get(name))} |" for name in sub.choices]
+    return "\n".join(lines) + "\n"
+
+
+def cli_reference() -> str:
+    """The command-line reference as Markdown, generated from :func:`build_parser`: a table of the subcommands with
+    their one-line help, then per subcommand (in a collapsed ``<details>`` block) its synopsis, description and a
+    table of its arguments.  Rendered from the parser's actions, not from ``format_help()``, so the text does not
+    depend on the Python version's argparse layout or the terminal width.  docs/cli.md holds this text between
+    :data:`REFERENCE_BEGIN` and :data:`REFERENCE_END`; ``tests/test_readme.py`` checks that the two are equal."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {a.dest: a.help for a in sub._choices_actions}
+    lines = cli_table().rstrip("\n").split("\n")
     for name, sp in sub.choices.items():
         exclusive = {id(a): g for g in sp._mutually_exclusive_groups for a in g._group_actions}
         synopsis, done = [f"lsgan-theory {name}"], set()

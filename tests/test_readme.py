@@ -1,4 +1,6 @@
-"""Every command and snippet in README.md runs, and shown output matches (issue 21), so the README cannot drift.
+"""Every command and snippet in README.md and docs/*.md runs, and shown output matches (issues 21, 27), so the
+documents cannot drift.  The documents run in the order of :data:`DOCUMENTS` (README first, then docs/ in the order
+of their former places in the README: a block may use a folder an earlier one wrote).
 
 The convention (follow it when you add to README.md)
 -----------------------------------------------------
@@ -46,6 +48,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+#: every document whose blocks run, in order; a docs/*.md page not listed here runs after them (sorted by name)
+_ORDER = ["README.md", "docs/cli.md", "docs/experiments.md", "docs/modules.md"]
+DOCUMENTS = [ROOT / n for n in _ORDER if (ROOT / n).exists()] + sorted(
+    p for p in (ROOT / "docs").glob("*.md") if p.relative_to(ROOT).as_posix() not in _ORDER)
 RUN_LANGS = {"python", "console", "sh", "bash"}
 # one torch thread: the snippets' models are tiny, and two threads on a loaded 2-core machine were up to 40x slower
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -57,6 +63,7 @@ class Block:
     lang: str
     line: int  # 1-based line of the opening fence
     text: str
+    doc: str = "README.md"
     slow: bool = False
     exit: int = 0
     skip: str | None = None
@@ -64,7 +71,7 @@ class Block:
 
     @property
     def name(self) -> str:
-        return f"README.md:{self.line}:{self.lang}"
+        return f"{self.doc}:{self.line}:{self.lang}"
 
 
 def parse_markers(spec: str, where: str) -> dict:
@@ -113,8 +120,8 @@ def console_commands(text: str) -> list[tuple[str, str | None]]:
     return [(c, "\n".join(o) if any(x.strip() for x in o) else None) for c, o in pairs]
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Every fenced block of ``text`` with its readme-test options."""
+def parse_blocks(text: str, doc: str = "README.md") -> list[Block]:
+    """Every fenced block of ``text`` (the document ``doc``) with its readme-test options."""
     lines = text.splitlines()
     blocks, i = [], 0
     while i < len(lines):
@@ -127,12 +134,12 @@ def parse_blocks(text: str) -> list[Block]:
         while j < len(lines) and not lines[j].startswith(fence):
             j += 1
         if j == len(lines):
-            raise ValueError(f"README.md:{i + 1}: unclosed code fence")
+            raise ValueError(f"{doc}:{i + 1}: unclosed code fence")
         opts = {}
         marker = MARKER.match(lines[i - 1]) if i > 0 else None
         if marker:
-            opts = parse_markers(marker.group(1), f"README.md:{i}")
-        b = Block(lang, i + 1, "\n".join(lines[i + 1:j]), **opts)
+            opts = parse_markers(marker.group(1), f"{doc}:{i}")
+        b = Block(lang, i + 1, "\n".join(lines[i + 1:j]), doc=doc, **opts)
         if lang in ("sh", "bash"):
             b.commands = [(c, None) for c in shell_commands(b.text)]
         elif lang == "console":
@@ -195,7 +202,7 @@ def run_block(block: Block) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- the blocks
-BLOCKS = parse_blocks(README.read_text(encoding="utf-8"))
+BLOCKS = [b for d in DOCUMENTS for b in parse_blocks(d.read_text(encoding="utf-8"), d.relative_to(ROOT).as_posix())]
 
 
 def _param(b: Block):
@@ -204,7 +211,7 @@ def _param(b: Block):
         marks.append(pytest.mark.skip(reason=f"{b.name}: readme-test skip: {b.skip}"))
     if b.slow:
         marks.append(pytest.mark.slow)
-    return pytest.param(b, id=f"line{b.line}-{b.lang}", marks=marks)
+    return pytest.param(b, id=f"{b.doc}:{b.line}-{b.lang}", marks=marks)
 
 
 @pytest.fixture(scope="module")
@@ -231,13 +238,21 @@ def test_the_readme_runs_something_in_every_kind_of_block():
 
 
 # ---------------------------------------------------------------------------------------------------- the rest
-def test_cli_reference_in_the_readme_is_generated_from_the_parser():
-    from lsgan_theory.cli import REFERENCE_BEGIN, REFERENCE_END, cli_reference
+@pytest.mark.parametrize("doc,begin,end,make", [("README.md", "TABLE_BEGIN", "TABLE_END", "cli_table"),
+                                                ("docs/cli.md", "REFERENCE_BEGIN", "REFERENCE_END", "cli_reference")])
+def test_the_generated_cli_blocks_equal_what_the_parser_gives(doc, begin, end, make):
+    from lsgan_theory import cli
 
-    text = README.read_text(encoding="utf-8")
-    assert text.count(REFERENCE_BEGIN) == 1 and text.count(REFERENCE_END) == 1
-    block = text.split(REFERENCE_BEGIN)[1].split(REFERENCE_END)[0]
-    assert block == "\n" + cli_reference(), "README.md: the CLI reference is stale; run `python tools/readme.py cli`"
+    begin, end, make = getattr(cli, begin), getattr(cli, end), getattr(cli, make)
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    assert text.count(begin) == 1 and text.count(end) == 1
+    block = text.split(begin)[1].split(end)[0]
+    assert block == "\n" + make(), f"{doc}: the CLI block is stale; run `python tools/readme.py cli`"
+
+
+def test_the_readme_is_a_front_door_not_a_manual():
+    # issue 27: ≤ 300 lines; the reference lives in docs/
+    assert len(README.read_text(encoding="utf-8").splitlines()) <= 300
 
 
 def test_cli_reference_lists_every_subcommand_and_option():
@@ -256,32 +271,35 @@ def test_cli_reference_lists_every_subcommand_and_option():
                     assert f"`{opt}" in section or f", {opt}" in section, (name, opt)
 
 
-def test_every_local_link_and_image_in_the_readme_exists():
-    text = README.read_text(encoding="utf-8")
+@pytest.mark.parametrize("doc", [d.relative_to(ROOT).as_posix() for d in DOCUMENTS] + ["THEORY.md"])
+def test_every_local_link_and_image_of_a_document_exists(doc):
+    path = ROOT / doc
+    if not path.exists():
+        pytest.skip(f"{doc} does not exist")
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"(?ms)^```.*?^```", "", text)  # links inside code blocks are not links
     targets = re.findall(r"\]\(([^)\s]+)\)", text)
     local = [t for t in targets if not re.match(r"[a-z]+:|#", t)]
-    assert any(t.endswith(".png") for t in local)  # the README shows figures
-    missing = [t for t in local if not (ROOT / t.split("#")[0]).exists()]
+    if doc == "README.md":
+        assert any(t.endswith(".png") for t in local)  # the README shows figures
+    missing = [t for t in local if not (path.parent / t.split("#")[0]).exists()]
     assert missing == [], missing
-    anchors = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
-               for h in re.findall(r"(?m)^#+ (.*)$", text)}
-    broken = [t for t in targets if t.startswith("#") and t[1:] not in anchors]
+
+    def anchors(md: str) -> set[str]:
+        return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"(?m)^#+ (.*)$", md)}
+
+    broken = [t for t in targets if t.startswith("#") and t[1:] not in anchors(text)]
+    for t in local:  # other-page.md#anchor
+        page, _, frag = t.partition("#")
+        if frag and page.endswith(".md") and frag not in anchors((path.parent / page).read_text(encoding="utf-8")):
+            broken.append(t)
     assert broken == [], broken
 
 
-def test_the_testing_kit_line_of_the_tour_is_filled_once_the_module_exists():
-    import lsgan_theory
-
+def test_the_tour_shows_the_property_test_kit():
+    # the README's tour uses lsgan_theory.testing (the kit users build their own property tests with)
     text = README.read_text(encoding="utf-8")
-    spec = importlib.util.find_spec("lsgan_theory.testing")
-    # this checkout's module only (an editable install of another checkout can resolve the name to its own file)
-    here = spec is not None and spec.origin and Path(spec.origin).resolve().is_relative_to(
-        Path(lsgan_theory.__file__).resolve().parent)
-    if not here:
-        assert "TODO(lead)" in text  # the placeholder is there, to be filled when the kit lands
-        pytest.skip("lsgan_theory.testing does not exist yet (issue 19): the tour's testing-kit line is a TODO")
-    assert "TODO(lead)" not in text, "lsgan_theory.testing exists: replace the tour's TODO(lead) line with its use"
-    assert "lsgan_theory.testing" in text
+    assert "from lsgan_theory import testing" in text and "testing.assert_" in text
 
 
 # ---------------------------------------------------------------------------------------------------- negative controls

@@ -1,12 +1,13 @@
-"""Keep README.md in step with the code.
+"""Keep README.md and docs/cli.md in step with the code.
 
-    python tools/readme.py cli [--check]        rewrite the generated CLI reference block of README.md from the
-                                                 argument parser (--check: exit 1 if it differs, write nothing)
+    python tools/readme.py cli [--check]        rewrite the generated blocks from the argument parser: the command
+                                                 table of README.md and the reference of docs/cli.md (--check:
+                                                 exit 1 if either differs, write nothing)
     python tools/readme.py figures [REPORT]     copy the README's figures from a report folder (default: report/,
                                                  written by `make report`) into docs/, and screenshot its
                                                  report.html's top (summary table) with headless chromium
 
-``tests/test_readme.py`` checks the CLI block (and runs every command and snippet of the README).
+``tests/test_readme.py`` checks both generated blocks (and runs every command and snippet of README.md and docs/).
 """
 
 from __future__ import annotations
@@ -19,34 +20,40 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lsgan_theory.cli import REFERENCE_BEGIN, REFERENCE_END, cli_reference  # noqa: E402
+from lsgan_theory.cli import (REFERENCE_BEGIN, REFERENCE_END, TABLE_BEGIN, TABLE_END,  # noqa: E402
+                              cli_reference, cli_table)
 
-#: report figures shown in the README (docs/<name>.png); the screenshot is docs/report.png
+#: report figures shown in the README and docs (docs/<name>.png); the screenshot is docs/report.png
 FIGURES = ["divergences_vs_shift", "nonparametric_bounds_1d", "optimal_critic_least_squares",
            "theorem1_lambda_sweep"]
+#: (file, begin marker, end marker, generator) of every generated block
+BLOCKS = [("README.md", TABLE_BEGIN, TABLE_END, cli_table), ("docs/cli.md", REFERENCE_BEGIN, REFERENCE_END, cli_reference)]
 
 
-def with_reference(text: str) -> str:
-    """README text with the block between the CLI-reference markers replaced by :func:`cli_reference`."""
-    head, sep, rest = text.partition(REFERENCE_BEGIN)
-    _, sep2, tail = rest.partition(REFERENCE_END)
+def with_block(text: str, begin: str, end: str, make, name: str = "README.md") -> str:
+    """``text`` with the block between ``begin`` and ``end`` replaced by ``make()``."""
+    head, sep, rest = text.partition(begin)
+    _, sep2, tail = rest.partition(end)
     if not sep or not sep2:
-        raise SystemExit(f"README.md: the markers {REFERENCE_BEGIN!r} ... {REFERENCE_END!r} are missing")
-    return f"{head}{REFERENCE_BEGIN}\n{cli_reference()}{REFERENCE_END}{tail}"
+        raise SystemExit(f"{name}: the markers {begin!r} ... {end!r} are missing")
+    return f"{head}{begin}\n{make()}{end}{tail}"
 
 
 def cli(check: bool) -> int:
-    path = ROOT / "README.md"
-    text = path.read_text(encoding="utf-8")
-    new = with_reference(text)
-    if new == text:
-        return 0
-    if check:
-        print("README.md: the CLI reference is out of date; run `python tools/readme.py cli`", file=sys.stderr)
-        return 1
-    path.write_text(new, encoding="utf-8")
-    print("README.md: CLI reference rewritten")
-    return 0
+    stale = 0
+    for name, begin, end, make in BLOCKS:
+        path = ROOT / name
+        text = path.read_text(encoding="utf-8")
+        new = with_block(text, begin, end, make, name)
+        if new == text:
+            continue
+        if check:
+            print(f"{name}: the generated CLI block is out of date; run `python tools/readme.py cli`", file=sys.stderr)
+            stale = 1
+            continue
+        path.write_text(new, encoding="utf-8")
+        print(f"{name}: CLI block rewritten")
+    return stale
 
 
 def figures(report: Path) -> int:
