@@ -92,6 +92,10 @@ class Check:
     alternative_statistic : float
         The same statistic measured against the alternative in the same run; the check has power when it exceeds
         the tolerance.  NaN (not measured) makes a check at best inconclusive.
+    shown : str, optional
+        The measured relation in the reader's terms, for the report's summary cell, where "statistic ≤ tolerance"
+        would say nothing (a one-sided statistic such as max(0, lower CI end) reads "0 ≤ 0"): e.g.
+        ``"slope −0.64 [−0.87, −0.35] < 0"``.  Empty: the summary shows statistic, relation and tolerance.
     """
 
     name: str
@@ -100,6 +104,7 @@ class Check:
     tolerance_basis: str
     alternative: str
     alternative_statistic: float
+    shown: str = ""
 
     def __post_init__(self):
         for f in ("name", "tolerance_basis", "alternative"):
@@ -136,6 +141,15 @@ def _fmt(v: float) -> str:
     if not math.isfinite(v):
         return str(v)
     return f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 or v == 0 else f"{v:.2e}"
+
+
+def interval_relation(lo: float, hi: float, ref: float, digits: int = 3) -> str:
+    """``[lo, hi] < ref``, ``[lo, hi] > ref`` or ``[lo, hi] ∋ ref``: where an interval lies against a value (for
+    :attr:`Check.shown`)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return f"no interval (vs {ref:g})"
+    rel = "<" if hi < ref else ">" if lo > ref else "∋"
+    return f"[{lo:.{digits}g}, {hi:.{digits}g}] {rel} {ref:g}"
 
 
 def combine(checks: list[Check]) -> str:

@@ -333,7 +333,7 @@ def _run_verify(args) -> int:
 
     from tqdm import tqdm
 
-    from .claims import Context, registry, run_claims, write_report
+    from .claims import STATUSES, Context, registry, run_claims, write_report
 
     claims = registry()
     ids = list(claims)
@@ -382,7 +382,7 @@ def _run_verify(args) -> int:
         _print_json({"report": path, "claims": [asdict(v) for v in verdicts]})
     else:
         for v in verdicts:
-            print(f"{v.status:8s} {v.id:40s} {v.ref}")
+            print(f"{v.status:{max(map(len, STATUSES))}s} {v.id:40s} {v.ref}")
         print(f"report: {path}")
     return 0 if all(v.status in ("pass", "skipped") for v in verdicts) else 1
 

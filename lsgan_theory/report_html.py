@@ -144,7 +144,9 @@ def _terms(c: dict) -> tuple[str, str]:
     kind = c.get("kind")
     c = _headline(c)
     stat, tol = c.get("statistic"), c.get("tolerance")
-    if stat is not None and tol is not None:
+    if c.get("shown"):  # the check states its measured relation in the reader's terms
+        st = html.escape(str(c["shown"]))
+    elif stat is not None and tol is not None:
         try:  # the relation measured, not assumed: a failing check reads "0.79 > 0.066", never "0.79 ≤ 0.066"
             rel = "≤" if float(stat) <= float(tol) else ">" if float(stat) > float(tol) else "vs"
         except (TypeError, ValueError):

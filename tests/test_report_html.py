@@ -440,3 +440,22 @@ def test_filters_work_in_a_real_browser(browser, tmp_path):
     only_fail = browser.open(page.as_uri() + "#verdict=fail")
     assert only_fail["visible"] == ["fail"] and only_fail["shown"] == "1"
     assert browser.open(page.as_uri() + "#area=nonparametric")["visible"] == ["pass"]
+
+
+def test_a_check_that_states_its_measured_relation_is_shown_in_the_summary(tmp_path):
+    # issue 27: a one-sided statistic such as max(0, lower CI end) read "0 ≤ 0" in the summary; a check's `shown`
+    # says what was measured.  Negative control: without `shown` the cell is "statistic relation tolerance".
+    from lsgan_theory.claims import interval_relation
+
+    assert interval_relation(-0.907, -0.053, 0.0) == "[-0.907, -0.053] < 0"
+    assert interval_relation(0.1, 0.4, 0.0) == "[0.1, 0.4] > 0"
+    assert interval_relation(-0.1, 0.4, 0.0) == "[-0.1, 0.4] ∋ 0"
+    base = {"id": "sample-complexity-x", "ref": "THEORY.md §5", "statement": "s", "status": "pass", "evidence": "",
+            "figures": [], "seconds": 1.0, "kind": "statistical"}
+    check = {"name": "slope", "statistic": 0.0, "tolerance": 0.0, "tolerance_basis": "b", "alternative": "flat",
+             "alternative_statistic": 0.05, "status": "pass"}
+    with_shown = dict(base, checks=[dict(check, shown="slope -0.53 [-0.907, -0.053] < 0")])
+    without = dict(base, id="sample-complexity-y", checks=[check])
+    text = write_html([with_shown, without], {"quick": True}, tmp_path / "report.html").read_text()
+    assert "slope -0.53 [-0.907, -0.053] &lt; 0" in text
+    assert "0 ≤ 0" in text  # the other row, without `shown`

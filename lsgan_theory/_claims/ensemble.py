@@ -98,7 +98,8 @@ def loss_sensitive_checks(c, clipped_at_kappa1: float) -> list[Check]:
     out = [Check("max(0, 0.2 − clipped-pair fraction at the LP optimum)", max(0.0, 0.2 - c.clipped_fraction), 0.0,
                  "exact count over the n·m pairs (hinge argument < −1e-9)",
                  f"κ = 1, where the hinge never clips (clipped fraction {clipped_at_kappa1:.3f})",
-                 max(0.0, 0.2 - clipped_at_kappa1))]
+                 max(0.0, 0.2 - clipped_at_kappa1),
+                 shown=f"clipped-pair fraction {c.clipped_fraction:.3f} {'≥' if c.clipped_fraction >= 0.2 else '<'} 0.2")]
     for alt in ("κ·0.9", "λ·1.1"):
         out.append(Check("|mean_e S_{n,m}(L_e) − S*_{n,m}|", c.objective_error, c.objective_tolerance, basis,
                          f"S* of the LP with {alt} = {c.alternatives[alt]:.5f}", c.objective_distance(alt)))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..claims import Check, Context, Evidence, claim
+from ..claims import Check, Context, Evidence, claim, interval_relation
 from ..studies.stats import welch
 
 __all__ = ["modes_report", "difference_interval", "difference_check", "published_comparison", "mao_collapse_text"]
@@ -55,7 +55,8 @@ def difference_check(name: str, lo: float, hi: float, n_a: int, n_b: int, what: 
     alt = max(lo, 0.0) if not math.isnan(lo) else math.nan
     basis = (f"tolerance 0: the 95 % Welch interval of the difference of mean {what} over independent seeds "
              f"({n_a} vs {n_b}; randomness: initialisation, data set, noise) must not lie wholly below 0")
-    return Check(name, stat, 0.0, basis, "no difference (rejected when the lower end > 0)", alt)
+    return Check(name, stat, 0.0, basis, "no difference (rejected when the lower end > 0)", alt,
+                 shown=f"mean {what} difference {interval_relation(lo, hi, 0.0)}")
 
 
 # ---------------------------------------------------------------------------------------------------- tables

@@ -1,4 +1,4 @@
-"""Sample complexity on trained GANs and the GLS-GAN family (THEORY.md §5 "Generalisation", §6; issue 16, items 2–5).
+"""Sample complexity on trained GANs and the GLS-GAN family (THEORY.md §5 "Generalisation", §6).
 
 Each claim runs the ``quick`` variant of its spec in ``experiments/`` through
 :func:`lsgan_theory.studies.sample_complexity.run_experiment` (``verify --full``: the ``full`` variant) and reads it
@@ -22,16 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from ..claims import Check as _Check
-from ..claims import Context, Evidence, claim
+from ..claims import Context, Evidence, claim, interval_relation
 from ..studies.stats import welch
 
 
-def Check(name, statistic, tolerance, basis, alternative, alternative_statistic):  # noqa: N802
+def Check(name, statistic, tolerance, basis, alternative, alternative_statistic, shown: str = ""):  # noqa: N802
     """:class:`lsgan_theory.claims.Check` with "|" in its texts written as "∣" (U+2223), so that absolute values
     such as ∫∣p − q̂∣ do not split the Markdown tables of the report."""
     bar = "\u2223"
     return _Check(name.replace("|", bar), statistic, tolerance, basis.replace("|", bar),
-                  alternative.replace("|", bar), alternative_statistic)
+                  alternative.replace("|", bar), alternative_statistic, shown.replace("|", bar))
 
 __all__ = ["report_experiment", "decrease_check", "equivalence_check", "rate_terms"]
 
@@ -47,7 +47,8 @@ def rate_terms(name: str, fit, predicted: float, alternative: float, basis: str)
 
     stat, alt = rate_check(fit, predicted, alternative)
     return Check(f"{name}: slope {fit.slope:.3f} [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}]; distance of {predicted:g} "
-                 f"outside the 95 % interval", stat, 0.0, basis, f"slope {alternative:g}", alt)
+                 f"outside the 95 % interval", stat, 0.0, basis, f"slope {alternative:g}", alt,
+                 shown=f"slope {fit.slope:.3g} {interval_relation(fit.ci[0], fit.ci[1], predicted)}")
 
 
 def decrease_check(name: str, value: float, ci, basis: str, what: str = "slope") -> Check:
@@ -58,8 +59,9 @@ def decrease_check(name: str, value: float, ci, basis: str, what: str = "slope")
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return Check(f"{name}: {what} {value:.3f}, no interval", math.nan, 0.0, basis, f"{what} 0 (no trend)",
                      math.nan)
-    return Check(f"{name}: {what} {value:.3f} [{lo:.3f}, {hi:.3f}]; lower 95 % end above 0", max(lo, 0.0), 0.0,
-                 basis, f"{what} 0 (no trend)", max(-hi, 0.0))
+    return Check(f"{name}: {what} {value:.3f} [{lo:.3f}, {hi:.3f}]; falls when the 95 % interval lies below 0 "
+                 f"(fails when it lies above 0)", max(lo, 0.0), 0.0, basis, f"{what} 0 (no trend)", max(-hi, 0.0),
+                 shown=f"{what} {value:.3g} {interval_relation(lo, hi, 0.0)}")
 
 
 def equivalence_check(name: str, a, b, alt, basis: str, alt_name: str) -> Check:
@@ -135,10 +137,11 @@ def _critic(df, curves, folder: Path) -> dict:
         fa = r.n_exponent_abs[m0]
         lo, hi = fa.ci
         checks.append(Check(f"m = {int(m0)}: exponent of mean |S_m − S| in N {fa.slope:.3f} [{lo:.3f}, {hi:.3f}]; "
-                            f"lower 95 % end above 1/2 (the bound's √N shape is an upper bound)",
+                            f"fails when the 95 % interval lies above 1/2 (the bound's √N shape is an upper bound)",
                             max(lo - 0.5, 0.0) if math.isfinite(lo) else math.nan, 0.0,
                             "95 % percentile bootstrap over seeds of the log-log slope in N across the widths",
-                            "gap ∝ N (exponent 1)", max(1.0 - hi, 0.0) if math.isfinite(hi) else math.nan))
+                            "gap ∝ N (exponent 1)", max(1.0 - hi, 0.0) if math.isfinite(hi) else math.nan,
+                            shown=f"exponent in N {fa.slope:.3g} {interval_relation(lo, hi, 0.5)}"))
     # figure
     fig, ax = _figure(1, 2, figsize=(11, 4.2))
     a0, a1 = ax[0]
@@ -334,13 +337,18 @@ def _mixture(df, curves, folder: Path) -> dict:
     from ..studies.sample_complexity import read_mixture_2d
 
     r = read_mixture_2d(df)
-    f = lambda s: "–" if not math.isfinite(s[0]) else f"{s[0]:.3f} [{s[1]:.3f}, {s[2]:.3f}]"  # noqa: E731
-    text = [f"Target {r.target}; λ sweep at the largest m:", "",
+    def f(s, hi=math.inf, lo=0.0):  # mean [t-interval clipped to the quantity's range [lo, hi]]
+        if not math.isfinite(s[0]):
+            return "–"
+        return f"{s[0]:.3f} [{max(s[1], lo):.3f}, {min(s[2], hi):.3f}]"
+
+    text = [f"Target {r.target}; λ sweep at the largest m (mean [95 % Student-t interval over seeds, clipped to the "
+            f"quantity's range: ≥ 0, modes ≤ 8]):", "",
             "| λ | W1(q̂ sample, p sample) | same-size floor W1(p, p') | MMD² | MMD² floor | modes (of 8) | "
             "diverged |", "|---|---|---|---|---|---|---|"]
     for x in r.lam_rows:
         text.append(f"| {x['lam']:g} | {f(x['w1'])} | {f(x['w1_floor'])} | {f(x['mmd2'])} | {f(x['mmd2_floor'])} | "
-                    f"{f(x['modes'])} | {x['diverged']} |")
+                    f"{f(x['modes'], 8.0)} | {x['diverged']} |")
     text += ["", f"Spearman ρ(λ, W1) = {r.lam_rho[0]:.3f} [{r.lam_rho[1][0]:.3f}, {r.lam_rho[1][1]:.3f}] "
              f"(bootstrap over seeds).", "",
              f"m sweep at λ = {r.m_rows[0]['lam']:g} (k = min(m, 1000) points each, all against one fresh k-sample of "
@@ -349,7 +357,7 @@ def _mixture(df, curves, folder: Path) -> dict:
              "|---|---|---|---|---|---|"]
     for x in r.m_rows:
         text.append(f"| {x['m']} | {x['k']} | {f(x['w1_gen'])} | {f(x['w1_data'])} | {f(x['w1_floor'])} | "
-                    f"{f(x['diff'])} |")
+                    f"{f(x['diff'], lo=-math.inf)} |")
     checks = []
     basis = f"bootstrap over seeds ({df['replica'].nunique()} runs per setting), 95 % percentile interval"
     checks.append(decrease_check("W1(q̂, p) falls with λ (largest m)", r.lam_rho[0], r.lam_rho[1], basis,
@@ -445,7 +453,7 @@ def _critic_gap(ctx: Context) -> Evidence:
     return _run(ctx, "sample-complexity-critic-gap")
 
 
-@claim("sample-complexity-data-generalisation", ref="THEORY.md §5 (Generalisation); issue 16 item 3",
+@claim("sample-complexity-data-generalisation", ref="THEORY.md §5 (Generalisation)",
        kind="measurement",
        statement="Trained LS-GAN generators against the m samples they saw: W1(p, p̂_m) falls like m^(−1/2) and "
                  "W1(p, q̂) falls with m (beats / matches / memorises reported per m)")
@@ -460,7 +468,7 @@ def _gls_family(ctx: Context) -> Evidence:
     return _run(ctx, "gls-family-trained")
 
 
-@claim("sample-complexity-mixture-2d", ref="THEORY.md §5 (Theorem 1, Generalisation); issue 16 item 5",
+@claim("sample-complexity-mixture-2d", ref="THEORY.md §5 (Theorem 1, Generalisation)",
        kind="measurement",
        statement="On a 2-D Gaussian mixture the trained LS-GAN's sample W1 to the target falls with λ and with the "
                  "data-set size m (measured against same-size floors)")
