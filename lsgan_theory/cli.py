@@ -476,6 +476,7 @@ def _add_analyse(sub) -> None:
                    help="root seed of every random stream (data, initialisation, sampling)")
     p.add_argument("--out", type=Path, default=Path("analysis"), help="report folder (default ./analysis)")
     p.add_argument("--json", action="store_true", help="print summary.json to stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _run_analyse(args) -> int:
@@ -494,7 +495,9 @@ def _run_analyse(args) -> int:
     _density_arg(args.p, "--p"), _density_arg(args.q, "--q")
     try:
         res = analyse_loss(args.real, args.fake, args.sense, args.generator, params or None, args.p, args.q,
-                           n_models=args.models, steps=args.steps, seed=args.seed, device="cpu")
+                           n_models=args.models, steps=args.steps, seed=args.seed, device="cpu",
+                           progress=None if args.quiet else
+                           lambda line: print(f"analyse: {line}", file=sys.stderr, flush=True))
     except SymbolicTimeout as exc:
         raise ValueError(str(exc)) from None
     _writable_dir(args.out, "--out")
@@ -552,6 +555,7 @@ def _add_prove(sub) -> None:
     p.add_argument("--out", type=Path, default=None, help="write the rendered proofs (Markdown, and .tex with --latex)")
     p.add_argument("--latex", action="store_true", help="also render LaTeX")
     p.add_argument("--json", action="store_true", help="machine-readable verdicts (standard JSON)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def _run_prove(args) -> int:
@@ -567,7 +571,8 @@ def _run_prove(args) -> int:
                              f"nothing to check")
     if args.out is not None:
         _writable_dir(args.out, "--out")
-    results = check_all(args.dir)
+    results = check_all(args.dir, progress=None if args.quiet else
+                        lambda line: print(f"prove: {line}", file=sys.stderr, flush=True))
     if not results:
         raise ValueError("--dir: no proofs found; nothing to check")
     if args.out is not None:

@@ -53,3 +53,23 @@ def test_an_unknown_single_dash_flag_is_still_refused_in_one_line():
     with contextlib.redirect_stderr(err):
         rc = main(["train", "-x"])
     assert rc == 2 and len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_long_commands_print_a_line_per_stage_and_quiet_silences_them(tmp_path):
+    # issue 27: a command that can run over 5 s shows progress (prove ≈ 7 s, analyse ≈ 6 s on an idle 2-core machine)
+    import shutil
+
+    from lsgan_theory.symbolic.proofcheck import proofs_dir
+
+    shutil.copy(proofs_dir() / "gls_costs.md", tmp_path / "gls_costs.md")
+    for quiet in ([], ["--quiet"]):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            assert main(["prove", "--dir", str(tmp_path), *quiet]) == 0
+        assert ("prove: 1/1 gls_costs.md" in err.getvalue()) == (not quiet)
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            assert main(["analyse", "--real", "log(D)", "--fake", "log(1 - D)", "--steps", "5", "--models", "2",
+                         "--out", str(tmp_path / "an"), *quiet]) == 0
+        lines = [ln for ln in err.getvalue().splitlines() if ln.startswith("analyse: ")]
+        assert len(lines) == (0 if quiet else 4), err.getvalue()

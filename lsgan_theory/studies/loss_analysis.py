@@ -66,7 +66,7 @@ class LossAnalysis:
 
 def analyse_loss(real: str, fake: str, sense: str = "max", generator: str | None = None, params: dict | None = None,
                  p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n_models: int = 4, steps: int = 200,
-                 seed: int = 0, device: str = "cpu") -> LossAnalysis:
+                 seed: int = 0, device: str = "cpu", progress=None) -> LossAnalysis:
     """Derive a loss given by formulas, check its value by quadrature on (p, q), train its discriminator against
     the fixed q and compare with D*, and train ``n_models`` generators on p with it (a short run: seconds).
 
@@ -100,12 +100,16 @@ def analyse_loss(real: str, fake: str, sense: str = "max", generator: str | None
         subst = dict(params)
     else:
         subst = None
+    say = progress if progress is not None else (lambda line: None)  # a line per stage (the CLI prints them)
+    say("1/4 derivation (sympy)")
     der = derive_custom(real, fake, sense=sense, generator=generator, params=subst)
+    say("2/4 ground truth by quadrature")
     gt = ground_truth(der, P, Q)
     # the torch loss gets the same formulas with the numbers written in (TrainConfig holds no parameters)
     texts = {"real": real, "fake": fake, "generator": generator}
     if subst:
         texts = {k: _substitute(v, subst) for k, v in texts.items()}
+    say(f"3/4 {n_models} discriminators against the fixed q ({steps} steps)")
     critic = custom_critic(texts["real"], texts["fake"], sense, texts["generator"], p=P.spec, q=Q.spec,
                            n_models=n_models, steps=steps, batch=64, n_data=2048, width=16, lr=3e-3, seed=seed,
                            device=device, grid=101, derivation=der)
@@ -113,6 +117,7 @@ def analyse_loss(real: str, fake: str, sense: str = "max", generator: str | None
                       custom_sense=sense, custom_generator=texts["generator"], n_models=n_models, seed=seed,
                       steps=steps, batch=64, n_data=2048, g_hidden=(16, 16), d_hidden=(16, 16), lr_d=2e-3, lr_g=2e-3,
                       record_every=max(1, steps // 50), device=device)
+    say(f"4/4 {n_models} generators on p ({steps} steps) and their metrics")
     with one_torch_thread():
         res = train(cfg)
     metrics = evaluate(res, n_eval=1000, seed=seed)

@@ -926,12 +926,19 @@ def check_proof(path, fail_fast: bool = False) -> ProofResult:
     return check_text(path.read_text(encoding="utf-8"), str(path), fail_fast=fail_fast)
 
 
-def check_all(directory=None) -> list[ProofResult]:
-    """Check every ``*.md`` proof in ``directory`` (default: the proofs shipped with the package)."""
+def check_all(directory=None, progress=None) -> list[ProofResult]:
+    """Check every ``*.md`` proof in ``directory`` (default: the proofs shipped with the package); ``progress``,
+    if given, is called with each file's name before it is checked."""
     d = Path(directory) if directory is not None else proofs_dir()
     if not d.is_dir():
         raise ValueError(f"directory: no proofs folder at {str(d)!r}")
-    return [check_proof(f) for f in sorted(d.glob("*.md")) if f.name.lower() != "readme.md"]
+    files = [f for f in sorted(d.glob("*.md")) if f.name.lower() != "readme.md"]
+    out = []
+    for i, f in enumerate(files, 1):
+        if progress is not None:
+            progress(f"{i}/{len(files)} {f.name}")
+        out.append(check_proof(f))
+    return out
 
 
 def format_report(results) -> str:
