@@ -72,4 +72,4 @@ def test_long_commands_print_a_line_per_stage_and_quiet_silences_them(tmp_path):
             assert main(["analyse", "--real", "log(D)", "--fake", "log(1 - D)", "--steps", "5", "--models", "2",
                          "--out", str(tmp_path / "an"), *quiet]) == 0
         lines = [ln for ln in err.getvalue().splitlines() if ln.startswith("analyse: ")]
-        assert len(lines) == (0 if quiet else 4), err.getvalue()
+        assert len(lines) == (0 if quiet else 3), err.getvalue()

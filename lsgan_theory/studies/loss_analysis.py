@@ -101,9 +101,9 @@ def analyse_loss(real: str, fake: str, sense: str = "max", generator: str | None
     else:
         subst = None
     say = progress if progress is not None else (lambda line: None)  # a line per stage (the CLI prints them)
-    say("1/4 derivation (sympy)")
+    # bad formulas are refused by the derivation before the first line, so a refusal stays one line
     der = derive_custom(real, fake, sense=sense, generator=generator, params=subst)
-    say("2/4 ground truth by quadrature")
+    say("1/4 derived (sympy); 2/4 ground truth by quadrature")
     gt = ground_truth(der, P, Q)
     # the torch loss gets the same formulas with the numbers written in (TrainConfig holds no parameters)
     texts = {"real": real, "fake": fake, "generator": generator}
