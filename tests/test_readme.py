@@ -338,3 +338,24 @@ def test_a_failing_snippet_a_failing_command_and_an_unknown_command_are_caught(t
     assert parse_blocks("<!-- readme-test: skip: a server -->\n```sh\ndask scheduler\n```")[0].skip == "a server"
     with pytest.raises(ValueError, match="unknown readme-test option"):
         parse_blocks("<!-- readme-test: slwo -->\n```sh\nlsgan-theory --version\n```")
+
+
+def _measured_numbers(text: str) -> list[str]:
+    """Decimal numbers with two or more decimals in prose and tables (code blocks, whose output the block tests
+    compare, and arXiv identifiers left out)."""
+    text = re.sub(r"(?ms)^```.*?^```", "", text)
+    text = re.sub(r"arXiv:\d{4}\.\d{4,5}", "", text)
+    return re.findall(r"(?<![\w.])-?\d+\.\d{2,}(?![\w])", text)
+
+
+def test_numbers_in_the_documents_come_from_generated_files():
+    # issue 27: a measured number in README.md / docs/ is quoted from a file a run generated (experiments/**,
+    # benchmarks/**), never typed by hand; a number that appears in none of them fails here
+    corpus = "".join(p.read_text(encoding="utf-8", errors="ignore")
+                     for root in ("experiments", "benchmarks") for p in (ROOT / root).rglob("*")
+                     if p.is_file() and p.suffix in (".csv", ".json", ".jsonl", ".md", ".txt", ".toml", ".py"))
+    unsourced = {d.relative_to(ROOT).as_posix(): [n for n in _measured_numbers(d.read_text(encoding="utf-8"))
+                                                  if n not in corpus] for d in DOCUMENTS}
+    assert {k: v for k, v in unsourced.items() if v} == {}
+    # negative control: a number typed by hand is caught
+    assert _measured_numbers("the gap fell to 0.12345 at step 10") == ["0.12345"] and "0.12345" not in corpus
