@@ -175,12 +175,12 @@ def test_bn_resume_is_bitwise(tmp_path):
 # ---------------------------------------------------------------------------------------------------- packing
 def _manual_first_steps(cfg):
     """One D and one G update computed by hand the way the trainer did before packing existed (mlp_forward on
-    unpacked (E, B, d) batches, noise counters = the update index)."""
+    unpacked (E, B, d) batches, noise keys = the update index)."""
     run = T.setup(cfg)
     st = T.init_state(run)
     c = cfg
     x = T._real_batch(run, 0)
-    z = R.normal(c.seed, run.ids, R.STREAMS["noise_d"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
+    z = R.step_normal(c.seed, run.ids, R.STREAMS["noise_d"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
     fake = M.mlp_forward(st.g_params, z, c.activation).detach()
     dp = tuple(p.detach().requires_grad_(True) for p in st.d_params)
     loss = losses.gan_discriminator_loss(M.mlp_forward(dp, x, c.activation).squeeze(-1),
@@ -188,7 +188,7 @@ def _manual_first_steps(cfg):
     g = torch.autograd.grad(loss.sum(), dp)
     ups, _ = run.opt_d.update(g, st.opt_d, dp)
     d_new = tuple(p.detach() + u for p, u in zip(dp, ups))
-    zg = R.normal(c.seed, run.ids, R.STREAMS["noise_g"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
+    zg = R.step_normal(c.seed, run.ids, R.STREAMS["noise_g"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
     gp = tuple(p.detach().requires_grad_(True) for p in st.g_params)
     lg = losses.gan_generator_loss_non_saturating(M.mlp_forward(d_new, M.mlp_forward(gp, zg, c.activation),
                                                                  c.activation).squeeze(-1))

@@ -6,13 +6,11 @@ hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of
 target density (or, with ``n_data[e] = 0``, fresh target samples at every update), and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so no
 arithmetic of model e reads another model's numbers.
 
-What holds exactly (issue 13, item 8; measured with torch 2.13 + MKL on an AVX-512 CPU): on the CPU, a model's
-trajectory (parameters and recorded losses) is *bitwise* the same whether it is trained alone or beside other models,
-in float32 and in float64, with 1 or 2 torch threads (``tests/test_ensemble.py``: LS-GAN beside a λ = 10 neighbour,
-GLS-GAN with spectral norm, WGAN-GP on a 2-D ring; also measured for batch 1024 and width 128; with batch norm in G
-and D, maxout units and packing k = 2: ``tests/test_modes.py``, float32 and float64, 1 and 2 threads).  Elsewhere -- other
-BLAS builds, other thread counts, CUDA (not measured) -- it is equal up to floating-point rounding, which training
-can amplify; compare such runs with a tolerance, not bitwise.
+What holds (docs/engine.md "Determinism", tested as stated in ``tests/test_ensemble.py`` above ``PACK_TOL``): a
+model's draws are a pure function of (seed, model id, stream, step) on each device, bitwise independent of its pack;
+its trajectory agrees alone and in any pack within ``PACK_TOL`` on any machine, thread count and dtype, and bitwise
+for packs of E >= 2 on one CPU thread where torch's batched matrix product is batch-invariant (checked first).  A
+run is bitwise repeatable on one machine and thread count, and a resumed run bitwise equal to an uninterrupted one.
 
 Per step (``n_critic`` D updates, then one G update; THEORY.md §1–§7 for the losses, taken from
 :mod:`lsgan_theory.losses`):
@@ -171,9 +169,9 @@ class TrainConfig:
     must keep their defaults for models whose family does not use them.  ``margin_scale=`` is the deprecated old
     name of ``tau`` (one release, ``DeprecationWarning``).
 
-    Determinism: on the CPU a model's trajectory is bitwise the same alone or beside other models, in float32 and
-    float64 (see the module docstring for exactly where this was measured); a run is bitwise repeatable and a
-    resumed run bitwise equal to an uninterrupted one.
+    Determinism: as stated in the module docstring (docs/engine.md "Determinism"): a model agrees alone and in any
+    pack within rounding (bitwise for packs of two or more on one CPU thread where the platform allows); a run is
+    bitwise repeatable and a resumed run bitwise equal to an uninterrupted one.
     """
 
     target: str = "normal(0,1)"
@@ -588,6 +586,17 @@ class Setup:
     scratch: dict = field(default_factory=dict)  # reused (E_f, n, m) margin buffers (see _d_loss)
     g_spec: _mlp.NetSpec | None = None  # the networks (TrainConfig.g_spec / d_spec)
     d_spec: _mlp.NetSpec | None = None
+    gen: torch.Generator | None = None  # the generator that the step draws reseed per model (rng.step_normal)
+
+    @functools.cached_property
+    def id_list(self) -> list[int]:
+        """The stream ids as Python ints (the step draws' keys)."""
+        return self.ids.tolist()
+
+    @functools.cached_property
+    def highs(self) -> list[int]:
+        """Each model's batch-index range: its data-set size (1 for a model drawing fresh samples)."""
+        return [max(1, int(m)) for m in self.config.per_model("n_data")]
 
     @property
     def E(self) -> int:
@@ -693,6 +702,7 @@ def setup(config: TrainConfig) -> Setup:
                  sn_on=torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device),
                  groups=groups, fixed_g=_densities.parse(config.fixed_generator) if config.fixed_generator else None,
                  rec_steps=rec_steps, g_spec=config.g_spec(), d_spec=config.d_spec(),
+                 gen=torch.Generator(device=device),
                  fresh=tuple(e for e, m in enumerate(config.per_model("n_data")) if m == 0))
 
 
@@ -736,10 +746,11 @@ def _generator(run: Setup, params, z, stats: list | None = None) -> torch.Tensor
 
 
 def _noise(run: Setup, stream: str, t: int) -> torch.Tensor:
-    """(E, pack·B, noise_dim): the noise of update t, block j from counter t·pack + j (= t when pack = 1)."""
+    """(E, pack·B, noise_dim): the noise of update t, block j drawn with key t·pack + j (= t when pack = 1):
+    :func:`lsgan_theory.ensemble.rng.step_normal`, one seeded generator per model."""
     c = run.config
-    zs = [_rng.normal(c.seed, run.ids, _rng.STREAMS[stream], t * c.pack + j, (c.batch, c.noise_dim), dtype=run.dtype)
-          for j in range(c.pack)]
+    zs = [_rng.step_normal(c.seed, run.id_list, _rng.STREAMS[stream], t * c.pack + j, (c.batch, c.noise_dim),
+                           dtype=run.dtype, device=run.device, generator=run.gen) for j in range(c.pack)]
     return zs[0] if c.pack == 1 else torch.cat(zs, dim=1)
 
 
@@ -756,13 +767,14 @@ def _per_family(run: Setup, loss_fn, *tensors) -> torch.Tensor:
 
 
 def _real_batch(run: Setup, t: int) -> torch.Tensor:
-    """(E, B, d): B indices uniform with replacement into each model's own data set (stream 'batch', counter t).
+    """(E, B, d): B indices uniform with replacement into each model's own data set (stream 'batch', key t).
 
     A model with ``n_data = 0`` gets B fresh target samples instead: ``target.sample(B, rng)`` with
     ``rng = numpy.random.default_rng([seed, model_id, STREAMS['fresh'], t])`` -- a pure function of (seed, model id,
     t), so repeatable, independent of the pack and resumable.  The other models' draws are unchanged by it."""
     c = run.config
-    bidx = _rng.randint(c.seed, run.ids, _rng.STREAMS["batch"], t, (c.batch,), run.sizes.clamp_min(1))
+    bidx = _rng.step_randint(c.seed, run.id_list, _rng.STREAMS["batch"], t, (c.batch,), run.highs,
+                             device=run.device, generator=run.gen)
     x = torch.gather(run.data, 1, bidx.unsqueeze(-1).expand(run.E, c.batch, run.data.shape[-1]))
     if not run.fresh:
         return x
@@ -776,7 +788,7 @@ def _real_batch(run: Setup, t: int) -> torch.Tensor:
 
 
 def _packed_real(run: Setup, t: int) -> torch.Tensor:
-    """(E, B, pack·d): ``pack`` real batches (update counters t·pack + j, = t when pack = 1), packed row by row."""
+    """(E, B, pack·d): ``pack`` real batches (update keys t·pack + j, = t when pack = 1), packed row by row."""
     k = run.config.pack
     if k == 1:
         return _real_batch(run, t)
@@ -788,7 +800,8 @@ def _fake_batch(run: Setup, g_params, t: int) -> torch.Tensor:
     generator by inverse CDF (1-D)."""
     c = run.config
     if run.fixed_g is not None:
-        u = _rng.uniform(c.seed, run.ids, _rng.STREAMS["noise_d"], t, (c.batch,), dtype=torch.float64)
+        u = _rng.step_uniform(c.seed, run.id_list, _rng.STREAMS["noise_d"], t, (c.batch,),
+                              dtype=torch.float64, device=run.device, low=2.0**-53, generator=run.gen)
         return torch.tensor(run.fixed_g.ppf(u.cpu().numpy())[..., None], dtype=run.dtype, device=run.device)
     with torch.no_grad():
         return _mlp.pack_rows(_generator(run, g_params, _noise(run, "noise_d", t)), c.pack)
@@ -828,7 +841,8 @@ def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
                        out_r, out_f, x, fake)
     total = loss
     if run.use_gp:
-        eps = _rng.uniform(c.seed, run.ids, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype)
+        eps = _rng.step_uniform(c.seed, run.id_list, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype,
+                                device=run.device, generator=run.gen)
         total = loss + _losses.gradient_penalty(lambda xh: _critic(run, dp, xh, weights), x, fake,
                                                 gp_weight=run.gp_weight, eps=eps, event_dims=1)
     grads = torch.autograd.grad(total.sum(), dp)
@@ -954,8 +968,8 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
         File holding the complete training state (:class:`TrainState`: parameters, optimiser and spectral-norm
         states, frozen models, recorded curves; with the config and version).  Written atomically every
         ``checkpoint_every`` steps (default: every ~5 % of the run) and at the end; when it exists at the start (for
-        the same config, else ``ValueError``) training resumes from it.  Randomness is counter-based per (seed,
-        model, step), so a resumed run is bitwise identical to an uninterrupted one: nothing is lost or repeated.
+        the same config, else ``ValueError``) training resumes from it.  Every draw is a pure function of (seed,
+        model, stream, step) (no generator state is carried), so a resumed run is bitwise identical to an uninterrupted one: nothing is lost or repeated.
         Ctrl-C (``KeyboardInterrupt``) writes the completed steps before re-raising; temporary files of writers that
         were killed are removed on start; a path that cannot be written, or a corrupt file, is a ``ValueError``
         naming ``checkpoint``.

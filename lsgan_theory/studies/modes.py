@@ -18,7 +18,7 @@ trainer's step functions (:func:`lsgan_theory.ensemble.trainer.d_step` / ``g_ste
 generators (batch norm in inference mode, with each model's population statistics) map a fixed noise sample of
 ``n_eval`` points, and :func:`lsgan_theory.metrics.mode_statistics` computes PacGAN's metrics.  A checkpoint and the
 metrics so far are written atomically every ``checkpoint_every`` steps: an interrupted run (SIGKILL included)
-resumes from the last checkpoint and ends bitwise equal to an uninterrupted one (counter-based streams).
+resumes from the last checkpoint and ends bitwise equal to an uninterrupted one (draws keyed by seed, model, stream and step).
 """
 
 from __future__ import annotations
