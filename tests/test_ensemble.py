@@ -112,8 +112,9 @@ def test_planted_divergence_freezes_that_model_and_leaves_others_bitwise_unchang
 
 def test_frozen_model_keeps_the_parameters_of_its_last_finite_step():
     # WGAN critic alone (fixed generator network) with lr_d = 1e76 in float64: Adam moves D's weights by ≈ lr per
-    # step, the gradients grow like the square of the weights and their squares (Adam's v) overflow after a few
-    # steps -- at step 9 here, in D's own update, so the model has several finite steps before it freezes (the old
+    # step, the gradients grow like the square of the weights until their squares (Adam's v) would overflow -- the
+    # engine freezes at |g| >= √max/2, at step 7 here, in D's own update -- so the model has several finite steps
+    # before it freezes (the old
     # version of this test diverged at step 0 and asserted nothing).  Mutation caught: masking with the activity
     # *before* the check (``_optim.masked(new, old, state.active)`` in ``trainer._update``) applies the diverging
     # update: the parameters below are not finite / differ.
@@ -363,6 +364,65 @@ def test_functional_optimisers_equal_torch_optim_model_by_model(name):
         torch.testing.assert_close(p[1][e], q[1].detach(), rtol=1e-10, atol=1e-12)
 
 
+def test_in_place_adam_equals_torch_optim_for_the_listed_models_and_leaves_the_others_bitwise():
+    # The trainer's form of Adam (torch's fused kernel on each model's rows, grouped by hyperparameters) against
+    # torch.optim.Adam model by model; model 1 is never listed (a frozen model) and must not move at all.
+    E = 4
+    lrs = torch.tensor([1e-3, 1e-2, 5e-2, 1e-3], dtype=torch.float64)
+    b1 = torch.tensor([0.0, 0.5, 0.9, 0.5], dtype=torch.float64)
+    b2 = torch.tensor([0.9, 0.99, 0.999, 0.999], dtype=torch.float64)
+    g = torch.Generator().manual_seed(2)
+    params = (torch.randn(E, 4, 3, generator=g, dtype=torch.float64), torch.randn(E, 1, 3, generator=g,
+                                                                                  dtype=torch.float64))
+    target = torch.randn(E, 4, 3, generator=g, dtype=torch.float64)
+    opt = optim.adam(lrs, b1, b2)
+    p = tuple(t.clone() for t in params)
+    state = opt.init(p)
+    for _ in range(25):
+        pp = tuple(t.clone().requires_grad_(True) for t in p)
+        grads = torch.autograd.grad(((pp[0] - target) ** 4).sum() + (pp[1] ** 2).sum(), pp)
+        opt.update_(grads, state, p, [0, 2, 3])
+    assert torch.equal(p[0][1], params[0][1]) and torch.equal(p[1][1], params[1][1])
+    assert float(state["t"][1]) == 0 and float(state["m"][0][1].abs().max()) == 0
+    for e in (0, 2, 3):
+        q = [params[0][e].clone().requires_grad_(True), params[1][e].clone().requires_grad_(True)]
+        ref = torch.optim.Adam(q, lr=float(lrs[e]), betas=(float(b1[e]), float(b2[e])))
+        for _ in range(25):
+            ref.zero_grad()
+            (((q[0] - target[e]) ** 4).sum() + (q[1] ** 2).sum()).backward()
+            ref.step()
+        torch.testing.assert_close(p[0][e], q[0].detach(), rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(p[1][e], q[1].detach(), rtol=1e-10, atol=1e-12)
+
+
+def test_adam_step_bound_holds_for_wild_gradients_and_is_tight_on_the_first_step():
+    # The bound the trainer uses to skip copies before an update (optim.adam_step_bound): |Δp| <= bound at every
+    # step for gradients spanning 12 orders of magnitude with random signs; it equals lr on the first step with a
+    # constant gradient (Adam's first step is lr·sign(g) up to ε), so it is not vacuously large.
+    E = 3
+    hyper = {"lr": torch.tensor([1e-3, 1e-2, 0.3]), "b1": torch.tensor([0.5, 0.9, 0.0]),
+             "b2": torch.tensor([0.999, 0.9, 0.99]), "eps": 1e-8}
+    opt = optim.adam(hyper["lr"].double(), hyper["b1"].double(), hyper["b2"].double())
+    g = torch.Generator().manual_seed(5)
+    p = (torch.zeros(E, 200, dtype=torch.float64),)
+    state = opt.init(p)
+    for step in range(60):
+        bound = optim.adam_step_bound(hyper, state["t"])
+        grad = torch.randn(E, 200, generator=g, dtype=torch.float64) * 10.0 ** torch.randint(-6, 6, (E, 200), generator=g)
+        old = p[0].clone()
+        opt.update_((grad,), state, p, [0, 1, 2])
+        moved = (p[0] - old).abs().amax(1)
+        assert bool((moved <= bound * (1 + 1e-9)).all()), (step, moved, bound)
+        if step == 0:
+            torch.testing.assert_close(bound, hyper["lr"].double(), rtol=1e-12, atol=0)
+    first = optim.adam_step_bound(hyper, torch.zeros(E))
+    pp = (torch.zeros(E, 5, dtype=torch.float64),)
+    st = opt.init(pp)
+    opt.update_((torch.ones(E, 5, dtype=torch.float64),), st, pp, [0, 1, 2])
+    torch.testing.assert_close(pp[0].abs().amax(1), first, rtol=1e-6, atol=0)
+    assert float(optim.adam_step_bound({**hyper, "b2": torch.tensor([0.0, 0.9, 0.99])}, torch.zeros(E))[0]) == math.inf
+
+
 def test_masked_update_keeps_frozen_models_state_exactly():
     old = (torch.zeros(3, 2), torch.ones(3, 1, 2))
     new = (torch.full((3, 2), float("nan")), torch.full((3, 1, 2), 5.0))
@@ -491,6 +551,38 @@ def test_killed_writer_temporaries_are_removed_and_ctrl_c_writes_a_checkpoint_th
     whole = train(cfg)
     np.testing.assert_array_equal(resumed.loss_d, whole.loss_d)
     assert all(torch.equal(a, b) for a, b in zip(_params(resumed), _params(whole)))
+
+
+def test_ctrl_c_in_the_middle_of_a_step_finishes_that_step_saves_and_resumes_bitwise(tmp_path, monkeypatch):
+    # Parameters are updated in place, so a step stopped half-way is no state: SIGINT (a real signal, sent from
+    # inside the D update of step 12) is held until the step ends; the checkpoint then says 12 and the resumed run
+    # equals an uninterrupted one.  Mutation caught: without the deferral the signal raises inside step 12 and the
+    # checkpoint holds step 11 with half of step 12's updates applied (the resumed run differs).
+    import os
+    import signal
+
+    from lsgan_theory.ensemble import trainer as T
+
+    cfg = TrainConfig(n_models=2, **dict(BASE, steps=20))
+    whole = train(cfg)
+    ck = tmp_path / "ck.pt"
+    real_d_step = T.d_step
+
+    def d_step(run, state, step, t):
+        out = real_d_step(run, state, step, t)
+        if step == 12:
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(T, "d_step", d_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, checkpoint=ck, checkpoint_every=50)
+    monkeypatch.setattr(T, "d_step", real_d_step)
+    assert torch.load(ck, weights_only=True)["step"] == 12
+    resumed = train(cfg, checkpoint=ck)
+    np.testing.assert_array_equal(resumed.loss_d, whole.loss_d)
+    assert all(torch.equal(a, b) for a, b in zip(_params(resumed), _params(whole)))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
 
 
 def test_corrupt_truncated_directory_and_unwritable_checkpoints_raise_value_error_naming_checkpoint(tmp_path):

@@ -24,9 +24,11 @@ Per step (``n_critic`` D updates, then one G update; THEORY.md §1–§7 for the
    per model;
 4. G loss per model and its update.
 
-Divergence handling: a model whose loss, gradients or new parameters are non-finite at some update is *frozen*: its
-parameters and optimiser state are kept from before that update (selected with ``torch.where``), it is reported in
-``diverged_step``, and the other models carry on untouched.
+Divergence handling: a model whose loss, gradients or new parameters are non-finite at some update (or whose
+largest gradient reaches √(largest float)/2, so that its square would overflow Adam's second moment) is *frozen*:
+its parameters and optimiser state are kept from before that update (Adam updates only the other models, in place;
+SGD/RMSProp select with ``torch.where``), it is reported in ``diverged_step``, and the other models carry on
+untouched.
 
 Code layout (top to bottom): :class:`TrainConfig` (what a run is) → :func:`setup` (the config resolved into tensors:
 data, optimisers, hyperparameters; :class:`Setup`) → :func:`init_state` (a :class:`TrainState`: everything that
@@ -43,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import glob
+import math
 import os
 import re
 import time
@@ -64,7 +67,8 @@ from . import optim as _optim
 from . import rng as _rng
 
 __all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup", "init_state", "d_step", "g_step",
-           "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "FAMILIES", "PER_MODEL"]
+           "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "deferred_interrupt",
+           "FAMILIES", "PER_MODEL"]
 
 # Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
 # trainable families, lsgan_theory.families).
@@ -810,23 +814,68 @@ def _fake_batch(run: Setup, g_params, t: int) -> torch.Tensor:
 def _update(run: Setup, state: TrainState, net: str, objective, grads, step: int, **changes) -> TrainState:
     """The optimiser update of network ``net`` ("d" or "g") followed by freeze-and-mask, for both networks.
 
-    A model whose objective, gradients or new parameters are not all finite is frozen at ``step``: its parameters
+    A model whose objective, gradients or new parameters are not all finite -- or whose largest gradient reaches
+    √(largest float)/2, whose square would overflow the optimiser's second moment -- is frozen at ``step``: its parameters
     and optimiser state (and ``changes`` given as (new, old) pairs, e.g. the spectral-norm vectors) keep their old
-    values, selected with ``torch.where`` so that NaN cannot leak (:func:`lsgan_theory.ensemble.optim.masked`).
+    values.  With Adam (the in-place form, :mod:`lsgan_theory.ensemble.optim`) the update is applied in place to
+    the models that are active and whose objective and gradients are finite; the others are not touched at all.
+    A model whose new parameters could overflow (:func:`~lsgan_theory.ensemble.optim.adam_step_bound` ×2 added to
+    its largest |parameter| reaches a quarter of the dtype's range -- e.g. a learning rate of 1e38) has its rows
+    copied first and restored if they did overflow.  SGD and RMSProp use the functional form and select the old
+    values with ``torch.where`` (:func:`lsgan_theory.ensemble.optim.masked`), so NaN cannot leak either way.
     """
     params, opt_state = getattr(state, f"{net}_params"), getattr(state, f"opt_{net}")
-    ups, new_opt_state = getattr(run, f"opt_{net}").update(grads, opt_state, params)
-    new_params = _optim.apply_updates(params, ups)
-    if net == "d" and run.use_clip:
-        new_params = _mlp.clip_weights(new_params, run.clip)
-    ok = torch.isfinite(objective) & _all_finite(grads, run.E) & _all_finite(new_params, run.E)
+    opt = getattr(run, f"opt_{net}")
+    # a gradient whose square overflows would make Adam's v (RMSProp's too) infinite and the model stop silently:
+    # |g| >= √(largest float)/2 counts as divergence (so |m| and v stay finite: by induction v <= max g² < max/4)
+    ok = torch.isfinite(objective) & (_max_abs(grads, run.E) < math.sqrt(torch.finfo(run.dtype).max) / 2)
+    if opt.update_ is None:
+        ups, new_opt_state = opt.update(grads, opt_state, params)
+        new_params = _optim.apply_updates(params, ups)
+        if net == "d" and run.use_clip:
+            new_params = _mlp.clip_weights(new_params, run.clip)
+        ok = ok & _all_finite(new_params, run.E)
+        active = state.active & ok
+        kept = {f"{net}_params": _optim.masked(new_params, params, active),
+                f"opt_{net}": _optim.masked(new_opt_state, opt_state, active)}
+    else:
+        go = state.active & ok
+        models = go.nonzero().flatten().tolist()
+        where, pmax = run.scratch.get(("pmax", net), (None, None))
+        if where != params[0].data_ptr():  # not the tensors of the last update (a new or loaded state)
+            pmax = _max_abs(params, run.E)
+        risky = (pmax + 2 * _optim.adam_step_bound(opt.hyper, opt_state["t"]).to(pmax.device)
+                 >= torch.finfo(run.dtype).max / 4)
+        saved = {}
+        for e in (go & risky).nonzero().flatten().tolist():
+            saved[e] = [x[e].clone() for x in (*params, *opt_state["m"], *opt_state["v"])] + [opt_state["t"][e].clone()]
+        opt.update_(grads, opt_state, params, models)
+        if net == "d" and run.use_clip:
+            for p, c in zip(params, _mlp.clip_weights(params, run.clip)):
+                p.copy_(c)
+        pmax = _max_abs(params, run.E)
+        ok = ok & torch.isfinite(pmax)
+        for e in (go & ~ok).nonzero().flatten().tolist():
+            # an overflow the bound allowed for cannot happen; the model is frozen either way
+            for x, old in zip((*params, *opt_state["m"], *opt_state["v"], opt_state["t"]), saved.get(e, ())):
+                x[e] = old
+        run.scratch[("pmax", net)] = (params[0].data_ptr(), pmax)
+        active = state.active & ok
+        kept = {}
     newly = state.active & ~ok
     diverged_step = torch.where(newly, torch.full_like(state.diverged_step, step), state.diverged_step)
-    active = state.active & ok
-    kept = {f"{net}_params": _optim.masked(new_params, params, active),
-            f"opt_{net}": _optim.masked(new_opt_state, opt_state, active)}
     kept.update({k: _optim.masked(new, old, active) for k, (new, old) in changes.items()})
     return replace(state, active=active, diverged_step=diverged_step, **kept)
+
+
+def _max_abs(tensors, E: int) -> torch.Tensor:
+    """(E,) the largest |entry| of model e over the tensors (NaN if any entry is NaN), one pass per tensor."""
+    out = None
+    for t in tensors:
+        lo, hi = torch.aminmax(t.reshape(E, -1), dim=1)
+        m = torch.maximum(hi, -lo)
+        out = m if out is None else torch.maximum(out, m)
+    return out
 
 
 def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
@@ -956,6 +1005,37 @@ def _checkpoint_every(config: TrainConfig, checkpoint_every) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- training
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Hold Ctrl-C (SIGINT) until the current step ends: yields ``interrupted()``, true once Ctrl-C was pressed.
+
+    The parameters and optimiser state are updated in place, so a step stopped half-way is no state to save.  In
+    the main thread, while Python's default handler is installed, the first Ctrl-C only sets the flag (the loop
+    checks it after each step, saves and raises ``KeyboardInterrupt``); a second one raises at once (the half-done
+    step is then not saved: the last checkpoint stands).  Elsewhere (worker threads, custom handlers) nothing
+    changes and ``interrupted()`` is always false.
+    """
+    import signal
+    import threading
+
+    hits = []
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield lambda: False
+        return
+
+    def handler(signum, frame):
+        hits.append(signum)
+        if len(hits) > 1:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_every: int | None = None) -> TrainResult:
     """Train the ``config.n_models`` GANs of ``config`` together and return their per-step metrics.
 
@@ -994,21 +1074,27 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
     run = setup(config)
     state = load_state(checkpoint, run) or init_state(run)
     seconds_before, rec_at = state.seconds, set(run.rec_steps)
+    whole = True  # False while a step is under way: the in-place updates leave `state` half-updated until it ends
     try:
-        for step in range(state.step, config.steps):
-            new = state
-            for k in range(config.n_critic):
-                new = d_step(run, new, step, step * config.n_critic + k)
-            if run.train_g:
-                new = g_step(run, new, step)
-            new = replace(new, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
-            state = record(run, new) if step in rec_at else new  # one assignment: `state` is always a whole step
-            if callback is not None and step in rec_at:
-                callback(step, state.loss_d, state.loss_g, state.active)
-            if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
-                save_state(checkpoint, run, state)
+        with deferred_interrupt() as interrupted:
+            for step in range(state.step, config.steps):
+                whole = False
+                new = state
+                for k in range(config.n_critic):
+                    new = d_step(run, new, step, step * config.n_critic + k)
+                if run.train_g:
+                    new = g_step(run, new, step)
+                new = replace(new, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
+                state = record(run, new) if step in rec_at else new
+                whole = True
+                if callback is not None and step in rec_at:
+                    callback(step, state.loss_d, state.loss_g, state.active)
+                if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
+                    save_state(checkpoint, run, state)
+                if interrupted():
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:  # Ctrl-C: keep the completed steps, then stop
-        if checkpoint is not None:
+        if checkpoint is not None and whole:
             save_state(checkpoint, run, state)
         raise
     return _result(run, state, seconds_before + time.perf_counter() - t0)
@@ -1028,6 +1114,6 @@ def _result(run: Setup, state: TrainState, seconds: float) -> TrainResult:
                        loss_d=_stack_rows(state.rec_d, run).T.cpu().numpy(),
                        loss_g=_stack_rows(state.rec_g, run).T.cpu().numpy(),
                        diverged_step=state.diverged_step.cpu().numpy(),
-                       g_params=tuple(p.detach().cpu() for p in state.g_params),
-                       d_params=tuple(p.detach().cpu() for p in state.d_params),
+                       g_params=tuple(p.detach().to("cpu", copy=True) for p in state.g_params),
+                       d_params=tuple(p.detach().to("cpu", copy=True) for p in state.d_params),
                        seconds=seconds, device=str(run.device), git=git_revision(), extra=extra)
