@@ -757,3 +757,86 @@ def test_loss_sensitive_losses_stay_nonnegative_with_the_default_output():
     assert np.all(drift.loss_d[:, -1] < -10)
     with pytest.raises(ValueError, match="loss_output"):
         TrainConfig(loss_output="relu6")
+
+
+# ---------------------------------------------------------------------------------------------------- observers
+def _gen_mean(obs):
+    """A record computed from the state only: each generator's mean output on fixed noise (a function of the
+    parameters, so it differs from step to step -- a stale or shifted observation would not match)."""
+    z = rng.normal(obs.config.seed, torch.tensor([0, 1]), 4242, 0, (32, obs.config.noise_dim), dtype=obs.run.dtype)
+    return {"mean": obs.generate(z).mean(dim=(1, 2)).cpu(), "active": obs.active.tolist(), "step": obs.step}
+
+
+def test_observer_sees_the_state_of_each_recorded_step_and_its_records_come_back():
+    # Default observe_at: after every recorded step (completed-step counts s + 1).  An independent check of what it
+    # saw: the observer's record at the final step equals the same function of the returned final parameters; every
+    # record differs from the one before (it sees the current parameters, not a stale copy).
+    cfg = TrainConfig(n_models=2, **dict(SHORT, record_every=5))
+    res = train(cfg, observe=_gen_mean)
+    assert [n for n, _ in res.observed] == [s + 1 for s in res.steps] == [5, 10, 15, 20]
+    assert all(rec["step"] == n for n, rec in res.observed)
+    z = rng.normal(cfg.seed, torch.tensor([0, 1]), 4242, 0, (32, cfg.noise_dim), dtype=torch.float64)
+    final = res.generator()(z).mean(dim=(1, 2))
+    assert torch.equal(res.observed[-1][1]["mean"], final)
+    means = [rec["mean"] for _, rec in res.observed]
+    assert all(not torch.equal(a, b) for a, b in zip(means, means[1:]))
+    plain = train(cfg)  # observing changes nothing in training
+    assert all(torch.equal(a, b) for a, b in zip(_params(plain), _params(res)))
+
+
+def test_observer_at_step_zero_and_chosen_steps_and_bad_arguments():
+    cfg = TrainConfig(n_models=2, **dict(SHORT, steps=6))
+    res = train(cfg, observe=_gen_mean, observe_at=[0, 3, 6])
+    assert [n for n, _ in res.observed] == [0, 3, 6]
+    before = train(TrainConfig(n_models=2, **dict(SHORT, steps=1)), observe=_gen_mean, observe_at=[0])
+    assert torch.equal(before.observed[0][1]["mean"], res.observed[0][1]["mean"])  # step 0: the initial networks
+    with pytest.raises(ValueError, match="observe_at"):
+        train(cfg, observe=_gen_mean, observe_at=[7])
+    with pytest.raises(ValueError, match="observe_at"):
+        train(cfg, observe_at=[1])
+    with pytest.raises(TypeError, match="observe"):
+        train(cfg, observe="mean")
+    with pytest.raises(TypeError, match="numpy|ndarray"):
+        train(cfg, observe=lambda obs: {"x": np.zeros(2)}, observe_at=[1])
+
+
+def test_observer_records_are_checkpointed_and_ctrl_c_inside_it_resumes_to_the_same_records(tmp_path):
+    # Ctrl-C raised by the observer at step 10 (after the step completed): the checkpoint holds 10 completed steps
+    # and the records of steps 0 and 5; the resumed run does not observe 0 and 5 again (counted), observes 10 again,
+    # and its records and parameters equal an uninterrupted run's bitwise.  Mutation caught: not saving `observed`
+    # in save_state loses records 0 and 5 (the resumed list is shorter).
+    cfg = TrainConfig(n_models=2, **dict(SHORT, record_every=5))
+    whole = train(cfg, observe=_gen_mean, observe_at=[0, 5, 10, 15, 20])
+    ck = tmp_path / "ck.pt"
+    calls = []
+
+    def stopping(obs):
+        calls.append(obs.step)
+        if obs.step == 10 and calls.count(10) == 1:
+            raise KeyboardInterrupt
+        return _gen_mean(obs)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, checkpoint=ck, checkpoint_every=100, observe=stopping, observe_at=[0, 5, 10, 15, 20])
+    assert torch.load(ck, weights_only=True)["step"] == 9  # the last completed step index (10 steps done)
+    resumed = train(cfg, checkpoint=ck, observe=stopping, observe_at=[0, 5, 10, 15, 20])
+    assert calls == [0, 5, 10, 10, 15, 20]
+    assert [n for n, _ in resumed.observed] == [n for n, _ in whole.observed]
+    for (_, a), (_, b) in zip(resumed.observed, whole.observed):
+        assert torch.equal(a["mean"], b["mean"]) and a["active"] == b["active"]
+    assert all(torch.equal(a, b) for a, b in zip(_params(resumed), _params(whole)))
+
+
+def test_observer_sees_frozen_models_as_inactive_and_their_parameters_fixed():
+    # A model planted to diverge (lr_d = 1e76, float64, as test_frozen_model_keeps_...): from its diverged step on
+    # the observer sees active False and the same generator output at every later step; the other model moves on.
+    cfg = TrainConfig(n_models=2, family="wgan", fixed_generator="normal(1,1)", lr_d=(1e-3, 1e76),
+                      **dict(SHORT, record_every=2))
+    res = train(cfg, observe=lambda obs: {"d": obs.critic(torch.ones(2, 3, 1, dtype=torch.float64)).clone(),
+                                          "active": obs.active.clone()})
+    k = int(res.diverged_step[1])
+    assert 0 <= k < cfg.steps - 4 and res.diverged_step[0] == -1
+    after = [rec for n, rec in res.observed if n > k + 1]
+    assert len(after) >= 2 and all(not bool(r["active"][1]) and bool(r["active"][0]) for r in after)
+    assert all(torch.equal(r["d"][1], after[0]["d"][1]) for r in after)
+    assert not torch.equal(after[0]["d"][0], after[-1]["d"][0])

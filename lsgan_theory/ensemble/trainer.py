@@ -46,11 +46,13 @@ import contextlib
 import functools
 import glob
 import math
+import operator
 import os
 import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -68,6 +70,7 @@ from . import rng as _rng
 
 __all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup", "init_state", "d_step", "g_step",
            "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "deferred_interrupt",
+           "Observation", "Observer",
            "FAMILIES", "PER_MODEL"]
 
 # Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
@@ -440,6 +443,7 @@ class TrainResult:
     ``loss_d``, ``loss_g``: float64 arrays (E, S) at the recorded steps ``steps`` (S,); NaN once a model is frozen.
     ``diverged_step``: int array (E,), the step at which model e was frozen, −1 if it never diverged.
     ``g_params``/``d_params``: the final stacked parameters (CPU tensors).
+    ``observed``: the records of :func:`train`'s ``observe`` as ``(step, record)`` pairs (step = completed steps).
     """
 
     config: TrainConfig
@@ -454,6 +458,7 @@ class TrainResult:
     version: str = __version__
     git: str = "unknown"
     extra: dict = field(default_factory=dict)
+    observed: tuple = ()  # ((step, record), ...): what train()'s observer returned, in step order
 
     @property
     def diverged(self) -> np.ndarray:
@@ -649,6 +654,7 @@ class TrainState:
     loss_g: torch.Tensor | None = None
     seconds: float = 0.0
     bn_g: tuple | None = None  # the generator's BN population statistics (mean, var per layer), or None
+    observed: tuple = ()  # ((step, record), ...) returned by train()'s observer so far (checkpointed)
 
 
 def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Tensor:
@@ -931,6 +937,7 @@ def save_state(path, run: Setup, state: TrainState) -> None:
     ck = {k: getattr(state, k) for k in ("d_params", "g_params", "sn_u", "active", "diverged_step", "loss_d",
                                          "loss_g", "seconds", "bn_g")}
     ck.update(config=asdict(run.config), version=__version__, git=git_revision(), step=state.step - 1,
+              observed=state.observed,
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
@@ -993,7 +1000,8 @@ def load_state(path, run: Setup) -> TrainState | None:
     return TrainState(step=ck["step"] + 1, d_params=ck["d_params"], g_params=ck["g_params"], opt_d=ck["sd"],
                       opt_g=ck["sg"], sn_u=ck["sn_u"] if run.use_sn else None, active=ck["active"],
                       diverged_step=ck["diverged_step"], rec_d=tuple(ck["rec_d"]), rec_g=tuple(ck["rec_g"]),
-                      loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"], bn_g=ck.get("bn_g"))
+                      loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"], bn_g=ck.get("bn_g"),
+                      observed=tuple((int(n), r) for n, r in ck.get("observed", ())))
 
 
 def _checkpoint_every(config: TrainConfig, checkpoint_every) -> int:
@@ -1036,8 +1044,129 @@ def deferred_interrupt():
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_every: int | None = None) -> TrainResult:
+# ---------------------------------------------------------------------------------------------------- observers
+@dataclass(frozen=True)
+class Observation:
+    """What an observer of :func:`train` sees after ``step`` completed steps (0: before the first).
+
+    ``run``: the :class:`Setup` (config, data, device, dtype, model ids); ``state``: the :class:`TrainState`
+    (parameters, optimiser states, ``active``, ``diverged_step``, the last losses).  Read-only by contract: the
+    parameters are the engine's own tensors (updated in place by the next step), so keep copies, not references.
+    """
+
+    step: int
+    run: Setup
+    state: TrainState
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.run.config
+
+    @property
+    def active(self) -> torch.Tensor:
+        """(E,) bool: models not frozen."""
+        return self.state.active
+
+    @property
+    def loss_d(self) -> torch.Tensor | None:
+        """(E,) the losses of the last D update (``None`` at step 0)."""
+        return self.state.loss_d
+
+    @property
+    def loss_g(self) -> torch.Tensor | None:
+        return self.state.loss_g
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """G_e(z) of every model (E, N, d) for z (E, N, noise_dim), no gradient, batch norm in inference mode with
+        each model's population statistics (as :meth:`TrainResult.generator`)."""
+        with torch.no_grad():
+            return _mlp.net_forward(self.state.g_params, z.to(device=self.run.device, dtype=self.run.dtype),
+                                    self.run.g_spec, running=self.state.bn_g)
+
+    def critic(self, x: torch.Tensor) -> torch.Tensor:
+        """D_e(x) of every model (E, N) for (packed) inputs x (E, N, pack·d), no gradient, with the spectral
+        normalisation of the models that use it."""
+        with torch.no_grad():
+            weights = (_mlp.spectral_normalize(self.state.d_params, self.state.sn_u, self.run.sn_on)[0]
+                       if self.run.use_sn else None)
+            return _critic(self.run, self.state.d_params, x.to(device=self.run.device, dtype=self.run.dtype), weights)
+
+    def real_batch(self) -> torch.Tensor:
+        """(E, B, pack·d): the real batch of the last D update (recomputed from its keys; a pure function)."""
+        if self.step == 0:
+            raise ValueError("real_batch: no update has run at step 0")
+        c = self.run.config
+        return _packed_real(self.run, self.step * c.n_critic - 1)
+
+
+@runtime_checkable
+class Observer(Protocol):
+    """``observe(obs: Observation) -> dict | None``: called at the steps ``observe_at`` of :func:`train`.
+
+    The record it returns (``None``: nothing) is stored as ``(obs.step, record)`` in the state, written with every
+    checkpoint and returned in :attr:`TrainResult.observed`; so a resumed run does not call it again for the steps
+    it already saw.  A record holds what a checkpoint can store and read back safely: ``None``, bool, int, float,
+    str, torch tensors, and lists, tuples and str-keyed dicts of these (numpy arrays: convert them).
+    """
+
+    def __call__(self, obs: Observation) -> dict | None: ...
+
+
+_RECORD_SCALARS = (type(None), bool, int, float, str, torch.Tensor)
+
+
+def _check_record(rec, where: str = "record"):
+    if isinstance(rec, _RECORD_SCALARS):
+        return
+    if isinstance(rec, (list, tuple)):
+        for i, v in enumerate(rec):
+            _check_record(v, f"{where}[{i}]")
+        return
+    if isinstance(rec, dict):
+        for k, v in rec.items():
+            if not isinstance(k, str):
+                raise TypeError(f"observe: {where} has a key {k!r} of type {type(k).__name__}; keys must be str")
+            _check_record(v, f"{where}[{k!r}]")
+        return
+    raise TypeError(f"observe: {where} is a {type(rec).__name__}; a record holds None, bool, int, float, str, "
+                    f"torch tensors and lists/tuples/str-keyed dicts of these (convert numpy arrays with "
+                    f"torch.as_tensor)")
+
+
+def _observe_steps(config: TrainConfig, run: Setup, observe, observe_at) -> frozenset:
+    if observe is None:
+        if observe_at is not None:
+            raise ValueError("observe_at: given without observe")
+        return frozenset()
+    if not callable(observe):
+        raise TypeError(f"observe: expected a callable observe(obs) -> dict | None, got {type(observe).__name__}")
+    if observe_at is None:
+        return frozenset(s + 1 for s in run.rec_steps)
+    try:
+        steps = [operator.index(n) for n in observe_at]
+    except TypeError:
+        raise TypeError("observe_at: expected an iterable of ints (completed-step counts)") from None
+    bad = [n for n in steps if not 0 <= n <= config.steps]
+    if bad:
+        raise ValueError(f"observe_at: steps must lie in [0, steps = {config.steps}], got {bad[:5]}")
+    return frozenset(steps)
+
+
+def _observed(observe, run: Setup, state: TrainState, n: int) -> TrainState:
+    rec = observe(Observation(step=n, run=run, state=state))
+    if rec is None:
+        return state
+    _check_record(rec)
+    return replace(state, observed=state.observed + ((n, rec),))
+
+
+def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_every: int | None = None,
+          observe: Observer | None = None, observe_at=None) -> TrainResult:
     """Train the ``config.n_models`` GANs of ``config`` together and return their per-step metrics.
+
+    This is the one training loop of the package: the studies that need more than the losses (the sample-complexity
+    probe, the mode-collapse evaluations) pass an ``observe`` instead of copying the loop, and so get resume,
+    Ctrl-C save, freezing, progress and provenance from here.
 
     Parameters
     ----------
@@ -1046,37 +1175,51 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
         Called as ``callback(step, loss_d, loss_g, active)`` with (E,) tensors after every recorded step.
     checkpoint : path, optional
         File holding the complete training state (:class:`TrainState`: parameters, optimiser and spectral-norm
-        states, frozen models, recorded curves; with the config and version).  Written atomically every
-        ``checkpoint_every`` steps (default: every ~5 % of the run) and at the end; when it exists at the start (for
-        the same config, else ``ValueError``) training resumes from it.  Every draw is a pure function of (seed,
-        model, stream, step) (no generator state is carried), so a resumed run is bitwise identical to an uninterrupted one: nothing is lost or repeated.
-        Ctrl-C (``KeyboardInterrupt``) writes the completed steps before re-raising; temporary files of writers that
-        were killed are removed on start; a path that cannot be written, or a corrupt file, is a ``ValueError``
-        naming ``checkpoint``.
+        states, frozen models, recorded curves, the observer's records; with the config and version).  Written
+        atomically every ``checkpoint_every`` steps (default: every ~5 % of the run) and at the end; when it exists
+        at the start (for the same config, else ``ValueError``) training resumes from it.  Every draw is a pure
+        function of (seed, model, stream, step) (no generator state is carried), so a resumed run is bitwise
+        identical to an uninterrupted one: nothing is lost or repeated.
+        Ctrl-C (``KeyboardInterrupt``) finishes the step under way, writes the completed steps and re-raises (a
+        second Ctrl-C stops at once; the last checkpoint then stands); temporary files of writers that were killed
+        are removed on start; a path that cannot be written, or a corrupt file, is a ``ValueError`` naming
+        ``checkpoint``.
     checkpoint_every : int, optional
+    observe : Observer, optional
+        ``observe(obs)`` with an :class:`Observation` (step = completed steps, the setup and the state: parameters,
+        losses, ``active``; helpers ``generate``, ``critic``, ``real_batch``) at every step of ``observe_at``; the
+        dict it returns is stored, checkpointed and returned in :attr:`TrainResult.observed` as ``(step, record)``.
+        A ``KeyboardInterrupt`` it raises is Ctrl-C: the completed steps are saved, and a resumed run observes that
+        step again.
+    observe_at : iterable of int, optional
+        Completed-step counts in [0, steps] at which to observe (0: before the first step); default: after every
+        recorded step (``record_every``).
 
     Raises
     ------
     ValueError
         Before anything is allocated, when :meth:`TrainConfig.estimate_memory` exceeds half the available memory
-        (the estimate in the message).
+        (the estimate in the message); ``observe_at`` out of range.
 
     Returns
     -------
     TrainResult
-        ``loss_d``/``loss_g`` of shape (E, S), ``diverged_step`` (E,), final parameters, config, version, git
-        revision and wall time.
+        ``loss_d``/``loss_g`` of shape (E, S), ``diverged_step`` (E,), final parameters, the observer's records,
+        config, version, git revision and wall time.
     """
     t0 = time.perf_counter()
     every = _checkpoint_every(config, checkpoint_every)
     if checkpoint is not None:
         prepare_checkpoint(checkpoint)
     run = setup(config)
+    obs_at = _observe_steps(config, run, observe, observe_at)
     state = load_state(checkpoint, run) or init_state(run)
     seconds_before, rec_at = state.seconds, set(run.rec_steps)
     whole = True  # False while a step is under way: the in-place updates leave `state` half-updated until it ends
     try:
         with deferred_interrupt() as interrupted:
+            if state.step in obs_at and not any(n == state.step for n, _ in state.observed):
+                state = _observed(observe, run, state, state.step)  # step 0, or a resume after an interrupted call
             for step in range(state.step, config.steps):
                 whole = False
                 new = state
@@ -1089,11 +1232,13 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
                 whole = True
                 if callback is not None and step in rec_at:
                     callback(step, state.loss_d, state.loss_g, state.active)
+                if step + 1 in obs_at:
+                    state = _observed(observe, run, state, step + 1)
                 if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
                     save_state(checkpoint, run, state)
                 if interrupted():
                     raise KeyboardInterrupt
-    except KeyboardInterrupt:  # Ctrl-C: keep the completed steps, then stop
+    except KeyboardInterrupt:  # Ctrl-C (or an observer/callback raising it): keep the completed steps, then stop
         if checkpoint is not None and whole:
             save_state(checkpoint, run, state)
         raise
@@ -1116,4 +1261,5 @@ def _result(run: Setup, state: TrainState, seconds: float) -> TrainResult:
                        diverged_step=state.diverged_step.cpu().numpy(),
                        g_params=tuple(p.detach().to("cpu", copy=True) for p in state.g_params),
                        d_params=tuple(p.detach().to("cpu", copy=True) for p in state.d_params),
-                       seconds=seconds, device=str(run.device), git=git_revision(), extra=extra)
+                       seconds=seconds, device=str(run.device), git=git_revision(), extra=extra,
+                       observed=state.observed)
