@@ -840,3 +840,21 @@ def test_observer_sees_frozen_models_as_inactive_and_their_parameters_fixed():
     assert len(after) >= 2 and all(not bool(r["active"][1]) and bool(r["active"][0]) for r in after)
     assert all(torch.equal(r["d"][1], after[0]["d"][1]) for r in after)
     assert not torch.equal(after[0]["d"][0], after[-1]["d"][0])
+
+
+def test_checkpoint_of_other_draws_is_refused_naming_checkpoint(tmp_path):
+    # A checkpoint written before issue 28 (counter-based draws; no "draws" entry) or by another scheme cannot be
+    # continued with the same draws: ValueError naming checkpoint, not a silent mix of two streams.
+    from lsgan_theory.ensemble import trainer as T
+
+    cfg = TrainConfig(n_models=1, **dict(SHORT, steps=3))
+    ck = tmp_path / "ck.pt"
+    train(cfg, checkpoint=ck)
+    data = torch.load(ck, weights_only=True)
+    assert data["draws"] == T.DRAWS
+    train(cfg, checkpoint=ck)  # the same scheme resumes (here: nothing left to do)
+    for draws in (None, "counter-hash/0"):
+        old = {k: v for k, v in data.items() if k != "draws"} if draws is None else {**data, "draws": draws}
+        torch.save(old, ck)
+        with pytest.raises(ValueError, match="checkpoint: .*other random draws"):
+            train(cfg, checkpoint=ck)

@@ -422,6 +422,9 @@ class TrainConfig:
 
 # Keyword names of the previous release, accepted for one release with a DeprecationWarning (issue 12 vocabulary).
 _RENAMED = {"margin_scale": "tau"}
+#: The scheme of the per-step draws, written into every checkpoint: a checkpoint of another scheme (those written
+#: before issue 28 used the counter-based hash) cannot be continued with the same draws, so it is refused.
+DRAWS = "torch-generator-per-step/1"
 # The architecture fields (PacGAN options) and their defaults: a config at these defaults is the plain MLP GAN.
 _ARCH_DEFAULTS = {"pack": 1, "d_pieces": 1, "g_batchnorm": False, "d_batchnorm": False, "init": "uniform",
                   "init_std": 0.02}
@@ -937,7 +940,7 @@ def save_state(path, run: Setup, state: TrainState) -> None:
     ck = {k: getattr(state, k) for k in ("d_params", "g_params", "sn_u", "active", "diverged_step", "loss_d",
                                          "loss_g", "seconds", "bn_g")}
     ck.update(config=asdict(run.config), version=__version__, git=git_revision(), step=state.step - 1,
-              observed=state.observed,
+              observed=state.observed, draws=DRAWS,
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
@@ -990,6 +993,12 @@ def load_state(path, run: Setup) -> TrainState | None:
         ck = torch.load(path, map_location=run.device, weights_only=True)
     except Exception as exc:  # a foreign or corrupt file: say which one
         raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable training checkpoint ({exc})") from exc
+    if not isinstance(ck, dict) or "config" not in ck:
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable training checkpoint (no config in it)")
+    if ck.get("draws") != DRAWS:
+        was = ck.get("draws", "the counter-based hash of earlier versions")
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} was written with other random draws ({was}, not {DRAWS}): "
+                         f"its run cannot be continued with the same draws; delete it to start afresh")
     saved = ck.get("config")
     if isinstance(saved, dict):  # checkpoints of the previous release name tau "margin_scale"
         saved = {_RENAMED.get(k, k): v for k, v in saved.items()}
