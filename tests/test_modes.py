@@ -321,6 +321,60 @@ def test_runner_resumes_after_interruption_to_the_same_numbers(tmp_path):
     assert [r["mre"] for r in ref.mre] == [r["mre"] for r in again.mre]
 
 
+def test_runner_ctrl_c_mid_step_saves_through_the_engine_and_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+    # The study trains on ensemble.train (its evaluations are the engine's observer records): a real SIGINT inside a
+    # D update of the second setting (step 5) is held until the step ends, the engine writes its checkpoint with
+    # the evaluations of steps 0 and 4 in it, and the resumed study ends with exactly the uninterrupted numbers.
+    import os
+    import signal
+
+    spec = S.parse_modes_spec(_QUICK)
+    ref = S.run_modes(spec)
+    real = T.d_step
+    calls = {"n": 0}
+
+    def d_step(run, state, step, t):
+        out = real(run, state, step, t)
+        if run.config.pack == 2 and step == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(T, "d_step", d_step)
+    with pytest.raises(KeyboardInterrupt):
+        S.run_modes(spec, tmp_path)
+    monkeypatch.setattr(T, "d_step", real)
+    cks = sorted(tmp_path.glob("*.pt"))
+    saved = [torch.load(p, weights_only=True) for p in cks]
+    partial = [c for c in saved if c["config"]["pack"] == 2]
+    assert len(partial) == 1 and partial[0]["step"] == 5 and [n for n, _ in partial[0]["observed"]] == [0, 4]
+    assert len(list(tmp_path.glob("*.json"))) == 1  # the first setting completed; the second is not written yet
+
+    def counting(si, n, step, steps):
+        calls["n"] += 1
+
+    again = S.run_modes(spec, tmp_path, progress=counting)
+    assert calls["n"] == 1  # only the last evaluation (step 8) of the interrupted setting was still to do
+    key = lambda r: (json.dumps(r.get("pack")), r["loss"], r["replica"], r["step"])  # noqa: E731
+    assert json.dumps(sorted(ref.metrics, key=key)) == json.dumps(sorted(again.metrics, key=key))
+    assert [r["mre"] for r in ref.mre] == [r["mre"] for r in again.mre]
+
+
+def test_runner_freezes_diverging_models_through_the_engine():
+    # lr_D = 1e76 (float64): every critic diverges; the engine freezes each model at the step train() reports, the
+    # study's rows after it say frozen with NaN metrics (before it: finite), and its MRE is NaN.
+    spec = S.parse_modes_spec(_QUICK.replace("[train]", "[train]\nlr_d = 1e76\ndtype = \"float64\"")
+                              .replace("pack = [1, 2]", "pack = [1]"))
+    res = S.run_modes(spec)
+    cfg = S.ensemble_config(spec, spec.settings()[0])
+    div = dict(zip(cfg.ids(), train(cfg).diverged_step.tolist()))
+    assert any(k >= 0 for k in div.values())
+    for r in res.metrics:
+        k = div[r["model_id"]]
+        frozen = 0 <= k < r["step"]
+        assert r["frozen"] == frozen and (math.isnan(r["modes"]) == frozen), (r, k)
+    assert all(math.isnan(r["mre"]) == (div[r["model_id"]] >= 0) for r in res.mre)
+
+
 def test_summaries_and_intervals():
     p, lo, hi = S.wilson_interval(0, 10)
     assert p == 0 and lo == 0 and 0.25 < hi < 0.32  # Wilson 95 %: upper end 0.278
