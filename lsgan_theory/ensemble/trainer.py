@@ -33,8 +33,10 @@ untouched.
 Code layout (top to bottom): :class:`TrainConfig` (what a run is) → :func:`setup` (the config resolved into tensors:
 data, optimisers, hyperparameters; :class:`Setup`) → :func:`init_state` (a :class:`TrainState`: everything that
 changes) → the pure steps :func:`d_step`, :func:`g_step`, :func:`record` (each returns a new state; the optimiser
-update, divergence check and freeze-and-mask of both networks is one function, ``_update``) → :func:`train`, the
-loop; a checkpoint is the state saved and loaded (:func:`save_state`, :func:`load_state`).
+update, divergence check and freeze-and-mask of both networks is one function, ``_update``) → :func:`train` →
+:func:`run_loop`, THE loop of the package (the CLS-GAN trainer runs its own step in it), with an observer protocol
+(:class:`Observation`, :class:`Observer`) for studies that need more than the losses; a checkpoint is the state
+saved and loaded (:func:`save_state`, :func:`load_state`).  docs/engine.md describes all of it.
 
 Network outputs are ``D_e(x)`` with no output nonlinearity: the classic GAN reads it as a logit, LSGAN
 (least-squares) and hinge / WGAN as a real score, LS-GAN (loss-sensitive) and GLS-GAN as the loss L_θ(x).
@@ -69,7 +71,7 @@ from . import optim as _optim
 from . import rng as _rng
 
 __all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup", "init_state", "d_step", "g_step",
-           "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "deferred_interrupt",
+           "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "deferred_interrupt", "run_loop",
            "Observation", "Observer",
            "FAMILIES", "PER_MODEL"]
 
@@ -1223,35 +1225,62 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
     run = setup(config)
     obs_at = _observe_steps(config, run, observe, observe_at)
     state = load_state(checkpoint, run) or init_state(run)
-    seconds_before, rec_at = state.seconds, set(run.rec_steps)
-    whole = True  # False while a step is under way: the in-place updates leave `state` half-updated until it ends
+    seconds_before, rec_at = state.seconds, frozenset(run.rec_steps)
+
+    def advance(state, step):
+        new = state
+        for k in range(config.n_critic):
+            new = d_step(run, new, step, step * config.n_critic + k)
+        if run.train_g:
+            new = g_step(run, new, step)
+        return record(run, new) if step in rec_at else new
+
+    state = run_loop(state, config.steps, advance, t0=t0, rec_at=rec_at, callback=callback,
+                     observe=None if observe is None else (lambda st, n: _observed(observe, run, st, n)),
+                     observe_at=obs_at,
+                     save=None if checkpoint is None else (lambda st: save_state(checkpoint, run, st)), every=every)
+    return _result(run, state, seconds_before + time.perf_counter() - t0)
+
+
+def run_loop(state, last: int, advance, *, t0: float, rec_at=frozenset(), callback=None, observe=None,
+             observe_at=frozenset(), save=None, every: int = 1):
+    """THE training loop: steps ``state.step`` … ``last − 1`` of a run, with its bookkeeping, for every trainer.
+
+    ``state``: a dataclass with ``step`` (completed steps), ``seconds`` (wall time of the completed steps),
+    ``loss_d``, ``loss_g``, ``active`` and ``observed`` (a tuple of ``(step, record)``).  ``advance(state, step)``
+    runs the updates of step ``step`` (and records its losses when ``step`` is in ``rec_at``) and returns the new
+    state; it may update tensors in place.  After each step: ``callback(step, loss_d, loss_g, active)`` at the
+    recorded steps; ``observe(state, n) -> state`` when the completed-step count n is in ``observe_at`` (also at the
+    start, when the state's own step is there and not yet observed); ``save(state)`` every ``every`` steps and after
+    the last.  Ctrl-C is held until the step under way ends (:func:`deferred_interrupt`), then the completed steps
+    are saved and ``KeyboardInterrupt`` is re-raised; a ``KeyboardInterrupt`` raised by ``callback`` or ``observe``
+    saves the same way.  ``t0``: ``time.perf_counter()`` when the call began (``seconds`` counts from it).
+    """
+    seconds_before = state.seconds
+    whole = True  # False while a step is under way: in-place updates leave `state` half-updated until it ends
     try:
         with deferred_interrupt() as interrupted:
-            if state.step in obs_at and not any(n == state.step for n, _ in state.observed):
-                state = _observed(observe, run, state, state.step)  # step 0, or a resume after an interrupted call
-            for step in range(state.step, config.steps):
+            if (observe is not None and state.step in observe_at
+                    and not any(n == state.step for n, _ in state.observed)):
+                state = observe(state, state.step)  # step 0, or a resume after an interrupted observation
+            for step in range(state.step, last):
                 whole = False
-                new = state
-                for k in range(config.n_critic):
-                    new = d_step(run, new, step, step * config.n_critic + k)
-                if run.train_g:
-                    new = g_step(run, new, step)
-                new = replace(new, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
-                state = record(run, new) if step in rec_at else new
+                new = advance(state, step)
+                state = replace(new, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
                 whole = True
                 if callback is not None and step in rec_at:
                     callback(step, state.loss_d, state.loss_g, state.active)
-                if step + 1 in obs_at:
-                    state = _observed(observe, run, state, step + 1)
-                if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
-                    save_state(checkpoint, run, state)
+                if observe is not None and step + 1 in observe_at:
+                    state = observe(state, step + 1)
+                if save is not None and ((step + 1) % every == 0 or step == last - 1):
+                    save(state)
                 if interrupted():
                     raise KeyboardInterrupt
     except KeyboardInterrupt:  # Ctrl-C (or an observer/callback raising it): keep the completed steps, then stop
-        if checkpoint is not None and whole:
-            save_state(checkpoint, run, state)
+        if save is not None and whole:
+            save(state)
         raise
-    return _result(run, state, seconds_before + time.perf_counter() - t0)
+    return state
 
 
 def _result(run: Setup, state: TrainState, seconds: float) -> TrainResult:
