@@ -25,6 +25,7 @@ Targets (issue 28; one thread): ring512 ≥ 50 % of the bmm peak (≥ 1.5× plai
 never slower than plain, draws ≤ 10 % of a step, at E = 16 and 64.  Usage::
 
     python benchmarks/ensemble.py                          # CPU, one thread, E = 16 and 64, every configuration
+                                                           # (then the same on CUDA when torch sees a GPU)
     python benchmarks/ensemble.py --quick                  # a smoke run (E = 4 16, rough figures)
     python benchmarks/ensemble.py --configs ls1d --E 64 --rounds 5
     python benchmarks/ensemble.py --device cuda --E 1 64 1024 4096 --configs ring512 ls1d
@@ -257,7 +258,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (best of each is reported)")
     ap.add_argument("--seconds", type=float, default=2.0, help="about how long each timing lasts")
     ap.add_argument("--plain-models", type=int, default=2, help="models timed in the plain loop (per round)")
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                    help="auto (default): the CPU, then CUDA as a second section when torch sees a GPU")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (issue 28 measures one)")
     a = ap.parse_args(argv)
     if a.quick:
@@ -266,8 +268,18 @@ def main(argv=None):
         a.models = [4, 16] if a.quick else [16, 64]
     if any(E < 1 for E in a.models):
         ap.error("--E: ensemble sizes must be >= 1")
+    if a.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: torch sees no CUDA device (use --device cpu, or auto)")
     torch.set_num_threads(a.threads)
-    dev = T.resolve_device(a.device)
+    devices = (["cpu"] + (["cuda"] if torch.cuda.is_available() else [])) if a.device == "auto" else [a.device]
+    for i, name in enumerate(devices):
+        if i:
+            print("\n" + "=" * 124 + "\n")
+        _section(T.resolve_device(name), a)
+
+
+def _section(dev, a):
+    """The table (and the ls1d split) on one device."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"device {dev}, torch {torch.__version__}, {torch.get_num_threads()} thread(s), load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (at start)")
