@@ -28,22 +28,17 @@ verdicts.
 from __future__ import annotations
 
 import math
-import os
-import socket
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .. import __version__
 from .. import densities as _densities
 from .. import metrics as _metrics
 from ..ensemble import TrainResult, mlp as _mlp, rng as _rng
 from ..ensemble import trainer as _trainer
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
-from ..provenance import git_revision
 from .stats import wilson_interval
 from .theorem1 import generator_metrics
 
@@ -252,54 +247,47 @@ def model_metrics(result: TrainResult, run, e: int, *, n_eval: int = 2000, strea
 
 
 # ------------------------------------------------------------------------------------------------ the executor
+def _probed_pack(runs, cfg) -> tuple[list[dict], str]:
+    """A pack's body for :func:`lsgan_theory.sweeps.execute.run_pack`: :func:`train_probed`, then
+    :func:`model_metrics` per model; the records carry the curves ``loss_d``, ``loss_g`` and ``hinge_active``."""
+    res, run, hinge = train_probed(cfg)
+    records = []
+    for e, r in enumerate(runs):
+        final = {"final_loss_d": float(res.loss_d[e, -1]), "final_loss_g": float(res.loss_g[e, -1]),
+                 "hinge_active_final": float(hinge[e, -1]),
+                 "hinge_active_mean": float(np.nanmean(hinge[e])) if np.isfinite(hinge[e]).any() else math.nan,
+                 **model_metrics(res, run, e, n_eval=r.config["n_eval"], stream=r.stream)}
+        records.append({"id": r.id, "status": "diverged" if res.diverged_step[e] >= 0 else "done",
+                        "diverged_step": int(res.diverged_step[e]), "final": final,
+                        "steps": np.asarray(res.steps),
+                        "curves": {"loss_d": res.loss_d[e], "loss_g": res.loss_g[e], "hinge_active": hinge[e]}})
+    return records, res.device
+
+
+def _probed_task(task: dict) -> list[dict]:
+    from ..sweeps.execute import run_pack
+
+    return run_pack(task, _probed_pack)
+
+
 class SampleComplexityExecutor:
-    """A sweeps executor (``map(tasks)`` yielding ``(task, records, error)``; see
-    :mod:`lsgan_theory.sweeps.execute`): each pack is trained with :func:`train_probed` and measured with
-    :func:`model_metrics`; the records carry the curves ``loss_d``, ``loss_g`` and ``hinge_active``."""
+    """The sweeps' local executor (:class:`lsgan_theory.sweeps.execute.LocalExecutor`) with this module's pack:
+    each pack is trained with :func:`train_probed` (ensemble.train with the hinge probe as its observer) and
+    measured with :func:`model_metrics`; the records carry the curves ``loss_d``, ``loss_g`` and
+    ``hinge_active``.  (A thin wrapper: the sweeps layer is imported when it is built, not at import time.)"""
 
     name = "local"
 
+    def __init__(self):
+        from ..sweeps.execute import LocalExecutor
+
+        self._local = LocalExecutor(pack=_probed_task)
+
     def map(self, tasks):
-        for task in tasks:
-            try:
-                yield task, self.train_pack(task), None
-            except Exception as exc:  # recorded as failed, the sweep goes on
-                yield task, None, " ".join(f"{type(exc).__name__}: {exc}".split())[:2000]
+        return self._local.map(tasks)
 
     def close(self) -> None:
-        pass
-
-    @staticmethod
-    def train_pack(task: dict) -> list[dict]:
-        from ..sweeps.spec import Run, to_train_config
-
-        before = torch.get_num_threads()
-        if task.get("threads"):
-            torch.set_num_threads(int(task["threads"]))
-        try:
-            runs = [Run(r["id"], r["config"], r["grid"]) for r in task["runs"]]
-            cfg = to_train_config(runs, task.get("device", "auto"))
-            started = time.time()
-            res, run, hinge = train_probed(cfg)
-            records = []
-            for e, r in enumerate(runs):
-                final = {"final_loss_d": float(res.loss_d[e, -1]), "final_loss_g": float(res.loss_g[e, -1]),
-                         "hinge_active_final": float(hinge[e, -1]),
-                         "hinge_active_mean": float(np.nanmean(hinge[e])) if np.isfinite(hinge[e]).any() else math.nan,
-                         **model_metrics(res, run, e, n_eval=r.config["n_eval"], stream=r.stream)}
-                records.append({"id": r.id, "status": "diverged" if res.diverged_step[e] >= 0 else "done",
-                                "diverged_step": int(res.diverged_step[e]), "final": final,
-                                "steps": np.asarray(res.steps),
-                                "curves": {"loss_d": res.loss_d[e], "loss_g": res.loss_g[e],
-                                           "hinge_active": hinge[e]}})
-            finished = time.time()
-            for rec in records:
-                rec.update(started=started, finished=finished, seconds=finished - started, version=__version__,
-                           git=git_revision(), device=res.device, host=socket.gethostname(),
-                           worker=f"local:{os.getpid()}")
-            return records
-        finally:
-            torch.set_num_threads(before)
+        self._local.close()
 
 
 def run_experiment(spec, out=None, *, variant: str | None = None, restart: bool = False, quiet: bool = True,
