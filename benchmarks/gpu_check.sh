@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check of issue 28, in one call (at most 8 minutes on one H100/H200):
 #   1. the GPU tests                         pytest -m gpu                                   (timeout 90 s)
-#   2. the engine benchmark at E = 1, 64, 1024, 4096 on CUDA (benchmarks/ensemble.py)        (timeout 240 s)
-#   3. one full-size trained claim:  lsgan-theory verify --full --only optimal-critic-least_squares (timeout 130 s)
-# each under its own `timeout`, then a block to paste into a note (device, versions, each step's exit status and
+#   2. the engine benchmark at E = 1, 64, 1024, 4096 on CUDA (benchmarks/ensemble.py)        (timeout 270 s)
+#   3. one full-size trained claim:  lsgan-theory verify --full --only optimal-critic-least_squares (timeout 105 s)
+# each under its own `timeout` (killed 5 s after it; 480 s at most in all), then a block to paste into a note (device, versions, each step's exit status and
 # time, the benchmark table, the verdict).
 #
 # Usage, from the repository root with the virtual environment at .venv:
@@ -41,7 +41,7 @@ step() {  # step NAME TIMEOUT_S CMD...: run, keep the output in $LOG/NAME.txt, n
     local t0 rc
     t0=$(date +%s)
     echo "=== $name (timeout ${limit} s): $*"
-    timeout --kill-after=10 "$limit" "$@" >"$LOG/$name.txt" 2>&1
+    timeout --kill-after=5 "$limit" "$@" >"$LOG/$name.txt" 2>&1
     rc=$?
     tail -n 40 "$LOG/$name.txt"
     local note=""
@@ -57,8 +57,8 @@ if [ "$DRY" = 1 ]; then
     step claim 130 "$PY" -m lsgan_theory verify --quick --only optimal-critic-least_squares --quiet --out "$LOG/report"
 else
     step gpu-tests 90 "$PY" -m pytest -q -m gpu -p no:cacheprovider tests
-    step benchmark 240 "$PY" benchmarks/ensemble.py --device cuda --E 1 64 1024 4096 --rounds 2 --seconds 1
-    step claim 130 "$PY" -m lsgan_theory verify --full --require-gpu --only optimal-critic-least_squares --quiet \
+    step benchmark 270 "$PY" benchmarks/ensemble.py --device cuda --E 1 64 1024 4096 --rounds 1 --seconds 1
+    step claim 105 "$PY" -m lsgan_theory verify --full --require-gpu --only optimal-critic-least_squares --quiet \
         --out "$LOG/report"
 fi
 
