@@ -858,3 +858,20 @@ def test_checkpoint_of_other_draws_is_refused_naming_checkpoint(tmp_path):
         torch.save(old, ck)
         with pytest.raises(ValueError, match="checkpoint: .*other random draws"):
             train(cfg, checkpoint=ck)
+
+
+def test_cpu_step_draws_do_not_depend_on_the_thread_count():
+    # docs/engine.md "Determinism", CPU: a step draw is the same bits with 1 and 2 torch threads (large enough fills
+    # that a parallel kernel would split them: 2 models x 512 x 256 normals, uniforms and indices).
+    before = torch.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            out.append((rng.step_normal(7, [3, 11], 4, 123, (512, 256)),
+                        rng.step_uniform(7, [3, 11], 6, 123, (512, 256), dtype=torch.float64),
+                        rng.step_randint(7, [3, 11], 5, 123, (4096,), [100_000, 7])))
+    finally:
+        torch.set_num_threads(before)
+    assert all(torch.equal(a, b) for a, b in zip(*out))
+    assert not torch.equal(out[0][0][0], out[0][0][1])  # negative control: the two models' draws differ
