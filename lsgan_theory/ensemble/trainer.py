@@ -880,11 +880,13 @@ def _update(run: Setup, state: TrainState, net: str, objective, grads, step: int
 
 
 def _max_abs(tensors, E: int) -> torch.Tensor:
-    """(E,) the largest |entry| of model e over the tensors (NaN if any entry is NaN), one pass per tensor."""
+    """(E,) the largest |entry| of model e over the tensors (NaN if any entry is NaN): max(amax, −amin) per tensor
+    (a selection, so exact; on the CPU about 8× faster than ``torch.aminmax`` along a dimension, which was a quarter
+    of a ring step at batch 64: issue 28)."""
     out = None
     for t in tensors:
-        lo, hi = torch.aminmax(t.reshape(E, -1), dim=1)
-        m = torch.maximum(hi, -lo)
+        r = t.reshape(E, -1)
+        m = torch.maximum(r.amax(dim=1), -r.amin(dim=1))
         out = m if out is None else torch.maximum(out, m)
     return out
 
