@@ -1,33 +1,58 @@
-"""Batched ensemble trainer vs. training the same GANs one at a time, measured side by side in one run.
+"""The ensemble engine against a plain per-model torch loop, side by side in one process (issue 28).
 
-Set-up (issue #6): E loss-sensitive GANs (LS-GAN, Qi) on normal(0,1), generator and loss network MLPs
-1→64→64→1 (ReLU), batch 256 with all n·m = 256² hinge pairs, Adam.  Three timings, interleaved in one process:
+Three configurations (the issue's):
 
-* **batched**: one ``train`` call with E models;
-* **sequential (same runs)**: ``train`` with one model at a time, the same stream ids, so the same trajectories;
-* **sequential (plain torch)**: the usual one-model-per-process code (``nn.Sequential`` + ``torch.optim.Adam``, the
-  same losses), timed on a few models and scaled to E.
+* ``ring512``: Mao's ring -- z ∈ R^256, G 256→128→128→2, D 2→128→128→1, tanh, least squares (a, b, c) = (−1, 1, 0),
+  batch 512, Adam (lr_D 1e-4, lr_G 1e-3, β₁ 0.5), each model its own 100 000-point data set;
+* ``ring64``: the same at batch 64;
+* ``ls1d``: 1-D LS-GAN (Qi), normal(0, 1), G and L 1→64→64→1 ReLU, batch 256 with all 256² hinge pairs, Adam.
 
-Also a micro-benchmark of the batched MLP forward+backward: ``torch.baddbmm`` over stacked weights (what the trainer
-uses) vs ``torch.func.vmap`` over a single-model ``functional_call``.
+For each configuration and each E (default 16 and 64), interleaved rounds of
 
-On CUDA it reports steps/s and the achieved FLOP/s of the MLP work against the card's measured peak (a large float32
-matmul on the same device).  Usage::
+* **plain**: the usual one-model-at-a-time code -- ``nn.Sequential`` G and D, ``torch.randn`` noise, ``torch.randint``
+  batch indices, ``torch.optim.Adam``, the same losses (``lsgan_theory.losses``) -- timed on a few models;
+* **ensemble**: E models as one batched run (the engine's own step, :mod:`lsgan_theory.ensemble.trainer`);
 
-    python benchmarks/ensemble.py                       # CPU, E = 64, 2000 batched steps, 100 sequential steps
-    python benchmarks/ensemble.py --device cuda --models 4096 --steps 200 --seq-steps 20
+the minimum per model-step over rounds of each (contention from other processes only ever adds time), their ratio,
+the MLP FLOP/s the ensemble reaches against the machine's single-thread ``torch.bmm`` peak measured in the same run,
+and the share of the step spent drawing random numbers (the same draws timed alone).  For ``ls1d`` the step is also
+split into MLP forward+backward, the all-pairs margins and hinge, the optimiser and the draws (each timed alone on
+the step's own shapes; "other" is the rest).  With CUDA present the same runs are timed on the GPU (no plain loop
+per model there: E launches per step make it meaningless at E = 4096; the FLOP/s against the card's measured
+matmul peak is printed instead).
+
+Targets (issue 28; one thread): ring512 ≥ 50 % of the bmm peak (≥ 1.5× plain), ring64 ≥ 3× plain, ls1d ≥ 5× plain,
+never slower than plain, draws ≤ 10 % of a step, at E = 16 and 64.  Usage::
+
+    python benchmarks/ensemble.py                          # CPU, one thread, E = 16 and 64, every configuration
+                                                           # (then the same on CUDA when torch sees a GPU)
+    python benchmarks/ensemble.py --quick                  # a smoke run (E = 4 16, rough figures)
+    python benchmarks/ensemble.py --configs ls1d --E 64 --rounds 5
+    python benchmarks/ensemble.py --device cuda --E 1 64 1024 4096 --configs ring512 ls1d
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
 
 from lsgan_theory import losses
-from lsgan_theory.ensemble import TrainConfig, mlp, train
-from lsgan_theory.ensemble.trainer import resolve_device
+from lsgan_theory.ensemble import TrainConfig
+from lsgan_theory.ensemble import trainer as T
+
+CONFIGS = {
+    "ring512": dict(target="ring(8,1,0.01)", batch=512, n_data=100_000, noise_dim=256, g_hidden=(128, 128),
+                    d_hidden=(128, 128), activation="tanh", family="least_squares", lr_d=1e-4, lr_g=1e-3,
+                    beta1=0.5),
+    "ring64": dict(target="ring(8,1,0.01)", batch=64, n_data=100_000, noise_dim=256, g_hidden=(128, 128),
+                   d_hidden=(128, 128), activation="tanh", family="least_squares", lr_d=1e-4, lr_g=1e-3, beta1=0.5),
+    "ls1d": dict(target="normal(0,1)", batch=256, n_data=4096, noise_dim=1, g_hidden=(64, 64), d_hidden=(64, 64),
+                 activation="relu", family="loss_sensitive", lam=1.0, tau=1.0, lr_d=1e-3, lr_g=1e-3, beta1=0.5),
+}
+TARGET_RATIO = {"ring512": 1.5, "ring64": 3.0, "ls1d": 5.0}
 
 
 def _sync(dev):
@@ -35,177 +60,268 @@ def _sync(dev):
         torch.cuda.synchronize(dev)
 
 
-def _config(E, steps, batch, width, device):
-    return TrainConfig(n_models=E, steps=steps, batch=batch, g_hidden=(width, width), d_hidden=(width, width),
-                       noise_dim=1, family="loss_sensitive", lam=1.0, tau=1.0, n_data=4096,
-                       device=device, record_every=max(1, steps // 10))
+def _config(name: str, E: int, device: str) -> TrainConfig:
+    return TrainConfig(n_models=E, steps=10**6, device=device, record_every=10**6, **CONFIGS[name])
 
 
-def time_batched(cfg) -> float:
-    t = time.perf_counter()
-    train(cfg)
-    return time.perf_counter() - t
+# ---------------------------------------------------------------------------------------------------- FLOPs
+def flops_per_model_step(cfg: TrainConfig) -> float:
+    """MLP FLOPs of one engine step for one model: D step = G forward on B rows (no grad) + D forward and backward
+    (≈ 3× forward) on 2B rows; G step = G and D forward and backward on B rows (D's weight gradient is not needed
+    but torch computes the input gradient only: ≈ 2× forward for D).  f = 2 Σ d_l d_{l+1} per row and network."""
+    B = cfg.batch
+    g, d = cfg.g_spec(), cfg.d_spec()
+    fg = 2 * sum(a * b for a, b in g.widths())
+    fd = 2 * sum(a * b for a, b in d.widths())
+    return B * fg + 3 * 2 * B * fd + 3 * B * fg + 2 * B * fd
 
 
-def time_sequential_same_runs(cfg, n_models: int) -> float:
-    """Seconds to train ``n_models`` of the ensemble one by one (same stream ids, same trajectories)."""
-    t = time.perf_counter()
-    for e in range(n_models):
-        train(cfg.select([e]))
-    return time.perf_counter() - t
+def bmm_peak(device: torch.device, reps: int = 5) -> float:
+    """The best FLOP/s of ``torch.bmm`` on large square blocks and on the ring's layer shapes (float32)."""
+    best = 0.0
+    big = 4096 if device.type == "cuda" else 512
+    shapes = [(8, big, big, big), (64, 512, 256, 128), (64, 512, 128, 128), (16, 512, 256, 128)]
+    for E, n, k, m in shapes:
+        a = torch.randn(E, n, k, device=device)
+        b = torch.randn(E, k, m, device=device)
+        for _ in range(2):
+            torch.bmm(a, b)
+        _sync(device)
+        for _ in range(3):
+            t = time.perf_counter()
+            for _ in range(reps):
+                torch.bmm(a, b)
+            _sync(device)
+            best = max(best, 2 * E * n * k * m * reps / (time.perf_counter() - t))
+    return best
 
 
-def time_plain_torch(steps, batch, width, device, n_models: int) -> float:
-    """The usual per-model code: nn.Sequential + torch.optim.Adam, same losses and sizes, torch's RNG."""
-    dev = torch.device(device)
-    t = time.perf_counter()
+# ---------------------------------------------------------------------------------------------------- plain loop
+def _mlp(sizes, act):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.Tanh() if act == "tanh" else torch.nn.ReLU())
+    return torch.nn.Sequential(*layers)
+
+
+def plain_seconds_per_model_step(cfg: TrainConfig, n_models: int, steps: int) -> float:
+    """The usual per-model code for ``cfg`` (torch RNG, nn.Sequential, torch.optim.Adam), timed over ``n_models``
+    models × ``steps`` steps after one warm-up step each."""
+    dev = T.resolve_device(cfg.device)
+    d = cfg.g_spec().sizes[-1]
+    total = 0.0
     for e in range(n_models):
         g = torch.Generator(device=dev).manual_seed(e)
-        G = torch.nn.Sequential(torch.nn.Linear(1, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
-                                torch.nn.ReLU(), torch.nn.Linear(width, 1)).to(dev)
-        D = torch.nn.Sequential(torch.nn.Linear(1, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
-                                torch.nn.ReLU(), torch.nn.Linear(width, 1)).to(dev)
-        oG = torch.optim.Adam(G.parameters(), 1e-3, betas=(0.5, 0.999))
-        oD = torch.optim.Adam(D.parameters(), 1e-3, betas=(0.5, 0.999))
-        data = torch.randn(4096, 1, generator=g, device=dev)
-        for _ in range(steps):
-            x = data[torch.randint(0, 4096, (batch,), generator=g, device=dev)]
+        G = _mlp(cfg.g_spec().sizes, cfg.activation).to(dev)
+        D = _mlp(cfg.d_spec().sizes, cfg.activation).to(dev)
+        oG = torch.optim.Adam(G.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+        oD = torch.optim.Adam(D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+        data = torch.randn(cfg.n_data, d, generator=g, device=dev)
+        B = cfg.batch
+
+        def step():
+            x = data[torch.randint(0, cfg.n_data, (B,), generator=g, device=dev)]
             with torch.no_grad():
-                fake = G(torch.randn(batch, 1, generator=g, device=dev))
-            margin = losses.margin_matrix(x, fake, margin_kind="l1", tau=1.0)
-            loss = losses.loss_sensitive_objective(D(x).squeeze(-1), D(fake).squeeze(-1), margin, 1.0)
+                fake = G(torch.randn(B, cfg.noise_dim, generator=g, device=dev))
+            if cfg.family == "least_squares":
+                loss = losses.least_squares_discriminator_loss(D(x).squeeze(-1), D(fake).squeeze(-1), a=-1.0, b=1.0)
+            else:
+                margin = losses.margin_matrix(x, fake, margin_kind="l1", tau=cfg.tau)
+                sp = torch.nn.functional.softplus
+                loss = losses.loss_sensitive_objective(sp(D(x).squeeze(-1)), sp(D(fake).squeeze(-1)), margin,
+                                                       cfg.lam)
             oD.zero_grad()
             loss.backward()
             oD.step()
-            lg = losses.loss_sensitive_generator_loss(D(G(torch.randn(batch, 1, generator=g, device=dev))).squeeze(-1))
+            out = D(G(torch.randn(B, cfg.noise_dim, generator=g, device=dev))).squeeze(-1)
+            if cfg.family == "least_squares":
+                lg = losses.least_squares_generator_loss(out, c=0.0)
+            else:
+                lg = losses.loss_sensitive_generator_loss(torch.nn.functional.softplus(out))
             oG.zero_grad()
             lg.backward()
             oG.step()
-    _sync(dev)
-    return time.perf_counter() - t
+
+        step()
+        _sync(dev)
+        t = time.perf_counter()
+        for _ in range(steps):
+            step()
+        _sync(dev)
+        total += time.perf_counter() - t
+    return total / (n_models * steps)
 
 
-def mlp_microbenchmark(E, batch, width, device, reps=20) -> tuple[float, float]:
-    """Seconds per forward+backward of E MLPs: baddbmm over stacked weights vs torch.func.vmap."""
-    from torch.func import functional_call, grad, vmap
+# ---------------------------------------------------------------------------------------------------- ensemble
+class Engine:
+    """One ensemble run held open: ``step()`` runs one engine step (n_critic D updates, one G update)."""
 
-    dev = torch.device(device)
-    spec = mlp.MLPSpec((1, width, width, 1))
-    params = mlp.init_mlp(spec, 0, torch.arange(E), 1, device=dev)
-    x = torch.randn(E, batch, 1, device=dev)
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+        self.run = T.setup(cfg)
+        self.state = T.init_state(self.run)
+        self.t = 0
+        self.step()
 
-    def loss_bmm(p):
-        return mlp.mlp_forward(p, x).square().mean(dim=(1, 2)).sum()
+    def step(self):
+        c, run = self.cfg, self.run
+        for k in range(c.n_critic):
+            self.state = T.d_step(run, self.state, self.t, self.t * c.n_critic + k)
+        self.state = T.g_step(run, self.state, self.t)
+        self.t += 1
 
-    net = torch.nn.Sequential(torch.nn.Linear(1, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
-                              torch.nn.ReLU(), torch.nn.Linear(width, 1)).to(dev)
-    names = [n for n, _ in net.named_parameters()]
-    stacked = {n: (params[i].transpose(1, 2).contiguous() if i % 2 == 0 else params[i][:, 0].contiguous())
-               for i, n in enumerate(names)}
+    def seconds_per_step(self, steps: int) -> float:
+        dev = self.run.device
+        _sync(dev)
+        t = time.perf_counter()
+        for _ in range(steps):
+            self.step()
+        _sync(dev)
+        return (time.perf_counter() - t) / steps
 
-    def one(pdict, xi):
-        return functional_call(net, pdict, (xi,)).square().mean()
+    def draw_seconds_per_step(self, steps: int) -> float:
+        """The step's random draws alone: noise for D and G, batch indices (and GP mixing when used)."""
+        run, c, dev = self.run, self.cfg, self.run.device
+        _sync(dev)
+        t = time.perf_counter()
+        for s in range(steps):
+            for k in range(c.n_critic):
+                T._noise(run, "noise_d", s * c.n_critic + k)
+                T._real_batch(run, s * c.n_critic + k)
+            T._noise(run, "noise_g", s)
+        _sync(dev)
+        return (time.perf_counter() - t) / steps
 
-    vg = vmap(grad(one))
 
-    def run_bmm():
-        ps = tuple(p.detach().requires_grad_(True) for p in params)
-        return torch.autograd.grad(loss_bmm(ps), ps)
+def split_ls1d(engine: Engine, reps: int) -> dict:
+    """Seconds per step of the parts of an ls1d step, each timed alone on the step's shapes."""
+    run, st, c = engine.run, engine.state, engine.cfg
+    dev = run.device
+    E, B = c.n_models, c.batch
+    x = T._packed_real(run, 0)
+    fake = T._fake_batch(run, st.g_params, 0)
+    z = T._noise(run, "noise_g", 0)
 
-    def run_vmap():
-        return vg(stacked, x)
-
-    out = []
-    for fn in (run_bmm, run_vmap):
-        for _ in range(3):
-            fn()
+    def timed(fn):
+        fn()
         _sync(dev)
         t = time.perf_counter()
         for _ in range(reps):
             fn()
         _sync(dev)
-        out.append((time.perf_counter() - t) / reps)
-    return out[0], out[1]
+        return (time.perf_counter() - t) / reps
+
+    def mlps():  # every network pass of a step, forward and backward, with the losses replaced by sums
+        with torch.no_grad():
+            T._generator(run, st.g_params, z)
+        dp = tuple(p.detach().requires_grad_(True) for p in st.d_params)
+        out = T._critic(run, dp, x).sum() + T._critic(run, dp, fake).sum()
+        torch.autograd.grad(out, dp)
+        gp = tuple(p.detach().requires_grad_(True) for p in st.g_params)
+        torch.autograd.grad(T._critic(run, st.d_params, T._generator(run, gp, z)).sum(), gp)
+
+    gen = torch.Generator(device=dev).manual_seed(0)
+    r0 = torch.rand(E, B, generator=gen, device=dev, dtype=run.dtype)
+    f0 = torch.rand(E, B, generator=gen, device=dev, dtype=run.dtype)
+    fam, _, h, _ = run.groups[0]
+
+    def margins():  # the loss-sensitive objective (softplus, all-pairs margins and hinge), forward and backward
+        r, f = r0.clone().requires_grad_(True), f0.clone().requires_grad_(True)
+        torch.autograd.grad(T._d_loss(fam, r, f, x, fake, h, run.scratch).sum(), (r, f))
+
+    grads_d = tuple(torch.zeros_like(p) for p in st.d_params)
+    grads_g = tuple(torch.zeros_like(p) for p in st.g_params)
+    models = list(range(E))
+
+    def optimiser():  # both updates with zero gradients on copies of the state (Adam in place)
+        run.opt_d.update_(grads_d, opt_d, d_copy, models)
+        run.opt_g.update_(grads_g, opt_g, g_copy, models)
+
+    d_copy = tuple(p.clone() for p in st.d_params)
+    g_copy = tuple(p.clone() for p in st.g_params)
+    opt_d, opt_g = run.opt_d.init(d_copy), run.opt_g.init(g_copy)
+    return {"mlp": timed(mlps), "margins": timed(margins),
+            "optimiser": timed(optimiser) if run.opt_d.update_ is not None else float("nan"),
+            "draws": engine.draw_seconds_per_step(reps)}
 
 
-def flops_per_step(E, batch, width) -> float:
-    """MLP FLOPs of one trainer step (LS-GAN): D step 2B forward + backward (≈3×), G forward B (no grad);
-    G step: G and D forward+backward on B (≈3× each).  f = 2 Σ d_l d_{l+1} per sample and network."""
-    f = mlp.MLPSpec((1, width, width, 1)).flops_per_sample()
-    return E * batch * f * (3 * 2 + 1 + 3 + 3)
-
-
-def measured_peak(device) -> float:
-    dev = torch.device(device)
-    n = 4096 if dev.type == "cuda" else 1024
-    a, b = torch.randn(n, n, device=dev), torch.randn(n, n, device=dev)
-    for _ in range(3):
-        a @ b
-    _sync(dev)
-    reps = 50 if dev.type == "cuda" else 5
-    t = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    _sync(dev)
-    return 2 * n**3 * reps / (time.perf_counter() - t)
-
-
+# ---------------------------------------------------------------------------------------------------- main
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=2000, help="batched steps")
-    ap.add_argument("--seq-steps", type=int, default=100, help="steps per model in the sequential loops")
-    ap.add_argument("--seq-models", type=int, default=8, help="models timed sequentially (scaled to --models)")
+    ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    ap.add_argument("--E", "--models", dest="models", nargs="+", type=int, default=None,
+                    help="ensemble sizes E (default 16 64; --quick: 4 16)")
+    ap.add_argument("--quick", action="store_true", help="smaller settings for a smoke run: E = 4 16, one round, "
+                    "0.3 s timings (the figures are then rough)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (best of each is reported)")
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--width", type=int, default=64)
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    ap.add_argument("--seconds", type=float, default=2.0, help="about how long each timing lasts")
+    ap.add_argument("--plain-models", type=int, default=2, help="models timed in the plain loop (per round)")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                    help="auto (default): the CPU, then CUDA as a second section when torch sees a GPU")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (issue 28 measures one)")
     a = ap.parse_args(argv)
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    dev = resolve_device(a.device)
-    E = a.models
-    print(f"device {dev}, E = {E}, MLPs 1→{a.width}→{a.width}→1, batch {a.batch} (all {a.batch}² hinge pairs), "
-          f"threads {torch.get_num_threads()}")
-    # warm-up (allocator, kernels)
-    train(_config(E, 3, a.batch, a.width, str(dev)))
-    train(_config(1, 3, a.batch, a.width, str(dev)))
-    time_plain_torch(3, a.batch, a.width, str(dev), 1)
+    if a.quick:
+        a.rounds, a.seconds, a.plain_models = 1, 0.3, 1
+    if a.models is None:
+        a.models = [4, 16] if a.quick else [16, 64]
+    if any(E < 1 for E in a.models):
+        ap.error("--E: ensemble sizes must be >= 1")
+    if a.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: torch sees no CUDA device (use --device cpu, or auto)")
+    torch.set_num_threads(a.threads)
+    devices = (["cpu"] + (["cuda"] if torch.cuda.is_available() else [])) if a.device == "auto" else [a.device]
+    for i, name in enumerate(devices):
+        if i:
+            print("\n" + "=" * 124 + "\n")
+        _section(T.resolve_device(name), a)
 
-    # interleave rounds of sequential – batched – plain on the same step count; the minimum over rounds of each
-    # per-step cost is robust to contention from other processes (which only ever adds time)
-    cfg_short = _config(E, a.seq_steps, a.batch, a.width, str(dev))
-    k = min(a.seq_models, E)
-    seq, bat, pla = [], [], []
-    for _ in range(a.rounds):
-        seq.append(time_sequential_same_runs(cfg_short, k) / (k * a.seq_steps))
-        bat.append(time_batched(cfg_short) / a.seq_steps)
-        pla.append(time_plain_torch(a.seq_steps, a.batch, a.width, str(dev), k) / (k * a.seq_steps))
-    per_model_step_seq, per_step_batched_short, per_model_step_plain = min(seq), min(bat), min(pla)
-    print(f"\n[{a.seq_steps} steps, {a.rounds} interleaved rounds, best of each] batched: "
-          f"{per_step_batched_short * 1e3:.2f} ms/step for {E} models (rounds: "
-          + ", ".join(f"{b * 1e3:.1f}" for b in bat) + ")")
-    print(f"  sequential same runs ({k} models): {per_model_step_seq * 1e3:.2f} ms/step/model "
-          f"→ ratio {E * per_model_step_seq / per_step_batched_short:.1f}×")
-    print(f"  sequential plain torch ({k} models): {per_model_step_plain * 1e3:.2f} ms/step/model "
-          f"→ ratio {E * per_model_step_plain / per_step_batched_short:.1f}×")
 
-    bat_full = time_batched(_config(E, a.steps, a.batch, a.width, str(dev)))
-    per_step = bat_full / a.steps
-    print(f"\n[{a.steps} batched steps] {bat_full:.1f} s, {per_step * 1e3:.2f} ms/step, {a.steps / bat_full:.1f} steps/s, "
-          f"{E * a.steps / bat_full:.0f} model-steps/s")
-    print(f"  vs sequential same runs (per-step cost from the {a.seq_steps}-step loop): "
-          f"{E * per_model_step_seq / per_step:.1f}×;  vs plain torch: {E * per_model_step_plain / per_step:.1f}×")
-
-    t_bmm, t_vmap = mlp_microbenchmark(E, 2 * a.batch, a.width, str(dev))
-    print(f"\n[MLP forward+backward, E={E}, {2 * a.batch} rows] baddbmm {t_bmm * 1e3:.2f} ms, torch.func.vmap "
-          f"{t_vmap * 1e3:.2f} ms → vmap/bmm = {t_vmap / t_bmm:.2f}")
-
-    peak = measured_peak(str(dev))
-    achieved = flops_per_step(E, a.batch, a.width) / per_step
-    print(f"\n[throughput] MLP FLOP/s achieved {achieved / 1e9:.1f} GFLOP/s; measured matmul peak {peak / 1e9:.1f} "
-          f"GFLOP/s ({100 * achieved / peak:.1f} % of peak; the all-pairs hinge is not counted)")
+def _section(dev, a):
+    """The table (and the ls1d split) on one device."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(f"device {dev}, torch {torch.__version__}, {torch.get_num_threads()} thread(s), load average "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (at start)")
+    peak = bmm_peak(dev)
+    print(f"single-{'device' if dev.type == 'cuda' else 'thread'} torch.bmm peak (float32, best of several shapes): "
+          f"{peak / 1e9:.1f} GFLOP/s\n")
+    head = (f"{'config':8} {'E':>5} {'plain ms/model-step':>20} {'ensemble ms/model-step':>23} {'ensemble/plain':>15} "
+            f"{'target':>7} {'GFLOP/s':>8} {'% of bmm peak':>14} {'draws % of step':>16}")
+    print(head)
+    print("-" * len(head))
+    splits = []
+    for name in a.configs:
+        for E in a.models:
+            cfg = _config(name, E, str(dev))
+            eng = Engine(cfg)
+            probe = eng.seconds_per_step(1)
+            steps = max(2, int(a.seconds / max(probe, 1e-4)))
+            plain_steps = max(2, int(a.seconds / (4 * max(probe / E, 1e-4) * a.plain_models)))
+            ens, pla, draws = [], [], []
+            for _ in range(a.rounds):
+                ens.append(eng.seconds_per_step(steps) / E)
+                draws.append(eng.draw_seconds_per_step(max(2, steps // 2)) / E)
+                if dev.type == "cpu":
+                    pla.append(plain_seconds_per_model_step(cfg, a.plain_models, plain_steps))
+            e_ms, d_ms = min(ens), min(draws)
+            p_ms = min(pla) if pla else float("nan")
+            gflops = flops_per_model_step(cfg) / e_ms
+            ratio = p_ms / e_ms
+            target = f"≥{TARGET_RATIO[name]:g}×" if dev.type == "cpu" else "-"
+            print(f"{name:8} {E:>5} {p_ms * 1e3:>20.3f} {e_ms * 1e3:>23.3f} {ratio:>14.2f}× {target:>7} "
+                  f"{gflops / 1e9:>8.1f} {100 * gflops / peak:>13.1f}% {100 * d_ms / e_ms:>15.1f}%", flush=True)
+            if name == "ls1d":
+                parts = split_ls1d(eng, max(2, steps // 2))
+                splits.append((E, e_ms * E, parts))
+    for E, step, parts in splits:
+        other = step - sum(v for v in parts.values() if v == v)
+        text = ", ".join(f"{k} {1e3 * v:.2f} ms ({100 * v / step:.0f} %)" for k, v in parts.items())
+        print(f"\nls1d E = {E}: step {1e3 * step:.2f} ms = {text}, other {1e3 * other:.2f} ms "
+              f"({100 * other / step:.0f} %) [each part timed alone]")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; targets (issue 28, one thread): ring512 "
+          f"≥ 50 % of the bmm peak and ≥ 1.5× plain, ring64 ≥ 3×, ls1d ≥ 5×, never < 1×, draws ≤ 10 %")
 
 
 if __name__ == "__main__":

@@ -112,8 +112,9 @@ def test_planted_divergence_freezes_that_model_and_leaves_others_bitwise_unchang
 
 def test_frozen_model_keeps_the_parameters_of_its_last_finite_step():
     # WGAN critic alone (fixed generator network) with lr_d = 1e76 in float64: Adam moves D's weights by ≈ lr per
-    # step, the gradients grow like the square of the weights and their squares (Adam's v) overflow after a few
-    # steps -- at step 9 here, in D's own update, so the model has several finite steps before it freezes (the old
+    # step, the gradients grow like the square of the weights until their squares (Adam's v) would overflow -- the
+    # engine freezes at |g| >= √max/2, at step 7 here, in D's own update -- so the model has several finite steps
+    # before it freezes (the old
     # version of this test diverged at step 0 and asserted nothing).  Mutation caught: masking with the activity
     # *before* the check (``_optim.masked(new, old, state.active)`` in ``trainer._update``) applies the diverging
     # update: the parameters below are not finite / differ.
@@ -234,6 +235,55 @@ def test_rng_randint_covers_each_models_own_range():
     assert stats.chisquare(counts).pvalue > 1e-3
 
 
+def test_step_draws_depend_only_on_their_key_and_are_torch_generators_seeded_by_it():
+    # The per-step draws (issue 28): row e is torch's own randn / rand / randint of a generator seeded with
+    # step_key(seed, id, stream, step) -- an independent second computation -- whatever the other rows are.
+    ids_a, ids_b = [5, 9], [1, 9, 2, 5]
+    a = rng.step_normal(3, ids_a, 4, 17, (10, 2), dtype=torch.float64)
+    b = rng.step_normal(3, torch.tensor(ids_b), 4, 17, (10, 2), dtype=torch.float64)
+    assert torch.equal(a[0], b[3]) and torch.equal(a[1], b[1]) and not torch.equal(a[0], a[1])
+    g = torch.Generator().manual_seed(rng.step_key(3, 9, 4, 17))
+    assert torch.equal(a[1], torch.randn(10, 2, generator=g, dtype=torch.float64))
+    assert not torch.equal(rng.step_normal(3, ids_a, 4, 18, (10, 2), dtype=torch.float64), a)  # the step is a key
+    assert not torch.equal(rng.step_normal(3, ids_a, 5, 17, (10, 2), dtype=torch.float64), a)  # so is the stream
+    assert not torch.equal(rng.step_normal(4, ids_a, 4, 17, (10, 2), dtype=torch.float64), a)  # and the seed
+    u = rng.step_uniform(3, ids_b, 6, 2, (7,), low=0.25)
+    g.manual_seed(rng.step_key(3, 2, 6, 2))
+    assert torch.equal(u[2], torch.empty(7).uniform_(0.25, 1.0, generator=g)) and float(u.min()) >= 0.25
+    k = rng.step_randint(3, ids_b, 5, 0, (6,), [4, 1, 9, 2])
+    g.manual_seed(rng.step_key(3, 2, 5, 0))
+    assert torch.equal(k[2], torch.randint(0, 9, (6,), generator=g)) and int(k[1].max()) == 0
+
+
+def test_step_keys_of_one_stream_never_repeat_and_spread_over_32_bits():
+    # a bijection of the step within (seed, model, stream): 10^5 consecutive steps give 10^5 distinct keys
+    keys = [rng.step_key(7, 3, 4, t) for t in range(100_000)]
+    assert len(set(keys)) == len(keys) and max(keys) < 2**32
+    # and the keys look uniform on [0, 2**32): KS at a fixed seed (a plain counter seed + t would give p ≈ 0)
+    from scipy import stats
+
+    assert stats.kstest(np.array(keys[:20_000]) / 2**32, "uniform").pvalue > 1e-3
+    assert stats.kstest(np.arange(20_000) / 2**32, "uniform").pvalue < 1e-3  # negative control
+
+
+def test_step_draws_are_uniform_normal_and_independent_across_steps_and_models():
+    from scipy import stats
+
+    ids = list(range(4))
+    z = torch.cat([rng.step_normal(0, ids, 3, t, (2_000,), dtype=torch.float64) for t in range(25)], dim=1)
+    for row in z:  # 50 000 normals per model, drawn as 25 steps of 2 000
+        assert stats.kstest(row.numpy(), "norm").pvalue > 1e-3
+    # neighbouring steps and neighbouring models are uncorrelated: |r| <= 4/√n (n = 2 000)
+    for a, b in ((z[0, :2000], z[0, 2000:4000]), (z[0, :2000], z[1, :2000])):
+        assert abs(np.corrcoef(a.numpy(), b.numpy())[0, 1]) < 4 / math.sqrt(2_000)
+    u = torch.cat([rng.step_uniform(0, ids, 6, t, (2_000,), dtype=torch.float64) for t in range(25)], dim=1)
+    for row in u:
+        assert stats.kstest(row.numpy(), "uniform").pvalue > 1e-3
+    k = torch.cat([rng.step_randint(0, [0, 1], 5, t, (1_000,), [1000, 3]) for t in range(30)], dim=1)
+    counts = np.bincount(k[0].numpy(), minlength=1000)
+    assert counts.min() > 0 and stats.chisquare(counts).pvalue > 1e-3 and set(k[1].tolist()) == {0, 1, 2}
+
+
 def test_batched_mlp_equals_torch_linear_layers_model_by_model():
     spec = mlp.MLPSpec((3, 5, 4, 2), "tanh")
     ids = torch.arange(3, dtype=torch.int64)
@@ -314,6 +364,65 @@ def test_functional_optimisers_equal_torch_optim_model_by_model(name):
         torch.testing.assert_close(p[1][e], q[1].detach(), rtol=1e-10, atol=1e-12)
 
 
+def test_in_place_adam_equals_torch_optim_for_the_listed_models_and_leaves_the_others_bitwise():
+    # The trainer's form of Adam (torch's fused kernel on each model's rows, grouped by hyperparameters) against
+    # torch.optim.Adam model by model; model 1 is never listed (a frozen model) and must not move at all.
+    E = 4
+    lrs = torch.tensor([1e-3, 1e-2, 5e-2, 1e-3], dtype=torch.float64)
+    b1 = torch.tensor([0.0, 0.5, 0.9, 0.5], dtype=torch.float64)
+    b2 = torch.tensor([0.9, 0.99, 0.999, 0.999], dtype=torch.float64)
+    g = torch.Generator().manual_seed(2)
+    params = (torch.randn(E, 4, 3, generator=g, dtype=torch.float64), torch.randn(E, 1, 3, generator=g,
+                                                                                  dtype=torch.float64))
+    target = torch.randn(E, 4, 3, generator=g, dtype=torch.float64)
+    opt = optim.adam(lrs, b1, b2)
+    p = tuple(t.clone() for t in params)
+    state = opt.init(p)
+    for _ in range(25):
+        pp = tuple(t.clone().requires_grad_(True) for t in p)
+        grads = torch.autograd.grad(((pp[0] - target) ** 4).sum() + (pp[1] ** 2).sum(), pp)
+        opt.update_(grads, state, p, [0, 2, 3])
+    assert torch.equal(p[0][1], params[0][1]) and torch.equal(p[1][1], params[1][1])
+    assert float(state["t"][1]) == 0 and float(state["m"][0][1].abs().max()) == 0
+    for e in (0, 2, 3):
+        q = [params[0][e].clone().requires_grad_(True), params[1][e].clone().requires_grad_(True)]
+        ref = torch.optim.Adam(q, lr=float(lrs[e]), betas=(float(b1[e]), float(b2[e])))
+        for _ in range(25):
+            ref.zero_grad()
+            (((q[0] - target[e]) ** 4).sum() + (q[1] ** 2).sum()).backward()
+            ref.step()
+        torch.testing.assert_close(p[0][e], q[0].detach(), rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(p[1][e], q[1].detach(), rtol=1e-10, atol=1e-12)
+
+
+def test_adam_step_bound_holds_for_wild_gradients_and_is_tight_on_the_first_step():
+    # The bound the trainer uses to skip copies before an update (optim.adam_step_bound): |Δp| <= bound at every
+    # step for gradients spanning 12 orders of magnitude with random signs; it equals lr on the first step with a
+    # constant gradient (Adam's first step is lr·sign(g) up to ε), so it is not vacuously large.
+    E = 3
+    hyper = {"lr": torch.tensor([1e-3, 1e-2, 0.3]), "b1": torch.tensor([0.5, 0.9, 0.0]),
+             "b2": torch.tensor([0.999, 0.9, 0.99]), "eps": 1e-8}
+    opt = optim.adam(hyper["lr"].double(), hyper["b1"].double(), hyper["b2"].double())
+    g = torch.Generator().manual_seed(5)
+    p = (torch.zeros(E, 200, dtype=torch.float64),)
+    state = opt.init(p)
+    for step in range(60):
+        bound = optim.adam_step_bound(hyper, state["t"])
+        grad = torch.randn(E, 200, generator=g, dtype=torch.float64) * 10.0 ** torch.randint(-6, 6, (E, 200), generator=g)
+        old = p[0].clone()
+        opt.update_((grad,), state, p, [0, 1, 2])
+        moved = (p[0] - old).abs().amax(1)
+        assert bool((moved <= bound * (1 + 1e-9)).all()), (step, moved, bound)
+        if step == 0:
+            torch.testing.assert_close(bound, hyper["lr"].double(), rtol=1e-12, atol=0)
+    first = optim.adam_step_bound(hyper, torch.zeros(E))
+    pp = (torch.zeros(E, 5, dtype=torch.float64),)
+    st = opt.init(pp)
+    opt.update_((torch.ones(E, 5, dtype=torch.float64),), st, pp, [0, 1, 2])
+    torch.testing.assert_close(pp[0].abs().amax(1), first, rtol=1e-6, atol=0)
+    assert float(optim.adam_step_bound({**hyper, "b2": torch.tensor([0.0, 0.9, 0.99])}, torch.zeros(E))[0]) == math.inf
+
+
 def test_masked_update_keeps_frozen_models_state_exactly():
     old = (torch.zeros(3, 2), torch.ones(3, 1, 2))
     new = (torch.full((3, 2), float("nan")), torch.full((3, 1, 2), 5.0))
@@ -328,16 +437,43 @@ def test_optimiser_rejects_bad_hyperparameters(kw):
         optim.adam(args["lr"], args["b1"], args["b2"])
 
 
+def _draws_on_the_cpu(monkeypatch):
+    """Make the trainer's step draws on CUDA those of the CPU (moved to the device): the same noise on both."""
+    for name in ("step_normal", "step_uniform", "step_randint"):
+        cpu = getattr(rng, name)
+
+        def moved(*args, _cpu=cpu, device=None, generator=None, **kw):
+            return _cpu(*args, **kw).to(device)
+
+        monkeypatch.setattr(rng, name, moved)
+
+
 @pytest.mark.gpu
-def test_cuda_matches_cpu_within_float32_tolerance():
+def test_cuda_matches_cpu_within_float32_tolerance_given_the_same_draws(monkeypatch):
     c = TrainConfig(n_models=4, family=("loss_sensitive", "least_squares", "gan_ns", "wgan"), gp_weight=(0, 0, 0, 10.0),
                     **dict(BASE, dtype="float32", steps=20, device="cpu"))
     r_cpu = train(c)
+    _draws_on_the_cpu(monkeypatch)
     r_gpu = train(TrainConfig(**{**c.__dict__, "device": "cuda"}))
-    # same noise (counter-based RNG is device-independent); only float32 rounding differs: after 20 Adam steps with
-    # lr 1e-3 rounding differences of ~1e-7 relative stay well below 1e-3 absolute in the parameters
+    # The step draws differ between devices (CPU: Mersenne twister, CUDA: Philox; docs/engine.md); given the CPU's
+    # draws, only float32 rounding differs: after 20 Adam steps with lr 1e-3 rounding differences of ~1e-7
+    # relative stay well below 1e-3 absolute in the parameters
     for a, b in zip(_params(r_cpu), _params(r_gpu)):
         torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.gpu
+def test_cuda_step_draws_are_pure_functions_of_the_key_and_models_agree_alone_and_in_packs():
+    # The CUDA statement (docs/engine.md "Determinism"): draws bitwise independent of the pack; trajectories within
+    # PACK_TOL (CUDA kernels may pick another summation order by batch count); the neighbour differs by far more.
+    a = rng.step_normal(3, [5, 9], 4, 17, (64, 8), device="cuda")
+    b = rng.step_normal(3, [1, 9, 2, 5], 4, 17, (64, 8), device="cuda")
+    assert torch.equal(a[0], b[3]) and torch.equal(a[1], b[1])
+    kw = dict(BASE, dtype="float32", steps=20, batch=64, g_hidden=(32, 32), d_hidden=(32, 32), device="cuda")
+    alone = train(TrainConfig(n_models=1, **kw))
+    pack = train(TrainConfig(n_models=3, lr_d=(1e-3, 1e-2, 1e-2), **kw))
+    assert _max_diff(alone, 0, pack, 0) <= PACK_TOL["float32"]
+    assert _max_diff(pack, 0, pack, 1) > 100 * PACK_TOL["float32"]
 
 
 # ---------------------------------------------------------------------------------------------- checkpoint / resume
@@ -415,6 +551,38 @@ def test_killed_writer_temporaries_are_removed_and_ctrl_c_writes_a_checkpoint_th
     whole = train(cfg)
     np.testing.assert_array_equal(resumed.loss_d, whole.loss_d)
     assert all(torch.equal(a, b) for a, b in zip(_params(resumed), _params(whole)))
+
+
+def test_ctrl_c_in_the_middle_of_a_step_finishes_that_step_saves_and_resumes_bitwise(tmp_path, monkeypatch):
+    # Parameters are updated in place, so a step stopped half-way is no state: SIGINT (a real signal, sent from
+    # inside the D update of step 12) is held until the step ends; the checkpoint then says 12 and the resumed run
+    # equals an uninterrupted one.  Mutation caught: without the deferral the signal raises inside step 12 and the
+    # checkpoint holds step 11 with half of step 12's updates applied (the resumed run differs).
+    import os
+    import signal
+
+    from lsgan_theory.ensemble import trainer as T
+
+    cfg = TrainConfig(n_models=2, **dict(BASE, steps=20))
+    whole = train(cfg)
+    ck = tmp_path / "ck.pt"
+    real_d_step = T.d_step
+
+    def d_step(run, state, step, t):
+        out = real_d_step(run, state, step, t)
+        if step == 12:
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(T, "d_step", d_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, checkpoint=ck, checkpoint_every=50)
+    monkeypatch.setattr(T, "d_step", real_d_step)
+    assert torch.load(ck, weights_only=True)["step"] == 12
+    resumed = train(cfg, checkpoint=ck)
+    np.testing.assert_array_equal(resumed.loss_d, whole.loss_d)
+    assert all(torch.equal(a, b) for a, b in zip(_params(resumed), _params(whole)))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
 
 
 def test_corrupt_truncated_directory_and_unwritable_checkpoints_raise_value_error_naming_checkpoint(tmp_path):
@@ -589,3 +757,121 @@ def test_loss_sensitive_losses_stay_nonnegative_with_the_default_output():
     assert np.all(drift.loss_d[:, -1] < -10)
     with pytest.raises(ValueError, match="loss_output"):
         TrainConfig(loss_output="relu6")
+
+
+# ---------------------------------------------------------------------------------------------------- observers
+def _gen_mean(obs):
+    """A record computed from the state only: each generator's mean output on fixed noise (a function of the
+    parameters, so it differs from step to step -- a stale or shifted observation would not match)."""
+    z = rng.normal(obs.config.seed, torch.tensor([0, 1]), 4242, 0, (32, obs.config.noise_dim), dtype=obs.run.dtype)
+    return {"mean": obs.generate(z).mean(dim=(1, 2)).cpu(), "active": obs.active.tolist(), "step": obs.step}
+
+
+def test_observer_sees_the_state_of_each_recorded_step_and_its_records_come_back():
+    # Default observe_at: after every recorded step (completed-step counts s + 1).  An independent check of what it
+    # saw: the observer's record at the final step equals the same function of the returned final parameters; every
+    # record differs from the one before (it sees the current parameters, not a stale copy).
+    cfg = TrainConfig(n_models=2, **dict(SHORT, record_every=5))
+    res = train(cfg, observe=_gen_mean)
+    assert [n for n, _ in res.observed] == [s + 1 for s in res.steps] == [5, 10, 15, 20]
+    assert all(rec["step"] == n for n, rec in res.observed)
+    z = rng.normal(cfg.seed, torch.tensor([0, 1]), 4242, 0, (32, cfg.noise_dim), dtype=torch.float64)
+    final = res.generator()(z).mean(dim=(1, 2))
+    assert torch.equal(res.observed[-1][1]["mean"], final)
+    means = [rec["mean"] for _, rec in res.observed]
+    assert all(not torch.equal(a, b) for a, b in zip(means, means[1:]))
+    plain = train(cfg)  # observing changes nothing in training
+    assert all(torch.equal(a, b) for a, b in zip(_params(plain), _params(res)))
+
+
+def test_observer_at_step_zero_and_chosen_steps_and_bad_arguments():
+    cfg = TrainConfig(n_models=2, **dict(SHORT, steps=6))
+    res = train(cfg, observe=_gen_mean, observe_at=[0, 3, 6])
+    assert [n for n, _ in res.observed] == [0, 3, 6]
+    before = train(TrainConfig(n_models=2, **dict(SHORT, steps=1)), observe=_gen_mean, observe_at=[0])
+    assert torch.equal(before.observed[0][1]["mean"], res.observed[0][1]["mean"])  # step 0: the initial networks
+    with pytest.raises(ValueError, match="observe_at"):
+        train(cfg, observe=_gen_mean, observe_at=[7])
+    with pytest.raises(ValueError, match="observe_at"):
+        train(cfg, observe_at=[1])
+    with pytest.raises(TypeError, match="observe"):
+        train(cfg, observe="mean")
+    with pytest.raises(TypeError, match="numpy|ndarray"):
+        train(cfg, observe=lambda obs: {"x": np.zeros(2)}, observe_at=[1])
+
+
+def test_observer_records_are_checkpointed_and_ctrl_c_inside_it_resumes_to_the_same_records(tmp_path):
+    # Ctrl-C raised by the observer at step 10 (after the step completed): the checkpoint holds 10 completed steps
+    # and the records of steps 0 and 5; the resumed run does not observe 0 and 5 again (counted), observes 10 again,
+    # and its records and parameters equal an uninterrupted run's bitwise.  Mutation caught: not saving `observed`
+    # in save_state loses records 0 and 5 (the resumed list is shorter).
+    cfg = TrainConfig(n_models=2, **dict(SHORT, record_every=5))
+    whole = train(cfg, observe=_gen_mean, observe_at=[0, 5, 10, 15, 20])
+    ck = tmp_path / "ck.pt"
+    calls = []
+
+    def stopping(obs):
+        calls.append(obs.step)
+        if obs.step == 10 and calls.count(10) == 1:
+            raise KeyboardInterrupt
+        return _gen_mean(obs)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, checkpoint=ck, checkpoint_every=100, observe=stopping, observe_at=[0, 5, 10, 15, 20])
+    assert torch.load(ck, weights_only=True)["step"] == 9  # the last completed step index (10 steps done)
+    resumed = train(cfg, checkpoint=ck, observe=stopping, observe_at=[0, 5, 10, 15, 20])
+    assert calls == [0, 5, 10, 10, 15, 20]
+    assert [n for n, _ in resumed.observed] == [n for n, _ in whole.observed]
+    for (_, a), (_, b) in zip(resumed.observed, whole.observed):
+        assert torch.equal(a["mean"], b["mean"]) and a["active"] == b["active"]
+    assert all(torch.equal(a, b) for a, b in zip(_params(resumed), _params(whole)))
+
+
+def test_observer_sees_frozen_models_as_inactive_and_their_parameters_fixed():
+    # A model planted to diverge (lr_d = 1e76, float64, as test_frozen_model_keeps_...): from its diverged step on
+    # the observer sees active False and the same generator output at every later step; the other model moves on.
+    cfg = TrainConfig(n_models=2, family="wgan", fixed_generator="normal(1,1)", lr_d=(1e-3, 1e76),
+                      **dict(SHORT, record_every=2))
+    res = train(cfg, observe=lambda obs: {"d": obs.critic(torch.ones(2, 3, 1, dtype=torch.float64)).clone(),
+                                          "active": obs.active.clone()})
+    k = int(res.diverged_step[1])
+    assert 0 <= k < cfg.steps - 4 and res.diverged_step[0] == -1
+    after = [rec for n, rec in res.observed if n > k + 1]
+    assert len(after) >= 2 and all(not bool(r["active"][1]) and bool(r["active"][0]) for r in after)
+    assert all(torch.equal(r["d"][1], after[0]["d"][1]) for r in after)
+    assert not torch.equal(after[0]["d"][0], after[-1]["d"][0])
+
+
+def test_checkpoint_of_other_draws_is_refused_naming_checkpoint(tmp_path):
+    # A checkpoint written before issue 28 (counter-based draws; no "draws" entry) or by another scheme cannot be
+    # continued with the same draws: ValueError naming checkpoint, not a silent mix of two streams.
+    from lsgan_theory.ensemble import trainer as T
+
+    cfg = TrainConfig(n_models=1, **dict(SHORT, steps=3))
+    ck = tmp_path / "ck.pt"
+    train(cfg, checkpoint=ck)
+    data = torch.load(ck, weights_only=True)
+    assert data["draws"] == T.DRAWS
+    train(cfg, checkpoint=ck)  # the same scheme resumes (here: nothing left to do)
+    for draws in (None, "counter-hash/0"):
+        old = {k: v for k, v in data.items() if k != "draws"} if draws is None else {**data, "draws": draws}
+        torch.save(old, ck)
+        with pytest.raises(ValueError, match="checkpoint: .*other random draws"):
+            train(cfg, checkpoint=ck)
+
+
+def test_cpu_step_draws_do_not_depend_on_the_thread_count():
+    # docs/engine.md "Determinism", CPU: a step draw is the same bits with 1 and 2 torch threads (large enough fills
+    # that a parallel kernel would split them: 2 models x 512 x 256 normals, uniforms and indices).
+    before = torch.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            out.append((rng.step_normal(7, [3, 11], 4, 123, (512, 256)),
+                        rng.step_uniform(7, [3, 11], 6, 123, (512, 256), dtype=torch.float64),
+                        rng.step_randint(7, [3, 11], 5, 123, (4096,), [100_000, 7])))
+    finally:
+        torch.set_num_threads(before)
+    assert all(torch.equal(a, b) for a, b in zip(*out))
+    assert not torch.equal(out[0][0][0], out[0][0][1])  # negative control: the two models' draws differ

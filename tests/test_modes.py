@@ -175,12 +175,12 @@ def test_bn_resume_is_bitwise(tmp_path):
 # ---------------------------------------------------------------------------------------------------- packing
 def _manual_first_steps(cfg):
     """One D and one G update computed by hand the way the trainer did before packing existed (mlp_forward on
-    unpacked (E, B, d) batches, noise counters = the update index)."""
+    unpacked (E, B, d) batches, noise keys = the update index)."""
     run = T.setup(cfg)
     st = T.init_state(run)
     c = cfg
     x = T._real_batch(run, 0)
-    z = R.normal(c.seed, run.ids, R.STREAMS["noise_d"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
+    z = R.step_normal(c.seed, run.ids, R.STREAMS["noise_d"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
     fake = M.mlp_forward(st.g_params, z, c.activation).detach()
     dp = tuple(p.detach().requires_grad_(True) for p in st.d_params)
     loss = losses.gan_discriminator_loss(M.mlp_forward(dp, x, c.activation).squeeze(-1),
@@ -188,7 +188,7 @@ def _manual_first_steps(cfg):
     g = torch.autograd.grad(loss.sum(), dp)
     ups, _ = run.opt_d.update(g, st.opt_d, dp)
     d_new = tuple(p.detach() + u for p, u in zip(dp, ups))
-    zg = R.normal(c.seed, run.ids, R.STREAMS["noise_g"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
+    zg = R.step_normal(c.seed, run.ids, R.STREAMS["noise_g"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
     gp = tuple(p.detach().requires_grad_(True) for p in st.g_params)
     lg = losses.gan_generator_loss_non_saturating(M.mlp_forward(d_new, M.mlp_forward(gp, zg, c.activation),
                                                                  c.activation).squeeze(-1))
@@ -319,6 +319,60 @@ def test_runner_resumes_after_interruption_to_the_same_numbers(tmp_path):
     for r, s in zip(a, b):
         assert r == s or all((r[k] == s[k]) or (r[k] != r[k] and s[k] != s[k]) for k in r)
     assert [r["mre"] for r in ref.mre] == [r["mre"] for r in again.mre]
+
+
+def test_runner_ctrl_c_mid_step_saves_through_the_engine_and_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+    # The study trains on ensemble.train (its evaluations are the engine's observer records): a real SIGINT inside a
+    # D update of the second setting (step 5) is held until the step ends, the engine writes its checkpoint with
+    # the evaluations of steps 0 and 4 in it, and the resumed study ends with exactly the uninterrupted numbers.
+    import os
+    import signal
+
+    spec = S.parse_modes_spec(_QUICK)
+    ref = S.run_modes(spec)
+    real = T.d_step
+    calls = {"n": 0}
+
+    def d_step(run, state, step, t):
+        out = real(run, state, step, t)
+        if run.config.pack == 2 and step == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(T, "d_step", d_step)
+    with pytest.raises(KeyboardInterrupt):
+        S.run_modes(spec, tmp_path)
+    monkeypatch.setattr(T, "d_step", real)
+    cks = sorted(tmp_path.glob("*.pt"))
+    saved = [torch.load(p, weights_only=True) for p in cks]
+    partial = [c for c in saved if c["config"]["pack"] == 2]
+    assert len(partial) == 1 and partial[0]["step"] == 5 and [n for n, _ in partial[0]["observed"]] == [0, 4]
+    assert len(list(tmp_path.glob("*.json"))) == 1  # the first setting completed; the second is not written yet
+
+    def counting(si, n, step, steps):
+        calls["n"] += 1
+
+    again = S.run_modes(spec, tmp_path, progress=counting)
+    assert calls["n"] == 1  # only the last evaluation (step 8) of the interrupted setting was still to do
+    key = lambda r: (json.dumps(r.get("pack")), r["loss"], r["replica"], r["step"])  # noqa: E731
+    assert json.dumps(sorted(ref.metrics, key=key)) == json.dumps(sorted(again.metrics, key=key))
+    assert [r["mre"] for r in ref.mre] == [r["mre"] for r in again.mre]
+
+
+def test_runner_freezes_diverging_models_through_the_engine():
+    # lr_D = 1e76 (float64): every critic diverges; the engine freezes each model at the step train() reports, the
+    # study's rows after it say frozen with NaN metrics (before it: finite), and its MRE is NaN.
+    spec = S.parse_modes_spec(_QUICK.replace("[train]", "[train]\nlr_d = 1e76\ndtype = \"float64\"")
+                              .replace("pack = [1, 2]", "pack = [1]"))
+    res = S.run_modes(spec)
+    cfg = S.ensemble_config(spec, spec.settings()[0])
+    div = dict(zip(cfg.ids(), train(cfg).diverged_step.tolist()))
+    assert any(k >= 0 for k in div.values())
+    for r in res.metrics:
+        k = div[r["model_id"]]
+        frozen = 0 <= k < r["step"]
+        assert r["frozen"] == frozen and (math.isnan(r["modes"]) == frozen), (r, k)
+    assert all(math.isnan(r["mre"]) == (div[r["model_id"]] >= 0) for r in res.mre)
 
 
 def test_summaries_and_intervals():

@@ -162,6 +162,56 @@ def test_train_probed_trains_exactly_as_train():
     assert hinge.shape == (2, len(ref.steps)) and np.all((hinge >= 0) & (hinge <= 1))
 
 
+def test_train_probed_resumes_and_saves_on_ctrl_c_through_the_engine(tmp_path, monkeypatch):
+    # train_probed runs on ensemble.train (its observer is the probe): Ctrl-C in the middle (raised inside a D
+    # update at step 12, a real SIGINT, held until the step ends) saves the completed steps with the probe records
+    # so far; the resumed run's parameters and hinge curve equal an uninterrupted one's bitwise.
+    import os
+    import signal
+
+    from lsgan_theory.ensemble import trainer as T
+
+    cfg = TrainConfig(target="normal(0,1)", n_models=2, steps=25, family=("loss_sensitive", "glsgan"),
+                      lam=(1.0, 1.0), nu=(0.0, 0.5), g_hidden=(8,), d_hidden=(8,), n_data=64, device="cpu",
+                      record_every=5)
+    ref, _, hinge_ref = sc.train_probed(cfg, probe=16)
+    ck = tmp_path / "probe.pt"
+    real = T.d_step
+
+    def d_step(run, state, step, t):
+        out = real(run, state, step, t)
+        if step == 12:
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(T, "d_step", d_step)
+    with pytest.raises(KeyboardInterrupt):
+        sc.train_probed(cfg, probe=16, checkpoint=ck, checkpoint_every=100)
+    monkeypatch.setattr(T, "d_step", real)
+    saved = torch.load(ck, weights_only=True)
+    assert saved["step"] == 12 and [n for n, _ in saved["observed"]] == [5, 10]
+    res, _, hinge = sc.train_probed(cfg, probe=16, checkpoint=ck)
+    np.testing.assert_array_equal(hinge, hinge_ref)
+    for a, b in zip(ref.g_params + ref.d_params, res.g_params + res.d_params):
+        assert torch.equal(a, b)
+
+
+def test_train_probed_freezes_a_diverging_model_through_the_engine():
+    # A planted divergence (WGAN critic, lr_d = 1e76 in float64): the engine freezes it (diverged_step as in train),
+    # its hinge fraction is NaN from then on and the other model's is untouched by it (equal to its run alone).
+    kw = dict(target="normal(0,1)", fixed_generator="normal(1.5,1)", steps=20, batch=16, d_hidden=(8, 8), n_data=64,
+              device="cpu", dtype="float64", record_every=2)
+    cfg = TrainConfig(n_models=2, family="wgan", lr_d=(1e-3, 1e76), **kw)
+    res, _, hinge = sc.train_probed(cfg, probe=16)
+    k = int(res.diverged_step[1])
+    assert res.diverged_step[0] == -1 and 0 <= k < 14
+    np.testing.assert_array_equal(res.diverged_step, train(cfg).diverged_step)
+    after = res.steps >= k
+    assert np.isnan(hinge[1, after]).all() and np.isfinite(hinge[1, ~after]).all()
+    alone, _, h0 = sc.train_probed(TrainConfig(n_models=1, family="wgan", lr_d=1e-3, **kw), probe=16)
+    np.testing.assert_array_equal(hinge[0], h0[0])
+
+
 # ------------------------------------------------------------------------------------------------ end to end
 _TINY = """
 [sweep]

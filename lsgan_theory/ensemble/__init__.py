@@ -2,7 +2,7 @@
 
 * :mod:`~lsgan_theory.ensemble.mlp` -- batched MLPs (leading model axis E), weight clipping, spectral normalisation;
 * :mod:`~lsgan_theory.ensemble.optim` -- functional optimisers (SGD, RMSProp, Adam) with per-model hyperparameters;
-* :mod:`~lsgan_theory.ensemble.rng` -- counter-based random streams keyed by (seed, model id);
+* :mod:`~lsgan_theory.ensemble.rng` -- random draws keyed by (seed, model id, stream, step);
 * :mod:`~lsgan_theory.ensemble.trainer` -- :class:`TrainConfig`, :func:`train`, :class:`TrainResult`.
 
 The engine layer: it imports only the core mathematics (``densities``, ``losses``, ``provenance``).  Studies built on

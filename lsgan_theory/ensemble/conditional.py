@@ -43,7 +43,7 @@ import hashlib
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 import torch
@@ -54,7 +54,7 @@ from ..provenance import git_revision
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
-from .trainer import resolve_device
+from .trainer import resolve_device, run_loop
 
 __all__ = ["ConditionalConfig", "ConditionalResult", "ConditionalData", "STREAMS", "PER_MODEL_CONDITIONAL",
            "train_conditional", "prepare_data", "labelled_split", "generator_forward", "loss_network_forward",
@@ -627,6 +627,25 @@ def _result(config, rec_steps, rec_d, rec_g, diverged_step, g_params, d_params, 
                              data_digest=data.digest, seconds=seconds, device=str(device), git=git_revision())
 
 
+@dataclass
+class _State:
+    """What changes during a CLS-GAN run (what :func:`lsgan_theory.ensemble.trainer.run_loop` carries)."""
+
+    step: int
+    seconds: float
+    d_params: tuple
+    g_params: tuple
+    sd: dict
+    sg: dict
+    active: torch.Tensor
+    diverged_step: torch.Tensor
+    rec_d: torch.Tensor
+    rec_g: torch.Tensor
+    loss_d: torch.Tensor | None = None
+    loss_g: torch.Tensor | None = None
+    observed: tuple = ()
+
+
 def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, *, checkpoint=None,
                       checkpoint_every: int | None = None, callback=None, stop_after: int | None = None
                       ) -> ConditionalResult:
@@ -640,6 +659,8 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
     the end; if it exists at the start (same config and data, else ``ValueError``) training resumes from it, bitwise
     identical to an uninterrupted run (every random draw is keyed by (seed, model, stream, step)).
     ``stop_after``: stop after this many steps (with a checkpoint written), to test resumption.
+    The loop is the engine's (:func:`lsgan_theory.ensemble.trainer.run_loop`): Ctrl-C finishes the step under way,
+    writes the checkpoint and re-raises.
     """
     t0 = time.perf_counter()
     data, run = _conditional_setup(config, data)
@@ -652,32 +673,28 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
 
     active, diverged_step, rec_steps, rec_d, rec_g = _fresh_records(config, device)
     rec_at = {s: k for k, s in enumerate(rec_steps)}
-
-    start, seconds_before = 0, 0.0
+    state = _State(step=0, seconds=0.0, d_params=d_params, g_params=g_params, sd=sd, sg=sg, active=active,
+                   diverged_step=diverged_step, rec_d=rec_d, rec_g=rec_g)
     ck = _load_checkpoint(checkpoint, config, data.digest, device)
     if ck is not None:
-        d_params, g_params, sd, sg = ck["d_params"], ck["g_params"], ck["sd"], ck["sg"]
-        active, diverged_step, rec_d, rec_g = ck["active"], ck["diverged_step"], ck["rec_d"], ck["rec_g"]
-        start, seconds_before = ck["step"] + 1, ck["seconds"]
+        state = _State(step=ck["step"] + 1, seconds=ck["seconds"], d_params=ck["d_params"], g_params=ck["g_params"],
+                       sd=ck["sd"], sg=ck["sg"], active=ck["active"], diverged_step=ck["diverged_step"],
+                       rec_d=ck["rec_d"], rec_g=ck["rec_g"])
     every = _checkpoint_interval(config, checkpoint_every, stop_after)
 
-    def save(step):
+    def save(st):
         _save_checkpoint(checkpoint, {
             "kind": "clsgan", "config": asdict(config), "data_digest": data.digest, "version": __version__,
-            "git": git_revision(), "step": step, "seconds": seconds_before + time.perf_counter() - t0,
-            "d_params": d_params, "g_params": g_params, "sd": sd, "sg": sg, "active": active,
-            "diverged_step": diverged_step, "rec_d": rec_d, "rec_g": rec_g})
-
-    def freeze(ok, step):
-        nonlocal active, diverged_step
-        active, diverged_step = _freeze(active, diverged_step, ok, step)
+            "git": git_revision(), "step": st.step - 1, "seconds": st.seconds, "d_params": st.d_params,
+            "g_params": st.g_params, "sd": st.sd, "sg": st.sg, "active": st.active,
+            "diverged_step": st.diverged_step, "rec_d": st.rec_d, "rec_g": st.rec_g})
 
     def gather(table, counts, stream, t, n):
         return _gather(seed, ids, x_all, y_all, table, counts, stream, t, n)
 
-    loss_d = loss_g = None
-    last = config.steps if stop_after is None else min(config.steps, start + stop_after)
-    for step in range(start, last):
+    def advance(st, step):
+        d_params, g_params, sd, sg = st.d_params, st.g_params, st.sd, st.sg
+        active, diverged_step, loss_d, loss_g = st.active, st.diverged_step, st.loss_d, st.loss_g
         for k in range(config.n_critic):
             t = step * config.n_critic + k
             x_lab, y_lab = gather(lab_tab, lab_n, STREAMS["batch_lab"], t, B)
@@ -688,20 +705,24 @@ def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, 
             batch = {"x_lab": x_lab, "y_lab": y_lab, "x_ul": x_ul, "fake": fake, "y_fake": y_lab}
             d_params, sd, loss_d, ok = d_step(d_params, sd, opt_d, batch, hyper, active, activation=act,
                                               margin_kind=config.margin_kind)
-            freeze(ok, step)
+            active, diverged_step = _freeze(active, diverged_step, ok, step)
         if config.train_generator:
             z = _rng.normal(seed, ids, STREAMS["noise_g"], step, (B, config.noise_dim), dtype=dtype)
             y = _rng.randint(seed, ids, STREAMS["labels_g"], step, (B,),
                              torch.full((E,), K, dtype=torch.int64, device=device))
             g_params, sg, loss_g, ok = g_step(g_params, sg, opt_g, d_params, z, y, K, active, activation=act)
-            freeze(ok, step)
+            active, diverged_step = _freeze(active, diverged_step, ok, step)
         if step in rec_at:
-            _record(rec_d, rec_g, rec_at[step], active, loss_d, loss_g)
-            if callback is not None:
-                callback(step, loss_d, loss_g, active)
-        if checkpoint is not None and ((step + 1) % every == 0 or step == last - 1):
-            save(step)
+            _record(st.rec_d, st.rec_g, rec_at[step], active, loss_d, loss_g)
+        return replace(st, d_params=d_params, g_params=g_params, sd=sd, sg=sg, active=active,
+                       diverged_step=diverged_step, loss_d=loss_d, loss_g=loss_g)
 
+    last = config.steps if stop_after is None else min(config.steps, state.step + stop_after)
+    seconds_before = state.seconds
+    state = run_loop(state, last, advance, t0=t0, rec_at=frozenset(rec_at), callback=callback,
+                     save=None if checkpoint is None else save, every=every)
+    g_params, d_params, diverged_step, rec_d, rec_g = (state.g_params, state.d_params, state.diverged_step,
+                                                       state.rec_d, state.rec_g)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return _result(config, rec_steps, rec_d, rec_g, diverged_step, g_params, d_params, masks, data,

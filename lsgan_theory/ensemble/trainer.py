@@ -6,13 +6,11 @@ hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of
 target density (or, with ``n_data[e] = 0``, fresh target samples at every update), and its own random stream (:mod:`lsgan_theory.ensemble.rng`) keyed by ``(seed, model_id)``; so no
 arithmetic of model e reads another model's numbers.
 
-What holds exactly (issue 13, item 8; measured with torch 2.13 + MKL on an AVX-512 CPU): on the CPU, a model's
-trajectory (parameters and recorded losses) is *bitwise* the same whether it is trained alone or beside other models,
-in float32 and in float64, with 1 or 2 torch threads (``tests/test_ensemble.py``: LS-GAN beside a λ = 10 neighbour,
-GLS-GAN with spectral norm, WGAN-GP on a 2-D ring; also measured for batch 1024 and width 128; with batch norm in G
-and D, maxout units and packing k = 2: ``tests/test_modes.py``, float32 and float64, 1 and 2 threads).  Elsewhere -- other
-BLAS builds, other thread counts, CUDA (not measured) -- it is equal up to floating-point rounding, which training
-can amplify; compare such runs with a tolerance, not bitwise.
+What holds (docs/engine.md "Determinism", tested as stated in ``tests/test_ensemble.py`` above ``PACK_TOL``): a
+model's draws are a pure function of (seed, model id, stream, step) on each device, bitwise independent of its pack;
+its trajectory agrees alone and in any pack within ``PACK_TOL`` on any machine, thread count and dtype, and bitwise
+for packs of E >= 2 on one CPU thread where torch's batched matrix product is batch-invariant (checked first).  A
+run is bitwise repeatable on one machine and thread count, and a resumed run bitwise equal to an uninterrupted one.
 
 Per step (``n_critic`` D updates, then one G update; THEORY.md §1–§7 for the losses, taken from
 :mod:`lsgan_theory.losses`):
@@ -26,15 +24,19 @@ Per step (``n_critic`` D updates, then one G update; THEORY.md §1–§7 for the
    per model;
 4. G loss per model and its update.
 
-Divergence handling: a model whose loss, gradients or new parameters are non-finite at some update is *frozen*: its
-parameters and optimiser state are kept from before that update (selected with ``torch.where``), it is reported in
-``diverged_step``, and the other models carry on untouched.
+Divergence handling: a model whose loss, gradients or new parameters are non-finite at some update (or whose
+largest gradient reaches √(largest float)/2, so that its square would overflow Adam's second moment) is *frozen*:
+its parameters and optimiser state are kept from before that update (Adam updates only the other models, in place;
+SGD/RMSProp select with ``torch.where``), it is reported in ``diverged_step``, and the other models carry on
+untouched.
 
 Code layout (top to bottom): :class:`TrainConfig` (what a run is) → :func:`setup` (the config resolved into tensors:
 data, optimisers, hyperparameters; :class:`Setup`) → :func:`init_state` (a :class:`TrainState`: everything that
 changes) → the pure steps :func:`d_step`, :func:`g_step`, :func:`record` (each returns a new state; the optimiser
-update, divergence check and freeze-and-mask of both networks is one function, ``_update``) → :func:`train`, the
-loop; a checkpoint is the state saved and loaded (:func:`save_state`, :func:`load_state`).
+update, divergence check and freeze-and-mask of both networks is one function, ``_update``) → :func:`train` →
+:func:`run_loop`, THE loop of the package (the CLS-GAN trainer runs its own step in it), with an observer protocol
+(:class:`Observation`, :class:`Observer`) for studies that need more than the losses; a checkpoint is the state
+saved and loaded (:func:`save_state`, :func:`load_state`).  docs/engine.md describes all of it.
 
 Network outputs are ``D_e(x)`` with no output nonlinearity: the classic GAN reads it as a logit, LSGAN
 (least-squares) and hinge / WGAN as a real score, LS-GAN (loss-sensitive) and GLS-GAN as the loss L_θ(x).
@@ -45,11 +47,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import glob
+import math
+import operator
 import os
 import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -66,7 +71,9 @@ from . import optim as _optim
 from . import rng as _rng
 
 __all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup", "init_state", "d_step", "g_step",
-           "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "FAMILIES", "PER_MODEL"]
+           "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "deferred_interrupt", "run_loop",
+           "Observation", "Observer",
+           "FAMILIES", "PER_MODEL"]
 
 # Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
 # trainable families, lsgan_theory.families).
@@ -171,9 +178,9 @@ class TrainConfig:
     must keep their defaults for models whose family does not use them.  ``margin_scale=`` is the deprecated old
     name of ``tau`` (one release, ``DeprecationWarning``).
 
-    Determinism: on the CPU a model's trajectory is bitwise the same alone or beside other models, in float32 and
-    float64 (see the module docstring for exactly where this was measured); a run is bitwise repeatable and a
-    resumed run bitwise equal to an uninterrupted one.
+    Determinism: as stated in the module docstring (docs/engine.md "Determinism"): a model agrees alone and in any
+    pack within rounding (bitwise for packs of two or more on one CPU thread where the platform allows); a run is
+    bitwise repeatable and a resumed run bitwise equal to an uninterrupted one.
     """
 
     target: str = "normal(0,1)"
@@ -417,6 +424,9 @@ class TrainConfig:
 
 # Keyword names of the previous release, accepted for one release with a DeprecationWarning (issue 12 vocabulary).
 _RENAMED = {"margin_scale": "tau"}
+#: The scheme of the per-step draws, written into every checkpoint: a checkpoint of another scheme (those written
+#: before issue 28 used the counter-based hash) cannot be continued with the same draws, so it is refused.
+DRAWS = "torch-generator-per-step/1"
 # The architecture fields (PacGAN options) and their defaults: a config at these defaults is the plain MLP GAN.
 _ARCH_DEFAULTS = {"pack": 1, "d_pieces": 1, "g_batchnorm": False, "d_batchnorm": False, "init": "uniform",
                   "init_std": 0.02}
@@ -438,6 +448,7 @@ class TrainResult:
     ``loss_d``, ``loss_g``: float64 arrays (E, S) at the recorded steps ``steps`` (S,); NaN once a model is frozen.
     ``diverged_step``: int array (E,), the step at which model e was frozen, −1 if it never diverged.
     ``g_params``/``d_params``: the final stacked parameters (CPU tensors).
+    ``observed``: the records of :func:`train`'s ``observe`` as ``(step, record)`` pairs (step = completed steps).
     """
 
     config: TrainConfig
@@ -452,6 +463,7 @@ class TrainResult:
     version: str = __version__
     git: str = "unknown"
     extra: dict = field(default_factory=dict)
+    observed: tuple = ()  # ((step, record), ...): what train()'s observer returned, in step order
 
     @property
     def diverged(self) -> np.ndarray:
@@ -588,6 +600,17 @@ class Setup:
     scratch: dict = field(default_factory=dict)  # reused (E_f, n, m) margin buffers (see _d_loss)
     g_spec: _mlp.NetSpec | None = None  # the networks (TrainConfig.g_spec / d_spec)
     d_spec: _mlp.NetSpec | None = None
+    gen: torch.Generator | None = None  # the generator that the step draws reseed per model (rng.step_normal)
+
+    @functools.cached_property
+    def id_list(self) -> list[int]:
+        """The stream ids as Python ints (the step draws' keys)."""
+        return self.ids.tolist()
+
+    @functools.cached_property
+    def highs(self) -> list[int]:
+        """Each model's batch-index range: its data-set size (1 for a model drawing fresh samples)."""
+        return [max(1, int(m)) for m in self.config.per_model("n_data")]
 
     @property
     def E(self) -> int:
@@ -636,6 +659,7 @@ class TrainState:
     loss_g: torch.Tensor | None = None
     seconds: float = 0.0
     bn_g: tuple | None = None  # the generator's BN population statistics (mean, var per layer), or None
+    observed: tuple = ()  # ((step, record), ...) returned by train()'s observer so far (checkpointed)
 
 
 def _per_model_tensor(config: TrainConfig, name: str, dtype, device) -> torch.Tensor:
@@ -693,6 +717,7 @@ def setup(config: TrainConfig) -> Setup:
                  sn_on=torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device),
                  groups=groups, fixed_g=_densities.parse(config.fixed_generator) if config.fixed_generator else None,
                  rec_steps=rec_steps, g_spec=config.g_spec(), d_spec=config.d_spec(),
+                 gen=torch.Generator(device=device),
                  fresh=tuple(e for e, m in enumerate(config.per_model("n_data")) if m == 0))
 
 
@@ -736,10 +761,11 @@ def _generator(run: Setup, params, z, stats: list | None = None) -> torch.Tensor
 
 
 def _noise(run: Setup, stream: str, t: int) -> torch.Tensor:
-    """(E, pack·B, noise_dim): the noise of update t, block j from counter t·pack + j (= t when pack = 1)."""
+    """(E, pack·B, noise_dim): the noise of update t, block j drawn with key t·pack + j (= t when pack = 1):
+    :func:`lsgan_theory.ensemble.rng.step_normal`, one seeded generator per model."""
     c = run.config
-    zs = [_rng.normal(c.seed, run.ids, _rng.STREAMS[stream], t * c.pack + j, (c.batch, c.noise_dim), dtype=run.dtype)
-          for j in range(c.pack)]
+    zs = [_rng.step_normal(c.seed, run.id_list, _rng.STREAMS[stream], t * c.pack + j, (c.batch, c.noise_dim),
+                           dtype=run.dtype, device=run.device, generator=run.gen) for j in range(c.pack)]
     return zs[0] if c.pack == 1 else torch.cat(zs, dim=1)
 
 
@@ -756,13 +782,14 @@ def _per_family(run: Setup, loss_fn, *tensors) -> torch.Tensor:
 
 
 def _real_batch(run: Setup, t: int) -> torch.Tensor:
-    """(E, B, d): B indices uniform with replacement into each model's own data set (stream 'batch', counter t).
+    """(E, B, d): B indices uniform with replacement into each model's own data set (stream 'batch', key t).
 
     A model with ``n_data = 0`` gets B fresh target samples instead: ``target.sample(B, rng)`` with
     ``rng = numpy.random.default_rng([seed, model_id, STREAMS['fresh'], t])`` -- a pure function of (seed, model id,
     t), so repeatable, independent of the pack and resumable.  The other models' draws are unchanged by it."""
     c = run.config
-    bidx = _rng.randint(c.seed, run.ids, _rng.STREAMS["batch"], t, (c.batch,), run.sizes.clamp_min(1))
+    bidx = _rng.step_randint(c.seed, run.id_list, _rng.STREAMS["batch"], t, (c.batch,), run.highs,
+                             device=run.device, generator=run.gen)
     x = torch.gather(run.data, 1, bidx.unsqueeze(-1).expand(run.E, c.batch, run.data.shape[-1]))
     if not run.fresh:
         return x
@@ -776,7 +803,7 @@ def _real_batch(run: Setup, t: int) -> torch.Tensor:
 
 
 def _packed_real(run: Setup, t: int) -> torch.Tensor:
-    """(E, B, pack·d): ``pack`` real batches (update counters t·pack + j, = t when pack = 1), packed row by row."""
+    """(E, B, pack·d): ``pack`` real batches (update keys t·pack + j, = t when pack = 1), packed row by row."""
     k = run.config.pack
     if k == 1:
         return _real_batch(run, t)
@@ -788,7 +815,8 @@ def _fake_batch(run: Setup, g_params, t: int) -> torch.Tensor:
     generator by inverse CDF (1-D)."""
     c = run.config
     if run.fixed_g is not None:
-        u = _rng.uniform(c.seed, run.ids, _rng.STREAMS["noise_d"], t, (c.batch,), dtype=torch.float64)
+        u = _rng.step_uniform(c.seed, run.id_list, _rng.STREAMS["noise_d"], t, (c.batch,),
+                              dtype=torch.float64, device=run.device, low=2.0**-53, generator=run.gen)
         return torch.tensor(run.fixed_g.ppf(u.cpu().numpy())[..., None], dtype=run.dtype, device=run.device)
     with torch.no_grad():
         return _mlp.pack_rows(_generator(run, g_params, _noise(run, "noise_d", t)), c.pack)
@@ -797,23 +825,70 @@ def _fake_batch(run: Setup, g_params, t: int) -> torch.Tensor:
 def _update(run: Setup, state: TrainState, net: str, objective, grads, step: int, **changes) -> TrainState:
     """The optimiser update of network ``net`` ("d" or "g") followed by freeze-and-mask, for both networks.
 
-    A model whose objective, gradients or new parameters are not all finite is frozen at ``step``: its parameters
+    A model whose objective, gradients or new parameters are not all finite -- or whose largest gradient reaches
+    √(largest float)/2, whose square would overflow the optimiser's second moment -- is frozen at ``step``: its parameters
     and optimiser state (and ``changes`` given as (new, old) pairs, e.g. the spectral-norm vectors) keep their old
-    values, selected with ``torch.where`` so that NaN cannot leak (:func:`lsgan_theory.ensemble.optim.masked`).
+    values.  With Adam (the in-place form, :mod:`lsgan_theory.ensemble.optim`) the update is applied in place to
+    the models that are active and whose objective and gradients are finite; the others are not touched at all.
+    A model whose new parameters could overflow (:func:`~lsgan_theory.ensemble.optim.adam_step_bound` ×2 added to
+    its largest |parameter| reaches a quarter of the dtype's range -- e.g. a learning rate of 1e38) has its rows
+    copied first and restored if they did overflow.  SGD and RMSProp use the functional form and select the old
+    values with ``torch.where`` (:func:`lsgan_theory.ensemble.optim.masked`), so NaN cannot leak either way.
     """
     params, opt_state = getattr(state, f"{net}_params"), getattr(state, f"opt_{net}")
-    ups, new_opt_state = getattr(run, f"opt_{net}").update(grads, opt_state, params)
-    new_params = _optim.apply_updates(params, ups)
-    if net == "d" and run.use_clip:
-        new_params = _mlp.clip_weights(new_params, run.clip)
-    ok = torch.isfinite(objective) & _all_finite(grads, run.E) & _all_finite(new_params, run.E)
+    opt = getattr(run, f"opt_{net}")
+    # a gradient whose square overflows would make Adam's v (RMSProp's too) infinite and the model stop silently:
+    # |g| >= √(largest float)/2 counts as divergence (so |m| and v stay finite: by induction v <= max g² < max/4)
+    ok = torch.isfinite(objective) & (_max_abs(grads, run.E) < math.sqrt(torch.finfo(run.dtype).max) / 2)
+    if opt.update_ is None:
+        ups, new_opt_state = opt.update(grads, opt_state, params)
+        new_params = _optim.apply_updates(params, ups)
+        if net == "d" and run.use_clip:
+            new_params = _mlp.clip_weights(new_params, run.clip)
+        ok = ok & _all_finite(new_params, run.E)
+        active = state.active & ok
+        kept = {f"{net}_params": _optim.masked(new_params, params, active),
+                f"opt_{net}": _optim.masked(new_opt_state, opt_state, active)}
+    else:
+        go = state.active & ok
+        models = go.nonzero().flatten().tolist()
+        where, pmax = run.scratch.get(("pmax", net), (None, None))
+        if where != params[0].data_ptr():  # not the tensors of the last update (a new or loaded state)
+            pmax = _max_abs(params, run.E)
+        risky = (pmax + 2 * _optim.adam_step_bound(opt.hyper, opt_state["t"]).to(pmax.device)
+                 >= torch.finfo(run.dtype).max / 4)
+        saved = {}
+        for e in (go & risky).nonzero().flatten().tolist():
+            saved[e] = [x[e].clone() for x in (*params, *opt_state["m"], *opt_state["v"])] + [opt_state["t"][e].clone()]
+        opt.update_(grads, opt_state, params, models)
+        if net == "d" and run.use_clip:
+            for p, c in zip(params, _mlp.clip_weights(params, run.clip)):
+                p.copy_(c)
+        pmax = _max_abs(params, run.E)
+        ok = ok & torch.isfinite(pmax)
+        for e in (go & ~ok).nonzero().flatten().tolist():
+            # an overflow the bound allowed for cannot happen; the model is frozen either way
+            for x, old in zip((*params, *opt_state["m"], *opt_state["v"], opt_state["t"]), saved.get(e, ())):
+                x[e] = old
+        run.scratch[("pmax", net)] = (params[0].data_ptr(), pmax)
+        active = state.active & ok
+        kept = {}
     newly = state.active & ~ok
     diverged_step = torch.where(newly, torch.full_like(state.diverged_step, step), state.diverged_step)
-    active = state.active & ok
-    kept = {f"{net}_params": _optim.masked(new_params, params, active),
-            f"opt_{net}": _optim.masked(new_opt_state, opt_state, active)}
     kept.update({k: _optim.masked(new, old, active) for k, (new, old) in changes.items()})
     return replace(state, active=active, diverged_step=diverged_step, **kept)
+
+
+def _max_abs(tensors, E: int) -> torch.Tensor:
+    """(E,) the largest |entry| of model e over the tensors (NaN if any entry is NaN): max(amax, −amin) per tensor
+    (a selection, so exact; on the CPU about 8× faster than ``torch.aminmax`` along a dimension, which was a quarter
+    of a ring step at batch 64: issue 28)."""
+    out = None
+    for t in tensors:
+        r = t.reshape(E, -1)
+        m = torch.maximum(r.amax(dim=1), -r.amin(dim=1))
+        out = m if out is None else torch.maximum(out, m)
+    return out
 
 
 def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
@@ -828,7 +903,8 @@ def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
                        out_r, out_f, x, fake)
     total = loss
     if run.use_gp:
-        eps = _rng.uniform(c.seed, run.ids, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype)
+        eps = _rng.step_uniform(c.seed, run.id_list, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype,
+                                device=run.device, generator=run.gen)
         total = loss + _losses.gradient_penalty(lambda xh: _critic(run, dp, xh, weights), x, fake,
                                                 gp_weight=run.gp_weight, eps=eps, event_dims=1)
     grads = torch.autograd.grad(total.sum(), dp)
@@ -868,6 +944,7 @@ def save_state(path, run: Setup, state: TrainState) -> None:
     ck = {k: getattr(state, k) for k in ("d_params", "g_params", "sn_u", "active", "diverged_step", "loss_d",
                                          "loss_g", "seconds", "bn_g")}
     ck.update(config=asdict(run.config), version=__version__, git=git_revision(), step=state.step - 1,
+              observed=state.observed, draws=DRAWS,
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
@@ -920,6 +997,12 @@ def load_state(path, run: Setup) -> TrainState | None:
         ck = torch.load(path, map_location=run.device, weights_only=True)
     except Exception as exc:  # a foreign or corrupt file: say which one
         raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable training checkpoint ({exc})") from exc
+    if not isinstance(ck, dict) or "config" not in ck:
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable training checkpoint (no config in it)")
+    if ck.get("draws") != DRAWS:
+        was = ck.get("draws", "the counter-based hash of earlier versions")
+        raise ValueError(f"checkpoint: {os.fspath(path)!r} was written with other random draws ({was}, not {DRAWS}): "
+                         f"its run cannot be continued with the same draws; delete it to start afresh")
     saved = ck.get("config")
     if isinstance(saved, dict):  # checkpoints of the previous release name tau "margin_scale"
         saved = {_RENAMED.get(k, k): v for k, v in saved.items()}
@@ -930,7 +1013,8 @@ def load_state(path, run: Setup) -> TrainState | None:
     return TrainState(step=ck["step"] + 1, d_params=ck["d_params"], g_params=ck["g_params"], opt_d=ck["sd"],
                       opt_g=ck["sg"], sn_u=ck["sn_u"] if run.use_sn else None, active=ck["active"],
                       diverged_step=ck["diverged_step"], rec_d=tuple(ck["rec_d"]), rec_g=tuple(ck["rec_g"]),
-                      loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"], bn_g=ck.get("bn_g"))
+                      loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"], bn_g=ck.get("bn_g"),
+                      observed=tuple((int(n), r) for n, r in ck.get("observed", ())))
 
 
 def _checkpoint_every(config: TrainConfig, checkpoint_every) -> int:
@@ -942,8 +1026,160 @@ def _checkpoint_every(config: TrainConfig, checkpoint_every) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- training
-def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_every: int | None = None) -> TrainResult:
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Hold Ctrl-C (SIGINT) until the current step ends: yields ``interrupted()``, true once Ctrl-C was pressed.
+
+    The parameters and optimiser state are updated in place, so a step stopped half-way is no state to save.  In
+    the main thread, while Python's default handler is installed, the first Ctrl-C only sets the flag (the loop
+    checks it after each step, saves and raises ``KeyboardInterrupt``); a second one raises at once (the half-done
+    step is then not saved: the last checkpoint stands).  Elsewhere (worker threads, custom handlers) nothing
+    changes and ``interrupted()`` is always false.
+    """
+    import signal
+    import threading
+
+    hits = []
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield lambda: False
+        return
+
+    def handler(signum, frame):
+        hits.append(signum)
+        if len(hits) > 1:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# ---------------------------------------------------------------------------------------------------- observers
+@dataclass(frozen=True)
+class Observation:
+    """What an observer of :func:`train` sees after ``step`` completed steps (0: before the first).
+
+    ``run``: the :class:`Setup` (config, data, device, dtype, model ids); ``state``: the :class:`TrainState`
+    (parameters, optimiser states, ``active``, ``diverged_step``, the last losses).  Read-only by contract: the
+    parameters are the engine's own tensors (updated in place by the next step), so keep copies, not references.
+    """
+
+    step: int
+    run: Setup
+    state: TrainState
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.run.config
+
+    @property
+    def active(self) -> torch.Tensor:
+        """(E,) bool: models not frozen."""
+        return self.state.active
+
+    @property
+    def loss_d(self) -> torch.Tensor | None:
+        """(E,) the losses of the last D update (``None`` at step 0)."""
+        return self.state.loss_d
+
+    @property
+    def loss_g(self) -> torch.Tensor | None:
+        return self.state.loss_g
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """G_e(z) of every model (E, N, d) for z (E, N, noise_dim), no gradient, batch norm in inference mode with
+        each model's population statistics (as :meth:`TrainResult.generator`)."""
+        with torch.no_grad():
+            return _mlp.net_forward(self.state.g_params, z.to(device=self.run.device, dtype=self.run.dtype),
+                                    self.run.g_spec, running=self.state.bn_g)
+
+    def critic(self, x: torch.Tensor) -> torch.Tensor:
+        """D_e(x) of every model (E, N) for (packed) inputs x (E, N, pack·d), no gradient, with the spectral
+        normalisation of the models that use it."""
+        with torch.no_grad():
+            weights = (_mlp.spectral_normalize(self.state.d_params, self.state.sn_u, self.run.sn_on)[0]
+                       if self.run.use_sn else None)
+            return _critic(self.run, self.state.d_params, x.to(device=self.run.device, dtype=self.run.dtype), weights)
+
+    def real_batch(self) -> torch.Tensor:
+        """(E, B, pack·d): the real batch of the last D update (recomputed from its keys; a pure function)."""
+        if self.step == 0:
+            raise ValueError("real_batch: no update has run at step 0")
+        c = self.run.config
+        return _packed_real(self.run, self.step * c.n_critic - 1)
+
+
+@runtime_checkable
+class Observer(Protocol):
+    """``observe(obs: Observation) -> dict | None``: called at the steps ``observe_at`` of :func:`train`.
+
+    The record it returns (``None``: nothing) is stored as ``(obs.step, record)`` in the state, written with every
+    checkpoint and returned in :attr:`TrainResult.observed`; so a resumed run does not call it again for the steps
+    it already saw.  A record holds what a checkpoint can store and read back safely: ``None``, bool, int, float,
+    str, torch tensors, and lists, tuples and str-keyed dicts of these (numpy arrays: convert them).
+    """
+
+    def __call__(self, obs: Observation) -> dict | None: ...
+
+
+_RECORD_SCALARS = (type(None), bool, int, float, str, torch.Tensor)
+
+
+def _check_record(rec, where: str = "record"):
+    if isinstance(rec, _RECORD_SCALARS):
+        return
+    if isinstance(rec, (list, tuple)):
+        for i, v in enumerate(rec):
+            _check_record(v, f"{where}[{i}]")
+        return
+    if isinstance(rec, dict):
+        for k, v in rec.items():
+            if not isinstance(k, str):
+                raise TypeError(f"observe: {where} has a key {k!r} of type {type(k).__name__}; keys must be str")
+            _check_record(v, f"{where}[{k!r}]")
+        return
+    raise TypeError(f"observe: {where} is a {type(rec).__name__}; a record holds None, bool, int, float, str, "
+                    f"torch tensors and lists/tuples/str-keyed dicts of these (convert numpy arrays with "
+                    f"torch.as_tensor)")
+
+
+def _observe_steps(config: TrainConfig, run: Setup, observe, observe_at) -> frozenset:
+    if observe is None:
+        if observe_at is not None:
+            raise ValueError("observe_at: given without observe")
+        return frozenset()
+    if not callable(observe):
+        raise TypeError(f"observe: expected a callable observe(obs) -> dict | None, got {type(observe).__name__}")
+    if observe_at is None:
+        return frozenset(s + 1 for s in run.rec_steps)
+    try:
+        steps = [operator.index(n) for n in observe_at]
+    except TypeError:
+        raise TypeError("observe_at: expected an iterable of ints (completed-step counts)") from None
+    bad = [n for n in steps if not 0 <= n <= config.steps]
+    if bad:
+        raise ValueError(f"observe_at: steps must lie in [0, steps = {config.steps}], got {bad[:5]}")
+    return frozenset(steps)
+
+
+def _observed(observe, run: Setup, state: TrainState, n: int) -> TrainState:
+    rec = observe(Observation(step=n, run=run, state=state))
+    if rec is None:
+        return state
+    _check_record(rec)
+    return replace(state, observed=state.observed + ((n, rec),))
+
+
+def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_every: int | None = None,
+          observe: Observer | None = None, observe_at=None) -> TrainResult:
     """Train the ``config.n_models`` GANs of ``config`` together and return their per-step metrics.
+
+    This is the one training loop of the package: the studies that need more than the losses (the sample-complexity
+    probe, the mode-collapse evaluations) pass an ``observe`` instead of copying the loop, and so get resume,
+    Ctrl-C save, freezing, progress and provenance from here.
 
     Parameters
     ----------
@@ -952,52 +1188,101 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
         Called as ``callback(step, loss_d, loss_g, active)`` with (E,) tensors after every recorded step.
     checkpoint : path, optional
         File holding the complete training state (:class:`TrainState`: parameters, optimiser and spectral-norm
-        states, frozen models, recorded curves; with the config and version).  Written atomically every
-        ``checkpoint_every`` steps (default: every ~5 % of the run) and at the end; when it exists at the start (for
-        the same config, else ``ValueError``) training resumes from it.  Randomness is counter-based per (seed,
-        model, step), so a resumed run is bitwise identical to an uninterrupted one: nothing is lost or repeated.
-        Ctrl-C (``KeyboardInterrupt``) writes the completed steps before re-raising; temporary files of writers that
-        were killed are removed on start; a path that cannot be written, or a corrupt file, is a ``ValueError``
-        naming ``checkpoint``.
+        states, frozen models, recorded curves, the observer's records; with the config and version).  Written
+        atomically every ``checkpoint_every`` steps (default: every ~5 % of the run) and at the end; when it exists
+        at the start (for the same config, else ``ValueError``) training resumes from it.  Every draw is a pure
+        function of (seed, model, stream, step) (no generator state is carried), so a resumed run is bitwise
+        identical to an uninterrupted one: nothing is lost or repeated.
+        Ctrl-C (``KeyboardInterrupt``) finishes the step under way, writes the completed steps and re-raises (a
+        second Ctrl-C stops at once; the last checkpoint then stands); temporary files of writers that were killed
+        are removed on start; a path that cannot be written, or a corrupt file, is a ``ValueError`` naming
+        ``checkpoint``.
     checkpoint_every : int, optional
+    observe : Observer, optional
+        ``observe(obs)`` with an :class:`Observation` (step = completed steps, the setup and the state: parameters,
+        losses, ``active``; helpers ``generate``, ``critic``, ``real_batch``) at every step of ``observe_at``; the
+        dict it returns is stored, checkpointed and returned in :attr:`TrainResult.observed` as ``(step, record)``.
+        A ``KeyboardInterrupt`` it raises is Ctrl-C: the completed steps are saved, and a resumed run observes that
+        step again.
+    observe_at : iterable of int, optional
+        Completed-step counts in [0, steps] at which to observe (0: before the first step); default: after every
+        recorded step (``record_every``).
 
     Raises
     ------
     ValueError
         Before anything is allocated, when :meth:`TrainConfig.estimate_memory` exceeds half the available memory
-        (the estimate in the message).
+        (the estimate in the message); ``observe_at`` out of range.
 
     Returns
     -------
     TrainResult
-        ``loss_d``/``loss_g`` of shape (E, S), ``diverged_step`` (E,), final parameters, config, version, git
-        revision and wall time.
+        ``loss_d``/``loss_g`` of shape (E, S), ``diverged_step`` (E,), final parameters, the observer's records,
+        config, version, git revision and wall time.
     """
     t0 = time.perf_counter()
     every = _checkpoint_every(config, checkpoint_every)
     if checkpoint is not None:
         prepare_checkpoint(checkpoint)
     run = setup(config)
+    obs_at = _observe_steps(config, run, observe, observe_at)
     state = load_state(checkpoint, run) or init_state(run)
-    seconds_before, rec_at = state.seconds, set(run.rec_steps)
-    try:
-        for step in range(state.step, config.steps):
-            new = state
-            for k in range(config.n_critic):
-                new = d_step(run, new, step, step * config.n_critic + k)
-            if run.train_g:
-                new = g_step(run, new, step)
-            new = replace(new, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
-            state = record(run, new) if step in rec_at else new  # one assignment: `state` is always a whole step
-            if callback is not None and step in rec_at:
-                callback(step, state.loss_d, state.loss_g, state.active)
-            if checkpoint is not None and ((step + 1) % every == 0 or step == config.steps - 1):
-                save_state(checkpoint, run, state)
-    except KeyboardInterrupt:  # Ctrl-C: keep the completed steps, then stop
-        if checkpoint is not None:
-            save_state(checkpoint, run, state)
-        raise
+    seconds_before, rec_at = state.seconds, frozenset(run.rec_steps)
+
+    def advance(state, step):
+        new = state
+        for k in range(config.n_critic):
+            new = d_step(run, new, step, step * config.n_critic + k)
+        if run.train_g:
+            new = g_step(run, new, step)
+        return record(run, new) if step in rec_at else new
+
+    state = run_loop(state, config.steps, advance, t0=t0, rec_at=rec_at, callback=callback,
+                     observe=None if observe is None else (lambda st, n: _observed(observe, run, st, n)),
+                     observe_at=obs_at,
+                     save=None if checkpoint is None else (lambda st: save_state(checkpoint, run, st)), every=every)
     return _result(run, state, seconds_before + time.perf_counter() - t0)
+
+
+def run_loop(state, last: int, advance, *, t0: float, rec_at=frozenset(), callback=None, observe=None,
+             observe_at=frozenset(), save=None, every: int = 1):
+    """THE training loop: steps ``state.step`` … ``last − 1`` of a run, with its bookkeeping, for every trainer.
+
+    ``state``: a dataclass with ``step`` (completed steps), ``seconds`` (wall time of the completed steps),
+    ``loss_d``, ``loss_g``, ``active`` and ``observed`` (a tuple of ``(step, record)``).  ``advance(state, step)``
+    runs the updates of step ``step`` (and records its losses when ``step`` is in ``rec_at``) and returns the new
+    state; it may update tensors in place.  After each step: ``callback(step, loss_d, loss_g, active)`` at the
+    recorded steps; ``observe(state, n) -> state`` when the completed-step count n is in ``observe_at`` (also at the
+    start, when the state's own step is there and not yet observed); ``save(state)`` every ``every`` steps and after
+    the last.  Ctrl-C is held until the step under way ends (:func:`deferred_interrupt`), then the completed steps
+    are saved and ``KeyboardInterrupt`` is re-raised; a ``KeyboardInterrupt`` raised by ``callback`` or ``observe``
+    saves the same way.  ``t0``: ``time.perf_counter()`` when the call began (``seconds`` counts from it).
+    """
+    seconds_before = state.seconds
+    whole = True  # False while a step is under way: in-place updates leave `state` half-updated until it ends
+    try:
+        with deferred_interrupt() as interrupted:
+            if (observe is not None and state.step in observe_at
+                    and not any(n == state.step for n, _ in state.observed)):
+                state = observe(state, state.step)  # step 0, or a resume after an interrupted observation
+            for step in range(state.step, last):
+                whole = False
+                new = advance(state, step)
+                state = replace(new, step=step + 1, seconds=seconds_before + time.perf_counter() - t0)
+                whole = True
+                if callback is not None and step in rec_at:
+                    callback(step, state.loss_d, state.loss_g, state.active)
+                if observe is not None and step + 1 in observe_at:
+                    state = observe(state, step + 1)
+                if save is not None and ((step + 1) % every == 0 or step == last - 1):
+                    save(state)
+                if interrupted():
+                    raise KeyboardInterrupt
+    except KeyboardInterrupt:  # Ctrl-C (or an observer/callback raising it): keep the completed steps, then stop
+        if save is not None and whole:
+            save(state)
+        raise
+    return state
 
 
 def _result(run: Setup, state: TrainState, seconds: float) -> TrainResult:
@@ -1014,6 +1299,7 @@ def _result(run: Setup, state: TrainState, seconds: float) -> TrainResult:
                        loss_d=_stack_rows(state.rec_d, run).T.cpu().numpy(),
                        loss_g=_stack_rows(state.rec_g, run).T.cpu().numpy(),
                        diverged_step=state.diverged_step.cpu().numpy(),
-                       g_params=tuple(p.detach().cpu() for p in state.g_params),
-                       d_params=tuple(p.detach().cpu() for p in state.d_params),
-                       seconds=seconds, device=str(run.device), git=git_revision(), extra=extra)
+                       g_params=tuple(p.detach().to("cpu", copy=True) for p in state.g_params),
+                       d_params=tuple(p.detach().to("cpu", copy=True) for p in state.d_params),
+                       seconds=seconds, device=str(run.device), git=git_revision(), extra=extra,
+                       observed=state.observed)

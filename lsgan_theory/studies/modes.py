@@ -13,17 +13,17 @@ An *experiment* is a TOML file (``experiments/mode_collapse/*.toml``) with the t
   ``optimizer``, ``d_batchnorm``); every setting is trained with every loss and seed;
 * ``[quick]``, ``[full]``, ``[hour]``: overrides of any key above for that variant (a list replaces a grid list).
 
-The runs of one setting (losses × seeds, every model with its own stream) train as ONE batched ensemble with the
-trainer's step functions (:func:`lsgan_theory.ensemble.trainer.d_step` / ``g_step``); at every evaluation step the
+The runs of one setting (losses × seeds, every model with its own stream) train as ONE batched ensemble with
+:func:`lsgan_theory.ensemble.train` (the one training loop); at every evaluation step its observer has the
 generators (batch norm in inference mode, with each model's population statistics) map a fixed noise sample of
-``n_eval`` points, and :func:`lsgan_theory.metrics.mode_statistics` computes PacGAN's metrics.  A checkpoint and the
-metrics so far are written atomically every ``checkpoint_every`` steps: an interrupted run (SIGKILL included)
-resumes from the last checkpoint and ends bitwise equal to an uninterrupted one (counter-based streams).
+``n_eval`` points, and :func:`lsgan_theory.metrics.mode_statistics` computes PacGAN's metrics.  The engine's
+checkpoint (state and the evaluations so far) is written atomically every ``checkpoint_every`` steps and on Ctrl-C:
+an interrupted run (SIGKILL included) resumes from the last checkpoint and ends bitwise equal to an uninterrupted
+one (draws keyed by seed, model, stream and step); a setting's ``.json`` is written once it is complete.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import itertools
@@ -271,14 +271,16 @@ def _plain(v):
     return list(v) if isinstance(v, tuple) else v
 
 
-def _mre_rows(spec: ModesSpec, run, state, setting: dict, runs: list[dict]) -> list[dict]:
-    """MRE of every final generator on ``mre_points`` held-out target points (THEORY.md §9), its budget."""
+def _mre_rows(spec: ModesSpec, res: _trainer.TrainResult, setting: dict, runs: list[dict]) -> list[dict]:
+    """MRE of every final generator (of the run's result ``res``) on ``mre_points`` held-out target points
+    (THEORY.md §9), its budget."""
     if spec.mre_points == 0:
         return []
     target = spec.target()
-    x_test = target.sample(spec.mre_points, np.random.default_rng([run.config.seed, 17, 9]))
+    x_test = target.sample(spec.mre_points, np.random.default_rng([res.config.seed, 17, 9]))
     rows = []
-    active = state.active.cpu().numpy()
+    active = res.diverged_step < 0
+    g_spec, bn = res.config.g_spec(), res.extra.get("g_bn")
     for e, r in enumerate(runs):
         row = {**{k: _plain(v) for k, v in setting.items()}, "loss": r["loss"], "replica": r["replica"],
                "model_id": r["model_id"], "mre_points": spec.mre_points, "mre_restarts": spec.mre_restarts,
@@ -286,16 +288,16 @@ def _mre_rows(spec: ModesSpec, run, state, setting: dict, runs: list[dict]) -> l
         if not active[e]:
             rows.append({**row, "mre": math.nan})
             continue
-        params = tuple(p[e:e + 1].detach().double().cpu() for p in state.g_params)  # metrics.mre runs on the CPU
-        running = None if state.bn_g is None else tuple(t[e:e + 1].double().cpu() for t in state.bn_g)
+        params = tuple(p[e:e + 1].detach().double().cpu() for p in res.g_params)  # metrics.mre runs on the CPU
+        running = None if bn is None else tuple(t[e:e + 1].double().cpu() for t in bn)
 
         def G(z, params=params, running=running):
             R, n, k = z.shape
-            return _mlp.net_forward(params, z.reshape(1, R * n, k), run.g_spec, running=running).reshape(R, n, -1)
+            return _mlp.net_forward(params, z.reshape(1, R * n, k), g_spec, running=running).reshape(R, n, -1)
 
-        res = _metrics.mre(G, x_test, run.config.noise_dim, restarts=spec.mre_restarts, steps=spec.mre_steps,
-                           lr=spec.mre_lr, seed=r["replica"])
-        rows.append({**row, "mre": res.value})
+        m = _metrics.mre(G, x_test, res.config.noise_dim, restarts=spec.mre_restarts, steps=spec.mre_steps,
+                         lr=spec.mre_lr, seed=r["replica"])
+        rows.append({**row, "mre": m.value})
     return rows
 
 
@@ -365,13 +367,7 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
         if done is not None and done.get("complete"):
             part = done
         else:
-            if ck is not None:
-                _trainer.prepare_checkpoint(ck)
-            run = _trainer.setup(cfg)
-            state = _trainer.load_state(ck, run) if ck is not None else None
-            part = done if (state is not None and done is not None) else {"metrics": [], "snapshots": {}}
-            state = state or _trainer.init_state(run)
-            part = _train_setting(spec, run, state, setting, runs, part, evals, ck, side, si, len(settings), progress)
+            part = _train_setting(spec, cfg, setting, runs, evals, ck, side, si, len(settings), progress)
         metrics += part["metrics"]
         mres += part.get("mre", [])
         for k, v in part["snapshots"].items():
@@ -381,42 +377,27 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
     return ModesResult(spec, metrics, mres, snaps, meta)
 
 
-def _train_setting(spec, run, state, setting, runs, part, evals, ck, side, si, n_settings, progress) -> dict:
-    c = run.config
+def _train_setting(spec, cfg, setting, runs, evals, ck, side, si, n_settings, progress) -> dict:
+    """Train one setting with :func:`lsgan_theory.ensemble.train` (the one loop: its checkpoint, resume, Ctrl-C
+    save and freezing), evaluating at ``evals`` through its observer (the records are checkpointed with the state),
+    then the MRE of the final generators; the side file ``side`` is written once, complete."""
     first = {r["loss"]: e for e, r in enumerate(runs) if r["replica"] == 0}
 
-    def evaluate(step):
-        rows, x = _evaluate(spec, run, state, step, setting, runs)
-        # a step evaluated before a kill whose checkpoint was not yet written is evaluated again: keep one copy
-        part["metrics"] = [r for r in part["metrics"] if r["step"] != step] + rows
-        for loss, e in first.items():
-            part["snapshots"][f"{loss}|{step}"] = x[e].astype(np.float32).round(5).tolist()
+    def observe(obs: _trainer.Observation) -> dict:
+        rows, x = _evaluate(spec, obs.run, obs.state, obs.step, setting, runs)
+        snaps = {f"{loss}|{obs.step}": x[e].astype(np.float32).round(5).tolist() for loss, e in first.items()}
         if progress is not None:
-            progress(si, n_settings, step, c.steps)
+            progress(si, n_settings, obs.step, cfg.steps)
+        return {"metrics": rows, "snapshots": snaps}
 
-    def save():
-        if ck is not None:  # metrics first: a kill in between re-trains from the older checkpoint (no gap)
-            _atomic_json(side, part)
-            _trainer.save_state(ck, run, state)
-
-    if state.step == 0 and 0 in evals and not any(r["step"] == 0 for r in part["metrics"]):
-        evaluate(0)
-    t_start, seconds0 = time.perf_counter(), state.seconds
-    for step in range(state.step, c.steps):
-        new = state
-        for k in range(c.n_critic):
-            new = _trainer.d_step(run, new, step, step * c.n_critic + k)
-        new = _trainer.g_step(run, new, step)
-        state = dataclasses.replace(new, step=step + 1, seconds=seconds0 + time.perf_counter() - t_start)
-        if step + 1 in evals:
-            evaluate(step + 1)
-        if (step + 1) % spec.checkpoint_every == 0 or step + 1 in evals:
-            save()
-    part["mre"] = _mre_rows(spec, run, state, setting, runs)
-    part["diverged_step"] = state.diverged_step.cpu().tolist()
-    part["train_seconds"] = state.seconds
-    part["complete"] = True
-    save()
+    res = _trainer.train(cfg, checkpoint=ck, checkpoint_every=spec.checkpoint_every, observe=observe,
+                         observe_at=evals)
+    part = {"metrics": [row for _, rec in res.observed for row in rec["metrics"]],
+            "snapshots": {k: v for _, rec in res.observed for k, v in rec["snapshots"].items()},
+            "mre": _mre_rows(spec, res, setting, runs), "diverged_step": res.diverged_step.tolist(),
+            "train_seconds": res.seconds, "complete": True}
+    if side is not None:
+        _atomic_json(side, part)
     return part
 
 

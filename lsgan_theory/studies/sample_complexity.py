@@ -1,9 +1,8 @@
 """Sample complexity on trained GANs and the GLS-GAN family (THEORY.md §5 "Generalisation", §6; issue 16, items 2–5).
 
 Four experiments, each a sweep spec in ``experiments/`` run through the sweeps machinery (store, packs, resume) with
-the executor of this module, which trains a pack with the trainer's public steps (:func:`train_probed`: the same
-``setup`` / ``d_step`` / ``g_step`` / ``record`` sequence as :func:`lsgan_theory.ensemble.train`, plus a probe of the
-hinge-active fraction) and measures what the experiment needs:
+the executor of this module, which trains a pack with :func:`lsgan_theory.ensemble.train` (:func:`train_probed`: its
+observer probes the hinge-active fraction at every recorded step) and measures what the experiment needs:
 
 * **critic generalisation** (``fixed_generator`` set, no generator training): an LS-GAN loss network L_θ̂ trained on m
   real samples against a fixed generator q.  Which gap (THEORY.md §5 asks to say): the *train–test gap of the
@@ -29,22 +28,17 @@ verdicts.
 from __future__ import annotations
 
 import math
-import os
-import socket
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .. import __version__
 from .. import densities as _densities
 from .. import metrics as _metrics
 from ..ensemble import TrainResult, mlp as _mlp, rng as _rng
 from ..ensemble import trainer as _trainer
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
-from ..provenance import git_revision
 from .stats import wilson_interval
 from .theorem1 import generator_metrics
 
@@ -110,12 +104,13 @@ def _probe(run, state, px: torch.Tensor, pz: torch.Tensor) -> np.ndarray:
     return np.where(state.active.cpu().numpy(), frac, np.nan)
 
 
-def train_probed(config, *, probe: int = 128):
-    """Train ``config`` exactly as :func:`lsgan_theory.ensemble.train` does (same public steps, same streams, so
-    bitwise the same parameters) and probe the hinge-active fraction at every recorded step.
+def train_probed(config, *, probe: int = 128, checkpoint=None, checkpoint_every: int | None = None):
+    """Train ``config`` with :func:`lsgan_theory.ensemble.train` (the one training loop: resume, Ctrl-C save and
+    freezing are its own) and probe the hinge-active fraction at every recorded step, through its observer.
 
     The probe: ``probe`` fresh target samples and ``probe`` generated samples per model (fixed over training, stream
-    :data:`PROBE_STREAM`; for a fixed generator, its quantiles), all pairs (:func:`hinge_active`).
+    :data:`PROBE_STREAM`; for a fixed generator, its quantiles), all pairs (:func:`hinge_active`).  ``checkpoint``,
+    ``checkpoint_every``: as in :func:`~lsgan_theory.ensemble.train` (the probe's records are checkpointed too).
 
     Returns
     -------
@@ -123,9 +118,7 @@ def train_probed(config, *, probe: int = 128):
     setup : the trainer's Setup (its ``data``: each model's data set)
     hinge : array (E, S), the fraction at the recorded steps ``result.steps`` (NaN once a model is frozen)
     """
-    t0 = time.perf_counter()
     run = _trainer.setup(config)
-    state = _trainer.init_state(run)
     c = config
     E, d = c.n_models, run.data.shape[-1]
     target = _densities.parse(c.target)
@@ -138,29 +131,12 @@ def train_probed(config, *, probe: int = 128):
                           device=run.device)
     else:
         pz = _rng.normal(c.seed, run.ids, PROBE_STREAM, 0, (probe, c.noise_dim), dtype=run.dtype)
-    rec_at = set(run.rec_steps)
-    hinge = []
-    for step in range(c.steps):
-        for k in range(c.n_critic):
-            state = _trainer.d_step(run, state, step, step * c.n_critic + k)
-        if run.train_g:
-            state = _trainer.g_step(run, state, step)
-        state = replace(state, step=step + 1, seconds=time.perf_counter() - t0)
-        if step in rec_at:
-            state = _trainer.record(run, state)
-            hinge.append(_probe(run, state, px, pz))
-    extra = {}
-    if run.use_sn:
-        with torch.no_grad():
-            extra["d_weights_eff"] = tuple(w.cpu() for w in _mlp.spectral_normalize(state.d_params, state.sn_u,
-                                                                                     run.sn_on)[0])
-    rows = lambda rs: torch.stack(rs).T.cpu().numpy()  # noqa: E731
-    res = TrainResult(config=c, steps=np.array(run.rec_steps), loss_d=rows(state.rec_d), loss_g=rows(state.rec_g),
-                      diverged_step=state.diverged_step.cpu().numpy(),
-                      g_params=tuple(p.detach().cpu() for p in state.g_params),
-                      d_params=tuple(p.detach().cpu() for p in state.d_params),
-                      seconds=time.perf_counter() - t0, device=str(run.device), git=git_revision(), extra=extra)
-    return res, run, np.stack(hinge, axis=1)
+
+    def observe(obs: _trainer.Observation) -> dict:
+        return {"hinge": torch.as_tensor(_probe(obs.run, obs.state, px, pz))}
+
+    res = _trainer.train(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every, observe=observe)
+    return res, run, np.stack([rec["hinge"].numpy() for _, rec in res.observed], axis=1)
 
 
 # ------------------------------------------------------------------------------------------------ measurements
@@ -271,54 +247,47 @@ def model_metrics(result: TrainResult, run, e: int, *, n_eval: int = 2000, strea
 
 
 # ------------------------------------------------------------------------------------------------ the executor
+def _probed_pack(runs, cfg) -> tuple[list[dict], str]:
+    """A pack's body for :func:`lsgan_theory.sweeps.execute.run_pack`: :func:`train_probed`, then
+    :func:`model_metrics` per model; the records carry the curves ``loss_d``, ``loss_g`` and ``hinge_active``."""
+    res, run, hinge = train_probed(cfg)
+    records = []
+    for e, r in enumerate(runs):
+        final = {"final_loss_d": float(res.loss_d[e, -1]), "final_loss_g": float(res.loss_g[e, -1]),
+                 "hinge_active_final": float(hinge[e, -1]),
+                 "hinge_active_mean": float(np.nanmean(hinge[e])) if np.isfinite(hinge[e]).any() else math.nan,
+                 **model_metrics(res, run, e, n_eval=r.config["n_eval"], stream=r.stream)}
+        records.append({"id": r.id, "status": "diverged" if res.diverged_step[e] >= 0 else "done",
+                        "diverged_step": int(res.diverged_step[e]), "final": final,
+                        "steps": np.asarray(res.steps),
+                        "curves": {"loss_d": res.loss_d[e], "loss_g": res.loss_g[e], "hinge_active": hinge[e]}})
+    return records, res.device
+
+
+def _probed_task(task: dict) -> list[dict]:
+    from ..sweeps.execute import run_pack
+
+    return run_pack(task, _probed_pack)
+
+
 class SampleComplexityExecutor:
-    """A sweeps executor (``map(tasks)`` yielding ``(task, records, error)``; see
-    :mod:`lsgan_theory.sweeps.execute`): each pack is trained with :func:`train_probed` and measured with
-    :func:`model_metrics`; the records carry the curves ``loss_d``, ``loss_g`` and ``hinge_active``."""
+    """The sweeps' local executor (:class:`lsgan_theory.sweeps.execute.LocalExecutor`) with this module's pack:
+    each pack is trained with :func:`train_probed` (ensemble.train with the hinge probe as its observer) and
+    measured with :func:`model_metrics`; the records carry the curves ``loss_d``, ``loss_g`` and
+    ``hinge_active``.  (A thin wrapper: the sweeps layer is imported when it is built, not at import time.)"""
 
     name = "local"
 
+    def __init__(self):
+        from ..sweeps.execute import LocalExecutor
+
+        self._local = LocalExecutor(pack=_probed_task)
+
     def map(self, tasks):
-        for task in tasks:
-            try:
-                yield task, self.train_pack(task), None
-            except Exception as exc:  # recorded as failed, the sweep goes on
-                yield task, None, " ".join(f"{type(exc).__name__}: {exc}".split())[:2000]
+        return self._local.map(tasks)
 
     def close(self) -> None:
-        pass
-
-    @staticmethod
-    def train_pack(task: dict) -> list[dict]:
-        from ..sweeps.spec import Run, to_train_config
-
-        before = torch.get_num_threads()
-        if task.get("threads"):
-            torch.set_num_threads(int(task["threads"]))
-        try:
-            runs = [Run(r["id"], r["config"], r["grid"]) for r in task["runs"]]
-            cfg = to_train_config(runs, task.get("device", "auto"))
-            started = time.time()
-            res, run, hinge = train_probed(cfg)
-            records = []
-            for e, r in enumerate(runs):
-                final = {"final_loss_d": float(res.loss_d[e, -1]), "final_loss_g": float(res.loss_g[e, -1]),
-                         "hinge_active_final": float(hinge[e, -1]),
-                         "hinge_active_mean": float(np.nanmean(hinge[e])) if np.isfinite(hinge[e]).any() else math.nan,
-                         **model_metrics(res, run, e, n_eval=r.config["n_eval"], stream=r.stream)}
-                records.append({"id": r.id, "status": "diverged" if res.diverged_step[e] >= 0 else "done",
-                                "diverged_step": int(res.diverged_step[e]), "final": final,
-                                "steps": np.asarray(res.steps),
-                                "curves": {"loss_d": res.loss_d[e], "loss_g": res.loss_g[e],
-                                           "hinge_active": hinge[e]}})
-            finished = time.time()
-            for rec in records:
-                rec.update(started=started, finished=finished, seconds=finished - started, version=__version__,
-                           git=git_revision(), device=res.device, host=socket.gethostname(),
-                           worker=f"local:{os.getpid()}")
-            return records
-        finally:
-            torch.set_num_threads(before)
+        self._local.close()
 
 
 def run_experiment(spec, out=None, *, variant: str | None = None, restart: bool = False, quiet: bool = True,

@@ -26,7 +26,7 @@ from ..provenance import git_revision
 from ..studies.runs import evaluate
 from .spec import Run, to_train_config
 
-__all__ = ["train_pack", "LocalExecutor", "DaskExecutor", "executor"]
+__all__ = ["train_pack", "run_pack", "LocalExecutor", "DaskExecutor", "executor"]
 
 
 def _single(result: TrainResult, e: int) -> TrainResult:
@@ -50,21 +50,35 @@ def _worker_name() -> str:
 
 def train_pack(task: dict) -> list[dict]:
     """Train one pack and return one record per run (see :meth:`lsgan_theory.sweeps.store.Store.write`)."""
+    return run_pack(task, _train_pack)
+
+
+def run_pack(task: dict, body) -> list[dict]:
+    """The frame every pack runs in: the task's torch threads (restored after), its runs and batched config, then
+    ``body(runs, cfg) -> (records, device)`` (train and measure; one record per run with ``id``, ``status``,
+    ``diverged_step``, ``final``, ``steps``, ``curves``), stamped with timing and provenance.  A study with its own
+    measurements passes its own ``body`` (e.g. :class:`lsgan_theory.studies.sample_complexity.SampleComplexityExecutor`)."""
     import torch
 
     before = torch.get_num_threads()
     if task.get("threads"):
         torch.set_num_threads(int(task["threads"]))
     try:
-        return _train_pack(task)
+        runs = [Run(r["id"], r["config"], r["grid"]) for r in task["runs"]]
+        cfg = to_train_config(runs, task.get("device", "auto"))
+        started = time.time()
+        records, device = body(runs, cfg)
+        finished = time.time()
+        host, worker = socket.gethostname(), _worker_name()
+        for r in records:
+            r.update(started=started, finished=finished, seconds=finished - started, version=__version__,
+                     git=git_revision(), device=device, host=host, worker=worker)
+        return records
     finally:
         torch.set_num_threads(before)
 
 
-def _train_pack(task: dict) -> list[dict]:
-    runs = [Run(r["id"], r["config"], r["grid"]) for r in task["runs"]]
-    cfg = to_train_config(runs, task.get("device", "auto"))
-    started = time.time()
+def _train_pack(runs, cfg) -> tuple[list[dict], str]:
     res = train(cfg)
     records = []
     for e, run in enumerate(runs):
@@ -75,12 +89,7 @@ def _train_pack(task: dict) -> list[dict]:
         records.append({"id": run.id, "status": "diverged" if res.diverged_step[e] >= 0 else "done",
                         "diverged_step": int(res.diverged_step[e]), "final": final,
                         "steps": np.asarray(res.steps), "curves": {"loss_d": res.loss_d[e], "loss_g": res.loss_g[e]}})
-    finished = time.time()
-    host, worker = socket.gethostname(), _worker_name()
-    for r in records:
-        r.update(started=started, finished=finished, seconds=finished - started, version=__version__,
-                 git=git_revision(), device=res.device, host=host, worker=worker)
-    return records
+    return records, res.device
 
 
 def _error_text(exc: BaseException) -> str:
@@ -89,14 +98,18 @@ def _error_text(exc: BaseException) -> str:
 
 
 class LocalExecutor:
-    """Packs one after the other in this process."""
+    """Packs one after the other in this process; ``pack(task) -> records`` trains one (default :func:`train_pack`;
+    a study passes its own, built on :func:`run_pack`)."""
 
     name = "local"
+
+    def __init__(self, pack=None):
+        self.pack = train_pack if pack is None else pack
 
     def map(self, tasks):
         for task in tasks:
             try:
-                yield task, train_pack(task), None
+                yield task, self.pack(task), None
             except Exception as exc:  # a failed pack is recorded, the sweep goes on
                 yield task, None, _error_text(exc)
 
