@@ -28,3 +28,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler for the test's duration.
+
+    A test that sends itself SIGINT checks the engine's deferral of Python's ``default_int_handler``.  A process
+    started in the background by a non-interactive shell (``cmd &``, as some CI runners and ``nohup`` jobs do)
+    inherits SIGINT *ignored*, Python then installs no handler, and the engine rightly leaves the signal alone; the
+    fixture restores the interactive situation the test is about, and puts the inherited action back afterwards.
+    """
+    import signal
+
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)

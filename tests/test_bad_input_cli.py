@@ -454,7 +454,7 @@ def test_bad_sympy_timeout_variable_is_named(tmp_path):
     assert_one_line_error(rc, err, "LSGAN_SYMPY_TIMEOUT")
 
 
-def test_ctrl_c_writes_a_checkpoint(tmp_path, monkeypatch):
+def test_ctrl_c_writes_a_checkpoint(tmp_path, monkeypatch, python_sigint):
     import lsgan_theory.cli as cli_mod
     from lsgan_theory.studies.runs import checkpoint_step
 

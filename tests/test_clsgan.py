@@ -296,7 +296,7 @@ def test_sample_and_classify_shapes_and_class_count_checks():
         res.activations(np.zeros((7, 2)))
 
 
-def test_ctrl_c_mid_step_saves_through_the_shared_loop_and_resumes_bitwise(tmp_path, monkeypatch):
+def test_ctrl_c_mid_step_saves_through_the_shared_loop_and_resumes_bitwise(tmp_path, monkeypatch, python_sigint):
     # The CLS-GAN trainer runs on trainer.run_loop (the one loop): a real SIGINT inside a loss-network update of step
     # 7 is held until the step ends, the checkpoint then holds 8 completed steps (its "step" says 7), and the resumed
     # run equals an uninterrupted one bitwise.  Mutation caught: without the shared loop's Ctrl-C save the

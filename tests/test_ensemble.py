@@ -519,7 +519,7 @@ def test_checkpoint_of_another_configuration_is_refused(tmp_path):
         train(TrainConfig(n_models=2, **SHORT), checkpoint=tmp_path / "junk.pt")
 
 
-def test_killed_writer_temporaries_are_removed_and_ctrl_c_writes_a_checkpoint_that_resumes_bitwise(tmp_path):
+def test_killed_writer_temporaries_are_removed_and_ctrl_c_writes_a_checkpoint_that_resumes_bitwise(tmp_path, python_sigint):
     # Issue 13 item 6.  (a) A `checkpoint.pt.tmp-<pid>` of a process that no longer runs (SIGKILL while saving) is
     # removed when training starts; one of a running process (ours: os.getppid()) is kept.  (b) Ctrl-C
     # (KeyboardInterrupt, here raised from the callback after step 12) writes the completed steps before re-raising,
@@ -553,7 +553,7 @@ def test_killed_writer_temporaries_are_removed_and_ctrl_c_writes_a_checkpoint_th
     assert all(torch.equal(a, b) for a, b in zip(_params(resumed), _params(whole)))
 
 
-def test_ctrl_c_in_the_middle_of_a_step_finishes_that_step_saves_and_resumes_bitwise(tmp_path, monkeypatch):
+def test_ctrl_c_in_the_middle_of_a_step_finishes_that_step_saves_and_resumes_bitwise(tmp_path, monkeypatch, python_sigint):
     # Parameters are updated in place, so a step stopped half-way is no state: SIGINT (a real signal, sent from
     # inside the D update of step 12) is held until the step ends; the checkpoint then says 12 and the resumed run
     # equals an uninterrupted one.  Mutation caught: without the deferral the signal raises inside step 12 and the
@@ -800,7 +800,7 @@ def test_observer_at_step_zero_and_chosen_steps_and_bad_arguments():
         train(cfg, observe=lambda obs: {"x": np.zeros(2)}, observe_at=[1])
 
 
-def test_observer_records_are_checkpointed_and_ctrl_c_inside_it_resumes_to_the_same_records(tmp_path):
+def test_observer_records_are_checkpointed_and_ctrl_c_inside_it_resumes_to_the_same_records(tmp_path, python_sigint):
     # Ctrl-C raised by the observer at step 10 (after the step completed): the checkpoint holds 10 completed steps
     # and the records of steps 0 and 5; the resumed run does not observe 0 and 5 again (counted), observes 10 again,
     # and its records and parameters equal an uninterrupted run's bitwise.  Mutation caught: not saving `observed`

@@ -321,7 +321,7 @@ def test_runner_resumes_after_interruption_to_the_same_numbers(tmp_path):
     assert [r["mre"] for r in ref.mre] == [r["mre"] for r in again.mre]
 
 
-def test_runner_ctrl_c_mid_step_saves_through_the_engine_and_resumes_to_the_same_numbers(tmp_path, monkeypatch):
+def test_runner_ctrl_c_mid_step_saves_through_the_engine_and_resumes_to_the_same_numbers(tmp_path, monkeypatch, python_sigint):
     # The study trains on ensemble.train (its evaluations are the engine's observer records): a real SIGINT inside a
     # D update of the second setting (step 5) is held until the step ends, the engine writes its checkpoint with
     # the evaluations of steps 0 and 4 in it, and the resumed study ends with exactly the uninterrupted numbers.

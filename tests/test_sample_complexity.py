@@ -162,7 +162,7 @@ def test_train_probed_trains_exactly_as_train():
     assert hinge.shape == (2, len(ref.steps)) and np.all((hinge >= 0) & (hinge <= 1))
 
 
-def test_train_probed_resumes_and_saves_on_ctrl_c_through_the_engine(tmp_path, monkeypatch):
+def test_train_probed_resumes_and_saves_on_ctrl_c_through_the_engine(tmp_path, monkeypatch, python_sigint):
     # train_probed runs on ensemble.train (its observer is the probe): Ctrl-C in the middle (raised inside a D
     # update at step 12, a real SIGINT, held until the step ends) saves the completed steps with the probe records
     # so far; the resumed run's parameters and hinge curve equal an uninterrupted one's bitwise.
