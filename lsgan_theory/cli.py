@@ -248,6 +248,7 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     "optimal-critic-loss_sensitive": (8.51, 16),  # models × steps 6·2000 → 32·6000
     # models 200 → 1400 (targets × regimes × λ × seeds) × steps 250 → 5000 × ~1.7 for width 16 → 32
     "theorem1-trained-lambda-sweep": (38.0, 240),
+    "theorem1-sharp-bound-attained": (3.1, 1.0),  # exact; measured on the loaded 2-core machine (issue 29)
     # label counts × seeds × steps 1·6·300 → 4·5·3000
     "clsgan-semi-supervised-digits": (20.6, 33),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks

@@ -225,6 +225,8 @@ class BoundRow:
     floor: float              # max(capacity floor, estimator floor)
     status: str               # "trivial", "not testable", "consistent", "violated", "inconclusive"
     median: float = math.nan  # median over seeds (robust to a few runaway seeds)
+    sharp_bound: float = math.nan   # 2/(1+λ): the sharp form (derived, THEORY.md §5), attained
+    sharp_status: str = ""          # the same reading against 2/(1+λ)
 
 
 @dataclass
@@ -238,12 +240,16 @@ class BoundReading:
     trend_ci: tuple           # bootstrap 95 % CI over seeds (resampling seeds within each λ)
     trend: str = ""           # "falls with λ" | "rises with λ" | "no trend detected" (from trend_ci)
     floor: float = math.nan   # the floor the statuses used: max(capacity floor, estimator floor)
+    sharp_verdict: str = ""   # the same verdict against the sharp bound 2/(1+λ) (derived; THEORY.md §5)
+    sharp_violated_at: list = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line: the verdict (with the violating λ), the trend and its interval."""
-        at = f" at λ = {', '.join(f'{v:g}' for v in self.violated_at)}" if self.violated_at else ""
-        return (f"{self.verdict}{at}; trend: {self.trend} (Spearman ρ(λ, error) = {self.trend_rho:.2f}, 95 % "
-                f"bootstrap CI over seeds [{self.trend_ci[0]:.2f}, {self.trend_ci[1]:.2f}])")
+        """One line: the verdict against 2/λ (paper) and 2/(1+λ) (sharp), with the violating λ, and the trend."""
+        def at(v):
+            return f" at λ = {', '.join(f'{x:g}' for x in v)}" if v else ""
+        return (f"{self.verdict}{at(self.violated_at)} (paper's 2/λ); {self.sharp_verdict}"
+                f"{at(self.sharp_violated_at)} (sharp 2/(1+λ)); trend: {self.trend} (Spearman ρ(λ, error) = "
+                f"{self.trend_rho:.2f}, 95 % bootstrap CI over seeds [{self.trend_ci[0]:.2f}, {self.trend_ci[1]:.2f}])")
 
 
 def _t_interval(v: np.ndarray) -> tuple[float, tuple]:
@@ -267,7 +273,8 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
     at or below 2/λ (the measurement resolves the error below the bound, so it could have shown a violation); else
     *inconclusive* (the interval straddles 2/λ).  The target's verdict is *violated* if any λ is (``violated_at``
     lists them); else *consistent* if at least one λ is; else *inconclusive* if a testable λ exists; else *not
-    testable*.
+    testable*.  The same reading against the sharp bound 2/(1+λ) (derived, attained: THEORY.md §5) fills
+    ``sharp_status``, ``sharp_verdict`` and ``sharp_violated_at`` (never *trivial*: 2/(1+λ) < 2 for every λ > 0).
 
     The trend is Spearman's ρ between λ and the error over all finite (λ, seed) pairs, with a 95 % percentile
     bootstrap interval (seeds resampled with replacement within each λ, ``n_boot`` times): *falls with λ* when the
@@ -283,36 +290,46 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
         if not (isinstance(v, (int, float, np.floating)) and math.isfinite(v) and v >= 0):
             raise ValueError(f"{name}: must be a finite number >= 0, got {v!r}")
     fl = max(float(floor), float(estimator_floor))
-    rows, violated = [], []
+    rows, violated, sharp_violated = [], [], []
     for lam, vals in zip(lams, l1):
         v = vals[np.isfinite(vals)]
         k = v.size
         mean, ci = _t_interval(v)
-        bound = 2.0 / lam
-        if bound >= 2.0:
-            status = TRIVIAL
-        elif bound <= fl:
-            status = NOT_TESTABLE
-        elif k and ci[0] > bound:
-            status = VIOLATED
+        bound, sharp = 2.0 / lam, 2.0 / (1.0 + lam)
+        status, sharp_status = _bound_status(bound, fl, k, ci), _bound_status(sharp, fl, k, ci)
+        if status == VIOLATED:
             violated.append(float(lam))
-        elif k and ci[1] <= bound:
-            status = CONSISTENT
-        else:
-            status = INCONCLUSIVE
+        if sharp_status == VIOLATED:
+            sharp_violated.append(float(lam))
         rows.append(BoundRow(float(lam), bound, mean, ci, int(k), fl, status,
-                             float(np.median(v)) if k else math.nan))
-    if violated:
-        verdict = VIOLATED
-    elif any(r.status == CONSISTENT for r in rows):
-        verdict = CONSISTENT
-    elif any(r.status == INCONCLUSIVE for r in rows):
-        verdict = INCONCLUSIVE
-    else:
-        verdict = NOT_TESTABLE
+                             float(np.median(v)) if k else math.nan, sharp, sharp_status))
     r0, trend_ci = _spearman_bootstrap(lams, l1, n_boot, seed)
     trend = ("falls with λ" if trend_ci[1] < 0 else "rises with λ" if trend_ci[0] > 0 else "no trend detected")
-    return BoundReading(rows, verdict, violated, r0, trend_ci, trend, fl)
+    return BoundReading(rows, _target_verdict([r.status for r in rows]), violated, r0, trend_ci, trend, fl,
+                        _target_verdict([r.sharp_status for r in rows]), sharp_violated)
+
+
+def _bound_status(bound: float, fl: float, k: int, ci: tuple) -> str:
+    """One λ's status against ``bound`` (see :func:`read_bound`)."""
+    if bound >= 2.0:
+        return TRIVIAL
+    if bound <= fl:
+        return NOT_TESTABLE
+    if k and ci[0] > bound:
+        return VIOLATED
+    if k and ci[1] <= bound:
+        return CONSISTENT
+    return INCONCLUSIVE
+
+
+def _target_verdict(statuses: list) -> str:
+    if VIOLATED in statuses:
+        return VIOLATED
+    if CONSISTENT in statuses:
+        return CONSISTENT
+    if INCONCLUSIVE in statuses:
+        return INCONCLUSIVE
+    return NOT_TESTABLE
 
 
 def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -567,12 +584,14 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
                 summary.append({"target": target, "n_data": int(m), "regime": regime_name(m), "lam": b.lam,
                                 "bound": b.bound, "seeds": b.seeds, "l1_mean": b.mean, "l1_ci_lo": b.ci[0],
                                 "l1_ci_hi": b.ci[1], "l1_median": b.median, "capacity_floor": cap.floor,
-                                "estimator_floor": est, "status": b.status, "eta": r.eta,
+                                "estimator_floor": est, "status": b.status, "sharp_bound": b.sharp_bound,
+                                "sharp_status": b.sharp_status, "eta": r.eta,
                                 "ratio_inf_median": r.median_ratio, "ratio_holds": r.holds,
                                 "mass_outside_mean": r.mass_outside, "mass_outside_ci_lo": r.mass_outside_ci[0],
                                 "mass_outside_ci_hi": r.mass_outside_ci[1]})
             verdicts.append({"target": target, "assumption1": ASSUMPTION1.get(target, "not stated"), "n_data": int(m),
                              "regime": regime_name(m), "verdict": rd.verdict, "violated_at": rd.violated_at,
+                             "sharp_verdict": rd.sharp_verdict, "sharp_violated_at": rd.sharp_violated_at,
                              "trend": rd.trend, "trend_rho": rd.trend_rho, "trend_ci": list(rd.trend_ci),
                              "capacity_floor": cap.floor, "runs": int(len(g)), "finished": int(ok.loc[g.index].sum()),
                              "summary": rd.summary()})
