@@ -249,6 +249,9 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     # models 200 → 1400 (targets × regimes × λ × seeds) × steps 250 → 5000 × ~1.7 for width 16 → 32
     "theorem1-trained-lambda-sweep": (38.0, 240),
     "theorem1-sharp-bound-attained": (3.1, 1.0),  # exact; measured on the loaded 2-core machine (issue 29)
+    # targets × λ × seeds × Σ budgets 5·3·3·375 → 5·6·5·8750 (×78), × ~4 for width 32 and 128 cells (issue 29)
+    "theorem1-certified-equilibrium": (25.0, 310),
+    "theorem1-verdict-controls": (0.5, 1.0),
     # label counts × seeds × steps 1·6·300 → 4·5·3000
     "clsgan-semi-supervised-digits": (20.6, 33),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks

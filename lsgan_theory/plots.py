@@ -440,6 +440,36 @@ def theorem1_figure(sweeps: dict, stem) -> list[Path]:
                            + ", ".join(verdicts) + ".")
 
 
+def certificates_figure(data: dict, stem, caption: str | None = None) -> list[Path]:
+    """Equilibrium certificates against training steps (THEORY.md §5, "What 'at the equilibrium' means"): one panel
+    per target, the median over seeds of the critic gap S(L̂, q̂) − min S and of the generator gap against the LP
+    critic, one colour per λ, with the gaps' resolution ε (median) dotted.  ``data`` maps a target label to a dict
+    with ``steps`` (B,), ``lams`` (Λ,) and arrays (B, Λ) ``critic_gap``, ``gen_gap_lp``, ``eps`` (from
+    :class:`lsgan_theory.studies.theorem1.CertifiedSweep`)."""
+    import numpy as np
+
+    n = len(data)
+    fig, axes = _subplots(1, n, figsize=(3.6 * n, 3.6), squeeze=False)
+    for ax, (label, d) in zip(axes[0], data.items()):
+        steps = np.asarray(d["steps"], float)
+        for i, lam in enumerate(d["lams"]):
+            colour = f"C{i % 10}"
+            ax.plot(steps, np.asarray(d["critic_gap"], float)[:, i], "o-", color=colour, ms=3,
+                    label=f"λ = {lam:g}: critic gap")
+            ax.plot(steps, np.asarray(d["gen_gap_lp"], float)[:, i], "s--", color=colour, ms=3,
+                    label=f"λ = {lam:g}: generator gap (LP critic)")
+            ax.plot(steps, np.asarray(d["eps"], float)[:, i], ":", color=colour, lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training steps")
+        ax.set_ylabel("gap (objective units)")
+        ax.set_title(label, fontsize=8)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].legend(fontsize=5)
+    return save(fig, stem, caption or "Equilibrium certificates of trained LS-GANs against training steps (median "
+                                      "over seeds; dotted: the certificates' resolution ε).")
+
+
 # ------------------------------------------------------------------------------------------- sweeps
 def sweep_figure(fig_spec: dict, table, stem) -> list[Path]:
     """A figure declared by a sweep spec (``[[figure]]``): metric ``y`` (mean and 95 % t-interval over seeds) against

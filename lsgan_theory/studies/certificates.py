@@ -237,6 +237,7 @@ class CertifiedReading:
     excess_sharp: float       # the same against 2/(1+λ)
     hypothesis: str           # which certificate missed, by how much (the closest pair), or "" when certified
     bound: float = math.nan   # the bound the status reads (2/(1+λ) for sharp=True, else 2/λ)
+    lower_max: float = math.nan  # max over certified pairs of ∫|p − q̂| − abserr (NaN: none certified)
 
 
 def read_certified(lam: float, l1, l1_abserr, certificates, *, sharp: bool = True) -> CertifiedReading:
@@ -272,4 +273,4 @@ def read_certified(lam: float, l1, l1_abserr, certificates, *, sharp: bool = Tru
     ex_sharp = float(np.max(np.maximum(lower - 2.0 / (1.0 + lam), 0.0)))
     ex = ex_sharp if sharp else ex_paper
     return CertifiedReading(lam, VIOLATED if ex > 0 else CONSISTENT, len(cert), len(ok), ex_paper, ex_sharp, "",
-                            bound)
+                            bound, float(np.max(lower)))

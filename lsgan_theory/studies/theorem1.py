@@ -44,7 +44,8 @@ from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density, l1_distance
 
 __all__ = ["GeneratorMetrics", "exact_metrics", "generator_metrics", "CapacityFloor", "capacity_floor",
            "density_ratio_infimum", "BoundRow", "BoundReading", "read_bound", "RatioRow", "read_ratio",
-           "LambdaSweep", "lambda_sweep", "regime_name", "read_lambda_store", "THEOREM1_TARGETS", "THEOREM1_TRAINING", "ASSUMPTION1"]
+           "LambdaSweep", "lambda_sweep", "regime_name", "read_lambda_store", "THEOREM1_TARGETS", "THEOREM1_TRAINING", "ASSUMPTION1",
+           "CertifiedSweep", "certified_lambda_sweep"]
 
 
 @dataclass
@@ -600,3 +601,92 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
     meta["seconds_total"] = float(df["seconds"].dropna().groupby(df["pack"]).first().sum()) if "pack" in df else None
     return {"tidy": pd.DataFrame(df[cols]), "summary": summary, "verdicts": verdicts, "capacity": capacity,
             "meta": meta}
+
+
+# ------------------------------------------------------------------------------------------------ at the hypothesis
+@dataclass
+class CertifiedSweep:
+    """Result of :func:`certified_lambda_sweep` for one target: per (budget, λ, seed) the exact ∫|p − q̂| and the
+    equilibrium certificates (:mod:`lsgan_theory.studies.certificates`), and per λ the reading at the final budget."""
+
+    target: str
+    lams: np.ndarray
+    budgets: tuple            # training steps of each budget (the last one is read)
+    l1: np.ndarray            # (n_budgets, n_λ, seeds), NaN for a diverged model
+    l1_abserr: np.ndarray
+    certificates: list        # [budget][λ][seed]: PairCertificate or None
+    readings: list            # per λ: CertifiedReading against 2/(1+λ) (sharp) at the final budget
+    readings_paper: list      # per λ: the same against the paper's 2/λ
+    assumption1: str
+    config: dict
+    seconds: float
+
+    def gaps(self, attr: str) -> np.ndarray:
+        """Certificate field ``attr`` as an array (n_budgets, n_λ, seeds) (NaN for a diverged model)."""
+        return np.array([[[math.nan if c is None else float(getattr(c, attr)) for c in row] for row in b]
+                         for b in self.certificates])
+
+    def tidy(self) -> list[dict]:
+        """One row per (budget, λ, seed): ∫|p − q̂| and every certificate."""
+        rows = []
+        for b, steps in enumerate(self.budgets):
+            for i, lam in enumerate(self.lams):
+                for s in range(self.l1.shape[2]):
+                    c = self.certificates[b][i][s]
+                    row = {"target": self.target, "steps": int(steps), "lam": float(lam), "replica": s,
+                           "l1_exact": float(self.l1[b, i, s]), "l1_exact_abserr": float(self.l1_abserr[b, i, s])}
+                    if c is not None:
+                        row.update({k: v for k, v in c.as_dict().items() if k not in ("lam", "tau")})
+                    rows.append(row)
+        return rows
+
+
+def certified_lambda_sweep(target: str, lams=(1.0, 10.0, 1000.0), *, seeds: int = 3, budgets=(500, 1000, 2000),
+                           width: int = 16, seed: int = 0, nodes: int = 64, device: str = "cpu",
+                           **train_options) -> CertifiedSweep:
+    """Theorem 1 at its hypothesis for one 1-D target: train ``len(lams) × seeds`` LS-GANs with the settings of
+    :data:`THEOREM1_TRAINING` (fresh target samples every step) for each step budget in ``budgets``, compute the exact
+    ∫|p − q̂| and the equilibrium certificates of every trained pair (:func:`~lsgan_theory.studies.certificates.
+    model_certificates`, ``nodes`` grid cells), and read the bound only where a pair is certified
+    (:func:`~lsgan_theory.studies.certificates.read_certified`, at the final budget, against 2/(1+λ) and 2/λ).
+
+    Randomness is counter-based per (seed, model, step), so a shorter budget is exactly the beginning of a longer run:
+    the budgets show the error and the gaps against training steps (is anything still moving?).
+    """
+    import time as _time
+    from dataclasses import asdict
+
+    from ..ensemble import train
+    from .certificates import model_certificates, read_certified
+    from .critic import one_torch_thread
+    from .runs import grid_config
+
+    t0 = _time.perf_counter()
+    lams = np.asarray(lams, dtype=np.float64)
+    budgets = tuple(int(b) for b in budgets)
+    if not budgets or any(b < 1 for b in budgets) or list(budgets) != sorted(set(budgets)):
+        raise ValueError(f"budgets: must be increasing step counts >= 1, got {budgets!r}")
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds: must be an integer >= 1, got {seeds!r}")
+    opts = dict(THEOREM1_TRAINING, **train_options)
+    lr = opts.pop("lr")
+    shape = (lams.size, seeds)
+    l1s, errs, certs, cfg = [], [], [], None
+    for steps in budgets:
+        fixed = dict(target=target, family="loss_sensitive", seed=seed, steps=steps, noise_dim=1, n_data=0,
+                     g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
+                     record_every=max(1, steps // 10), device=device, **opts)
+        cfg, _ = grid_config({"lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
+        with one_torch_thread():
+            res = train(cfg)
+        mets = exact_metrics(res)
+        cs = model_certificates(res, nodes=nodes)
+        l1s.append(np.array([math.nan if m is None else m.l1 for m in mets]).reshape(shape))
+        errs.append(np.array([math.nan if m is None else m.l1_abserr for m in mets]).reshape(shape))
+        certs.append([[cs[i * seeds + s] for s in range(seeds)] for i in range(lams.size)])
+    l1, err = np.stack(l1s), np.stack(errs)
+    sharp = [read_certified(lam, l1[-1, i], err[-1, i], certs[-1][i], sharp=True) for i, lam in enumerate(lams)]
+    paper = [read_certified(lam, l1[-1, i], err[-1, i], certs[-1][i], sharp=False) for i, lam in enumerate(lams)]
+    spec = _densities.parse(target).spec
+    return CertifiedSweep(spec, lams, budgets, l1, err, certs, sharp, paper, ASSUMPTION1.get(spec, "not stated"),
+                          asdict(cfg), _time.perf_counter() - t0)
