@@ -302,7 +302,7 @@ def _certified(ctx: Context) -> Evidence:
             f"gaps, or (L*, q̂)'s generator gap, are within their resolution ε = 2·(halving error) + 1e-9·(1 + |S|); "
             f"the bound is read only there. ε is the certificates' resolution, not a derived perturbation bound: how "
             f"far ∫|p − q| may exceed 2/(1+λ) at an ε-approximate equilibrium is not derived (docs/equilibrium.md).",
-            "", "| target | λ | ∫\|p − q̂\| (mean) over budgets | certified | critic gap (median ± err) | "
+            "", "| target | λ | ∫\\|p − q̂\\| (mean) over budgets | certified | critic gap (median ± err) | "
             "generator gap vs L̂ | vs LP critic | Lip(L̂)/τ | clipping | verdict (sharp 2/(1+λ)) | hypothesis |",
             "|---|---|---|---|---|---|---|---|---|---|---|", *rows, "",
             "The reading can fail both ways: theorem1-verdict-controls reads planted pairs with the same machinery. "
