@@ -924,7 +924,10 @@ def _add_theorem1(sub) -> None:
                                    "experiments/lambda.toml), fit the capacity floor per target (the generator "
                                    "architecture without an adversary), read Theorem 1 per target and data regime "
                                    "(consistent / violated at λ / inconclusive / not testable; Spearman trend with a "
-                                   "bootstrap CI) and write theorem1_runs.csv (one row per run), theorem1_summary.csv "
+                                   "bootstrap CI), against the paper's 2/λ and the sharp 2/(1+λ), and -- where the "
+                                   "runs carry equilibrium certificates -- at certified equilibria only (consistent / "
+                                   "violated / hypothesis not met), and write theorem1_runs.csv (one row per run, "
+                                   "with the certificates), theorem1_summary.csv "
                                    "(one row per target, regime and λ), theorem1_verdicts.json and the figure "
                                    "theorem1_lambda_sweep.png/.pdf to --dest (default OUT/theorem1).")
     p.add_argument("out", type=Path, help="the sweep's output folder (holding results.sqlite)")
@@ -969,7 +972,9 @@ def _run_theorem1(args) -> int:
         _print_json({"verdicts": rep["verdicts"], "figures": [str(f) for f in figs]})
     else:
         for v in rep["verdicts"]:
-            print(f"{v['target']} [{v['regime']}]: {v['summary']}")
+            eq = (f"; at certified equilibria ({v['certified']} runs): {v['at_equilibrium_sharp']} (sharp 2/(1+λ)), "
+                  f"{v['at_equilibrium_paper']} (paper 2/λ)") if "at_equilibrium_sharp" in v else ""
+            print(f"{v['target']} [{v['regime']}]: {v['summary']}{eq}")
         for f in [dest / "theorem1_runs.csv", dest / "theorem1_summary.csv", dest / "theorem1_verdicts.json", *figs]:
             print(f)
     return 0

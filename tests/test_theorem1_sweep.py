@@ -76,6 +76,13 @@ def test_theorem1_command_reads_the_store_into_verdicts_tables_and_a_figure(stor
         rows = summary[summary["n_data"] == v["n_data"]].sort_values("lam")
         np.testing.assert_allclose(rows["l1_mean"], l1.mean(axis=1), rtol=1e-12)
         assert list(rows["status"]) == [r.status for r in rd.rows]
+        assert list(rows["sharp_status"]) == [r.sharp_status for r in rd.rows]
+        # issue 29: every run carries its equilibrium certificates; ten steps certify nothing, so Theorem 1 at
+        # certified equilibria reads "hypothesis not met" -- never "violated"
+        assert g["critic_gap"].notna().all() and g["certified"].isin([0.0, 1.0]).all()
+        assert v["at_equilibrium_sharp"] == v["at_equilibrium_paper"] == "hypothesis not met"
+        assert (rows["certified"] == 0).all() and set(rows["at_equilibrium_sharp"]) == {"hypothesis not met"}
+    assert "critic_gap" in runs.columns and "lip_ratio" in runs.columns
 
 
 def test_theorem1_command_refuses_a_folder_without_a_store(tmp_path, capsys):

@@ -202,8 +202,10 @@ def model_certificates(result, *, nodes: int = 128, target=None) -> list[PairCer
     from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
 
     cfg = result.config
-    if cfg.family != "loss_sensitive":
-        raise ValueError(f"result: certificates are for the LS-GAN game (family 'loss_sensitive'), got {cfg.family!r}")
+    fams = set(cfg.per_model("family"))
+    if fams != {"loss_sensitive"}:
+        raise ValueError(f"result: certificates are for the LS-GAN game (family 'loss_sensitive'), got "
+                         f"{', '.join(sorted(fams))}")
     p = _densities.parse(target if target is not None else cfg.target)
     if p.dim != 1 or cfg.noise_dim != 1 or cfg.activation not in PIECEWISE_LINEAR:
         raise ValueError("result: certificates need a 1-D target, noise_dim = 1 and a relu/leaky_relu generator")

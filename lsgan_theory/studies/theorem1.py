@@ -531,7 +531,30 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
 
 # ------------------------------------------------------------------------------------------------ a sweep store
 _TIDY_COLUMNS = ("id", "target", "n_data", "regime", "lam", "replica", "status", "steps", "l1_exact", "l1_exact_abserr",
-                 "w1_exact", "ratio_inf", "mass_outside", "atom_mass", "w1", "seconds", "version", "git", "device")
+                 "w1_exact", "ratio_inf", "mass_outside", "atom_mass", "critic_gap", "critic_gap_err", "gen_gap",
+                 "gen_gap_err", "gen_gap_lp", "gen_gap_lp_err", "lip_ratio", "clip_fraction", "certified", "w1",
+                 "seconds", "version", "git", "device")
+
+
+def _at_equilibrium(lam: float, g) -> dict:
+    """Theorem 1 at certified pairs from a store's rows ``g`` of one (target, regime, λ) (issue 29): the number of
+    certified finished runs, the medians of the certificates and the reading against 2/(1+λ) and 2/λ --
+    *hypothesis not met* when no run is certified, else *violated* when a certified run's ∫|p − q̂| − abserr exceeds
+    the bound, else *consistent*.  Empty when the store has no certificate columns (an older sweep)."""
+    if "certified" not in g or not g["certified"].notna().any():
+        return {}
+    g = g[g["certified"].notna()]
+    cert = g[g["certified"] > 0.5]
+    out = {"certified": int(len(cert)), "certificates_read": int(len(g))}
+    for k in ("critic_gap", "critic_gap_err", "gen_gap", "gen_gap_lp", "lip_ratio", "clip_fraction"):
+        out[f"{k}_median"] = float(g[k].median())
+    for name, bound in (("sharp", 2.0 / (1.0 + lam)), ("paper", 2.0 / lam)):
+        if not len(cert):
+            st = "hypothesis not met"
+        else:
+            st = "violated" if float((cert["l1_exact"] - cert["l1_exact_abserr"]).max()) > bound else "consistent"
+        out[f"at_equilibrium_{name}"] = st
+    return out
 
 
 def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 2048, capacity_models: int = 4,
@@ -542,7 +565,10 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
     Groups the runs by (target, n_data); per group builds the (λ × replica) matrix of the exact ∫|p − q̂| (NaN for a
     diverged or unfinished run), computes the capacity floor of the runs' generator architecture once per target
     (:func:`capacity_floor`) and applies :func:`read_bound` (estimator floor: the largest quadrature ``abserr`` of
-    the group) and :func:`read_ratio`.  Returns ``{"tidy": DataFrame (one row per run), "summary": [dict per
+    the group) and :func:`read_ratio`.  When the runs carry equilibrium certificates (sweeps of this version: the
+    columns of :data:`lsgan_theory.studies.runs.CERTIFICATE_METRICS`), every summary row and verdict also reads
+    Theorem 1 at certified runs only (``certified``, ``at_equilibrium_sharp`` / ``_paper``: consistent, violated or
+    hypothesis not met, and the certificates' medians).  Returns ``{"tidy": DataFrame (one row per run), "summary": [dict per
     (target, regime, λ)], "verdicts": [dict per (target, regime)], "capacity": {target: floor}, "meta": {...}}``.
     """
     import pandas as pd
@@ -581,8 +607,12 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
             est = float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
             rd = read_bound(lams, mats["l1_exact"], cap.floor, estimator_floor=est, seed=seed)
             rr = read_ratio(lams, mats["ratio_inf"], mats["mass_outside"])
+            eq_rows = {}
+            for b in rd.rows:
+                sel = g[ok.loc[g.index] & (g["lam"].astype(float) == b.lam)]
+                eq_rows[b.lam] = _at_equilibrium(b.lam, sel)
             for b, r in zip(rd.rows, rr):
-                summary.append({"target": target, "n_data": int(m), "regime": regime_name(m), "lam": b.lam,
+                summary.append({**eq_rows[b.lam], "target": target, "n_data": int(m), "regime": regime_name(m), "lam": b.lam,
                                 "bound": b.bound, "seeds": b.seeds, "l1_mean": b.mean, "l1_ci_lo": b.ci[0],
                                 "l1_ci_hi": b.ci[1], "l1_median": b.median, "capacity_floor": cap.floor,
                                 "estimator_floor": est, "status": b.status, "sharp_bound": b.sharp_bound,
@@ -590,7 +620,16 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
                                 "ratio_inf_median": r.median_ratio, "ratio_holds": r.holds,
                                 "mass_outside_mean": r.mass_outside, "mass_outside_ci_lo": r.mass_outside_ci[0],
                                 "mass_outside_ci_hi": r.mass_outside_ci[1]})
-            verdicts.append({"target": target, "assumption1": ASSUMPTION1.get(target, "not stated"), "n_data": int(m),
+            eqs = [e for e in eq_rows.values() if e]
+            at_eq = {}
+            if eqs:
+                for name in ("sharp", "paper"):
+                    sts = [e[f"at_equilibrium_{name}"] for e in eqs]
+                    at_eq[f"at_equilibrium_{name}"] = ("violated" if "violated" in sts else "consistent" if
+                                                       "consistent" in sts else "hypothesis not met")
+                at_eq["certified"] = int(sum(e["certified"] for e in eqs))
+            verdicts.append({**at_eq, "target": target, "assumption1": ASSUMPTION1.get(target, "not stated"),
+                             "n_data": int(m),
                              "regime": regime_name(m), "verdict": rd.verdict, "violated_at": rd.violated_at,
                              "sharp_verdict": rd.sharp_verdict, "sharp_violated_at": rd.sharp_violated_at,
                              "trend": rd.trend, "trend_rho": rd.trend_rho, "trend_ci": list(rd.trend_ci),
