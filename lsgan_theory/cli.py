@@ -252,6 +252,8 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     # targets × λ × seeds × Σ budgets 5·3·3·375 → 5·6·5·8750 (×78), × ~4 for width 32 and 128 cells (issue 29)
     "theorem1-certified-equilibrium": (25.0, 310),
     "theorem1-verdict-controls": (0.5, 1.0),
+    # targets × λ × seeds × rounds 5·2·1·60 → 5·6·2·120 (×12), × ~4 for 64/128 cells and the larger λ's LPs (issue 29)
+    "theorem1-best-response-equilibrium": (14.1, 50),
     # label counts × seeds × steps 1·6·300 → 4·5·3000
     "clsgan-semi-supervised-digits": (20.6, 33),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks

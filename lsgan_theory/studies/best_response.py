@@ -188,7 +188,7 @@ def best_response_train(target: str, lam: float, *, tau: float = 0.1, kappa: flo
         _, pk, qk = _cells(p, q, nodes, float(min(pe[0], qe[0])), float(max(pe[1], qe[1])))
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(qk > 0, qk * lam / ((1 + lam) * pk), 0.0)
-        row = {"round": rnd, "gen_steps": steps, "l1": l1, "l1_abserr": err,
+        row = {"round": rnd, "gen_steps": steps, "l1": l1, "l1_abserr": err, "l1_cells": float(np.abs(pk - qk).sum()),
                "critic_gap": c.critic_gap if L is not None else math.nan,
                "gen_gap": c.gen_gap if L is not None else math.nan, "gen_gap_lp": c.gen_gap_lp,
                "gen_gap_lp_err": c.gen_gap_lp_err, "eps_gen_lp": c.eps_gen_lp, "certified": c.lp_pair_certified,
@@ -207,7 +207,7 @@ def best_response_train(target: str, lam: float, *, tau: float = 0.1, kappa: flo
         q = density()
         qe = np.asarray(q.ppf(ends), dtype=np.float64)
         x, pk, qk = _cells(p, q, cells, float(min(pe[0], qe[0])), float(max(pe[1], qe[1])))
-        sol = _np.solve(x, x, lam, kappa, scale=tau, real_weights=pk, fake_weights=qk)
+        sol = _np.solve(x, x, lam, kappa, tau=tau, real_weights=pk, fake_weights=qk)
         l = np.asarray(sol.l[:cells], dtype=np.float64)
         L = critic_function(x, l, kappa, tau, critic)
         for _ in range(gen_steps):
