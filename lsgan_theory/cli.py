@@ -253,7 +253,7 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     "theorem1-certified-equilibrium": (25.0, 310),
     "theorem1-verdict-controls": (0.5, 1.0),
     # targets × λ × seeds × rounds 5·2·1·60 → 5·6·2·120 (×12), × ~4 for 64/128 cells and the larger λ's LPs (issue 29)
-    "theorem1-best-response-equilibrium": (14.1, 50),
+    "theorem1-best-response-equilibrium": (13.0, 50),
     # label counts × seeds × steps 1·6·300 → 4·5·3000
     "clsgan-semi-supervised-digits": (20.6, 33),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks
