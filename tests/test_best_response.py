@@ -97,3 +97,13 @@ def test_the_best_response_claim_reads_the_bound_only_at_certified_pairs(tmp_pat
         for rd, cells in zip(d["readings"], d["l1_cells"]):
             if rd["status"] == "violated":
                 assert max(cells) > rd["bound"]
+
+
+@pytest.mark.parametrize("critic", CRITICS)
+def test_every_critic_extension_trains_and_is_certified_along_the_way(critic):
+    run = best_response_train("triangular(-1,0,1)", 3.0, critic=critic, rounds=2, gen_steps=2, record_every=1,
+                              cells=16, nodes=16)
+    assert [h["round"] for h in run.history] == [0, 1, 2] and run.critic == critic
+    h = run.history[-1]
+    assert h["l1_cells"] <= h["l1"] + 1e-9 and np.isfinite(h["gen_gap_lp"]) and h["gen_gap_lp"] >= 0
+    assert run.certificate is not None and run.certificate.nodes == 16

@@ -110,3 +110,25 @@ def test_bad_facet_is_refused_naming_the_key(extra, needle):
     with pytest.raises(SpecError, match="figure") as info:
         parse_spec(base + extra, "s.toml", expand=False)
     assert needle in str(info.value)
+
+
+def test_store_reading_at_certified_runs_can_fail_both_ways():
+    """The store's reading at certified runs (issue 29) on planted rows: a certified run above 2/(1+λ) reads violated,
+    certified runs below it consistent, uncertified runs hypothesis not met whatever their error."""
+    from lsgan_theory.studies.theorem1 import _at_equilibrium
+
+    def rows(l1, certified):
+        n = len(l1)
+        return pd.DataFrame({"l1_exact": l1, "l1_exact_abserr": [1e-9] * n, "certified": certified,
+                             **{k: [0.01] * n for k in ("critic_gap", "critic_gap_err", "gen_gap", "gen_gap_lp",
+                                                        "lip_ratio", "clip_fraction")}})
+
+    lam = 3.0  # 2/(1+λ) = 0.5, 2/λ = 0.667
+    above = _at_equilibrium(lam, rows([0.6, 0.1], [1.0, 0.0]))
+    assert above["at_equilibrium_sharp"] == "violated" and above["at_equilibrium_paper"] == "consistent"
+    assert above["certified"] == 1 and above["certificates_read"] == 2
+    below = _at_equilibrium(lam, rows([0.4, 1.9], [1.0, 0.0]))
+    assert below["at_equilibrium_sharp"] == below["at_equilibrium_paper"] == "consistent"
+    none = _at_equilibrium(lam, rows([1.9, 1.9], [0.0, 0.0]))
+    assert none["at_equilibrium_sharp"] == none["at_equilibrium_paper"] == "hypothesis not met"
+    assert _at_equilibrium(lam, rows([0.4], [np.nan])) == {}  # no certificates read: nothing said
