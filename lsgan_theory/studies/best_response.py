@@ -141,10 +141,13 @@ def best_response_train(target: str, lam: float, *, tau: float = 0.1, kappa: flo
     ``critic``: one of :data:`CRITICS`; ``nodes``: cells of the certificates (halved for their error).
 
     ``history``: one dict per recorded round (every ``record_every`` rounds, round 0 = the initial generator, and the
-    last): ``round``, ``gen_steps`` (generator steps so far), ``l1``, ``l1_abserr`` (exact ∫|p − q̂|),
+    last): ``round``, ``gen_steps`` (generator steps so far), ``l1``, ``l1_abserr`` (exact ∫|p − q̂|), ``l1_cells``
+    (Σ_k |p_k − q̂_k| over the certificate's cells: the ∫|p − q| of the grid game the certificates certify, ≤ ``l1``),
     ``critic_gap``, ``gen_gap`` (the critic last used against the current q̂; NaN at round 0), ``gen_gap_lp``,
-    ``gen_gap_lp_err``, ``eps_gen_lp``, ``certified`` and ``mass_ratio_max`` (max over the certificate cells of
-    q̂_k/p_k·λ/(1 + λ): at most 1 exactly when L* = 0 is a best response of the grid game).
+    ``gen_gap_lp_err``, ``eps_gen_lp``, ``certified`` (the LP pair's: ``gen_gap_lp`` within ``eps_gen_lp``;
+    ``certificate.certified`` of the final pair also accepts the trained pair), ``lip_ratio``, ``clip_fraction`` and
+    ``mass_ratio_max`` (max over the certificate cells of q̂_k/p_k·λ/(1 + λ): at most 1 exactly when L* = 0 is a best
+    response of the grid game).
     """
     import torch
 
@@ -196,7 +199,6 @@ def best_response_train(target: str, lam: float, *, tau: float = 0.1, kappa: flo
         return c, row
 
     history = []
-    L_np = None
     _, row = certify(density(), None, 0, 0)
     history.append(row)
     cert = None
