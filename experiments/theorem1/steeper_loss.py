@@ -62,7 +62,7 @@ def main() -> int:
            "| loss | λ | ∫\\|p − q̂\\| | critic gap | generator gap vs L̂ | vs LP critic | ε (LP pair) | Lip(L̂)/τ | "
            "clipping | κ | certified |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (name, lam), g in df.groupby(["variant", "lam"], sort=False):
-        out.append(f"| {name} | {lam:g} | {g['l1_exact'].median():.3f} | {g['critic_gap'].median():.3g} | "
+        out.append(f"| {name.replace('|', chr(92) + '|')} | {lam:g} | {g['l1_exact'].median():.3f} | {g['critic_gap'].median():.3g} | "
                    f"{g['gen_gap'].median():.3g} | {g['gen_gap_lp'].median():.3g} | {g['eps_gen_lp'].median():.2g} | "
                    f"{g['lip_ratio'].median():.3g} | {g['clip_fraction'].median():.3g} | {g['kappa'].median():.3g} | "
                    f"{int(g['certified'].sum())}/{len(g)} |")
