@@ -12,11 +12,16 @@ one or more :class:`Check` records that state the claim's *terms*:
 
 The verdict is computed, never written by hand (:meth:`Check.status`)::
 
-    statistic > tolerance                              -> fail
+    hypothesis_met is False                            -> hypothesis not met   (the theorem says nothing here)
+    statistic > tolerance                              -> fail                 (for a theorem: violated)
     statistic <= tolerance < alternative_statistic     -> pass
     statistic <= tolerance, alternative not rejected   -> inconclusive   (the check cannot tell the two apart)
 
-A claim's status combines its checks (any fail -> fail, else any inconclusive -> inconclusive, else pass).  A claim
+A check of a theorem that assumes something measurable (Theorem 1's equilibrium: certified by the critic and
+generator gaps, :mod:`lsgan_theory.studies.certificates`) sets ``hypothesis_met`` from that measurement and states in
+``hypothesis`` which condition missed and by how much; its statistic is then not read.  A claim's status combines its
+checks: any fail -> fail, else any inconclusive -> inconclusive, else any pass -> pass, else (every check's hypothesis
+unmet) *hypothesis not met*.  A claim
 registered with ``kind="symbolic"`` (a sympy identity or a machine-checked proof: true or false, no statistic) may
 return ``Evidence(passed, text)`` without checks; for every other claim an Evidence without checks is reported as
 *error* ("states no terms"), so a statistical claim cannot forget its terms.
@@ -48,10 +53,11 @@ import numpy as np
 from . import __version__
 from .provenance import device_description, git_revision
 
-__all__ = ["Check", "Context", "Evidence", "Verdict", "STATUSES", "KINDS", "claim", "combine", "registry",
+__all__ = ["Check", "Context", "Evidence", "Verdict", "STATUSES", "HYPOTHESIS_NOT_MET", "KINDS", "claim", "combine", "registry",
            "run_claims", "status_of", "write_report"]
 
-STATUSES = ("pass", "fail", "inconclusive", "error", "skipped")
+STATUSES = ("pass", "fail", "inconclusive", "hypothesis not met", "error", "skipped")
+HYPOTHESIS_NOT_MET = "hypothesis not met"
 KINDS = ("statistical", "numerical", "symbolic", "measurement")
 
 
@@ -96,6 +102,11 @@ class Check:
         The measured relation in the reader's terms, for the report's summary cell, where "statistic ≤ tolerance"
         would say nothing (a one-sided statistic such as max(0, lower CI end) reads "0 ≤ 0"): e.g.
         ``"slope −0.64 [−0.87, −0.35] < 0"``.  Empty: the summary shows statistic, relation and tolerance.
+    hypothesis_met : bool, optional
+        False when the claim's hypothesis (e.g. "the pair is at a Nash equilibrium") was measured and does not hold:
+        the status is then *hypothesis not met* whatever the statistic.
+    hypothesis : str, optional
+        What was measured about the hypothesis: the condition, its measured value and its threshold.
     """
 
     name: str
@@ -105,6 +116,8 @@ class Check:
     alternative: str
     alternative_statistic: float
     shown: str = ""
+    hypothesis_met: bool = True
+    hypothesis: str = ""
 
     def __post_init__(self):
         for f in ("name", "tolerance_basis", "alternative"):
@@ -115,6 +128,12 @@ class Check:
             setattr(self, f, float(getattr(self, f)))
         if not (self.tolerance >= 0):
             raise ValueError(f"tolerance: must be a number >= 0, got {self.tolerance!r}")
+        if not isinstance(self.hypothesis_met, (bool, np.bool_)):
+            raise TypeError(f"hypothesis_met: expected True or False, got {self.hypothesis_met!r}")
+        self.hypothesis_met = bool(self.hypothesis_met)
+        if not self.hypothesis_met and not str(self.hypothesis).strip():
+            raise ValueError("hypothesis: a check whose hypothesis is not met must say which condition missed and by "
+                             "how much")
 
     @property
     def within(self) -> bool:
@@ -128,13 +147,16 @@ class Check:
 
     @property
     def status(self) -> str:
+        if not self.hypothesis_met:
+            return HYPOTHESIS_NOT_MET
         if not self.within:
             return "fail"
         return "pass" if self.power else "inconclusive"
 
     def row(self) -> str:
+        st = f"{self.status} ({self.hypothesis})" if self.hypothesis else self.status
         return (f"| {self.name} | {_fmt(self.statistic)} | {_fmt(self.tolerance)} | {self.tolerance_basis} | "
-                f"{self.alternative} | {_fmt(self.alternative_statistic)} | {self.status} |")
+                f"{self.alternative} | {_fmt(self.alternative_statistic)} | {st} |")
 
 
 def _fmt(v: float) -> str:
@@ -153,11 +175,15 @@ def interval_relation(lo: float, hi: float, ref: float, digits: int = 3) -> str:
 
 
 def combine(checks: list[Check]) -> str:
-    """Status of a claim from its checks: any fail -> fail, else any inconclusive -> inconclusive, else pass."""
+    """Status of a claim from its checks: any fail -> fail, else any inconclusive -> inconclusive, else any pass ->
+    pass, else (no check's hypothesis met) hypothesis not met."""
     if not checks:
         raise ValueError("checks: a claim's status needs at least one Check")
     st = [c.status for c in checks]
-    return "fail" if "fail" in st else "inconclusive" if "inconclusive" in st else "pass"
+    for s in ("fail", "inconclusive", "pass"):
+        if s in st:
+            return s
+    return HYPOTHESIS_NOT_MET
 
 
 @dataclass(init=False)
@@ -345,7 +371,9 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
              "**" + ", ".join(f"{counts[s]} {s}" for s in STATUSES) + ".**", "",
              "A verdict is computed from each check's terms: *pass* when the statistic is within its tolerance and a "
              "nearby wrong answer (the alternative) is rejected in the same run; *inconclusive* when the alternative "
-             "is not rejected; *fail* when the statistic exceeds its tolerance.", "",
+             "is not rejected; *fail* when the statistic exceeds its tolerance (for a theorem: *violated*); "
+             "*hypothesis not met* when a theorem's measured hypothesis (e.g. an equilibrium, by its certificates) "
+             "does not hold for what was measured, so the theorem says nothing about it.", "",
              "| claim | THEORY.md | kind | verdict | seconds | CPU seconds |", "|---|---|---|---|---|---|"]
     for v in verdicts:
         lines.append(f"| [{v.id}](#{v.id}) | {v.ref} | {v.kind} | {v.status} | {v.seconds:.2f} | "

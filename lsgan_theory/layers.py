@@ -12,7 +12,7 @@ __all__ = ["LAYERS", "UNIT_ALIASES", "layer_of"]
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("layers", "resources", "validate", "provenance", "families", "densities", "divergences", "symbolic",
-              "losses", "nonparametric", "proofs")),
+              "losses", "nonparametric", "equilibrium", "proofs")),
     ("engine", ("ensemble", "metrics")),
     ("studies", ("studies", "sweeps", "testing")),
     ("report", ("claims", "_claims", "plots", "report_html")),

@@ -402,8 +402,8 @@ def np_generalisation_figure(ns, curves: dict, stem, caption: str | None = None)
 
 # ------------------------------------------------------------------------------------------- Theorem 1 on trained GANs
 def theorem1_figure(sweeps: dict, stem) -> list[Path]:
-    """∫|p − q̂| against λ per target (mean and 95 % t-interval over seeds, exact densities), beside 2/λ and the
-    capacity floor, one line per data regime.  ``sweeps`` maps a target label to a dict with ``lams``, ``floor`` and
+    """∫|p − q̂| against λ per target (mean and 95 % t-interval over seeds, exact densities), beside the paper's
+    bound 2/λ, the sharp bound 2/(1+λ) (THEORY.md §5, derived) and the capacity floor, one line per data regime.  ``sweeps`` maps a target label to a dict with ``lams``, ``floor`` and
     either ``regimes`` = {regime name: {``mean``, ``lo``, ``hi``, ``verdict``}} or (one regime) ``mean``, ``lo``,
     ``hi``, ``verdict`` (from :func:`lsgan_theory.studies.theorem1.read_bound`)."""
     import numpy as np
@@ -423,7 +423,8 @@ def theorem1_figure(sweeps: dict, stem) -> list[Path]:
             lows.append(float(np.nanmin(lo)) if np.isfinite(lo).any() else 1.0)
             verdicts.append(f"{label}{' ' + name if name else ''}: {r['verdict']}")
         grid = np.geomspace(lams.min(), lams.max(), 100)
-        ax.plot(grid, np.minimum(2 / grid, 2), "k--", label="Theorem 1: 2/λ")
+        ax.plot(grid, np.minimum(2 / grid, 2), "k--", label="paper's bound 2/λ (Theorem 1 (ii))")
+        ax.plot(grid, 2 / (1 + grid), "k-", lw=0.8, label="sharp bound 2/(1+λ) (derived, attained)")
         ax.axhline(s["floor"], color="tab:red", ls=":", label="capacity floor")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -434,8 +435,39 @@ def theorem1_figure(sweeps: dict, stem) -> list[Path]:
         ax.set_title(f"{label}\n{title}", fontsize=8)
         ax.grid(alpha=0.3, which="both")
     axes[0][0].legend(fontsize=6)
-    return save(fig, stem, "Exact ∫|p − q̂| of trained LS-GANs (mean, 95 % t-interval over seeds) vs 2/λ; "
+    return save(fig, stem, "Exact ∫|p − q̂| of trained LS-GANs (mean, 95 % t-interval over seeds) vs the paper's "
+                           "2/λ and the sharp 2/(1+λ); "
                            + ", ".join(verdicts) + ".")
+
+
+def certificates_figure(data: dict, stem, caption: str | None = None) -> list[Path]:
+    """Equilibrium certificates against training steps (THEORY.md §5, "What 'at the equilibrium' means"): one panel
+    per target, the median over seeds of the critic gap S(L̂, q̂) − min S and of the generator gap against the LP
+    critic, one colour per λ, with the gaps' resolution ε (median) dotted.  ``data`` maps a target label to a dict
+    with ``steps`` (B,), ``lams`` (Λ,) and arrays (B, Λ) ``critic_gap``, ``gen_gap_lp``, ``eps`` (from
+    :class:`lsgan_theory.studies.theorem1.CertifiedSweep`)."""
+    import numpy as np
+
+    n = len(data)
+    fig, axes = _subplots(1, n, figsize=(3.6 * n, 3.6), squeeze=False)
+    for ax, (label, d) in zip(axes[0], data.items()):
+        steps = np.asarray(d["steps"], float)
+        for i, lam in enumerate(d["lams"]):
+            colour = f"C{i % 10}"
+            ax.plot(steps, np.asarray(d["critic_gap"], float)[:, i], "o-", color=colour, ms=3,
+                    label=f"λ = {lam:g}: critic gap")
+            ax.plot(steps, np.asarray(d["gen_gap_lp"], float)[:, i], "s--", color=colour, ms=3,
+                    label=f"λ = {lam:g}: generator gap (LP critic)")
+            ax.plot(steps, np.asarray(d["eps"], float)[:, i], ":", color=colour, lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training steps")
+        ax.set_ylabel("gap (objective units)")
+        ax.set_title(label, fontsize=8)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].legend(fontsize=5)
+    return save(fig, stem, caption or "Equilibrium certificates of trained LS-GANs against training steps (median "
+                                      "over seeds; dotted: the certificates' resolution ε).")
 
 
 # ------------------------------------------------------------------------------------------- sweeps

@@ -20,8 +20,8 @@ from pathlib import Path
 
 __all__ = ["write_html", "markdown_to_html", "area_of", "VERDICT_COLOURS"]
 
-VERDICT_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#9a6700", "error": "#8250df",
-                   "skipped": "#6e7781"}
+VERDICT_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#9a6700", "hypothesis not met": "#0969da",
+                   "error": "#8250df", "skipped": "#6e7781"}
 
 # claim-id prefixes -> area (the claim modules of lsgan_theory/_claims); other ids use their first word
 _AREAS = (("optimal-critic", "ensemble"), ("closed-forms", "foundation"), ("divergence", "foundation"),
@@ -129,10 +129,11 @@ def _num(v) -> str:
 
 
 def _headline(c: dict) -> dict:
-    """The check that decides the claim's verdict: the first failing one, else the first inconclusive, else the
-    first; a record without ``checks`` is its own headline (older claims.json files)."""
+    """The check that decides the claim's verdict: the first whose status is the claim's (a failing one, an
+    inconclusive one, one whose hypothesis is not met), else the first failing one, else the first inconclusive,
+    else the first; a record without ``checks`` is its own headline (older claims.json files)."""
     checks = c.get("checks") or []
-    for want in ("fail", "inconclusive"):
+    for want in (c.get("status"), "fail", "inconclusive"):  # the check whose status is the claim's, first
         for k in checks:
             if k.get("status") == want:
                 return k
@@ -214,7 +215,7 @@ _JS = """
   }
   document.querySelectorAll('.filters button').forEach(function(b){
     b.addEventListener('click',function(){state[b.dataset.kind]=b.dataset.value;
-      history.replaceState(null,'','#verdict='+state.verdict+'&area='+state.area);apply();});
+      history.replaceState(null,'','#verdict='+encodeURIComponent(state.verdict)+'&area='+encodeURIComponent(state.area));apply();});
   });
   fromHash();apply();
 })();

@@ -68,5 +68,7 @@ def test_clsgan_claims_are_registered_and_run_with_tiny_settings(tmp_path, monke
     assert d.status in ("pass", "fail", "inconclusive"), d.evidence
     assert len(d.figures) == 2 and all(f.endswith(".png") for f in d.figures)
     t = by["clsgan-theorem3"]
-    assert t.status in ("pass", "fail", "inconclusive"), t.evidence
+    assert t.status in ("pass", "fail", "inconclusive", "hypothesis not met"), t.evidence
     assert len(t.data["verdicts"]) == 3
+    # issue 29: three steps are nowhere near an equilibrium -- the theorem is not read, never "violated"
+    assert t.status == "hypothesis not met" and "certified" in t.evidence

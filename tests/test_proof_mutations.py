@@ -52,6 +52,18 @@ MUTANTS = [
     ("lemma4_theorem1", "Theorem 1 (i) constant lam/(1+lam) -> lam/(2+lam)", "conclusion T1i: p >= lam/(1 + lam)*q",
      "conclusion T1i: p >= lam/(2 + lam)*q", D),
     ("lemma4_theorem1", "Theorem 1 (ii) without (i)", "2*(1 - etaL)*q)     given T1i", "2*(1 - etaL)*q)", D),
+    # ---- lemma4_theorem1: the attainment of the sharp bound (issue 29)
+    ("lemma4_theorem1", "attainment: constant 2/(1+lam) -> 2/lam (conclusion and step)",
+     ["conclusion Att: (qA - 1)*m + (1 - m) == 2/(1 + lam) given HA", "(1 - m) == 2/(1 + lam) given HA\n```"],
+     ["conclusion Att: (qA - 1)*m + (1 - m) == 2/lam given HA", "(1 - m) == 2/lam given HA\n```"], D),
+    ("lemma4_theorem1", "attainment: constant in the conclusion only", "conclusion Att: (qA - 1)*m + (1 - m) == 2/(1 + lam)",
+     "conclusion Att: (qA - 1)*m + (1 - m) == 2/lam", D),
+    ("lemma4_theorem1", "attainment: mass of A lam/(1+lam) -> 1/2 (header)", "hypothesis HA: m == lam/(1 + lam)",
+     "hypothesis HA: m == Rational(1, 2)", D),
+    ("lemma4_theorem1", "attainment: hypothesis HA deleted from a step", "(qA - 1)*m + (1 - m) == 2/(1 + lam) given HA\n```",
+     "(qA - 1)*m + (1 - m) == 2/(1 + lam)\n```", D),
+    ("lemma4_theorem1", "attainment: direction flip of the gap to 2/lam", ["conclusion Gap: 2/lam - 2/(1 + lam) > 0",
+     "2/lam - 2/(1 + lam) > 0\n```"], ["conclusion Gap: 2/lam - 2/(1 + lam) < 0", "2/lam - 2/(1 + lam) < 0\n```"], D),
     # ---- least_squares
     ("least_squares", "'only if' weakened to >= 0 (step)", "  > 0                                                               given Hgt",
      "  >= 0                                                              given Hgt", D),

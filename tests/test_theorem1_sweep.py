@@ -79,6 +79,13 @@ def test_theorem1_command_reads_the_store_into_verdicts_tables_and_a_figure(stor
         rows = summary[summary["n_data"] == v["n_data"]].sort_values("lam")
         np.testing.assert_allclose(rows["l1_mean"], l1.mean(axis=1), rtol=1e-12)
         assert list(rows["status"]) == [r.status for r in rd.rows]
+        assert list(rows["sharp_status"]) == [r.sharp_status for r in rd.rows]
+        # issue 29: every run carries its equilibrium certificates; ten steps certify nothing, so Theorem 1 at
+        # certified equilibria reads "hypothesis not met" -- never "violated"
+        assert g["critic_gap"].notna().all() and g["certified"].isin([0.0, 1.0]).all()
+        assert v["at_equilibrium_sharp"] == v["at_equilibrium_paper"] == "hypothesis not met"
+        assert (rows["certified"] == 0).all() and set(rows["at_equilibrium_sharp"]) == {"hypothesis not met"}
+    assert "critic_gap" in runs.columns and "lip_ratio" in runs.columns
 
 
 def test_theorem1_command_refuses_a_folder_without_a_store(tmp_path, capsys):
@@ -106,3 +113,25 @@ def test_bad_facet_is_refused_naming_the_key(extra, needle):
     with pytest.raises(SpecError, match="figure") as info:
         parse_spec(base + extra, "s.toml", expand=False)
     assert needle in str(info.value)
+
+
+def test_store_reading_at_certified_runs_can_fail_both_ways():
+    """The store's reading at certified runs (issue 29) on planted rows: a certified run above 2/(1+λ) reads violated,
+    certified runs below it consistent, uncertified runs hypothesis not met whatever their error."""
+    from lsgan_theory.studies.theorem1 import _at_equilibrium
+
+    def rows(l1, certified):
+        n = len(l1)
+        return pd.DataFrame({"l1_exact": l1, "l1_exact_abserr": [1e-9] * n, "certified": certified,
+                             **{k: [0.01] * n for k in ("critic_gap", "critic_gap_err", "gen_gap", "gen_gap_lp",
+                                                        "lip_ratio", "clip_fraction")}})
+
+    lam = 3.0  # 2/(1+λ) = 0.5, 2/λ = 0.667
+    above = _at_equilibrium(lam, rows([0.6, 0.1], [1.0, 0.0]))
+    assert above["at_equilibrium_sharp"] == "violated" and above["at_equilibrium_paper"] == "consistent"
+    assert above["certified"] == 1 and above["certificates_read"] == 2
+    below = _at_equilibrium(lam, rows([0.4, 1.9], [1.0, 0.0]))
+    assert below["at_equilibrium_sharp"] == below["at_equilibrium_paper"] == "consistent"
+    none = _at_equilibrium(lam, rows([1.9, 1.9], [0.0, 0.0]))
+    assert none["at_equilibrium_sharp"] == none["at_equilibrium_paper"] == "hypothesis not met"
+    assert _at_equilibrium(lam, rows([0.4], [np.nan])) == {}  # no certificates read: nothing said

@@ -175,8 +175,9 @@ _proof_claim("symbolic-gls-costs", "gls_costs.md", "THEORY.md §6",
              "(a)_+, a, |a|")
 _proof_claim("symbolic-lemma4-theorem1", "lemma4_theorem1.md", "THEORY.md §5",
              "Lemma 4 (p ≥ ηq ⇒ ∫|p − q| ≤ 2(1 − η)/η, proved) and Theorem 1 (i) ⇒ (ii) with η = λ/(1+λ): "
-             "∫|p − q| ≤ 2/λ (proved from (i)); Theorem 1 (i) itself, P_data ≥ λ/(1+λ)·P_G*, is taken from the "
-             "paper (tagged source: paper)")
+             "∫|p − q| ≤ 2/λ and the sharp ∫|p − q| ≤ 2/(1+λ) (proved from (i)), the sharp bound attained "
+             "(q = (1+λ)/λ·p on a set of p-mass λ/(1+λ)); Theorem 1 (i) itself, P_data ≥ λ/(1+λ)·P_G*, is taken "
+             "from the paper (tagged source: paper)")
 _proof_claim("symbolic-hinge-inactivity", "hinge_inactivity.md", "THEORY.md §5",
              "If L is κ-Lipschitz w.r.t. Δ with κ ≤ 1, Δ + L(x) − L(z) ≥ 0: the hinge never clips")
 

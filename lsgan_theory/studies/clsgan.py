@@ -205,6 +205,12 @@ class Theorem3Result:
     config: dict = field(repr=False)
     seconds: float = 0.0
     provenance: dict = field(default_factory=dict, repr=False)
+    # issue 29, with ``certificates=True``: per (λ, seed, class) a PairCertificate (None: diverged), and per class the
+    # readings at certified pairs (lists over λ of CertifiedReading, against 2/(1+λ) and against 2/λ)
+    certificates: list | None = field(default=None, repr=False)
+    certified_readings: list | None = field(default=None, repr=False)
+    certified_readings_paper: list | None = field(default=None, repr=False)
+    l1_abserr: np.ndarray | None = field(default=None, repr=False)
 
 
 def _class_data(classes, n_per_class: int, seed: int):
@@ -246,8 +252,8 @@ def _train_toy(classes, lams, seeds, steps, width, n_per_class, tau, lr, batch, 
 
 def theorem3_toy(classes=THEOREM3_CLASSES, lams=(0.3, 1.0, 3.0, 10.0, 30.0), *, seeds: int = 5, steps: int = 2000,
                  width: int = 32, n_per_class: int = 2**16, tau: float = 1.0, lr: float = 1e-3, batch: int = 64,
-                 seed: int = 0, capacity_steps: int = 1500, capacity_models: int = 4, device: str = "cpu"
-                 ) -> Theorem3Result:
+                 seed: int = 0, capacity_steps: int = 1500, capacity_models: int = 4, device: str = "cpu",
+                 certificates: bool = False, cert_nodes: int = 64) -> Theorem3Result:
     """Theorem 3 (THEORY.md §7) per class on 1-D class-conditional targets, with exact class densities.
 
     Trains ``len(lams) × seeds`` CLS-GANs (all labels, γ_ul = 0) as one ensemble on ``n_per_class`` samples of
@@ -258,6 +264,14 @@ def theorem3_toy(classes=THEOREM3_CLASSES, lams=(0.3, 1.0, 3.0, 10.0, 30.0), *, 
     shares its hidden units between classes, so this floor is optimistic for it; ``capacity_models`` networks per
     slope weight, :func:`~lsgan_theory.studies.theorem1.capacity_floor`).  Readings by
     :func:`~lsgan_theory.studies.theorem1.read_bound` per class.
+
+    ``certificates=True`` (issue 29): per model and class, the equilibrium certificates of the class game (the CLS-GAN
+    objective decomposes over classes with equal priors: S = mean_y S_y with S_y the LS-GAN objective of p(x|y), the
+    loss L(·, y) = −log softmax_y(a(·)) and q̂(x|y)) on ``cert_nodes`` grid cells
+    (:func:`~lsgan_theory.studies.certificates.pair_certificate`; the loss network is not Lipschitz-constrained, so
+    the LP's class is κ = max(Lip(L̂(·, y)), τ)/τ, the smallest class holding L̂(·, y) in which the hinge can clip), and
+    the per-class readings of Theorem 3 at certified pairs
+    (:func:`~lsgan_theory.studies.certificates.read_certified`).
     """
     from ..ensemble.pushforward import exact_density
 
@@ -268,17 +282,50 @@ def theorem3_toy(classes=THEOREM3_CLASSES, lams=(0.3, 1.0, 3.0, 10.0, 30.0), *, 
         raise ValueError("classes: theorem3_toy needs 1-D class densities (use theorem3_toy_2d for 2-D)")
     K = len(ps)
     l1 = np.full((res.config.n_models, K), np.nan)
+    err = np.full((res.config.n_models, K), np.nan)
+    certs = [[None] * K for _ in range(res.config.n_models)]
     for y in range(K):
         folded = res.class_generator(y)
         for e in range(res.config.n_models):
             if not res.diverged[e]:
-                l1[e, y] = generator_metrics(ps[y], exact_density(folded, "relu", model=e)).l1
+                q = exact_density(folded, "relu", model=e)
+                gm = generator_metrics(ps[y], q)
+                l1[e, y], err[e, y] = gm.l1, gm.l1_abserr
+                if certificates:
+                    certs[e][y] = _class_certificate(res, e, y, ps[y], q, float(cfg.per_model("lam")[e]),
+                                                     float(cfg.per_model("tau")[e]), cert_nodes)
     l1 = l1.reshape(lams.size, seeds, K)
+    err = err.reshape(lams.size, seeds, K)
     floors = np.array([capacity_floor(p, hidden=(width, width), steps=capacity_steps, n_models=capacity_models,
                                       seed=seed).floor for p in ps])
     readings = [read_bound(lams, l1[:, :, y], floors[y]) for y in range(K)]
+    cr = crp = cgrid = None
+    if certificates:
+        from .certificates import read_certified
+
+        cgrid = [[[certs[i * seeds + s][y] for y in range(K)] for s in range(seeds)] for i in range(lams.size)]
+        cr = [[read_certified(lam, l1[i, :, y], err[i, :, y], [cgrid[i][s][y] for s in range(seeds)])
+               for i, lam in enumerate(lams)] for y in range(K)]
+        crp = [[read_certified(lam, l1[i, :, y], err[i, :, y], [cgrid[i][s][y] for s in range(seeds)], sharp=False)
+                for i, lam in enumerate(lams)] for y in range(K)]
     return Theorem3Result(tuple(p.spec for p in ps), lams, l1, floors, readings, acc, bayes, True, asdict(cfg),
-                          time.perf_counter() - t0, provenance(device))
+                          time.perf_counter() - t0, provenance(device), cgrid, cr, crp, err)
+
+
+def _class_certificate(res, e: int, y: int, p, q, lam: float, tau: float, nodes: int):
+    """The certificates of model ``e``'s class-``y`` game: L(x, y) = −log softmax_y(a(x)) of the trained loss
+    network, κ = max(Lip(L̂(·, y)), τ)/τ measured on a grid over p's central mass."""
+    from scipy.special import log_softmax
+
+    from .certificates import pair_certificate
+
+    def L(x):
+        a = res.activations(np.asarray(x, dtype=np.float64).reshape(-1, 1))[e]
+        return -log_softmax(a, axis=-1)[:, y]
+
+    g = np.linspace(*(float(v) for v in p.ppf(np.array([1e-3, 1 - 1e-3]))), 2001)
+    kappa = max(float(np.max(np.abs(np.diff(L(g))) / np.diff(g))), tau) / tau
+    return pair_certificate(p, q, L, lam, tau, kappa, nodes=nodes)
 
 
 def binned_l1_2d(p: _densities.Density, samples: np.ndarray, *, bins: int = 40, n_ref: int = 400_000,

@@ -90,6 +90,11 @@ def family_ignores(family: str) -> tuple[str, ...]:
 
 
 EXACT_METRICS = ("l1_exact", "l1_exact_abserr", "w1_exact", "ratio_inf", "mass_outside", "atom_mass")
+# issue 29: the equilibrium certificates of an LS-GAN pair with an exact generator density
+# (:func:`lsgan_theory.studies.certificates.model_certificates`, 64 grid cells); ``certified`` is 1.0 or 0.0
+CERTIFICATE_METRICS = ("critic_gap", "critic_gap_err", "gen_gap", "gen_gap_err", "gen_gap_lp", "gen_gap_lp_err",
+                       "lip_ratio", "clip_fraction", "certified")
+CERTIFICATE_NODES = 64
 
 
 def metric_names(target, config: TrainConfig | None = None) -> tuple[str, ...]:
@@ -105,6 +110,8 @@ def metric_names(target, config: TrainConfig | None = None) -> tuple[str, ...]:
         base = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std")
         if config is not None and _exact_possible(t, config):
             base += EXACT_METRICS
+            if set(config.per_model("family")) == {"loss_sensitive"}:
+                base += CERTIFICATE_METRICS
         return base
     return ("w1", "mmd2") + (("modes", "high_quality", "reverse_kl") if hasattr(t, "centres") else ())
 
@@ -120,12 +127,19 @@ def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dic
     MLP with 1-D noise (``relu`` / ``leaky_relu``, ``noise_dim = 1``), the *exact* metrics of its pushforward density
     (:func:`lsgan_theory.studies.theorem1.generator_metrics`): ``l1_exact`` (∫|p − q̂|, atoms included) with
     ``l1_exact_abserr``, ``w1_exact``, ``ratio_inf`` (ess inf p/q̂ on q̂'s mass, Theorem 1 (i)), ``mass_outside``
-    (q̂'s mass outside a compact support of p) and ``atom_mass``.  2-D: exact W1 between n_eval (≤ 1000)
+    (q̂'s mass outside a compact support of p) and ``atom_mass``; for an LS-GAN (``family = "loss_sensitive"``) also
+    the equilibrium certificates :data:`CERTIFICATE_METRICS` (:mod:`lsgan_theory.studies.certificates`: critic gap,
+    generator gaps against L̂ and the LP critic with their halving errors, Lip(L̂)/τ, clipping fraction, certified).  2-D: exact W1 between n_eval (≤ 1000)
     generated and target samples, MMD², and for Ring/Grid targets PacGAN's modes / high-quality / reverse KL.
     Frozen (diverged) models get an empty dict (their metrics are missing, written as empty cells).
     """
     target = _densities.parse(result.config.target)
     exact = _exact_possible(target, result.config)
+    certs = None
+    if exact and set(result.config.per_model("family")) == {"loss_sensitive"}:
+        from .certificates import model_certificates
+
+        certs = model_certificates(result, nodes=CERTIFICATE_NODES)
     x = result.sample(n_eval)
     rng = np.random.default_rng([seed, 12345])
     rows = []
@@ -143,6 +157,9 @@ def evaluate(result: TrainResult, n_eval: int = 2000, seed: int = 0) -> list[dic
                 m = generator_metrics(target, exact_density(result.g_params, result.config.activation, model=e))
                 row.update(l1_exact=m.l1, l1_exact_abserr=m.l1_abserr, w1_exact=m.w1, ratio_inf=m.ratio_inf,
                            mass_outside=m.mass_outside, atom_mass=m.atom_mass)
+            if certs is not None and certs[e] is not None:
+                c = certs[e].as_dict()
+                row.update({k: float(c[k]) for k in CERTIFICATE_METRICS})
         else:
             k = min(n_eval, 1000)
             ref = target.sample(k, rng)

@@ -44,7 +44,8 @@ from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density, l1_distance
 
 __all__ = ["GeneratorMetrics", "exact_metrics", "generator_metrics", "CapacityFloor", "capacity_floor",
            "density_ratio_infimum", "BoundRow", "BoundReading", "read_bound", "RatioRow", "read_ratio",
-           "LambdaSweep", "lambda_sweep", "regime_name", "read_lambda_store", "THEOREM1_TARGETS", "THEOREM1_TRAINING", "ASSUMPTION1"]
+           "LambdaSweep", "lambda_sweep", "regime_name", "read_lambda_store", "THEOREM1_TARGETS", "THEOREM1_TRAINING", "ASSUMPTION1",
+           "CertifiedSweep", "certified_lambda_sweep"]
 
 
 @dataclass
@@ -225,6 +226,8 @@ class BoundRow:
     floor: float              # max(capacity floor, estimator floor)
     status: str               # "trivial", "not testable", "consistent", "violated", "inconclusive"
     median: float = math.nan  # median over seeds (robust to a few runaway seeds)
+    sharp_bound: float = math.nan   # 2/(1+λ): the sharp form (derived, THEORY.md §5), attained
+    sharp_status: str = ""          # the same reading against 2/(1+λ)
 
 
 @dataclass
@@ -238,12 +241,16 @@ class BoundReading:
     trend_ci: tuple           # bootstrap 95 % CI over seeds (resampling seeds within each λ)
     trend: str = ""           # "falls with λ" | "rises with λ" | "no trend detected" (from trend_ci)
     floor: float = math.nan   # the floor the statuses used: max(capacity floor, estimator floor)
+    sharp_verdict: str = ""   # the same verdict against the sharp bound 2/(1+λ) (derived; THEORY.md §5)
+    sharp_violated_at: list = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line: the verdict (with the violating λ), the trend and its interval."""
-        at = f" at λ = {', '.join(f'{v:g}' for v in self.violated_at)}" if self.violated_at else ""
-        return (f"{self.verdict}{at}; trend: {self.trend} (Spearman ρ(λ, error) = {self.trend_rho:.2f}, 95 % "
-                f"bootstrap CI over seeds [{self.trend_ci[0]:.2f}, {self.trend_ci[1]:.2f}])")
+        """One line: the verdict against 2/λ (paper) and 2/(1+λ) (sharp), with the violating λ, and the trend."""
+        def at(v):
+            return f" at λ = {', '.join(f'{x:g}' for x in v)}" if v else ""
+        return (f"{self.verdict}{at(self.violated_at)} (paper's 2/λ); {self.sharp_verdict}"
+                f"{at(self.sharp_violated_at)} (sharp 2/(1+λ)); trend: {self.trend} (Spearman ρ(λ, error) = "
+                f"{self.trend_rho:.2f}, 95 % bootstrap CI over seeds [{self.trend_ci[0]:.2f}, {self.trend_ci[1]:.2f}])")
 
 
 def _t_interval(v: np.ndarray) -> tuple[float, tuple]:
@@ -267,7 +274,8 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
     at or below 2/λ (the measurement resolves the error below the bound, so it could have shown a violation); else
     *inconclusive* (the interval straddles 2/λ).  The target's verdict is *violated* if any λ is (``violated_at``
     lists them); else *consistent* if at least one λ is; else *inconclusive* if a testable λ exists; else *not
-    testable*.
+    testable*.  The same reading against the sharp bound 2/(1+λ) (derived, attained: THEORY.md §5) fills
+    ``sharp_status``, ``sharp_verdict`` and ``sharp_violated_at`` (never *trivial*: 2/(1+λ) < 2 for every λ > 0).
 
     The trend is Spearman's ρ between λ and the error over all finite (λ, seed) pairs, with a 95 % percentile
     bootstrap interval (seeds resampled with replacement within each λ, ``n_boot`` times): *falls with λ* when the
@@ -283,36 +291,46 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
         if not (isinstance(v, (int, float, np.floating)) and math.isfinite(v) and v >= 0):
             raise ValueError(f"{name}: must be a finite number >= 0, got {v!r}")
     fl = max(float(floor), float(estimator_floor))
-    rows, violated = [], []
+    rows, violated, sharp_violated = [], [], []
     for lam, vals in zip(lams, l1):
         v = vals[np.isfinite(vals)]
         k = v.size
         mean, ci = _t_interval(v)
-        bound = 2.0 / lam
-        if bound >= 2.0:
-            status = TRIVIAL
-        elif bound <= fl:
-            status = NOT_TESTABLE
-        elif k and ci[0] > bound:
-            status = VIOLATED
+        bound, sharp = 2.0 / lam, 2.0 / (1.0 + lam)
+        status, sharp_status = _bound_status(bound, fl, k, ci), _bound_status(sharp, fl, k, ci)
+        if status == VIOLATED:
             violated.append(float(lam))
-        elif k and ci[1] <= bound:
-            status = CONSISTENT
-        else:
-            status = INCONCLUSIVE
+        if sharp_status == VIOLATED:
+            sharp_violated.append(float(lam))
         rows.append(BoundRow(float(lam), bound, mean, ci, int(k), fl, status,
-                             float(np.median(v)) if k else math.nan))
-    if violated:
-        verdict = VIOLATED
-    elif any(r.status == CONSISTENT for r in rows):
-        verdict = CONSISTENT
-    elif any(r.status == INCONCLUSIVE for r in rows):
-        verdict = INCONCLUSIVE
-    else:
-        verdict = NOT_TESTABLE
+                             float(np.median(v)) if k else math.nan, sharp, sharp_status))
     r0, trend_ci = _spearman_bootstrap(lams, l1, n_boot, seed)
     trend = ("falls with λ" if trend_ci[1] < 0 else "rises with λ" if trend_ci[0] > 0 else "no trend detected")
-    return BoundReading(rows, verdict, violated, r0, trend_ci, trend, fl)
+    return BoundReading(rows, _target_verdict([r.status for r in rows]), violated, r0, trend_ci, trend, fl,
+                        _target_verdict([r.sharp_status for r in rows]), sharp_violated)
+
+
+def _bound_status(bound: float, fl: float, k: int, ci: tuple) -> str:
+    """One λ's status against ``bound`` (see :func:`read_bound`)."""
+    if bound >= 2.0:
+        return TRIVIAL
+    if bound <= fl:
+        return NOT_TESTABLE
+    if k and ci[0] > bound:
+        return VIOLATED
+    if k and ci[1] <= bound:
+        return CONSISTENT
+    return INCONCLUSIVE
+
+
+def _target_verdict(statuses: list) -> str:
+    if VIOLATED in statuses:
+        return VIOLATED
+    if CONSISTENT in statuses:
+        return CONSISTENT
+    if INCONCLUSIVE in statuses:
+        return INCONCLUSIVE
+    return NOT_TESTABLE
 
 
 def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -513,7 +531,30 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
 
 # ------------------------------------------------------------------------------------------------ a sweep store
 _TIDY_COLUMNS = ("id", "target", "n_data", "regime", "lam", "replica", "status", "steps", "l1_exact", "l1_exact_abserr",
-                 "w1_exact", "ratio_inf", "mass_outside", "atom_mass", "w1", "seconds", "version", "git", "device")
+                 "w1_exact", "ratio_inf", "mass_outside", "atom_mass", "critic_gap", "critic_gap_err", "gen_gap",
+                 "gen_gap_err", "gen_gap_lp", "gen_gap_lp_err", "lip_ratio", "clip_fraction", "certified", "w1",
+                 "seconds", "version", "git", "device")
+
+
+def _at_equilibrium(lam: float, g) -> dict:
+    """Theorem 1 at certified pairs from a store's rows ``g`` of one (target, regime, λ) (issue 29): the number of
+    certified finished runs, the medians of the certificates and the reading against 2/(1+λ) and 2/λ --
+    *hypothesis not met* when no run is certified, else *violated* when a certified run's ∫|p − q̂| − abserr exceeds
+    the bound, else *consistent*.  Empty when the store has no certificate columns (an older sweep)."""
+    if "certified" not in g or not g["certified"].notna().any():
+        return {}
+    g = g[g["certified"].notna()]
+    cert = g[g["certified"] > 0.5]
+    out = {"certified": int(len(cert)), "certificates_read": int(len(g))}
+    for k in ("critic_gap", "critic_gap_err", "gen_gap", "gen_gap_lp", "lip_ratio", "clip_fraction"):
+        out[f"{k}_median"] = float(g[k].median())
+    for name, bound in (("sharp", 2.0 / (1.0 + lam)), ("paper", 2.0 / lam)):
+        if not len(cert):
+            st = "hypothesis not met"
+        else:
+            st = "violated" if float((cert["l1_exact"] - cert["l1_exact_abserr"]).max()) > bound else "consistent"
+        out[f"at_equilibrium_{name}"] = st
+    return out
 
 
 def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 2048, capacity_models: int = 4,
@@ -524,7 +565,10 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
     Groups the runs by (target, n_data); per group builds the (λ × replica) matrix of the exact ∫|p − q̂| (NaN for a
     diverged or unfinished run), computes the capacity floor of the runs' generator architecture once per target
     (:func:`capacity_floor`) and applies :func:`read_bound` (estimator floor: the largest quadrature ``abserr`` of
-    the group) and :func:`read_ratio`.  Returns ``{"tidy": DataFrame (one row per run), "summary": [dict per
+    the group) and :func:`read_ratio`.  When the runs carry equilibrium certificates (sweeps of this version: the
+    columns of :data:`lsgan_theory.studies.runs.CERTIFICATE_METRICS`), every summary row and verdict also reads
+    Theorem 1 at certified runs only (``certified``, ``at_equilibrium_sharp`` / ``_paper``: consistent, violated or
+    hypothesis not met, and the certificates' medians).  Returns ``{"tidy": DataFrame (one row per run), "summary": [dict per
     (target, regime, λ)], "verdicts": [dict per (target, regime)], "capacity": {target: floor}, "meta": {...}}``.
     """
     import pandas as pd
@@ -567,16 +611,31 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
             est = float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
             rd = read_bound(lams, mats["l1_exact"], cap.floor, estimator_floor=est, seed=seed)
             rr = read_ratio(lams, mats["ratio_inf"], mats["mass_outside"])
+            eq_rows = {}
+            for b in rd.rows:
+                sel = g[ok.loc[g.index] & (g["lam"].astype(float) == b.lam)]
+                eq_rows[b.lam] = _at_equilibrium(b.lam, sel)
             for b, r in zip(rd.rows, rr):
-                summary.append({"target": target, "n_data": int(m), "regime": regime_name(m), "lam": b.lam,
+                summary.append({**eq_rows[b.lam], "target": target, "n_data": int(m), "regime": regime_name(m), "lam": b.lam,
                                 "bound": b.bound, "seeds": b.seeds, "l1_mean": b.mean, "l1_ci_lo": b.ci[0],
                                 "l1_ci_hi": b.ci[1], "l1_median": b.median, "capacity_floor": cap.floor,
-                                "estimator_floor": est, "status": b.status, "eta": r.eta,
+                                "estimator_floor": est, "status": b.status, "sharp_bound": b.sharp_bound,
+                                "sharp_status": b.sharp_status, "eta": r.eta,
                                 "ratio_inf_median": r.median_ratio, "ratio_holds": r.holds,
                                 "mass_outside_mean": r.mass_outside, "mass_outside_ci_lo": r.mass_outside_ci[0],
                                 "mass_outside_ci_hi": r.mass_outside_ci[1]})
-            verdicts.append({"target": target, "assumption1": ASSUMPTION1.get(target, "not stated"), "n_data": int(m),
+            eqs = [e for e in eq_rows.values() if e]
+            at_eq = {}
+            if eqs:
+                for name in ("sharp", "paper"):
+                    sts = [e[f"at_equilibrium_{name}"] for e in eqs]
+                    at_eq[f"at_equilibrium_{name}"] = ("violated" if "violated" in sts else "consistent" if
+                                                       "consistent" in sts else "hypothesis not met")
+                at_eq["certified"] = int(sum(e["certified"] for e in eqs))
+            verdicts.append({**at_eq, "target": target, "assumption1": ASSUMPTION1.get(target, "not stated"),
+                             "n_data": int(m),
                              "regime": regime_name(m), "verdict": rd.verdict, "violated_at": rd.violated_at,
+                             "sharp_verdict": rd.sharp_verdict, "sharp_violated_at": rd.sharp_violated_at,
                              "trend": rd.trend, "trend_rho": rd.trend_rho, "trend_ci": list(rd.trend_ci),
                              "capacity_floor": cap.floor, "runs": int(len(g)), "finished": int(ok.loc[g.index].sum()),
                              "summary": rd.summary()})
@@ -585,3 +644,92 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
     meta["seconds_total"] = float(df["seconds"].dropna().groupby(df["pack"]).first().sum()) if "pack" in df else None
     return {"tidy": pd.DataFrame(df[cols]), "summary": summary, "verdicts": verdicts, "capacity": capacity,
             "meta": meta}
+
+
+# ------------------------------------------------------------------------------------------------ at the hypothesis
+@dataclass
+class CertifiedSweep:
+    """Result of :func:`certified_lambda_sweep` for one target: per (budget, λ, seed) the exact ∫|p − q̂| and the
+    equilibrium certificates (:mod:`lsgan_theory.studies.certificates`), and per λ the reading at the final budget."""
+
+    target: str
+    lams: np.ndarray
+    budgets: tuple            # training steps of each budget (the last one is read)
+    l1: np.ndarray            # (n_budgets, n_λ, seeds), NaN for a diverged model
+    l1_abserr: np.ndarray
+    certificates: list        # [budget][λ][seed]: PairCertificate or None
+    readings: list            # per λ: CertifiedReading against 2/(1+λ) (sharp) at the final budget
+    readings_paper: list      # per λ: the same against the paper's 2/λ
+    assumption1: str
+    config: dict
+    seconds: float
+
+    def gaps(self, attr: str) -> np.ndarray:
+        """Certificate field ``attr`` as an array (n_budgets, n_λ, seeds) (NaN for a diverged model)."""
+        return np.array([[[math.nan if c is None else float(getattr(c, attr)) for c in row] for row in b]
+                         for b in self.certificates])
+
+    def tidy(self) -> list[dict]:
+        """One row per (budget, λ, seed): ∫|p − q̂| and every certificate."""
+        rows = []
+        for b, steps in enumerate(self.budgets):
+            for i, lam in enumerate(self.lams):
+                for s in range(self.l1.shape[2]):
+                    c = self.certificates[b][i][s]
+                    row = {"target": self.target, "steps": int(steps), "lam": float(lam), "replica": s,
+                           "l1_exact": float(self.l1[b, i, s]), "l1_exact_abserr": float(self.l1_abserr[b, i, s])}
+                    if c is not None:
+                        row.update({k: v for k, v in c.as_dict().items() if k not in ("lam", "tau")})
+                    rows.append(row)
+        return rows
+
+
+def certified_lambda_sweep(target: str, lams=(1.0, 10.0, 1000.0), *, seeds: int = 3, budgets=(500, 1000, 2000),
+                           width: int = 16, seed: int = 0, nodes: int = 64, device: str = "cpu",
+                           **train_options) -> CertifiedSweep:
+    """Theorem 1 at its hypothesis for one 1-D target: train ``len(lams) × seeds`` LS-GANs with the settings of
+    :data:`THEOREM1_TRAINING` (fresh target samples every step) for each step budget in ``budgets``, compute the exact
+    ∫|p − q̂| and the equilibrium certificates of every trained pair (:func:`~lsgan_theory.studies.certificates.
+    model_certificates`, ``nodes`` grid cells), and read the bound only where a pair is certified
+    (:func:`~lsgan_theory.studies.certificates.read_certified`, at the final budget, against 2/(1+λ) and 2/λ).
+
+    Randomness is counter-based per (seed, model, step), so a shorter budget is exactly the beginning of a longer run:
+    the budgets show the error and the gaps against training steps (is anything still moving?).
+    """
+    import time as _time
+    from dataclasses import asdict
+
+    from ..ensemble import train
+    from .certificates import model_certificates, read_certified
+    from .critic import one_torch_thread
+    from .runs import grid_config
+
+    t0 = _time.perf_counter()
+    lams = np.asarray(lams, dtype=np.float64)
+    budgets = tuple(int(b) for b in budgets)
+    if not budgets or any(b < 1 for b in budgets) or list(budgets) != sorted(set(budgets)):
+        raise ValueError(f"budgets: must be increasing step counts >= 1, got {budgets!r}")
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise ValueError(f"seeds: must be an integer >= 1, got {seeds!r}")
+    opts = dict(THEOREM1_TRAINING, **train_options)
+    lr = opts.pop("lr")
+    shape = (lams.size, seeds)
+    l1s, errs, certs, cfg = [], [], [], None
+    for steps in budgets:
+        fixed = dict(target=target, family="loss_sensitive", seed=seed, steps=steps, noise_dim=1, n_data=0,
+                     g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
+                     record_every=max(1, steps // 10), device=device, **opts)
+        cfg, _ = grid_config({"lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
+        with one_torch_thread():
+            res = train(cfg)
+        mets = exact_metrics(res)
+        cs = model_certificates(res, nodes=nodes)
+        l1s.append(np.array([math.nan if m is None else m.l1 for m in mets]).reshape(shape))
+        errs.append(np.array([math.nan if m is None else m.l1_abserr for m in mets]).reshape(shape))
+        certs.append([[cs[i * seeds + s] for s in range(seeds)] for i in range(lams.size)])
+    l1, err = np.stack(l1s), np.stack(errs)
+    sharp = [read_certified(lam, l1[-1, i], err[-1, i], certs[-1][i], sharp=True) for i, lam in enumerate(lams)]
+    paper = [read_certified(lam, l1[-1, i], err[-1, i], certs[-1][i], sharp=False) for i, lam in enumerate(lams)]
+    spec = _densities.parse(target).spec
+    return CertifiedSweep(spec, lams, budgets, l1, err, certs, sharp, paper, ASSUMPTION1.get(spec, "not stated"),
+                          asdict(cfg), _time.perf_counter() - t0)

@@ -1356,4 +1356,14 @@ STATEMENTS: dict = {
         'conclusion T1iisharp': 'integral(Abs(p - q)) <= 2/(1 + lam) given T1i',
         'conclusion vacuous': '2/lam >= 2 given Hsmall',
     },
+    'theorem1_sharp_attained': {
+        'source': 'derived',
+        'symbols m': 'positive constant',
+        'let qA': '(1 + lam)/lam',
+        'hypothesis HA': 'm == lam/(1 + lam)',
+        'conclusion Qmass': 'qA*m == 1 given HA',
+        'conclusion Ratio': '1 - lam/(1 + lam)*qA == 0',
+        'conclusion Att': '(qA - 1)*m + (1 - m) == 2/(1 + lam) given HA',
+        'conclusion Gap': '2/lam - 2/(1 + lam) > 0',
+    },
 }
