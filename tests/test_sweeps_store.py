@@ -204,7 +204,8 @@ def test_results_table_prints_mean_and_student_t_ci_over_seeds(tmp_path):
         assert main(["results", str(out)]) == 0
     stored = {n for (n,) in db.execute("SELECT DISTINCT name FROM final WHERE value IS NOT NULL")}
     head = buf.getvalue().splitlines()[1].split()
-    assert set(head[3:]) == stored - {"l1_exact_abserr", "l1_noise_floor_std"}, (head, stored)
+    assert set(head[3:]) == stored - {"l1_exact_abserr", "l1_noise_floor_std", "critic_gap_err", "gen_gap_err",
+                                      "gen_gap_lp_err"}, (head, stored)
     for fmt in ("csv", "json"):
         buf = io.StringIO()
         with redirect_stdout(buf):
@@ -273,3 +274,13 @@ def test_progress_bar_on_stderr_quiet_silences_it_and_json_summarises(tmp_path, 
     assert s["runs"] == 6 and s["trained"] == 6 and s["counts"] == {"done": 6} and s["executor"] == "local"
     assert main(["sweep", str(spec), "--out", str(tmp_path / "b"), "--quiet", "--json"]) == 0  # resumed: nothing
     assert json.loads(capsys.readouterr().out)["trained"] == 0
+
+
+def test_every_metric_a_run_stores_has_its_place_in_the_results_order():
+    # results.METRIC_ORDER names the certificates by hand (it must not import the torch-side studies.runs): a
+    # certificate added there and not here would land, unordered, at the end of every table
+    from lsgan_theory.studies.runs import CERTIFICATE_METRICS
+    from lsgan_theory.sweeps.results import METRIC_ORDER, TABLE_METRICS, UNCERTAINTY_METRICS
+
+    assert set(CERTIFICATE_METRICS) <= set(METRIC_ORDER)
+    assert set(TABLE_METRICS) | set(UNCERTAINTY_METRICS) == set(METRIC_ORDER)

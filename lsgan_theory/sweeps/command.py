@@ -52,7 +52,7 @@ def add_sweep_parsers(sub) -> None:
     p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table", help="output format")
     p.add_argument("--output", "-o", type=Path, default=None, help="file to write (parquet needs one); default stdout")
     p.add_argument("--metric", nargs="+", default=None, help="metrics of the table (default: every final metric with a value, less the error columns "
-                        "l1_exact_abserr and l1_noise_floor_std)")
+                        "l1_exact_abserr, l1_noise_floor_std and the certificates' *_err)")
     p.add_argument("--by", nargs="+", default=None, help="group-by columns of the table (default: the grid keys)")
 
 

@@ -8,14 +8,18 @@ from pathlib import Path
 
 from .store import Store
 
-__all__ = ["load", "load_curves", "summarize", "figure_tables", "METRIC_ORDER", "TABLE_METRICS"]
+__all__ = ["load", "load_curves", "summarize", "figure_tables", "METRIC_ORDER", "TABLE_METRICS", "UNCERTAINTY_METRICS"]
 
 METRIC_ORDER = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std", "l1_exact", "l1_exact_abserr", "w1_exact",
                 "ratio_inf", "mass_outside", "atom_mass", "mmd2", "modes", "high_quality", "reverse_kl",
-                "final_loss_d", "final_loss_g")
-# the metrics of the default summary table: every final metric, less the two columns that are the uncertainty of
-# another (l1_exact_abserr, l1_noise_floor_std; ask for them with ``metrics=[...]`` / ``results --metric``)
-TABLE_METRICS = tuple(m for m in METRIC_ORDER if m not in ("l1_exact_abserr", "l1_noise_floor_std"))
+                "final_loss_d", "final_loss_g",
+                # the equilibrium certificates of an LS-GAN run (studies.runs.CERTIFICATE_METRICS)
+                "critic_gap", "critic_gap_err", "gen_gap", "gen_gap_err", "gen_gap_lp", "gen_gap_lp_err", "lip_ratio",
+                "clip_fraction", "certified")
+#: the columns that are the uncertainty of another column (shown on request: ``metrics=[...]`` / ``results --metric``)
+UNCERTAINTY_METRICS = ("l1_exact_abserr", "l1_noise_floor_std", "critic_gap_err", "gen_gap_err", "gen_gap_lp_err")
+# the metrics of the default summary table: every final metric, less the uncertainty columns
+TABLE_METRICS = tuple(m for m in METRIC_ORDER if m not in UNCERTAINTY_METRICS)
 _RUN_COLUMNS = ("id", "status", "pack", "slot", "pack_size", "seconds", "started", "finished", "version", "git",
                 "device", "host", "worker", "attempts", "diverged_step", "error")
 
