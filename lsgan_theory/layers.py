@@ -11,7 +11,7 @@ lazily and is not itself a layer; any module may import ``__version__`` from it.
 __all__ = ["LAYERS", "UNIT_ALIASES", "layer_of"]
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("core", ("layers", "resources", "validate", "provenance", "families", "densities", "divergences", "symbolic",
+    ("core", ("layers", "resources", "validate", "output", "provenance", "families", "densities", "divergences", "symbolic",
               "losses", "nonparametric", "proofs")),
     ("engine", ("ensemble", "metrics")),
     ("studies", ("studies", "sweeps", "testing")),

@@ -29,7 +29,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ import torch
 from .. import __version__
 from .. import densities as _densities
 from .. import metrics as _metrics
+from .. import output as _output
 from ..ensemble import TrainConfig
 from ..ensemble import mlp as _mlp
 from ..ensemble import rng as _rng
@@ -318,9 +318,7 @@ def _setting_key(setting: dict) -> str:
 
 
 def _atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, allow_nan=True))
-    os.replace(tmp, path)
+    _output.write_json(path, obj, indent=None, what="modes state")  # atomic; no .tmp file left on an error
 
 
 def run_modes(spec: ModesSpec, out=None, *, device: str = "cpu", threads: int | None = None,
@@ -361,7 +359,7 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
                                         sort_keys=True, default=list).encode()).hexdigest()[:16]
         ck = None if out is None else out / f"{key}.pt"
         side = None if out is None else out / f"{key}.json"
-        done = json.loads(side.read_text()) if side is not None and side.exists() else None
+        done = _output.loads(side.read_text()) if side is not None and side.exists() else None
         if done is not None and done.get("complete"):
             part = done
         else:

@@ -21,7 +21,6 @@ import csv
 import dataclasses
 import io
 import itertools
-import json
 import os
 import re
 import time
@@ -32,6 +31,7 @@ import numpy as np
 from .. import densities as _densities
 from .. import families as _families
 from .. import metrics as _metrics
+from .. import output as _output
 from .. import resources as _resources
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
 from .theorem1 import generator_metrics
@@ -202,14 +202,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from ..output import write_text
+
+    write_text(path, text, what="--out")  # the package's atomic writer: no temporary file left on any error
 
 
 def checkpoint_step(path) -> int | None:
@@ -326,7 +321,7 @@ def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval:
     _write_csv(out / "results.csv", table)
     _write_csv(out / "curves.csv", res.tidy())
     meta = res.meta()
-    _atomic_write(out / "meta.json", json.dumps(meta, indent=2, default=str))
+    _atomic_write(out / "meta.json", _output.dumps(meta) + "\n")
     return {"out": str(out), "results": table, "meta": meta, "result": res, "moved_previous": prep["previous"]}
 
 
