@@ -1064,11 +1064,11 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         msg = "input nested too deeply"
     except RuntimeError as exc:  # torch's allocator failing is a memory error; anything else is a bug: re-raise
-        text = str(exc)
-        if not re.search(r"(can't|cannot|unable to) allocate|out of memory|DefaultCPUAllocator", text, re.I):
+        from .resources import ALLOCATOR_MESSAGE, is_allocator_error
+
+        if not is_allocator_error(exc):
             raise
-        msg = ("out of memory: the allocator refused a tensor the estimate did not foresee; use smaller sizes "
-               "(--width, --batch, --n-data, --eval-samples, models)")
+        msg = ALLOCATOR_MESSAGE
     print(f"{name}: error: {' '.join(msg.split())}", file=sys.stderr)
     return 2
 
