@@ -16,7 +16,7 @@
 from .results import figure_tables, load, load_curves, summarize
 from .run import default_out, sweep
 from .spec import SCHEMA_VERSION, Run, Spec, SpecError, load_spec, parse_spec, run_id
-from .store import Store, SweepLock, SweepLocked
+from .store import Store, StoreError, SweepLock, SweepLocked
 
 __all__ = ["load", "load_curves", "summarize", "figure_tables", "sweep", "default_out", "SCHEMA_VERSION", "Run", "Spec", "SpecError",
-           "load_spec", "parse_spec", "run_id", "Store", "SweepLock", "SweepLocked"]
+           "load_spec", "parse_spec", "run_id", "Store", "StoreError", "SweepLock", "SweepLocked"]
