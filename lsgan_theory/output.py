@@ -5,8 +5,9 @@ One JSON writer for every JSON document the package produces (``--json`` output,
 
 * :func:`dumps` -- RFC 8259 JSON.  A non-finite number (NaN, ±inf) is written as ``null`` and its JSON Pointer is
   listed, with the value as a string, in the top-level object ``"nonfinite"`` (e.g.
-  ``{"value": null, ..., "nonfinite": {"/value": "Infinity"}}``; ``{}`` when every number is finite); a top-level
-  list with non-finite entries is wrapped as ``{"items": [...], "nonfinite": {...}}``.  Floats are written with
+  ``{"value": null, ..., "nonfinite": {"/value": "Infinity"}}``; ``{}`` when every number is finite; a top-level
+  object may not have a key of its own named ``"nonfinite"``).  A top-level list (or number) with non-finite entries
+  is wrapped as ``{"items": [...], "nonfinite": {"/items/1": ...}}``, and is read back in that form.  Floats are written with
   Python's shortest round-trip representation (17 significant digits at most: no rounding), numpy and torch
   scalars/arrays as their values, paths and other objects as strings.
 * :func:`loads` -- the inverse for documents written by :func:`dumps` (the ``"nonfinite"`` values are put back).
@@ -65,6 +66,9 @@ def dumps(obj, indent: int | None = 2, *, ensure_ascii: bool = True) -> str:
     """Standard JSON of ``obj`` (see the module docstring: non-finite numbers -> ``null``, listed in
     ``"nonfinite"``)."""
     nonfinite: dict = {}
+    if isinstance(obj, dict) and "nonfinite" in obj:
+        raise ValueError("JSON output: the top-level key 'nonfinite' is reserved for the listing of non-finite "
+                         "numbers; rename it")
     clean = jsonable(obj, "", nonfinite)
     if isinstance(clean, dict):
         clean["nonfinite"] = nonfinite
@@ -78,12 +82,12 @@ _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 def loads(text: str):
     """Parse a document written by :func:`dumps`: the values listed in ``"nonfinite"`` are restored and the listing
-    removed (a document without one is returned as parsed)."""
+    removed (a document without one is returned as parsed; a wrapped list comes back as ``{"items": [...]}``, since
+    it cannot be told from an object with the one key ``"items"``)."""
     doc = json.loads(text)
     if not isinstance(doc, dict) or not isinstance(doc.get("nonfinite"), dict):
         return doc
     listing = doc.pop("nonfinite")
-    wrapped = set(doc) == {"items"} and any(k.startswith("/items/") for k in listing)
     for ptr, value in listing.items():
         parts = [p.replace("~1", "/").replace("~0", "~") for p in ptr.split("/")[1:]]
         if not parts:
@@ -96,7 +100,7 @@ def loads(text: str):
             node[int(last)] = _NONFINITE.get(value, math.nan)
         else:
             node[last] = _NONFINITE.get(value, math.nan)
-    return doc["items"] if wrapped else doc
+    return doc
 
 
 def write_text(path, text: str, *, what: str = "output") -> Path:

@@ -431,7 +431,11 @@ def test_the_json_writer_is_rfc_8259_lists_nonfinite_values_and_round_trips():
     back = output.loads(text)
     assert math.isnan(back["a"][1]) and back["b/c"]["x"] == math.inf and back["e"] == -math.inf
     assert "nonfinite" not in back and back["a"][0] == 1.0
-    assert output.loads(output.dumps([1.0, math.inf])) == [1.0, math.inf]
+    assert output.loads(output.dumps([1.0, math.inf])) == {"items": [1.0, math.inf]}  # a wrapped list
+    # the one document a wrapped list could be confused with reads back as itself
+    assert output.loads(output.dumps({"items": [math.nan, 2.0]}))["items"][1] == 2.0
+    with pytest.raises(ValueError, match="reserved"):
+        output.dumps({"nonfinite": 1})
 
 
 def test_results_json_is_standard_lists_nonfinite_and_keeps_every_digit_the_csv_keeps(store, tmp_path):
