@@ -39,7 +39,6 @@ A claim marked ``full_only=True`` is skipped (reported as *skipped*) in the quic
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import time
@@ -362,8 +361,9 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
     meta = {"version": __version__, "git": git_revision(), "quick": ctx.quick, "seed": ctx.seed,
             "device": device_description(), "python": platform.python_version(),
             "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
-    (ctx.out / "claims.json").write_text(json.dumps({"meta": meta, "claims": [asdict(v) for v in verdicts]},
-                                                    indent=2, default=float))
+    from .output import write_json
+
+    write_json(ctx.out / "claims.json", {"meta": meta, "claims": [asdict(v) for v in verdicts]}, what="--out")
     counts = {s: sum(v.status == s for v in verdicts) for s in STATUSES}
     lines = [_TITLE, "",
              f"Version {meta['version']} (git {meta['git']}), {'quick' if ctx.quick else 'full'} run, seed {ctx.seed}, "

@@ -87,43 +87,12 @@ _FINITE = _float_type()
 
 
 # ---------------------------------------------------------------------------------------------------- output
-def _jsonable(obj, path: str, nonfinite: dict):
-    """A copy of ``obj`` made of dict/list/str/int/float/bool/None, non-finite floats -> None (listed in nonfinite)."""
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return obj
-    if isinstance(obj, int):
-        return obj
-    if isinstance(obj, float):
-        if math.isfinite(obj):
-            return obj
-        nonfinite[path] = "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
-        return None
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v, f"{path}/{_pointer(str(k))}", nonfinite) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v, f"{path}/{i}", nonfinite) for i, v in enumerate(obj)]
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "tolist"):  # numpy arrays and scalars, torch tensors
-        return _jsonable(obj.tolist(), path, nonfinite)
-    if hasattr(obj, "item"):
-        return _jsonable(obj.item(), path, nonfinite)
-    return str(obj)
-
-
-def _pointer(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
-
-
 def _to_json(obj) -> str:
-    """Standard JSON of ``obj`` (see the module docstring: non-finite numbers -> null, listed in "nonfinite")."""
-    nonfinite: dict = {}
-    clean = _jsonable(obj, "", nonfinite)
-    if isinstance(clean, dict):
-        clean["nonfinite"] = nonfinite
-    elif nonfinite:
-        clean = {"items": clean, "nonfinite": {f"/items{k}": v for k, v in nonfinite.items()}}
-    return json.dumps(clean, indent=2, allow_nan=False)
+    """Standard JSON of ``obj`` (see the module docstring: non-finite numbers -> null, listed in "nonfinite"); the
+    package's one JSON writer, :func:`lsgan_theory.output.dumps`."""
+    from .output import dumps
+
+    return dumps(obj)
 
 
 def _print_json(obj) -> None:
@@ -541,7 +510,9 @@ def _run_analyse(args) -> int:
              + ", ".join("n/a" if v is None else f"{v:.3g}" for v in w1), "",
              "## Figures", ""] + [f"- `{f.name}`" for f in figs if f.suffix == ".png"]
     (args.out / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (args.out / "summary.json").write_text(_to_json(data) + "\n", encoding="utf-8")
+    from .output import write_json
+
+    write_json(args.out / "summary.json", data, what="--out")
     if args.json:
         print(_to_json(data))
     else:
@@ -977,10 +948,10 @@ def _run_theorem1(args) -> int:
     import pandas as pd
 
     pd.DataFrame(rep["summary"]).to_csv(dest / "theorem1_summary.csv", index=False)
-    (dest / "theorem1_verdicts.json").write_text(json.dumps({"meta": rep["meta"], "capacity_floor": rep["capacity"],
-                                                             "verdicts": rep["verdicts"]}, indent=2, default=str,
-                                                            ensure_ascii=False)
-                                                 + "\n", encoding="utf-8")
+    from .output import write_json
+
+    write_json(dest / "theorem1_verdicts.json", {"meta": rep["meta"], "capacity_floor": rep["capacity"],
+                                                 "verdicts": rep["verdicts"]}, what="--dest")
     figdata = {}
     for v in rep["verdicts"]:
         rows = [r for r in rep["summary"] if r["target"] == v["target"] and r["n_data"] == v["n_data"]]
@@ -1110,6 +1081,10 @@ def _show_default(action: argparse.Action) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status (also for a bad flag, ``--help`` and ``--version``)."""
+    from .output import one_line_warnings, safe_streams
+
+    safe_streams()  # PYTHONIOENCODING=ascii: escapes instead of a UnicodeEncodeError (issue 30)
+    one_line_warnings()  # numpy/torch warnings as one line "note: ...", never with a source line
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its one line (or the help)
@@ -1135,10 +1110,11 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         msg = "input nested too deeply"
     except RuntimeError as exc:  # torch's allocator failing is a memory error; anything else is a bug: re-raise
-        text = str(exc)
-        if not re.search(r"(can't|cannot|unable to) allocate|out of memory|DefaultCPUAllocator", text, re.I):
+        from .resources import ALLOCATOR_MESSAGE, is_allocator_error
+
+        if not is_allocator_error(exc):
             raise
-        msg = f"out of memory ({text.splitlines()[0][:200]}); use smaller sizes"
+        msg = ALLOCATOR_MESSAGE
     print(f"{name}: error: {' '.join(msg.split())}", file=sys.stderr)
     return 2
 

@@ -87,6 +87,34 @@ def _check_n(n, dim: int = 1) -> int:
 RESOLUTION = 1e-12
 
 
+# Absolute limits of every parameter (issue 30): locations and end points within ±MAGNITUDE, scales, widths, standard
+# deviations, radii and spacings in [1/MAGNITUDE, MAGNITUDE], Beta shapes in SHAPE_RANGE.  Beyond them float64
+# quadrature loses the density: a subnormal scale (normal(0,1e-320)) makes the peak 1/(σ√2π) overflow and the
+# integrals return 0 instead of ≈ 736; a scale of 1e300 overflows the quadrature domain loc ± 40σ; beta(1e-3, 2) puts
+# its mass below x = e^{-1000}.  Inside them every divergence agrees with its closed form (tests/test_bad_input_core.py).
+MAGNITUDE = 1e100
+SHAPE_RANGE = (1e-2, 1e8)
+
+
+def _bounded(name: str, value, lo: float, hi: float) -> float:
+    try:
+        return validate.real(name, value, minimum=lo, maximum=hi)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (beyond it the density is below float64 resolution or overflows: subnormal or "
+                         f"near-overflow values make quadrature lose it)") from None
+
+
+def _loc(name: str, value) -> float:
+    """A location or end point: a finite real in [-MAGNITUDE, MAGNITUDE]."""
+    return _bounded(name, value, -MAGNITUDE, MAGNITUDE)
+
+
+def _scale(name: str, value) -> float:
+    """A scale, width, standard deviation, radius or spacing: a finite real in [1/MAGNITUDE, MAGNITUDE]."""
+    validate.positive(name, value)
+    return _bounded(name, value, 1.0 / MAGNITUDE, MAGNITUDE)
+
+
 def _check_resolvable(scale_name: str, scale: float, **at) -> None:
     big = max(abs(v) for v in at.values())
     if scale < RESOLUTION * big:
@@ -168,8 +196,8 @@ class Normal(Density):
     scale: float = 1.0
 
     def __post_init__(self):
-        object.__setattr__(self, "loc", validate.real("loc", self.loc))
-        object.__setattr__(self, "scale", validate.positive("scale", self.scale))
+        object.__setattr__(self, "loc", _loc("loc", self.loc))
+        object.__setattr__(self, "scale", _scale("scale", self.scale))
         _check_resolvable("scale", self.scale, loc=self.loc)
 
     def logpdf(self, x):
@@ -206,9 +234,10 @@ class Uniform(Density):
     is_lipschitz = False
 
     def __post_init__(self):
-        lo, hi = validate.real("lo", self.lo), validate.real("hi", self.hi)
+        lo, hi = _loc("lo", self.lo), _loc("hi", self.hi)
         if not hi > lo:
             raise ValueError(f"hi: must be > lo, got lo={lo!r}, hi={hi!r}")
+        _scale("hi - lo", hi - lo)
         _check_resolvable("hi - lo", hi - lo, lo=lo, hi=hi)
         object.__setattr__(self, "lo", lo)
         object.__setattr__(self, "hi", hi)
@@ -251,9 +280,10 @@ class Triangular(Density):
     hi: float = 1.0
 
     def __post_init__(self):
-        lo, mode, hi = validate.real("lo", self.lo), validate.real("mode", self.mode), validate.real("hi", self.hi)
+        lo, mode, hi = _loc("lo", self.lo), _loc("mode", self.mode), _loc("hi", self.hi)
         if not (lo <= mode <= hi and hi > lo):
             raise ValueError(f"mode: need lo <= mode <= hi with lo < hi, got lo={lo!r}, mode={mode!r}, hi={hi!r}")
+        _scale("hi - lo", hi - lo)
         _check_resolvable("hi - lo", hi - lo, lo=lo, hi=hi)
         object.__setattr__(self, "lo", lo)
         object.__setattr__(self, "mode", mode)
@@ -316,8 +346,8 @@ class Beta(Density):
     b: float = 2.0
 
     def __post_init__(self):
-        object.__setattr__(self, "a", validate.positive("a", self.a))
-        object.__setattr__(self, "b", validate.positive("b", self.b))
+        object.__setattr__(self, "a", _bounded("a", validate.positive("a", self.a), *SHAPE_RANGE))
+        object.__setattr__(self, "b", _bounded("b", validate.positive("b", self.b), *SHAPE_RANGE))
         object.__setattr__(self, "is_lipschitz", self.a >= 2 and self.b >= 2)
 
     def logpdf(self, x):
@@ -387,8 +417,8 @@ class Normal2D(Density):
         loc = tuple(self.loc) if np.ndim(self.loc) else None
         if loc is None or len(loc) != 2:
             raise ValueError(f"loc: a 2-D normal needs a location of length 2, got {self.loc!r}")
-        object.__setattr__(self, "loc", (validate.real("loc[0]", loc[0]), validate.real("loc[1]", loc[1])))
-        object.__setattr__(self, "scale", validate.positive("scale", self.scale))
+        object.__setattr__(self, "loc", (_loc("loc[0]", loc[0]), _loc("loc[1]", loc[1])))
+        object.__setattr__(self, "scale", _scale("scale", self.scale))
         _check_resolvable("scale", self.scale, **{"loc[0]": self.loc[0], "loc[1]": self.loc[1]})
 
     def logpdf(self, x):
@@ -436,8 +466,10 @@ class Mixture(Density):
             raise ValueError(f"weights: need one weight per component ({len(comps)}), got {len(w)}")
         if np.isnan(w).any() or (w < 0).any():
             raise ValueError(f"weights: must be non-negative numbers, got {list(weights)}")
-        if abs(w.sum() - 1.0) > 1e-9:
-            raise ValueError(f"weights: must sum to 1 (within 1e-9), got sum {w.sum()!r}")
+        with np.errstate(over="ignore"):  # weights near 1e308: their sum is inf, refused below without a warning
+            total = float(w.sum())
+        if not abs(total - 1.0) <= 1e-9:
+            raise ValueError(f"weights: must sum to 1 (within 1e-9), got sum {total!r}")
         self.components = tuple(comps)
         self.weights = w / w.sum()
         self.dim = comps[0].dim
@@ -483,7 +515,7 @@ class _GaussianModes(Mixture):
     """Equal-weight mixture of isotropic 2-D Gaussians at ``centres`` with common ``std``."""
 
     def __init__(self, centres: np.ndarray, std: float):
-        std = validate.positive("std", std)
+        std = _scale("std", std)
         self.centres = np.asarray(centres, dtype=float)
         self.std = std
         super().__init__([Normal2D(tuple(c), std) for c in self.centres])
@@ -529,8 +561,8 @@ class Ring(_GaussianModes):
     def __init__(self, k: int = 8, radius: float = 1.0, std: float = 0.01):
         if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k: the number of modes must be an integer >= 1, got {k!r}")
-        radius = validate.positive("radius", radius)
-        validate.positive("std", std)
+        radius = _scale("radius", radius)
+        _scale("std", std)
         _check_modes(float(min(k, 10**30)), "k")
         ang = 2 * np.pi * np.arange(k) / k
         self.k, self.radius = int(k), radius
@@ -550,8 +582,8 @@ class Grid(_GaussianModes):
     def __init__(self, n: int = 5, spacing: float = 2.0, std: float = 0.05):
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n: modes per side must be an integer >= 1, got {n!r}")
-        spacing = validate.positive("spacing", spacing)
-        validate.positive("std", std)
+        spacing = _scale("spacing", spacing)
+        _scale("std", std)
         _check_modes(float(min(n, 10**30)) ** 2, "n")
         g = (np.arange(n) - (n - 1) / 2) * spacing
         self.n, self.spacing = int(n), spacing
@@ -570,9 +602,10 @@ class IsotropicNormal:
 
     def __init__(self, loc, scale=1.0):
         self.loc = np.asarray(loc, dtype=np.float64).reshape(-1)
-        if self.loc.size < 1 or not np.all(np.isfinite(self.loc)):
-            raise ValueError(f"loc: a finite location vector is required, got {loc!r}")
-        self.scale = validate.positive("scale", scale)
+        if self.loc.size < 1 or not np.all(np.isfinite(self.loc)) or np.abs(self.loc).max() > MAGNITUDE:
+            raise ValueError(f"loc: a finite location vector with entries in [-{MAGNITUDE:g}, {MAGNITUDE:g}] is "
+                             f"required, got {loc!r}")
+        self.scale = _scale("scale", scale)
         self.dim = self.loc.size
 
     def pdf(self, x):

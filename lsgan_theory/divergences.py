@@ -219,6 +219,8 @@ def _crossings(p: Density, q: Density, lo: float, hi: float, n: int = 2001) -> l
             out.append(optimize.brentq(lambda t: float(p.pdf(t) - q.pdf(t)), x[i], x[i + 1], xtol=1e-14))
         except ValueError:
             pass
+        except RuntimeError:  # no convergence (scales far apart): the bracket's midpoint is a breakpoint hint too
+            out.append(0.5 * (x[i] + x[i + 1]))
     return out
 
 

@@ -11,8 +11,8 @@ lazily and is not itself a layer; any module may import ``__version__`` from it.
 __all__ = ["LAYERS", "UNIT_ALIASES", "layer_of"]
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("core", ("layers", "resources", "validate", "provenance", "families", "densities", "divergences", "symbolic",
-              "losses", "nonparametric", "equilibrium", "proofs")),
+    ("core", ("layers", "resources", "validate", "output", "provenance", "families", "densities", "divergences",
+              "symbolic", "losses", "nonparametric", "equilibrium", "proofs")),
     ("engine", ("ensemble", "metrics")),
     ("studies", ("studies", "sweeps", "testing")),
     ("report", ("claims", "_claims", "plots", "report_html")),

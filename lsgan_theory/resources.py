@@ -10,7 +10,23 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["available_memory", "check_memory", "MemoryLimitError"]
+__all__ = ["available_memory", "check_memory", "MemoryLimitError", "is_allocator_error", "ALLOCATOR_MESSAGE"]
+
+#: What the user reads when an allocator refuses a tensor that no estimate foresaw (the allocator's own text, e.g.
+#: "[enforce fail at alloc_cpu.cpp:...]", names no argument and is never shown).
+ALLOCATOR_MESSAGE = ("out of memory: the allocator refused a tensor the size estimate did not foresee; use smaller "
+                     "sizes (width, batch, n_data, evaluation samples, models)")
+
+
+def is_allocator_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocator failing (``MemoryError``, torch's CPU/CUDA out-of-memory ``RuntimeError``)."""
+    import re
+
+    if isinstance(exc, MemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and bool(
+        re.search(r"(can't|cannot|unable to|failed to) allocate|out of memory|DefaultCPUAllocator|alloc_cpu",
+                  str(exc), re.I))
 
 
 class MemoryLimitError(ValueError):

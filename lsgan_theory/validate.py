@@ -6,17 +6,31 @@ Each check returns the value in canonical form or raises a ``TypeError`` (wrong 
 
 * :func:`real` — a finite real number, optionally in a range; :func:`positive` — finite and > 0;
 * :func:`integer` — an integer (not a bool, not a float), optionally in a range;
-* :func:`points` — a finite float64 array of shape (k, d) from (k,) or (k, d).
+* :func:`points` — a finite float64 array of shape (k, d) from (k,) or (k, d);
+* :func:`name` — a name that becomes part of a path (letters, digits, ``_ - .``; never ``..`` or ``/``);
+* :func:`expansion` — the number of runs a grid × seeds expands to, refused above a stated cap *before* anything is
+  expanded (:data:`MAX_RUNS`);
+* :func:`env_seconds` — a time limit read from an environment variable, within a sane range.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import re
 from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["real", "positive", "integer", "points", "renamed", "deprecated_keywords", "take_old_keywords"]
+__all__ = ["real", "positive", "integer", "points", "name", "expansion", "env_seconds", "MAX_RUNS", "NAME_PATTERN",
+           "renamed", "deprecated_keywords", "take_old_keywords"]
+
+#: The most runs (models) one sweep, experiment or ``train`` call may expand to: grid points × seeds (× losses).  A
+#: spec that expands to more is refused with its count before any run is built (issue 30: a grid of 10⁷ runs or 10⁹
+#: seeds hung with no output).  10⁵ runs is ~140× the λ sweep of THEORY.md at its full size.
+MAX_RUNS = 100_000
+#: Names that become file or folder names (sweep, experiment, figure names).
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
 
 
 def _range_text(minimum, maximum, strict_minimum: bool) -> str:
@@ -89,6 +103,47 @@ def points(name: str, x, d: int | None = None, *, min_points: int = 1) -> np.nda
     if d is not None and a.shape[1] != d:
         raise ValueError(f"{name}: dimension mismatch, points have d = {a.shape[1]} but d = {d} is required")
     return a
+
+
+def name(argument: str, value) -> str:
+    """``value`` if it is a safe file or folder name: 1-64 characters from letters, digits, ``_``, ``-``, ``.``,
+    starting with a letter or digit (so never ``..``, ``/``, a hidden file or an absolute path)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{argument}: expected a name (a string), got {value!r} ({type(value).__name__})")
+    if not re.fullmatch(NAME_PATTERN, value):
+        raise ValueError(f"{argument}: {value[:80]!r} is not a folder-safe name (1-64 letters, digits, '_', '-', '.', "
+                         f"starting with a letter or digit; it becomes part of a path)")
+    return value
+
+
+def expansion(argument: str, factors: dict, cap: int = MAX_RUNS, what: str = "runs") -> int:
+    """The product of ``factors`` (``{"lam": 7, "seeds": 10, ...}``: the sizes of the lists a spec multiplies), as an
+    exact integer; ``ValueError`` naming ``argument``, the count and its factors when it exceeds ``cap``.  Nothing is
+    expanded to count it, so a spec of 10⁹ seeds is refused at once."""
+    total = 1
+    for v in factors.values():
+        total *= int(v)
+    if total > cap:
+        parts = " × ".join(f"{k} {int(v):,}" for k, v in factors.items())
+        raise ValueError(f"{argument}: expands to {total:,} {what} ({parts}), more than the cap of {cap:,} {what}; "
+                         f"split it into smaller sweeps or use fewer values")
+    return total
+
+
+def env_seconds(variable: str, default: float, minimum: float = 0.01, maximum: float = 1e6) -> float:
+    """A time limit in seconds from the environment variable ``variable`` (``default`` when unset or empty), a
+    finite number in [minimum, maximum]; otherwise ``ValueError`` naming the variable and the range."""
+    raw = os.environ.get(variable)
+    if raw is None or raw.strip() == "":
+        return float(default)
+    try:
+        v = float(raw)
+    except ValueError:
+        v = math.nan
+    if not (minimum <= v <= maximum):
+        raise ValueError(f"{variable}: a time limit in seconds must be a number in [{minimum:g}, {maximum:g}], got "
+                         f"{raw[:40]!r}")
+    return v
 
 
 def take_old_keywords(where: str, kwargs: dict, old_to_new: dict) -> dict:

@@ -211,7 +211,7 @@ def test_results_table_prints_mean_and_student_t_ci_over_seeds(tmp_path):
         with redirect_stdout(buf):
             assert main(["results", str(out), "--format", fmt]) == 0
         if fmt == "json":
-            recs = json.loads(buf.getvalue())
+            recs = json.loads(buf.getvalue())["runs"]
             assert len(recs) == 6 and {"id", "lam", "w1", "version", "git", "seed", "replica"} <= set(recs[0])
         else:
             assert buf.getvalue().count("\n") == 7

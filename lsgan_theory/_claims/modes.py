@@ -252,7 +252,9 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
                     + ", ".join(f"{l} {r['modes']:.1f} modes, HQ {r['high_quality']:.2f}" for l, r in fin.items())
                     + ".")
             files += plots.mode_trajectories_figure(rows, K, out / "figures" / f"trajectories_{tag}", cap2, title)
-    (out / "meta.json").write_text(json.dumps({**result.meta, "spec_text": spec.text}, indent=1, default=str))
+    from ..output import write_json
+
+    write_json(out / "meta.json", {**result.meta, "spec_text": spec.text}, indent=1, what="--out")
     files.append(out / "meta.json")
     return {"tables": lines, "files": [str(f) for f in files], "summary": summary}
 

@@ -240,8 +240,14 @@ class TrainConfig:
         if self.model_ids is not None:
             ids = tuple(_integer("model_ids", i, 0, 2**31) for i in self.model_ids)
             if len(ids) != self.n_models or len(set(ids)) != len(ids):
-                raise ValueError(f"model_ids: need {self.n_models} distinct integers in [0, 2**31), got "
-                                 f"{self.model_ids!r}")
+                seen, repeated = set(), None
+                for i in ids:
+                    if i in seen:
+                        repeated = i
+                        break
+                    seen.add(i)
+                got = (f"{len(ids)} ids" if len(ids) != self.n_models else f"id {repeated} twice")  # not all of them
+                raise ValueError(f"model_ids: need {self.n_models} distinct integers in [0, 2**31), got {got}")
             _set(self, "model_ids", ids)
         for name in PER_MODEL:
             v = getattr(self, name)
@@ -335,12 +341,14 @@ class TrainConfig:
         """A family-specific parameter (the registry's ``Family.params``) set away from its default for a model
         whose family does not use it is refused: it would be silently ignored (issue 13, item 5)."""
         defaults = {f.name: f.default for f in fields(self)}
+        # once per distinct family, not per model (issue 30: per model and per pair, 4000 models took minutes)
+        params = {fam: tuple(p for p, _ in _families.get(fam).params) for fam in set(self.per_model("family"))}
+        ensemble_params = {p for used in params.values() for p in used}
         for name in _FAMILY_PARAMS:
+            if name not in PER_MODEL and name in ensemble_params:
+                continue  # one value for the whole ensemble (custom_*): used by the models of its family
             for e, (fam, v) in enumerate(zip(self.per_model("family"), self.per_model(name))):
-                used = tuple(p for p, _ in _families.get(fam).params)
-                if name not in PER_MODEL and name in {p for f in self.per_model("family")
-                                                      for p, _ in _families.get(f).params}:
-                    continue  # one value for the whole ensemble (custom_*): used by the models of its family
+                used = params[fam]
                 if name not in used and v != defaults[name]:
                     users = tuple(f for f in FAMILIES if name in dict(_families.get(f).params))
                     raise ValueError(

@@ -29,7 +29,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -41,6 +40,8 @@ import torch
 from .. import __version__
 from .. import densities as _densities
 from .. import metrics as _metrics
+from .. import output as _output
+from .. import validate as _validate
 from ..ensemble import TrainConfig
 from ..ensemble import mlp as _mlp
 from ..ensemble import rng as _rng
@@ -133,9 +134,16 @@ def _check_experiment_key(path, table, key, value):
         if bad or not value or len(set(value)) != len(value):
             raise ModesSpecError(f"{path}: [{table}] losses = {value!r}: a non-empty list of distinct names from "
                                  f"{', '.join(LOSSES)}")
-    if key == "eval_at" and (not value or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0
-                                              for v in value)):
-        raise ModesSpecError(f"{path}: [{table}] eval_at = {value!r}: a non-empty list of numbers >= 0")
+    if key == "eval_at" and (not value or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                                              or not 0 <= v < math.inf for v in value)):
+        raise ModesSpecError(f"{path}: [{table}] eval_at = {value!r}: a non-empty list of finite numbers >= 0")
+    if key in ("eval_of", "mre_lr") and not math.isfinite(value):
+        raise ModesSpecError(f"{path}: [{table}] {key} = {value!r}: must be a finite number > 0")
+    if key == "name":
+        try:
+            _validate.name(f"{path}: [{table}] name", value)  # it becomes part of the output folder's path
+        except ValueError as exc:
+            raise ModesSpecError(str(exc)) from None
     if key in ("seeds", "n_eval", "mre_restarts", "checkpoint_every", "collapse_below") and value < 1:
         raise ModesSpecError(f"{path}: [{table}] {key} = {value!r}: must be >= 1")
     if key in ("mre_points", "mre_steps") and value < 0:
@@ -195,6 +203,14 @@ def parse_modes_spec(text: str, path: str = "<experiment>", variant: str | None 
                      mre_steps=exp.get("mre_steps", 100), mre_lr=float(exp.get("mre_lr", 0.05)),
                      collapse_below=exp.get("collapse_below"), checkpoint_every=exp.get("checkpoint_every", 500),
                      text=text)
+    if any(e > spec.eval_of for e in spec.eval_at):
+        raise ModesSpecError(f"{path}: eval_at = {list(spec.eval_at)!r}: evaluation points must be <= eval_of = "
+                             f"{spec.eval_of:g} (they are in units of steps / eval_of)")
+    try:  # counted before any setting is built: losses × seeds × the grid, against the package's cap
+        _validate.expansion(f"{path}: losses × seeds × [grid]", {"losses": len(spec.losses), "seeds": spec.seeds,
+                                                                 **{f"{k} values": len(v) for k, v in grid.items()}})
+    except ValueError as exc:
+        raise ModesSpecError(str(exc)) from None
     target = spec.target()
     if not hasattr(target, "centres"):
         raise ModesSpecError(f"{path}: [train] target = {train['target']!r}: needs a mixture with known centres "
@@ -320,9 +336,7 @@ def _setting_key(setting: dict) -> str:
 
 
 def _atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, allow_nan=True))
-    os.replace(tmp, path)
+    _output.write_json(path, obj, indent=None, what="modes state")  # atomic; no .tmp file left on an error
 
 
 def run_modes(spec: ModesSpec, out=None, *, device: str = "cpu", threads: int | None = None,
@@ -355,6 +369,10 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     evals = spec.eval_steps()
+    from .runs import check_fits
+
+    for setting in settings:  # every setting's device and memory checked before the first one trains (issue 30)
+        check_fits(ensemble_config(spec, setting, device), spec.n_eval, where=f"{spec.path}: setting {setting}")
     for si, setting in enumerate(settings):
         cfg = ensemble_config(spec, setting, device)
         runs = ensemble_runs(spec, setting)
@@ -363,7 +381,7 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
                                         sort_keys=True, default=list).encode()).hexdigest()[:16]
         ck = None if out is None else out / f"{key}.pt"
         side = None if out is None else out / f"{key}.json"
-        done = json.loads(side.read_text()) if side is not None and side.exists() else None
+        done = _output.loads(side.read_text()) if side is not None and side.exists() else None
         if done is not None and done.get("complete"):
             part = done
         else:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import densities
 from .. import nonparametric as npm
+from .. import output as _output
 
 __all__ = ["allocation_on_demand", "GeneratorAllocation", "generator_allocation", "quartile_ratio",
            "train_sigmoid_discriminator", "fit_slope", "candidate_slope", "generalisation_config",
@@ -246,7 +247,7 @@ def recorded_generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, checkpoint=None
                     f.truncate(data.rfind(b"\n") + 1)
             for line in data[: data.rfind(b"\n") + 1].decode("utf-8").splitlines():
                 try:
-                    rec = json.loads(line)
+                    rec = _output.loads(line)
                 except ValueError:  # not a record (damaged by hand): ignored, its LP solved again
                     continue
                 if not isinstance(rec, dict) or not isinstance(rec.get("config"), dict):
@@ -267,7 +268,7 @@ def recorded_generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, checkpoint=None
             rec = {"what": what, "n": n, "s": s, "objective": value, "seconds": seconds,
                    "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": config, "provenance": prov}
             with open(checkpoint, "a", encoding="utf-8") as f:
-                f.write(json.dumps(rec) + "\n")
+                f.write(_output.dumps(rec, indent=None) + "\n")  # standard JSON: NaN -> null, listed
                 f.flush()
                 os.fsync(f.fileno())
         if progress is not None:

@@ -21,7 +21,6 @@ import csv
 import dataclasses
 import io
 import itertools
-import json
 import os
 import re
 import time
@@ -32,13 +31,15 @@ import numpy as np
 from .. import densities as _densities
 from .. import families as _families
 from .. import metrics as _metrics
+from .. import output as _output
 from .. import resources as _resources
+from .. import validate as _validate
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
 from .theorem1 import generator_metrics
 from ..ensemble import PER_MODEL, TrainConfig, TrainResult, train
 
 __all__ = ["grid_config", "evaluate", "run_and_write", "metric_names", "prepare_output", "checkpoint_step",
-           "estimate_memory", "RESULT_FILES", "FIGURE_STEMS", "family_ignores"]
+           "estimate_memory", "check_fits", "RESULT_FILES", "FIGURE_STEMS", "family_ignores"]
 
 # Files of one run, moved aside together by a fresh start (the checkpoint is moved last, see prepare_output).
 RESULT_FILES = ("results.csv", "curves.csv", "meta.json")
@@ -61,6 +62,9 @@ def grid_config(grid: dict, seeds: int = 1, *, by_family: bool = False, **fixed)
             raise ValueError(f"grid: {k!r} cannot vary per model; per-model fields are {PER_MODEL}")
     if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
         raise ValueError(f"seeds: must be an integer >= 1, got {seeds!r}")
+    # counted before any model is built (train --seeds 10**9 must be refused at once, not after minutes)
+    _validate.expansion("seeds/grid (--seeds and the per-model lists)",
+                        {**{k: len(v) for k, v in grid.items()}, "seeds": seeds}, what="models")
     keys = list(grid)
     if by_family and "family" in grid:
         points = []
@@ -187,12 +191,30 @@ def estimate_memory(config: TrainConfig, n_eval: int = 2000) -> dict:
     return parts
 
 
-def _check_memory(config: TrainConfig, n_eval: int, max_memory: int | None) -> None:
+def check_fits(config: TrainConfig, n_eval: int = 2000, max_memory: int | None = None, where: str = "") -> None:
+    """Refuse, before any work, a run that cannot start or would not fit (issue 30): its device must exist
+    (:func:`~lsgan_theory.ensemble.resolve_device`: ``cuda`` without a CUDA device is a ``ValueError``) and
+    :func:`estimate_memory` (``TrainConfig.estimate_memory`` plus the evaluation) must stay below half the memory
+    available on that device (or ``max_memory`` bytes).  ``where`` prefixes the message (e.g. the spec file and
+    setting).  Used by ``train``, ``sweep`` (every pack) and ``modes`` (every setting) before the first step."""
+    from ..ensemble import resolve_device
+
+    try:
+        device = resolve_device(config.device)
+        _check_memory(config, n_eval, max_memory, device)
+    except ValueError as exc:
+        raise type(exc)(f"{where}{': ' if where else ''}{exc}") from None
+
+
+def _check_memory(config: TrainConfig, n_eval: int, max_memory: int | None, device=None) -> None:
     if not isinstance(n_eval, int) or isinstance(n_eval, bool) or n_eval < 2:
         raise ValueError(f"n_eval (--eval-samples): the number of evaluation samples must be an integer >= 2 (the "
                          f"two-sample metrics need two), got {n_eval!r}")
     need = estimate_memory(config, n_eval)
-    limit = int(0.5 * _resources.available_memory()) if max_memory is None else int(max_memory)
+    if max_memory is None:
+        limit = int(0.5 * _resources.available_memory(device if getattr(device, "type", "cpu") == "cuda" else None))
+    else:
+        limit = int(max_memory)
     if need["total"] > limit:
         parts = ", ".join(f"{k} {_gib(v)}" for k, v in need.items() if k != "total")
         raise ValueError(f"memory: this run needs about {_gib(need['total'])} ({parts}; "
@@ -219,14 +241,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from ..output import write_text
+
+    write_text(path, text, what="--out")  # the package's atomic writer: no temporary file left on any error
 
 
 def checkpoint_step(path) -> int | None:
@@ -316,7 +333,7 @@ def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval:
     (empty cells for diverged models); a model's cell of a parameter its family ignores (``family_ignores``) is empty.
     """
     out = Path(out)
-    _check_memory(config, n_eval, max_memory)
+    check_fits(config, n_eval, max_memory)
     prep = prepare_output(out, resume=resume)
     if announce is not None:
         if prep["resume_step"] is not None:
@@ -343,7 +360,7 @@ def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval:
     _write_csv(out / "results.csv", table)
     _write_csv(out / "curves.csv", res.tidy())
     meta = res.meta()
-    _atomic_write(out / "meta.json", json.dumps(meta, indent=2, default=str))
+    _atomic_write(out / "meta.json", _output.dumps(meta) + "\n")
     return {"out": str(out), "results": table, "meta": meta, "result": res, "moved_previous": prep["previous"]}
 
 

@@ -18,10 +18,10 @@
 _WHERE = {"figure_tables": "results", "load": "results", "load_curves": "results", "summarize": "results",
           "default_out": "run", "sweep": "run", "SCHEMA_VERSION": "spec", "Run": "spec", "Spec": "spec",
           "SpecError": "spec", "load_spec": "spec", "parse_spec": "spec", "run_id": "spec", "Store": "store",
-          "SweepLock": "store", "SweepLocked": "store"}
+          "StoreError": "store", "SweepLock": "store", "SweepLocked": "store"}
 
 __all__ = ["load", "load_curves", "summarize", "figure_tables", "sweep", "default_out", "SCHEMA_VERSION", "Run", "Spec",
-           "SpecError", "load_spec", "parse_spec", "run_id", "Store", "SweepLock", "SweepLocked"]
+           "SpecError", "load_spec", "parse_spec", "run_id", "Store", "StoreError", "SweepLock", "SweepLocked"]
 
 
 def __getattr__(name: str):

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["add_sweep_parsers", "run_sweep", "run_results", "COMMANDS"]
+__all__ = ["add_sweep_parsers", "run_sweep", "run_results", "records_json", "COMMANDS", "TIMING_COLUMNS"]
 
 COMMANDS = ("sweep", "results")
 
@@ -54,6 +54,9 @@ def add_sweep_parsers(sub) -> None:
     p.add_argument("--metric", nargs="+", default=None, help="metrics of the table (default: every final metric with a value, less the error columns "
                         "l1_exact_abserr, l1_noise_floor_std and the certificates' *_err)")
     p.add_argument("--by", nargs="+", default=None, help="group-by columns of the table (default: the grid keys)")
+    p.add_argument("--no-timing", action="store_true",
+                   help="leave out what differs between two runs of the same sweep (started, finished, seconds, "
+                        "worker, attempts): two identical sweeps then export identical csv/json")
 
 
 def run_sweep(args) -> int:
@@ -91,13 +94,15 @@ def run_results(args) -> int:
     from .results import load, summarize
 
     df = load(args.out)
+    if args.no_timing:
+        df = df.drop(columns=[c for c in TIMING_COLUMNS if c in df.columns])
     if args.format == "table":
         t = summarize(df, by=args.by, metrics=args.metric)
         text = format_table(t, df)
     elif args.format == "csv":
         text = df.to_csv(index=False)
     elif args.format == "json":
-        text = df.to_json(orient="records", indent=2)
+        text = records_json(df)
     else:
         if args.output is None:
             raise ValueError("--format parquet: needs --output FILE")
@@ -113,6 +118,27 @@ def run_results(args) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
+
+
+#: Columns of ``results`` that differ between two runs of the same sweep (left out by ``--no-timing``).
+TIMING_COLUMNS = ("started", "finished", "seconds", "worker", "attempts")
+
+
+def records_json(df) -> str:
+    """``results --format json``: ``{"runs": [one object per run], "nonfinite": {...}}`` written by the package's
+    JSON writer (:func:`lsgan_theory.output.dumps`): standard JSON, a non-finite value as ``null`` listed under
+    ``"nonfinite"`` (e.g. ``"/runs/3/w1": "Infinity"``), floats with every digit (as the CSV export)."""
+    import math
+
+    from ..output import dumps
+    from .results import METRIC_ORDER as _METRICS
+
+    records = []
+    for rec in df.to_dict(orient="records"):
+        # pandas' missing values (NaN in an object column, None) of configuration cells become null, unlisted
+        records.append({k: (None if v is None or (isinstance(v, float) and math.isnan(v) and k not in _METRICS)
+                            else v) for k, v in rec.items()})
+    return dumps({"runs": records}) + "\n"
 
 
 def format_table(t, df) -> str:

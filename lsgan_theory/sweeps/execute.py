@@ -93,6 +93,10 @@ def _train_pack(runs, cfg) -> tuple[list[dict], str]:
 
 
 def _error_text(exc: BaseException) -> str:
+    from ..resources import ALLOCATOR_MESSAGE, is_allocator_error
+
+    if is_allocator_error(exc):  # never the allocator's own text (issue 30)
+        return ALLOCATOR_MESSAGE
     last = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return " ".join(last.split())[:2000]
 

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from .store import Store
+from .store import Store, StoreError
 
 __all__ = ["load", "load_curves", "summarize", "figure_tables", "METRIC_ORDER", "TABLE_METRICS", "UNCERTAINTY_METRICS"]
 
@@ -37,11 +37,11 @@ def load(out):
 
     with Store(out, readonly=True) as st:
         meta = st.meta()
-        rows = st.db.execute(f"SELECT config, {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY seq").fetchall()
-        final = st.db.execute("SELECT run_id, name, value FROM final").fetchall()
+        rows = st.query(f"SELECT config, {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY seq")
+        final = st.query("SELECT run_id, name, value FROM final")
     table = []
     for row in rows:
-        cfg = json.loads(row[0])
+        cfg = _json_cell(st, row[0], row[1])
         rec = dict(zip(_RUN_COLUMNS, row[1:]))
         table.append({"id": rec["id"], "status": rec["status"],
                       **{k: (tuple(v) if isinstance(v, list) else v) for k, v in cfg.items()},
@@ -64,10 +64,10 @@ def load_curves(out):
 
     with Store(out, readonly=True) as st:
         meta = st.meta()
-        curves = pd.read_sql_query("SELECT run_id AS id, step, name, value FROM metrics ORDER BY run_id, name, step",
-                                   st.db)
-        grid = st.db.execute("SELECT id, grid FROM runs ORDER BY seq").fetchall()
-    g = pd.DataFrame([{"id": rid, **json.loads(gr)} for rid, gr in grid])
+        curves = pd.DataFrame(st.query("SELECT run_id AS id, step, name, value FROM metrics ORDER BY run_id, name, step"),
+                              columns=["id", "step", "name", "value"])
+        grid = st.query("SELECT id, grid FROM runs ORDER BY seq")
+    g = pd.DataFrame([{"id": rid, **_json_cell(st, gr, rid)} for rid, gr in grid], columns=None if grid else ["id"])
     curves["value"] = curves["value"].astype(float)
     df = curves.merge(g, on="id", how="left")
     df.attrs.update(meta)
@@ -113,6 +113,18 @@ def summarize(df, by=None, metrics=None, level: float = 0.95):
     out = pd.DataFrame(rows)
     out.attrs.update(df.attrs)
     return out
+
+
+def _json_cell(store: Store, text, rid) -> dict:
+    """A run's JSON cell (config or grid) as a dict; a damaged cell is one error naming the store file."""
+    try:
+        v = json.loads(text)
+    except (TypeError, ValueError):
+        v = None
+    if not isinstance(v, dict):
+        raise StoreError(f"OUT: {str(store.path)!r}: run {str(rid)[:20]!r} has a cell that is not a JSON object "
+                         f"({str(text)[:40]!r}); the store is damaged or foreign") from None
+    return v
 
 
 def _is_store(out) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -14,7 +15,7 @@ from .plan import plan_packs
 from .spec import Spec, load_spec
 from .store import FINISHED, STORE_NAME, Store, SweepLock
 
-__all__ = ["sweep", "default_out"]
+__all__ = ["sweep", "default_out", "check_packs"]
 
 
 def default_out(spec: Spec) -> Path:
@@ -49,6 +50,8 @@ def sweep(spec, out=None, *, variant: str | None = None, executor="local", worke
         spec = load_spec(spec, variant)
     out = Path(out) if out is not None else default_out(spec)
     device = device or spec.device
+    packs_planned = plan_packs(spec.runs, spec.pack_size)
+    check_packs(spec, packs_planned, device)  # before the lock, the store and any training
     t0 = time.perf_counter()
     lock = SweepLock(out).acquire()
     try:
@@ -59,7 +62,7 @@ def sweep(spec, out=None, *, variant: str | None = None, executor="local", worke
             meta = {"name": spec.name, "description": spec.description, "variant": spec.variant,
                     "spec_path": os.path.abspath(spec.path), "spec_text": spec.text, "grid_keys": list(spec.grid),
                     "seeds": spec.seeds, "schema": 1, "created_version": __version__, "created_git": git_revision()}
-            store.plan(meta, plan_packs(spec.runs, spec.pack_size))
+            store.plan(meta, packs_planned)
             packs = store.packs()
             total = sum(len(p) for _, p in packs)
             done0 = sum(r["status"] in FINISHED for _, p in packs for r in p)
@@ -79,6 +82,26 @@ def sweep(spec, out=None, *, variant: str | None = None, executor="local", worke
             "runs": total, "counts": counts, "trained": summary["trained"], "failed": summary["failed"],
             "seconds": seconds, "models_per_second": summary["trained"] / max(summary["train_seconds"], 1e-9),
             "executor": getattr(executor, "name", executor), "version": __version__, "git": git_revision()}
+
+
+def check_packs(spec: Spec, packs: list, device: str) -> None:
+    """Refuse a sweep whose packs cannot start or would not fit, before anything runs (issue 30): the device must
+    exist (``cuda`` without a CUDA device is one line, exit 2, instead of every pack failing) and every distinct pack
+    must pass :func:`lsgan_theory.studies.runs.check_fits` (the estimate ``train`` uses: ``TrainConfig.
+    estimate_memory`` plus the evaluation of ``n_eval`` samples) on that device."""
+    from ..studies.runs import check_fits
+    from .plan import pack_key
+    from .spec import to_train_config
+
+    seen = set()
+    for pack in packs:
+        key = (pack_key(pack[0].config), len(pack), max(r.config.get("n_data", 0) for r in pack))
+        if key in seen:
+            continue
+        seen.add(key)
+        cfg = to_train_config(pack, device)
+        n_eval = max(r.config["n_eval"] for r in pack)
+        check_fits(cfg, n_eval, where=f"{spec.path}: a pack of {len(pack)} runs {json.dumps(pack[0].grid)}")
 
 
 def _execute(store: Store, tasks, total: int, done0: int, executor: str, workers, scheduler, quiet: bool) -> dict:

@@ -2,7 +2,8 @@
 
 A spec file has the tables ``[sweep]`` (name, description, seeds, n_eval, pack_size, device), ``[base]`` (training
 configuration fields shared by every run), ``[grid]`` (lists whose Cartesian product, times ``seeds`` replicas, are
-the runs) and the optional overrides ``[quick]`` / ``[full]`` (applied for ``--quick`` / ``--full``: a scalar replaces
+the runs, at most :data:`MAX_RUNS` of them: a spec that expands to more is refused with its count before any run
+is built) and the optional overrides ``[quick]`` / ``[full]`` (applied for ``--quick`` / ``--full``: a scalar replaces
 the ``[base]`` value, a list replaces the ``[grid]`` list of that key; ``seeds``, ``n_eval`` and ``pack_size`` may be
 overridden too).  Training fields are those of :class:`lsgan_theory.ensemble.TrainConfig` except ``n_models``,
 ``model_ids`` and ``device`` (set by the sweep), in the project's vocabulary (``tau`` for the margin scale; the older
@@ -33,9 +34,10 @@ from pathlib import Path
 
 from .. import densities as _densities
 from .. import families as _families
+from .. import validate as _validate
 from ..ensemble import PER_MODEL, TrainConfig
 
-__all__ = ["SCHEMA_VERSION", "SpecError", "Spec", "Run", "load_spec", "parse_spec", "canonical_config", "run_id",
+__all__ = ["SCHEMA_VERSION", "MAX_RUNS", "SpecError", "Spec", "Run", "load_spec", "parse_spec", "canonical_config", "run_id",
            "reference_expression",
            "stream_id", "TRAIN_KEYS"]
 
@@ -271,7 +273,7 @@ def _check_sweep_key(path: str, table: str, key: str, value):
         raise SpecError(f"{where} = {_fmt(value)}: must be an integer >= 1")
     if key == "n_eval" and value < 10:
         raise SpecError(f"{where} = {_fmt(value)}: must be >= 10 samples")
-    if key == "name" and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+    if key == "name" and not re.fullmatch(_validate.NAME_PATTERN, value):
         raise SpecError(f"{where} = {_fmt(value)}: a folder-safe name (letters, digits, '_', '-', '.'; "
                         f"at most 64 characters)")
     if key == "device" and value not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", value):
@@ -308,6 +310,10 @@ def parse_spec(text: str, path: str = "<spec>", variant: str | None = None, *, e
 
     base = _check_table(path, "base", doc.get("base", {}))
     grid_raw = _check_table(path, "grid", doc.get("grid", {}))
+    # the size of the expansion, counted before any value is checked or any run built (a grid of 10^7 runs or 10^9
+    # seeds is refused at once with its count)
+    _check_expansion(path, {k: (len(v) if isinstance(v, list) else 1) for k, v in grid_raw.items()},
+                     settings["seeds"])
     variants = {v: _check_table(path, v, doc.get(v, {}), _VARIANT_SWEEP_KEYS) for v in ("quick", "full")}
 
     for key, value in base.items():
@@ -344,6 +350,7 @@ def parse_spec(text: str, path: str = "<spec>", variant: str | None = None, *, e
             else:
                 base[key] = value
 
+    _check_expansion(path, {k: len(v) for k, v in grid.items()}, settings["seeds"], variant)
     families = set(grid.get("family", [base.get("family", "loss_sensitive")]))
     families = {_families.canonical(f) for f in families}
     for key in list(grid) + list(base):
@@ -360,6 +367,18 @@ def parse_spec(text: str, path: str = "<spec>", variant: str | None = None, *, e
     if expand:
         spec = dataclasses.replace(spec, runs=tuple(_expand(spec)))
     return spec
+
+
+def _check_expansion(path: str, sizes: dict, seeds: int, variant: str | None = None) -> int:
+    """The number of runs (the product of the grid lists × seeds), refused above :data:`MAX_RUNS`."""
+    where = f"{path}: [grid] × seeds" + (f" (with [{variant}])" if variant else "")
+    try:
+        return _validate.expansion(where, {**{f"{k} values": n for k, n in sizes.items()}, "seeds": seeds})
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+
+
+MAX_RUNS = _validate.MAX_RUNS
 
 
 def reference_expression(text: str, x: str, where: str = "reference"):

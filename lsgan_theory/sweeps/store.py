@@ -31,7 +31,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-__all__ = ["Store", "SweepLock", "SweepLocked", "STORE_NAME", "SCHEMA", "FINISHED"]
+__all__ = ["Store", "StoreError", "store_error", "SweepLock", "SweepLocked", "STORE_NAME", "SCHEMA", "FINISHED"]
 
 STORE_NAME = "results.sqlite"
 FINISHED = ("done", "diverged")
@@ -103,35 +103,162 @@ def _real(v):
     return None if math.isnan(v) else v
 
 
+class StoreError(ValueError):
+    """The store file cannot be used: foreign, corrupt, read-only for a writer, on a full disk, ... (the message names
+    the file; a ``ValueError``, so the CLI prints one line and exits 2)."""
+
+
+def _expected_columns() -> dict[str, tuple[str, ...]]:
+    """table -> column names of :data:`SCHEMA` (read from an in-memory database built from it)."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: tuple(r[1] for r in db.execute(f"PRAGMA table_info({t})")) for t in tables}
+    finally:
+        db.close()
+
+
+_COLUMNS = _expected_columns()
+
+
+def store_error(path, exc: BaseException, doing: str = "") -> StoreError:
+    """One line for an ``sqlite3`` error on the store at ``path``: what happened, in words, and what to do."""
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    text = " ".join(str(exc).split())
+    low = text.lower()
+    if code.startswith("SQLITE_FULL") or "disk is full" in low:
+        what = ("the disk is full; free space and rerun the same command (finished runs are kept, the last write "
+                "was rolled back)")
+    elif code.startswith("SQLITE_READONLY") or "readonly" in low or "read-only" in low:
+        what = ("the store is read-only; `lsgan-theory results` and `plot` read it, but resuming needs write access "
+                "to the file and its folder (copy the folder, or use another --out)")
+    elif code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in low or "not a database" in low:
+        what = "not a readable sweep store (corrupt, or not a database); move it aside or use another --out"
+    elif code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in low:
+        what = "the store is locked by another process; wait for it or use another --out"
+    elif code.startswith("SQLITE_CANTOPEN") or "unable to open" in low:
+        what = "cannot open the store file (missing, a folder, or its folder is not accessible)"
+    elif code.startswith("SQLITE_IOERR") or "disk i/o" in low:
+        what = "an I/O error on the store file (disk, permissions or a removed file); check the disk and rerun"
+    else:
+        what = "the store could not be used"
+    return StoreError(f"OUT: {str(path)!r}: {what} [{doing + ': ' if doing else ''}{code or type(exc).__name__}: "
+                      f"{text[:200]}]")
+
+
 class Store:
-    """The SQLite results store of one sweep folder (see the module docstring for the schema)."""
+    """The SQLite results store of one sweep folder (see the module docstring for the schema).
+
+    Opened in one place (:meth:`__init__`): the file's tables must be those of :data:`SCHEMA` (a foreign database is
+    refused before anything is written to it), and every ``sqlite3`` error -- on opening or on any later read or
+    write -- becomes one :class:`StoreError` naming the file (:func:`store_error`).  ``readonly=True`` opens the file
+    with SQLite's ``mode=ro`` (a finished store in a read-only file or folder can be read; nothing is written); a
+    writer switches the file back to a rollback journal when it closes, so a finished store is one self-contained
+    file.
+    """
 
     def __init__(self, out, *, readonly: bool = False):
         self.out = Path(out)
         self.path = self.out / STORE_NAME
+        self.readonly = readonly
+        self.db = None
         try:
             self._open(readonly)
-        except sqlite3.DatabaseError as exc:  # a corrupt or foreign file: one clear error, never a traceback
-            raise ValueError(f"OUT: {str(self.path)!r} is not a readable sweep store ({exc}); move it aside or use "
-                             f"another --out") from None
+        except sqlite3.Error as exc:  # a corrupt, foreign, read-only or unreachable file: one line naming it
+            self._close_quietly()
+            raise store_error(self.path, exc, "opening") from None
+        except StoreError:
+            self._close_quietly()
+            raise
 
     def _open(self, readonly: bool) -> None:
         if readonly:
             if not self.path.exists():
-                raise ValueError(f"OUT: {str(self.out)!r} holds no sweep results ({STORE_NAME} not found)")
-            # read-write mode without creating anything: a read-only WAL connection would need the -shm file
-            self.db = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=60, isolation_level=None)
+                raise StoreError(f"OUT: {str(self.out)!r} holds no sweep results ({STORE_NAME} not found)")
+            if not self.path.is_file():
+                raise StoreError(f"OUT: {str(self.path)!r} is not a file (a sweep store is one SQLite file)")
+            uri = self.path.absolute().as_uri()
+            self.db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60, isolation_level=None)
+            try:
+                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                # a WAL-mode store in a read-only folder with no -shm file: with no -wal file either, nothing is
+                # pending and no writer can be active (it would need the -wal file), so the file is read as is
+                if Path(f"{self.path}-wal").exists():
+                    raise
+                self.db.close()
+                self.db = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+            self._check_schema(allow_empty=False)
         else:
+            if self.path.exists() and not self.path.is_file():
+                raise StoreError(f"OUT: {str(self.path)!r} is not a file (a sweep store is one SQLite file); move it "
+                                 f"aside or use another --out")
             self.out.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._check_schema(allow_empty=True)  # before anything is written to a foreign file
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("SELECT count(*) FROM meta").fetchone()  # a file that is not our store fails here
+
+    def _check_schema(self, allow_empty: bool) -> None:
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables and allow_empty:
+            return
+        problems = []
+        for table, columns in _COLUMNS.items():
+            if table not in tables:
+                problems.append(f"no table {table}")
+                continue
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            missing = [c for c in columns if c not in have]
+            if missing:
+                problems.append(f"table {table} lacks {', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''}")
+        if problems:
+            raise StoreError(f"OUT: {str(self.path)!r} is not a sweep store written by lsgan-theory "
+                             f"({'; '.join(problems[:3])}); move it aside or use another --out")
+
+    def _close_quietly(self) -> None:
+        if self.db is not None:
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
+            self.db = None
+
+    def _guard(self, doing: str):
+        """A context that turns an ``sqlite3`` error into one :class:`StoreError` naming the file."""
+        path = self.path
+
+        class _G:
+            def __enter__(self_):
+                return self_
+
+            def __exit__(self_, et, ev, tb):
+                if et is not None and issubclass(et, sqlite3.Error):
+                    raise store_error(path, ev, doing) from None
+                return False
+
+        return _G()
+
+    def query(self, sql: str, params=()) -> list[tuple]:
+        """All rows of a read query (an ``sqlite3`` error becomes a :class:`StoreError` naming the file)."""
+        with self._guard("reading"):
+            return self.db.execute(sql, params).fetchall()
 
     def close(self) -> None:
-        self.db.close()
+        """Close; a writer first switches the file back to a rollback journal (``journal_mode=DELETE``, skipped
+        while another process reads it), so that a finished store is a single file, readable with ``mode=ro``."""
+        if self.db is None:
+            return
+        if not self.readonly:
+            try:
+                self.db.execute("PRAGMA busy_timeout=0")
+                self.db.execute("PRAGMA journal_mode=DELETE")
+            except sqlite3.Error:
+                pass
+        self._close_quietly()
 
     def __enter__(self):
         return self
@@ -141,7 +268,14 @@ class Store:
 
     # ------------------------------------------------------------------------------------------------ meta, plan
     def meta(self) -> dict:
-        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM meta")}
+        out = {}
+        for k, v in self.query("SELECT key, value FROM meta"):
+            try:
+                out[k] = json.loads(v)
+            except (TypeError, ValueError):
+                raise StoreError(f"OUT: {str(self.path)!r}: meta value of {str(k)[:40]!r} is not JSON "
+                                 f"({str(v)[:40]!r}); not a store written by lsgan-theory, or damaged") from None
+        return out
 
     @staticmethod
     def digest(run_ids) -> str:
@@ -153,6 +287,9 @@ class Store:
         ids = [r.id for pack in packs for r in pack]
         digest = self.digest(ids)
         old = self.meta().get("runs_digest")
+        if old is None and self.query("SELECT 1 FROM runs LIMIT 1"):
+            raise StoreError(f"OUT: {str(self.path)!r} holds runs but no plan (meta runs_digest); not a store written "
+                             f"by lsgan-theory, or damaged; move it aside or use another --out")
         if old is not None:
             if old != digest:
                 raise ValueError(f"OUT: {str(self.out)!r} holds the results of a different sweep (the spec, its "
@@ -174,25 +311,46 @@ class Store:
     def packs(self) -> list[tuple[int, list[dict]]]:
         """Every pack in order: (pack, [{id, config, grid, status}] in slot order)."""
         out: dict[int, list] = {}
-        for pid, rid, cfg, grid, status in self.db.execute(
+        for pid, rid, cfg, grid, status in self.query(
                 "SELECT pack, id, config, grid, status FROM runs ORDER BY pack, slot"):
-            out.setdefault(pid, []).append({"id": rid, "config": json.loads(cfg), "grid": json.loads(grid),
-                                            "status": status})
+            try:
+                out.setdefault(pid, []).append({"id": rid, "config": json.loads(cfg), "grid": json.loads(grid),
+                                                "status": status})
+            except (TypeError, ValueError):
+                raise StoreError(f"OUT: {str(self.path)!r}: run {str(rid)[:20]!r} has a configuration that is not "
+                                 f"JSON; the store is damaged; move it aside or use another --out") from None
         return list(out.items())
 
     def counts(self) -> dict:
-        return dict(self.db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status"))
+        return dict(self.query("SELECT status, COUNT(*) FROM runs GROUP BY status"))
 
     # ------------------------------------------------------------------------------------------------ writes
-    def _tx(self):
-        db = self.db
+    def _tx(self, doing: str = "writing"):
+        """One transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``; ``ROLLBACK`` on any error); an ``sqlite3`` error
+        inside it, or on committing (a full disk), becomes one :class:`StoreError` naming the file."""
+        db, path = self.db, self.path
 
         class _T:
             def __enter__(self_):
-                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise store_error(path, exc, doing) from None
 
             def __exit__(self_, et, ev, tb):
-                db.execute("COMMIT" if et is None else "ROLLBACK")
+                if et is None:
+                    try:
+                        db.execute("COMMIT")
+                        return False
+                    except sqlite3.Error as exc:
+                        et, ev = type(exc), exc
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite may have rolled back already (a full disk, an I/O error)
+                if issubclass(et, sqlite3.Error):
+                    raise store_error(path, ev, doing) from None
+                return False
 
         return _T()
 

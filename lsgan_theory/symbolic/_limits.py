@@ -9,8 +9,8 @@ where signals cannot be used, the call runs in a daemon worker thread and the ca
 after the limit; the abandoned worker finishes in the background.
 
 The default limit is :data:`DEFAULT_SECONDS` (override with the environment variable ``LSGAN_SYMPY_TIMEOUT``, read at
-each call by :func:`default_seconds`, or the ``seconds=`` argument).  A value of the variable that is not a positive
-finite number of seconds raises ``ValueError`` naming the variable.
+each call by :func:`default_seconds`, or the ``seconds=`` argument).  A value of the variable (or argument) outside
+[:data:`MIN_SECONDS`, :data:`MAX_SECONDS`] raises ``ValueError`` naming it.
 """
 
 from __future__ import annotations
@@ -22,10 +22,15 @@ import time
 from numbers import Real
 from typing import Any, Callable
 
+from ..validate import env_seconds
+
 __all__ = ["SymbolicTimeout", "limited", "DEFAULT_SECONDS", "default_seconds", "ENV_VAR"]
 
 DEFAULT_SECONDS = 20.0
 ENV_VAR = "LSGAN_SYMPY_TIMEOUT"
+#: The accepted range of a limit (seconds): below 10 ms a timer can fire before the call starts; above 10⁶ s (11.6
+#: days) ``setitimer`` overflows on some platforms and a limit no longer limits anything.
+MIN_SECONDS, MAX_SECONDS = 0.01, 1e6
 
 
 def default_seconds() -> float:
@@ -34,18 +39,10 @@ def default_seconds() -> float:
     Raises
     ------
     ValueError
-        When the variable is set to something other than a positive finite number (the message names it).
+        When the variable is set to something other than a number of seconds in [MIN_SECONDS, MAX_SECONDS] (the
+        message names it).
     """
-    raw = os.environ.get(ENV_VAR)
-    if raw is None or raw.strip() == "":
-        return DEFAULT_SECONDS
-    try:
-        v = float(raw)
-    except ValueError:
-        v = float("nan")
-    if not (v > 0 and v < float("inf")):
-        raise ValueError(f"{ENV_VAR}: the sympy time limit must be a positive finite number of seconds, got {raw!r}")
-    return v
+    return env_seconds(ENV_VAR, DEFAULT_SECONDS, MIN_SECONDS, MAX_SECONDS)
 
 
 class SymbolicTimeout(TimeoutError):
@@ -72,8 +69,9 @@ def limited(fn: Callable[..., Any], *args, what: str | None = None, seconds: flo
     elif isinstance(seconds, bool) or not isinstance(seconds, Real):
         raise TypeError(f"seconds: the time limit must be a number of seconds, got {seconds!r}")
     seconds = float(seconds)
-    if not (seconds > 0 and seconds < float("inf")):
-        raise ValueError(f"seconds: the time limit must be a positive finite number of seconds, got {seconds!r}")
+    if not (MIN_SECONDS <= seconds <= MAX_SECONDS):
+        raise ValueError(f"seconds: the time limit must be a number of seconds in [{MIN_SECONDS:g}, {MAX_SECONDS:g}], "
+                         f"got {seconds!r}")
     what = what or getattr(fn, "__name__", repr(fn))
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         return _limited_alarm(fn, args, kwargs, what, seconds)
@@ -94,8 +92,8 @@ def _limited_alarm(fn, args, kwargs, what, seconds):
 
     old_handler = signal.signal(signal.SIGALRM, handler)
     start = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)  # inside the try: an alarm that fires at once is a timeout too
         return fn(*args, **kwargs)
     except _Alarm:
         raise SymbolicTimeout(_message(what, seconds)) from None
