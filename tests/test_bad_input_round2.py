@@ -276,6 +276,19 @@ def test_corrupt_pages_of_the_same_size_are_one_line_naming_the_file(store, tmp_
         one_line(cli([cmd, out]), str(p))
 
 
+def test_text_that_is_not_utf8_is_one_line_naming_the_file(store, tmp_path):
+    # found by test_fuzz_round2 (slow): one flipped byte inside a text value made sqlite3 raise UnicodeDecodeError,
+    # which is no sqlite3.Error, so the line named no file ("'utf-8' codec can't decode byte 0xe6 ...")
+    out = copy_store(store, tmp_path)
+    with sqlite3.connect(out / "results.sqlite") as db:
+        db.execute("UPDATE runs SET config = CAST(X'7BE6' AS TEXT)")
+    db.close()
+    for cmd in ("results", "plot"):
+        one_line(cli([cmd, out]), "results.sqlite", "not a readable sweep store")
+    (tmp_path / "intact").mkdir()
+    assert cli(["results", copy_store(store, tmp_path / "intact")])[0] == 0  # negative control
+
+
 def test_readers_open_the_store_read_only(store, tmp_path):
     # as root too: SQLite itself refuses a write on a mode=ro connection, whatever the file permissions
     from lsgan_theory.sweeps import Store

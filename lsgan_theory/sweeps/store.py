@@ -122,6 +122,11 @@ def _expected_columns() -> dict[str, tuple[str, ...]]:
 _COLUMNS = _expected_columns()
 
 
+#: what reading or writing the store can raise besides StoreError: SQLite's errors, and text in a damaged file that is
+#: not UTF-8 (sqlite3 decodes TEXT values as it returns them)
+_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
+
 def store_error(path, exc: BaseException, doing: str = "") -> StoreError:
     """One line for an ``sqlite3`` error on the store at ``path``: what happened, in words, and what to do."""
     code = getattr(exc, "sqlite_errorname", "") or ""
@@ -133,7 +138,8 @@ def store_error(path, exc: BaseException, doing: str = "") -> StoreError:
     elif code.startswith("SQLITE_READONLY") or "readonly" in low or "read-only" in low:
         what = ("the store is read-only; `lsgan-theory results` and `plot` read it, but resuming needs write access "
                 "to the file and its folder (copy the folder, or use another --out)")
-    elif code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in low or "not a database" in low:
+    elif (code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in low or "not a database" in low
+          or isinstance(exc, UnicodeDecodeError) or "decode to utf-8" in low):  # damaged text: not UTF-8
         what = "not a readable sweep store (corrupt, or not a database); move it aside or use another --out"
     elif code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in low:
         what = "the store is locked by another process; wait for it or use another --out"
@@ -165,7 +171,7 @@ class Store:
         self.db = None
         try:
             self._open(readonly)
-        except sqlite3.Error as exc:  # a corrupt, foreign, read-only or unreachable file: one line naming it
+        except _ERRORS as exc:  # a corrupt, foreign, read-only or unreachable file: one line naming it
             self._close_quietly()
             raise store_error(self.path, exc, "opening") from None
         except StoreError:
@@ -236,7 +242,7 @@ class Store:
                 return self_
 
             def __exit__(self_, et, ev, tb):
-                if et is not None and issubclass(et, sqlite3.Error):
+                if et is not None and issubclass(et, _ERRORS):
                     raise store_error(path, ev, doing) from None
                 return False
 
@@ -348,7 +354,7 @@ class Store:
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass  # SQLite may have rolled back already (a full disk, an I/O error)
-                if issubclass(et, sqlite3.Error):
+                if issubclass(et, _ERRORS):
                     raise store_error(path, ev, doing) from None
                 return False
 
