@@ -1079,6 +1079,10 @@ def _show_default(action: argparse.Action) -> bool:
             and not (isinstance(d, list) and not d) and "default" not in (action.help or ""))
 
 
+#: subcommands whose work runs sympy under the LSGAN_SYMPY_TIMEOUT time limit
+_SYMPY_COMMANDS = ("derive", "analyse", "prove", "verify")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status (also for a bad flag, ``--help`` and ``--version``)."""
     from .output import one_line_warnings, safe_streams
@@ -1091,6 +1095,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     name = f"lsgan-theory {args.command}"
     try:
+        if args.command in _SYMPY_COMMANDS:  # LSGAN_SYMPY_TIMEOUT checked before any work, whatever is cached
+            from .symbolic._limits import default_seconds
+
+            default_seconds()
         if args.command in ("sweep", "results"):
             from .sweeps import command as _sweep_commands
 
