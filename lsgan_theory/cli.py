@@ -1096,7 +1096,7 @@ def main(argv: list[str] | None = None) -> int:
     name = f"lsgan-theory {args.command}"
     try:
         if args.command in _SYMPY_COMMANDS:  # LSGAN_SYMPY_TIMEOUT checked before any work, whatever is cached
-            from .symbolic._limits import default_seconds
+            from .symbolic import default_seconds
 
             default_seconds()
         if args.command in ("sweep", "results"):

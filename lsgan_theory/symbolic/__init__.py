@@ -15,7 +15,7 @@ given by formulas in D (whitelist parser), plus proper/divergence verdicts and t
 LS-GAN = Loss-Sensitive GAN (``loss_sensitive``); LSGAN = Least-Squares GAN (``least_squares``).
 """
 
-from ._limits import SymbolicTimeout, limited
+from ._limits import SymbolicTimeout, default_seconds, limited
 from .custom import CustomDerivation, derive_custom
 from .core import NAMED, D, optimise_piecewise_linear, p, q, t, u
 from .families import (FAMILIES, Derivation, LeastSquaresClassification, a, b, c, derive, integrand,
@@ -26,5 +26,5 @@ from .parse import ExpressionError, parse_expression
 __all__ = [
     "derive", "Derivation", "derive_custom", "CustomDerivation", "FAMILIES", "integrand", "least_squares_classification", "LeastSquaresClassification",
     "compare_with_table", "derive_conjugate", "FGAN_ROWS", "NAMED", "optimise_piecewise_linear",
-    "SymbolicTimeout", "limited", "parse_expression", "ExpressionError", "p", "q", "u", "t", "D", "a", "b", "c",
+    "SymbolicTimeout", "limited", "default_seconds", "parse_expression", "ExpressionError", "p", "q", "u", "t", "D", "a", "b", "c",
 ]
