@@ -116,7 +116,8 @@ def _critic(df, curves, folder: Path) -> dict:
     r = read_critic_gap(df)
     basis = (f"95 % percentile bootstrap over seeds ({df['replica'].nunique()} per m: initialisation, data, batches) "
              f"of the log-log slope of the mean gap, widened by refits with every mean shifted by ± the largest "
-             f"quadrature error of S(θ̂) ({r.s_pop_err:.1e})")
+             f"quadrature error of S(θ̂) ({r.s_pop_err:.1e}); the predicted −1/2 is the central-limit rate of the "
+             f"fixed-θ sampling noise (THEORY.md §5): a pass does not test the √N-dependent uniform bound")
     checks, lines = [], []
     for w in r.widths:
         fit = r.slope_abs[w]
@@ -132,6 +133,11 @@ def _critic(df, curves, folder: Path) -> dict:
                      + (f"{so.slope:.3f} [{so.ci[0]:.3f}, {so.ci[1]:.3f}]" if so else "mean ≤ 0 at some m: no fit")
                      + f" | {r.slope_fresh[w].slope:.3f} [{r.slope_fresh[w].ci[0]:.3f}, {r.slope_fresh[w].ci[1]:.3f}]"
                      + " |")
+    ratio_lines = []
+    for w in r.widths:
+        a, f = np.nanmean(r.abs_gap[w], 1), np.nanmean(r.fresh_gap[w], 1)
+        ratio_lines.append(f"| {w} | {r.n_params[w]} | " + ", ".join(
+            f"m = {int(mm)}: {x / y:.2f}" if y > 0 else f"m = {int(mm)}: –" for mm, x, y in zip(r.m, a, f)) + " |")
     nrows = []
     for mm, fa in r.n_exponent_abs.items():
         fo = r.n_exponent.get(mm)
@@ -183,7 +189,17 @@ def _critic(df, curves, folder: Path) -> dict:
             "|---|---|---|---|---|", *lines, "",
             "| m | exponent of mean \\|S_m − S\\| in N | exponent of mean optimism in N |", "|---|---|---|", *nrows, "",
             "Theory (THEORY.md §5): m^(−1/2) for a fixed class; the √N factor of the bound is an upper-bound "
-            "shape — the measured N exponents are reported as measured."]
+            "shape — the measured N exponents are reported as measured.", "",
+            "*What the m^(−1/2) slope does and does not test* (THEORY.md §5, Generalisation): at any fixed θ, "
+            "S_m(θ) is an average of m independent terms, so |S_m(θ) − S(θ)| falls like m^(−1/2) by the central "
+            "limit theorem alone. A gap at the trained θ̂ with that slope is the central-limit rate, expected with "
+            "or without the paper's bound; it shows that training did not overfit beyond sampling noise (the fresh "
+            "column: the same-size gap at the same θ̂ on an independent sample). It does not test the uniform "
+            "bound, whose content is the supremum over the class — its √N growth with the parameter count N, "
+            "visible only where the supremum dominates (small m, large N); the N-exponent rows above are that "
+            "reading, at the sizes this run covers.", "",
+            "| width | N | mean \\|S_m − S\\| / mean fresh-sample gap, per m (1: the gap is the sampling noise) |",
+            "|---|---|---|", *ratio_lines]
     data = {"m": r.m.tolist(), "widths": r.widths, "n_params": r.n_params,
             "slope_abs": {w: [r.slope_abs[w].slope, *r.slope_abs[w].ci] for w in r.widths},
             "slope_opt": {w: ([r.slope_opt[w].slope, *r.slope_opt[w].ci] if r.slope_opt[w] else None)
@@ -623,7 +639,9 @@ def _run(ctx: Context, cid: str) -> Evidence:
 
 @claim("sample-complexity-critic-gap", ref="THEORY.md §5 (Generalisation)",
        statement="For a fixed loss-network class, the gap between the objective on m samples and the population "
-                 "objective decays like m^(−1/2); its growth in the parameter count N is at most √N")
+                 "objective at the trained θ̂ decays like m^(−1/2) — the central-limit rate of the fixed-θ sampling "
+                 "noise, which does not test the √N-dependent uniform bound; its growth in the parameter count N "
+                 "(the bound's own content) is at most √N")
 def _critic_gap(ctx: Context) -> Evidence:
     return _run(ctx, "sample-complexity-critic-gap")
 
