@@ -164,3 +164,17 @@ def test_mirror_checks_pass_with_power_and_fail_under_a_wrong_mirror(monkeypatch
     monkeypatch.setattr(mirror, "negate_output_layer", wrong)
     bad, _, _ = _mirror_checks(_df(steps=10))
     assert bad[0].status == "fail" and bad[0].statistic >= 1
+
+
+def test_fit_power_level_widens_the_interval_for_a_bonferroni_family():
+    from lsgan_theory.studies.sample_complexity import fit_power
+
+    rng = np.random.default_rng(3)
+    x = np.array([32.0, 128.0, 512.0, 2048.0])
+    y = x[:, None] ** -0.5 * rng.lognormal(0, 0.3, size=(4, 6))
+    f95 = fit_power(x, y, n_boot=500, seed=1)
+    f98 = fit_power(x, y, n_boot=500, seed=1, level=1 - 0.05 / 3)
+    assert f98.slope == f95.slope
+    assert f98.ci[0] < f95.ci[0] and f98.ci[1] > f95.ci[1]
+    with pytest.raises(ValueError, match="level"):
+        fit_power(x, y, n_boot=10, level=1.0)

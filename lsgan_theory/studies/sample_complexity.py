@@ -321,12 +321,13 @@ class PowerFit:
     n_boot: int = 0
 
 
-def fit_power(x, y, *, n_boot: int = 2000, seed: int = 0, offset: float = 0.0) -> PowerFit:
+def fit_power(x, y, *, n_boot: int = 2000, seed: int = 0, offset: float = 0.0, level: float = 0.95) -> PowerFit:
     """Fit mean_s y[i, s] ≈ c · x_i^slope: slope of log(mean over seeds of y + ``offset``) on log x.
 
     ``y`` (n_x, seeds), NaN = missing (a diverged run; means use the finite entries).  The 95 % interval resamples
     seeds (columns) with replacement, independently per x (the seeds of different x are independent runs), 2.5/97.5 %
-    percentiles of ``n_boot`` refits.  ``offset`` shifts every mean (used to carry an error of a reference value).
+    percentiles of ``n_boot`` refits (``level``: another two-sided level, e.g. 1 − 0.05/k for a Bonferroni family of
+    k intervals).  ``offset`` shifts every mean (used to carry an error of a reference value).
     A mean ≤ 0 has no logarithm: ``ValueError``.
     """
     x = np.asarray(x, dtype=np.float64)
@@ -361,7 +362,10 @@ def fit_power(x, y, *, n_boot: int = 2000, seed: int = 0, offset: float = 0.0) -
                 b, _ = fit(np.take_along_axis(y, idx, axis=1))
                 if np.isfinite(b):
                     boots.append(b)
-    ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (math.nan, math.nan)
+    if not 0 < level < 1:
+        raise ValueError(f"level: must lie in (0, 1), got {level!r}")
+    ci = ((float(np.quantile(boots, (1 - level) / 2)), float(np.quantile(boots, (1 + level) / 2))) if boots
+          else (math.nan, math.nan))
     return PowerFit(slope, ci, icpt, x, m0, n_boot)
 
 
@@ -430,8 +434,9 @@ class CriticGapReading:
     n_exponent_abs: dict      # m -> PowerFit of |gap| in N
 
 
-def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0) -> CriticGapReading:
-    """Slopes in m (per width) and exponents in N (per m) of the critic-generalisation results table."""
+def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> CriticGapReading:
+    """Slopes in m (per width) and exponents in N (per m) of the critic-generalisation results table, with
+    two-sided bootstrap intervals at ``level``."""
     df = df[df["status"] == "done"].copy()
     df["width"] = df["d_hidden"].map(lambda h: int(h[0]))
     widths = [int(w) for w in sorted(df["width"].unique())]
@@ -442,9 +447,10 @@ def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0) -> CriticGapReadin
         m, opt[w] = _pivot(df, "n_data", "optimism", {"width": w})
         _, ab[w] = _pivot(df, "n_data", "abs_gap", {"width": w})
         _, fr[w] = _pivot(df, "n_data", "fresh_gap", {"width": w})
-        s_abs[w] = fit_power(m, ab[w], n_boot=n_boot, seed=seed)
-        s_fr[w] = fit_power(m, fr[w], n_boot=n_boot, seed=seed)
-        s_opt[w] = fit_power(m, opt[w], n_boot=n_boot, seed=seed) if np.all(np.nanmean(opt[w], 1) > 0) else None
+        s_abs[w] = fit_power(m, ab[w], n_boot=n_boot, seed=seed, level=level)
+        s_fr[w] = fit_power(m, fr[w], n_boot=n_boot, seed=seed, level=level)
+        s_opt[w] = (fit_power(m, opt[w], n_boot=n_boot, seed=seed, level=level)
+                    if np.all(np.nanmean(opt[w], 1) > 0) else None)
     n_exp, n_exp_abs = {}, {}
     ns = np.array([n_params[w] for w in widths], dtype=np.float64)
     if len(widths) >= 2:
@@ -452,8 +458,9 @@ def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0) -> CriticGapReadin
             k = min(opt[w].shape[1] for w in widths)
             mat = np.stack([opt[w][i, :k] for w in widths])
             mat_a = np.stack([ab[w][i, :k] for w in widths])
-            n_exp[float(mm)] = fit_power(ns, mat, n_boot=n_boot, seed=seed) if np.all(np.nanmean(mat, 1) > 0) else None
-            n_exp_abs[float(mm)] = fit_power(ns, mat_a, n_boot=n_boot, seed=seed)
+            n_exp[float(mm)] = (fit_power(ns, mat, n_boot=n_boot, seed=seed, level=level)
+                                if np.all(np.nanmean(mat, 1) > 0) else None)
+            n_exp_abs[float(mm)] = fit_power(ns, mat_a, n_boot=n_boot, seed=seed, level=level)
     return CriticGapReading(widths, n_params, m, opt, ab, fr, float(df["s_pop_err"].max()), s_abs, s_opt, s_fr,
                             n_exp, n_exp_abs)
 
