@@ -178,3 +178,28 @@ def test_fit_power_level_widens_the_interval_for_a_bonferroni_family():
     assert f98.ci[0] < f95.ci[0] and f98.ci[1] > f95.ci[1]
     with pytest.raises(ValueError, match="level"):
         fit_power(x, y, n_boot=10, level=1.0)
+
+
+def test_theorem1_bound_check_bonferroni_lower_end():
+    # the lambda-sweep claim declares a violation from lower t-interval ends at level 1 − 0.05/k over its k testable
+    # (target, regime, λ): a row whose 95 % lower end exceeds 2/λ by a little is not a violation among 20 tests
+    from scipy import stats
+
+    from lsgan_theory._claims.theorem1 import _bound_check, _lower_end
+    from lsgan_theory.studies.theorem1 import BoundRow, BoundReading  # noqa: F401
+
+    n, mean, sd = 5, 1.0, 0.15
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    row = BoundRow(lam=2.5, bound=0.8, mean=mean, ci=(mean - half, mean + half), seeds=n, floor=0.01,
+                   status="violated")
+    assert _lower_end(row, 1) == row.ci[0]
+    want = mean - float(stats.t.ppf(1 - 0.025 / 20, n - 1)) * sd / math.sqrt(n)
+    assert _lower_end(row, 20) == pytest.approx(want, rel=1e-12)
+
+    class R:
+        rows = [row]
+
+    assert row.ci[0] > 0.8                                       # uncorrected: a violation
+    assert _bound_check("t", R, [2.5], 1).status == "fail"
+    c20 = _bound_check("t", R, [2.5], 20)                        # corrected over 20 tests: not declared
+    assert c20.statistic == 0.0 and "Bonferroni" in c20.tolerance_basis
