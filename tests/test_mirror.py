@@ -203,3 +203,10 @@ def test_theorem1_bound_check_bonferroni_lower_end():
     assert _bound_check("t", R, [2.5], 1).status == "fail"
     c20 = _bound_check("t", R, [2.5], 20)                        # corrected over 20 tests: not declared
     assert c20.statistic == 0.0 and "Bonferroni" in c20.tolerance_basis
+
+
+def test_a_pair_that_diverges_together_stays_equal():
+    # lr 1e20 makes both runs overflow and freeze; mirrored, they freeze at the same step with equal parameters
+    a, w = _pair(lr_d=1e20, lr_g=1e20, steps=30)
+    r = mirrored_pair(a, w)
+    assert r.diverged and r.equal and r.first_d_diff is None

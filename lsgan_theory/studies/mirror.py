@@ -62,7 +62,8 @@ class MirrorResult:
     (``None``: equal after every step); ``first_d_diff``: the same for B's loss network against T(A's);
     ``g_max_abs`` / ``g_rel``: the largest absolute parameter difference of the generators at the end and that
     divided by the largest |parameter|; ``d_max_abs``: the same for the loss networks (after T); ``steps``: the
-    steps run; ``diverged``: whether either run froze a model (then the comparison is void).
+    steps run; ``diverged``: whether either run froze its model (a frozen model keeps its parameters, so two
+    equivalent runs freeze at the same step and stay equal; one that froze alone differs from then on).
     """
 
     steps: int
@@ -75,7 +76,7 @@ class MirrorResult:
 
     @property
     def equal(self) -> bool:
-        return self.first_g_diff is None and not self.diverged
+        return self.first_g_diff is None
 
 
 def _max_abs_diff(a, b) -> float:
