@@ -244,7 +244,7 @@ _VERIFY_COST: dict[str, tuple[float, float]] = {
     # steps quick → full, × the width factor (cost ∝ width² per model)
     "sample-complexity-critic-gap": (26.8, 7500),  # 48·400 → 720·10000, widths 8/64 → 8…512
     "sample-complexity-data-generalisation": (7.9, 1800),  # 15·600 → 400·20000, width 16 → 32
-    "gls-family-trained": (21.2, 3600),  # 25·500 → 1120·20000, width 16 → 32
+    "gls-family-trained": (31.2, 3600),  # 25·500 → 1120·20000, width 16 → 32; + the mirrored pairs (issue 32)
     "sample-complexity-mixture-2d": (7.9, 16000),  # 18·400 → 1280·30000, width 32 → 64
 }
 

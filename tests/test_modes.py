@@ -389,6 +389,33 @@ def test_summaries_and_intervals():
     assert S.collapse_step(traj, 8)[0]["collapse_step"] == 15
 
 
+def test_summary_intervals_respect_ranges_and_reverse_kl_lists_seeds_without_high_quality_samples():
+    # issue 32: a t-interval of bounded values reaches past the bound (mean 7.75 of 8, 8, 8, 7: hi ≈ 8.55) -- clipped
+    # to [0, K]; the reverse KL of a seed with no high-quality sample is undefined (inf): its mean is over the other
+    # seeds, which are counted, and the seed is listed, not dropped silently.  Mutation: averaging the inf, or
+    # leaving it out uncounted, fails here.
+    rkl = [0.1, 0.3, math.inf, 0.2]
+    nhq = [40, 5, 0, 25]
+    rows = [{"loss": "a", "step": 5, "replica": r, "model_id": r, "frozen": False, "modes": v, "modes_20": w,
+             "high_quality": h, "reverse_kl": k, "n_hq": n}
+            for r, (v, w, h, k, n) in enumerate(zip([8, 8, 8, 7], [1, 0, 0, 0], [0.02, 0.0025, 0.0, 0.0125], rkl,
+                                                    nhq))]
+    (s,) = S.summarize_modes(rows, 8)
+    assert s["modes"] == pytest.approx(7.75) and s["modes_hi"] == 8.0 and s["modes_lo"] < 7.75
+    assert s["modes_20_lo"] == 0.0 and s["high_quality_lo"] == 0.0           # clipped at the lower bound
+    assert s["reverse_kl"] == pytest.approx(0.2) and s["reverse_kl_seeds"] == 3
+    assert s["reverse_kl_lo"] >= 0.0 and s["reverse_kl_hi"] <= math.log(8)
+    assert s["no_hq_replicas"] == [2] and s["n_hq_min"] == 5 and s["n_hq_median"] == 25 and s["frozen"] == 0
+    from lsgan_theory._claims.modes import _no_hq, _rkl_basis
+
+    assert _rkl_basis(s) == "3 seeds; 5 / 25" and _no_hq(s) == "1 (replicas 2)"
+    frozen = rows + [{"loss": "a", "step": 5, "replica": 4, "model_id": 4, "frozen": True, "modes": math.nan,
+                      "modes_20": math.nan, "high_quality": math.nan, "reverse_kl": math.nan, "n_hq": math.nan}]
+    (f,) = S.summarize_modes(frozen, 8)
+    assert f["frozen"] == 1 and f["no_hq_replicas"] == [2] and f["n_collapsed"] == 2
+    assert _no_hq(f) == "1 (replicas 2); 1 frozen"
+
+
 def test_spec_errors_name_the_key():
     with pytest.raises(S.ModesSpecError, match="losses"):
         S.parse_modes_spec(_QUICK.replace('"ls_011"', '"nope"'))

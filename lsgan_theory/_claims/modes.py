@@ -54,7 +54,9 @@ def difference_check(name: str, lo: float, hi: float, n_a: int, n_b: int, what: 
     stat = max(-hi, 0.0) if not math.isnan(hi) else math.nan
     alt = max(lo, 0.0) if not math.isnan(lo) else math.nan
     basis = (f"tolerance 0: the 95 % Welch interval of the difference of mean {what} over independent seeds "
-             f"({n_a} vs {n_b}; randomness: initialisation, data set, noise) must not lie wholly below 0")
+             f"({n_a} vs {n_b}; randomness: initialisation, data set, noise) must not lie wholly below 0; the "
+             f"claim's only test, so no multiple-comparison correction applies (a claim with several tests "
+             f"Holm-adjusts them: lsgan_theory.studies.multitest)")
     return Check(name, stat, 0.0, basis, "no difference (rejected when the lower end > 0)", alt,
                  shown=f"mean {what} difference {interval_relation(lo, hi, 0.0)}")
 
@@ -113,22 +115,47 @@ def final_table(summary, mre_rows, spec, published_setup: bool) -> list[str]:
     mre_by = {}
     for r in mre_rows:
         mre_by.setdefault((_setting_label(r, keys), r["loss"]), []).append(r["mre"])
-    lines = [f"| setting | loss | modes (of {K}) | high quality | reverse KL | collapsed (< {spec.collapse_below or K} "
-             f"modes) | MRE | vs PacGAN Table 1 GAN |", "|---|---|---|---|---|---|---|---|"]
+    lines = [f"| setting | loss | modes (of {K}; ≥ 1 sample, PacGAN) | modes (≥ 20 samples) | high quality | "
+             f"reverse KL | its basis: seeds; high-quality samples per seed (min / median) | seeds with no "
+             f"high-quality sample | collapsed (< {spec.collapse_below or K} modes) | MRE | vs PacGAN Table 1 GAN |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in _final_rows(summary, spec.steps):
         lab = _setting_label(r, keys)
         mre = t_interval(mre_by.get((lab, r["loss"]), []))
         cmp = published_comparison(r, kind, published_setup) if kind and r["loss"] == "gan_ns" else ""
         lines.append(f"| {lab} | {r['loss']} | {_fmt_ci(r['modes'], r['modes_lo'], r['modes_hi'], 2, (0, K))} | "
+                     + (_fmt_ci(r['modes_20'], r['modes_20_lo'], r['modes_20_hi'], 2, (0, K)) if "modes_20" in r
+                        else "—") + " | "
                      f"{_fmt_ci(r['high_quality'], r['high_quality_lo'], r['high_quality_hi'], 3, (0, 1))} | "
                      f"{_fmt_ci(r['reverse_kl'], r['reverse_kl_lo'], r['reverse_kl_hi'], 2, (0, math.log(K)))} | "
+                     f"{_rkl_basis(r)} | {_no_hq(r)} | "
                      f"{r['n_collapsed']}/{r['seeds']} [{r['collapsed_lo']:.2f}, {r['collapsed_hi']:.2f}] | "
                      f"{_fmt_ci(*mre, 4, (0, math.inf))} | {cmp} |")
     if kind:
         p = PUBLISHED[kind]
-        lines.append(f"| PacGAN Table 1 (published, 10 trials) | GAN | {p['modes'][0]} ± {p['modes'][1]} | "
-                     f"{100 * p['high_quality'][0]:.1f} % | {p['reverse_kl'][0]} ± {p['reverse_kl'][1]} | | | |")
+        lines.append(f"| PacGAN Table 1 (published, 10 trials) | GAN | {p['modes'][0]} ± {p['modes'][1]} | | "
+                     f"{100 * p['high_quality'][0]:.1f} % | {p['reverse_kl'][0]} ± {p['reverse_kl'][1]} | | | | | |")
     return lines
+
+
+def _rkl_basis(r: dict) -> str:
+    """"n seeds; min / median high-quality samples" behind a reverse-KL mean (— when no seed has any)."""
+    n = r.get("reverse_kl_seeds")
+    if n is None:
+        return "—"
+    if not n:
+        return "0 seeds"
+    return f"{n} seed{'s' if n != 1 else ''}; {r['n_hq_min']:.0f} / {r['n_hq_median']:.0f}"
+
+
+def _no_hq(r: dict) -> str:
+    """The replicas with no high-quality sample (their reverse KL is undefined: listed, not averaged), and the
+    frozen (diverged) seeds."""
+    reps = r.get("no_hq_replicas")
+    if reps is None:
+        return "—"
+    txt = f"{len(reps)}" + (f" (replicas {', '.join(map(str, reps))})" if reps else "")
+    return txt + (f"; {r['frozen']} frozen" if r.get("frozen") else "")
 
 
 def trajectory_table(summary, spec) -> list[str]:
@@ -216,9 +243,12 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
             files.append(out / f"{name}.csv")
     lines = [f"# {spec.name} ({spec.variant or 'base'} variant): {spec.description}", "",
              f"{spec.seeds} seeds per loss, {spec.steps} steps, {spec.n_eval} generated samples per evaluation; a mode "
-             f"is covered when at least one sample lies within 3σ of it (PacGAN's count); intervals are 95 % "
-             f"Student-t over seeds, clipped to the possible range (means of the reverse KL over seeds with at "
-             f"least one high-quality sample; its upper bound is log K), "
+             f"is covered when at least one sample lies within 3σ of it (PacGAN's count; beside it, VEEGAN's count "
+             f"of modes with at least 20 such samples — at a low high-quality fraction the one-sample count measures "
+             f"how far samples spread, not coverage); intervals are 95 % Student-t over seeds, clipped to the "
+             f"quantity's range ([0, K] modes, [0, 1] high quality, [0, log K] reverse KL); the reverse KL exists "
+             f"only for a seed with at least one high-quality sample: its mean is over those seeds, the table gives "
+             f"how many and how many high-quality samples each rests on, and lists the seeds with none; "
              f"collapse fractions with Wilson 95 % intervals.", "", "## Last step", ""]
     lines += final_table(summary, result.mre, spec, published_setup)
     if result.mre:

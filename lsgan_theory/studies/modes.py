@@ -276,9 +276,9 @@ def _evaluate(spec: ModesSpec, run, state, step: int, setting: dict, runs: list[
         if ok:
             ms = _metrics.mode_statistics(x[e], target.centres, target.std, min_count=_metrics.PACGAN_MIN_COUNT)
             row.update(modes=ms.modes, modes_20=int((ms.counts >= 20).sum()), high_quality=ms.high_quality,
-                       reverse_kl=ms.reverse_kl)
+                       reverse_kl=ms.reverse_kl, n_hq=int(ms.counts.sum()))
         else:
-            row.update(modes=math.nan, modes_20=math.nan, high_quality=math.nan, reverse_kl=math.nan)
+            row.update(modes=math.nan, modes_20=math.nan, high_quality=math.nan, reverse_kl=math.nan, n_hq=math.nan)
         rows.append(row)
     return rows, x
 
@@ -426,23 +426,46 @@ def _train_setting(spec, cfg, setting, runs, evals, ck, side, si, n_settings, pr
 
 
 
+#: the metrics of an evaluation row and what summarize_modes reads from it
+_METRICS = ("modes", "modes_20", "high_quality", "reverse_kl", "n_hq")
+
+
 def summarize_modes(rows: list[dict], K: int, collapse_below: int | None = None) -> list[dict]:
-    """Per (setting, loss, step): mean and 95 % t-interval over seeds of modes / high quality / reverse KL, and the
-    fraction of seeds that *collapsed* (covering fewer than ``collapse_below`` modes, default K, frozen seeds
-    counted as collapsed) with its Wilson interval."""
+    """Per (setting, loss, step): mean and 95 % interval over seeds of modes covered (≥ 1 and ≥ 20 high-quality
+    samples), the high-quality fraction and the reverse KL, and the fraction of seeds that *collapsed* (covering
+    fewer than ``collapse_below`` modes, default K, frozen seeds counted as collapsed) with its Wilson interval.
+
+    Intervals respect each quantity's range: Student-t over seeds, clipped to [0, K] (modes), [0, 1] (high
+    quality), [0, log K] (reverse KL) — a t-interval of a mean of bounded values can reach past the bound, the mean
+    itself cannot.  The reverse KL exists only for a seed with at least one high-quality sample: its mean is over
+    those seeds (``reverse_kl_seeds``); the seeds with none are listed by replica in ``no_hq_replicas`` (never
+    dropped silently), and the numbers of high-quality samples it rests on are ``n_hq_min`` / ``n_hq_median`` /
+    ``n_hq_max`` (over the seeds it is computed on).  Frozen (diverged) seeds count in ``frozen``."""
     thr = K if collapse_below is None else collapse_below
+    bounds = {"modes": (0.0, float(K)), "modes_20": (0.0, float(K)), "high_quality": (0.0, 1.0),
+              "reverse_kl": (0.0, math.log(K)) if K > 1 else (0.0, 0.0)}
     groups: dict = {}
     for r in rows:
         key = tuple((k, json.dumps(v)) for k, v in r.items()
-                    if k not in ("replica", "model_id", "frozen", "modes", "modes_20", "high_quality", "reverse_kl"))
+                    if k not in ("replica", "model_id", "frozen") + _METRICS)
         groups.setdefault(key, []).append(r)
     out = []
     for key, rs in groups.items():
         row = {k: json.loads(v) for k, v in key}
         row["seeds"] = len(rs)
-        for m in ("modes", "modes_20", "high_quality", "reverse_kl"):
-            mean, lo, hi = t_interval([r[m] for r in rs])
+        live = [r for r in rs if not r.get("frozen") and math.isfinite(r["modes"])]
+        row["frozen"] = len(rs) - len(live)
+        with_hq = [r for r in live if math.isfinite(r["reverse_kl"])]
+        for m, (lo_b, hi_b) in bounds.items():
+            mean, lo, hi = t_interval([r[m] for r in (with_hq if m == "reverse_kl" else rs)])
+            if math.isfinite(mean):
+                lo, hi = max(lo, lo_b), min(hi, hi_b)
             row.update({m: mean, f"{m}_lo": lo, f"{m}_hi": hi})
+        nh = [float(r["n_hq"]) for r in with_hq if "n_hq" in r and math.isfinite(r["n_hq"])]
+        row.update(reverse_kl_seeds=len(with_hq),
+                   no_hq_replicas=sorted(r["replica"] for r in live if not math.isfinite(r["reverse_kl"])),
+                   n_hq_min=min(nh) if nh else math.nan, n_hq_median=float(np.median(nh)) if nh else math.nan,
+                   n_hq_max=max(nh) if nh else math.nan)
         n_col = sum(1 for r in rs if not (r["modes"] >= thr))  # NaN (frozen) counts as collapsed
         p, lo, hi = wilson_interval(n_col, len(rs))
         row.update(collapsed=p, collapsed_lo=lo, collapsed_hi=hi, n_collapsed=n_col)
@@ -467,7 +490,6 @@ def collapse_step(rows: list[dict], K: int, collapse_below: int | None = None) -
                 covered = True
             elif covered and first is None:
                 first = r["step"]
-        out.append({k: v for k, v in rs[-1].items() if k not in ("step", "modes", "modes_20", "high_quality",
-                                                                   "reverse_kl", "frozen")}
+        out.append({k: v for k, v in rs[-1].items() if k not in ("step", "frozen") + _METRICS}
                    | {"collapse_step": first if covered else "start", "final_modes": rs[-1]["modes"]})
     return out

@@ -321,12 +321,13 @@ class PowerFit:
     n_boot: int = 0
 
 
-def fit_power(x, y, *, n_boot: int = 2000, seed: int = 0, offset: float = 0.0) -> PowerFit:
+def fit_power(x, y, *, n_boot: int = 2000, seed: int = 0, offset: float = 0.0, level: float = 0.95) -> PowerFit:
     """Fit mean_s y[i, s] ≈ c · x_i^slope: slope of log(mean over seeds of y + ``offset``) on log x.
 
     ``y`` (n_x, seeds), NaN = missing (a diverged run; means use the finite entries).  The 95 % interval resamples
     seeds (columns) with replacement, independently per x (the seeds of different x are independent runs), 2.5/97.5 %
-    percentiles of ``n_boot`` refits.  ``offset`` shifts every mean (used to carry an error of a reference value).
+    percentiles of ``n_boot`` refits (``level``: another two-sided level, e.g. 1 − 0.05/k for a Bonferroni family of
+    k intervals).  ``offset`` shifts every mean (used to carry an error of a reference value).
     A mean ≤ 0 has no logarithm: ``ValueError``.
     """
     x = np.asarray(x, dtype=np.float64)
@@ -361,7 +362,10 @@ def fit_power(x, y, *, n_boot: int = 2000, seed: int = 0, offset: float = 0.0) -
                 b, _ = fit(np.take_along_axis(y, idx, axis=1))
                 if np.isfinite(b):
                     boots.append(b)
-    ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (math.nan, math.nan)
+    if not 0 < level < 1:
+        raise ValueError(f"level: must lie in (0, 1), got {level!r}")
+    ci = ((float(np.quantile(boots, (1 - level) / 2)), float(np.quantile(boots, (1 + level) / 2))) if boots
+          else (math.nan, math.nan))
     return PowerFit(slope, ci, icpt, x, m0, n_boot)
 
 
@@ -430,8 +434,9 @@ class CriticGapReading:
     n_exponent_abs: dict      # m -> PowerFit of |gap| in N
 
 
-def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0) -> CriticGapReading:
-    """Slopes in m (per width) and exponents in N (per m) of the critic-generalisation results table."""
+def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> CriticGapReading:
+    """Slopes in m (per width) and exponents in N (per m) of the critic-generalisation results table, with
+    two-sided bootstrap intervals at ``level``."""
     df = df[df["status"] == "done"].copy()
     df["width"] = df["d_hidden"].map(lambda h: int(h[0]))
     widths = [int(w) for w in sorted(df["width"].unique())]
@@ -442,9 +447,10 @@ def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0) -> CriticGapReadin
         m, opt[w] = _pivot(df, "n_data", "optimism", {"width": w})
         _, ab[w] = _pivot(df, "n_data", "abs_gap", {"width": w})
         _, fr[w] = _pivot(df, "n_data", "fresh_gap", {"width": w})
-        s_abs[w] = fit_power(m, ab[w], n_boot=n_boot, seed=seed)
-        s_fr[w] = fit_power(m, fr[w], n_boot=n_boot, seed=seed)
-        s_opt[w] = fit_power(m, opt[w], n_boot=n_boot, seed=seed) if np.all(np.nanmean(opt[w], 1) > 0) else None
+        s_abs[w] = fit_power(m, ab[w], n_boot=n_boot, seed=seed, level=level)
+        s_fr[w] = fit_power(m, fr[w], n_boot=n_boot, seed=seed, level=level)
+        s_opt[w] = (fit_power(m, opt[w], n_boot=n_boot, seed=seed, level=level)
+                    if np.all(np.nanmean(opt[w], 1) > 0) else None)
     n_exp, n_exp_abs = {}, {}
     ns = np.array([n_params[w] for w in widths], dtype=np.float64)
     if len(widths) >= 2:
@@ -452,8 +458,9 @@ def read_critic_gap(df, *, n_boot: int = 2000, seed: int = 0) -> CriticGapReadin
             k = min(opt[w].shape[1] for w in widths)
             mat = np.stack([opt[w][i, :k] for w in widths])
             mat_a = np.stack([ab[w][i, :k] for w in widths])
-            n_exp[float(mm)] = fit_power(ns, mat, n_boot=n_boot, seed=seed) if np.all(np.nanmean(mat, 1) > 0) else None
-            n_exp_abs[float(mm)] = fit_power(ns, mat_a, n_boot=n_boot, seed=seed)
+            n_exp[float(mm)] = (fit_power(ns, mat, n_boot=n_boot, seed=seed, level=level)
+                                if np.all(np.nanmean(mat, 1) > 0) else None)
+            n_exp_abs[float(mm)] = fit_power(ns, mat_a, n_boot=n_boot, seed=seed, level=level)
     return CriticGapReading(widths, n_params, m, opt, ab, fr, float(df["s_pop_err"].max()), s_abs, s_opt, s_fr,
                             n_exp, n_exp_abs)
 
@@ -475,11 +482,12 @@ class DataGeneralisationReading:
     diverged: int
 
 
-def read_data_generalisation(df, *, n_boot: int = 2000, seed: int = 0) -> dict:
+def read_data_generalisation(df, *, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
     """Per target: slopes in m and, per m, the paired difference d = W1(p, q̂) − W1(p, p̂_m) over seeds with a
     Student-t 95 % interval: *beats* its data (interval below 0), *matches* (straddles 0), *worse* (above 0); and
     *memorises* when W1(q̂, p̂_m) < W1(p, p̂_m) (interval of the paired difference below 0: the generator is closer
-    to its sample than the truth is) -- a generator that copied its sample sits at W1(q̂, p̂_m) ≈ 0."""
+    to its sample than the truth is) -- a generator that copied its sample sits at W1(q̂, p̂_m) ≈ 0.  ``level``: the
+    two-sided level of the slopes' bootstrap intervals."""
     out = {}
     for target in sorted(df["target"].unique()):
         sub = df[df["target"] == target]
@@ -499,8 +507,9 @@ def read_data_generalisation(df, *, n_boot: int = 2000, seed: int = 0) -> dict:
                          "w1_gen_data": mean_ci(w1gd[i]), "l1_gen": mean_ci(l1g[i]), "diff": (dm, dlo, dhi),
                          "reading": reading, "memorises": bool(ehi < 0), "mem_diff": (em, elo, ehi)})
         out[target] = DataGeneralisationReading(
-            target, m, w1g, l1g, w1d, w1gd, rows, fit_power(m, w1g, n_boot=n_boot, seed=seed),
-            fit_power(m, l1g, n_boot=n_boot, seed=seed), fit_power(m, w1d, n_boot=n_boot, seed=seed),
+            target, m, w1g, l1g, w1d, w1gd, rows, fit_power(m, w1g, n_boot=n_boot, seed=seed, level=level),
+            fit_power(m, l1g, n_boot=n_boot, seed=seed, level=level),
+            fit_power(m, w1d, n_boot=n_boot, seed=seed, level=level),
             int((sub["status"] == "diverged").sum()))
     return out
 
@@ -572,7 +581,7 @@ class Mixture2DReading:
     m_slope_data: PowerFit | None
 
 
-def _spearman_ci(x, mat, n_boot=2000, seed=0):
+def _spearman_ci(x, mat, n_boot=2000, seed=0, level=0.95):
     from scipy import stats
 
     rep = np.repeat(np.asarray(x, float), mat.shape[1])
@@ -587,12 +596,15 @@ def _spearman_ci(x, mat, n_boot=2000, seed=0):
     bs = [rho(np.take_along_axis(mat, rng.integers(0, mat.shape[1], size=mat.shape), axis=1))
           for _ in range(n_boot)]
     bs = [b for b in bs if np.isfinite(b)]
-    return r0, ((float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))) if bs else (math.nan, math.nan))
+    return r0, ((float(np.quantile(bs, (1 - level) / 2)), float(np.quantile(bs, (1 + level) / 2))) if bs
+                else (math.nan, math.nan))
 
 
-def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0, m_sweep_lam: float = 10.0) -> Mixture2DReading:
+def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0, m_sweep_lam: float = 10.0,
+                    level: float = 0.95) -> Mixture2DReading:
     """The λ sweep (runs with the largest ``n_data``) and the m sweep (at the λ nearest ``m_sweep_lam`` in log scale
-    among those run at every n_data) of the 2-D experiment: means with intervals of W1, its floor, MMD², its floor, modes."""
+    among those run at every n_data) of the 2-D experiment: means with intervals of W1, its floor, MMD², its floor, modes.
+    ``level``: the two-sided level of the bootstrap intervals of the Spearman ρ and the slopes."""
     ok = df[df["status"] == "done"]
     target = str(df["target"].iloc[0])
     big = df["n_data"].max()
@@ -606,7 +618,7 @@ def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0, m_sweep_lam: float
                          "modes": mean_ci(g["modes"]) if "modes" in g else (math.nan,) * 3,
                          "diverged": int(((df["n_data"] == big) & (df["lam"] == lam) & (df["status"] == "diverged"))
                                          .sum())})
-    lam_rho = _spearman_ci(lams, w1l, n_boot, seed) if len(lams) > 2 else (math.nan, (math.nan, math.nan))
+    lam_rho = _spearman_ci(lams, w1l, n_boot, seed, level) if len(lams) > 2 else (math.nan, (math.nan, math.nan))
     counts = df.groupby("lam")["n_data"].nunique()
     full = counts[counts == counts.max()].index.to_numpy(dtype=float) if len(counts) else np.array([])
     m_lam = float(full[np.argmin(np.abs(np.log(full / m_sweep_lam)))]) if full.size else None
@@ -619,6 +631,6 @@ def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0, m_sweep_lam: float
         m_rows.append({"m": int(mm), "lam": float(m_lam), "k": int(g["k_data"].iloc[0]),
                        "w1_gen": mean_ci(g["w1_gen_k"]), "w1_data": mean_ci(g["w1_data_k"]),
                        "w1_floor": mean_ci(g["w1_floor_k"]), "diff": mean_ci(g["w1_gen_k"] - g["w1_data_k"])})
-    fit_g = fit_power(ms, w1g, n_boot=n_boot, seed=seed) if len(ms) >= 2 else None
-    fit_d = fit_power(ms, w1d, n_boot=n_boot, seed=seed) if len(ms) >= 2 else None
+    fit_g = fit_power(ms, w1g, n_boot=n_boot, seed=seed, level=level) if len(ms) >= 2 else None
+    fit_d = fit_power(ms, w1d, n_boot=n_boot, seed=seed, level=level) if len(ms) >= 2 else None
     return Mixture2DReading(target, lam_rows, m_rows, lam_rho, fit_g, fit_d)
