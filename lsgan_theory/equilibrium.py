@@ -50,7 +50,7 @@ from . import validate
 
 __all__ = ["GridGame", "grid_game", "discretise", "objective", "best_response", "Certificate", "certify",
            "zero_loss_capacity", "max_l1_zero_loss", "ZeroLossMax", "equilibrium_milp", "EquilibriumSearch",
-           "sharp_bound", "paper_bound"]
+           "sharp_bound", "paper_bound", "OffEquilibriumBound", "off_equilibrium_bound"]
 
 _ENUMERATE_MAX = 22  # subsets are enumerated up to this many grid points (2^22 sums), a knapsack MILP above
 _LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
@@ -174,9 +174,11 @@ def objective(game: GridGame, L, q) -> float:
     return float(game.a * (game.p @ L) + game.lam_h * (game.p @ hinge @ q))
 
 
-def best_response(game: GridGame, q) -> tuple[np.ndarray, float]:
+def best_response(game: GridGame, q, *, flattest: bool = False) -> tuple[np.ndarray, float]:
     """min over L ∈ F of S(L, q), exactly: the LP with one hinge variable per pair (i ≠ j, p_i q_j > 0) and the
-    Lipschitz constraints between grid neighbours (in 1-D they imply all the others), solved by HiGHS.
+    Lipschitz constraints between grid neighbours (in 1-D they imply all the others), solved by HiGHS.  The best
+    response need not be unique; ``flattest=True`` returns, among the best responses (S within the LP's tolerance
+    1e-9·(1 + |S*|) of S*), one with the smallest Σ L_i (a second LP).
 
     Returns ``(L*, S*)``; S* is re-evaluated with :func:`objective` at the returned L* (clipped to F's bounds)."""
     q = _as_q(game, q)
@@ -204,9 +206,19 @@ def best_response(game: GridGame, q) -> tuple[np.ndarray, float]:
         b.append(gap)
     A = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                           shape=(H + 2 * (K - 1), K + H))
-    res = linprog(c, A_ub=A, b_ub=np.concatenate(b), bounds=(0, None), method="highs", options=_LP_OPTIONS)
+    b = np.concatenate(b)
+    res = linprog(c, A_ub=A, b_ub=b, bounds=(0, None), method="highs", options=_LP_OPTIONS)
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed on the grid best response: status {res.status}, {res.message}")
+    if flattest:
+        # among the best responses (S ≤ S* + its LP tolerance), the one with the smallest Σ L_i
+        S_star = float(c @ res.x)
+        A2 = sparse.vstack([A, sparse.csr_matrix(c[None, :])]).tocsr()
+        b2 = np.concatenate([b, [S_star + 1e-9 * (1.0 + abs(S_star))]])
+        c2 = np.concatenate([np.ones(K), np.zeros(H)])
+        res2 = linprog(c2, A_ub=A2, b_ub=b2, bounds=(0, None), method="highs", options=_LP_OPTIONS)
+        if res2.status == 0:
+            res = res2
     L = np.clip(res.x[:K], 0.0, None)
     return L, objective(game, L, q)
 
@@ -236,6 +248,56 @@ def certify(game: GridGame, L, q) -> Certificate:
     S = objective(game, L, q)
     _, S_star = best_response(game, q)
     return Certificate(max(S - S_star, 0.0), float(q @ L - L.min()), infeas, S, S_star, float(np.abs(game.p - q).sum()))
+
+
+@dataclass(frozen=True)
+class OffEquilibriumBound:
+    """Theorem 1 (ii) for any generator q against the critic's exact best response L* (:func:`off_equilibrium_bound`)."""
+
+    l1: float              # Σ|p_i − q_i|
+    off_mass: float        # m: q's mass on the points where (1 + λ)p_i ≥ λq_i is not implied by L*'s optimality
+    bound: float           # 2/(1 + λ) + 2λm/(1 + λ)
+    sharp: float           # 2/(1 + λ)
+    free: np.ndarray       # (K,) bool: the free points, where λq_i ≤ (1 + λ)p_i is proven
+
+    @property
+    def slack(self) -> float:
+        """2λm/(1 + λ): what the bound adds to 2/(1 + λ) off the equilibrium."""
+        return self.bound - self.sharp
+
+
+def off_equilibrium_bound(game: GridGame, q, L_star=None, *, tol: float = 1e-9) -> OffEquilibriumBound:
+    """Σ|p − q| ≤ 2/(1 + λ) + 2λm/(1 + λ) for **any** q, with L* a best response to q [derived, THEORY.md §5].
+
+    Proof.  Call a grid point i *free* when L*_i − L*_j < min(1, κ)·Δ_ij for every j ≠ i.  Raising L* at a free
+    point by a small t ≥ 0 keeps L feasible (L*_i − L*_j < κΔ_ij), raises each real-side hinge of i by at most t and
+    lowers each fake-side hinge (Δ_ji + L*_j − L*_i > 0) by exactly t, so the right derivative of
+    S = Σ p_k L_k + λ Σ_{k≠l} p_k q_l (Δ_kl + L_k − L_l)_+ along e_i is at most
+    p_i + λ p_i (1 − q_i) − λ q_i (1 − p_i) = (1 + λ) p_i − λ q_i.  L* minimises S, so this is ≥ 0: Theorem 1 (i),
+    λq_i ≤ (1 + λ)p_i, holds at every free point, for every q.  Then (q_i − p_i)_+ ≤ q_i/(1 + λ) at free points and
+    ≤ q_i elsewhere, and Σ|p − q| = 2Σ(q_i − p_i)_+ ≤ 2(1 − m)/(1 + λ) + 2m with m = q(not free).  At a Nash
+    equilibrium q sits on argmin L*, whose points are all free, so m = 0 and the sharp bound 2/(1 + λ) follows;
+    off it, m measures the distance and 2λm/(1 + λ) is the slack a verdict must allow.
+
+    The best response need not be unique, and m depends on which one is read; ``L_star``: the best response to use
+    (``None``: the flattest, ``best_response(game, q, flattest=True)``, on whose argmin an equilibrium's q sits when
+    L* = 0 is among the best responses); ``tol``: points count as free
+    only with a margin ``tol``·(1 + max L*) below the threshold (the LP's solution is exact only to its tolerance),
+    which can only enlarge m.  Requires both terms of S (the derivative uses the data term and the hinge).
+    """
+    q = _as_q(game, q)
+    if not (game.data_term and game.hinge_term):
+        raise ValueError("game: the off-equilibrium bound is derived for S with both its data term and its hinge")
+    L = best_response(game, q, flattest=True)[0] if L_star is None else _as_l(game, L_star)
+    tol = validate.real("tol", tol, minimum=0.0)
+    margin = min(1.0, game.kappa) * game.delta - tol * (1.0 + float(L.max()))
+    diff = L[:, None] - L[None, :]
+    np.fill_diagonal(diff, -np.inf)
+    free = np.all(diff < margin, axis=1)
+    m = float(q[~free].sum())
+    lam = game.lam
+    sharp = 2.0 / (1.0 + lam)
+    return OffEquilibriumBound(float(np.abs(game.p - q).sum()), m, sharp + 2.0 * lam * m / (1.0 + lam), sharp, free)
 
 
 def zero_loss_capacity(game: GridGame) -> np.ndarray:

@@ -17,10 +17,11 @@ piecewise-linear generator -- this module measures how far it is from one:
 A pair is **certified** (at the equilibrium, to the certificates' resolution) when either (L̂, q̂) has critic gap and
 generator gap within their resolution ε = 2·(halving error) + 1e-9·(1 + |S|) (LP tolerance), or (L*, q̂) -- the LP's
 best response with q̂ -- has generator gap within its ε (its critic gap is 0 by construction).  The theorem's
-conclusion is about q̂ alone, so either pair licenses reading the bound on q̂.  What ε does *not* include: a
-perturbation bound saying how far ∫|p − q| may exceed 2/(1+λ) at an ε-approximate equilibrium is not derived here, so a
-certified pair is read against the bound at the bound's own estimator error (the quadrature ``abserr`` of ∫|p − q̂|),
-and the verdict is only as strong as the certificates' resolution.  :func:`read_certified` turns certificates and
+conclusion is about q̂ alone, so either pair licenses reading the bound on q̂.  How far Σ|p − q̂| may exceed
+2/(1+λ) off the equilibrium is derived (:func:`lsgan_theory.equilibrium.off_equilibrium_bound`, THEORY.md §5): by at
+most 2λm/(1+λ), m = q̂'s mass off the free cells of the LP's L* (``off_mass``; 0 at an equilibrium).  A certified pair
+is read against the bound plus that slack, at the bound's own estimator error (the quadrature ``abserr`` of
+∫|p − q̂|); the continuous ∫ can exceed the grid game's Σ by its within-cell part, which the grid game does not bound.  :func:`read_certified` turns certificates and
 ∫|p − q̂| into the verdict vocabulary: *consistent* / *violated* (certified pairs only) / *hypothesis not met*.
 """
 
@@ -32,6 +33,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import densities as _densities
+from .. import equilibrium as _eq
 from .. import nonparametric as _np
 
 __all__ = ["PairCertificate", "pair_certificate", "trained_loss", "model_certificates", "CertifiedReading",
@@ -59,6 +61,12 @@ class PairCertificate:
     gen_gap_lp_err: float
     lip_ratio: float          # Lip(L̂)/τ
     clip_fraction: float      # p⊗q̂ mass of cell pairs with Δ + L̂(x) − L̂(z) ≤ 0
+    off_mass: float = math.nan  # q̂'s mass off the free cells of the LP's L* (equilibrium.off_equilibrium_bound)
+
+    def slack(self) -> float:
+        """2λm/(1 + λ): what Σ|p − q̂| may exceed 2/(1 + λ) by at this pair, derived (THEORY.md §5, "Theorem 1 off
+        the equilibrium"); 0 at an equilibrium.  NaN when m was not measured."""
+        return 2.0 * self.lam * self.off_mass / (1.0 + self.lam)
 
     @property
     def eps_critic(self) -> float:
@@ -123,7 +131,11 @@ def _one_level(x, pk, qk, loss, lam, tau, kappa, lmin):
     sol = _np.solve(x, x, lam, kappa, tau=tau, real_weights=pk, fake_weights=qk)
     gen = float(qk @ Lx - min(lmin, Lx.min()))
     gen_lp = float(qk @ sol.l_fake - sol.l.min())
-    return S_hat, float(sol.objective), gen, gen_lp
+    game = _eq.grid_game(x, pk, lam, kappa, tau)
+    off = _eq.off_equilibrium_bound(game, qk, sol.l_fake).off_mass
+    if off > 0:  # the best response is not unique: read m at the flattest one too (a second LP), keep the smaller
+        off = min(off, _eq.off_equilibrium_bound(game, qk).off_mass)
+    return S_hat, float(sol.objective), gen, gen_lp, off
 
 
 def pair_certificate(p, qhat, loss, lam: float, tau: float, kappa: float, *, nodes: int = 128,
@@ -156,9 +168,9 @@ def pair_certificate(p, qhat, loss, lam: float, tau: float, kappa: float, *, nod
     Lg = loss(g)
     lip = float(np.max(np.abs(np.diff(Lg)) / np.diff(g)))
     x, pk, qk = _cells(p, qhat, nodes, lo, hi)
-    S1, Ss1, gen1, genlp1 = _one_level(x, pk, qk, loss, lam, tau, kappa, float(Lg.min()))
+    S1, Ss1, gen1, genlp1, off1 = _one_level(x, pk, qk, loss, lam, tau, kappa, float(Lg.min()))
     x2, pk2, qk2 = _cells(p, qhat, nodes // 2, lo, hi)
-    S2, Ss2, gen2, genlp2 = _one_level(x2, pk2, qk2, loss, lam, tau, kappa, float(Lg.min()))
+    S2, Ss2, gen2, genlp2, _ = _one_level(x2, pk2, qk2, loss, lam, tau, kappa, float(Lg.min()))
     Lx = loss(x)
     arg = tau * np.abs(x[:, None] - x[None, :]) + Lx[:, None] - Lx[None, :]
     np.fill_diagonal(arg, 1.0)  # a point paired with itself is no pair of distinct points
@@ -168,7 +180,7 @@ def pair_certificate(p, qhat, loss, lam: float, tau: float, kappa: float, *, nod
     gap1, gap2 = max(S1 - Ss1, 0.0), max(S2 - Ss2, 0.0)
     return PairCertificate(float(lam), float(tau), float(kappa), int(nodes), S1, Ss1, gap1, abs(gap1 - gap2),
                            max(gen1, 0.0), abs(gen1 - gen2), max(genlp1, 0.0), abs(genlp1 - genlp2), lip / tau,
-                           clip)
+                           clip, off1)
 
 
 def trained_loss(result, model: int):
@@ -248,8 +260,9 @@ def read_certified(lam: float, l1, l1_abserr, certificates, *, sharp: bool = Tru
     ``l1``, ``l1_abserr``: ∫|p − q̂| and its quadrature error per pair; ``certificates``: one
     :class:`PairCertificate` (or ``None`` for a diverged pair) per pair.  Status: *hypothesis not met* when no pair is
     certified (``hypothesis`` names the certificate of the closest pair and its gap against ε); *violated* when a
-    certified pair's ∫|p − q̂| − abserr exceeds the bound (2/(1+λ) with ``sharp``, else the paper's 2/λ); else
-    *consistent*; *not resolved* when no pair could be read at all.
+    certified pair's ∫|p − q̂| − abserr exceeds the bound (2/(1+λ) with ``sharp``, else the paper's 2/λ) plus the
+    pair's derived slack 2λm/(1+λ) (:meth:`PairCertificate.slack`; 0 at an exact equilibrium); else *consistent*;
+    *not resolved* when no pair could be read at all.
     """
     l1 = np.asarray(l1, dtype=np.float64)
     err = np.asarray(l1_abserr, dtype=np.float64)
@@ -271,8 +284,12 @@ def read_certified(lam: float, l1, l1_abserr, certificates, *, sharp: bool = Tru
                 f"resolution)")
         return CertifiedReading(lam, NOT_MET, 0, len(ok), math.nan, math.nan, text, bound)
     lower = l1[cert] - err[cert]
-    ex_paper = float(np.max(np.maximum(lower - 2.0 / lam, 0.0)))
-    ex_sharp = float(np.max(np.maximum(lower - 2.0 / (1.0 + lam), 0.0)))
+    # the derived slack of each certified pair (Theorem 1 off the equilibrium: 2λm/(1+λ), m = q̂'s mass off the free
+    # cells of L*); a pair whose m was not measured gets the largest slack, 2λ/(1+λ) -- it can then never read violated
+    slack = np.array([certificates[i].slack() for i in cert], dtype=np.float64)
+    slack = np.where(np.isfinite(slack), slack, 2.0 * lam / (1.0 + lam))
+    ex_paper = float(np.max(np.maximum(lower - 2.0 / lam - slack, 0.0)))
+    ex_sharp = float(np.max(np.maximum(lower - 2.0 / (1.0 + lam) - slack, 0.0)))
     ex = ex_sharp if sharp else ex_paper
     return CertifiedReading(lam, VIOLATED if ex > 0 else CONSISTENT, len(cert), len(ok), ex_paper, ex_sharp, "",
                             bound, float(np.max(lower)))
