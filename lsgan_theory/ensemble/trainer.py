@@ -65,7 +65,7 @@ from .. import families as _families
 from .. import losses as _losses
 from .. import validate as _validate
 from ..provenance import git_revision
-from ..resources import check_memory
+from ..resources import check_memory, pid_alive
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
@@ -969,19 +969,9 @@ def prepare_checkpoint(path) -> None:
         raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} is not writable")
     for tmp in glob.glob(glob.escape(path) + ".tmp-*"):
         pid = tmp.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             with contextlib.suppress(OSError):
                 os.remove(tmp)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # another user's process (or a pid the OS cannot check): keep its file
-    return True
 
 
 def _stack_rows(rows: tuple, run: Setup) -> torch.Tensor:

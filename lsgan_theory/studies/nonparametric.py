@@ -149,7 +149,7 @@ def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e
     D(x) and the saturating generator gradient d/dx log(1 − D(x)) on a grid."""
     import torch
 
-    from .critic import one_torch_thread
+    from ..resources import torch_threads
 
     g = torch.Generator().manual_seed(seed)
     net = torch.nn.Sequential(torch.nn.Linear(1, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, hidden),
@@ -161,7 +161,7 @@ def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e
     xf = torch.as_tensor(np.asarray(fake), dtype=torch.float64)[:, None]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    with one_torch_thread():
+    with torch_threads(1):
         for _ in range(steps):
             opt.zero_grad()
             loss = bce(net(xr), torch.ones_like(xr)) + bce(net(xf), torch.zeros_like(xf))

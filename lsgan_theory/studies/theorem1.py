@@ -457,7 +457,7 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
 
     from ..ensemble import train
     from ..provenance import provenance
-    from .critic import one_torch_thread
+    from ..resources import torch_threads
     from .runs import grid_config
 
     t0 = _time.perf_counter()
@@ -471,7 +471,7 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
                  g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
                  record_every=max(1, steps // 50), device=device, **opts)
     cfg, rows = grid_config({"n_data": list(regimes), "lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
-    with one_torch_thread():  # tiny networks: a second intra-op thread only adds barrier waits on a small machine
+    with torch_threads(1):  # tiny networks: a second intra-op thread only adds barrier waits on a small machine
         res = train(cfg)
         cap = capacity_floor(target, hidden=(width, width), n_models=capacity_models, steps=capacity_steps,
                              n_z=capacity_n_z, seed=seed)
@@ -663,7 +663,7 @@ def certified_lambda_sweep(target: str, lams=(1.0, 10.0, 1000.0), *, seeds: int 
 
     from ..ensemble import train
     from .certificates import model_certificates, read_certified
-    from .critic import one_torch_thread
+    from ..resources import torch_threads
     from .runs import grid_config
 
     t0 = _time.perf_counter()
@@ -682,7 +682,7 @@ def certified_lambda_sweep(target: str, lams=(1.0, 10.0, 1000.0), *, seeds: int 
                      g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
                      record_every=max(1, steps // 10), device=device, **opts)
         cfg, _ = grid_config({"lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
-        with one_torch_thread():
+        with torch_threads(1):
             res = train(cfg)
         mets = exact_metrics(res)
         cs = model_certificates(res, nodes=nodes)
