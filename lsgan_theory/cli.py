@@ -603,8 +603,7 @@ def _run_prove(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- train
-# Per-model flags: (flag, grid key, registry parameter or None for options of any critic).  --margin-scale is the old
-# name of --tau (issue 12's vocabulary); both set the same value.
+# Per-model flags: (flag, registry parameter or None for options of any critic); the grid key is the flag with "_".
 _TRAIN_FLOATS = (("lam", "lam"), ("nu", "nu"), ("tau", "tau"), ("lr-d", None), ("lr-g", None), ("gp-weight", None),
                  ("clip", None))
 
@@ -625,14 +624,12 @@ def _add_train(sub) -> None:
     p.add_argument("--family", nargs="+", default=["loss_sensitive"],
                    help="loss families (a grid axis): " + ", ".join(TRAINABLE))
     helps = {"lam": "lambda of LS-GAN (default 1)", "nu": "nu <= 1 of GLS-GAN (default 0)",
-             "tau": "margin scale tau of LS-GAN / GLS-GAN (default 1; old name --margin-scale)",
+             "tau": "margin scale tau of LS-GAN / GLS-GAN (default 1)",
              "lr-d": "default 1e-3", "lr-g": "default 1e-3", "gp-weight": "gradient-penalty weight (default 0)",
              "clip": "weight clip of the critic (default 0: off)"}
     for flag, _ in _TRAIN_FLOATS:
         p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), nargs="+", type=_FINITE, default=None,
                        help=helps[flag])
-    p.add_argument("--margin-scale", dest="margin_scale", nargs="+", type=_FINITE, default=None,
-                   help="deprecated old name of --tau (removed in the next release)")
     p.add_argument("--n-data", nargs="+", type=_int_type(0), default=[4096],
                    help="data-set size per model (0: fresh target samples at every step, the population regime)")
     p.add_argument("--seeds", type=_int_type(1), default=1, help="replicas of each grid point (independent streams)")
@@ -675,8 +672,7 @@ def _train_grid(args) -> dict:
             continue
         if param is not None and param not in used:
             owners = [n for n, f in families.FAMILIES.items() if any(p == param for p, _ in f.params)]
-            given = "--margin-scale/--tau" if flag == "tau" else f"--{flag}"
-            raise ValueError(f"{given}: not a parameter of --family {' '.join(fams)} (it would be ignored); "
+            raise ValueError(f"--{flag}: not a parameter of --family {' '.join(fams)} (it would be ignored); "
                              f"{param} belongs to {', '.join(owners)}")
         grid[flag.replace("-", "_")] = vals
     grid["n_data"] = args.n_data
@@ -687,12 +683,7 @@ def _run_train(args) -> int:
     from .plots import training_curves_figure
     from .studies.runs import grid_config, metric_names, run_and_write
 
-    if args.margin_scale is not None and args.tau is None:
-        args.tau = args.margin_scale
     grid = _train_grid(args)
-    if args.margin_scale is not None:
-        print("lsgan-theory train: warning: --margin-scale is deprecated (removed in the next release); use --tau",
-              file=sys.stderr)
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {str(args.out)!r} exists and is not a folder")
     cfg, rows = grid_config(grid, seeds=args.seeds, by_family=True, target=args.target, seed=args.seed, steps=args.steps,
