@@ -83,10 +83,6 @@ class CriticCheck:
         return 2.0 * self.standard_error
 
     @property
-    def error(self) -> float:  # the statistic (name kept for callers of the previous version)
-        return self.statistic
-
-    @property
     def n_models(self) -> int:
         return int(self.d_models.shape[0])
 
