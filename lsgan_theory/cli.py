@@ -758,8 +758,8 @@ def _add_bounds(sub) -> None:
     p.add_argument("-m", type=_int_type(1), required=True, help="number of generated samples")
     p.add_argument("--lam", type=_POSITIVE, required=True, help="lambda > 0, weight of the hinge term")
     p.add_argument("--kappa", type=_POSITIVE, required=True, help="kappa > 0, Lipschitz constant w.r.t. the margin")
-    p.add_argument("--margin", choices=["l1", "l2"], default="l1", help="norm of the margin (default l1)")
-    p.add_argument("--scale", type=_POSITIVE, default=1.0, help="margin scale tau in Delta = tau*||x - y|| (default 1)")
+    p.add_argument("--margin-kind", choices=["l1", "l2"], default="l1", help="norm of the margin (default l1)")
+    p.add_argument("--tau", type=_POSITIVE, default=1.0, help="margin scale tau in Delta = tau*||x - y|| (default 1)")
     p.add_argument("--seed", type=_int_type(0), default=0, help="seed of the sample draws")
     p.add_argument("--json", action="store_true", help="machine-readable output (includes points and l; standard "
                                                        "JSON, non-finite -> null)")
@@ -803,10 +803,10 @@ def _run_bounds(args) -> int:
     rng = np.random.default_rng(args.seed)
     real, fake = P.sample(args.n, rng), Q.sample(args.m, rng)
     try:
-        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, tau=args.scale,
+        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin_kind, tau=args.tau,
                                   progress=None if args.quiet else _bounds_progress)
     except RuntimeError as exc:  # HiGHS refusing coefficients beyond its range (about 1e20) on extreme input
-        raise ValueError(f"--lam/--kappa/--scale/--real/--fake: the LP solver failed on this input "
+        raise ValueError(f"--lam/--kappa/--tau/--real/--fake: the LP solver failed on this input "
                          f"({' '.join(str(exc).split())}); use moderate values (kappa*tau*|x - y| and lambda far "
                          f"below 1e20)") from None
     frac = float(sol.active.mean())
@@ -829,13 +829,14 @@ def _run_bounds(args) -> int:
             figs = plots.np_bounds_2d_figure(X, Y, sol.lower(XY), sol.upper(XY), real, fake, args.kappa, args.plot)
     if args.json:
         _print_json({"real_spec": P.spec, "fake_spec": Q.spec, "n": args.n, "m": args.m, "lam": args.lam,
-                     "kappa": args.kappa, "margin": args.margin, "scale": args.scale, "seed": args.seed,
+                     "kappa": args.kappa, "margin_kind": args.margin_kind, "tau": args.tau, "seed": args.seed,
                      "version": __version__, "objective": sol.objective, "active_fraction": frac,
                      "real": real, "fake": fake, "l": sol.l, "active_pairs": sol.active_pairs,
                      "stats": sol.stats, "figures": figs})
     else:
         print(f"S*_{{n,m}} = {sol.objective:.12g}  (n = {args.n} from {P.spec}, m = {args.m} from {Q.spec}, "
-              f"lambda = {args.lam:g}, kappa = {args.kappa:g}, margin {args.margin} x {args.scale:g}, seed {args.seed})")
+              f"lambda = {args.lam:g}, kappa = {args.kappa:g}, margin {args.margin_kind} x tau {args.tau:g}, "
+              f"seed {args.seed})")
         print(f"l* on real points: min {sol.l_real.min():.6g}, mean {sol.l_real.mean():.6g}, max {sol.l_real.max():.6g}")
         print(f"l* on generated:   min {sol.l_fake.min():.6g}, mean {sol.l_fake.mean():.6g}, max {sol.l_fake.max():.6g}")
         print(f"active hinge pairs: {int(sol.active.sum())} of {args.n * args.m} ({100 * frac:.1f} %); "

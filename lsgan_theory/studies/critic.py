@@ -426,13 +426,13 @@ def _band_distance(curve: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndar
     return np.maximum(lo - curve, 0.0) + np.maximum(curve - hi, 0.0)
 
 
-def hinge_clipped_fraction(real, fake, l, lam_unused=None, margin: str = "l1", atol: float = 1e-9) -> float:
+def hinge_clipped_fraction(real, fake, l, lam_unused=None, margin_kind: str = "l1", atol: float = 1e-9) -> float:
     """Fraction of the n·m pairs whose LS-GAN hinge argument Δ(x_i, z_j) + l_i − l_j is below −atol (clipped)."""
     from .. import nonparametric as npm
 
     real, fake, l = np.asarray(real), np.asarray(fake), np.asarray(l)
     n = real.shape[0]
-    arg = npm.margin_matrix(real, fake, margin) + l[:n, None] - l[None, n:]
+    arg = npm.margin_matrix(real, fake, margin_kind) + l[:n, None] - l[None, n:]
     return float(np.mean(arg < -atol))
 
 

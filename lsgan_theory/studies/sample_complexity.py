@@ -532,7 +532,8 @@ def read_gls_family(df, curves=None) -> GLSReading:
                      "runaway": run, "runaway_ci": wilson_interval(run + div, n)[1:],
                      "l1": t_interval(ok["l1_exact"]), "w1": t_interval(ok["w1_exact"]),
                      "l1_values": ok["l1_exact"].astype(float).to_numpy(),
-                     "hinge_final": t_interval(ok["hinge_active_final"]), "hinge_mean": t_interval(ok["hinge_active_mean"])})
+                     "hinge_final": t_interval(ok["hinge_active_final"]),
+                     "hinge_mean": t_interval(ok["hinge_active_mean"])})
         if curves is not None and len(curves):
             cs = curves[(curves["name"] == "hinge_active") & curves["id"].isin(g["id"])]
             if len(cs):

@@ -25,8 +25,8 @@ def _finite(values) -> np.ndarray:
 def t_half_width(values, level: float = 0.95) -> tuple[float, float]:
     """(mean, half-width) of the two-sided ``level`` Student-t interval of the mean over independent replicates.
 
-    half-width = t_{(1+level)/2, n−1} · s / √n, with s the sample standard deviation (ddof = 1) of the n values left
-    after dropping NaN (NaN = a missing or diverged replicate).  Small n: n = 0 gives (NaN, NaN); n = 1 gives
+    half-width = t_{(1+level)/2, n−1} · s / √n, with s the sample standard deviation (ddof = 1) of the n values
+    left after dropping NaN (NaN = a missing or diverged replicate).  Small n: n = 0 gives (NaN, NaN); n = 1 gives
     (the value, NaN) -- with no spread to estimate there is no interval (as ``scipy.stats.ttest_1samp``).  An
     infinite value is kept: the mean is then ±inf (or NaN) and the half-width NaN.  ``ValueError`` unless
     0 < level < 1.
