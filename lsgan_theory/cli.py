@@ -26,6 +26,12 @@ from . import __version__
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        # No prefix matching: a flag is spelled in full, so an old or partial spelling (--margin for --margin-kind)
+        # is an error instead of a silent alias.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
