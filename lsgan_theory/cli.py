@@ -26,6 +26,12 @@ from . import __version__
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        # No prefix matching: a flag is spelled in full, so an old or partial spelling (--margin for --margin-kind)
+        # is an error instead of a silent alias.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
@@ -574,8 +580,7 @@ def _run_prove(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- train
-# Per-model flags: (flag, grid key, registry parameter or None for options of any critic).  --margin-scale is the old
-# name of --tau (issue 12's vocabulary); both set the same value.
+# Per-model flags: (flag, registry parameter or None for options of any critic); the grid key is the flag with "_".
 _TRAIN_FLOATS = (("lam", "lam"), ("nu", "nu"), ("tau", "tau"), ("lr-d", None), ("lr-g", None), ("gp-weight", None),
                  ("clip", None))
 
@@ -596,14 +601,12 @@ def _add_train(sub) -> None:
     p.add_argument("--family", nargs="+", default=["loss_sensitive"],
                    help="loss families (a grid axis): " + ", ".join(TRAINABLE))
     helps = {"lam": "lambda of LS-GAN (default 1)", "nu": "nu <= 1 of GLS-GAN (default 0)",
-             "tau": "margin scale tau of LS-GAN / GLS-GAN (default 1; old name --margin-scale)",
+             "tau": "margin scale tau of LS-GAN / GLS-GAN (default 1)",
              "lr-d": "default 1e-3", "lr-g": "default 1e-3", "gp-weight": "gradient-penalty weight (default 0)",
              "clip": "weight clip of the critic (default 0: off)"}
     for flag, _ in _TRAIN_FLOATS:
         p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), nargs="+", type=_FINITE, default=None,
                        help=helps[flag])
-    p.add_argument("--margin-scale", dest="margin_scale", nargs="+", type=_FINITE, default=None,
-                   help="deprecated old name of --tau (removed in the next release)")
     p.add_argument("--n-data", nargs="+", type=_int_type(0), default=[4096],
                    help="data-set size per model (0: fresh target samples at every step, the population regime)")
     p.add_argument("--seeds", type=_int_type(1), default=1, help="replicas of each grid point (independent streams)")
@@ -646,8 +649,7 @@ def _train_grid(args) -> dict:
             continue
         if param is not None and param not in used:
             owners = [n for n, f in families.FAMILIES.items() if any(p == param for p, _ in f.params)]
-            given = "--margin-scale/--tau" if flag == "tau" else f"--{flag}"
-            raise ValueError(f"{given}: not a parameter of --family {' '.join(fams)} (it would be ignored); "
+            raise ValueError(f"--{flag}: not a parameter of --family {' '.join(fams)} (it would be ignored); "
                              f"{param} belongs to {', '.join(owners)}")
         grid[flag.replace("-", "_")] = vals
     grid["n_data"] = args.n_data
@@ -658,12 +660,7 @@ def _run_train(args) -> int:
     from .plots import training_curves_figure
     from .studies.runs import grid_config, metric_names, run_and_write
 
-    if args.margin_scale is not None and args.tau is None:
-        args.tau = args.margin_scale
     grid = _train_grid(args)
-    if args.margin_scale is not None:
-        print("lsgan-theory train: warning: --margin-scale is deprecated (removed in the next release); use --tau",
-              file=sys.stderr)
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out: {str(args.out)!r} exists and is not a folder")
     cfg, rows = grid_config(grid, seeds=args.seeds, by_family=True, target=args.target, seed=args.seed, steps=args.steps,
@@ -738,8 +735,8 @@ def _add_bounds(sub) -> None:
     p.add_argument("-m", type=_int_type(1), required=True, help="number of generated samples")
     p.add_argument("--lam", type=_POSITIVE, required=True, help="lambda > 0, weight of the hinge term")
     p.add_argument("--kappa", type=_POSITIVE, required=True, help="kappa > 0, Lipschitz constant w.r.t. the margin")
-    p.add_argument("--margin", choices=["l1", "l2"], default="l1", help="norm of the margin (default l1)")
-    p.add_argument("--scale", type=_POSITIVE, default=1.0, help="margin scale tau in Delta = tau*||x - y|| (default 1)")
+    p.add_argument("--margin-kind", choices=["l1", "l2"], default="l1", help="norm of the margin (default l1)")
+    p.add_argument("--tau", type=_POSITIVE, default=1.0, help="margin scale tau in Delta = tau*||x - y|| (default 1)")
     p.add_argument("--seed", type=_int_type(0), default=0, help="seed of the sample draws")
     p.add_argument("--json", action="store_true", help="machine-readable output (includes points and l; standard "
                                                        "JSON, non-finite -> null)")
@@ -783,10 +780,10 @@ def _run_bounds(args) -> int:
     rng = np.random.default_rng(args.seed)
     real, fake = P.sample(args.n, rng), Q.sample(args.m, rng)
     try:
-        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin, tau=args.scale,
+        sol = nonparametric.solve(real, fake, args.lam, args.kappa, args.margin_kind, tau=args.tau,
                                   progress=None if args.quiet else _bounds_progress)
     except RuntimeError as exc:  # HiGHS refusing coefficients beyond its range (about 1e20) on extreme input
-        raise ValueError(f"--lam/--kappa/--scale/--real/--fake: the LP solver failed on this input "
+        raise ValueError(f"--lam/--kappa/--tau/--real/--fake: the LP solver failed on this input "
                          f"({' '.join(str(exc).split())}); use moderate values (kappa*tau*|x - y| and lambda far "
                          f"below 1e20)") from None
     frac = float(sol.active.mean())
@@ -809,13 +806,14 @@ def _run_bounds(args) -> int:
             figs = plots.np_bounds_2d_figure(X, Y, sol.lower(XY), sol.upper(XY), real, fake, args.kappa, args.plot)
     if args.json:
         _print_json({"real_spec": P.spec, "fake_spec": Q.spec, "n": args.n, "m": args.m, "lam": args.lam,
-                     "kappa": args.kappa, "margin": args.margin, "scale": args.scale, "seed": args.seed,
+                     "kappa": args.kappa, "margin_kind": args.margin_kind, "tau": args.tau, "seed": args.seed,
                      "version": __version__, "objective": sol.objective, "active_fraction": frac,
                      "real": real, "fake": fake, "l": sol.l, "active_pairs": sol.active_pairs,
                      "stats": sol.stats, "figures": figs})
     else:
         print(f"S*_{{n,m}} = {sol.objective:.12g}  (n = {args.n} from {P.spec}, m = {args.m} from {Q.spec}, "
-              f"lambda = {args.lam:g}, kappa = {args.kappa:g}, margin {args.margin} x {args.scale:g}, seed {args.seed})")
+              f"lambda = {args.lam:g}, kappa = {args.kappa:g}, margin {args.margin_kind} x tau {args.tau:g}, "
+              f"seed {args.seed})")
         print(f"l* on real points: min {sol.l_real.min():.6g}, mean {sol.l_real.mean():.6g}, max {sol.l_real.max():.6g}")
         print(f"l* on generated:   min {sol.l_fake.min():.6g}, mean {sol.l_fake.mean():.6g}, max {sol.l_fake.max():.6g}")
         print(f"active hinge pairs: {int(sol.active.sum())} of {args.n * args.m} ({100 * frac:.1f} %); "

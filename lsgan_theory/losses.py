@@ -21,10 +21,9 @@ Signature convention (every function of this module)
   do not match, a hyperparameter out of range) naming the argument, its value and the accepted range.
 
 Names (the glossary of issue 12): ``lam`` λ, ``nu`` ν, ``tau`` τ (the margin scale, Δ = τ‖x − z‖), ``margin_kind``
-("l1"/"l2") beside the ``margin`` tensor Δ, ``gp_weight`` the weight of a gradient penalty, ``gamma`` only for the
-paper's γ = 1/λ of public LS-GAN code (:func:`loss_sensitive_scaled_objective`, :func:`lam_to_gamma_tau`), and
-``gamma_ul`` the weight of CLS-GAN's unlabelled term.  The names of the previous release (``margin_matrix(kind=,
-scale=)``, ``gamma=`` for a penalty weight) still work for one release and emit a ``DeprecationWarning``.
+("l1"/"l2") beside the ``margin`` tensor Δ, ``gp_weight`` (w) the weight of a gradient penalty, ``gamma`` only for
+the paper's γ = 1/λ of public LS-GAN code (:func:`loss_sensitive_scaled_objective`, :func:`lam_to_gamma_tau`), and
+``gamma_ul`` the weight of CLS-GAN's unlabelled term.
 
 Known bugs of public code that this module avoids: a sigmoid before the least-squares loss, squaring a mean instead
 of averaging squares, ``log(sigmoid(.))`` on logits (underflow; here ``softplus``), a gradient-penalty norm over one
@@ -42,7 +41,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import validate as _validate
 
 __all__ = [
     # classic GAN (Goodfellow et al. 2014), on logits
@@ -158,9 +156,6 @@ def check_hyperparameter(name: str, value, lead: Sequence[int] = (), *, lo: floa
     if bad:
         raise ValueError(f"{name} must be {rng}; got {value!r}")
     return x
-
-
-_renamed = _validate.deprecated_keywords  # old=new keyword names of the previous release (one release)
 
 
 def _range_text(lo, lo_open, hi, hi_open) -> str:
@@ -367,13 +362,12 @@ def _input_grad(fn: Callable[[Tensor], Tensor], name: str, x: Tensor, batch: tor
     return out, g
 
 
-@_renamed(gamma="gp_weight")
 def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: Tensor, *, gp_weight: Hyper = 10.0,
                      target: Hyper = 1.0, generator: torch.Generator | Sequence[torch.Generator] | None = None,
                      eps: Tensor | None = None, event_dims: int | None = None) -> Tensor:
     r"""WGAN-GP gradient penalty (Gulrajani et al. 2017; THEORY.md §4), per sample.
 
-    .. math:: \gamma\, \mathbb E_{\hat x} \big(\|\nabla_x f(\hat x)\|_2 - t\big)^2, \qquad
+    .. math:: w\, \mathbb E_{\hat x} \big(\|\nabla_x f(\hat x)\|_2 - t\big)^2, \qquad
               \hat x_i = \varepsilon_i x_i + (1 - \varepsilon_i) \tilde x_i,\ \varepsilon_i \sim U[0, 1]
 
     with one ε per sample and the Euclidean norm of each sample's gradient over **all** its event dimensions
@@ -389,7 +383,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake:
     x_real, x_fake : Tensor, shape (..., n, *event)
         Equal shapes; they are paired one-to-one.
     gp_weight : float or Tensor broadcastable to (...), >= 0
-        Penalty weight γ (10 in WGAN-GP; ``gamma=`` is its deprecated old name).
+        Penalty weight w (10 in WGAN-GP).
     target : float or Tensor broadcastable to (...), >= 0
         Target gradient norm t (1 for a 1-Lipschitz critic; κ for a κ-Lipschitz loss network).
     generator : torch.Generator or sequence of them, optional
@@ -412,18 +406,17 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x_real: Tensor, x_fake:
                          "(samples are interpolated one-to-one)")
     k = _event_dims("x_real", x_real, event_dims)
     batch = x_real.shape[: x_real.ndim - k]
-    gamma = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
+    w = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
     target = _trail(check_hyperparameter("target", target, batch[:-1], lo=0.0), 1)
     e = _draw_uniform(batch, x_real, generator, eps)
     e = e.reshape(e.shape + (1,) * k)
     x_hat = e * x_real.detach() + (1 - e) * x_fake.detach()
     _, g = _input_grad(critic, "critic", x_hat, batch)
     norms = torch.linalg.vector_norm(g, dim=tuple(range(-k, 0)))
-    return (gamma * (norms - target) ** 2).mean(-1)
+    return (w * (norms - target) ** 2).mean(-1)
 
 
 # ============================================================================================== loss-sensitive GAN
-@_renamed(kind="margin_kind", scale="tau")
 def margin_matrix(x_real: Tensor, x_fake: Tensor, *, margin_kind: str = "l1", tau: Hyper = 1.0,
                   event_dims: int = 1, out: Tensor | None = None) -> Tensor:
     r"""All-pairs margins :math:`\Delta_{ij} = \tau \|x_i - z_j\|` (THEORY.md §5).
@@ -436,9 +429,9 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, margin_kind: str = "l1", ta
     x_real : Tensor, shape (..., n, *event)
     x_fake : Tensor, shape (..., m, *event)
     margin_kind : {"l1", "l2"}
-        The norm (``kind=`` is its deprecated old name).
+        The norm.
     tau : float or Tensor broadcastable to (...), > 0
-        The margin scale τ (``scale=`` is its deprecated old name).
+        The margin scale τ.
     event_dims : int
         Number of trailing dimensions of one sample (1 for vectors ``(..., n, d)``).
     out : Tensor, shape (..., n, m), optional
@@ -459,15 +452,15 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, margin_kind: str = "l1", ta
                          f"event shape (last {k_r} dims)")
     lead = _broadcast([("x_real", x_real.shape[: x_real.ndim - k_r - 1]),
                        ("x_fake", x_fake.shape[: x_fake.ndim - k_r - 1])])
-    scale = _trail(check_hyperparameter("tau", tau, lead, lo=0.0, lo_open=True), 2)
+    tau_t = _trail(check_hyperparameter("tau", tau, lead, lo=0.0, lo_open=True), 2)
     r = x_real.flatten(x_real.ndim - k_r) if k_r > 1 else x_real
     f = x_fake.flatten(x_fake.ndim - k_r) if k_r > 1 else x_fake
     r = r.expand(lead + r.shape[-2:])
     f = f.expand(lead + f.shape[-2:])
     if r.shape[-1] == 1:  # one coordinate: both norms are |x − z|, computed in place without the (n, m, 1) copy
         ft = f.transpose(-1, -2)
-        no_grad = not (r.requires_grad or f.requires_grad or (isinstance(scale, Tensor) and scale.requires_grad))
-        if (out is not None and no_grad and out.dtype == torch.result_type(r, scale)
+        no_grad = not (r.requires_grad or f.requires_grad or (isinstance(tau_t, Tensor) and tau_t.requires_grad))
+        if (out is not None and no_grad and out.dtype == torch.result_type(r, tau_t)
                 and out.device == r.device and out.shape == lead + (r.shape[-2], ft.shape[-1])):
             d = torch.sub(r, ft, out=out)
         else:
@@ -476,10 +469,10 @@ def margin_matrix(x_real: Tensor, x_fake: Tensor, *, margin_kind: str = "l1", ta
     else:
         diff = r.unsqueeze(-2) - f.unsqueeze(-3)  # (..., n, m, D)
         d = diff.abs().sum(-1) if margin_kind == "l1" else torch.linalg.vector_norm(diff, dim=-1)
-    if d.requires_grad or (isinstance(scale, Tensor) and (scale.requires_grad or d.shape != torch.broadcast_shapes(
-            d.shape, scale.shape) or torch.result_type(d, scale) != d.dtype)):
-        return scale * d
-    return d.mul_(scale)
+    if d.requires_grad or (isinstance(tau_t, Tensor) and (tau_t.requires_grad or d.shape != torch.broadcast_shapes(
+            d.shape, tau_t.shape) or torch.result_type(d, tau_t) != d.dtype)):
+        return tau_t * d
+    return d.mul_(tau_t)
 
 
 class _AllPairsHingeMean(torch.autograd.Function):
@@ -710,10 +703,9 @@ def gamma_tau_to_lam(gamma: float, tau: float) -> MarginParams:
 
 
 # ---------------------------------------------------------------------------------------------- LS-GAN penalties
-@_renamed(gamma="gp_weight")
 def gradient_norm_penalty(loss_fn: Callable[[Tensor], Tensor], x: Tensor, *, gp_weight: Hyper = 1.0, power: int = 2,
                           event_dims: int | None = None) -> Tensor:
-    r"""Direct gradient-norm regulariser of the LS-GAN, :math:`\gamma\, \mathbb E_x \|\nabla_x L(x)\|_2^{p}`.
+    r"""Direct gradient-norm regulariser of the LS-GAN, :math:`w\, \mathbb E_x \|\nabla_x L(x)\|_2^{p}`.
 
     Proposed in the first version of the LS-GAN paper (arXiv:1701.06264v1, §5: "directly minimize the gradient
     norm ‖∇_x L_θ(x)‖ as a regularizer") as the alternative to weight decay.  The norm is per sample over every
@@ -725,7 +717,7 @@ def gradient_norm_penalty(loss_fn: Callable[[Tensor], Tensor], x: Tensor, *, gp_
     x : Tensor, shape (..., n, *event)
         Where to evaluate (real samples, fakes, or interpolates).
     gp_weight : float or Tensor broadcastable to (...), >= 0
-        The weight γ (``gamma=`` is its deprecated old name).
+        The weight w.
     power : {1, 2}
     event_dims : int, optional
         As in :func:`gradient_penalty`.
@@ -739,22 +731,21 @@ def gradient_norm_penalty(loss_fn: Callable[[Tensor], Tensor], x: Tensor, *, gp_
         raise ValueError(f"power must be 1 or 2, got {power!r}")
     k = _event_dims("x", x, event_dims)
     batch = x.shape[: x.ndim - k]
-    gamma = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
+    w = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
     _, g = _input_grad(loss_fn, "loss_fn", x.detach(), batch)
     if power == 2:
         val = (g ** 2).sum(tuple(range(-k, 0)))
     else:
         val = torch.linalg.vector_norm(g, dim=tuple(range(-k, 0)))
-    return (gamma * val).mean(-1)
+    return (w * val).mean(-1)
 
 
-@_renamed(gamma="gp_weight")
 def slope_penalty(loss_fn: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: Tensor, *, gp_weight: Hyper = 10.0,
                   target: Hyper = 1.0, generator: torch.Generator | Sequence[torch.Generator] | None = None,
                   eps: Tensor | None = None, event_dims: int | None = None) -> Tensor:
     r"""Finite-difference ("direct") slope penalty of the public LS-GAN-GP code, drawn per sample.
 
-    .. math:: \gamma\, \mathbb E_i \Big(\frac{|L(x^{(1)}_i) - L(x^{(2)}_i)|}{\|x^{(1)}_i - x^{(2)}_i\|_2} - t\Big)^2,
+    .. math:: w\, \mathbb E_i \Big(\frac{|L(x^{(1)}_i) - L(x^{(2)}_i)|}{\|x^{(1)}_i - x^{(2)}_i\|_2} - t\Big)^2,
               \quad x^{(k)}_i = \varepsilon^{(k)}_i x_i + (1 - \varepsilon^{(k)}_i) \tilde x_i
 
     i.e. the slope of L along the segment between a real and a fake sample, measured between two random points of
@@ -766,7 +757,7 @@ def slope_penalty(loss_fn: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: T
     loss_fn : callable, ``(..., n, *event) -> (..., n)`` or ``(..., n, 1)``.
     x_real, x_fake : Tensor, shape (..., n, *event), equal shapes.
     gp_weight, target : float or Tensor broadcastable to (...), >= 0
-        The weight γ (``gamma=`` is its deprecated old name) and the target slope t.
+        The weight w and the target slope t.
     generator : torch.Generator or one per model, optional
         Draws ε^(1) then ε^(2).
     eps : Tensor, shape (2, ..., n), optional
@@ -784,7 +775,7 @@ def slope_penalty(loss_fn: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: T
         raise ValueError(f"x_real {tuple(x_real.shape)} and x_fake {tuple(x_fake.shape)} must have the same shape")
     k = _event_dims("x_real", x_real, event_dims)
     batch = x_real.shape[: x_real.ndim - k]
-    gamma = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
+    w = _trail(check_hyperparameter("gp_weight", gp_weight, batch[:-1], lo=0.0), 1)
     target = _trail(check_hyperparameter("target", target, batch[:-1], lo=0.0), 1)
     if eps is not None:
         eps = _tensor("eps", eps, min_ndim=2)
@@ -803,7 +794,7 @@ def slope_penalty(loss_fn: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: T
                          "for some sample); the slope is undefined there")
     l1 = _critic_out("loss_fn", loss_fn(pts[0]), batch)
     l2 = _critic_out("loss_fn", loss_fn(pts[1]), batch)
-    return (gamma * ((l1 - l2).abs() / dist - target) ** 2).mean(-1)
+    return (w * ((l1 - l2).abs() / dist - target) ** 2).mean(-1)
 
 
 # ============================================================================================== generalized LS-GAN

@@ -408,7 +408,6 @@ class GapResult:
         return self.s_fresh - self.s_train
 
 
-@validate.deprecated_keywords(margin_scale="tau")
 def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, lam: float,
                        tau: float = 1.0) -> GapResult:
     r"""Generalisation gap of a learned LS-GAN loss L: S on the training sample vs S on a large fresh sample.
@@ -427,14 +426,14 @@ def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, 
     lam : float
         λ > 0.
     tau : float
-        τ > 0, the margin scale (``margin_scale=`` is its deprecated old name, removed in the next release).
+        τ > 0, the margin scale.
     """
     import torch
 
     from . import losses
 
     lam = validate.positive("lam", lam)
-    margin_scale = validate.positive("tau", tau)
+    tau = validate.positive("tau", tau)
 
     def S(r, f):
         r, f = _samples_nd("real", r), _samples_nd("fake", f)
@@ -444,7 +443,7 @@ def generalisation_gap(loss_fn, real_train, fake_train, real_fresh, fake_fresh, 
         f = torch.tensor(f, dtype=torch.float64)
         with torch.no_grad():
             Lr, Lf = loss_fn(r).reshape(-1).double(), loss_fn(f).reshape(-1).double()
-            margin = losses.margin_matrix(r, f, margin_kind="l1", tau=margin_scale)
-            return float(losses.loss_sensitive_objective(Lr, Lf, margin, lam))
+            delta = losses.margin_matrix(r, f, margin_kind="l1", tau=tau)
+            return float(losses.loss_sensitive_objective(Lr, Lf, delta, lam))
 
     return GapResult(S(real_train, fake_train), S(real_fresh, fake_fresh))

@@ -2,7 +2,8 @@
 
 Conventions (THEORY.md §5).  Points ``x^(1..n)`` are real, ``x^(n+1..n+m)`` generated.  The margin is
 ``Δ(x, y) = τ·‖x − y‖_p`` with ``p = 1`` (``margin_kind="l1"``, the default, as in the paper's experiments) or
-``p = 2`` (``margin_kind="l2"``); ``tau`` (old name ``scale``) and ``margin_kind`` (old name ``margin``) follow the vocabulary of the README, the old keywords warn for one release.  F_κ is the set of functions that are κ-Lipschitz *with respect to Δ*, i.e.
+``p = 2`` (``margin_kind="l2"``); ``tau`` and ``margin_kind`` are the names of the glossary (docs/modules.md).  F_κ
+is the set of functions that are κ-Lipschitz *with respect to Δ*, i.e.
 ``|L(x) − L(y)| ≤ κ Δ(x, y)``.  The optimal loss values ``l*`` solve
 
     min_l  Σ_{i≤n} p_i l_i + λ Σ_{i≤n<j} p_i q_j (Δ(x^(i), x^(j)) + l_i − l_j)_+
@@ -129,10 +130,10 @@ _as_points = validate.points
 _positive = validate.positive
 
 
-def _margin_p(margin: str) -> int:
-    if margin not in _MARGINS:
-        raise ValueError(f"margin_kind = {margin!r}: accepted values are 'l1' (default) and 'l2'")
-    return 1 if margin == "l1" else 2
+def _margin_p(margin_kind: str) -> int:
+    if margin_kind not in _MARGINS:
+        raise ValueError(f"margin_kind = {margin_kind!r}: accepted values are 'l1' (default) and 'l2'")
+    return 1 if margin_kind == "l1" else 2
 
 
 def _weights(name: str, w, k: int) -> np.ndarray:
@@ -147,26 +148,25 @@ def _weights(name: str, w, k: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ margins
-@validate.renamed(margin_kind="margin", tau="scale")
-def margin_matrix(a, b, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
-    """Pairwise margins ``Δ(a_i, b_j) = scale·‖a_i − b_j‖_p``.
+def margin_matrix(a, b, margin_kind: str = "l1", tau: float = 1.0) -> np.ndarray:
+    """Pairwise margins ``Δ(a_i, b_j) = τ·‖a_i − b_j‖_p``.
 
     Parameters
     ----------
     a, b : array_like, shape (k,) or (k, d) and (r,) or (r, d)
-    margin : {"l1", "l2"}
-    scale : float > 0
+    margin_kind : {"l1", "l2"}
+    tau : float > 0
 
     Returns
     -------
     ndarray, shape (k, r)
     """
-    p = _margin_p(margin)
-    scale = _positive("tau", scale)
+    p = _margin_p(margin_kind)
+    tau = _positive("tau", tau)
     A = _as_points("a", a)
     B = _as_points("b", b, A.shape[1])
     _check_pairs(A.shape[0], B.shape[0], A.shape[1], 2, "a, b")
-    return scale * _dist(A, B, p)
+    return tau * _dist(A, B, p)
 
 
 def _check_pairs(k: int, r: int, d: int, copies: int, argument: str) -> None:
@@ -190,8 +190,7 @@ def _rowdist(A: np.ndarray, B: np.ndarray, p: int) -> np.ndarray:
     return diff.sum(-1) if p == 1 else np.sqrt((diff * diff).sum(-1))
 
 
-@validate.renamed(margin_kind="margin", tau="scale")
-def objective(l_real, l_fake, real, fake, lam, margin: str = "l1", scale: float = 1.0,
+def objective(l_real, l_fake, real, fake, lam, margin_kind: str = "l1", tau: float = 1.0,
               real_weights=None, fake_weights=None) -> float:
     """The LS-GAN objective ``S = Σ p_i L(x_i) + λ Σ_ij p_i q_j (Δ(x_i, z_j) + L(x_i) − L(z_j))_+``.
 
@@ -216,13 +215,13 @@ def objective(l_real, l_fake, real, fake, lam, margin: str = "l1", scale: float 
     _check_pairs(R.shape[0], F.shape[0], R.shape[1], 4, "real, fake")
     p = _weights("real_weights", real_weights, R.shape[0])
     q = _weights("fake_weights", fake_weights, F.shape[0])
-    D = margin_matrix(R, F, margin, scale)
+    D = margin_matrix(R, F, margin_kind, tau)
     hinge = np.maximum(D + lr[:, None] - lf[None, :], 0.0)
     return float(p @ lr + lam * (p @ hinge @ q))
 
 
 # ------------------------------------------------------------------------------------------------ cones
-def _cone(x, points: np.ndarray, l: np.ndarray, kappa: float, p: int, scale: float, sign: int) -> np.ndarray:
+def _cone(x, points: np.ndarray, l: np.ndarray, kappa: float, p: int, tau: float, sign: int) -> np.ndarray:
     d = points.shape[1]
     if l.shape != (points.shape[0],) or not np.all(np.isfinite(l)):
         raise ValueError(f"l: expected {points.shape[0]} finite loss values (one per point), got shape {l.shape}")
@@ -240,7 +239,7 @@ def _cone(x, points: np.ndarray, l: np.ndarray, kappa: float, p: int, scale: flo
     out = np.empty(Xf.shape[0])
     chunk = max(1, int(2_000_000 // max(points.shape[0], 1)))
     for s in range(0, Xf.shape[0], chunk):
-        D = scale * _dist(Xf[s:s + chunk], points, p)
+        D = tau * _dist(Xf[s:s + chunk], points, p)
         if sign > 0:
             out[s:s + chunk] = np.min(l[None, :] + kappa * D, axis=1)
         else:
@@ -248,20 +247,18 @@ def _cone(x, points: np.ndarray, l: np.ndarray, kappa: float, p: int, scale: flo
     return out.reshape(shape)
 
 
-@validate.renamed(margin_kind="margin", tau="scale")
-def cone_upper(x, points, l, kappa, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
+def cone_upper(x, points, l, kappa, margin_kind: str = "l1", tau: float = 1.0) -> np.ndarray:
     """``L⁺(x) = min_u (l_u + κ Δ(x, x_u))`` for points (N, d) or (N,), values l (N,); x (...,) in 1-D or (..., d)."""
     P = _as_points("points", points)
-    return _cone(x, P, np.asarray(l, float).reshape(-1), _positive("kappa", kappa), _margin_p(margin),
-                 _positive("tau", scale), +1)
+    return _cone(x, P, np.asarray(l, float).reshape(-1), _positive("kappa", kappa), _margin_p(margin_kind),
+                 _positive("tau", tau), +1)
 
 
-@validate.renamed(margin_kind="margin", tau="scale")
-def cone_lower(x, points, l, kappa, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
+def cone_lower(x, points, l, kappa, margin_kind: str = "l1", tau: float = 1.0) -> np.ndarray:
     """``L⁻(x) = max_u (l_u − κ Δ(x, x_u))_+`` for points (N, d) or (N,), values l (N,); x (...,) or (..., d)."""
     P = _as_points("points", points)
-    return _cone(x, P, np.asarray(l, float).reshape(-1), _positive("kappa", kappa), _margin_p(margin),
-                 _positive("tau", scale), -1)
+    return _cone(x, P, np.asarray(l, float).reshape(-1), _positive("kappa", kappa), _margin_p(margin_kind),
+                 _positive("tau", tau), -1)
 
 
 # ------------------------------------------------------------------------------------------------ result
@@ -278,8 +275,8 @@ class Solution:
     points : ndarray, shape (n + m, d)
         Real then generated points (1-D input is stored as d = 1).
     n, m : int
-    lam, kappa, scale : float
-    margin : str
+    lam, kappa, tau : float
+    margin_kind : str
     active : ndarray of bool, shape (n, m)
         ``active[i, j]`` is True iff the hinge of pair (real i, generated j) is strictly positive at the optimum,
         ``Δ_ij + l_i − l_{n+j} > tol`` (these pairs carry the hinge gradient; "allocation on demand").
@@ -299,20 +296,10 @@ class Solution:
     m: int
     lam: float
     kappa: float
-    margin: str
-    scale: float
+    margin_kind: str
+    tau: float
     active: np.ndarray
     stats: dict = field(default_factory=dict)
-
-    @property
-    def margin_kind(self) -> str:
-        """``"l1"`` or ``"l2"`` (the vocabulary's name; ``margin`` is the field kept for compatibility)."""
-        return self.margin
-
-    @property
-    def tau(self) -> float:
-        """The margin scale τ (the vocabulary's name; ``scale`` is the field kept for compatibility)."""
-        return self.scale
 
     @property
     def l_real(self) -> np.ndarray:
@@ -329,11 +316,11 @@ class Solution:
 
     def upper(self, x) -> np.ndarray:
         """L⁺(x) = min_u (l_u + κ Δ(x, x^(u))); x of shape (...,) in 1-D or (..., d); returns shape (...)."""
-        return _cone(x, self.points, self.l, self.kappa, _margin_p(self.margin), self.scale, +1)
+        return _cone(x, self.points, self.l, self.kappa, _margin_p(self.margin_kind), self.tau, +1)
 
     def lower(self, x) -> np.ndarray:
         """L⁻(x) = max_u (l_u − κ Δ(x, x^(u)))_+; x of shape (...,) in 1-D or (..., d); returns shape (...)."""
-        return _cone(x, self.points, self.l, self.kappa, _margin_p(self.margin), self.scale, -1)
+        return _cone(x, self.points, self.l, self.kappa, _margin_p(self.margin_kind), self.tau, -1)
 
     def active_fraction(self) -> np.ndarray:
         """For each generated point, the fraction of its n hinge pairs that are active, shape (m,)."""
@@ -594,9 +581,9 @@ def _suffix_greater(keys, s, thr, weights) -> list:
 class _DensePairs:
     """The n·m hinge pairs held as dense (n, m) arrays: margins Δ and reused work buffers (any dimension)."""
 
-    def __init__(self, R, F, p, scale, pw, qw, uniform):
+    def __init__(self, R, F, p, tau, pw, qw, uniform):
         self.n, self.m = R.shape[0], F.shape[0]
-        self.D = scale * _dist(R, F, p)
+        self.D = tau * _dist(R, F, p)
         self.pw, self.qw, self.uniform = pw, qw, uniform
         self.G = self.W = self.lin = None
 
@@ -658,12 +645,12 @@ class _SortedPairs1D:
     dominance count (position and one key), O((n + m) log²(n + m)) by :func:`_prefix_greater`; the pairs near their
     kink are enumerated through a sorted key and filtered exactly (output-sensitive).  Coordinates are centred."""
 
-    def __init__(self, R, F, scale, pw, qw, uniform):
+    def __init__(self, R, F, tau, pw, qw, uniform):
         x, z = R[:, 0], F[:, 0]
         self.n, self.m = x.size, z.size
-        self.x, self.z, self.scale = x, z, scale
+        self.x, self.z, self.tau = x, z, tau
         c = np.median(np.concatenate([x, z]))
-        self.X, self.Z = scale * (x - c), scale * (z - c)
+        self.X, self.Z = tau * (x - c), tau * (z - c)
         self.pw, self.qw, self.uniform = pw, qw, uniform
         self.oz = np.argsort(self.Z, kind="stable")  # generated points in coordinate order
         self.ox = np.argsort(self.X, kind="stable")
@@ -673,7 +660,7 @@ class _SortedPairs1D:
         self.rankz[self.oz] = np.arange(self.m)
 
     def delta(self, ei, ej):
-        return self.scale * np.abs(self.x[ei] - self.z[ej])
+        return self.tau * np.abs(self.x[ei] - self.z[ej])
 
     def r0(self, l, k) -> float:
         n, m = self.n, self.m
@@ -768,7 +755,7 @@ class _SortedPairs1D:
         chunk = max(1, 2_000_000 // m)
         for a in range(0, n, chunk):
             b = min(a + chunk, n)
-            G = self.scale * np.abs(self.x[a:b, None] - self.z[None, :])
+            G = self.tau * np.abs(self.x[a:b, None] - self.z[None, :])
             G += l[a:b, None]
             G -= l[None, n:]
             np.greater(G, atol, out=active[a:b])
@@ -932,9 +919,9 @@ def _initial_edges(P: np.ndarray, p: int) -> np.ndarray:
     return np.unique(e, axis=0)
 
 
-def _lipschitz_violations(P, l, kappa, p, scale, tol) -> np.ndarray:
+def _lipschitz_violations(P, l, kappa, p, tau, tol) -> np.ndarray:
     """All pairs (u < v) with |l_u − l_v| > κΔ_uv + tol, checked in chunks."""
-    return _LipschitzCheck(P, kappa * scale, p).violations(l, tol)
+    return _LipschitzCheck(P, kappa * tau, p).violations(l, tol)
 
 
 class _LipschitzCheck:
@@ -971,14 +958,13 @@ class _LipschitzCheck:
         return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
 
 
-@validate.renamed(margin_kind="margin", tau="scale")
-def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
+def solve(real, fake, lam, kappa, margin_kind: str = "l1", *, tau: float = 1.0, real_weights=None,
           fake_weights=None, tol: float = 1e-9, max_rounds: int = 200, max_memory: float | None = None,
           warm: bool = True, progress=None) -> Solution:
     """Solve the non-parametric LS-GAN linear program exactly (THEORY.md §5, Theorem 2).
 
     Minimises ``S_{n,m}(l) = (1/n) Σ_i l_i + (λ/(n m)) Σ_{i,j} (Δ(x_i, z_j) + l_i − l_{n+j})_+`` over
-    ``l ≥ 0`` with ``|l_u − l_v| ≤ κ Δ(x_u, x_v)`` for all points, ``Δ(x, y) = scale·‖x − y‖_p``.
+    ``l ≥ 0`` with ``|l_u − l_v| ≤ κ Δ(x_u, x_v)`` for all points, ``Δ(x, y) = τ·‖x − y‖_p``.
 
     Parameters
     ----------
@@ -990,9 +976,9 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
         λ, the weight of the hinge term (the public code's γ = 1/λ).
     kappa : float > 0
         κ, the Lipschitz constant of the loss with respect to Δ.
-    margin : {"l1", "l2"}
+    margin_kind : {"l1", "l2"}
         The norm in Δ.
-    scale : float > 0, keyword
+    tau : float > 0, keyword
         τ in Δ = τ‖x − y‖_p.
     real_weights, fake_weights : array_like (n,), (m,), optional
         Weights p_i, q_j (normalised to sum 1) replacing 1/n and 1/m, e.g. quadrature weights for the population S.
@@ -1021,40 +1007,40 @@ def solve(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, rea
     Raises
     ------
     ValueError
-        λ ≤ 0, κ ≤ 0, scale ≤ 0, NaN/inf points, mismatched dimensions, an unknown margin, or a problem too large
+        λ ≤ 0, κ ≤ 0, τ ≤ 0, NaN/inf points, mismatched dimensions, an unknown margin, or a problem too large
         for ``max_memory``.
     """
     t0 = time.perf_counter()
     lam = _positive("lam", lam)
     kappa = _positive("kappa", kappa)
-    scale = _positive("tau", scale)
+    tau = _positive("tau", tau)
     tol = validate.real("tol", tol, minimum=0.0, strict_minimum=True, maximum=1.0)
     max_rounds = validate.integer("max_rounds", max_rounds, minimum=1)
-    _margin_p(margin)  # validates margin_kind before any work
+    _margin_p(margin_kind)  # validates margin_kind before any work
     R = _as_points("real", real)
     F = _as_points("fake", fake, R.shape[1])
     n, m, d = R.shape[0], F.shape[0], R.shape[1]
     _check_memory(n, m, d, max_memory)
     pw = _weights("real_weights", real_weights, n)
     qw = _weights("fake_weights", fake_weights, m)
-    return _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progress, t0)
+    return _solve(R, F, pw, qw, lam, kappa, margin_kind, tau, tol, max_rounds, warm, progress, t0)
 
 
-def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progress, t0):
+def _solve(R, F, pw, qw, lam, kappa, margin_kind, tau, tol, max_rounds, warm, progress, t0):
     """:func:`solve` on validated input (normalised weights); the coarse start recurses here."""
-    p = _margin_p(margin)
+    p = _margin_p(margin_kind)
     n, m, d = R.shape[0], F.shape[0], R.shape[1]
     P = np.concatenate([R, F])
     N = n + m
 
     uniform = bool(np.all(pw == pw[0]) and np.all(qw == qw[0]))
     # the n·m pairs: sorted sweeps without any (n, m) array in 1-D, dense (n, m) margins otherwise
-    pairs = _SortedPairs1D(R, F, scale, pw, qw, uniform) if d == 1 else _DensePairs(R, F, p, scale, pw, qw, uniform)
+    pairs = _SortedPairs1D(R, F, tau, pw, qw, uniform) if d == 1 else _DensePairs(R, F, p, tau, pw, qw, uniform)
     if d == 1:
-        dmax = scale * max(abs(F[:, 0].max() - R[:, 0].min()), abs(R[:, 0].max() - F[:, 0].min()))
+        dmax = tau * max(abs(F[:, 0].max() - R[:, 0].min()), abs(R[:, 0].max() - F[:, 0].min()))
     else:
         dmax = float(pairs.D.max())
-    dscale = max(dmax, scale * float(np.ptp(P, axis=0).max()), 1e-300)
+    dscale = max(dmax, tau * float(np.ptp(P, axis=0).max()), 1e-300)
     atol = tol * max(1.0, kappa) * dscale
 
     # initial guess of each hinge's piece (1 linear, 0 zero, 2 explicit hinge).  Large problems: solve the problem
@@ -1064,21 +1050,21 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     l0r = np.zeros(n)
     if n * m > _COARSE_PAIRS and n >= 8 and m >= 8 and pw[::2].sum() > 0 and qw[::2].sum() > 0:
         sub_progress = None if progress is None else (lambda info: progress({**info, "level": info["level"] + 1}))
-        sub = _solve(R[::2], F[::2], pw[::2] / pw[::2].sum(), qw[::2] / qw[::2].sum(), lam, kappa, margin,
-                     scale, tol, max_rounds, warm, sub_progress, t0)
+        sub = _solve(R[::2], F[::2], pw[::2] / pw[::2].sum(), qw[::2] / qw[::2].sum(), lam, kappa, margin_kind,
+                     tau, tol, max_rounds, warm, sub_progress, t0)
         if d == 1:  # the cones by O((n + m) log n) sweeps: L⁻ = max(−U[−l], 0)
-            up = _upper_envelope(sub.points, sub.l, R, kappa * scale, p)
-            low = np.maximum(-_upper_envelope(sub.points, -sub.l, R, kappa * scale, p), 0.0)
+            up = _upper_envelope(sub.points, sub.l, R, kappa * tau, p)
+            low = np.maximum(-_upper_envelope(sub.points, -sub.l, R, kappa * tau, p), 0.0)
         else:
             up, low = sub.upper(R), sub.lower(R)
         l0r = 0.5 * (up + low)
         del sub
     # feasible: both cones are κ-Lipschitz, U is the largest feasible extension
-    l = np.concatenate([l0r, _upper_envelope(R, l0r, F, kappa * scale, p)])
+    l = np.concatenate([l0r, _upper_envelope(R, l0r, F, kappa * tau, p)])
 
     edges = _initial_edges(P, p)
     lip_set = set(map(tuple, edges.tolist())) if d > 1 else None
-    lip = _LipschitzCheck(P, kappa * scale, p) if d > 1 else None
+    lip = _LipschitzCheck(P, kappa * tau, p) if d > 1 else None
     # trust region: a box lo ≤ l ≤ hi of radius δ_u around the current point.  A pair (i, j) whose hinge argument
     # G_ij = Δ_ij + l_i − l_j satisfies |G_ij| > δ_i + δ_j keeps its sign inside the box, so its piece is known
     # there; only the others carry a hinge variable.  Inside the box the model is therefore S itself, and the
@@ -1088,7 +1074,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     radius = np.full(N, r0)
     shifter = None
     if d == 1 and N >= 2 * _SHIFT_MIN:  # long tight runs (ramps) move as one first, see _ChainShift1D
-        shifter = _ChainShift1D(R, F, P, kappa * scale, lambda v: float(pw @ v[:n] + lam * pairs.hinge(v)),
+        shifter = _ChainShift1D(R, F, P, kappa * tau, lambda v: float(pw @ v[:n] + lam * pairs.hinge(v)),
                                 max(_SHIFT_MIN, int(_SHIFT_FRAC * N)))
         f_start = shifter.objective(l)
         for idx in shifter.chains(l):
@@ -1099,7 +1085,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
     rejected = np.zeros(N, dtype=bool)  # ... of a run whose last line search found no better shift
     prev_held = False
     model = _BoxModel(N, n, m, lam, pw, qw, pairs.delta, _BOX_OPTIONS_1D if d == 1 else _BOX_OPTIONS, warm=warm)
-    model.add_edges(edges, kappa * scale * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p))
+    model.add_edges(edges, kappa * tau * _rowdist(P[edges[:, 0]], P[edges[:, 1]], p))
     while True:
         rounds += 1
         if rounds > max_rounds:
@@ -1153,7 +1139,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
             if new_edges.shape[0] == 0:
                 break
             edges = np.concatenate([edges, new_edges])
-            model.add_edges(new_edges, kappa * scale * _rowdist(P[new_edges[:, 0]], P[new_edges[:, 1]], p))
+            model.add_edges(new_edges, kappa * tau * _rowdist(P[new_edges[:, 0]], P[new_edges[:, 1]], p))
         explicit_max = max(explicit_max, int(model.pairs.size))
         # the box test looks at the LP's own optimum: strictly inside its box, it is a global minimum
         hit = ((x >= hi - atol) | ((x <= lo + atol) & (lo > 0))) & ~held
@@ -1162,7 +1148,7 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
             # then raise generated values to U(z) = min_i (l_i + κΔ_iz), the largest feasible ones given the real
             # values (U is κ-Lipschitz): S is non-increasing in l_j, so this point is at least as good, and it is
             # the next centre.  The raise is not a box hit (the LP did not ask for it), so it does not grow radii.
-            x[n:] = np.maximum(x[n:], _upper_envelope(R, x[:n], F, kappa * scale, p))
+            x[n:] = np.maximum(x[n:], _upper_envelope(R, x[:n], F, kappa * tau, p))
         # 1-D: a long run of tight neighbours pushing against its box moves as one (line search, _ChainShift1D),
         # is held at its new values in the next box LP and restarts at radius r0 after it.  (Free in the next box
         # LP, warm-started, that LP took 2-5 s at 0.3-0.5 ms per simplex iteration — thousands of chained values
@@ -1208,12 +1194,11 @@ def _solve(R, F, pw, qw, lam, kappa, margin, scale, tol, max_rounds, warm, progr
              "box_shrinks": shrinks, "chain_shifts": 0 if shifter is None else shifter.searches,
              "lipschitz_constraints": int(2 * len(edges)),
              "seconds": time.perf_counter() - t0}
-    return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin=margin, scale=scale,
+    return Solution(l=l, objective=S, points=P, n=n, m=m, lam=lam, kappa=kappa, margin_kind=margin_kind, tau=tau,
                     active=active, stats=stats)
 
 
-@validate.renamed(margin_kind="margin", tau="scale")
-def solve_general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
+def solve_general_lp(real, fake, lam, kappa, margin_kind: str = "l1", *, tau: float = 1.0, real_weights=None,
                      fake_weights=None, method: str = "highs") -> tuple[np.ndarray, float]:
     """The reference: the full LP of Theorem 2 written out and handed to HiGHS.
 
@@ -1228,7 +1213,7 @@ def solve_general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float
     objective : float
         The optimal value.
     """
-    c, A, b, N = general_lp(real, fake, lam, kappa, margin, tau=scale, real_weights=real_weights,
+    c, A, b, N = general_lp(real, fake, lam, kappa, margin_kind, tau=tau, real_weights=real_weights,
                             fake_weights=fake_weights)
     res = linprog(c, A_ub=A, b_ub=b, bounds=(0, None), method=method, options=_HIGHS_OPTIONS)
     if res.status != 0:
@@ -1236,16 +1221,15 @@ def solve_general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float
     return res.x[:N], float(res.fun)
 
 
-@validate.renamed(margin_kind="margin", tau="scale")
-def general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0, real_weights=None,
+def general_lp(real, fake, lam, kappa, margin_kind: str = "l1", *, tau: float = 1.0, real_weights=None,
                fake_weights=None):
     """The full LP written out as ``(c, A_ub, b_ub, N)``: variables (l_1..l_N, s_11..s_nm) ≥ 0 with N = n + m,
     minimise c·x subject to A_ub x ≤ b_ub (A_ub a scipy.sparse CSR matrix).  All n·m hinge variables and all
     N(N − 1) ordered Lipschitz pairs; memory grows like (n + m)², so use it on small instances."""
     lam = _positive("lam", lam)
     kappa = _positive("kappa", kappa)
-    scale = _positive("tau", scale)
-    p = _margin_p(margin)
+    tau = _positive("tau", tau)
+    p = _margin_p(margin_kind)
     R = _as_points("real", real)
     F = _as_points("fake", fake, R.shape[1])
     n, m = R.shape[0], F.shape[0]
@@ -1256,8 +1240,8 @@ def general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0
     check_memory(8.0 * N * N * (12 + R.shape[1]) + 8.0 * n * m * 20, f"the general LP for n + m = {N} points "
                  f"(all {N * (N - 1)} Lipschitz pairs written out)", "real, fake")
     P = np.concatenate([R, F])
-    D = scale * _dist(R, F, p)
-    K = kappa * scale * _dist(P, P, p)
+    D = tau * _dist(R, F, p)
+    K = kappa * tau * _dist(P, P, p)
     ii, jj = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
     ii, jj = ii.ravel(), jj.ravel()
     H = n * m
@@ -1272,8 +1256,7 @@ def general_lp(real, fake, lam, kappa, margin: str = "l1", *, scale: float = 1.0
     return c, A, b, N
 
 
-@validate.renamed(margin_kind="margin")
-def optimal_face(real, fake, lam, kappa, s_opt, margin: str = "l1", *, n_random: int = 0, rng=None):
+def optimal_face(real, fake, lam, kappa, s_opt, margin_kind: str = "l1", *, n_random: int = 0, rng=None):
     """Coordinatewise extremes of the LP's optimal face and ``n_random`` random points of it.
 
     Solves 2N + n_random LPs over {x : A x ≤ b, c·x ≤ s_opt(1 + 1e-10) + 1e-13}; returns ``(lo, hi, points)`` with
@@ -1285,7 +1268,7 @@ def optimal_face(real, fake, lam, kappa, s_opt, margin: str = "l1", *, n_random:
     s_opt = validate.real("s_opt", s_opt, minimum=0.0)
     n_random = validate.integer("n_random", n_random, minimum=0)
     rng = np.random.default_rng(rng)
-    c, A, b, N = general_lp(real, fake, lam, kappa, margin)
+    c, A, b, N = general_lp(real, fake, lam, kappa, margin_kind)
     A2 = sparse.vstack([A, sparse.csr_matrix(c)]).tocsr()
     b2 = np.concatenate([b, [s_opt * (1 + 1e-10) + 1e-13]])
     lo, hi = np.empty(N), np.empty(N)
@@ -1303,13 +1286,12 @@ def optimal_face(real, fake, lam, kappa, s_opt, margin: str = "l1", *, n_random:
 
 
 # ------------------------------------------------------------------------------------------------ population / study
-@validate.renamed(margin_kind="margin", tau="scale")
-def nearest_distance(fake, real, margin: str = "l1", scale: float = 1.0) -> np.ndarray:
+def nearest_distance(fake, real, margin_kind: str = "l1", tau: float = 1.0) -> np.ndarray:
     """Margin Δ from each generated point to its nearest real point, shape (m,)."""
-    p = _margin_p(margin)
+    p = _margin_p(margin_kind)
     R = _as_points("real", real)
     F = _as_points("fake", fake, R.shape[1])
-    return _positive("tau", scale) * cKDTree(R).query(F, k=1, p=p)[0]
+    return _positive("tau", tau) * cKDTree(R).query(F, k=1, p=p)[0]
 
 
 def quadrature_grid(P, Q, size: int = 200, rel_cut: float = 1e-10, box_cut: float = 1e-4):
@@ -1358,8 +1340,7 @@ def quadrature_grid(P, Q, size: int = 200, rel_cut: float = 1e-10, box_cut: floa
     return tuple(out)
 
 
-@validate.renamed(margin_kind="margin", tau="scale")
-def population_solution(P, Q, lam, kappa, margin: str = "l1", *, scale: float = 1.0, size: int = 200,
+def population_solution(P, Q, lam, kappa, margin_kind: str = "l1", *, tau: float = 1.0, size: int = 200,
                         **kw) -> Solution:
     """The population LS-GAN LP: the same LP on a quadrature grid weighted by the densities P (real) and Q.
 
@@ -1367,11 +1348,10 @@ def population_solution(P, Q, lam, kappa, margin: str = "l1", *, scale: float = 
     compare two grid sizes to estimate it.
     """
     R, pw, F, qw = quadrature_grid(P, Q, size)
-    return solve(R, F, lam, kappa, margin, tau=scale, real_weights=pw, fake_weights=qw, **kw)
+    return solve(R, F, lam, kappa, margin_kind, tau=tau, real_weights=pw, fake_weights=qw, **kw)
 
 
-@validate.renamed(margin_kind="margin", tau="scale")
-def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scale: float = 1.0, grid: int = 200,
+def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin_kind: str = "l1", tau: float = 1.0, grid: int = 200,
                         seed: int = 0, known=None, on_solved=None) -> dict:
     """|S*_{n,n} − S*| over seeds: the non-parametric generalisation gap (THEORY.md §5, "Generalisation").
 
@@ -1411,9 +1391,9 @@ def generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, margin: str = "l1", scal
         t1 = time.perf_counter()
         if what == "empirical":
             rng = np.random.default_rng([seed, n, s])
-            value = solve(P.sample(n, rng), Q.sample(n, rng), lam, kappa, margin, tau=scale).objective
+            value = solve(P.sample(n, rng), Q.sample(n, rng), lam, kappa, margin_kind, tau=tau).objective
         else:
-            value = population_solution(P, Q, lam, kappa, margin, tau=scale, size=size).objective
+            value = population_solution(P, Q, lam, kappa, margin_kind, tau=tau, size=size).objective
         done[(what, n, s)] = {"objective": float(value), "seconds": time.perf_counter() - t1}
         if on_solved is not None:
             on_solved(what, n, s, float(value), done[(what, n, s)]["seconds"], k + 1, len(jobs))

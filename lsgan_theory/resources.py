@@ -1,16 +1,21 @@
-"""Memory budget of the package: refuse a size that would not fit *before* allocating it.
+"""The process's resources: its memory budget, its torch threads, and whether another process still runs.
 
 :func:`check_memory` compares an estimate of the bytes an operation needs with a limit (default: half the memory
 available now, :func:`available_memory`) and raises :class:`MemoryLimitError` (a ``ValueError``, so the CLI prints
 one line and exits 2) with the estimate, the limit and the argument to change.  Every estimate is an upper bound of
 the dominant arrays (documented where it is computed), not of Python's overhead.
+
+:func:`torch_threads` sets torch's intra-op CPU threads for a block and restores the caller's setting;
+:func:`pid_alive` says whether a process id (the owner of a temporary or lock file) may still be running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
-__all__ = ["available_memory", "check_memory", "MemoryLimitError", "is_allocator_error", "ALLOCATOR_MESSAGE"]
+__all__ = ["available_memory", "check_memory", "MemoryLimitError", "is_allocator_error", "ALLOCATOR_MESSAGE",
+           "torch_threads", "pid_alive"]
 
 #: What the user reads when an allocator refuses a tensor that no estimate foresaw (the allocator's own text, e.g.
 #: "[enforce fail at alloc_cpu.cpp:...]", names no argument and is never shown).
@@ -80,3 +85,34 @@ def check_memory(nbytes: float, what: str, argument: str, limit: float | None = 
     if not nbytes <= allowed:  # also refuses NaN
         raise MemoryLimitError(f"{argument}: {what} needs about {float(nbytes) / 2**30:.3g} GiB, more than the "
                                f"allowed {allowed / 2**30:.3g} GiB ({basis}); reduce {argument}")
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Context manager: torch on ``n`` intra-op CPU threads inside the block (``None`` or 0: left as it is), the
+    caller's number restored on exit, also on an exception.  The package's networks are tiny; on a small shared
+    machine a second thread mostly adds OpenMP barrier waits, so studies train on one (``torch_threads(1)``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be running (POSIX ``kill(pid, 0)``): ``False`` only when no such process
+    exists; ``True`` for this process, for another user's process and for a pid the OS cannot check (then a file
+    it may own is kept, not removed)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True

@@ -22,8 +22,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["real", "positive", "integer", "points", "name", "expansion", "env_seconds", "MAX_RUNS", "NAME_PATTERN",
-           "renamed", "deprecated_keywords", "take_old_keywords"]
+__all__ = ["real", "positive", "integer", "points", "name", "expansion", "env_seconds", "MAX_RUNS", "NAME_PATTERN"]
 
 #: The most runs (models) one sweep, experiment or ``train`` call may expand to: grid points × seeds (× losses).  A
 #: spec that expands to more is refused with its count before any run is built (issue 30: a grid of 10⁷ runs or 10⁹
@@ -144,63 +143,3 @@ def env_seconds(variable: str, default: float, minimum: float = 0.01, maximum: f
         raise ValueError(f"{variable}: a time limit in seconds must be a number in [{minimum:g}, {maximum:g}], got "
                          f"{raw[:40]!r}")
     return v
-
-
-def take_old_keywords(where: str, kwargs: dict, old_to_new: dict) -> dict:
-    """Move deprecated keywords of the previous release to their new names in ``kwargs`` (in place) with a
-    ``DeprecationWarning`` each; giving both names of one argument is a ``TypeError``.  ``where`` names the caller in
-    the messages.  The one mechanism behind :func:`deprecated_keywords`, :func:`renamed` and ``TrainConfig``."""
-    import warnings
-
-    for old, new in old_to_new.items():
-        if old in kwargs:
-            if new in kwargs:
-                raise TypeError(f"{where}: got both {new}= and its deprecated old name {old}=; give {new}= only")
-            warnings.warn(f"{where}({old}=...) is deprecated and will be removed in the next release; use {new}=...",
-                          DeprecationWarning, stacklevel=3)
-            kwargs[new] = kwargs.pop(old)
-    return kwargs
-
-
-def deprecated_keywords(**old_to_new):
-    """Decorator: the function's parameters already carry the new names; the old keywords ``old=new`` keep working
-    for one release (:func:`take_old_keywords`)."""
-    import functools
-
-    def deco(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            return fn(*args, **take_old_keywords(fn.__name__, kwargs, old_to_new))
-
-        return wrapper
-
-    return deco
-
-
-def renamed(**new_to_old):
-    """Decorator: expose the function's parameters ``old`` under the vocabulary's ``new`` names (issue 12).
-
-    ``@renamed(margin_kind="margin", tau="scale")`` makes ``f(..., margin_kind="l2", tau=0.5)`` the documented call
-    (and what ``inspect.signature`` / ``help`` show), while the old keywords keep working for one release
-    (:func:`take_old_keywords`).  Positional calls are unchanged.
-    """
-    import functools
-    import inspect
-
-    def deco(fn):
-        sig = inspect.signature(fn)
-        old_to_new = {o: n for n, o in new_to_old.items()}
-        for old in old_to_new:
-            if old not in sig.parameters:
-                raise TypeError(f"renamed: {fn.__name__} has no parameter {old!r}")
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            kwargs = take_old_keywords(fn.__name__, kwargs, old_to_new)
-            return fn(*args, **{new_to_old.get(k, k): v for k, v in kwargs.items()})
-
-        wrapper.__signature__ = sig.replace(parameters=[p.replace(name=old_to_new.get(p.name, p.name))
-                                                        for p in sig.parameters.values()])
-        return wrapper
-
-    return deco

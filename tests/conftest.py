@@ -22,12 +22,10 @@ def one_torch_thread():
     The ensemble's test models are tiny: one thread is as fast as two, and OpenMP barriers on a 2-core machine shared
     with other test processes can slow multi-threaded small kernels down by an order of magnitude.
     """
-    import torch
+    from lsgan_theory.resources import torch_threads
 
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture

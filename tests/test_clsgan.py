@@ -38,13 +38,13 @@ def _batch(K=3, d=2, E=2, B=6, Bu=5, seed=1, dtype=torch.float64):
             "fake": torch.randn(E, B, d, generator=g, dtype=dtype), "y_fake": y.clone()}
 
 
-def _hyper(E=2, lam=1.0, gamma=1.0, tau=0.5, dtype=torch.float64):
-    return {"lam": torch.full((E,), lam, dtype=dtype), "gamma_ul": torch.full((E,), gamma, dtype=dtype),
+def _hyper(E=2, lam=1.0, gamma_ul=1.0, tau=0.5, dtype=torch.float64):
+    return {"lam": torch.full((E,), lam, dtype=dtype), "gamma_ul": torch.full((E,), gamma_ul, dtype=dtype),
             "tau": torch.full((E,), tau, dtype=dtype), "has_ul": torch.ones(E, dtype=torch.bool)}
 
 
 # ------------------------------------------------------------------------------------------ objectives, by hand
-def _numpy_objective(dp, b, lam, gamma, tau):
+def _numpy_objective(dp, b, lam, gamma_ul, tau):
     """S + γ S^ul from THEORY.md §7 written out with numpy loops (an independent implementation)."""
     W = [p.detach().numpy() for p in dp]
 
@@ -74,7 +74,7 @@ def _numpy_objective(dp, b, lam, gamma, tau):
         lu, lf = Lul(au), Lul(af)
         S_ul = np.mean([max(0.0, tau * np.abs(xu[i] - f[j]).sum() + lu[i] - lf[j]) for i in range(len(xu))
                         for j in range(len(f))])
-        out.append(S + gamma * S_ul)
+        out.append(S + gamma_ul * S_ul)
     return np.array(out)
 
 
@@ -82,12 +82,12 @@ def test_loss_network_objective_equals_a_loop_implementation_of_theory_section_7
     dp, _ = _params()
     b = _batch()
     total, parts = C.loss_network_objective(dp, b["x_lab"], b["y_lab"], b["x_ul"], b["fake"], b["y_fake"],
-                                            _hyper(lam=2.0, gamma=0.7))
+                                            _hyper(lam=2.0, gamma_ul=0.7))
     ref = _numpy_objective(dp, b, 2.0, 0.7, 0.5)
     np.testing.assert_allclose(total.numpy(), ref, rtol=1e-12, atol=1e-12)
     # lam = 0: the supervised objective E L(x, y) alone (the baseline)
     total0, _ = C.loss_network_objective(dp, b["x_lab"], b["y_lab"], b["x_ul"], b["fake"], b["y_fake"],
-                                         _hyper(lam=0.0, gamma=0.0))
+                                         _hyper(lam=0.0, gamma_ul=0.0))
     np.testing.assert_allclose(total0.numpy(), _numpy_objective(dp, b, 0.0, 0.0, 0.5), rtol=1e-12)
     assert not np.allclose(total0.numpy(), ref)  # power: the generator and unlabelled terms are not negligible here
 
@@ -106,12 +106,12 @@ def test_unlabelled_term_changes_gradients_only_through_unlabelled_samples():
     b = _batch()
     b_lab = dict(b, x_lab=b["x_lab"] + 0.3)   # other labelled reals
     b_ul = dict(b, x_ul=b["x_ul"] + 0.3)      # other unlabelled reals
-    h = _hyper(gamma=1.0)
+    h = _hyper(gamma_ul=1.0)
     g_ul = _grads(dp, b, h, "S_ul")
     assert torch.equal(g_ul, _grads(dp, b_lab, h, "S_ul"))        # S^ul does not see the labelled reals ...
     assert not torch.allclose(g_ul, _grads(dp, b_ul, h, "S_ul"))  # ... and does see the unlabelled ones
     # γ_ul = 0: the unlabelled reals do not move the loss network at all
-    h0 = _hyper(gamma=0.0)
+    h0 = _hyper(gamma_ul=0.0)
     assert torch.equal(_grads(dp, b, h0), _grads(dp, b_ul, h0))
     # γ_ul > 0: they do (negative control for the line above)
     assert not torch.allclose(_grads(dp, b, h), _grads(dp, b_ul, h))
@@ -123,7 +123,7 @@ def test_unlabelled_term_changes_gradients_only_through_unlabelled_samples():
 def test_unlabelled_term_is_off_for_a_model_without_unlabelled_pool():
     dp, _ = _params()
     b = _batch()
-    h = _hyper(gamma=1.0)
+    h = _hyper(gamma_ul=1.0)
     h["has_ul"] = torch.tensor([True, False])
     _, parts = C.loss_network_objective(dp, b["x_lab"], b["y_lab"], b["x_ul"], b["fake"], b["y_fake"], h)
     assert parts["S_ul"][1] == 0 and parts["S_ul"][0] > 0

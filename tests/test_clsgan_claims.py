@@ -14,8 +14,8 @@ from lsgan_theory.studies.clsgan import t_interval
 
 
 def _status(diffs):
-    _, lo, hi = t_interval(diffs)
-    return CC._gain_check(10, lo, hi, len(diffs)).status
+    m, lo, hi = t_interval(diffs)
+    return CC._gain_check(10, m, lo, hi, len(diffs)).status
 
 
 def test_gain_check_reads_paired_differences_as_pass_fail_or_inconclusive():
@@ -30,12 +30,13 @@ def test_gain_check_reads_paired_differences_as_pass_fail_or_inconclusive():
 
 def test_gain_check_thresholds_sit_at_the_ci_ends_not_the_mean():
     # positive mean but lower end below 0 -> not pass; negative mean but upper end above 0 -> not fail
-    assert CC._gain_check(5, -0.001, 0.1, 5).status == "inconclusive"
-    assert CC._gain_check(5, -0.1, 0.001, 5).status == "inconclusive"
-    assert CC._gain_check(5, 0.001, 0.1, 5).status == "pass"
-    assert CC._gain_check(5, -0.1, -0.001, 5).status == "fail"
-    assert CC._gain_check(5, -math.inf, math.inf, 1).status == "inconclusive"  # one seed: no interval
-    assert CC._gain_check(5, math.nan, math.nan, 0).status == "fail"  # nothing finished: not within tolerance
+    assert CC._gain_check(5, 0.05, -0.001, 0.1, 5).status == "inconclusive"
+    assert CC._gain_check(5, -0.05, -0.1, 0.001, 5).status == "inconclusive"
+    assert CC._gain_check(5, 0.05, 0.001, 0.1, 5).status == "pass"
+    assert CC._gain_check(5, -0.05, -0.1, -0.001, 5).status == "fail"
+    # one seed pair: a mean without an interval (t_interval's NaN ends), whatever its sign
+    assert _status([0.3]) == _status([-0.3]) == "inconclusive"
+    assert CC._gain_check(5, math.nan, math.nan, math.nan, 0).status == "fail"  # nothing finished: not within tolerance
 
 
 def test_clsgan_figures_render_from_small_arrays(tmp_path):

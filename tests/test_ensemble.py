@@ -602,36 +602,17 @@ def test_corrupt_truncated_directory_and_unwritable_checkpoints_raise_value_erro
     assert train(cfg, checkpoint=good).steps[-1] == 2  # negative control: the intact file resumes (finished run)
 
 
-def test_old_name_margin_scale_warns_and_gives_the_same_config_and_training_as_tau():
-    # Issue 12 vocabulary: `margin_scale` is now `tau`; the old keyword works for one release with a warning.
-    # Mutation caught: dropping the alias (TypeError) or mapping it to another field (the configs differ; 0.3 is not
-    # the default, see the negative control).
-    from dataclasses import asdict
-
-    with pytest.warns(DeprecationWarning, match="margin_scale"):
-        old = TrainConfig(margin_scale=0.3, **SHORT)
-    new = TrainConfig(tau=0.3, **SHORT)
-    assert old == new and asdict(old)["tau"] == 0.3 and "margin_scale" not in asdict(old)
-    assert TrainConfig(**SHORT) != new  # negative control
-    assert all(torch.equal(a, b) for a, b in zip(_params(train(old)), _params(train(new))))
-    with pytest.warns(DeprecationWarning, match="margin_scale"):
-        assert new.margin_scale == 0.3
-    with pytest.raises(TypeError, match="tau"):
-        TrainConfig(margin_scale=0.3, tau=0.3)
-
-
-def test_cli_margin_scale_is_a_deprecated_alias_of_tau(tmp_path, capsys):
+def test_the_margin_scale_has_one_name_tau_in_the_config_and_the_cli(capsys):
+    # Issue 31: no deprecation shims in an unreleased version: the old name margin_scale / --margin-scale is refused,
+    # not mapped.  Negative control: the current name is accepted and stored.
     from lsgan_theory.cli import main
 
-    args = ["train", "--steps", "2", "--batch", "4", "--width", "4", "--n-data", "8", "--eval-samples", "16",
-            "--device", "cpu", "--quiet", "--json"]
-    assert main(args + ["--margin-scale", "0.5", "--out", str(tmp_path / "a")]) == 0
-    err = capsys.readouterr().err
-    assert "--margin-scale is deprecated" in err and "--tau" in err
-    assert main(args + ["--tau", "0.5", "--out", str(tmp_path / "b")]) == 0
-    a = json.loads((tmp_path / "a" / "meta.json").read_text())["config"]
-    b = json.loads((tmp_path / "b" / "meta.json").read_text())["config"]
-    assert a == b and a["tau"] in (0.5, [0.5])
+    assert TrainConfig(tau=0.3, **SHORT).tau == 0.3
+    with pytest.raises(TypeError, match="margin_scale"):
+        TrainConfig(margin_scale=0.3, **SHORT)
+    assert not hasattr(TrainConfig(**SHORT), "margin_scale")
+    assert main(["train", "--margin-scale", "0.5", "--steps", "1"]) == 2  # argparse: unrecognized arguments
+    assert "--margin-scale" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bad,exc,name,words", [

@@ -265,8 +265,8 @@ def _bounds(bad: bool):
         st.just("bounds"), specs.map(lambda rf: ["--real", rf[0], "--fake", rf[1]]),
         _int_tok(1, 12, bad).map(lambda v: ["-n", v]), _int_tok(1, 12, bad).map(lambda v: ["-m", v]),
         _float_tok(0.05, 10, bad).map(lambda v: ["--lam", v]), _float_tok(0.05, 10, bad).map(lambda v: ["--kappa", v]),
-        _opt("--margin", st.sampled_from(["l1", "l2", "l3"] if bad else ["l1", "l2"])),
-        _opt("--scale", _float_tok(0.1, 3, bad)), _opt("--seed", _int_tok(0, 5, bad)), _flag("--json"),
+        _opt("--margin-kind", st.sampled_from(["l1", "l2", "l3"] if bad else ["l1", "l2"])),
+        _opt("--tau", _float_tok(0.1, 3, bad)), _opt("--seed", _int_tok(0, 5, bad)), _flag("--json"),
         _opt("--plot", (PATHS if bad else st.sampled_from(["out", "out/sub"])).map(lambda p: f"{p}/fig")))
 
 

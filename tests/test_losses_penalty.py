@@ -28,14 +28,14 @@ def conv_critic(seed: int, C: int = 2):
     return net
 
 
-def per_sample_loop(critic, xr, xf, eps, gamma=10.0):
+def per_sample_loop(critic, xr, xf, eps, weight=10.0):
     """Reference: one sample at a time, gradient of a scalar output, norm over all of that sample's entries."""
     terms = []
     for i in range(xr.shape[0]):
         xh = (eps[i] * xr[i] + (1 - eps[i]) * xf[i]).unsqueeze(0).requires_grad_(True)
         (g,) = torch.autograd.grad(critic(xh).sum(), xh, create_graph=True)
         terms.append((g.flatten().norm() - 1) ** 2)
-    return gamma * torch.stack(terms).mean()
+    return weight * torch.stack(terms).mean()
 
 
 @given(st.integers(0, 1000), st.integers(1, 6))
@@ -78,15 +78,15 @@ def test_gradient_penalty_of_a_batched_critic_equals_a_loop_over_models(seed, E,
         return torch.einsum("enh,eh->en", torch.tanh(torch.einsum("end,edh->enh", x, W)), v)
 
     xr, xf = torch.randn(E, n, d, generator=g, dtype=DT), torch.randn(E, n, d, generator=g, dtype=DT)
-    gamma = torch.rand(E, generator=g, dtype=DT) * 10
+    weight = torch.rand(E, generator=g, dtype=DT) * 10
     gens = [torch.Generator().manual_seed(100 + e) for e in range(E)]
-    got = L.gradient_penalty(batched, xr, xf, gp_weight=gamma, generator=gens, event_dims=1)
+    got = L.gradient_penalty(batched, xr, xf, gp_weight=weight, generator=gens, event_dims=1)
     assert got.shape == (E,)
     for e in range(E):
         # one stream per model: model e's ε comes from its own generator, independent of E
         eps_e = torch.rand(n, generator=torch.Generator().manual_seed(100 + e), dtype=DT)
         single = L.gradient_penalty(lambda x, e=e: torch.tanh(x @ W[e]) @ v[e], xr[e], xf[e],
-                                    gp_weight=gamma[e].item(), eps=eps_e)
+                                    gp_weight=weight[e].item(), eps=eps_e)
         torch.testing.assert_close(got[e], single, **TOL)
     # independent per-model gradients
     (gW,) = torch.autograd.grad(got[0], W, retain_graph=True)
@@ -94,8 +94,8 @@ def test_gradient_penalty_of_a_batched_critic_equals_a_loop_over_models(seed, E,
 
 
 @given(st.integers(0, 1000), st.integers(1, 8), st.integers(1, 4), st.floats(0.0, 3.0))
-def test_gradient_penalty_of_a_linear_critic_is_gamma_times_norm_gap_squared(seed, n, d, target):
-    # f(x) = w·x has ∇f = w everywhere: penalty = γ(||w|| - t)² for any ε (closed form)
+def test_gradient_penalty_of_a_linear_critic_is_the_weight_times_norm_gap_squared(seed, n, d, target):
+    # f(x) = w·x has ∇f = w everywhere: penalty = weight·(||w|| - t)² for any ε (closed form)
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(d, generator=g, dtype=DT)
     xr, xf = torch.randn(n, d, generator=g, dtype=DT), torch.randn(n, d, generator=g, dtype=DT)
@@ -105,7 +105,7 @@ def test_gradient_penalty_of_a_linear_critic_is_gamma_times_norm_gap_squared(see
 
 @given(st.integers(0, 1000), st.integers(1, 8), st.integers(1, 4))
 def test_gradient_penalty_of_a_quadratic_critic_matches_its_closed_form(seed, n, d):
-    # f(x) = ½||x||² has ∇f(x̂) = x̂, so the penalty is γ mean_i (||ε_i x_i + (1-ε_i) x̃_i|| - 1)²
+    # f(x) = ½||x||² has ∇f(x̂) = x̂, so the penalty is weight · mean_i (||ε_i x_i + (1-ε_i) x̃_i|| - 1)²
     g = torch.Generator().manual_seed(seed)
     xr, xf = torch.randn(n, d, generator=g, dtype=DT), torch.randn(n, d, generator=g, dtype=DT)
     eps = torch.rand(n, generator=g, dtype=DT)

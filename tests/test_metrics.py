@@ -145,8 +145,8 @@ def test_generalisation_gap_is_zero_for_identical_samples_and_matches_a_direct_s
     r, f = rng.normal(0, 1, (15, 1)), rng.normal(1, 1, (12, 1))
     L = lambda x: 0.3 * x[:, 0] ** 2  # noqa: E731
     g = metrics.generalisation_gap(L, r, f, r, f, lam=2.0, tau=0.5)
-    with pytest.warns(DeprecationWarning, match="margin_scale"):  # the old name, one more release
-        assert metrics.generalisation_gap(L, r, f, r, f, lam=2.0, margin_scale=0.5).s_train == g.s_train
+    with pytest.raises(TypeError, match="margin_scale"):  # one name: tau (no deprecated alias)
+        metrics.generalisation_gap(L, r, f, r, f, lam=2.0, margin_scale=0.5)
     assert g.gap == 0.0
     Lr, Lf = 0.3 * r[:, 0] ** 2, 0.3 * f[:, 0] ** 2
     direct = Lr.mean() + 2.0 * np.mean(np.maximum(0.5 * np.abs(r - f.T) + Lr[:, None] - Lf[None, :], 0))

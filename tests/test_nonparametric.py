@@ -36,7 +36,7 @@ def _instance(seed, n, m, d, shift=0.8):
 
 def _S(sol, vals_real, vals_fake):
     R, F = sol.points[: sol.n], sol.points[sol.n:]
-    return objective(vals_real, vals_fake, R, F, sol.lam, sol.margin, sol.scale)
+    return objective(vals_real, vals_fake, R, F, sol.lam, sol.margin_kind, sol.tau)
 
 
 def _lip_ok(P, l, kappa, margin, scale, tol):
@@ -803,22 +803,23 @@ def test_isotropic_normal_for_the_three_dimensional_study():
     assert npm.quadrature_grid(N1, IsotropicNormal((1.0,)), 50)[0].shape[1] == 1
 
 
-def test_old_argument_names_warn_and_give_the_same_solution():
-    # issue 12 vocabulary: margin -> margin_kind, scale -> tau; the old keywords work for one release with a
-    # DeprecationWarning and give the same optimum; both names at once is an error; help() shows the new names.
+def test_the_margin_arguments_have_one_name_each():
+    # issue 31: margin_kind and tau are the only names (no deprecated margin=/scale= aliases); the value is used
     import inspect
     rng = np.random.default_rng(3)
     real, fake = rng.normal(size=(12, 2)), rng.normal(size=(9, 2)) + 0.7
     new = solve(real, fake, 1.0, 2.0, margin_kind="l2", tau=0.5)
-    with pytest.warns(DeprecationWarning, match="margin_kind"):
-        with pytest.warns(DeprecationWarning, match="tau"):
-            old = solve(real, fake, 1.0, 2.0, margin="l2", scale=0.5)
-    assert old.objective == new.objective
+    assert new.margin_kind == "l2" and new.tau == 0.5
     assert new.objective != solve(real, fake, 1.0, 2.0, margin_kind="l2", tau=1.0).objective  # the value is used
-    with pytest.raises(TypeError, match="both"):
-        solve(real, fake, 1.0, 2.0, tau=0.5, scale=0.5)
-    params = inspect.signature(solve).parameters
-    assert "margin_kind" in params and "tau" in params and "margin" not in params
+    for old in ({"margin": "l2"}, {"scale": 0.5}):
+        with pytest.raises(TypeError, match=next(iter(old))):
+            solve(real, fake, 1.0, 2.0, **old)
+    for fn in (npm.margin_matrix, npm.objective, npm.cone_upper, npm.cone_lower, solve, npm.solve_general_lp,
+               npm.general_lp, npm.optimal_face, npm.nearest_distance, npm.population_solution,
+               npm.generalisation_gaps):
+        params = inspect.signature(fn).parameters
+        assert "margin_kind" in params and not {"margin", "scale"} & set(params), fn.__name__
+        assert fn is npm.optimal_face or "tau" in params, fn.__name__
 
 
 def test_extended_generalisation_study_reaches_the_issue_sizes_with_population_error(monkeypatch):

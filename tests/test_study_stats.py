@@ -1,12 +1,14 @@
 """studies.stats (the interval estimates every study and claim share) against independent computations."""
 
 import math
+import statistics
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from lsgan_theory.studies.stats import t_interval, welch, wilson_interval
+from lsgan_theory.studies.stats import (spearman_bootstrap, spearman_rows, t_half_width, t_interval, welch,
+                                       wilson_interval)
 
 
 def test_welch_matches_scipy_ttest_ind_unequal_variances():
@@ -25,8 +27,94 @@ def test_t_interval_matches_scipy_and_handles_small_samples():
     m, lo, hi = t_interval(v)
     ref = stats.t.interval(0.95, 3, loc=1.75, scale=stats.sem(v[:4]))
     assert (m, lo, hi) == pytest.approx((1.75, *ref), rel=1e-12)
-    assert t_interval([2.0]) == (2.0, -math.inf, math.inf)
+    # a second method: scipy's one-sample t-test's interval
+    ci = stats.ttest_1samp(v[:4], 0.0).confidence_interval(0.95)
+    assert (lo, hi) == pytest.approx((ci.low, ci.high), rel=1e-12)
+    # small n: no value -> NaN everywhere; one value -> the value without an interval (NaN ends, not ±inf)
     assert all(math.isnan(x) for x in t_interval([]))
+    assert all(math.isnan(x) for x in t_interval([math.nan, math.nan]))
+    m1, lo1, hi1 = t_interval([2.0, math.nan])
+    assert m1 == 2.0 and math.isnan(lo1) and math.isnan(hi1)
+    assert t_half_width([2.0])[0] == 2.0 and math.isnan(t_half_width([2.0])[1])
+    assert t_half_width([3.0, 3.0]) == (3.0, 0.0)  # no spread: a zero-width interval
+
+
+@pytest.mark.parametrize("level", [0.5, 0.9, 0.95, 0.99])
+@pytest.mark.parametrize("n", [2, 3, 7, 40])
+def test_t_half_width_is_the_textbook_formula(level, n):
+    # independent computation: the statistics module's mean and sample standard deviation and the t quantile
+    v = list(np.random.default_rng(n).normal(1.0, 2.0, n))
+    m, h = t_half_width(v, level)
+    expect = stats.t.ppf((1 + level) / 2, n - 1) * statistics.stdev(v) / math.sqrt(n)
+    assert m == pytest.approx(statistics.mean(v), rel=1e-13, abs=1e-15)
+    assert h == pytest.approx(expect, rel=1e-12)
+    assert t_interval(v, level) == (m, m - h, m + h)
+    # negative control: the normal quantile (a z-interval) is measurably narrower at these n
+    assert h > stats.norm.ppf((1 + level) / 2) * statistics.stdev(v) / math.sqrt(n) * (1 + 1e-4)
+
+
+def test_t_half_width_is_bitwise_the_formula_the_sweep_tables_used():
+    # results.summarize's half-width was t_{(1+level)/2, n-1} · s / √n in this order; the stored tables must not move
+    v = np.random.default_rng(5).lognormal(0.0, 1.0, 9)
+    old = float(stats.t.ppf((1 + 0.95) / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    assert t_half_width(v) == (float(v.mean()), old)
+
+
+def test_t_interval_keeps_infinite_values_and_checks_the_level():
+    m, h = t_half_width([1.0, math.inf, 2.0])
+    assert m == math.inf and math.isnan(h)  # an infinite measurement is not dropped: the mean is infinite
+    for level in (0.0, 1.0, -0.5, 95):
+        with pytest.raises(ValueError, match="level"):
+            t_interval([1.0, 2.0], level)
+
+
+def test_spearman_bootstrap_rho_matches_scipy_and_its_interval_scipy_bootstrap():
+    # ρ against scipy.stats.spearmanr; the interval against scipy.stats.bootstrap (percentile, one sample per level,
+    # resampled independently within each level), which draws the same resamples from the same seed
+    rng = np.random.default_rng(3)
+    lams = np.array([0.5, 1.0, 2.0, 4.0])
+    vals = rng.normal(0, 1, (4, 6)) + np.array([3.0, 2.0, 1.5, 1.0])[:, None]
+    vals[1, 2] = np.nan
+    r0, (lo, hi) = spearman_bootstrap(lams, vals, 500, 7)
+    rows = [v[np.isfinite(v)] for v in vals]
+    x = np.concatenate([np.full(v.size, lam) for v, lam in zip(rows, lams)])
+    assert r0 == pytest.approx(stats.spearmanr(x, np.concatenate(rows)).statistic, rel=1e-12)
+    ref = stats.bootstrap(tuple(rows), lambda *s, axis=-1: spearman_rows(x, np.concatenate(s, axis=-1)),
+                          vectorized=True, n_resamples=500, method="percentile", rng=np.random.default_rng(7))
+    assert (lo, hi) == pytest.approx((ref.confidence_interval.low, ref.confidence_interval.high), rel=1e-12)
+    assert lo < r0 < hi < 0
+
+
+def test_spearman_bootstrap_drops_missing_values_before_resampling():
+    # NaN (a diverged seed) is left out before resampling: where the NaN sits in its row does not matter, and a
+    # missing value is not a draw.  Negative control: keeping the NaN as a resampled entry changes the interval.
+    lams = np.array([1.0, 2.0, 3.0])
+    a = np.array([[3.0, 2.5, np.nan, 2.9], [2.0, 2.2, 1.1, 1.9], [1.0, 1.7, 0.6, 1.2]])
+    b = np.array([[np.nan, 3.0, 2.5, 2.9], [2.0, 2.2, 1.1, 1.9], [1.0, 1.7, 0.6, 1.2]])
+    assert spearman_bootstrap(lams, a, 400, 1) == spearman_bootstrap(lams, b, 400, 1)
+    rng = np.random.default_rng(1)  # the resampling that keeps NaN entries (the old sample-complexity copy)
+    rep = np.repeat(lams, 4)
+    kept = []
+    for _ in range(400):
+        m = np.take_along_axis(a, rng.integers(0, 4, size=a.shape), axis=1).ravel()
+        ok = np.isfinite(m)
+        kept.append(stats.spearmanr(rep[ok], m[ok]).statistic)
+    assert spearman_bootstrap(lams, a, 400, 1)[1] != (np.quantile(kept, 0.025), np.quantile(kept, 0.975))
+
+
+def test_spearman_bootstrap_small_and_degenerate_inputs():
+    same = lambda r: all(math.isnan(x) for x in (r[0], *r[1]))  # noqa: E731
+    assert same(spearman_bootstrap([1.0, 2.0], [[1.0, np.nan], [2.0, np.nan]], 10))  # 2 pairs: no ρ
+    assert same(spearman_bootstrap([1.0, 1.0], [[1.0, 3.0], [2.0, 5.0]], 10))  # one level only
+    # a level with a single finite seed is allowed (it is drawn every time); constant resamples leave the percentiles
+    r0, ci = spearman_bootstrap([1.0, 2.0, 3.0], [[3.0, np.nan], [2.0, 2.5], [1.0, 0.5]], 200, 0)
+    assert r0 == pytest.approx(stats.spearmanr([1, 2, 2, 3, 3], [3.0, 2.0, 2.5, 1.0, 0.5]).statistic, rel=1e-12)
+    assert all(np.isfinite(ci)) and ci[0] <= r0 <= ci[1]
+    with pytest.raises(ValueError, match="n_boot"):
+        spearman_bootstrap([1.0, 2.0, 3.0], np.ones((3, 2)), 0)
+    with pytest.raises(ValueError, match="shape"):
+        spearman_bootstrap([1.0, 2.0], np.ones((3, 2)), 10)
+    assert not same(spearman_bootstrap([1.0, 2.0, 3.0], [[3.0, 2.0], [2.0, 1.5], [1.0, 0.5]], 10))  # control
 
 
 def test_wilson_interval_closed_form_values():

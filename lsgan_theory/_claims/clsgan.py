@@ -26,21 +26,25 @@ _T3_FULL = dict(lams=(0.3, 1.0, 3.0, 10.0, 30.0), seeds=5, steps=20000, width=32
                 capacity_models=4, cert_nodes=128)
 
 
-def _gain_check(labels_per_class: int, lo: float, hi: float, seeds: int) -> Check:
+def _gain_check(labels_per_class: int, mean: float, lo: float, hi: float, seeds: int) -> Check:
     """The claim "CLS-GAN's test accuracy exceeds the labels-only loss network's" read from the 95 % t-interval
     [lo, hi] of the paired difference d = acc(CLS-GAN) − acc(labels only) over seeds (same labels per seed).
 
     statistic = max(−hi, 0): how far the whole interval lies below 0 (> 0 ⇔ CLS-GAN is significantly *worse* → fail);
     alternative "no gain, d = 0", alternative_statistic = max(lo, 0): how far the interval lies above 0 (> 0 ⇔ the
     no-gain alternative is rejected → pass); an interval that straddles 0 rejects neither → inconclusive.
-    An interval that is not finite at both ends (fewer than 2 finished seed pairs) is inconclusive; NaN (no finished
-    pair) fails as "not within tolerance".
+    One finished seed pair (a mean without an interval: NaN ends) is inconclusive; no finished pair (NaN mean) fails
+    as "not within tolerance".
     """
     name = (f"{labels_per_class or 'all'} labels/class: (−upper CI end of acc(CLS-GAN) − acc(labels only))_+")
     basis = (f"tolerance 0: the 95 % Student-t interval over {seeds} seeds (initialisation, label subset, noise) of "
              f"the paired accuracy difference on the fixed 599-image test split must not lie wholly below 0")
-    stat = max(-hi, 0.0) if not math.isnan(hi) else math.nan
-    alt = max(lo, 0.0) if not math.isnan(lo) else math.nan
+    if math.isnan(mean):
+        stat = alt = math.nan
+    elif math.isnan(lo) or math.isnan(hi):
+        stat = alt = 0.0
+    else:
+        stat, alt = max(-hi, 0.0), max(lo, 0.0)
     return Check(name, stat, 0.0, basis, "no gain, d = 0 (rejected when the lower CI end > 0)", alt)
 
 
@@ -77,7 +81,7 @@ def _semi_supervised(ctx: Context) -> Evidence:
     checks = []
     for p in r.paired:
         if p["versus"] == "supervised" and p["labels_per_class"] in _FEW:
-            checks.append(_gain_check(p["labels_per_class"], p["ci"][0], p["ci"][1], cfg["seeds"]))
+            checks.append(_gain_check(p["labels_per_class"], p["mean_diff"], p["ci"][0], p["ci"][1], cfg["seeds"]))
     rows, caption = _semi_supervised_text(r, cfg)
     figs = plots.clsgan_accuracy_figure(r.summary, ctx.figure_path("clsgan_digits_accuracy"), caption)
     pick = max(range(len(r.sample_models)), key=lambda i: (r.sample_models[i][0] == 10, -r.sample_models[i][1]))

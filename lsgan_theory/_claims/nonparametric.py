@@ -415,7 +415,7 @@ def generalisation_report(res: dict, figure_path) -> tuple[str, list, dict]:
             "over the same n | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for k, v in res.items():
         cands = ", ".join(f"{c}: {s:.3f}" for c, s in v["candidates"].items())
-        rows.append(f"| {k} | {v['spec']} | {v['margin']} | {v['n'][0]}..{v['n'][-1]} | {v['seeds']} | "
+        rows.append(f"| {k} | {v['spec']} | {v['margin_kind']} | {v['n'][0]}..{v['n'][-1]} | {v['seeds']} | "
                     f"{v['population']:.6g} | {v['population_error']:.1e} | {v['optimism_mean'][0]:.4g} → "
                     f"{v['optimism_mean'][-1]:.4g} | {v['abs_mean'][0]:.4g} → {v['abs_mean'][-1]:.4g} | "
                     f"{v['below']:.0%} | {v['gap_kind']} | {v['slope']:.2f} "

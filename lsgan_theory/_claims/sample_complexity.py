@@ -97,9 +97,9 @@ def _figure(nrows=1, ncols=1, figsize=(6, 4)):
 
 
 def _errbar(ax, x, rows_or_mat, label, **kw):
-    from ..studies.sample_complexity import mean_ci
+    from ..studies.stats import t_interval
 
-    stats = [mean_ci(r) for r in rows_or_mat]
+    stats = [t_interval(r) for r in rows_or_mat]
     m = np.array([s[0] for s in stats])
     lo = np.array([s[1] for s in stats])
     hi = np.array([s[2] for s in stats])

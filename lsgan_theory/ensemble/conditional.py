@@ -351,13 +351,13 @@ def loss_network_objective(d_params, x_lab, y_lab, x_ul, fake, y_fake, hyper: di
     gradients).  A real is paired with the fakes of its own label (:func:`lsgan_theory.losses.cls_gan_objective`,
     ``pairing="all"``).
     """
-    lam, gamma, tau = hyper["lam"], hyper["gamma_ul"], hyper["tau"]
+    lam, gamma_ul, tau = hyper["lam"], hyper["gamma_ul"], hyper["tau"]
     E = x_lab.shape[0]
     a_lab = loss_network_forward(d_params, x_lab, activation)
     L_real = _losses.conditional_loss_values(a_lab, y_lab)
     finite = torch.ones(E, dtype=torch.bool, device=x_lab.device)
     use_hinge = bool((lam > 0).any())
-    use_ul = bool(((gamma > 0) & hyper["has_ul"]).any())
+    use_ul = bool(((gamma_ul > 0) & hyper["has_ul"]).any())
     a_fake = loss_network_forward(d_params, fake, activation) if (use_hinge or use_ul) else None
 
     def margins(x):
@@ -382,7 +382,7 @@ def loss_network_objective(d_params, x_lab, y_lab, x_ul, fake, y_fake, hyper: di
         S_ul = _losses.cls_gan_unlabelled_objective(_losses.unlabelled_loss_values(a_ul),
                                                     _losses.unlabelled_loss_values(a_fake), margin_ul)
         S_ul = torch.where(hyper["has_ul"], S_ul, torch.zeros_like(S_ul))
-    return S + gamma * S_ul, {"S": S, "S_ul": S_ul, "finite": finite}
+    return S + gamma_ul * S_ul, {"S": S, "S_ul": S_ul, "finite": finite}
 
 
 def generator_objective(g_params, d_params, z, y, n_classes: int, *, activation: str = "relu") -> torch.Tensor:

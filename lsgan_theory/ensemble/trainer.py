@@ -52,7 +52,6 @@ import operator
 import os
 import re
 import time
-import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Protocol, runtime_checkable
 
@@ -63,9 +62,8 @@ from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
-from .. import validate as _validate
 from ..provenance import git_revision
-from ..resources import check_memory
+from ..resources import check_memory, pid_alive
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
@@ -175,8 +173,7 @@ class TrainConfig:
 
     Every field is validated here (``TypeError``/``ValueError`` naming the field and its accepted range); the
     family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``: the registry's ``Family.params``)
-    must keep their defaults for models whose family does not use them.  ``margin_scale=`` is the deprecated old
-    name of ``tau`` (one release, ``DeprecationWarning``).
+    must keep their defaults for models whose family does not use them.
 
     Determinism: as stated in the module docstring (docs/engine.md "Determinism"): a model agrees alone and in any
     pack within rounding (bitwise for packs of two or more on one CPU thread where the platform allows); a run is
@@ -401,13 +398,6 @@ class TrainConfig:
         parts["total"] = sum(parts.values())
         return parts
 
-    @property
-    def margin_scale(self):
-        """Deprecated old name of :attr:`tau` (one release)."""
-        warnings.warn("TrainConfig.margin_scale is deprecated and will be removed in the next release; use .tau",
-                      DeprecationWarning, stacklevel=2)
-        return self.tau
-
     def per_model(self, name: str) -> tuple:
         """The value of ``name`` for each of the n_models models."""
         v = getattr(self, name)
@@ -430,23 +420,12 @@ class TrainConfig:
         return TrainConfig(**kw)
 
 
-# Keyword names of the previous release, accepted for one release with a DeprecationWarning (issue 12 vocabulary).
-_RENAMED = {"margin_scale": "tau"}
 #: The scheme of the per-step draws, written into every checkpoint: a checkpoint of another scheme (those written
 #: before issue 28 used the counter-based hash) cannot be continued with the same draws, so it is refused.
 DRAWS = "torch-generator-per-step/1"
 # The architecture fields (PacGAN options) and their defaults: a config at these defaults is the plain MLP GAN.
 _ARCH_DEFAULTS = {"pack": 1, "d_pieces": 1, "g_batchnorm": False, "d_batchnorm": False, "init": "uniform",
                   "init_std": 0.02}
-_dataclass_init = TrainConfig.__init__
-
-
-@functools.wraps(_dataclass_init)
-def _init_accepting_old_names(self, *args, **kwargs):
-    _dataclass_init(self, *args, **_validate.take_old_keywords("TrainConfig", kwargs, _RENAMED))
-
-
-TrainConfig.__init__ = _init_accepting_old_names
 
 
 @dataclass
@@ -977,19 +956,9 @@ def prepare_checkpoint(path) -> None:
         raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} is not writable")
     for tmp in glob.glob(glob.escape(path) + ".tmp-*"):
         pid = tmp.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             with contextlib.suppress(OSError):
                 os.remove(tmp)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # another user's process (or a pid the OS cannot check): keep its file
-    return True
 
 
 def _stack_rows(rows: tuple, run: Setup) -> torch.Tensor:
@@ -1012,8 +981,7 @@ def load_state(path, run: Setup) -> TrainState | None:
         raise ValueError(f"checkpoint: {os.fspath(path)!r} was written with other random draws ({was}, not {DRAWS}): "
                          f"its run cannot be continued with the same draws; delete it to start afresh")
     saved = ck.get("config")
-    if isinstance(saved, dict):  # checkpoints of the previous release name tau "margin_scale"
-        saved = {_RENAMED.get(k, k): v for k, v in saved.items()}
+    if isinstance(saved, dict):
         saved = {**_ARCH_DEFAULTS, **saved}  # written before the architecture fields existed: their defaults
     if saved != asdict(run.config):
         raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different configuration; use another "

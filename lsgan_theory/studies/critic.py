@@ -34,6 +34,7 @@ from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
 from ..ensemble import TrainConfig, TrainResult, train
+from ..resources import torch_threads
 
 __all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics", "custom_critic",
            "hinge_clipped_fraction", "loss_sensitive_critic", "optimal_critic"]
@@ -80,10 +81,6 @@ class CriticCheck:
     @property
     def tolerance(self) -> float:
         return 2.0 * self.standard_error
-
-    @property
-    def error(self) -> float:  # the statistic (name kept for callers of the previous version)
-        return self.statistic
 
     @property
     def n_models(self) -> int:
@@ -244,7 +241,7 @@ def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)"
     cfg = TrainConfig(target=P.spec, fixed_generator=Q.spec, family=family, n_models=n_models, seed=seed, steps=steps,
                       batch=batch, n_data=n_data, d_hidden=(width, width), g_hidden=(1,), lr_d=lr,
                       train_generator=False, record_every=max(1, steps // 20), device=device)
-    with one_torch_thread():  # tiny networks (see one_torch_thread)
+    with torch_threads(1):  # tiny networks (see resources.torch_threads)
         res = train(cfg)
     # grid over the central region where (p+q)/2 carries 99.9 % of the mass (quantiles of both densities)
     lo = min(float(np.min(_qtile(P, 5e-4))), float(np.min(_qtile(Q, 5e-4))))
@@ -298,7 +295,7 @@ def custom_critic(real: str, fake: str, sense: str = "max", generator: str | Non
                       custom_sense=sense, custom_generator=generator, n_models=n_models, seed=seed, steps=steps,
                       batch=batch, n_data=n_data, d_hidden=(width, width), g_hidden=(1,), lr_d=lr,
                       train_generator=False, record_every=max(1, steps // 20), device=device)
-    with one_torch_thread():
+    with torch_threads(1):
         res = train(cfg)
     lo = min(float(np.min(_qtile(P, 5e-4))), float(np.min(_qtile(Q, 5e-4))))
     hi = max(float(np.max(_qtile(P, 1 - 5e-4))), float(np.max(_qtile(Q, 1 - 5e-4))))
@@ -315,19 +312,6 @@ def custom_critic(real: str, fake: str, sense: str = "max", generator: str | Non
 
 def _qtile(P, u: float) -> np.ndarray:
     return P.ppf(np.array([u]))
-
-
-class one_torch_thread:
-    """Context manager: torch on one intra-op thread, restored on exit.  The networks here are tiny; on a small shared
-    machine a second thread only adds OpenMP barrier waits (measured: several times slower under load)."""
-
-    def __enter__(self):
-        self._n = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self._n)
-        return False
 
 
 # ------------------------------------------------------------------------------------------------ loss-sensitive
@@ -442,13 +426,13 @@ def _band_distance(curve: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndar
     return np.maximum(lo - curve, 0.0) + np.maximum(curve - hi, 0.0)
 
 
-def hinge_clipped_fraction(real, fake, l, lam_unused=None, margin: str = "l1", atol: float = 1e-9) -> float:
+def hinge_clipped_fraction(real, fake, l, lam_unused=None, margin_kind: str = "l1", atol: float = 1e-9) -> float:
     """Fraction of the n·m pairs whose LS-GAN hinge argument Δ(x_i, z_j) + l_i − l_j is below −atol (clipped)."""
     from .. import nonparametric as npm
 
     real, fake, l = np.asarray(real), np.asarray(fake), np.asarray(l)
     n = real.shape[0]
-    arg = npm.margin_matrix(real, fake, margin) + l[:n, None] - l[None, n:]
+    arg = npm.margin_matrix(real, fake, margin_kind) + l[:n, None] - l[None, n:]
     return float(np.mean(arg < -atol))
 
 
@@ -546,7 +530,7 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
 
     trace_at = sorted({steps // 4, steps // 2, (3 * steps) // 4})
     trace_steps, s_trace = [], []
-    with one_torch_thread():
+    with torch_threads(1):
         params, state = _fit(steps, trace_at, trace_steps, s_trace, params, state, opt, total, s_exact, decay)
     s_models = s_exact(params)
 

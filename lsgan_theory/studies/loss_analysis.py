@@ -15,7 +15,8 @@ import numpy as np
 
 from .. import densities as _densities
 from ..ensemble import TrainConfig, TrainResult, train
-from .critic import CriticCheck, custom_critic, one_torch_thread
+from ..resources import torch_threads
+from .critic import CriticCheck, custom_critic
 from .runs import evaluate
 
 __all__ = ["LossAnalysis", "analyse_loss"]
@@ -118,7 +119,7 @@ def analyse_loss(real: str, fake: str, sense: str = "max", generator: str | None
                       steps=steps, batch=64, n_data=2048, g_hidden=(16, 16), d_hidden=(16, 16), lr_d=2e-3, lr_g=2e-3,
                       record_every=max(1, steps // 50), device=device)
     say(f"4/4 {n_models} generators on p ({steps} steps) and their metrics")
-    with one_torch_thread():
+    with torch_threads(1):
         res = train(cfg)
     metrics = evaluate(res, n_eval=1000, seed=seed)
     settings = {"n_models": n_models, "steps": steps, "seed": seed, "device": device,

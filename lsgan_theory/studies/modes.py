@@ -47,6 +47,7 @@ from ..ensemble import mlp as _mlp
 from ..ensemble import rng as _rng
 from ..ensemble import trainer as _trainer
 from ..provenance import git_revision
+from ..resources import torch_threads
 from .stats import t_interval, wilson_interval  # noqa: F401  (public here too: studies.modes.t_interval)
 
 __all__ = ["LOSSES", "ModesSpec", "ModesResult", "load_modes_spec", "parse_modes_spec", "run_modes", "summarize_modes",
@@ -353,13 +354,8 @@ def run_modes(spec: ModesSpec, out=None, *, device: str = "cpu", threads: int | 
     progress : callable, optional
         ``progress(setting_index, n_settings, step, steps)`` after every evaluation.
     """
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(int(threads))
-    try:
+    with torch_threads(threads):
         return _run_modes(spec, None if out is None else Path(out), device, progress)
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> ModesResult:

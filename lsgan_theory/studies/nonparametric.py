@@ -17,13 +17,13 @@ __all__ = ["allocation_on_demand", "GeneratorAllocation", "generator_allocation"
            "generalisation_study", "recorded_generalisation_gaps"]
 
 
-def allocation_on_demand(real, fake, lam, kappa, margin="l1", rng=None, n_boot=1000):
+def allocation_on_demand(real, fake, lam, kappa, margin_kind="l1", rng=None, n_boot=1000):
     """Per generated point: active-pair fraction and distance to the data; Spearman ρ with a bootstrap 95 % CI."""
     from scipy.stats import spearmanr
 
-    sol = npm.solve(real, fake, lam, kappa, margin)
+    sol = npm.solve(real, fake, lam, kappa, margin_kind)
     frac = sol.active_fraction()
-    dist = npm.nearest_distance(fake, real, margin)
+    dist = npm.nearest_distance(fake, real, margin_kind)
     rho = float(spearmanr(dist, frac).statistic)
     rng = np.random.default_rng(0) if rng is None else rng
     boots = []
@@ -150,7 +150,7 @@ def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e
     D(x) and the saturating generator gradient d/dx log(1 − D(x)) on a grid."""
     import torch
 
-    from .critic import one_torch_thread
+    from ..resources import torch_threads
 
     g = torch.Generator().manual_seed(seed)
     net = torch.nn.Sequential(torch.nn.Linear(1, hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, hidden),
@@ -162,7 +162,7 @@ def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e
     xf = torch.as_tensor(np.asarray(fake), dtype=torch.float64)[:, None]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    with one_torch_thread():
+    with torch_threads(1):
         for _ in range(steps):
             opt.zero_grad()
             loss = bce(net(xr), torch.ones_like(xr)) + bce(net(xf), torch.zeros_like(xf))
@@ -280,7 +280,7 @@ def recorded_generalisation_gaps(P, Q, lam, kappa, ns, seeds, *, checkpoint=None
 
 
 def generalisation_config(quick: bool = False, extended: bool = False) -> dict:
-    """The set-up of :func:`generalisation_study`: ``{"d=K": (P, Q, margin, ns, seeds, grid)}``."""
+    """The set-up of :func:`generalisation_study`: ``{"d=K": (P, Q, margin_kind, ns, seeds, grid)}``."""
     cfg = {
         "d=1": (densities.Beta(2, 3), densities.Beta(3, 2), "l1",
                 [16, 32, 64, 128] if quick else [16, 32, 64, 128, 256, 512], 4 if quick else 12, 100 if quick else 300),
@@ -291,8 +291,8 @@ def generalisation_config(quick: bool = False, extended: bool = False) -> dict:
     }
     if extended:
         for k, (top, grid) in EXTENDED.items():
-            P, Q, margin, ns, _, _ = cfg[k]
-            cfg[k] = (P, Q, margin, [2 ** e for e in range(int(np.log2(ns[0])), top + 1)], 8, grid)
+            P, Q, margin_kind, ns, _, _ = cfg[k]
+            cfg[k] = (P, Q, margin_kind, [2 ** e for e in range(int(np.log2(ns[0])), top + 1)], 8, grid)
     return cfg
 
 
@@ -320,14 +320,14 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
     cfg = generalisation_config(quick, extended)
     cfg = {k: v for k, v in cfg.items() if int(k[2:]) in dims}
     res = {}
-    for label, (P, Q, margin, ns, seeds, grid) in cfg.items():
+    for label, (P, Q, margin_kind, ns, seeds, grid) in cfg.items():
         ck = None
         if checkpoint_dir is not None:
             from pathlib import Path
 
             Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
             ck = Path(checkpoint_dir) / f"gaps_{label}.jsonl"
-        r = recorded_generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin_kind=margin, grid=grid, seed=seed,
+        r = recorded_generalisation_gaps(P, Q, lam, kappa, ns, seeds, margin_kind=margin_kind, grid=grid, seed=seed,
                                          checkpoint=ck, progress=progress)
         e = float(r["population_error"])
         below = float(np.mean(r["empirical"] < r["population"] - e))
@@ -347,5 +347,5 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
                       "slope": slope, "slope_ci": slope_ci, "slope_ci_sampling": ci,
                       "candidates": {k: candidate_slope(ns, k) for k in RATES},
                       "population": r["population"], "population_error": e, "seconds": r["seconds"],
-                      "spec": f"{P.spec} vs {Q.spec}", "margin": margin, "seeds": seeds, "grid": grid}
+                      "spec": f"{P.spec} vs {Q.spec}", "margin_kind": margin_kind, "seeds": seeds, "grid": grid}
     return res

@@ -228,18 +228,6 @@ def _gib(n: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- the folder
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # exists but not ours, or cannot tell: keep its file
-    return True
-
-
 def _atomic_write(path: Path, text: str) -> None:
     from ..output import write_text
 
@@ -294,7 +282,7 @@ def prepare_output(out, *, resume: bool = True, checkpoint_name: str = "checkpoi
     removed = []
     for f in sorted(out.iterdir()):
         m = _TMP.search(f.name)
-        if m and f.is_file() and not _pid_alive(int(m.group(1))):
+        if m and f.is_file() and not _resources.pid_alive(int(m.group(1))):
             f.unlink()
             removed.append(str(f))
     ck = out / checkpoint_name

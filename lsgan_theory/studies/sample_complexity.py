@@ -39,11 +39,11 @@ from .. import metrics as _metrics
 from ..ensemble import TrainResult, mlp as _mlp, rng as _rng
 from ..ensemble import trainer as _trainer
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
-from .stats import wilson_interval
+from .stats import spearman_bootstrap, t_interval, wilson_interval
 from .theorem1 import generator_metrics
 
 __all__ = ["EXPERIMENTS", "PROBE_STREAM", "train_probed", "hinge_active", "critic_objectives", "model_metrics",
-           "SampleComplexityExecutor", "run_experiment", "PowerFit", "fit_power", "mean_ci", "rate_check",
+           "SampleComplexityExecutor", "run_experiment", "PowerFit", "fit_power", "rate_check",
            "CriticGapReading", "read_critic_gap", "DataGeneralisationReading", "read_data_generalisation",
            "GLSReading", "read_gls_family", "Mixture2DReading", "read_mixture_2d", "critic_parameter_count",
            "QUAD_NODES"]
@@ -369,22 +369,6 @@ def fit_power(x, y, *, n_boot: int = 2000, seed: int = 0, offset: float = 0.0, l
     return PowerFit(slope, ci, icpt, x, m0, n_boot)
 
 
-def mean_ci(v, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of the finite entries of ``v`` and its two-sided Student-t interval (NaN half-width for < 2 values)."""
-    from scipy import stats
-
-    v = np.asarray(v, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    n = v.size
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    m = float(v.mean())
-    if n < 2:
-        return m, math.nan, math.nan
-    h = float(stats.t.ppf((1 + level) / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return m, m - h, m + h
-
-
 def rate_check(fit: PowerFit, predicted: float, alternative: float) -> tuple[float, float]:
     """(statistic, alternative statistic) for "the fitted slope is ``predicted``": how far ``predicted`` lies outside
     the slope's 95 % interval (0 inside), and the same for ``alternative`` (> 0: rejected in this run).
@@ -499,12 +483,12 @@ def read_data_generalisation(df, *, n_boot: int = 2000, seed: int = 0, level: fl
         rows = []
         for i, mm in enumerate(m):
             d = w1g[i] - w1d[i]
-            dm, dlo, dhi = mean_ci(d)
+            dm, dlo, dhi = t_interval(d)
             e = w1gd[i] - w1d[i]
-            em, elo, ehi = mean_ci(e)
+            em, elo, ehi = t_interval(e)
             reading = "beats" if dhi < 0 else "worse" if dlo > 0 else "matches"
-            rows.append({"m": int(mm), "w1_gen": mean_ci(w1g[i]), "w1_data": mean_ci(w1d[i]),
-                         "w1_gen_data": mean_ci(w1gd[i]), "l1_gen": mean_ci(l1g[i]), "diff": (dm, dlo, dhi),
+            rows.append({"m": int(mm), "w1_gen": t_interval(w1g[i]), "w1_data": t_interval(w1d[i]),
+                         "w1_gen_data": t_interval(w1gd[i]), "l1_gen": t_interval(l1g[i]), "diff": (dm, dlo, dhi),
                          "reading": reading, "memorises": bool(ehi < 0), "mem_diff": (em, elo, ehi)})
         out[target] = DataGeneralisationReading(
             target, m, w1g, l1g, w1d, w1gd, rows, fit_power(m, w1g, n_boot=n_boot, seed=seed, level=level),
@@ -555,9 +539,10 @@ def read_gls_family(df, curves=None) -> GLSReading:
         rows.append({"target": target, "label": _label(fam, nu, lam), "family": fam, "nu": nu, "lam": lam,
                      "spectral_norm": bool(sn), "n": n, "diverged": div, "diverged_ci": wilson_interval(div, n)[1:],
                      "runaway": run, "runaway_ci": wilson_interval(run + div, n)[1:],
-                     "l1": mean_ci(ok["l1_exact"]), "w1": mean_ci(ok["w1_exact"]),
+                     "l1": t_interval(ok["l1_exact"]), "w1": t_interval(ok["w1_exact"]),
                      "l1_values": ok["l1_exact"].astype(float).to_numpy(),
-                     "hinge_final": mean_ci(ok["hinge_active_final"]), "hinge_mean": mean_ci(ok["hinge_active_mean"])})
+                     "hinge_final": t_interval(ok["hinge_active_final"]),
+                     "hinge_mean": t_interval(ok["hinge_active_mean"])})
         if curves is not None and len(curves):
             cs = curves[(curves["name"] == "hinge_active") & curves["id"].isin(g["id"])]
             if len(cs):
@@ -581,25 +566,6 @@ class Mixture2DReading:
     m_slope_data: PowerFit | None
 
 
-def _spearman_ci(x, mat, n_boot=2000, seed=0, level=0.95):
-    from scipy import stats
-
-    rep = np.repeat(np.asarray(x, float), mat.shape[1])
-
-    def rho(m_):
-        v = m_.ravel()
-        ok = np.isfinite(v)
-        return float(stats.spearmanr(rep[ok], v[ok]).statistic) if ok.sum() > 2 else math.nan
-
-    r0 = rho(mat)
-    rng = np.random.default_rng([seed, 17])
-    bs = [rho(np.take_along_axis(mat, rng.integers(0, mat.shape[1], size=mat.shape), axis=1))
-          for _ in range(n_boot)]
-    bs = [b for b in bs if np.isfinite(b)]
-    return r0, ((float(np.quantile(bs, (1 - level) / 2)), float(np.quantile(bs, (1 + level) / 2))) if bs
-                else (math.nan, math.nan))
-
-
 def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0, m_sweep_lam: float = 10.0,
                     level: float = 0.95) -> Mixture2DReading:
     """The λ sweep (runs with the largest ``n_data``) and the m sweep (at the λ nearest ``m_sweep_lam`` in log scale
@@ -613,12 +579,12 @@ def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0, m_sweep_lam: float
     lam_rows = []
     for i, lam in enumerate(lams):
         g = lam_df[lam_df["lam"] == lam]
-        lam_rows.append({"lam": float(lam), "w1": mean_ci(g["w1"]), "w1_floor": mean_ci(g["w1_floor"]),
-                         "mmd2": mean_ci(g["mmd2"]), "mmd2_floor": mean_ci(g["mmd2_floor"]),
-                         "modes": mean_ci(g["modes"]) if "modes" in g else (math.nan,) * 3,
+        lam_rows.append({"lam": float(lam), "w1": t_interval(g["w1"]), "w1_floor": t_interval(g["w1_floor"]),
+                         "mmd2": t_interval(g["mmd2"]), "mmd2_floor": t_interval(g["mmd2_floor"]),
+                         "modes": t_interval(g["modes"]) if "modes" in g else (math.nan,) * 3,
                          "diverged": int(((df["n_data"] == big) & (df["lam"] == lam) & (df["status"] == "diverged"))
                                          .sum())})
-    lam_rho = _spearman_ci(lams, w1l, n_boot, seed, level) if len(lams) > 2 else (math.nan, (math.nan, math.nan))
+    lam_rho = spearman_bootstrap(lams, w1l, n_boot, seed, level) if len(lams) > 2 else (math.nan, (math.nan, math.nan))
     counts = df.groupby("lam")["n_data"].nunique()
     full = counts[counts == counts.max()].index.to_numpy(dtype=float) if len(counts) else np.array([])
     m_lam = float(full[np.argmin(np.abs(np.log(full / m_sweep_lam)))]) if full.size else None
@@ -629,8 +595,8 @@ def read_mixture_2d(df, *, n_boot: int = 2000, seed: int = 0, m_sweep_lam: float
     for i, mm in enumerate(ms):
         g = m_df[m_df["n_data"] == mm]
         m_rows.append({"m": int(mm), "lam": float(m_lam), "k": int(g["k_data"].iloc[0]),
-                       "w1_gen": mean_ci(g["w1_gen_k"]), "w1_data": mean_ci(g["w1_data_k"]),
-                       "w1_floor": mean_ci(g["w1_floor_k"]), "diff": mean_ci(g["w1_gen_k"] - g["w1_data_k"])})
+                       "w1_gen": t_interval(g["w1_gen_k"]), "w1_data": t_interval(g["w1_data_k"]),
+                       "w1_floor": t_interval(g["w1_floor_k"]), "diff": t_interval(g["w1_gen_k"] - g["w1_data_k"])})
     fit_g = fit_power(ms, w1g, n_boot=n_boot, seed=seed, level=level) if len(ms) >= 2 else None
     fit_d = fit_power(ms, w1d, n_boot=n_boot, seed=seed, level=level) if len(ms) >= 2 else None
     return Mixture2DReading(target, lam_rows, m_rows, lam_rho, fit_g, fit_d)

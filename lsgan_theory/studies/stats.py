@@ -1,8 +1,11 @@
 """Interval estimates over independent seeds, written once for every study and claim.
 
-* :func:`t_interval` -- Student-t interval of a mean (NaN dropped; ±inf for n < 2).
+* :func:`t_interval` -- Student-t interval of a mean (NaN dropped; a NaN interval for n < 2), and
+  :func:`t_half_width`, its half-width: the one implementation every study, claim and sweep table uses.
 * :func:`wilson_interval` -- Wilson's score interval of a binomial proportion (E. B. Wilson 1927).
 * :func:`welch` -- the Welch difference of two means: (difference, standard error, Welch–Satterthwaite dof).
+* :func:`spearman_bootstrap` -- Spearman's ρ between a level (e.g. λ) and replicated measurements, with a percentile
+  bootstrap interval over the replicates (resampled within each level).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["t_interval", "wilson_interval", "welch"]
+__all__ = ["t_interval", "t_half_width", "wilson_interval", "welch", "spearman_bootstrap", "spearman_rows"]
 
 
 def _finite(values) -> np.ndarray:
@@ -19,19 +22,36 @@ def _finite(values) -> np.ndarray:
     return v[np.isfinite(v)]
 
 
-def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, lo, hi): the Student-t interval of the mean over independent replicates (NaN dropped; (m, −inf, inf)
-    for one value, NaNs for none)."""
+def t_half_width(values, level: float = 0.95) -> tuple[float, float]:
+    """(mean, half-width) of the two-sided ``level`` Student-t interval of the mean over independent replicates.
+
+    half-width = t_{(1+level)/2, n−1} · s / √n, with s the sample standard deviation (ddof = 1) of the n values
+    left after dropping NaN (NaN = a missing or diverged replicate).  Small n: n = 0 gives (NaN, NaN); n = 1 gives
+    (the value, NaN) -- with no spread to estimate there is no interval (as ``scipy.stats.ttest_1samp``).  An
+    infinite value is kept: the mean is then ±inf (or NaN) and the half-width NaN.  ``ValueError`` unless
+    0 < level < 1.
+    """
     from scipy import stats
 
-    v = _finite(values)
-    if v.size == 0:
-        return math.nan, math.nan, math.nan
+    if not 0 < level < 1:
+        raise ValueError(f"level: must be in (0, 1), got {level!r}")
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n == 0:
+        return math.nan, math.nan
     m = float(v.mean())
-    if v.size < 2:
-        return m, -math.inf, math.inf
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return m, m - half, m + half
+    if n < 2:
+        return m, math.nan
+    with np.errstate(invalid="ignore"):  # an infinite value: s = NaN
+        return m, float(stats.t.ppf((1 + level) / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
+
+
+def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, lo, hi): the two-sided ``level`` Student-t interval of the mean over independent replicates, mean ∓
+    :func:`t_half_width` (NaN dropped; (NaN, NaN, NaN) for no value, (m, NaN, NaN) for one)."""
+    m, h = t_half_width(values, level)
+    return m, m - h, m + h
 
 
 def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float, float]:
@@ -63,3 +83,55 @@ def welch(a, b) -> tuple[float, float, float]:
     if se == 0:
         return d, 0.0, float(a.size + b.size - 2)
     return d, se, (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+
+
+def spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman's ρ between the vector ``x`` (N,) and each row of ``y`` (B, N): Pearson's correlation of the average
+    ranks (ties share their mean rank, as in ``scipy.stats.spearmanr``); NaN where a row is constant."""
+    from scipy.stats import rankdata
+
+    rx = rankdata(x)
+    ry = rankdata(y, axis=-1)
+    rx = rx - rx.mean()
+    ry = ry - ry.mean(axis=-1, keepdims=True)
+    den = np.sqrt((rx * rx).sum() * (ry * ry).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (ry * rx).sum(axis=-1) / den, math.nan)
+
+
+def spearman_bootstrap(levels, values, n_boot: int = 2000, seed=0,
+                       level: float = 0.95) -> tuple[float, tuple[float, float]]:
+    """(ρ, (lo, hi)): Spearman's ρ between the level and the measurement over every finite (level, replicate) pair,
+    and its percentile bootstrap interval at two-sided ``level`` (default 95 %).
+
+    ``levels`` (L,) and ``values`` (L, S): row i holds the S replicates (seeds) measured at ``levels[i]``; non-finite
+    entries (NaN = missing or diverged) are dropped *before* resampling.  Each of the ``n_boot`` resamples draws,
+    within each level, as many replicates (with replacement) as that level has finite values (a stratified
+    bootstrap: the design of levels is fixed, the seeds are the randomness); resamples whose ρ is undefined (all
+    drawn values equal) are left out of the percentiles.  ``seed`` seeds ``numpy.random.default_rng``.  Returns
+    (NaN, (NaN, NaN)) with at most 2 finite pairs or a single level, and a NaN interval when no resample has a ρ.
+
+    Not ``scipy.stats.bootstrap`` (which would draw the same resamples): it refuses a level with a single finite
+    replicate and turns any undefined resample into a NaN interval.
+    """
+    if not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 1:
+        raise ValueError(f"n_boot: must be an integer >= 1, got {n_boot!r}")
+    levels = np.asarray(levels, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.shape[0] != levels.size:
+        raise ValueError(f"values: expected shape (len(levels), replicates) = ({levels.size}, ·), got {values.shape}")
+    vals = [row[np.isfinite(row)] for row in values]
+    x = np.concatenate([np.full(v.size, lev) for v, lev in zip(vals, levels)])
+    y = np.concatenate(vals)
+    if y.size <= 2 or np.ptp(x) == 0:
+        return math.nan, (math.nan, math.nan)
+    r0 = float(spearman_rows(x, y[None])[0])
+    rng = np.random.default_rng(seed)
+    boot = np.concatenate([v[rng.integers(0, v.size, size=(n_boot, v.size))] for v in vals if v.size], axis=1)
+    rs = spearman_rows(x, boot)
+    rs = rs[np.isfinite(rs)]
+    if not (0.0 < level < 1.0):
+        raise ValueError(f"level: must be in (0, 1), got {level!r}")
+    a = (1.0 - level) / 2.0
+    ci = (float(np.quantile(rs, a)), float(np.quantile(rs, 1.0 - a))) if rs.size else (math.nan, math.nan)
+    return r0, ci

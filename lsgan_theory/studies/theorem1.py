@@ -41,6 +41,7 @@ from ..ensemble import mlp as _mlp
 from ..ensemble import optim as _optim
 from ..ensemble import rng as _rng
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density, l1_distance
+from .stats import spearman_bootstrap, t_interval
 
 __all__ = ["GeneratorMetrics", "exact_metrics", "generator_metrics", "CapacityFloor", "capacity_floor",
            "density_ratio_infimum", "BoundRow", "BoundReading", "read_bound", "RatioRow", "read_ratio",
@@ -221,7 +222,7 @@ class BoundRow:
     lam: float
     bound: float              # 2/λ
     mean: float               # mean over seeds of ∫|p − q̂|
-    ci: tuple                 # 95 % t-interval of the mean over seeds
+    ci: tuple                 # 95 % t-interval of the mean over seeds (NaN ends with fewer than 2 seeds)
     seeds: int                # finite (non-diverged) seeds
     floor: float              # max(capacity floor, estimator floor)
     status: str               # "trivial", "not testable", "consistent", "violated", "inconclusive"
@@ -253,15 +254,6 @@ class BoundReading:
                 f"{self.trend_rho:.2f}, 95 % bootstrap CI over seeds [{self.trend_ci[0]:.2f}, {self.trend_ci[1]:.2f}])")
 
 
-def _t_interval(v: np.ndarray) -> tuple[float, tuple]:
-    from scipy import stats
-
-    k = v.size
-    mean = float(v.mean()) if k else math.nan
-    half = float(stats.t.ppf(0.975, k - 1) * v.std(ddof=1) / math.sqrt(k)) if k > 1 else math.inf
-    return mean, (mean - half, mean + half)
-
-
 def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: int = 2000, seed: int = 0
                ) -> BoundReading:
     """Read Theorem 1 (ii), ∫|p − q̂| ≤ 2/λ, from measured errors ``l1`` of shape (n_λ, n_seeds) (NaN = diverged).
@@ -278,8 +270,9 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
     ``sharp_status``, ``sharp_verdict`` and ``sharp_violated_at`` (never *trivial*: 2/(1+λ) < 2 for every λ > 0).
 
     The trend is Spearman's ρ between λ and the error over all finite (λ, seed) pairs, with a 95 % percentile
-    bootstrap interval (seeds resampled with replacement within each λ, ``n_boot`` times): *falls with λ* when the
-    interval lies below 0, *rises with λ* when above, else *no trend detected*.
+    bootstrap interval (seeds resampled with replacement within each λ, ``n_boot`` times:
+    :func:`lsgan_theory.studies.stats.spearman_bootstrap`): *falls with λ* when the interval lies below 0, *rises
+    with λ* when above, else *no trend detected*.
     """
     lams = np.asarray(lams, dtype=np.float64)
     l1 = np.asarray(l1, dtype=np.float64)
@@ -295,7 +288,8 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
     for lam, vals in zip(lams, l1):
         v = vals[np.isfinite(vals)]
         k = v.size
-        mean, ci = _t_interval(v)
+        mean, lo, hi = t_interval(v)
+        ci = (lo, hi)
         bound, sharp = 2.0 / lam, 2.0 / (1.0 + lam)
         status, sharp_status = _bound_status(bound, fl, k, ci), _bound_status(sharp, fl, k, ci)
         if status == VIOLATED:
@@ -304,7 +298,7 @@ def read_bound(lams, l1, floor: float, *, estimator_floor: float = 0.0, n_boot: 
             sharp_violated.append(float(lam))
         rows.append(BoundRow(float(lam), bound, mean, ci, int(k), fl, status,
                              float(np.median(v)) if k else math.nan, sharp, sharp_status))
-    r0, trend_ci = _spearman_bootstrap(lams, l1, n_boot, seed)
+    r0, trend_ci = spearman_bootstrap(lams, l1, n_boot, seed)
     trend = ("falls with λ" if trend_ci[1] < 0 else "rises with λ" if trend_ci[0] > 0 else "no trend detected")
     return BoundReading(rows, _target_verdict([r.status for r in rows]), violated, r0, trend_ci, trend, fl,
                         _target_verdict([r.sharp_status for r in rows]), sharp_violated)
@@ -331,39 +325,6 @@ def _target_verdict(statuses: list) -> str:
     if INCONCLUSIVE in statuses:
         return INCONCLUSIVE
     return NOT_TESTABLE
-
-
-def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman's ρ between the vector ``x`` (N,) and each row of ``y`` (B, N): Pearson's correlation of the average
-    ranks (ties share their mean rank, as in ``scipy.stats.spearmanr``); NaN where a row is constant."""
-    from scipy.stats import rankdata
-
-    rx = rankdata(x)
-    ry = rankdata(y, axis=-1)
-    rx = rx - rx.mean()
-    ry = ry - ry.mean(axis=-1, keepdims=True)
-    den = np.sqrt((rx * rx).sum() * (ry * ry).sum(axis=-1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (ry * rx).sum(axis=-1) / den, math.nan)
-
-
-def _spearman_bootstrap(lams: np.ndarray, l1: np.ndarray, n_boot: int, seed: int) -> tuple[float, tuple]:
-    """Spearman ρ(λ, error) over the finite (λ, seed) entries and its 95 % percentile bootstrap interval: each
-    resample draws, within each λ, as many seeds (with replacement) as that λ has finite errors."""
-    if not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 1:
-        raise ValueError(f"n_boot: must be an integer >= 1, got {n_boot!r}")
-    vals = [row[np.isfinite(row)] for row in l1]
-    x = np.concatenate([np.full(v.size, lam) for v, lam in zip(vals, lams)])
-    y = np.concatenate(vals)
-    if y.size <= 2 or np.ptp(x) == 0:
-        return math.nan, (math.nan, math.nan)
-    r0 = float(_spearman_rows(x, y[None])[0])
-    rng = np.random.default_rng(seed)
-    boot = np.concatenate([v[rng.integers(0, v.size, size=(n_boot, v.size))] for v in vals if v.size], axis=1)
-    rs = _spearman_rows(x, boot)
-    rs = rs[np.isfinite(rs)]
-    ci = (float(np.quantile(rs, 0.025)), float(np.quantile(rs, 0.975))) if rs.size else (math.nan, math.nan)
-    return r0, ci
 
 
 @dataclass
@@ -394,7 +355,8 @@ def read_ratio(lams, ratio_inf, mass_outside) -> list[RatioRow]:
     for lam, r, m in zip(lams, ratio_inf, mass_outside):
         ok = np.isfinite(r)
         eta = lam / (1 + lam)
-        mo, ci = _t_interval(m[np.isfinite(m)])
+        mo, lo, hi = t_interval(m[np.isfinite(m)])
+        ci = (lo, hi)
         out.append(RatioRow(float(lam), float(eta), float(np.median(r[ok])) if ok.any() else math.nan,
                             int(np.sum(r[ok] >= eta)), int(ok.sum()), mo, ci))
     return out
@@ -495,7 +457,7 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
 
     from ..ensemble import train
     from ..provenance import provenance
-    from .critic import one_torch_thread
+    from ..resources import torch_threads
     from .runs import grid_config
 
     t0 = _time.perf_counter()
@@ -509,7 +471,7 @@ def lambda_sweep(target: str, lams=(0.1, 1.0, 10.0, 100.0, 1000.0), *, seeds: in
                  g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
                  record_every=max(1, steps // 50), device=device, **opts)
     cfg, rows = grid_config({"n_data": list(regimes), "lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
-    with one_torch_thread():  # tiny networks: a second intra-op thread only adds barrier waits on a small machine
+    with torch_threads(1):  # tiny networks: a second intra-op thread only adds barrier waits on a small machine
         res = train(cfg)
         cap = capacity_floor(target, hidden=(width, width), n_models=capacity_models, steps=capacity_steps,
                              n_z=capacity_n_z, seed=seed)
@@ -701,7 +663,7 @@ def certified_lambda_sweep(target: str, lams=(1.0, 10.0, 1000.0), *, seeds: int 
 
     from ..ensemble import train
     from .certificates import model_certificates, read_certified
-    from .critic import one_torch_thread
+    from ..resources import torch_threads
     from .runs import grid_config
 
     t0 = _time.perf_counter()
@@ -720,7 +682,7 @@ def certified_lambda_sweep(target: str, lams=(1.0, 10.0, 1000.0), *, seeds: int 
                      g_hidden=(width, width), d_hidden=(width, width), activation="relu", lr_d=lr, lr_g=lr,
                      record_every=max(1, steps // 10), device=device, **opts)
         cfg, _ = grid_config({"lam": [float(v) for v in lams]}, seeds=seeds, **fixed)
-        with one_torch_thread():
+        with torch_threads(1):
             res = train(cfg)
         mets = exact_metrics(res)
         cs = model_certificates(res, nodes=nodes)

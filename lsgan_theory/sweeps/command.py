@@ -38,8 +38,6 @@ def add_sweep_parsers(sub) -> None:
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:N; recorded, not hashed")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads per pack (default 1: parallelism comes from batching and workers)")
-    p.add_argument("--resume", action="store_true",
-                   help="resume an interrupted sweep (the default; kept for scripts that say so)")
     p.add_argument("--restart", action="store_true", help="discard OUT/results.sqlite and start afresh")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary at the end")
@@ -63,8 +61,6 @@ def run_sweep(args) -> int:
     from .run import sweep
     from .store import SweepLocked
 
-    if args.resume and args.restart:
-        raise ValueError("--resume/--restart: give one (resuming is the default)")
     if args.threads < 1:
         raise ValueError(f"--threads: must be an integer >= 1, got {args.threads}")
     if args.workers is not None and args.workers < 1:

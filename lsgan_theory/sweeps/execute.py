@@ -23,6 +23,7 @@ import numpy as np
 from .. import __version__
 from ..ensemble import TrainResult, train
 from ..provenance import git_revision
+from ..resources import torch_threads
 from ..studies.runs import evaluate
 from .spec import Run, to_train_config
 
@@ -58,12 +59,7 @@ def run_pack(task: dict, body) -> list[dict]:
     ``body(runs, cfg) -> (records, device)`` (train and measure; one record per run with ``id``, ``status``,
     ``diverged_step``, ``final``, ``steps``, ``curves``), stamped with timing and provenance.  A study with its own
     measurements passes its own ``body`` (e.g. :class:`lsgan_theory.studies.sample_complexity.SampleComplexityExecutor`)."""
-    import torch
-
-    before = torch.get_num_threads()
-    if task.get("threads"):
-        torch.set_num_threads(int(task["threads"]))
-    try:
+    with torch_threads(task.get("threads")):
         runs = [Run(r["id"], r["config"], r["grid"]) for r in task["runs"]]
         cfg = to_train_config(runs, task.get("device", "auto"))
         started = time.time()
@@ -74,8 +70,6 @@ def run_pack(task: dict, body) -> list[dict]:
             r.update(started=started, finished=finished, seconds=finished - started, version=__version__,
                      git=git_revision(), device=device, host=host, worker=worker)
         return records
-    finally:
-        torch.set_num_threads(before)
 
 
 def _train_pack(runs, cfg) -> tuple[list[dict], str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from .store import Store, StoreError
@@ -79,13 +78,14 @@ def summarize(df, by=None, metrics=None, level: float = 0.95):
     the sweep's grid keys).
 
     CI half-width = t_{(1+level)/2, n-1} · s / √n, with s the sample standard deviation over the n finished,
-    non-diverged replicas of a group (Student t; NaN when n < 2).  Returns a DataFrame with columns ``by``, ``n``
+    non-diverged replicas of a group with a value (:func:`lsgan_theory.studies.stats.t_half_width`: NaN when
+    n < 2).  Returns a DataFrame with columns ``by``, ``n``
     (finished runs), ``diverged``, and ``<metric>_mean``, ``<metric>_ci`` per metric (default: those of
     :data:`TABLE_METRICS` present with at least one value).
     """
-    import numpy as np
     import pandas as pd
-    from scipy import stats
+
+    from ..studies.stats import t_half_width
 
     if not 0 < level < 1:
         raise ValueError(f"level: must be in (0, 1), got {level!r}")
@@ -104,11 +104,7 @@ def summarize(df, by=None, metrics=None, level: float = 0.95):
         row["n"] = len(ok)
         row["diverged"] = int((g["status"] == "diverged").sum())
         for m in metrics:
-            v = ok[m].astype(float).dropna().to_numpy()
-            n = len(v)
-            row[f"{m}_mean"] = float(v.mean()) if n else math.nan
-            row[f"{m}_ci"] = (float(stats.t.ppf((1 + level) / 2, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n >= 2
-                              else math.nan)
+            row[f"{m}_mean"], row[f"{m}_ci"] = t_half_width(ok[m].astype(float).to_numpy(), level)
         rows.append(row)
     out = pd.DataFrame(rows)
     out.attrs.update(df.attrs)

@@ -6,8 +6,8 @@ the runs, at most :data:`MAX_RUNS` of them: a spec that expands to more is refus
 is built) and the optional overrides ``[quick]`` / ``[full]`` (applied for ``--quick`` / ``--full``: a scalar replaces
 the ``[base]`` value, a list replaces the ``[grid]`` list of that key; ``seeds``, ``n_eval`` and ``pack_size`` may be
 overridden too).  Training fields are those of :class:`lsgan_theory.ensemble.TrainConfig` except ``n_models``,
-``model_ids`` and ``device`` (set by the sweep), in the project's vocabulary (``tau`` for the margin scale; the older
-``margin_scale`` is accepted as the deprecated spelling of ``tau``).
+``model_ids`` and ``device`` (set by the sweep), under their field names (the glossary's: ``tau`` for the margin
+scale).
 
 Every value is checked before anything runs; the first problem raises :class:`SpecError` (a ``ValueError``) naming
 the file, the table and key, the value and what is accepted.
@@ -45,8 +45,6 @@ SCHEMA_VERSION = 2  # 2: TrainConfig.loss_output (L >= 0 for LS-GAN)
 
 # Fields the sweep sets itself (never in a spec).
 _MANAGED = ("n_models", "model_ids", "device")
-# Spec key -> canonical key (project vocabulary, issue 12).
-_ALIASES = {"margin_scale": "tau"}
 _SWEEP_KEYS = {"name": str, "description": str, "seeds": int, "n_eval": int, "pack_size": int, "device": str}
 _VARIANT_SWEEP_KEYS = ("seeds", "n_eval", "pack_size")
 _TABLES = ("sweep", "base", "grid", "quick", "full", "figure")
@@ -77,9 +75,8 @@ def _train_types() -> dict[str, tuple[type, bool, object]]:
     for f in dataclasses.fields(TrainConfig):
         if f.name in _MANAGED:
             continue
-        key = _ALIASES.get(f.name, f.name)
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        out[key] = (*_scalar_type(f.type), default)
+        out[f.name] = (*_scalar_type(f.type), default)
     return out
 
 
@@ -254,13 +251,10 @@ def _check_table(path: str, name: str, table, allowed_sweep=()) -> dict:
         if key in allowed_sweep:
             out[key] = _check_sweep_key(path, name, key, value)
             continue
-        ckey = _ALIASES.get(key, key)
-        if ckey not in types:
+        if key not in types:
             accepted = ", ".join(TRAIN_KEYS + tuple(allowed_sweep))
             raise SpecError(f"{where} = {_fmt(value)}: unknown key; accepted keys: {accepted}")
-        if ckey in out:
-            raise SpecError(f"{where}: given twice (as {key!r} and its alias)")
-        out[ckey] = value
+        out[key] = value
     return out
 
 
