@@ -126,3 +126,24 @@ def test_certified_sweep_reads_only_certified_pairs():
     assert np.isfinite(r.gaps("critic_gap")).all() and np.isfinite(r.gaps("gen_gap_lp")).all()
     assert all(x.status == "hypothesis not met" for x in r.readings + r.readings_paper)
     assert len(r.tidy()) == 4 and "critic_gap" in r.tidy()[0]
+
+
+def test_a_certified_pair_is_read_against_the_bound_plus_its_derived_slack():
+    # Theorem 1 off the equilibrium (THEORY.md §5): Σ|p − q̂| ≤ 2/(1+λ) + 2λm/(1+λ); read_certified allows the slack
+    # of each certified pair and no more -- a reading just inside it is consistent, just outside it violated, and an
+    # unmeasured m (NaN) gets the largest slack 2λ/(1+λ)
+    import dataclasses
+
+    lam = 3.0
+    p, q = densities.parse("uniform(0,1)"), densities.parse(f"uniform(0,{lam / (1 + lam)})")
+    c = pair_certificate(p, q, _zero, lam, 0.1, 10.0, nodes=64)
+    assert c.certified and c.off_mass == 0.0 and c.slack() == 0.0
+    c1 = dataclasses.replace(c, off_mass=0.1)
+    s = c1.slack()
+    assert s == pytest.approx(2 * lam * 0.1 / (1 + lam))
+    sharp = 2 / (1 + lam)
+    assert read_certified(lam, [sharp + 0.5 * s], [1e-12], [c1]).status == "consistent"
+    assert read_certified(lam, [sharp + 1.5 * s], [1e-12], [c1]).status == "violated"
+    assert read_certified(lam, [sharp + 1.5 * s], [1e-12], [c]).status == "violated"
+    cn = dataclasses.replace(c, off_mass=float("nan"))
+    assert read_certified(lam, [1.9], [1e-12], [cn]).status == "consistent"

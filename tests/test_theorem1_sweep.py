@@ -123,9 +123,10 @@ def test_store_reading_at_certified_runs_can_fail_both_ways():
     certified runs below it consistent, uncertified runs hypothesis not met whatever their error."""
     from lsgan_theory.studies.theorem1 import _at_equilibrium
 
-    def rows(l1, certified):
+    def rows(l1, certified, off_mass=0.0):
         n = len(l1)
         return pd.DataFrame({"l1_exact": l1, "l1_exact_abserr": [1e-9] * n, "certified": certified,
+                             "off_mass": [off_mass] * n,
                              **{k: [0.01] * n for k in ("critic_gap", "critic_gap_err", "gen_gap", "gen_gap_lp",
                                                         "lip_ratio", "clip_fraction")}})
 
@@ -138,3 +139,8 @@ def test_store_reading_at_certified_runs_can_fail_both_ways():
     none = _at_equilibrium(lam, rows([1.9, 1.9], [0.0, 0.0]))
     assert none["at_equilibrium_sharp"] == none["at_equilibrium_paper"] == "hypothesis not met"
     assert _at_equilibrium(lam, rows([0.4], [np.nan])) == {}  # no certificates read: nothing said
+    # the derived slack 2λm/(1+λ) (THEORY.md §5, "Theorem 1 off the equilibrium"): with m = 0.1 the sharp reading
+    # allows 0.5 + 0.15, so 0.6 is consistent and 0.7 violated; an unmeasured m allows the largest slack
+    assert _at_equilibrium(lam, rows([0.6], [1.0], 0.1))["at_equilibrium_sharp"] == "consistent"
+    assert _at_equilibrium(lam, rows([0.7], [1.0], 0.1))["at_equilibrium_sharp"] == "violated"
+    assert _at_equilibrium(lam, rows([0.6], [1.0], np.nan))["at_equilibrium_sharp"] == "consistent"

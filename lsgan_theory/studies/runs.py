@@ -97,7 +97,7 @@ EXACT_METRICS = ("l1_exact", "l1_exact_abserr", "w1_exact", "ratio_inf", "mass_o
 # issue 29: the equilibrium certificates of an LS-GAN pair with an exact generator density
 # (:func:`lsgan_theory.studies.certificates.model_certificates`, 64 grid cells); ``certified`` is 1.0 or 0.0
 CERTIFICATE_METRICS = ("critic_gap", "critic_gap_err", "gen_gap", "gen_gap_err", "gen_gap_lp", "gen_gap_lp_err",
-                       "lip_ratio", "clip_fraction", "certified")
+                       "lip_ratio", "clip_fraction", "off_mass", "certified")
 CERTIFICATE_NODES = 64
 
 

@@ -14,7 +14,7 @@ METRIC_ORDER = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std", "l1_ex
                 "final_loss_d", "final_loss_g",
                 # the equilibrium certificates of an LS-GAN run (studies.runs.CERTIFICATE_METRICS)
                 "critic_gap", "critic_gap_err", "gen_gap", "gen_gap_err", "gen_gap_lp", "gen_gap_lp_err", "lip_ratio",
-                "clip_fraction", "certified")
+                "clip_fraction", "off_mass", "certified")
 #: the columns that are the uncertainty of another column (shown on request: ``metrics=[...]`` / ``results --metric``)
 UNCERTAINTY_METRICS = ("l1_exact_abserr", "l1_noise_floor_std", "critic_gap_err", "gen_gap_err", "gen_gap_lp_err")
 # the metrics of the default summary table: every final metric, less the uncertainty columns
