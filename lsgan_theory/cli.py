@@ -872,7 +872,7 @@ def _run_modes(args) -> int:
 def _add_plot(sub) -> None:
     p = sub.add_parser("plot", help="draw the figures a sweep's spec declares ([[figure]]) from its results store",
                        description="Read OUT/results.sqlite (written by lsgan-theory sweep), summarise each declared "
-                                   "figure's metric over seeds (mean, 95%% Student-t interval) and write PNG + PDF "
+                                   "figure's metric over seeds (mean, 95 % Student-t interval) and write PNG + PDF "
                                    "files to OUT/figures (or --figures DIR).")
     p.add_argument("out", type=Path, help="the sweep's output folder (holding results.sqlite)")
     p.add_argument("--figures", type=Path, default=None, help="where to write the figures (default OUT/figures)")

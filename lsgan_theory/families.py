@@ -61,7 +61,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("glsgan", "GLS-GAN (generalized LS-GAN, cost C_nu)", "THEORY.md §6", ("gls_gan", "generalized_ls"),
            (("nu", 0.0), ("tau", 1.0)), True, None, "loss"),
     Family("custom", "a loss from formulas (per-sample terms in D; lsgan_theory.symbolic.derive_custom)",
-           "issue 19; THEORY.md §1 pointwise reduction", ("formula",),
+           "THEORY.md §1 pointwise reduction", ("formula",),
            (("custom_real", None), ("custom_fake", None), ("custom_generator", None), ("custom_sense", "max")), True,
            None, "custom"),
 )}

@@ -144,3 +144,26 @@ def test_store_reading_at_certified_runs_can_fail_both_ways():
     assert _at_equilibrium(lam, rows([0.6], [1.0], 0.1))["at_equilibrium_sharp"] == "consistent"
     assert _at_equilibrium(lam, rows([0.7], [1.0], 0.1))["at_equilibrium_sharp"] == "violated"
     assert _at_equilibrium(lam, rows([0.6], [1.0], np.nan))["at_equilibrium_sharp"] == "consistent"
+
+
+def test_a_store_that_is_not_a_lambda_sweep_is_refused_before_any_training(tmp_path, monkeypatch, capsys):
+    # a sweep of another family stores no λ (NaN): refused in one line before the capacity floor trains generators
+    # (it used to train for minutes and then fail inside with "lams: every λ must be finite")
+    import lsgan_theory.studies.theorem1 as T
+    import lsgan_theory.sweeps as S
+
+    df = pd.DataFrame({"id": ["a", "b"], "status": ["done", "done"], "target": ["normal(0,1)"] * 2, "lam": [np.nan] * 2,
+                       "n_data": [0, 0], "replica": [0, 1], "l1_exact": [0.1, 0.2], "g_hidden": [(8,), (8,)],
+                       "activation": ["relu", "relu"]})
+    monkeypatch.setattr(S, "load", lambda out: df)
+
+    def trains(*a, **k):
+        raise AssertionError("the capacity floor was trained before the store was refused")
+
+    monkeypatch.setattr(T, "capacity_floor", trains)
+    with pytest.raises(ValueError, match=r"not a λ sweep.*2 of its 2 runs have no finite λ"):
+        T.read_lambda_store(tmp_path)
+    # control: the same rows with a λ pass the check and reach the capacity floor
+    df["lam"] = [1.0, 10.0]
+    with pytest.raises(AssertionError, match="capacity floor"):
+        T.read_lambda_store(tmp_path)

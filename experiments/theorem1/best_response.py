@@ -24,13 +24,14 @@ steps (lr 1e-3 decaying geometrically to 1e-5), certified every ``RECORD`` round
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lsgan_theory import output
 
 TARGETS = ("normal(0,1)", "mixture(normal(-2,0.5),normal(2,0.5);0.5,0.5)", "beta(2,2)", "triangular(-1,0,1)",
            "uniform(-1,1)")
@@ -109,8 +110,8 @@ def main(argv=None) -> int:
     meta = {"settings": {**SETTINGS, "hidden": list(SETTINGS["hidden"]), "kappa": 1 / SETTINGS["tau"]},
             "seeds": args.seeds, "targets": args.targets, "lams": args.lams, "started": started,
             "wall_seconds": seconds, "torch_threads": 1, "machine": platform.machine(), "git": git}
-    (args.dest / "best_response_verdicts.json").write_text(json.dumps({"meta": meta, "verdicts": verdicts},
-                                                                      indent=1, ensure_ascii=False))
+    # the package's JSON writer: RFC 8259, non-finite values listed under "nonfinite" (docs/errors.md)
+    output.write_json(args.dest / "best_response_verdicts.json", {"meta": meta, "verdicts": verdicts}, indent=1)
     summarise(args.dest)
     print(f"{len(runs)} runs in {seconds:.0f} s -> {args.dest}")
     return 0
@@ -122,7 +123,7 @@ def summarise(dest: Path) -> None:
 
     runs = pd.read_csv(dest / "best_response_runs.csv")
     hist = pd.read_csv(dest / "best_response_history.csv")
-    doc = json.loads((dest / "best_response_verdicts.json").read_text())
+    doc = output.loads((dest / "best_response_verdicts.json").read_text())
     figure(runs, hist, dest / "best_response")
     m = doc["meta"]
     out = [f"# Best-response LS-GAN: measured ({m['seeds']} seed(s), {m['settings']['rounds']} rounds of "

@@ -549,6 +549,10 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
         raise ValueError(f"out: {str(out)!r} is not a λ sweep with exact metrics (missing columns {missing}; the spec "
                          f"needs a 1-D target, noise_dim = 1, a relu/leaky_relu generator and grid keys target, lam, "
                          f"n_data)")
+    lam = pd.to_numeric(df["lam"], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(lam) & (lam > 0)):  # before the capacity floor trains anything
+        raise ValueError(f"out: {str(out)!r} is not a λ sweep of LS-GANs: {int((~(np.isfinite(lam) & (lam > 0))).sum())}"
+                         f" of its {lam.size} runs have no finite λ > 0 (a sweep of another family has no λ)")
     df = df.copy()
     df["regime"] = [regime_name(m) for m in df["n_data"]]
     ok = df["status"] == "done"
