@@ -227,3 +227,40 @@ def test_negative_control_an_unlisted_claim(sections):
     assert not listed_under("symbolic-gan-jsd", [5], sections)  # listed, but not under that section
     assert not listed_under("symbolic-gan", [1], sections)  # a prefix of a listed id is not listed
     assert not listed_under("no-such-claim-42", list(sections), sections)
+
+
+def _ref_titles(ref: str) -> list[str]:
+    """The named passages in a claim's ref: the parts of its parenthesis, split at commas outside nested brackets
+    (``"THEORY.md §5 (Theorem 2, Corollary 2)"`` -> ``["Theorem 2", "Corollary 2"]``)."""
+    m = re.search(r"\((.*)\)\s*$", ref)
+    if not m:
+        return []
+    parts, depth, cur = [], 0, ""
+    for ch in m.group(1):
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def test_every_passage_a_claim_ref_names_is_in_its_section(claims, sections):
+    # the report's "THEORY.md" column shows the ref: what it names in parentheses must be found in the cited section
+    # (whitespace normalised), e.g. "Theorem 1 at its hypothesis" under §5
+    bad = []
+    for cid, c in claims.items():
+        nums = [n for m in THEORY_CITE.finditer(c.ref) for n in cited_sections(m)]
+        text = " ".join(_norm(sections[n]) for n in nums if n in sections)
+        bad += [f"{cid}: {t!r} not in §{nums}" for t in _ref_titles(c.ref) if _norm(t) not in text]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_passage_check_can_fail(sections):
+    assert _ref_titles("THEORY.md §5 (Theorem 2, Corollary 2)") == ["Theorem 2", "Corollary 2"]
+    assert _ref_titles("THEORY.md §5 (Theorem 1 (ii), an engineering reading)") == ["Theorem 1 (ii)",
+                                                                                     "an engineering reading"]
+    assert _norm("Theorem 9 at its hypothesis") not in _norm(sections[5])

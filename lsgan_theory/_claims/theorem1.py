@@ -67,7 +67,7 @@ def _bound_check(target: str, reading, lams, k: int = 1) -> Check:
                  "the bound 4× tighter, ∫|p − q̂| ≤ 0.5/λ", alt)
 
 
-@claim("theorem1-trained-lambda-sweep", ref="THEORY.md §5 (Theorem 1 (i), (ii): an engineering reading)",
+@claim("theorem1-trained-lambda-sweep", ref="THEORY.md §5 (Theorem 1, an engineering reading)",
        statement="Trained LS-GANs reach ∫|p − q̂| ≤ 2/λ at the training budget B (an engineering claim about this "
                  "architecture, optimiser and budget -- not Theorem 1, whose hypothesis is an equilibrium: see "
                  "theorem1-certified-equilibrium; exact generator densities, measured against the capacity floor, "
