@@ -15,9 +15,9 @@ from lsgan_theory.ensemble.trainer import resolve_device
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
-# Float64 runs compared with a tolerance: on this CPU batched and sequential runs are now bitwise equal (see
-# test_a_model_trained_alone_is_bitwise_equal_to_the_same_model_beside_a_neighbour), but on other BLAS builds or
-# devices they may differ by rounding; in float64 such differences stay near 1e-13 after 50 steps, so 1e-6 (the
+# Float64 runs compared with a tolerance: where torch's bmm is batch-invariant, batched and sequential runs are
+# bitwise equal (see test_a_model_is_bitwise_the_same_in_packs_of_two_and_five_on_one_thread), but on other BLAS
+# builds, thread counts or devices they may differ by rounding; in float64 such differences stay near 1e-13 after 50 steps, so 1e-6 (the
 # issue's bound) has a margin of > 1e6 and any real cross-model leak (an O(lr) = 1e-3 effect) fails it.
 TOL = 1e-6
 
