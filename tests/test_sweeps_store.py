@@ -284,3 +284,24 @@ def test_every_metric_a_run_stores_has_its_place_in_the_results_order():
 
     assert set(CERTIFICATE_METRICS) <= set(METRIC_ORDER)
     assert set(TABLE_METRICS) | set(UNCERTAINTY_METRICS) == set(METRIC_ORDER)
+
+
+def test_a_store_trained_with_other_draws_is_not_resumed(tmp_path):
+    # a run id names a configuration, not the random draws: resuming a store whose finished runs used another draw
+    # scheme (the counter-based hash before per-step generators: no "draws" in its meta) would mix two schemes in
+    # one table -- refused in one line naming OUT; the store of this version resumes (control)
+    from lsgan_theory.ensemble.trainer import DRAWS
+
+    spec = _spec(tmp_path)
+    out = tmp_path / "out"
+    sweep(spec, out)
+    with Store(out) as st:
+        assert st.meta()["draws"] == DRAWS
+    assert sweep(spec, out)["trained"] == 0  # control: same draws, nothing to redo
+    db = sqlite3.connect(out / "results.sqlite")
+    db.execute("DELETE FROM meta WHERE key = 'draws'")
+    db.commit()
+    db.close()
+    with pytest.raises(ValueError, match=r"OUT: .*other random draws.*--restart"):
+        sweep(spec, out)
+    assert sweep(spec, out, restart=True)["trained"] == 6  # --restart discards them and trains again

@@ -30,6 +30,22 @@ def _remove_store(out: Path) -> None:
             p.unlink()
 
 
+def _check_draws(store, draws: str) -> None:
+    """Refuse to resume a store whose finished runs were trained with another random-draw scheme (its meta
+    ``draws``, absent in stores written before the per-step generators): a run id names a configuration, not the
+    draws, so the resumed table would mix two schemes."""
+    meta = store.meta()
+    if "runs_digest" not in meta or meta.get("draws") == draws:
+        return
+    finished = store.query("SELECT COUNT(*) FROM runs WHERE status IN ('done', 'diverged')")[0][0]
+    if finished:
+        raise ValueError(f"OUT: {str(store.out)!r} holds {finished} runs trained with other random draws "
+                         f"({meta.get('draws', 'the counter-based hash, before per-step generators')}; this version "
+                         f"draws {draws}); use --restart to discard them or another --out")
+    with store._tx():  # nothing finished yet: the runs to come are this scheme's
+        store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ("draws", json.dumps(draws)))
+
+
 def sweep(spec, out=None, *, variant: str | None = None, executor="local", workers: int | None = None,
           scheduler: str | None = None, restart: bool = False, quiet: bool = True, device: str | None = None,
           threads: int | None = 1, max_packs: int | None = None) -> dict:
@@ -59,9 +75,13 @@ def sweep(spec, out=None, *, variant: str | None = None, executor="local", worke
             _remove_store(out)
         store = Store(out)
         try:
+            from ..ensemble.trainer import DRAWS
+
+            _check_draws(store, DRAWS)  # before a resumed sweep mixes runs of two draw schemes in one table
             meta = {"name": spec.name, "description": spec.description, "variant": spec.variant,
                     "spec_path": os.path.abspath(spec.path), "spec_text": spec.text, "grid_keys": list(spec.grid),
-                    "seeds": spec.seeds, "schema": 1, "created_version": __version__, "created_git": git_revision()}
+                    "seeds": spec.seeds, "schema": 1, "created_version": __version__, "created_git": git_revision(),
+                    "draws": DRAWS}
             store.plan(meta, packs_planned)
             packs = store.packs()
             total = sum(len(p) for _, p in packs)
