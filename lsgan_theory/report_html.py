@@ -174,7 +174,8 @@ def _figure(path: str, base: Path | None) -> str:
     if mime is None:
         return ""
     uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-    return f"<figure><img alt='{html.escape(p.stem)}' src='{uri}'><figcaption>{html.escape(p.stem)}</figcaption></figure>"
+    return (f'<figure><img alt="{html.escape(p.stem, quote=True)}" src="{uri}">'
+            f"<figcaption>{html.escape(p.stem)}</figcaption></figure>")
 
 
 _CSS = """

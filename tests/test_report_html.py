@@ -373,7 +373,7 @@ def test_a_report_written_with_a_relative_out_embeds_every_figure_of_claims_json
     page, ids, n_figures = real_report
     text = page.read_text()
     assert n_figures >= 2 and "figure not found" not in text
-    srcs = re.findall(r"<img [^>]*src='([^']*)'", text)
+    srcs = re.findall(r"""<img [^>]*src=["']([^"']*)["']""", text)
     assert len(srcs) == n_figures and all(s.startswith("data:image/png;base64,") for s in srcs)
     doc = json.loads((page.parent / "claims.json").read_text())
     for f in (f for c in doc["claims"] for f in c["figures"]):
