@@ -856,3 +856,17 @@ def test_cpu_step_draws_do_not_depend_on_the_thread_count():
         torch.set_num_threads(before)
     assert all(torch.equal(a, b) for a, b in zip(*out))
     assert not torch.equal(out[0][0][0], out[0][0][1])  # negative control: the two models' draws differ
+
+
+def test_a_config_with_numpy_scalars_writes_a_checkpoint_that_reads_back(tmp_path):
+    # a config built from a pandas row holds numpy scalars; torch.load(weights_only=True) refuses them, so the
+    # checkpoint must store Python numbers (before the fix: written, then UnpicklingError on resume)
+    from lsgan_theory.ensemble.trainer import load_state, setup
+
+    cfg = TrainConfig(n_models=1, **dict(BASE, steps=4, lam=np.float64(2.0), seed=np.int64(3)))
+    ck = tmp_path / "ck.pt"
+    whole = train(cfg, checkpoint=ck)
+    state = load_state(ck, setup(cfg))
+    assert state is not None and state.step == 4
+    again = train(cfg, checkpoint=ck)  # resumes at the end: the same result
+    assert all(torch.equal(a, b) for a, b in zip(whole.g_params, again.g_params))

@@ -924,13 +924,26 @@ def record(run: Setup, state: TrainState) -> TrainState:
 
 
 # ---------------------------------------------------------------------------------------------------- checkpoints
+def _python_scalars(obj):
+    """``obj`` with numpy scalars (a config built from a pandas row holds them) turned into Python numbers, tuples,
+    lists and dicts kept: ``torch.load(weights_only=True)`` refuses numpy scalars, so a checkpoint holding one could
+    be written but never read back."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        return {k: _python_scalars(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_python_scalars(v) for v in obj)
+    return obj
+
+
 def save_state(path, run: Setup, state: TrainState) -> None:
     """Write ``state`` to ``path`` atomically (temporary file + rename): an interruption never leaves a half-written
     checkpoint.  ``"step"`` in the file is the last completed step (``state.step − 1``)."""
     path = os.fspath(path)
     ck = {k: getattr(state, k) for k in ("d_params", "g_params", "sn_u", "active", "diverged_step", "loss_d",
                                          "loss_g", "seconds", "bn_g")}
-    ck.update(config=asdict(run.config), version=__version__, git=git_revision(), step=state.step - 1,
+    ck.update(config=_python_scalars(asdict(run.config)), version=__version__, git=git_revision(), step=state.step - 1,
               observed=state.observed, draws=DRAWS,
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
