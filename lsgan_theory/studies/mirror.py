@@ -23,14 +23,16 @@ is exactly GLS ν = 0 perturbed by E L(x)/λ: the two paths from one start separ
 (:func:`lambda_limit`) and coincide at no finite λ.  (With Adam, whose ε acts as ε/λ on S, a λ-independent
 difference remains as well.)
 
-:func:`mirrored_pair` trains the two runs side by side with the trainer's own step functions
-(:func:`lsgan_theory.ensemble.trainer.d_step`, ``g_step``) and reports the first step at which the generators
-differ (``None``: never) and the largest parameter difference at the end.
+:func:`mirrored_pair` trains the two runs with the engine's :func:`lsgan_theory.ensemble.train` (B from a step-0
+checkpoint holding the mirrored start; observers compare the parameters after every step) and reports the first
+step at which the generators differ (``None``: never) and the largest parameter difference at the end.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -102,34 +104,45 @@ def mirrored_pair(config_a: _trainer.TrainConfig, config_b: _trainer.TrainConfig
     if config_a.ids() != config_b.ids() or config_a.seed != config_b.seed:
         raise ValueError("config_a, config_b: need the same seed and model id (the same draws)")
     steps = config_a.steps if steps is None else int(steps)
-    ra, rb = _trainer.setup(config_a), _trainer.setup(config_b)
-    sa, sb = _trainer.init_state(ra), _trainer.init_state(rb)
-    d_b = negate_output_layer(sa.d_params) if mirror else tuple(p.detach().clone() for p in sa.d_params)
-    sb = replace(sb, d_params=d_b, g_params=tuple(p.detach().clone() for p in sa.g_params),
-                 opt_d=rb.opt_d.init(d_b), opt_g=rb.opt_g.init(sb.g_params))
-    t_map = negate_output_layer if mirror else (lambda p: p)
-    first_g = first_d = None
-    nc = config_a.n_critic
-    if config_b.n_critic != nc:
+    if config_b.n_critic != config_a.n_critic:
         raise ValueError("config_a, config_b: need the same n_critic")
-    for step in range(steps):
-        for k in range(nc):
-            sa = _trainer.d_step(ra, sa, step, step * nc + k)
-            sb = _trainer.d_step(rb, sb, step, step * nc + k)
-        if ra.train_g:
-            sa = _trainer.g_step(ra, sa, step)
-        if rb.train_g:
-            sb = _trainer.g_step(rb, sb, step)
-        if first_g is None and not _equal(sa.g_params, sb.g_params):
-            first_g = step + 1
-        if first_d is None and not _equal(t_map(sa.d_params), sb.d_params):
-            first_d = step + 1
-    g_abs = _max_abs_diff(sa.g_params, sb.g_params)
-    scale = max(float(p.abs().max()) for p in sa.g_params)
-    diverged = not (bool(sa.active.all()) and bool(sb.active.all()))
-    return MirrorResult(steps=steps, first_g_diff=first_g, first_d_diff=first_d, g_max_abs=g_abs,
-                        g_rel=g_abs / scale if scale > 0 else math.nan,
-                        d_max_abs=_max_abs_diff(t_map(sa.d_params), sb.d_params), diverged=diverged)
+    config_a, config_b = replace(config_a, steps=steps), replace(config_b, steps=steps)
+    t_map = negate_output_layer if mirror else (lambda p: p)
+    ra, rb = _trainer.setup(config_a), _trainer.setup(config_b)
+    sa0, sb0 = _trainer.init_state(ra), _trainer.init_state(rb)
+    d_b = t_map(sa0.d_params) if mirror else tuple(p.detach().clone() for p in sa0.d_params)
+    sb0 = replace(sb0, d_params=d_b, g_params=tuple(p.detach().clone() for p in sa0.g_params),
+                  opt_d=rb.opt_d.init(d_b), opt_g=rb.opt_g.init(sb0.g_params))
+    # both runs are the engine's own train(); run A records its parameters after every step (an observer), run B
+    # starts from the mirrored state (a step-0 checkpoint) and its observer compares with A's at the same step
+    a_g, a_d = {}, {}
+
+    def record_a(obs):
+        a_g[obs.step] = tuple(p.detach().clone() for p in obs.state.g_params)
+        a_d[obs.step] = t_map(obs.state.d_params)
+        return {}
+
+    first = {"g": None, "d": None}
+
+    def compare_b(obs):
+        if first["g"] is None and not _equal(a_g[obs.step], obs.state.g_params):
+            first["g"] = obs.step
+        if first["d"] is None and not _equal(a_d[obs.step], obs.state.d_params):
+            first["d"] = obs.step
+        return {}
+
+    every = range(1, steps + 1)
+    ta = _trainer.train(config_a, observe=record_a, observe_at=every)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = os.path.join(tmp, "mirrored-start.pt")
+        _trainer.save_state(start, rb, sb0)
+        tb = _trainer.train(config_b, checkpoint=start, observe=compare_b, observe_at=every)
+    g_a, d_a = a_g[steps], a_d[steps]  # A's final generator and T(A's loss network)
+    g_abs = _max_abs_diff(g_a, tb.g_params)
+    scale = max(float(p.abs().max()) for p in g_a)
+    return MirrorResult(steps=steps, first_g_diff=first["g"], first_d_diff=first["d"], g_max_abs=g_abs,
+                        g_rel=g_abs / scale if scale > 0 else math.nan, d_max_abs=_max_abs_diff(d_a, tb.d_params),
+                        diverged=bool(ta.diverged.any() or tb.diverged.any()))
 
 
 def lambda_limit(config_gls: _trainer.TrainConfig, lams, *, steps: int | None = None) -> dict:
