@@ -42,8 +42,7 @@ def _check_draws(store, draws: str) -> None:
         raise ValueError(f"OUT: {str(store.out)!r} holds {finished} runs trained with other random draws "
                          f"({meta.get('draws', 'the counter-based hash, before per-step generators')}; this version "
                          f"draws {draws}); use --restart to discard them or another --out")
-    with store._tx():  # nothing finished yet: the runs to come are this scheme's
-        store.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", ("draws", json.dumps(draws)))
+    store.set_meta("draws", draws)  # nothing finished yet: the runs to come are this scheme's
 
 
 def sweep(spec, out=None, *, variant: str | None = None, executor="local", workers: int | None = None,

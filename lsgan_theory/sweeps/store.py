@@ -287,6 +287,11 @@ class Store:
     def digest(run_ids) -> str:
         return hashlib.sha256("\n".join(sorted(run_ids)).encode()).hexdigest()[:16]
 
+    def set_meta(self, key: str, value) -> None:
+        """Store one meta value (JSON) in its own transaction."""
+        with self._tx():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
     def plan(self, meta: dict, packs: list[list]) -> None:
         """Store the sweep's runs and packs once (one transaction); ``packs`` is a list of lists of runs
         (objects with ``id``, ``config``, ``grid``).  A store that already holds a plan must hold the same runs."""
