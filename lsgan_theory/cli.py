@@ -836,9 +836,13 @@ def _add_modes(sub) -> None:
                                    "metrics at the evaluation steps and write CSV tables, Markdown tables and figures "
                                    "to OUT.  Resumable: rerunning the same command continues from OUT/state.")
     p.add_argument("spec", type=Path, help="the experiment file (TOML)")
-    p.add_argument("--variant", choices=("quick", "full", "hour"), default=None,
-                   help="apply the file's [quick] / [full] / [hour] overrides")
+    p.add_argument("--variant", choices=("quick", "full", "hour", "mao"), default=None,
+                   help="apply the file's [quick] / [full] / [hour] / [mao] overrides (a file without the table "
+                        "refuses it)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/modes/NAME-VARIANT)")
+    p.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                   help="train only the grid points with KEY = VALUE (repeatable), e.g. update=alternating: split "
+                        "a grid over processes sharing --out, then rerun without it to collect one report")
     p.add_argument("--threads", type=_int_type(1), default=1, help="torch CPU threads (default 1)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -849,7 +853,7 @@ def _run_modes(args) -> int:
     from .ensemble import resolve_device
     from .studies.modes import load_modes_spec, run_modes
 
-    spec = load_modes_spec(args.spec, args.variant)
+    spec = load_modes_spec(args.spec, args.variant).restrict(args.setting)
     device = str(resolve_device(args.device))
     out = args.out if args.out is not None else Path("results") / "modes" / f"{spec.name}-{args.variant or 'base'}"
     _writable_dir(out, "--out")

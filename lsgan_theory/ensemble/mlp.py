@@ -23,7 +23,7 @@ import torch
 from . import rng as _rng
 
 __all__ = ["MLPSpec", "init_mlp", "mlp_forward", "batched_matmul", "clip_weights", "spectral_normalize", "init_spectral_state",
-           "NetSpec", "init_net", "net_forward", "init_bn_state", "update_bn_state", "pack_rows", "BN_EPS", "BN_MOMENTUM", "INITS",
+           "NetSpec", "init_net", "net_forward", "init_bn_state", "update_bn_state", "pack_rows", "BN_EPS", "BN_MOMENTUM", "INITS", "orthogonal",
            "ACTIVATIONS"]
 
 ACTIVATIONS = {
@@ -186,7 +186,7 @@ def spectral_normalize(params, us, enabled: torch.Tensor, eps: float = 1e-12):
 # statistics as 0.95·old + 0.05·batch (PacGAN's ``bn_updates``); torch.nn.BatchNorm1d uses 1e-5 and momentum 0.1.
 BN_EPS = 1e-4
 BN_MOMENTUM = 0.05
-INITS = ("uniform", "normal")
+INITS = ("uniform", "normal", "orthogonal")
 
 
 @dataclass(frozen=True)
@@ -242,12 +242,16 @@ class NetSpec:
 
 
 def init_net(spec: NetSpec, seed: int, model_ids: torch.Tensor, stream: int, *, init: str = "uniform",
-             init_std: float = 0.02, dtype=torch.float32, device=None) -> tuple[torch.Tensor, ...]:
+             init_std: float = 0.02, init_gain: float = 1.0, dtype=torch.float32,
+             device=None) -> tuple[torch.Tensor, ...]:
     """Initialise E networks of ``spec``, each from its own stream ``(seed, model_ids[e], stream, layer)``.
 
     ``init = "uniform"``: W, b ~ U(−1/√d_in, 1/√d_in) (``torch.nn.Linear``; for a plain spec bitwise
     :func:`init_mlp`); ``init = "normal"``: W ~ N(0, init_std²), b = 0 (PacGAN: ``IsotropicGaussian(0.02)``,
-    ``Constant(0)``).  With batch norm the BN shift b_l of hidden layers starts at 0 and the scale γ_l at 1.
+    ``Constant(0)``); ``init = "orthogonal"``: W = init_gain · Q, b = 0, with Q the orthogonal factor of
+    a standard normal (d_in, d_out) matrix (orthonormal columns when d_in ≥ d_out, else orthonormal rows; signs
+    fixed by diag R > 0 so that Q is Haar-distributed) -- TensorFlow's ``orthogonal_initializer(gain)``, which
+    Mao's mixture-of-Gaussians code uses with gain 1.4.  With batch norm the BN shift b_l of hidden layers starts at 0 and the scale γ_l at 1.
     """
     if init not in INITS:
         raise ValueError(f"init: must be one of {', '.join(map(repr, INITS))}, got {init!r}")
@@ -260,8 +264,11 @@ def init_net(spec: NetSpec, seed: int, model_ids: torch.Tensor, stream: int, *, 
             u = _rng.uniform(seed, ids, stream, l, (a + 1, b), dtype=torch.float64)
             wb = ((2.0 * u - 1.0) * bound).to(dtype)
             W, bias = wb[:, :a, :].contiguous(), wb[:, a:, :].contiguous()
-        else:
+        elif init == "normal":
             W = (init_std * _rng.normal(seed, ids, stream, l, (a, b), dtype=torch.float64)).to(dtype)
+            bias = torch.zeros((len(ids), 1, b), dtype=dtype, device=ids.device)
+        else:
+            W = (init_gain * orthogonal(_rng.normal(seed, ids, stream, l, (a, b), dtype=torch.float64))).to(dtype)
             bias = torch.zeros((len(ids), 1, b), dtype=dtype, device=ids.device)
         if spec.batchnorm and l < n - 1:
             bias = torch.zeros_like(bias)
@@ -269,6 +276,16 @@ def init_net(spec: NetSpec, seed: int, model_ids: torch.Tensor, stream: int, *, 
     if spec.batchnorm:
         params += [torch.ones((len(ids), 1, w), dtype=dtype, device=ids.device) for _, w in spec.widths()[:-1]]
     return tuple(params)
+
+
+def orthogonal(a: torch.Tensor) -> torch.Tensor:
+    """(E, m, n) → (E, m, n): the orthogonal factor Q of each matrix with the sign convention diag R > 0 (QR of the
+    matrix when m ≥ n, of its transpose otherwise), so that for a standard normal input Q is Haar-distributed:
+    Qᵀ Q = I (m ≥ n) or Q Qᵀ = I (m < n)."""
+    tall = a.shape[-2] >= a.shape[-1]
+    q, r = torch.linalg.qr(a if tall else a.transpose(-1, -2))
+    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
+    return q if tall else q.transpose(-1, -2)
 
 
 def init_bn_state(spec: NetSpec, n_models: int, *, dtype=torch.float32, device=None) -> tuple[torch.Tensor, ...]:

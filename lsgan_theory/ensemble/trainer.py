@@ -76,6 +76,9 @@ __all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup"
 # Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
 # trainable families, lsgan_theory.families).
 FAMILIES = _families.TRAINABLE
+#: how D and G are updated within a step: "alternating" (n_critic D updates, then G against the new D, each with
+#: fresh noise) or "simultaneous" (Mao's code: both gradients at the same point, one noise batch, then both updates)
+UPDATES = ("alternating", "simultaneous")
 # Hyperparameters that may be given per model (a tuple of length n_models) instead of one float.
 PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "lam", "nu", "tau", "gp_weight", "clip",
              "spectral_norm", "ls_a", "ls_b", "ls_c")
@@ -162,7 +165,11 @@ class TrainConfig:
     ``d_pieces`` = p > 1 makes D's hidden units maxout units of p pieces; ``g_batchnorm`` / ``d_batchnorm`` insert
     batch normalisation after every hidden linear layer of G / D, with statistics per model (never across the
     ensemble axis) and, for G, population statistics kept per model for sampling; ``init`` = ``"uniform"``
-    (``torch.nn.Linear``) or ``"normal"`` (W ~ N(0, ``init_std``²), b = 0).  The loss-sensitive margin
+    (``torch.nn.Linear``), ``"normal"`` (W ~ N(0, ``init_std``²), b = 0) or ``"orthogonal"`` (W = ``init_gain``·Q,
+    Q Haar-orthogonal, b = 0: TensorFlow's ``orthogonal_initializer``, gain 1.4 in Mao's ring code).
+    ``update`` = ``"alternating"`` (default: ``n_critic`` D updates, then one G update against the new D, each
+    with fresh noise) or ``"simultaneous"`` (Mao's code: one noise batch, both gradients taken at the same (D, G),
+    then both updates; needs ``n_critic = 1``).  The loss-sensitive margin
     Δ = τ‖x − G(z)‖₁ of a packed model is taken between packed vectors (the sum over the k points).
 
     ``n_data`` is each model's data-set size (an integer ≥ 1: the finite-data regime, batches drawn with
@@ -223,6 +230,8 @@ class TrainConfig:
     d_batchnorm: bool = False
     init: str = "uniform"
     init_std: float = 0.02
+    init_gain: float = 1.0
+    update: str = "alternating"
 
     def __post_init__(self):
         """Validate every field at construction: ``TypeError``/``ValueError`` naming the field and its range."""
@@ -270,6 +279,17 @@ class TrainConfig:
         if self.init != "normal" and self.init_std != 0.02:
             raise ValueError(f"init_std: used only with init = 'normal', but init = {self.init!r} and init_std = "
                              f"{self.init_std!r}; leave it at its default 0.02")
+        _set(self, "init_gain", _number("init_gain", self.init_gain, None, lo=0.0, lo_open=True))
+        if self.init != "orthogonal" and self.init_gain != 1.0:
+            raise ValueError(f"init_gain: used only with init = 'orthogonal', but init = {self.init!r} and "
+                             f"init_gain = {self.init_gain!r}; leave it at its default 1.0")
+        if self.update not in UPDATES:
+            raise ValueError(f"update: must be one of {', '.join(map(repr, UPDATES))}, got {self.update!r}")
+        if self.update == "simultaneous" and (self.n_critic != 1 or not self.train_generator
+                                              or self.fixed_generator is not None):
+            raise ValueError(f"update: 'simultaneous' takes both gradients at the same point once per step, so it "
+                             f"needs n_critic = 1 and a trained generator, got n_critic = {self.n_critic}, "
+                             f"train_generator = {self.train_generator}, fixed_generator = {self.fixed_generator!r}")
         if self.d_batchnorm and any(self.per_model("spectral_norm")):
             raise ValueError("spectral_norm: cannot be combined with d_batchnorm = True (choose one)")
         if self.fixed_generator is not None and (self.pack > 1 or self.g_batchnorm):
@@ -425,7 +445,7 @@ class TrainConfig:
 DRAWS = "torch-generator-per-step/1"
 # The architecture fields (PacGAN options) and their defaults: a config at these defaults is the plain MLP GAN.
 _ARCH_DEFAULTS = {"pack": 1, "d_pieces": 1, "g_batchnorm": False, "d_batchnorm": False, "init": "uniform",
-                  "init_std": 0.02}
+                  "init_std": 0.02, "init_gain": 1.0, "update": "alternating"}
 
 
 @dataclass
@@ -711,7 +731,7 @@ def setup(config: TrainConfig) -> Setup:
 def init_state(run: Setup) -> TrainState:
     """Step 0: networks initialised from each model's own streams, fresh optimiser states, every model active."""
     c, E = run.config, run.E
-    kw = dict(init=c.init, init_std=c.init_std, dtype=run.dtype, device=run.device)
+    kw = dict(init=c.init, init_std=c.init_std, init_gain=c.init_gain, dtype=run.dtype, device=run.device)
     g_params = _mlp.init_net(run.g_spec, c.seed, run.ids, _rng.STREAMS["init_g"], **kw)
     d_params = _mlp.init_net(run.d_spec, c.seed, run.ids, _rng.STREAMS["init_d"], **kw)
     return TrainState(step=0, d_params=d_params, g_params=g_params, opt_d=run.opt_d.init(d_params),
@@ -878,6 +898,29 @@ def _max_abs(tensors, E: int) -> torch.Tensor:
     return out
 
 
+def _penalty(run: Setup, dp, weights, x, fake, t: int) -> torch.Tensor:
+    """(E,) the WGAN-GP gradient penalty of D update t, computed for the models with ``gp_weight > 0`` only (0 for
+    the others): the double backward is the most expensive part of a step, and on Mao's ring an ensemble with one
+    WGAN-GP loss among eight paid it for all of them (3× the step, issue 32).  ε of model e is drawn from its own
+    stream (seed, model id, 'gp', t), so it does not depend on which models share the pack."""
+    c = run.config
+    idx = run.scratch.get("gp_models")
+    if idx is None:
+        idx = run.scratch["gp_models"] = (run.gp_weight > 0).nonzero().flatten().tolist()
+    ids = [run.id_list[e] for e in idx]
+    eps = _rng.step_uniform(c.seed, ids, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype, device=run.device,
+                            generator=run.gen)
+    if len(idx) == run.E:
+        return _losses.gradient_penalty(lambda xh: _critic(run, dp, xh, weights), x, fake,
+                                        gp_weight=run.gp_weight, eps=eps, event_dims=1)
+    sel = torch.tensor(idx, dtype=torch.int64, device=run.device)
+    sub = tuple(p[sel] for p in dp)
+    w_sub = None if weights is None else tuple(w[sel] for w in weights)
+    pen = _losses.gradient_penalty(lambda xh: _critic(run, sub, xh, w_sub), x[sel], fake[sel],
+                                   gp_weight=run.gp_weight[sel], eps=eps, event_dims=1)
+    return torch.zeros(run.E, dtype=pen.dtype, device=pen.device).index_put((sel,), pen)
+
+
 def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
     """Update t (= step·n_critic + k) of every loss network / discriminator: its loss (THEORY.md §1–§6), plus the
     gradient penalty, spectral normalisation and weight clipping of the models that use them."""
@@ -888,12 +931,7 @@ def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
     out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fake, weights)
     loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, run.scratch),
                        out_r, out_f, x, fake)
-    total = loss
-    if run.use_gp:
-        eps = _rng.step_uniform(c.seed, run.id_list, _rng.STREAMS["gp"], t, (c.batch,), dtype=run.dtype,
-                                device=run.device, generator=run.gen)
-        total = loss + _losses.gradient_penalty(lambda xh: _critic(run, dp, xh, weights), x, fake,
-                                                gp_weight=run.gp_weight, eps=eps, event_dims=1)
+    total = loss + _penalty(run, dp, weights, x, fake, t) if run.use_gp else loss
     grads = torch.autograd.grad(total.sum(), dp)
     changes = {"sn_u": (new_u, state.sn_u)} if run.use_sn else {}
     return replace(_update(run, state, "d", total, grads, step, **changes), loss_d=loss.detach())
@@ -913,6 +951,35 @@ def g_step(run: Setup, state: TrainState, step: int) -> TrainState:
     grads = torch.autograd.grad(loss.sum(), gp_)
     changes = {"bn_g": (_mlp.update_bn_state(state.bn_g, stats), state.bn_g)} if stats is not None else {}
     return replace(_update(run, state, "g", loss, grads, step, **changes), loss_g=loss.detach())
+
+
+def simultaneous_step(run: Setup, state: TrainState, step: int) -> TrainState:
+    """``update = "simultaneous"`` (Mao's code: one ``sess.run`` of both train ops): ONE noise batch z (stream
+    'noise_d', key ``step``) and one real batch; G(z) and D are evaluated once, D's gradient of its loss (fakes held
+    fixed) and G's gradient of its loss are both taken at the current (D, G), then both are updated.  The same fakes
+    enter both losses, as in Mao's graph.  Freezing works as in :func:`d_step`/:func:`g_step`: a model whose D
+    update is not finite is frozen before G's update, which then leaves it untouched."""
+    c = run.config
+    x = _packed_real(run, step)
+    gp_ = tuple(p.detach().requires_grad_(True) for p in state.g_params)
+    stats = [] if state.bn_g is not None else None
+    fake = _mlp.pack_rows(_generator(run, gp_, _noise(run, "noise_d", step), stats), c.pack)
+    dp = tuple(p.detach().requires_grad_(True) for p in state.d_params)
+    weights, new_u = _mlp.spectral_normalize(dp, state.sn_u, run.sn_on) if run.use_sn else (None, None)
+    fixed = fake.detach()
+    out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fixed, weights)
+    loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, run.scratch),
+                       out_r, out_f, x, fixed)
+    total = loss + _penalty(run, dp, weights, x, fixed, step) if run.use_gp else loss
+    grads_d = torch.autograd.grad(total.sum(), dp)
+    w_fixed = None if weights is None else tuple(w.detach() for w in weights)
+    out_g = _critic(run, tuple(p.detach() for p in dp), fake, w_fixed)
+    loss_g = _per_family(run, lambda fam, h, f: _g_loss(fam, f, h), out_g)
+    grads_g = torch.autograd.grad(loss_g.sum(), gp_)
+    changes = {"sn_u": (new_u, state.sn_u)} if run.use_sn else {}
+    new = replace(_update(run, state, "d", total, grads_d, step, **changes), loss_d=loss.detach())
+    changes = {"bn_g": (_mlp.update_bn_state(state.bn_g, stats), state.bn_g)} if stats is not None else {}
+    return replace(_update(run, new, "g", loss_g, grads_g, step, **changes), loss_g=loss_g.detach())
 
 
 def record(run: Setup, state: TrainState) -> TrainState:
@@ -1219,6 +1286,9 @@ def train(config: TrainConfig, callback=None, *, checkpoint=None, checkpoint_eve
     seconds_before, rec_at = state.seconds, frozenset(run.rec_steps)
 
     def advance(state, step):
+        if config.update == "simultaneous":
+            new = simultaneous_step(run, state, step)
+            return record(run, new) if step in rec_at else new
         new = state
         for k in range(config.n_critic):
             new = d_step(run, new, step, step * config.n_critic + k)

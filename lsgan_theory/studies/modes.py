@@ -11,7 +11,8 @@ An *experiment* is a TOML file (``experiments/mode_collapse/*.toml``) with the t
   family parameters: those come from the loss);
 * ``[grid]`` (optional): lists of TrainConfig fields whose Cartesian product are the *settings* (e.g. ``pack``,
   ``optimizer``, ``d_batchnorm``); every setting is trained with every loss and seed;
-* ``[quick]``, ``[full]``, ``[hour]``: overrides of any key above for that variant (a list replaces a grid list).
+* ``[quick]``, ``[full]``, ``[hour]``, ``[mao]``: overrides of any key above for that variant (a list replaces a grid
+  list); a sub-table ``[VARIANT.grid]`` adds grid keys for that variant only (e.g. ``update`` under ``[mao.grid]``).
 
 The runs of one setting (losses × seeds, every model with its own stream) train as ONE batched ensemble with
 :func:`lsgan_theory.ensemble.train` (the one training loop); at every evaluation step its observer has the
@@ -74,7 +75,7 @@ EVAL_STREAM = 1000  # noise stream of the evaluation samples (never used in trai
 _EXPERIMENT_KEYS = {"name": str, "description": str, "seeds": int, "losses": list, "n_eval": int, "eval_at": list,
                     "eval_of": (int, float), "mre_points": int, "mre_restarts": int, "mre_steps": int,
                     "mre_lr": (int, float), "collapse_below": int, "checkpoint_every": int}
-_VARIANTS = ("quick", "full", "hour")
+_VARIANTS = ("quick", "full", "hour", "mao")
 _TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {"n_models", "model_ids", "device", "family"}
 _LOSS_FIELDS = {k for v in LOSSES.values() for k in v}
 
@@ -118,6 +119,33 @@ class ModesSpec:
 
     def target(self):
         return _densities.parse(self.train["target"])
+
+    def restrict(self, settings) -> "ModesSpec":
+        """The spec with its grid cut to the points where KEY equals VALUE for every ``"KEY=VALUE"`` of
+        ``settings`` (the values compared as written in the file: ``update=alternating``, ``pack=2``).  The kept
+        settings, their model ids and their state files are those of the whole grid, so processes or machines that
+        each train a part into one ``out`` folder leave a state that the unrestricted run then collects."""
+        grid = {k: list(v) for k, v in self.grid.items()}
+        for item in settings:
+            key, sep, value = str(item).partition("=")
+            if not sep or key not in grid:
+                raise ValueError(f"setting: {item!r}: expected KEY=VALUE with KEY a grid key of {self.path} "
+                                 f"({', '.join(grid) if grid else 'the file has no grid for this variant'})")
+            keep = [v for v in grid[key] if _written(v) == value.strip()]
+            if not keep:
+                raise ValueError(f"setting: {item!r}: {key} takes {', '.join(_written(v) for v in grid[key])} in "
+                                 f"{self.path}")
+            grid[key] = keep
+        return dataclasses.replace(self, grid=grid)
+
+
+def _written(v) -> str:
+    """A grid value as a user writes it on the command line (TOML's spelling: true/false, numbers, bare strings)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, tuple):
+        return ",".join(map(_written, v))
+    return str(v)
 
 
 class ModesSpecError(ValueError):
@@ -163,7 +191,7 @@ def _check_train_key(path, table, key, value):
 
 
 def parse_modes_spec(text: str, path: str = "<experiment>", variant: str | None = None) -> ModesSpec:
-    """Validate an experiment given as TOML text with ``variant`` (None, "quick", "full", "hour") applied."""
+    """Validate an experiment given as TOML text with ``variant`` (None or one of :data:`_VARIANTS`) applied."""
     if variant not in (None, *_VARIANTS):
         raise ValueError(f"variant: must be None or one of {', '.join(_VARIANTS)}, got {variant!r}")
     try:
@@ -184,9 +212,21 @@ def parse_modes_spec(text: str, path: str = "<experiment>", variant: str | None 
         if not isinstance(v, list) or not v or k in train:
             raise ModesSpecError(f"{path}: [grid] {k} = {v!r}: a non-empty list of values, not also in [train]")
         grid[k] = [tuple(x) if isinstance(x, list) else x for x in v]
+    if variant is not None and variant not in doc and variant != "full":  # [full] may be empty: the published set-up
+        raise ModesSpecError(f"{path}: variant {variant!r}: the file has no [{variant}] table; its variants: "
+                             + ", ".join(v for v in _VARIANTS if v in doc or v == "full"))
     if variant is not None:
         for k, v in doc.get(variant, {}).items():
-            if k in _EXPERIMENT_KEYS:
+            if k == "grid":
+                if not isinstance(v, dict):
+                    raise ModesSpecError(f"{path}: [{variant}] grid = {v!r}: a table [{variant}.grid] of lists")
+                for gk, gv in v.items():
+                    _check_train_key(path, f"{variant}.grid", gk, gv[0] if isinstance(gv, list) and gv else gv)
+                    if not isinstance(gv, list) or not gv:
+                        raise ModesSpecError(f"{path}: [{variant}.grid] {gk} = {gv!r}: a non-empty list of values")
+                    grid[gk] = [tuple(x) if isinstance(x, list) else x for x in gv]
+                    train.pop(gk, None)
+            elif k in _EXPERIMENT_KEYS:
                 exp[k] = _check_experiment_key(path, variant, k, v)
             elif k in grid:
                 if not isinstance(v, list) or not v:

@@ -52,7 +52,7 @@ _FIGURE_KEYS = ("name", "x", "y", "hue", "facet", "logx", "logy", "reference", "
 _DEFAULT_N_EVAL = 2000
 # TrainConfig's architecture fields (pack, maxout pieces, batch norm, initialisation) and their defaults
 _ARCH_DEFAULTS = {"pack": 1, "d_pieces": 1, "g_batchnorm": False, "d_batchnorm": False, "init": "uniform",
-                  "init_std": 0.02}
+                  "init_std": 0.02, "init_gain": 1.0, "update": "alternating"}
 
 
 class SpecError(ValueError):

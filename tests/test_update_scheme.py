@@ -1,0 +1,148 @@
+"""``update = "simultaneous"`` (Mao's scheme) and ``init = "orthogonal"`` (Mao's initialiser), checked against a
+hand-written plain-torch step and against the definition of an orthogonal matrix (issue 32)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lsgan_theory import densities
+from lsgan_theory.ensemble import TrainConfig, train
+from lsgan_theory.ensemble import mlp as M
+from lsgan_theory.ensemble import rng
+
+B, K = 8, 3
+BASE = dict(target="ring(8,1,0.01)", steps=1, batch=B, n_data=0, noise_dim=K, g_hidden=(5,), d_hidden=(4,),
+            activation="tanh", optimizer="sgd", lr_d=0.1, lr_g=0.2, family="least_squares", ls_a=0.0, ls_b=1.0,
+            ls_c=1.0, dtype="float64", seed=3)
+
+
+def _mlp(params, x):
+    n = len(params) // 2
+    for l in range(n):
+        x = x @ params[2 * l][0] + params[2 * l + 1][0]
+        if l < n - 1:
+            x = torch.tanh(x)
+    return x
+
+
+def _one_step(update: str):
+    """The engine's parameters before and after one step, and the step's real batch and noise."""
+    seen = {}
+
+    def observe(obs):
+        seen[obs.step] = ([p.clone() for p in obs.state.d_params], [p.clone() for p in obs.state.g_params])
+        if obs.step == 1:
+            seen["x"] = obs.real_batch()[0].clone()
+        return None
+
+    cfg = TrainConfig(**BASE, update=update)
+    train(cfg, observe=observe, observe_at=[0, 1])
+    mid = cfg.ids()[0]
+    z = rng.step_normal(cfg.seed, [mid], rng.STREAMS["noise_d"], 0, (B, K), dtype=torch.float64,
+                        generator=torch.Generator())[0]
+    return seen, z, cfg
+
+
+def _hand_step(d0, g0, x, z_d, z_g, lr_d, lr_g):
+    """Plain torch, written from the definitions: LS losses ½E(D(x) − 1)² + ½E D(G(z))² (Mao's (0, 1, 1)) and
+    ½E(D(G(z)) − 1)²; SGD on D, then SGD on G against the D given (the caller chooses old or new D)."""
+    d = [p.detach().clone().requires_grad_(True) for p in d0]
+    g = [p.detach().clone().requires_grad_(True) for p in g0]
+    fake = _mlp(g, z_d).detach()
+    ld = 0.5 * ((_mlp(d, x) - 1) ** 2).mean() + 0.5 * (_mlp(d, fake) ** 2).mean()
+    gd = torch.autograd.grad(ld, d)
+    d1 = [p - lr_d * q for p, q in zip(d, gd)]
+    return [p.detach() for p in d1], g, z_g
+
+
+def test_simultaneous_step_equals_both_gradients_at_the_same_point():
+    seen, z, cfg = _one_step("simultaneous")
+    (d0, g0), (d1, g1) = seen[0], seen[1]
+    x = seen["x"]
+    d_hand, g, _ = _hand_step(d0, g0, x, z, z, cfg.lr_d, cfg.lr_g)
+    # G's gradient at the OLD D and the same noise batch z
+    lg = 0.5 * ((_mlp([p.detach() for p in d0], _mlp(g, z)) - 1) ** 2).mean()
+    g_hand = [p - cfg.lr_g * q for p, q in zip(g, torch.autograd.grad(lg, g))]
+    for a, b in zip(d1, d_hand):
+        torch.testing.assert_close(a[0], b[0] if b.dim() == 3 else b, rtol=1e-12, atol=1e-12)
+    for a, b in zip(g1, g_hand):
+        torch.testing.assert_close(a[0], b[0].detach(), rtol=1e-12, atol=1e-12)
+    # negative control: G's update against the NEW D (the alternating scheme's point) differs by far more
+    lg_new = 0.5 * ((_mlp(d_hand, _mlp(g, z)) - 1) ** 2).mean()
+    g_new = [p - cfg.lr_g * q for p, q in zip(g, torch.autograd.grad(lg_new, g))]
+    gap = max(float((a[0] - b[0]).detach().abs().max()) for a, b in zip(g1, g_new))
+    assert gap > 1e-6
+
+
+def test_alternating_differs_from_simultaneous_and_uses_the_new_discriminator():
+    seen_s, _, _ = _one_step("simultaneous")
+    seen_a, z, cfg = _one_step("alternating")
+    torch.testing.assert_close(seen_s[1][0][0], seen_a[1][0][0], rtol=0, atol=0)  # same D update
+    assert max(float((a - b).abs().max()) for a, b in zip(seen_s[1][1], seen_a[1][1])) > 1e-6
+    (d0, g0), (d1, g1) = seen_a[0], seen_a[1]
+    z_g = rng.step_normal(cfg.seed, [cfg.ids()[0]], rng.STREAMS["noise_g"], 0, (B, K), dtype=torch.float64,
+                          generator=torch.Generator())[0]
+    g = [p.detach().clone().requires_grad_(True) for p in g0]
+    lg = 0.5 * ((_mlp(d1, _mlp(g, z_g)) - 1) ** 2).mean()
+    g_hand = [p - cfg.lr_g * q for p, q in zip(g, torch.autograd.grad(lg, g))]
+    for a, b in zip(g1, g_hand):
+        torch.testing.assert_close(a[0], b[0].detach(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("family, extra", [("gan_ns", {}), ("wgan", {"gp_weight": 10.0}),
+                                           ("loss_sensitive", {}), ("hinge", {})])
+def test_simultaneous_trains_every_family_and_resumes_bitwise(tmp_path, family, extra):
+    cfg = TrainConfig(**{**BASE, "family": family, "ls_a": -1.0, "ls_b": 1.0, "ls_c": 0.0, "steps": 6,
+                         "optimizer": "adam", "n_models": 2, **extra}, update="simultaneous")
+    whole = train(cfg)
+    assert np.isfinite(whole.loss_d).all() and np.isfinite(whole.loss_g).all()
+    ck = tmp_path / "ck.pt"
+    hit = []
+
+    def stop_once(obs):
+        if obs.step == 3 and not hit:
+            hit.append(1)
+            raise KeyboardInterrupt  # Ctrl-C after step 3: the completed steps are saved
+        return None
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, checkpoint=ck, observe=stop_once, observe_at=[3])
+    resumed = train(cfg, checkpoint=ck)  # continues from step 3
+    for a, b in zip(whole.g_params + whole.d_params, resumed.g_params + resumed.d_params):
+        assert torch.equal(a, b)
+
+
+def test_simultaneous_is_refused_where_it_has_no_meaning():
+    with pytest.raises(ValueError, match="update: 'simultaneous'.*n_critic = 1"):
+        TrainConfig(**BASE, update="simultaneous", n_critic=2)
+    with pytest.raises(ValueError, match="update: must be one of 'alternating', 'simultaneous'"):
+        TrainConfig(**BASE, update="together")
+
+
+def test_orthogonal_init_is_orthogonal_with_the_gain_and_zero_bias():
+    spec = M.NetSpec((6, 4, 9), "tanh")
+    p = M.init_net(spec, 0, torch.tensor([1, 2]), 1, init="orthogonal", init_gain=1.4, dtype=torch.float64)
+    W0, b0, W1, b1 = p
+    I4 = torch.eye(4, dtype=torch.float64).expand(2, 4, 4)
+    torch.testing.assert_close(W0.transpose(1, 2) @ W0 / 1.4**2, I4)   # tall: orthonormal columns
+    torch.testing.assert_close(W1 @ W1.transpose(1, 2) / 1.4**2, I4)   # wide: orthonormal rows
+    assert not b0.any() and not b1.any()
+    assert not torch.equal(W0[0], W0[1])  # each model its own draw
+    # Haar: with the sign convention the distribution is rotation-invariant -- the mean of a diagonal entry is 0
+    q = M.orthogonal(torch.randn(4000, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
+    d = q.diagonal(dim1=1, dim2=2).flatten()
+    assert abs(float(d.mean())) < 4 * float(d.std()) / math.sqrt(d.numel())
+    # negative control: without the sign fix (raw QR of LAPACK) the diagonal of R is negative for Householder QR
+    # and Q's diagonal is biased; the fixed version is not
+    raw, _ = torch.linalg.qr(torch.randn(4000, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
+    assert abs(float(raw.diagonal(dim1=1, dim2=2).mean())) > 10 * float(d.std()) / math.sqrt(d.numel())
+
+
+def test_init_gain_is_refused_without_orthogonal():
+    with pytest.raises(ValueError, match="init_gain: used only with init = 'orthogonal'"):
+        TrainConfig(**BASE, init_gain=1.4)
+    with pytest.raises(ValueError, match="init_gain"):
+        TrainConfig(**BASE, init="orthogonal", init_gain=0.0)
+    TrainConfig(**BASE, init="orthogonal", init_gain=1.4)
