@@ -146,3 +146,48 @@ def test_init_gain_is_refused_without_orthogonal():
     with pytest.raises(ValueError, match="init_gain"):
         TrainConfig(**BASE, init="orthogonal", init_gain=0.0)
     TrainConfig(**BASE, init="orthogonal", init_gain=1.4)
+
+
+# ---------------------------------------------------------------------------------------------------- the [mao] variant
+from pathlib import Path  # noqa: E402
+
+from lsgan_theory.studies.modes import ModesSpecError, ensemble_runs, load_modes_spec, parse_modes_spec  # noqa: E402
+
+MAO = Path(__file__).resolve().parents[1] / "experiments" / "mode_collapse" / "mao_ring.toml"
+
+
+def test_mao_variant_is_maos_set_up_with_both_update_schemes():
+    spec = load_modes_spec(MAO, "mao")
+    assert [s for s in spec.settings()] == [{"update": "simultaneous"}, {"update": "alternating"}]
+    assert (spec.steps, spec.train["batch"], spec.train["noise_dim"], spec.seeds) == (35000, 512, 256, 3)
+    assert (spec.train["init"], spec.train["init_gain"], spec.train["n_data"]) == ("orthogonal", 1.4, 0)
+    assert spec.eval_steps()[:3] == (0, 2500, 5000) and spec.eval_steps()[-1] == 35000
+    # the other variants keep no grid: their settings, and so their model ids, are those of earlier runs
+    assert load_modes_spec(MAO, "hour").settings() == [{}]
+
+
+def test_restrict_keeps_the_model_ids_and_refuses_what_the_grid_lacks():
+    spec = load_modes_spec(MAO, "mao")
+    alt = spec.restrict(["update=alternating"])
+    assert alt.settings() == [{"update": "alternating"}]
+    assert ensemble_runs(alt, alt.settings()[0]) == ensemble_runs(spec, spec.settings()[1])
+    assert ensemble_runs(spec, spec.settings()[0]) != ensemble_runs(spec, spec.settings()[1])  # control
+    with pytest.raises(ValueError, match="update takes simultaneous, alternating"):
+        spec.restrict(["update=both"])
+    with pytest.raises(ValueError, match="KEY a grid key"):
+        spec.restrict(["pack=2"])
+    with pytest.raises(ValueError, match="no grid"):
+        load_modes_spec(MAO, "hour").restrict(["update=alternating"])
+
+
+def test_variant_tables_are_checked():
+    text = MAO.read_text()
+    with pytest.raises(ModesSpecError, match=r"\[mao.grid\] update = 'x': a non-empty list"):
+        parse_modes_spec(text.replace('update = ["simultaneous", "alternating"]', 'update = "x"'), "f", "mao")
+    with pytest.raises(ModesSpecError, match="not a training field"):
+        parse_modes_spec(text.replace('update = ["simultaneous", "alternating"]', 'speed = [1]'), "f", "mao")
+    with pytest.raises(ModesSpecError, match=r"update: must be one of"):
+        parse_modes_spec(text.replace('"alternating"]', '"together"]'), "f", "mao")
+    bare = text[:text.index("[mao]")]
+    with pytest.raises(ModesSpecError, match=r"no \[mao\] table"):
+        parse_modes_spec(bare, "f", "mao")
