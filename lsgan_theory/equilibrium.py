@@ -523,7 +523,7 @@ def _stationarity_rows(rows: _MilpRows, game: GridGame, names: dict, pi, pj) -> 
 
 
 def _lipschitz_rows(rows: _MilpRows, game: GridGame, names: dict, Mnu: float) -> None:
-    """L ∈ F (consecutive slopes ≤ κτ) and complementarity of the Lipschitz multipliers (binaries γ⁺, γ⁻)."""
+    """L ∈ F (consecutive slopes ≤ κτ) and the Lipschitz multipliers' complementarity (binaries γ⁺, γ⁻)."""
     gap = game.kappa * game.tau * np.diff(game.x)
     Lv, nup, num, gp_, gm_ = names["L"], names["nup"], names["num"], names["gp"], names["gm"]
     for k in range(game.K - 1):

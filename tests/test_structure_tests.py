@@ -82,7 +82,8 @@ def private_uses(source: str) -> list[str]:
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names if _private_path(a.name)]
             what = f"import {', '.join(names)}" if names else None
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "lsgan_theory":
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and \
+                (node.module or "").split(".")[0] == "lsgan_theory":
             names = [a.name for a in node.names if _private(a.name)]
             if _private_path(node.module) or names:
                 what = f"from {node.module} import {', '.join(a.name for a in node.names)}"

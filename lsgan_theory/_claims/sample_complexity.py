@@ -371,8 +371,8 @@ def _mirror_checks(df, max_pairs: int | None = None) -> tuple[list, list[str], d
 
 def _mirrored_pairs(sel, steps: int) -> tuple[list, list, list, list, list, list[str]]:
     """Train the mirrored pair of every selected GLS ν = 1 run (and, for the first replica, the controls: the
-    unmirrored start, ν = 0.5 at the run's τ, ν = 1 and ν = 0.5 at τ = :data:`MIRROR_CONTROL_TAU`); returns the pairs
-    (main, unmirrored, ν = 0.5 own τ, ν = 1 control τ, ν = 0.5 control τ) and the table's rows."""
+    unmirrored start, ν = 0.5 at the run's τ, ν = 1 and ν = 0.5 at τ = :data:`MIRROR_CONTROL_TAU`); returns the
+    pairs (main, unmirrored, ν = 0.5 own τ, ν = 1 control τ, ν = 0.5 control τ) and the table's rows."""
     from dataclasses import replace
 
     from ..studies.mirror import mirrored_pair

@@ -600,8 +600,8 @@ def _fit_loss_networks(real, fake, pts, *, lam, kappa, n_models, steps, width, l
 
 
 def _perturbed_lps(real, fake, lam, kappa, l_mean, x, w) -> tuple[dict, dict]:
-    """The power: the LP optimum with κ·(1 − δ) and λ·(1 + δ), δ in :data:`_DELTAS`, and the band distance of the
-    networks' mean ``l_mean`` (on ``x``) from each perturbed LP's cones."""
+    """The power: the LP optimum with κ·(1 − δ) and λ·(1 + δ), δ in :data:`_DELTAS`, and the band distance of
+    the networks' mean ``l_mean`` (on ``x``) from each perturbed LP's cones."""
     from .. import nonparametric as npm
 
     alternatives, band_alt = {}, {}
