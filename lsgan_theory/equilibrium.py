@@ -415,15 +415,35 @@ def equilibrium_milp(game: GridGame, objective_name: str = "l1", *, time_limit: 
     if objective_name not in ("l1", "loss"):
         raise ValueError(f"objective_name: accepted values are 'l1' and 'loss', got {objective_name!r}")
     time_limit = validate.real("time_limit", time_limit, minimum=0.0, strict_minimum=True)
-    K, p, a, lh = game.K, game.p, game.a, game.lam_h
-    D = game.delta
-    U = game.l_max
-    Ma = (1.0 + game.kappa) * game.tau * float(game.x[-1] - game.x[0]) + 1e-9
-    Mnu = 2.0 + 2.0 * lh
-    gap = game.kappa * game.tau * np.diff(game.x)
-    pi, pj = np.nonzero(~np.eye(K, dtype=bool) & (p[:, None] > 0)) if lh > 0 else (np.zeros(0, int),) * 2
-    P = pi.size
-    # variable layout
+    K, p = game.K, game.p
+    pi, pj = np.nonzero(~np.eye(K, dtype=bool) & (p[:, None] > 0)) if game.lam_h > 0 else (np.zeros(0, int),) * 2
+    Ma = (1.0 + game.kappa) * game.tau * float(game.x[-1] - game.x[0]) + 1e-9  # big-M of a hinge argument
+    Mnu = 2.0 + 2.0 * game.lam_h                                                 # bound of a Lipschitz multiplier
+    names, lo, hi, integ = _milp_variables(game, pi, Mnu)
+    rows = _MilpRows()
+    _hinge_rows(rows, game, names, pi, pj, Ma)
+    _stationarity_rows(rows, game, names, pi, pj)
+    _lipschitz_rows(rows, game, names, Mnu)
+    _generator_rows(rows, game, names)
+    c = np.zeros(lo.size)
+    if objective_name == "l1":
+        c[names["t"]] = -2.0
+        c[names["b"]] = 2.0 * p
+    else:
+        c[names["L"]] = -1.0
+    res = milp(c, constraints=rows.constraint(lo.size), integrality=integ, bounds=Bounds(lo, hi),
+               options={"time_limit": float(time_limit), "mip_rel_gap": 0.0})
+    if res.x is None or res.status not in (0,):
+        raise RuntimeError(f"HiGHS did not solve the equilibrium MILP to optimality: {res.message}")
+    L = np.clip(res.x[names["L"]], 0.0, None)
+    q = np.clip(res.x[names["q"]], 0.0, None)
+    q = q / q.sum()
+    return EquilibriumSearch(L, q, float(-res.fun), objective_name, certify(game, L, q), str(res.message))
+
+
+def _milp_variables(game: GridGame, pi: np.ndarray, Mnu: float):
+    """The MILP's variable layout (name -> indices), bounds and integrality (1 for the binaries)."""
+    K, P, U = game.K, pi.size, game.l_max
     names = {}
     sizes = [("L", K), ("q", K), ("m", 1), ("w", P), ("u", P), ("v", P), ("mu", K), ("beta", K), ("nup", K - 1),
              ("num", K - 1), ("gp", K - 1), ("gm", K - 1), ("r", K), ("t", K), ("b", K)]
@@ -431,13 +451,12 @@ def equilibrium_milp(game: GridGame, objective_name: str = "l1", *, time_limit: 
     for nm, sz in sizes:
         names[nm] = np.arange(off, off + sz)
         off += sz
-    nvar = off
-    lo, hi = np.zeros(nvar), np.full(nvar, np.inf)
-    integ = np.zeros(nvar)
+    lo, hi = np.zeros(off), np.full(off, np.inf)
+    integ = np.zeros(off)
     hi[names["L"]] = U
     hi[names["q"]] = 1.0
     hi[names["m"]] = U
-    hi[names["w"]] = lh * p[pi] if P else 0.0
+    hi[names["w"]] = game.lam_h * game.p[pi] if P else 0.0
     hi[names["mu"]] = 1.0
     hi[names["nup"]] = Mnu
     hi[names["num"]] = Mnu
@@ -445,30 +464,48 @@ def equilibrium_milp(game: GridGame, objective_name: str = "l1", *, time_limit: 
     for nm in ("u", "v", "beta", "gp", "gm", "r", "b"):
         hi[names[nm]] = 1.0
         integ[names[nm]] = 1
-    rows, cols, vals, rlo, rhi = [], [], [], [], []
-    nrow = [0]
+    return names, lo, hi, integ
 
-    def row(cs, vs, lo_, hi_):
-        k = nrow[0]
-        rows.extend([k] * len(cs))
-        cols.extend(int(c) for c in cs)
-        vals.extend(float(v) for v in vs)
-        rlo.append(lo_)
-        rhi.append(hi_)
-        nrow[0] += 1
 
+class _MilpRows:
+    """Sparse constraint rows lo ≤ Σ v·x[c] ≤ hi, appended one at a time."""
+
+    def __init__(self):
+        self.rows, self.cols, self.vals, self.lo, self.hi = [], [], [], [], []
+
+    def add(self, cs, vs, lo_, hi_):
+        k = len(self.lo)
+        self.rows.extend([k] * len(cs))
+        self.cols.extend(int(c) for c in cs)
+        self.vals.extend(float(v) for v in vs)
+        self.lo.append(lo_)
+        self.hi.append(hi_)
+
+    def constraint(self, nvar: int) -> LinearConstraint:
+        A = sparse.csr_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.lo), nvar))
+        return LinearConstraint(A, np.array(self.lo), np.array(self.hi))
+
+
+def _hinge_rows(rows: _MilpRows, game: GridGame, names: dict, pi, pj, Ma: float) -> None:
+    """Σ q = 1 and, per pair (i, j), the flow w_ij in the hinge's subgradient: complementarity by binaries u, v."""
+    K, p, lh, D = game.K, game.p, game.lam_h, game.delta
     Lv, qv, wv, uv, vv = names["L"], names["q"], names["w"], names["u"], names["v"]
-    row(qv, np.ones(K), 1.0, 1.0)  # Σ q = 1
-    for k in range(P):
+    rows.add(qv, np.ones(K), 1.0, 1.0)  # Σ q = 1
+    for k in range(pi.size):
         i, j = pi[k], pj[k]
         c0 = lh * p[i]
-        row([wv[k], qv[j]], [1.0, -c0], -np.inf, 0.0)                       # w ≤ λ_h p_i q_j
-        row([qv[j], wv[k], uv[k]], [c0, -1.0, -c0], -np.inf, 0.0)            # u = 0 ⇒ w = λ_h p_i q_j
-        row([Lv[i], Lv[j], uv[k]], [1.0, -1.0, Ma], -np.inf, Ma - D[i, j])   # u = 1 ⇒ a_ij ≤ 0
-        row([wv[k], vv[k]], [1.0, -c0], -np.inf, 0.0)                        # v = 0 ⇒ w = 0
-        row([Lv[i], Lv[j], vv[k]], [1.0, -1.0, -Ma], -Ma - D[i, j], np.inf)  # v = 1 ⇒ a_ij ≥ 0
-    mu, beta = names["mu"], names["beta"]
-    nup, num, gp_, gm_ = names["nup"], names["num"], names["gp"], names["gm"]
+        rows.add([wv[k], qv[j]], [1.0, -c0], -np.inf, 0.0)                       # w ≤ λ_h p_i q_j
+        rows.add([qv[j], wv[k], uv[k]], [c0, -1.0, -c0], -np.inf, 0.0)            # u = 0 ⇒ w = λ_h p_i q_j
+        rows.add([Lv[i], Lv[j], uv[k]], [1.0, -1.0, Ma], -np.inf, Ma - D[i, j])   # u = 1 ⇒ a_ij ≤ 0
+        rows.add([wv[k], vv[k]], [1.0, -c0], -np.inf, 0.0)                        # v = 0 ⇒ w = 0
+        rows.add([Lv[i], Lv[j], vv[k]], [1.0, -1.0, -Ma], -Ma - D[i, j], np.inf)  # v = 1 ⇒ a_ij ≥ 0
+
+
+def _stationarity_rows(rows: _MilpRows, game: GridGame, names: dict, pi, pj) -> None:
+    """The critic's KKT stationarity at every node, and μ_i > 0 ⇒ L_i = 0 (binary β_i)."""
+    K, p, a, U = game.K, game.p, game.a, game.l_max
+    Lv, wv, mu, beta = names["L"], names["w"], names["mu"], names["beta"]
+    nup, num = names["nup"], names["num"]
     for i in range(K):
         cs, vs = [mu[i]], [-1.0]
         for k in np.flatnonzero(pi == i):
@@ -480,34 +517,31 @@ def equilibrium_milp(game: GridGame, objective_name: str = "l1", *, time_limit: 
             cs += [nup[i], num[i]]; vs += [-1.0, 1.0]
         if i > 0:
             cs += [nup[i - 1], num[i - 1]]; vs += [1.0, -1.0]
-        row(cs, vs, -a * p[i], -a * p[i])                                    # stationarity at node i
-        row([mu[i], beta[i]], [1.0, -1.0], -np.inf, 0.0)                     # μ_i ≤ β_i
-        row([Lv[i], beta[i]], [1.0, U], -np.inf, U)                          # β_i = 1 ⇒ L_i = 0
-    for k in range(K - 1):
-        row([nup[k], gp_[k]], [1.0, -Mnu], -np.inf, 0.0)                     # ν⁺ ≤ M γ⁺
-        row([Lv[k + 1], Lv[k], gp_[k]], [-1.0, 1.0, 2 * gap[k]], -np.inf, gap[k])  # γ⁺ = 1 ⇒ tight
-        row([num[k], gm_[k]], [1.0, -Mnu], -np.inf, 0.0)
-        row([Lv[k], Lv[k + 1], gm_[k]], [-1.0, 1.0, 2 * gap[k]], -np.inf, gap[k])
-        row([Lv[k + 1], Lv[k]], [1.0, -1.0], -gap[k], gap[k])                # L ∈ F
+        rows.add(cs, vs, -a * p[i], -a * p[i])                                    # stationarity at node i
+        rows.add([mu[i], beta[i]], [1.0, -1.0], -np.inf, 0.0)                     # μ_i ≤ β_i
+        rows.add([Lv[i], beta[i]], [1.0, U], -np.inf, U)                          # β_i = 1 ⇒ L_i = 0
+
+
+def _lipschitz_rows(rows: _MilpRows, game: GridGame, names: dict, Mnu: float) -> None:
+    """L ∈ F (consecutive slopes ≤ κτ) and the Lipschitz multipliers' complementarity (binaries γ⁺, γ⁻)."""
+    gap = game.kappa * game.tau * np.diff(game.x)
+    Lv, nup, num, gp_, gm_ = names["L"], names["nup"], names["num"], names["gp"], names["gm"]
+    for k in range(game.K - 1):
+        rows.add([nup[k], gp_[k]], [1.0, -Mnu], -np.inf, 0.0)                     # ν⁺ ≤ M γ⁺
+        rows.add([Lv[k + 1], Lv[k], gp_[k]], [-1.0, 1.0, 2 * gap[k]], -np.inf, gap[k])  # γ⁺ = 1 ⇒ tight
+        rows.add([num[k], gm_[k]], [1.0, -Mnu], -np.inf, 0.0)
+        rows.add([Lv[k], Lv[k + 1], gm_[k]], [-1.0, 1.0, 2 * gap[k]], -np.inf, gap[k])
+        rows.add([Lv[k + 1], Lv[k]], [1.0, -1.0], -gap[k], gap[k])                # L ∈ F
+
+
+def _generator_rows(rows: _MilpRows, game: GridGame, names: dict) -> None:
+    """The generator's condition q_j > 0 ⇒ L_j = min L, and t_j = min(q_j, b_j) for the Σ|p − q| objective."""
+    U = game.l_max
+    Lv, qv = names["L"], names["q"]
     mv, rv, tv, bv = names["m"][0], names["r"], names["t"], names["b"]
-    for j in range(K):
-        row([mv, Lv[j]], [1.0, -1.0], -np.inf, 0.0)                          # m ≤ L_j
-        row([qv[j], rv[j]], [1.0, -1.0], -np.inf, 0.0)                       # q_j > 0 ⇒ r_j = 1
-        row([Lv[j], mv, rv[j]], [1.0, -1.0, U], -np.inf, U)                  # r_j = 1 ⇒ L_j = m
-        row([tv[j], qv[j]], [1.0, -1.0], -np.inf, 0.0)                       # t_j ≤ q_j
-        row([tv[j], bv[j]], [1.0, -1.0], -np.inf, 0.0)                       # t_j ≤ b_j
-    c = np.zeros(nvar)
-    if objective_name == "l1":
-        c[tv] = -2.0
-        c[bv] = 2.0 * p
-    else:
-        c[Lv] = -1.0
-    A = sparse.csr_matrix((vals, (rows, cols)), shape=(nrow[0], nvar))
-    res = milp(c, constraints=LinearConstraint(A, np.array(rlo), np.array(rhi)), integrality=integ,
-               bounds=Bounds(lo, hi), options={"time_limit": float(time_limit), "mip_rel_gap": 0.0})
-    if res.x is None or res.status not in (0,):
-        raise RuntimeError(f"HiGHS did not solve the equilibrium MILP to optimality: {res.message}")
-    L = np.clip(res.x[Lv], 0.0, None)
-    q = np.clip(res.x[qv], 0.0, None)
-    q = q / q.sum()
-    return EquilibriumSearch(L, q, float(-res.fun), objective_name, certify(game, L, q), str(res.message))
+    for j in range(game.K):
+        rows.add([mv, Lv[j]], [1.0, -1.0], -np.inf, 0.0)                          # m ≤ L_j
+        rows.add([qv[j], rv[j]], [1.0, -1.0], -np.inf, 0.0)                       # q_j > 0 ⇒ r_j = 1
+        rows.add([Lv[j], mv, rv[j]], [1.0, -1.0, U], -np.inf, U)                  # r_j = 1 ⇒ L_j = m
+        rows.add([tv[j], qv[j]], [1.0, -1.0], -np.inf, 0.0)                       # t_j ≤ q_j
+        rows.add([tv[j], bv[j]], [1.0, -1.0], -np.inf, 0.0)                       # t_j ≤ b_j

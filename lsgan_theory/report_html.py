@@ -223,6 +223,58 @@ _JS = """
 """
 
 
+def _badge(status: str) -> str:
+    colour = VERDICT_COLOURS.get(status, "#57606a")
+    return f"<span class='badge' style='background:{colour}'>{html.escape(status.upper())}</span>"
+
+
+def _anchor(cid: str) -> str:
+    return "claim-" + re.sub(r"[^A-Za-z0-9_-]", "_", cid)
+
+
+def _summary_row(c: dict) -> str:
+    """One row of the summary table: claim, reference, verdict, statistic vs tolerance, power, seconds."""
+    st, pw = _terms(c)
+    cid = str(c.get("id", ""))
+    return (f"<tr data-verdict='{html.escape(c.get('status', ''))}' data-area='{html.escape(area_of(c))}'>"
+            f"<td><a href='#{_anchor(cid)}'>{html.escape(cid)}</a></td><td>{html.escape(str(c.get('ref', '')))}"
+            f"</td><td>{_badge(str(c.get('status', '')))}</td><td>{st}</td><td>{pw}</td>"
+            f"<td>{_num(c.get('seconds'))}</td></tr>")
+
+
+def _claim_section(c: dict, quick: bool, base: Path) -> str:
+    """A claim's section: its statement, the terms of its checks, its evidence, figures and the command."""
+    cid = str(c.get("id", ""))
+    command = c.get("command") or f"lsgan-theory verify --only {cid}{'' if quick else ' --full'}"
+    terms = []
+    checks = c.get("checks") or ([c] if c.get("statistic") is not None else [])
+    if checks:
+        terms.append("<tr><th>check</th><th>statistic</th><th>tolerance</th><th>basis</th><th>alternative "
+                     "(power)</th><th>its statistic</th><th>verdict</th></tr>")
+    for k in checks:
+        terms.append(f"<tr><td>{html.escape(str(k.get('name', '')))}</td><td>{_num(k.get('statistic'))}</td>"
+                     f"<td>{_num(k.get('tolerance'))}</td><td>{html.escape(str(k.get('tolerance_basis', '')))}"
+                     f"</td><td>{html.escape(str(k.get('alternative', '')))}</td>"
+                     f"<td>{_num(k.get('alternative_statistic'))}</td><td>{_badge(str(k.get('status', '')))}</td>"
+                     "</tr>")
+    figs = "".join(_figure(f, base) for f in c.get("figures", []) if str(f).lower().endswith((".png", ".svg")))
+    return (f"<section class='claim' id='{_anchor(cid)}' data-verdict='{html.escape(c.get('status', ''))}' "
+            f"data-area='{html.escape(area_of(c))}'><h2>{html.escape(cid)} {_badge(str(c.get('status', '')))}</h2>"
+            f"<p><em>{html.escape(str(c.get('ref', '')))}</em> — {html.escape(str(c.get('statement', '')))}</p>"
+            + (f"<table class='terms'>{''.join(terms)}</table>" if terms else "")
+            + markdown_to_html(str(c.get("evidence", ""))) + figs
+            + f"<p>Reproduce: <code>{html.escape(command)}</code> ({_num(c.get('seconds'))} s)</p></section>")
+
+
+def _filter_buttons(n_claims: int, counts: dict, verdicts: list, areas: list) -> list[str]:
+    buttons = ["<span>verdict:</span>"] + [f"<button data-kind='verdict' data-value='all'>all ({n_claims})</button>"]
+    buttons += [f"<button data-kind='verdict' data-value='{html.escape(v)}'>{html.escape(v)} ({counts[v]})</button>"
+                for v in verdicts]
+    buttons += ["<span>area:</span>", "<button data-kind='area' data-value='all'>all</button>"]
+    buttons += [f"<button data-kind='area' data-value='{html.escape(a)}'>{html.escape(a)}</button>" for a in areas]
+    return buttons
+
+
 def write_html(claims: list[dict], meta: dict, path: str | Path, *, figures_base: str | Path | None = None) -> Path:
     """Write the self-contained report to ``path`` and return it.
 
@@ -239,50 +291,9 @@ def write_html(claims: list[dict], meta: dict, path: str | Path, *, figures_base
         counts[c.get("status", "?")] = counts.get(c.get("status", "?"), 0) + 1
     areas = sorted({area_of(c) for c in claims})
     verdicts = [v for v in VERDICT_COLOURS if v in counts] + sorted(v for v in counts if v not in VERDICT_COLOURS)
-
-    def badge(status: str) -> str:
-        colour = VERDICT_COLOURS.get(status, "#57606a")
-        return f"<span class='badge' style='background:{colour}'>{html.escape(status.upper())}</span>"
-
-    def anchor(cid: str) -> str:
-        return "claim-" + re.sub(r"[^A-Za-z0-9_-]", "_", cid)
-
-    rows = []
-    for c in claims:
-        st, pw = _terms(c)
-        cid = str(c.get("id", ""))
-        rows.append(f"<tr data-verdict='{html.escape(c.get('status', ''))}' data-area='{html.escape(area_of(c))}'>"
-                    f"<td><a href='#{anchor(cid)}'>{html.escape(cid)}</a></td><td>{html.escape(str(c.get('ref', '')))}"
-                    f"</td><td>{badge(str(c.get('status', '')))}</td><td>{st}</td><td>{pw}</td>"
-                    f"<td>{_num(c.get('seconds'))}</td></tr>")
-    sections = []
-    for c in claims:
-        cid = str(c.get("id", ""))
-        command = c.get("command") or f"lsgan-theory verify --only {cid}{'' if quick else ' --full'}"
-        terms = []
-        checks = c.get("checks") or ([c] if c.get("statistic") is not None else [])
-        if checks:
-            terms.append("<tr><th>check</th><th>statistic</th><th>tolerance</th><th>basis</th><th>alternative "
-                         "(power)</th><th>its statistic</th><th>verdict</th></tr>")
-        for k in checks:
-            terms.append(f"<tr><td>{html.escape(str(k.get('name', '')))}</td><td>{_num(k.get('statistic'))}</td>"
-                         f"<td>{_num(k.get('tolerance'))}</td><td>{html.escape(str(k.get('tolerance_basis', '')))}"
-                         f"</td><td>{html.escape(str(k.get('alternative', '')))}</td>"
-                         f"<td>{_num(k.get('alternative_statistic'))}</td><td>{badge(str(k.get('status', '')))}</td>"
-                         "</tr>")
-        figs = "".join(_figure(f, base) for f in c.get("figures", []) if str(f).lower().endswith((".png", ".svg")))
-        sections.append(
-            f"<section class='claim' id='{anchor(cid)}' data-verdict='{html.escape(c.get('status', ''))}' "
-            f"data-area='{html.escape(area_of(c))}'><h2>{html.escape(cid)} {badge(str(c.get('status', '')))}</h2>"
-            f"<p><em>{html.escape(str(c.get('ref', '')))}</em> — {html.escape(str(c.get('statement', '')))}</p>"
-            + (f"<table class='terms'>{''.join(terms)}</table>" if terms else "")
-            + markdown_to_html(str(c.get("evidence", ""))) + figs
-            + f"<p>Reproduce: <code>{html.escape(command)}</code> ({_num(c.get('seconds'))} s)</p></section>")
-    buttons = ["<span>verdict:</span>"] + [f"<button data-kind='verdict' data-value='all'>all ({len(claims)})</button>"]
-    buttons += [f"<button data-kind='verdict' data-value='{html.escape(v)}'>{html.escape(v)} ({counts[v]})</button>"
-                for v in verdicts]
-    buttons += ["<span>area:</span>", "<button data-kind='area' data-value='all'>all</button>"]
-    buttons += [f"<button data-kind='area' data-value='{html.escape(a)}'>{html.escape(a)}</button>" for a in areas]
+    rows = [_summary_row(c) for c in claims]
+    sections = [_claim_section(c, quick, base) for c in claims]
+    buttons = _filter_buttons(len(claims), counts, verdicts, areas)
     summary = ", ".join(f"{counts[v]} {v}" for v in verdicts)
     foot = " · ".join(f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in meta.items())
     page = f"""<!DOCTYPE html>

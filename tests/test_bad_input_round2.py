@@ -97,7 +97,7 @@ def copy_store(store: Path, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("raw", ["1e300", "1e-6", "nan", "inf", "-1", "0", "abc"])
 def test_sympy_time_limit_outside_its_range_is_refused_naming_the_variable(raw, monkeypatch):
     # before: 1e300 -> OverflowError in setitimer, 1e-6 -> the alarm fired before the try (tracebacks)
-    from lsgan_theory.symbolic._limits import default_seconds
+    from lsgan_theory.symbolic import default_seconds
 
     monkeypatch.setenv("LSGAN_SYMPY_TIMEOUT", raw)
     with pytest.raises(ValueError, match=r"LSGAN_SYMPY_TIMEOUT.*\[0\.01, 1e\+06\]"):
@@ -106,7 +106,7 @@ def test_sympy_time_limit_outside_its_range_is_refused_naming_the_variable(raw, 
 
 
 def test_sympy_time_limit_at_the_ends_of_its_range_is_accepted(monkeypatch):  # negative control
-    from lsgan_theory.symbolic._limits import SymbolicTimeout, default_seconds, limited
+    from lsgan_theory.symbolic import SymbolicTimeout, default_seconds, limited
 
     for raw, v in (("0.01", 0.01), ("1e6", 1e6), ("7.5", 7.5)):
         monkeypatch.setenv("LSGAN_SYMPY_TIMEOUT", raw)
@@ -227,7 +227,7 @@ def test_an_allocator_failure_never_shows_the_allocator_text(tmp_path, monkeypat
     rc, _, err = cli(["divergence", "kl", "normal(0,1)", "normal(1,1)"])
     one_line((rc, "", err), "out of memory")
     assert "alloc_cpu" not in err and "enforce" not in err
-    monkeypatch.setattr(execute, "_train_pack", boom)
+    monkeypatch.setattr(execute, "_train_pack", boom)  # private: a fault injected where a pack trains
     rc, _, err = cli(["sweep", spec_file(tmp_path), "--out", tmp_path / "out"])
     assert rc == 1 and "alloc_cpu" not in err and ALLOCATOR_MESSAGE in err
     assert set(load(tmp_path / "out")["error"]) == {ALLOCATOR_MESSAGE}

@@ -66,7 +66,7 @@ def _noisy(d, E=16, sd=0.01, seed=0):
 
 @pytest.mark.parametrize("family", ["gan", "least_squares"])
 def test_critic_check_passes_at_the_optimum(family):
-    from lsgan_theory._claims.ensemble import critic_checks
+    from lsgan_theory._claims.ensemble import critic_checks  # private: the claim's checks (terms)
 
     x = _grid()
     d = closed_form_critic(family, Dn.parse(P).pdf(x), Dn.parse(Q).pdf(x))
@@ -75,7 +75,7 @@ def test_critic_check_passes_at_the_optimum(family):
 
 @pytest.mark.parametrize("family", ["gan", "least_squares"])
 def test_critic_check_fails_when_fed_the_optimum_of_a_shifted_q(family):
-    from lsgan_theory._claims.ensemble import critic_checks
+    from lsgan_theory._claims.ensemble import critic_checks  # private: the claim's checks (terms)
 
     x = _grid()
     wrong = closed_form_critic(family, Dn.parse(P).pdf(x), Dn.parse(Q).pdf(x - 0.3))  # q shifted by 0.3σ
@@ -83,7 +83,7 @@ def test_critic_check_fails_when_fed_the_optimum_of_a_shifted_q(family):
 
 
 def test_critic_check_is_inconclusive_when_the_noise_hides_a_tenth_of_sigma():
-    from lsgan_theory._claims.ensemble import critic_checks
+    from lsgan_theory._claims.ensemble import critic_checks  # private: the claim's checks (terms)
 
     x = _grid()
     d = closed_form_critic("gan", Dn.parse(P).pdf(x), Dn.parse(Q).pdf(x))
@@ -93,7 +93,7 @@ def test_critic_check_is_inconclusive_when_the_noise_hides_a_tenth_of_sigma():
 @pytest.mark.parametrize("x0,expected", [(0.75, "pass"), (0.75 + 0.15, "fail")])
 def test_hinge_check_locates_the_decision_boundary(x0, expected):
     # p = q at x = 0.75 for N(0,1) vs N(1.5,1); a boundary moved by 0.15 (q shifted by 0.3σ) must fail
-    from lsgan_theory._claims.ensemble import critic_checks
+    from lsgan_theory._claims.ensemble import critic_checks  # private: the claim's checks (terms)
 
     x = _grid(401)
     rng = np.random.default_rng(1)
@@ -126,7 +126,7 @@ def _ls_result(s_value, *, kappa=2.0, lam=1.0, E=8, se=1e-4, seed=0):
 
 @pytest.mark.parametrize("which,expected", [("optimum", "pass"), ("κ·0.9", "fail"), ("λ·1.1", "fail")])
 def test_loss_sensitive_check_fails_when_fed_a_perturbed_lp(which, expected):
-    from lsgan_theory._claims.ensemble import loss_sensitive_checks
+    from lsgan_theory._claims.ensemble import loss_sensitive_checks  # private: the claim's checks (terms)
 
     c = _ls_result(lambda sol, alts: sol.objective if which == "optimum" else alts[which])
     assert c.clipped_fraction >= 0.2  # κ = 2: the hinge clips (THEORY.md §5)
@@ -136,7 +136,7 @@ def test_loss_sensitive_check_fails_when_fed_a_perturbed_lp(which, expected):
 
 
 def test_loss_sensitive_check_fails_in_the_inactive_regime():
-    from lsgan_theory._claims.ensemble import loss_sensitive_checks
+    from lsgan_theory._claims.ensemble import loss_sensitive_checks  # private: the claim's checks (terms)
 
     c = _ls_result(lambda sol, alts: sol.objective, kappa=1.0)
     assert c.clipped_fraction == 0.0
@@ -147,7 +147,7 @@ def test_loss_sensitive_check_fails_in_the_inactive_regime():
 @pytest.mark.parametrize("rho,ci,expected", [(0.5, (0.4, 0.6), "pass"), (-0.8, (-0.85, -0.74), "fail"),
                                              (0.02, (-0.1, 0.15), "inconclusive")])
 def test_critic_side_allocation_verdict(rho, ci, expected):
-    from lsgan_theory._claims.nonparametric import allocation_critic_checks
+    from lsgan_theory._claims.nonparametric import allocation_critic_checks  # private: the claim's checks (terms)
 
     assert _status(allocation_critic_checks(rho, ci)) == expected
 
@@ -164,7 +164,7 @@ def _gen_alloc(ls_ratio):
 
 @pytest.mark.parametrize("ratio,expected", [(1.0, "pass"), (0.02, "fail"), (0.5, "fail")])
 def test_generator_side_allocation_fails_when_the_ls_signal_is_starved(ratio, expected):
-    from lsgan_theory._claims.nonparametric import allocation_generator_checks
+    from lsgan_theory._claims.nonparametric import allocation_generator_checks  # private: the claim's checks (terms)
 
     assert _status(allocation_generator_checks(_gen_alloc(ratio))) == expected
 
@@ -194,7 +194,7 @@ def test_candidate_slopes_are_fitted_over_the_same_n():
 
 @pytest.mark.parametrize("slope,expected", [(-0.20, "pass"), (-0.41, "fail")])
 def test_generalisation_check_fails_when_fed_the_rival_rate(slope, expected):
-    from lsgan_theory._claims.nonparametric import generalisation_checks
+    from lsgan_theory._claims.nonparametric import generalisation_checks  # private: the claim's checks (terms)
     from lsgan_theory.studies.nonparametric import RATES, candidate_slope
 
     ns = [8, 16, 32, 64, 128]

@@ -11,7 +11,8 @@ import pytest
 
 from lsgan_theory.cli import build_parser, main
 
-_SUBCOMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001 (argparse has no API)
+# private: argparse has no public list of its subcommands
+_SUBCOMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001
 
 
 @pytest.mark.parametrize("argv", [[], *[[c] for c in _SUBCOMMANDS], ["derive", "custom"]])

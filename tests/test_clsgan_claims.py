@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from lsgan_theory import plots
-from lsgan_theory._claims import clsgan as CC
+from lsgan_theory._claims import clsgan as CC  # private: the CLS-GAN claims' verdict rule and quick settings
 from lsgan_theory.claims import Context, combine, registry, run_claims
 from lsgan_theory.studies.clsgan import t_interval
 
 
 def _status(diffs):
     m, lo, hi = t_interval(diffs)
-    return CC._gain_check(10, m, lo, hi, len(diffs)).status
+    return CC._gain_check(10, m, lo, hi, len(diffs)).status  # private: the verdict rule
 
 
 def test_gain_check_reads_paired_differences_as_pass_fail_or_inconclusive():
@@ -30,12 +30,13 @@ def test_gain_check_reads_paired_differences_as_pass_fail_or_inconclusive():
 
 def test_gain_check_thresholds_sit_at_the_ci_ends_not_the_mean():
     # positive mean but lower end below 0 -> not pass; negative mean but upper end above 0 -> not fail
-    assert CC._gain_check(5, 0.05, -0.001, 0.1, 5).status == "inconclusive"
-    assert CC._gain_check(5, -0.05, -0.1, 0.001, 5).status == "inconclusive"
-    assert CC._gain_check(5, 0.05, 0.001, 0.1, 5).status == "pass"
-    assert CC._gain_check(5, -0.05, -0.1, -0.001, 5).status == "fail"
+    assert CC._gain_check(5, 0.05, -0.001, 0.1, 5).status == "inconclusive"  # private: the verdict rule
+    assert CC._gain_check(5, -0.05, -0.1, 0.001, 5).status == "inconclusive"  # private: the verdict rule
+    assert CC._gain_check(5, 0.05, 0.001, 0.1, 5).status == "pass"  # private: the verdict rule
+    assert CC._gain_check(5, -0.05, -0.1, -0.001, 5).status == "fail"  # private: the verdict rule
     # one seed pair: a mean without an interval (t_interval's NaN ends), whatever its sign
     assert _status([0.3]) == _status([-0.3]) == "inconclusive"
+    # private: the verdict rule
     assert CC._gain_check(5, math.nan, math.nan, math.nan, 0).status == "fail"  # nothing finished: not within tolerance
 
 
@@ -55,7 +56,8 @@ def test_clsgan_figures_render_from_small_arrays(tmp_path):
 def test_clsgan_claims_are_registered_and_run_with_tiny_settings(tmp_path, monkeypatch):
     pytest.importorskip("sklearn", reason="the digits extra (scikit-learn) is not installed")
     assert {"clsgan-semi-supervised-digits", "clsgan-theorem3"} <= set(registry())
-    monkeypatch.setattr(CC, "_DIGITS_QUICK", dict(labels_per_class=(10,), seeds=2, steps=3))
+    monkeypatch.setattr(CC, "_DIGITS_QUICK", dict(labels_per_class=(10,), seeds=2, steps=3))  # private: tiny settings
+    # private: tiny settings
     monkeypatch.setattr(CC, "_T3_QUICK", dict(lams=(1.0, 10.0), seeds=2, steps=3, width=4, capacity_steps=3,
                                                capacity_models=1))
     n = torch.get_num_threads()

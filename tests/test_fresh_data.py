@@ -36,6 +36,7 @@ def test_fresh_batches_are_new_every_update_and_follow_the_target():
     # sampling from another density fails the KS check (the same check rejects N(0.3, 1) on the same draws: power).
     cfg = TrainConfig(target="beta(2,2)", n_models=2, n_data=(0, 8), **BASE)
     run = T.setup(cfg)
+    # private: the batch of any update t (the public Observation.real_batch gives the last update's only)
     xs = torch.stack([T._real_batch(run, t) for t in range(200)])[..., 0]  # (T, E, B)
     fresh, finite = xs[:, 0].reshape(-1).numpy(), xs[:, 1].reshape(-1).numpy()
     assert np.unique(fresh).size == fresh.size  # 3200 distinct points: never a repeat
@@ -45,7 +46,7 @@ def test_fresh_batches_are_new_every_update_and_follow_the_target():
     wrong = densities.parse("beta(2.5,2.5)")
     assert stats.kstest(fresh, lambda x: wrong.cdf(x)).pvalue < 1e-3
     # the batch of update t is a pure function of (seed, model id, t): recomputed later it is bitwise the same
-    assert torch.equal(T._real_batch(run, 17), xs[17, :, :, None])
+    assert torch.equal(T._real_batch(run, 17), xs[17, :, :, None])  # private: recomputed from its keys
 
 
 def test_fresh_model_is_bitwise_repeatable_and_independent_of_its_neighbours():

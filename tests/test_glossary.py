@@ -84,8 +84,8 @@ def stragglers(module: str, qualname: str, params) -> list[str]:
 
 def _options(parser: argparse.ArgumentParser, path=()):
     """(command path, option action) of every option of ``parser`` and its subcommands."""
-    for a in parser._actions:
-        if isinstance(a, argparse._SubParsersAction):
+    for a in parser._actions:  # private: argparse lists its actions only here
+        if isinstance(a, argparse._SubParsersAction):  # private: the class of a subcommand action
             for name, sub in a.choices.items():
                 yield from _options(sub, path + (name,))
         elif a.option_strings:

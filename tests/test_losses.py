@@ -527,14 +527,14 @@ def test_fused_all_pairs_hinge_passes_gradcheck_and_gradgradcheck():
     Lr = torch.randn(2, 5, generator=g, dtype=DT, requires_grad=True)
     Lf = torch.randn(2, 4, generator=g, dtype=DT, requires_grad=True)
     Mg = torch.rand(2, 5, 4, generator=g, dtype=DT, requires_grad=True)
-    fn = L._all_pairs_hinge_mean
+    fn = L._all_pairs_hinge_mean  # private: the fused kernel's own autograd.Function
     assert torch.autograd.gradcheck(fn, (Lr, Lf, Mg))
     assert torch.autograd.gradgradcheck(fn, (Lr, Lf, Mg))
     # negative control: a kernel that forgot the 1/(n m) in backward fails the same check
     class Wrong(torch.autograd.Function):
         @staticmethod
         def forward(ctx, a, b, c):
-            return L._all_pairs_hinge_mean(a, b, c)
+            return L._all_pairs_hinge_mean(a, b, c)  # private: its forward, with a wrong backward
 
         @staticmethod
         def backward(ctx, gr):

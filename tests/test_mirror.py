@@ -112,7 +112,7 @@ def test_holm_matches_the_step_down_rule():
 
 
 def test_holm_equivalence_checks_declare_a_difference_only_after_correction():
-    from lsgan_theory._claims.sample_complexity import holm_equivalence_checks
+    from lsgan_theory._claims.sample_complexity import holm_equivalence_checks  # private: the claim's verdict rule
 
     rng = np.random.default_rng(1)
     a = rng.normal(0, 1, 12)
@@ -146,7 +146,7 @@ def _df(batch=32, steps=30):
 
 
 def test_mirror_checks_pass_with_power_and_fail_under_a_wrong_mirror(monkeypatch):
-    from lsgan_theory._claims.sample_complexity import _mirror_checks
+    from lsgan_theory._claims.sample_complexity import _mirror_checks  # private: the claim's checks on planted runs
     from lsgan_theory.studies import mirror
 
     checks, text, data = _mirror_checks(_df())
@@ -185,7 +185,7 @@ def test_theorem1_bound_check_bonferroni_lower_end():
     # (target, regime, λ): a row whose 95 % lower end exceeds 2/λ by a little is not a violation among 20 tests
     from scipy import stats
 
-    from lsgan_theory._claims.theorem1 import _bound_check, _lower_end
+    from lsgan_theory._claims.theorem1 import _bound_check, _lower_end  # private: the claim's verdict rule
     from lsgan_theory.studies.theorem1 import BoundRow, BoundReading  # noqa: F401
 
     n, mean, sd = 5, 1.0, 0.15

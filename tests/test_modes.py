@@ -179,7 +179,7 @@ def _manual_first_steps(cfg):
     run = T.setup(cfg)
     st = T.init_state(run)
     c = cfg
-    x = T._real_batch(run, 0)
+    x = T._real_batch(run, 0)  # private: update 0's batch, as the trainer computed it
     z = R.step_normal(c.seed, run.ids, R.STREAMS["noise_d"], 0, (c.batch, c.noise_dim), dtype=run.dtype)
     fake = M.mlp_forward(st.g_params, z, c.activation).detach()
     dp = tuple(p.detach().requires_grad_(True) for p in st.d_params)
@@ -210,8 +210,8 @@ def test_packed_discriminator_sees_concatenated_samples():
     cfg = TrainConfig(target="ring(8,1,0.05)", noise_dim=2, g_hidden=(8,), d_hidden=(8,), batch=4, n_data=64,
                       steps=1, n_models=2, family="gan_ns", pack=3, device="cpu")
     run = T.setup(cfg)
-    packed = T._packed_real(run, 7)
-    parts = [T._real_batch(run, 7 * 3 + j) for j in range(3)]
+    packed = T._packed_real(run, 7)  # private: the packed batch of update 7 itself
+    parts = [T._real_batch(run, 7 * 3 + j) for j in range(3)]  # private: its parts
     assert packed.shape == (2, 4, 6)
     for i in range(4):
         assert torch.equal(packed[:, i], torch.cat([p[:, i] for p in parts], dim=-1))
@@ -406,6 +406,7 @@ def test_summary_intervals_respect_ranges_and_reverse_kl_lists_seeds_without_hig
     assert s["reverse_kl"] == pytest.approx(0.2) and s["reverse_kl_seeds"] == 3
     assert s["reverse_kl_lo"] >= 0.0 and s["reverse_kl_hi"] <= math.log(8)
     assert s["no_hq_replicas"] == [2] and s["n_hq_min"] == 5 and s["n_hq_median"] == 25 and s["frozen"] == 0
+    # private: the report table's cell texts (claim code, no public face)
     from lsgan_theory._claims.modes import _no_hq, _rkl_basis
 
     assert _rkl_basis(s) == "3 seeds; 5 / 25" and _no_hq(s) == "1 (replicas 2)"

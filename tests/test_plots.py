@@ -46,7 +46,9 @@ def _capture(monkeypatch):
 
 
 def _title_texts(fig):
+    # private: matplotlib has no public accessor of the left/right title and suptitle artists (their extents are read)
     out = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+    # private: as above, the suptitle's artist
     return out + ([fig._suptitle] if getattr(fig, "_suptitle", None) is not None else [])
 
 

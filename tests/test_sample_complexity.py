@@ -14,6 +14,7 @@ from lsgan_theory import densities
 from lsgan_theory.claims import Check
 from lsgan_theory.ensemble import TrainConfig, train
 from lsgan_theory.studies import sample_complexity as sc
+# private: the claims' verdict rules (claim code, no public face)
 from lsgan_theory._claims.sample_complexity import decrease_check, equivalence_check, rate_terms
 
 

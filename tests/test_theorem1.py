@@ -70,7 +70,7 @@ def test_read_bound_statuses_from_synthetic_errors():
 def test_theorem1_claim_check_fails_on_a_violation_and_states_power():
     # The claim's check from read_bound's reading: errors well below 2/λ pass (and a 4× tighter bound, 0.5/λ, is
     # rejected in the same numbers: power); errors above 2/λ at a testable λ fail; nothing testable -> inconclusive.
-    from lsgan_theory._claims.theorem1 import _bound_check
+    from lsgan_theory._claims.theorem1 import _bound_check  # private: the claim's verdict rule
     from lsgan_theory.studies.theorem1 import read_bound
     rng = np.random.default_rng(1)
     lams = np.array([1.0, 3.0, 10.0])
@@ -149,6 +149,7 @@ def test_read_ratio_counts_seeds_reaching_eta_and_averages_the_outside_mass():
 def _drop_expected_loss(L_real, L_fake, margin, lam):
     # the E L(x) term dropped: S = λ·hinge (Adam is scale-invariant, so λ no longer matters)
     from lsgan_theory import losses
+    # private: the hinge term alone (this planted bug drops E L(x) from S)
     return lam * losses._all_pairs_hinge_mean(L_real, L_fake, margin, scratch=True)
 
 

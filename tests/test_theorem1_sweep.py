@@ -121,6 +121,7 @@ def test_bad_facet_is_refused_naming_the_key(extra, needle):
 def test_store_reading_at_certified_runs_can_fail_both_ways():
     """The store's reading at certified runs (issue 29) on planted rows: a certified run above 2/(1+λ) reads violated,
     certified runs below it consistent, uncertified runs hypothesis not met whatever their error."""
+    # private: the reading on planted rows (public only behind a store and a trained capacity floor)
     from lsgan_theory.studies.theorem1 import _at_equilibrium
 
     def rows(l1, certified, off_mass=0.0):

@@ -154,6 +154,54 @@ def best_response_train(target: str, lam: float, *, tau: float = 0.1, kappa: flo
     from ..ensemble.pushforward import exact_density, l1_distance
 
     p = _densities.parse(target)
+    lam, tau, kappa, lr_final, hidden = _check_best_response_args(p, target, lam, tau, kappa, critic, rounds, gen_steps,
+                                                                  batch, lr, lr_final, hidden, cells, nodes,
+                                                                  record_every)
+    t0 = time.perf_counter()
+    params = _init_generator(hidden, seed)
+    opt = torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
+    noise = torch.Generator().manual_seed(int(seed) + 7919)
+    ends = np.array([tail, 1.0 - tail])
+    pe = np.asarray(p.ppf(ends), dtype=np.float64)
+    game = {"lam": lam, "tau": tau, "kappa": kappa, "nodes": nodes, "tail": tail, "ends": ends, "pe": pe}
+
+    def density():
+        return exact_density(tuple(t.detach() for t in params), "relu")
+
+    history = []
+    _, row = _record(p, density(), None, 0, 0, **game)
+    history.append(row)
+    cert = None
+    decay = (lr_final / lr) ** (1.0 / max(rounds - 1, 1))
+    for r in range(1, rounds + 1):
+        for grp in opt.param_groups:
+            grp["lr"] = lr * decay ** (r - 1)
+        L = _best_response_critic(p, density(), pe, ends, cells, lam, kappa, tau, critic)
+        for _ in range(gen_steps):
+            z = torch.randn(batch, 1, generator=noise, dtype=torch.float64)
+            loss = L(_forward(params, z)[:, 0]).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        def L_np(pts, L=L):
+            with torch.no_grad():
+                return L(torch.as_tensor(np.asarray(pts, dtype=np.float64))).numpy()
+
+        if r % record_every == 0 or r == rounds:
+            cert, row = _record(p, density(), L_np, r, r * gen_steps, **game)
+            history.append(row)
+    q = density()
+    l1, err = l1_distance(p, q)
+    return BestResponseRun(target, lam, tau, kappa, critic, int(seed),
+                           tuple(t.detach().numpy().copy() for t in params), history, cert, l1, err,
+                           time.perf_counter() - t0)
+
+
+def _check_best_response_args(p, target, lam, tau, kappa, critic, rounds, gen_steps, batch, lr, lr_final, hidden,
+                              cells, nodes, record_every):
+    """The arguments of :func:`best_response_train` checked; returns (λ, τ, κ, lr_final, hidden) with the defaults
+    filled in (κ = 1/τ, lr_final = lr)."""
     if p.dim != 1:
         raise ValueError(f"target: a 1-D density is needed, got {target!r} (dimension {p.dim})")
     lr_final = lr if lr_final is None else lr_final
@@ -172,62 +220,34 @@ def best_response_train(target: str, lam: float, *, tau: float = 0.1, kappa: flo
     hidden = tuple(int(h) for h in hidden)
     if not hidden or min(hidden) < 1:
         raise ValueError(f"hidden: one or more layer widths >= 1, got {hidden!r}")
-    lam, tau, kappa = float(lam), float(tau), float(kappa)
-    t0 = time.perf_counter()
-    params = _init_generator(hidden, seed)
-    opt = torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
-    noise = torch.Generator().manual_seed(int(seed) + 7919)
-    ends = np.array([tail, 1.0 - tail])
-    pe = np.asarray(p.ppf(ends), dtype=np.float64)
+    return float(lam), float(tau), float(kappa), lr_final, hidden
 
-    def density():
-        return exact_density(tuple(t.detach() for t in params), "relu")
 
-    def certify(q, L, rnd, steps):
-        c = pair_certificate(p, q, L if L is not None else (lambda x: np.zeros_like(np.asarray(x, float))), lam, tau,
-                             kappa, nodes=nodes, tail=tail)
-        l1, err = l1_distance(p, q)
-        qe = np.asarray(q.ppf(ends), dtype=np.float64)
-        _, pk, qk = _cells(p, q, nodes, float(min(pe[0], qe[0])), float(max(pe[1], qe[1])))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(qk > 0, qk * lam / ((1 + lam) * pk), 0.0)
-        row = {"round": rnd, "gen_steps": steps, "l1": l1, "l1_abserr": err, "l1_cells": float(np.abs(pk - qk).sum()),
-               "critic_gap": c.critic_gap if L is not None else math.nan,
-               "gen_gap": c.gen_gap if L is not None else math.nan, "gen_gap_lp": c.gen_gap_lp,
-               "gen_gap_lp_err": c.gen_gap_lp_err, "eps_gen_lp": c.eps_gen_lp, "certified": c.lp_pair_certified,
-               "mass_ratio_max": float(np.max(ratio)), "lip_ratio": c.lip_ratio, "clip_fraction": c.clip_fraction}
-        return c, row
+def _best_response_critic(p, q, pe, ends, cells: int, lam: float, kappa: float, tau: float, critic: str):
+    """The exact best-response critic against the generator density ``q``: Theorem 2's LP on ``cells`` cells carrying
+    p's and q's masses, extended to the line by :func:`critic_function`."""
+    qe = np.asarray(q.ppf(ends), dtype=np.float64)
+    x, pk, qk = _cells(p, q, cells, float(min(pe[0], qe[0])), float(max(pe[1], qe[1])))
+    sol = _np.solve(x, x, lam, kappa, tau=tau, real_weights=pk, fake_weights=qk)
+    l = np.asarray(sol.l[:cells], dtype=np.float64)
+    return critic_function(x, l, kappa, tau, critic)
 
-    history = []
-    _, row = certify(density(), None, 0, 0)
-    history.append(row)
-    cert = None
-    decay = (lr_final / lr) ** (1.0 / max(rounds - 1, 1))
-    for r in range(1, rounds + 1):
-        for grp in opt.param_groups:
-            grp["lr"] = lr * decay ** (r - 1)
-        q = density()
-        qe = np.asarray(q.ppf(ends), dtype=np.float64)
-        x, pk, qk = _cells(p, q, cells, float(min(pe[0], qe[0])), float(max(pe[1], qe[1])))
-        sol = _np.solve(x, x, lam, kappa, tau=tau, real_weights=pk, fake_weights=qk)
-        l = np.asarray(sol.l[:cells], dtype=np.float64)
-        L = critic_function(x, l, kappa, tau, critic)
-        for _ in range(gen_steps):
-            z = torch.randn(batch, 1, generator=noise, dtype=torch.float64)
-            loss = L(_forward(params, z)[:, 0]).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
 
-        def L_np(pts, L=L):
-            with torch.no_grad():
-                return L(torch.as_tensor(np.asarray(pts, dtype=np.float64))).numpy()
+def _record(p, q, L, rnd, steps, *, lam, tau, kappa, nodes, tail, ends, pe):
+    """The certificate of the pair (``L``, ``q``) (``L`` None: the zero loss, before any critic) and the history row
+    of round ``rnd`` (see :func:`best_response_train`)."""
+    from ..ensemble.pushforward import l1_distance
 
-        if r % record_every == 0 or r == rounds:
-            cert, row = certify(density(), L_np, r, r * gen_steps)
-            history.append(row)
-    q = density()
+    c = pair_certificate(p, q, L if L is not None else (lambda x: np.zeros_like(np.asarray(x, float))), lam, tau,
+                         kappa, nodes=nodes, tail=tail)
     l1, err = l1_distance(p, q)
-    return BestResponseRun(target, lam, tau, kappa, critic, int(seed),
-                           tuple(t.detach().numpy().copy() for t in params), history, cert, l1, err,
-                           time.perf_counter() - t0)
+    qe = np.asarray(q.ppf(ends), dtype=np.float64)
+    _, pk, qk = _cells(p, q, nodes, float(min(pe[0], qe[0])), float(max(pe[1], qe[1])))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(qk > 0, qk * lam / ((1 + lam) * pk), 0.0)
+    row = {"round": rnd, "gen_steps": steps, "l1": l1, "l1_abserr": err, "l1_cells": float(np.abs(pk - qk).sum()),
+           "critic_gap": c.critic_gap if L is not None else math.nan,
+           "gen_gap": c.gen_gap if L is not None else math.nan, "gen_gap_lp": c.gen_gap_lp,
+           "gen_gap_lp_err": c.gen_gap_lp_err, "eps_gen_lp": c.eps_gen_lp, "certified": c.lp_pair_certified,
+           "mass_ratio_max": float(np.max(ratio)), "lip_ratio": c.lip_ratio, "clip_fraction": c.clip_fraction}
+    return c, row

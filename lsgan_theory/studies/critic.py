@@ -467,6 +467,45 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     from .. import nonparametric as npm
 
     P, Q = _densities.parse(p), _densities.parse(q)
+    real, fake = _ls_samples(P, Q, n, m, n_models, steps, sampling_reps, seed, samples)
+    n, m = real.size, fake.size
+    sol = npm.solve(real, fake, lam, kappa)
+    clipped = hinge_clipped_fraction(real, fake, sol.l)
+    sampling_sd = _sampling_sd(P, Q, n, m, lam, kappa, seed, sampling_reps)
+
+    lo_x = float(min(real.min(), fake.min())) - 0.5
+    hi_x = float(max(real.max(), fake.max())) + 0.5
+    x = np.linspace(lo_x, hi_x, grid)
+    pts = np.sort(np.concatenate([real, fake, x]))
+    fit = _fit_loss_networks(real, fake, pts, lam=lam, kappa=kappa, n_models=n_models, steps=steps, width=width,
+                             lr=lr, penalty=penalty, seed=seed, decay=decay)
+    params, s_models, E = fit["params"], fit["s_models"], n_models
+    with torch.no_grad():
+        ls_ = _mlp_values(params, pts)
+        lx = _mlp_values(params, x)
+    probe_grad = None if probe is None else _probe_gradient(params, probe)
+    kappa_models = (np.abs(np.diff(np.maximum(ls_, 0.0), axis=-1)) / np.diff(pts)).max(-1)
+    relaxed = npm.solve(real, fake, lam, max(kappa, float(kappa_models.max()))).objective
+    # LP numerical error: HiGHS' feasibility/optimality tolerances (1e-9 per value) on O(1) values, times a safety
+    # factor 100; the audit found relative gaps <= 3e-14 against independent solvers.
+    lp_error = 1e-7 * max(1.0, abs(sol.objective))
+
+    w = 0.5 * (P.pdf(x) + Q.pdf(x))
+    lower, upper = sol.lower(x), sol.upper(x)
+    l_mean = lx.mean(0)
+    band_error = _wrms(_band_distance(l_mean, lower, upper), w)
+    band_noise = _wrms(lx.std(0, ddof=1), w)
+    alternatives, band_alt = _perturbed_lps(real, fake, lam, kappa, l_mean, x, w)
+    return LossSensitiveCriticCheck(P.spec, Q.spec, n, m, float(lam), float(kappa), real, fake, x, lower, upper, lx, w,
+                                    float(sol.objective), float(relaxed), s_models, kappa_models, clipped,
+                                    float(sol.active.mean()), float(s_models.std(ddof=1) / np.sqrt(E)), lp_error,
+                                    alternatives, band_error, band_noise, _wrms(upper - lower, w), band_alt,
+                                    sampling_sd, np.array(fit["trace_steps"]), np.stack(fit["s_trace"], 1),
+                                    probe_grad)
+
+
+def _ls_samples(P, Q, n, m, n_models, steps, sampling_reps, seed, samples) -> tuple[np.ndarray, np.ndarray]:
+    """The arguments of :func:`loss_sensitive_critic` checked, and its real and generated samples (1-D float64)."""
     if P.dim != 1 or Q.dim != 1:
         raise ValueError(f"p, q: the loss-sensitive critic check is 1-D, got dimensions {P.dim} and {Q.dim}")
     for name, v in (("n", n), ("m", m), ("n_models", n_models), ("steps", steps)):
@@ -476,47 +515,69 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
         raise ValueError(f"sampling_reps: must be an integer >= 0, got {sampling_reps!r}")
     rng = np.random.default_rng([seed, 61])
     if samples is None:
-        real, fake = P.sample(n, rng), Q.sample(m, rng)
-    else:
-        real, fake = (np.asarray(v, dtype=np.float64).reshape(-1) for v in samples)
-        n, m = real.size, fake.size
-        if n < 2 or m < 2:
-            raise ValueError(f"samples: need >= 2 real and >= 2 generated 1-D points, got {n} and {m}")
-    sol = npm.solve(real, fake, lam, kappa)
-    clipped = hinge_clipped_fraction(real, fake, sol.l)
-    sampling_sd = float("nan")
-    if sampling_reps >= 2:
-        reps = []
-        for r in range(sampling_reps):
-            rr = np.random.default_rng([seed, 62, r])
-            reps.append(npm.solve(P.sample(n, rr), Q.sample(m, rr), lam, kappa).objective)
-        sampling_sd = float(np.std(reps, ddof=1))
+        return P.sample(n, rng), Q.sample(m, rng)
+    real, fake = (np.asarray(v, dtype=np.float64).reshape(-1) for v in samples)
+    if real.size < 2 or fake.size < 2:
+        raise ValueError(f"samples: need >= 2 real and >= 2 generated 1-D points, got {real.size} and {fake.size}")
+    return real, fake
 
-    lo_x = float(min(real.min(), fake.min())) - 0.5
-    hi_x = float(max(real.max(), fake.max())) + 0.5
-    x = np.linspace(lo_x, hi_x, grid)
-    pts = np.sort(np.concatenate([real, fake, x]))
-    dt = torch.float64
-    ids = torch.arange(n_models, dtype=torch.int64)
+
+def _sampling_sd(P, Q, n: int, m: int, lam: float, kappa: float, seed: int, reps: int) -> float:
+    """Standard deviation of the LP optimum over ``reps`` fresh (n, m) samples (NaN for fewer than 2)."""
+    from .. import nonparametric as npm
+
+    if reps < 2:
+        return float("nan")
+    objectives = []
+    for r in range(reps):
+        rr = np.random.default_rng([seed, 62, r])
+        objectives.append(npm.solve(P.sample(n, rr), Q.sample(m, rr), lam, kappa).objective)
+    return float(np.std(objectives, ddof=1))
+
+
+def _mlp_values(params, pts: np.ndarray) -> np.ndarray:
+    """(E, k) values of the E loss networks at the points ``pts`` (k,)."""
+    from ..ensemble import mlp as _mlp
+
+    E = params[0].shape[0]
+    xs = torch.tensor(pts, dtype=torch.float64).expand(E, pts.size)[..., None]
+    return _mlp.mlp_forward(params, xs)[..., 0].numpy()
+
+
+def _probe_gradient(params, probe) -> np.ndarray:
+    """dL_e/dx at the probe points (autograd), (E, k)."""
+    from ..ensemble import mlp as _mlp
+
+    E = params[0].shape[0]
+    pt = torch.tensor(np.asarray(probe, dtype=np.float64).reshape(-1), dtype=torch.float64)
+    xp = pt.expand(E, pt.numel())[..., None].clone().requires_grad_(True)
+    (gp,) = torch.autograd.grad(_mlp.mlp_forward(tuple(t.detach() for t in params), xp)[..., 0].sum(), xp)
+    return gp[..., 0].numpy()
+
+
+def _fit_loss_networks(real, fake, pts, *, lam, kappa, n_models, steps, width, lr, penalty, seed, decay) -> dict:
+    """Train ``n_models`` loss networks on S_{n,m} plus the soft constraints of F_κ (evaluated on ``pts``); returns
+    the parameters, S at max(L, 0) per model (``s_models``) and its trace over training (``trace_steps``,
+    ``s_trace``: S at a quarter, half, three quarters and the end)."""
+    from .. import nonparametric as npm
     from ..ensemble import mlp as _mlp, optim as _optim, rng as _rng
 
+    dt = torch.float64
+    n, m, E = real.size, fake.size, n_models
+    ids = torch.arange(n_models, dtype=torch.int64)
     spec = _mlp.MLPSpec((1, width, width, 1), "relu")
     params = _mlp.init_mlp(spec, seed, ids, _rng.STREAMS["init_d"], dtype=dt)
     opt = _optim.adam(lr, 0.5, 0.999)
     state = opt.init(params)
-    E = n_models
     xr = torch.tensor(real, dtype=dt).expand(E, n)[..., None]
     xf = torch.tensor(fake, dtype=dt).expand(E, m)[..., None]
     xs = torch.tensor(pts, dtype=dt).expand(E, pts.size)[..., None]
     gaps = torch.tensor(np.diff(pts), dtype=dt).clamp_min(1e-12)
     margin = _losses.margin_matrix(xr, xf, margin_kind="l1", tau=1.0)  # (E, n, m)
 
-    def s_of(ps):
-        Lr, Lf = _mlp.mlp_forward(ps, xr)[..., 0], _mlp.mlp_forward(ps, xf)[..., 0]
-        return Lr, Lf, _losses.loss_sensitive_objective(Lr, Lf, margin, lam)
-
     def total(ps):
-        _, _, S = s_of(ps)
+        Lr, Lf = _mlp.mlp_forward(ps, xr)[..., 0], _mlp.mlp_forward(ps, xf)[..., 0]
+        S = _losses.loss_sensitive_objective(Lr, Lf, margin, lam)
         Ls = _mlp.mlp_forward(ps, xs)[..., 0]
         slope = (Ls[..., 1:] - Ls[..., :-1]).abs() / gaps
         pen = torch.relu(slope - kappa).pow(2).mean(-1) + torch.relu(-Ls).pow(2).mean(-1)
@@ -533,29 +594,16 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
     with torch_threads(1):
         params, state = _fit(steps, trace_at, trace_steps, s_trace, params, state, opt, total, s_exact, decay)
     s_models = s_exact(params)
-
     trace_steps.append(steps)
     s_trace.append(s_models)
-    with torch.no_grad():
-        ls_ = _mlp.mlp_forward(params, xs)[..., 0].numpy()
-        lx = _mlp.mlp_forward(params, torch.tensor(x, dtype=dt).expand(E, grid)[..., None])[..., 0].numpy()
-    probe_grad = None
-    if probe is not None:  # dL_e/dx at the probe points (autograd), (E, k)
-        pt = torch.tensor(np.asarray(probe, dtype=np.float64).reshape(-1), dtype=dt)
-        xp = pt.expand(E, pt.numel())[..., None].clone().requires_grad_(True)
-        (gp,) = torch.autograd.grad(_mlp.mlp_forward(tuple(t.detach() for t in params), xp)[..., 0].sum(), xp)
-        probe_grad = gp[..., 0].numpy()
-    kappa_models = (np.abs(np.diff(np.maximum(ls_, 0.0), axis=-1)) / np.diff(pts)).max(-1)
-    relaxed = npm.solve(real, fake, lam, max(kappa, float(kappa_models.max()))).objective
-    # LP numerical error: HiGHS' feasibility/optimality tolerances (1e-9 per value) on O(1) values, times a safety
-    # factor 100; the audit found relative gaps <= 3e-14 against independent solvers.
-    lp_error = 1e-7 * max(1.0, abs(sol.objective))
+    return {"params": params, "s_models": s_models, "trace_steps": trace_steps, "s_trace": s_trace}
 
-    w = 0.5 * (P.pdf(x) + Q.pdf(x))
-    lower, upper = sol.lower(x), sol.upper(x)
-    l_mean = lx.mean(0)
-    band_error = _wrms(_band_distance(l_mean, lower, upper), w)
-    band_noise = _wrms(lx.std(0, ddof=1), w)
+
+def _perturbed_lps(real, fake, lam, kappa, l_mean, x, w) -> tuple[dict, dict]:
+    """The power: the LP optimum with κ·(1 − δ) and λ·(1 + δ), δ in :data:`_DELTAS`, and the band distance of
+    the networks' mean ``l_mean`` (on ``x``) from each perturbed LP's cones."""
+    from .. import nonparametric as npm
+
     alternatives, band_alt = {}, {}
     for dl in _DELTAS:
         for name, (lm, kp) in {f"κ·{1 - dl:g}": (lam, kappa * (1 - dl)),
@@ -563,8 +611,4 @@ def loss_sensitive_critic(p: str = "normal(0,1)", q: str = "normal(1.5,1)", *, n
             wrong = npm.solve(real, fake, lm, kp)
             alternatives[name] = float(wrong.objective)
             band_alt[name] = _wrms(_band_distance(l_mean, wrong.lower(x), wrong.upper(x)), w)
-    return LossSensitiveCriticCheck(P.spec, Q.spec, n, m, float(lam), float(kappa), real, fake, x, lower, upper, lx, w,
-                                    float(sol.objective), float(relaxed), s_models, kappa_models, clipped,
-                                    float(sol.active.mean()), float(s_models.std(ddof=1) / np.sqrt(E)), lp_error,
-                                    alternatives, band_error, band_noise, _wrms(upper - lower, w), band_alt,
-                                    sampling_sd, np.array(trace_steps), np.stack(s_trace, 1), probe_grad)
+    return alternatives, band_alt

@@ -540,6 +540,36 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
     """
     import pandas as pd
 
+    df = _lambda_sweep_frame(out)
+    ok = df["status"] == "done"
+    summary, verdicts, capacity = [], [], {}
+    targets = list(dict.fromkeys(df["target"]))
+    for i, target in enumerate(targets, 1):
+        dt = df[df["target"] == target]
+        hidden = tuple(dt["g_hidden"].iloc[0])
+        act = dt["activation"].iloc[0]
+        if progress is not None:  # a line per stage: the capacity floor trains networks (≈ 20-40 s per target)
+            progress(f"target {i}/{len(targets)} {target}: capacity floor ({capacity_models} generators × "
+                     f"{capacity_steps} steps), then the verdicts of {len(dt)} runs")
+        cap = capacity_floor(target, hidden=hidden, activation=act, n_models=capacity_models, steps=capacity_steps,
+                             n_z=capacity_n_z, seed=seed)
+        capacity[target] = cap.floor
+        for m in sorted(dict.fromkeys(dt["n_data"])):
+            rows, verdict = _read_regime(target, m, dt[dt["n_data"] == m], ok, cap.floor, seed)
+            summary += rows
+            verdicts.append(verdict)
+    cols = [c for c in _TIDY_COLUMNS if c in df.columns]
+    meta = {k: df.attrs.get(k) for k in ("name", "variant", "created_version", "created_git")}
+    meta["seconds_total"] = float(df["seconds"].dropna().groupby(df["pack"]).first().sum()) if "pack" in df else None
+    return {"tidy": pd.DataFrame(df[cols]), "summary": summary, "verdicts": verdicts, "capacity": capacity,
+            "meta": meta}
+
+
+def _lambda_sweep_frame(out):
+    """The store's runs (:func:`lsgan_theory.sweeps.load`) with a ``regime`` column, refused (ValueError naming
+    ``out``) unless it is a λ sweep of LS-GANs with exact metrics -- before the capacity floor trains anything."""
+    import pandas as pd
+
     from ..sweeps import load
 
     df = load(out)
@@ -555,66 +585,60 @@ def read_lambda_store(out, *, capacity_steps: int = 1500, capacity_n_z: int = 20
                          f" of its {lam.size} runs have no finite λ > 0 (a sweep of another family has no λ)")
     df = df.copy()
     df["regime"] = [regime_name(m) for m in df["n_data"]]
-    ok = df["status"] == "done"
-    summary, verdicts, capacity = [], [], {}
-    targets = list(dict.fromkeys(df["target"]))
-    for i, target in enumerate(targets, 1):
-        dt = df[df["target"] == target]
-        hidden = tuple(dt["g_hidden"].iloc[0])
-        act = dt["activation"].iloc[0]
-        if progress is not None:  # a line per stage: the capacity floor trains networks (≈ 20-40 s per target)
-            progress(f"target {i}/{len(targets)} {target}: capacity floor ({capacity_models} generators × "
-                     f"{capacity_steps} steps), then the verdicts of {len(dt)} runs")
-        cap = capacity_floor(target, hidden=hidden, activation=act, n_models=capacity_models, steps=capacity_steps,
-                             n_z=capacity_n_z, seed=seed)
-        capacity[target] = cap.floor
-        for m in sorted(dict.fromkeys(dt["n_data"])):
-            g = dt[dt["n_data"] == m]
-            lams = np.array(sorted(dict.fromkeys(g["lam"].astype(float))))
-            reps = sorted(dict.fromkeys(g["replica"]))
-            mats = {k: np.full((lams.size, len(reps)), math.nan) for k in ("l1_exact", "ratio_inf", "mass_outside",
-                                                                            "l1_exact_abserr")}
-            for _, row in g[ok.loc[g.index]].iterrows():
-                i, j = int(np.searchsorted(lams, float(row["lam"]))), reps.index(row["replica"])
-                for k in mats:
-                    mats[k][i, j] = float(row[k])
-            err = mats["l1_exact_abserr"]
-            est = float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
-            rd = read_bound(lams, mats["l1_exact"], cap.floor, estimator_floor=est, seed=seed)
-            rr = read_ratio(lams, mats["ratio_inf"], mats["mass_outside"])
-            eq_rows = {}
-            for b in rd.rows:
-                sel = g[ok.loc[g.index] & (g["lam"].astype(float) == b.lam)]
-                eq_rows[b.lam] = _at_equilibrium(b.lam, sel)
-            for b, r in zip(rd.rows, rr):
-                summary.append({**eq_rows[b.lam], "target": target, "n_data": int(m), "regime": regime_name(m), "lam": b.lam,
-                                "bound": b.bound, "seeds": b.seeds, "l1_mean": b.mean, "l1_ci_lo": b.ci[0],
-                                "l1_ci_hi": b.ci[1], "l1_median": b.median, "capacity_floor": cap.floor,
-                                "estimator_floor": est, "status": b.status, "sharp_bound": b.sharp_bound,
-                                "sharp_status": b.sharp_status, "eta": r.eta,
-                                "ratio_inf_median": r.median_ratio, "ratio_holds": r.holds,
-                                "mass_outside_mean": r.mass_outside, "mass_outside_ci_lo": r.mass_outside_ci[0],
-                                "mass_outside_ci_hi": r.mass_outside_ci[1]})
-            eqs = [e for e in eq_rows.values() if e]
-            at_eq = {}
-            if eqs:
-                for name in ("sharp", "paper"):
-                    sts = [e[f"at_equilibrium_{name}"] for e in eqs]
-                    at_eq[f"at_equilibrium_{name}"] = ("violated" if "violated" in sts else "consistent" if
-                                                       "consistent" in sts else "hypothesis not met")
-                at_eq["certified"] = int(sum(e["certified"] for e in eqs))
-            verdicts.append({**at_eq, "target": target, "assumption1": ASSUMPTION1.get(target, "not stated"),
-                             "n_data": int(m),
-                             "regime": regime_name(m), "verdict": rd.verdict, "violated_at": rd.violated_at,
-                             "sharp_verdict": rd.sharp_verdict, "sharp_violated_at": rd.sharp_violated_at,
-                             "trend": rd.trend, "trend_rho": rd.trend_rho, "trend_ci": list(rd.trend_ci),
-                             "capacity_floor": cap.floor, "runs": int(len(g)), "finished": int(ok.loc[g.index].sum()),
-                             "summary": rd.summary()})
-    cols = [c for c in _TIDY_COLUMNS if c in df.columns]
-    meta = {k: df.attrs.get(k) for k in ("name", "variant", "created_version", "created_git")}
-    meta["seconds_total"] = float(df["seconds"].dropna().groupby(df["pack"]).first().sum()) if "pack" in df else None
-    return {"tidy": pd.DataFrame(df[cols]), "summary": summary, "verdicts": verdicts, "capacity": capacity,
-            "meta": meta}
+    return df
+
+
+def _read_regime(target: str, m, g, ok, floor: float, seed: int) -> tuple[list[dict], dict]:
+    """The summary rows (one per λ) and the verdict of one (target, n_data = ``m``) group ``g`` of a store's runs;
+    ``ok``: the finished runs (a boolean Series over the whole store)."""
+    lams = np.array(sorted(dict.fromkeys(g["lam"].astype(float))))
+    reps = sorted(dict.fromkeys(g["replica"]))
+    mats = {k: np.full((lams.size, len(reps)), math.nan) for k in ("l1_exact", "ratio_inf", "mass_outside",
+                                                                    "l1_exact_abserr")}
+    for _, row in g[ok.loc[g.index]].iterrows():
+        i, j = int(np.searchsorted(lams, float(row["lam"]))), reps.index(row["replica"])
+        for k in mats:
+            mats[k][i, j] = float(row[k])
+    err = mats["l1_exact_abserr"]
+    est = float(np.nanmax(err)) if np.isfinite(err).any() else 0.0
+    rd = read_bound(lams, mats["l1_exact"], floor, estimator_floor=est, seed=seed)
+    rr = read_ratio(lams, mats["ratio_inf"], mats["mass_outside"])
+    eq_rows = {}
+    for b in rd.rows:
+        sel = g[ok.loc[g.index] & (g["lam"].astype(float) == b.lam)]
+        eq_rows[b.lam] = _at_equilibrium(b.lam, sel)
+    summary = []
+    for b, r in zip(rd.rows, rr):
+        summary.append({**eq_rows[b.lam], "target": target, "n_data": int(m), "regime": regime_name(m), "lam": b.lam,
+                        "bound": b.bound, "seeds": b.seeds, "l1_mean": b.mean, "l1_ci_lo": b.ci[0],
+                        "l1_ci_hi": b.ci[1], "l1_median": b.median, "capacity_floor": floor,
+                        "estimator_floor": est, "status": b.status, "sharp_bound": b.sharp_bound,
+                        "sharp_status": b.sharp_status, "eta": r.eta,
+                        "ratio_inf_median": r.median_ratio, "ratio_holds": r.holds,
+                        "mass_outside_mean": r.mass_outside, "mass_outside_ci_lo": r.mass_outside_ci[0],
+                        "mass_outside_ci_hi": r.mass_outside_ci[1]})
+    verdict = {**_combine_at_equilibrium(eq_rows), "target": target,
+               "assumption1": ASSUMPTION1.get(target, "not stated"), "n_data": int(m),
+               "regime": regime_name(m), "verdict": rd.verdict, "violated_at": rd.violated_at,
+               "sharp_verdict": rd.sharp_verdict, "sharp_violated_at": rd.sharp_violated_at,
+               "trend": rd.trend, "trend_rho": rd.trend_rho, "trend_ci": list(rd.trend_ci),
+               "capacity_floor": floor, "runs": int(len(g)), "finished": int(ok.loc[g.index].sum()),
+               "summary": rd.summary()}
+    return summary, verdict
+
+
+def _combine_at_equilibrium(eq_rows: dict) -> dict:
+    """A regime's reading at certified runs from its per-λ readings (:func:`_at_equilibrium`): violated when any λ
+    is, else consistent when any is, else hypothesis not met; empty when no λ read certificates."""
+    eqs = [e for e in eq_rows.values() if e]
+    at_eq = {}
+    if eqs:
+        for name in ("sharp", "paper"):
+            sts = [e[f"at_equilibrium_{name}"] for e in eqs]
+            at_eq[f"at_equilibrium_{name}"] = ("violated" if "violated" in sts else "consistent" if
+                                               "consistent" in sts else "hypothesis not met")
+        at_eq["certified"] = int(sum(e["certified"] for e in eqs))
+    return at_eq
 
 
 # ------------------------------------------------------------------------------------------------ at the hypothesis

@@ -279,26 +279,8 @@ def parse_spec(text: str, path: str = "<spec>", variant: str | None = None, *, e
     """Validate a spec given as TOML text; see :func:`load_spec`."""
     if variant not in (None, "quick", "full"):
         raise ValueError(f"variant: must be None, 'quick' or 'full', got {variant!r}")
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
-    for key, value in doc.items():
-        if key not in _TABLES:
-            raise SpecError(f"{path}: [{key}] = {_fmt(value) if not isinstance(value, dict) else 'table'}: unknown "
-                            f"table; accepted tables: {', '.join('[' + t + ']' for t in _TABLES)}")
-    if "sweep" not in doc:
-        raise SpecError(f"{path}: [sweep]: missing; it needs at least name = \"...\"")
-    sw = doc["sweep"]
-    if not isinstance(sw, dict):
-        raise SpecError(f"{path}: [sweep] must be a table, got {_fmt(sw)}")
-    for key, value in sw.items():
-        if key not in _SWEEP_KEYS:
-            raise SpecError(f"{path}: [sweep] {key} = {_fmt(value)}: unknown key; accepted keys: "
-                            f"{', '.join(_SWEEP_KEYS)}")
-        _check_sweep_key(path, "sweep", key, value)
-    if "name" not in sw:
-        raise SpecError(f"{path}: [sweep] name: missing; a folder-safe name such as \"lambda\"")
+    doc = _read_toml(text, path)
+    sw = _check_sweep_table(path, doc)
     settings = {"seeds": sw.get("seeds", 1), "n_eval": sw.get("n_eval", _DEFAULT_N_EVAL),
                 "pack_size": sw.get("pack_size")}
 
@@ -312,6 +294,61 @@ def parse_spec(text: str, path: str = "<spec>", variant: str | None = None, *, e
 
     for key, value in base.items():
         base[key] = _check_value(key, value, f"{path}: [base] {key}")
+    grid = _check_grid_values(path, grid_raw, base)
+    for vname, table in variants.items():
+        _check_variant_values(path, vname, table, grid)
+    if variant is not None:
+        for key, value in variants[variant].items():
+            if key in _VARIANT_SWEEP_KEYS:
+                settings[key] = value
+            elif key in grid:
+                grid[key] = value
+            else:
+                base[key] = value
+
+    _check_expansion(path, {k: len(v) for k, v in grid.items()}, settings["seeds"], variant)
+    _check_family_params(path, base, grid)
+    figures = _check_figures(path, doc.get("figure", []), grid)
+    spec = Spec(path=path, name=sw["name"], description=sw.get("description", ""), variant=variant,
+                seeds=settings["seeds"], n_eval=settings["n_eval"], pack_size=settings["pack_size"],
+                device=sw.get("device", "auto"), base=base, grid=grid, text=text, figures=figures)
+    if expand:
+        spec = dataclasses.replace(spec, runs=tuple(_expand(spec)))
+    return spec
+
+
+def _read_toml(text: str, path: str) -> dict:
+    """The TOML document, its top-level tables checked against :data:`_TABLES`."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    for key, value in doc.items():
+        if key not in _TABLES:
+            raise SpecError(f"{path}: [{key}] = {_fmt(value) if not isinstance(value, dict) else 'table'}: unknown "
+                            f"table; accepted tables: {', '.join('[' + t + ']' for t in _TABLES)}")
+    return doc
+
+
+def _check_sweep_table(path: str, doc: dict) -> dict:
+    """The [sweep] table, present, with known keys of the right types and a name."""
+    if "sweep" not in doc:
+        raise SpecError(f"{path}: [sweep]: missing; it needs at least name = \"...\"")
+    sw = doc["sweep"]
+    if not isinstance(sw, dict):
+        raise SpecError(f"{path}: [sweep] must be a table, got {_fmt(sw)}")
+    for key, value in sw.items():
+        if key not in _SWEEP_KEYS:
+            raise SpecError(f"{path}: [sweep] {key} = {_fmt(value)}: unknown key; accepted keys: "
+                            f"{', '.join(_SWEEP_KEYS)}")
+        _check_sweep_key(path, "sweep", key, value)
+    if "name" not in sw:
+        raise SpecError(f"{path}: [sweep] name: missing; a folder-safe name such as \"lambda\"")
+    return sw
+
+
+def _check_grid_values(path: str, grid_raw: dict, base: dict) -> dict:
+    """The [grid] lists checked value by value: non-empty, not also in [base], no value repeated."""
     grid = {}
     for key, values in grid_raw.items():
         where = f"{path}: [grid] {key}"
@@ -324,27 +361,25 @@ def parse_spec(text: str, path: str = "<spec>", variant: str | None = None, *, e
         grid[key] = [_check_value(key, v, f"{where}[{i}]") for i, v in enumerate(values)]
         if len(set(map(json.dumps, grid[key]))) != len(grid[key]):
             raise SpecError(f"{where} = {_fmt(values)}: repeated values; list each value once")
-    for vname, table in variants.items():
-        for key, value in table.items():
-            where = f"{path}: [{vname}] {key}"
-            if key in _VARIANT_SWEEP_KEYS:
-                continue
-            if key in grid:
-                if not isinstance(value, list) or not value:
-                    raise SpecError(f"{where} = {_fmt(value)}: {key} is a [grid] key; give a non-empty list")
-                table[key] = [_check_value(key, v, f"{where}[{i}]") for i, v in enumerate(value)]
-            else:
-                table[key] = _check_value(key, value, where)
-    if variant is not None:
-        for key, value in variants[variant].items():
-            if key in _VARIANT_SWEEP_KEYS:
-                settings[key] = value
-            elif key in grid:
-                grid[key] = value
-            else:
-                base[key] = value
+    return grid
 
-    _check_expansion(path, {k: len(v) for k, v in grid.items()}, settings["seeds"], variant)
+
+def _check_variant_values(path: str, vname: str, table: dict, grid: dict) -> None:
+    """A [quick] / [full] table's values checked in place: a [grid] key takes a non-empty list."""
+    for key, value in table.items():
+        where = f"{path}: [{vname}] {key}"
+        if key in _VARIANT_SWEEP_KEYS:
+            continue
+        if key in grid:
+            if not isinstance(value, list) or not value:
+                raise SpecError(f"{where} = {_fmt(value)}: {key} is a [grid] key; give a non-empty list")
+            table[key] = [_check_value(key, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        else:
+            table[key] = _check_value(key, value, where)
+
+
+def _check_family_params(path: str, base: dict, grid: dict) -> None:
+    """A family's parameter (``nu``, ``ls_a``, ...) is refused where no family of the spec uses it."""
     families = set(grid.get("family", [base.get("family", "loss_sensitive")]))
     families = {_families.canonical(f) for f in families}
     for key in list(grid) + list(base):
@@ -353,14 +388,6 @@ def parse_spec(text: str, path: str = "<spec>", variant: str | None = None, *, e
             table = "grid" if key in grid else "base"
             raise SpecError(f"{path}: [{table}] {key} = {_fmt(grid.get(key, base.get(key)))}: not a parameter of "
                             f"family {', '.join(sorted(families))}; it is used by {', '.join(users)}")
-
-    figures = _check_figures(path, doc.get("figure", []), grid)
-    spec = Spec(path=path, name=sw["name"], description=sw.get("description", ""), variant=variant,
-                seeds=settings["seeds"], n_eval=settings["n_eval"], pack_size=settings["pack_size"],
-                device=sw.get("device", "auto"), base=base, grid=grid, text=text, figures=figures)
-    if expand:
-        spec = dataclasses.replace(spec, runs=tuple(_expand(spec)))
-    return spec
 
 
 def _check_expansion(path: str, sizes: dict, seeds: int, variant: str | None = None) -> int:
