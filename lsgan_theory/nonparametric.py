@@ -26,6 +26,7 @@ References
 G.-J. Qi, "Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities", IJCV 2019 (arXiv:1701.06264),
 Theorem 2 and Corollaries 1-2.
 """
+
 from __future__ import annotations
 
 import time
@@ -58,7 +59,7 @@ __all__ = [
 
 _MARGINS = ("l1", "l2")
 _HIGHS_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10, "presolve": True}
-_LIP_CACHE = 256 * 2**20  # bytes of cached Lipschitz bounds κΔ_uv (d ≥ 2): the solver's cache, counted by estimate_memory
+_LIP_CACHE = 256 * 2**20  # bytes of the solver's cached Lipschitz bounds κΔ_uv (d ≥ 2), see estimate_memory
 
 
 # ------------------------------------------------------------------------------------------------ validation
@@ -384,6 +385,7 @@ def solve_general_lp(real, fake, lam, kappa, margin_kind: str = "l1", *, tau: fl
     Variables ``l`` (n + m) and one hinge variable ``s_ij ≥ 0`` per pair (n·m), rows ``s_ij ≥ Δ_ij + l_i − l_j``
     for every pair and ``±(l_u − l_v) ≤ κ Δ_uv`` for every pair of points, ``l ≥ 0``.  Minimises
     ``Σ p_i l_i + λ Σ p_i q_j s_ij``.  Slow (this is what :func:`solve` avoids); meant for checking and benchmarks.
+    ``real`` (n,) or (n, d), ``fake`` (m,) or (m, d), weights (n,), (m,); the other arguments as in :func:`solve`.
 
     Returns
     -------
@@ -466,7 +468,10 @@ def optimal_face(real, fake, lam, kappa, s_opt, margin_kind: str = "l1", *, n_ra
 
 # ------------------------------------------------------------------------------------------------ population / study
 def nearest_distance(fake, real, margin_kind: str = "l1", tau: float = 1.0) -> np.ndarray:
-    """Margin Δ from each generated point to its nearest real point, shape (m,)."""
+    """Margin from each generated point to its nearest real point: ``δ_j = min_i Δ(z_j, x_i) = τ min_i ‖z_j − x_i‖_p``.
+
+    ``fake`` (m,) or (m, d), ``real`` (n,) or (n, d); returns shape (m,) (a k-d tree, no (n, m) array).
+    """
     p = _margin_p(margin_kind)
     R = _as_points("real", real)
     F = _as_points("fake", fake, R.shape[1])
@@ -524,7 +529,8 @@ def population_solution(P, Q, lam, kappa, margin_kind: str = "l1", *, tau: float
     """The population LS-GAN LP: the same LP on a quadrature grid weighted by the densities P (real) and Q.
 
     ``objective`` approximates S* = min_{L∈F_κ} E_P L + λ E_{P×Q}(Δ + L(x) − L(z))_+ with an O(grid step) error;
-    compare two grid sizes to estimate it.
+    compare two grid sizes to estimate it.  The points are the grid nodes of :func:`quadrature_grid` (k real, r
+    generated; ``l`` has shape (k + r,)); ``kw`` goes to :func:`solve`.
     """
     R, pw, F, qw = quadrature_grid(P, Q, size)
     return solve(R, F, lam, kappa, margin_kind, tau=tau, real_weights=pw, fake_weights=qw, **kw)
