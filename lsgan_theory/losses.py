@@ -1,5 +1,9 @@
 """The loss zoo: every GAN loss of THEORY.md §1-§7 in torch, with one signature style.
 
+Over 800 lines because it is the whole zoo: about thirty short public losses (none over 80 lines), each with its
+formula and shapes in its docstring, and the argument checks they share; the formula compiler is apart
+(``lsgan_theory._losscompile``).
+
 Two names are kept apart everywhere: **LS-GAN** is the *Loss-Sensitive* GAN of G.-J. Qi (arXiv:1701.06264; code name
 ``loss_sensitive``, functions ``loss_sensitive_*``, ``glsgan_*``, ``cls_gan_*``); **LSGAN** is the *Least-Squares*
 GAN of X. Mao et al. (arXiv:1611.04076; code name ``least_squares``, functions ``least_squares_*``).

@@ -1,5 +1,9 @@
 """Machine-checked Markdown proofs: a theorem stated in a machine-readable header, proved by chains of steps.
 
+Over 800 lines because it is one checker: the header and step parsers, the sympy prover of each relation, the
+chaining of steps into theorems and the renderers share one proof context (``_Ctx``, ``_File``); the pinned
+statements are data (``lsgan_theory/proofs/statements.toml``).
+
 A proof file is Markdown written for a reader.  Each theorem sits in a fenced block tagged ``theorem``; the steps of
 its proof follow in blocks tagged ``check``::
 
