@@ -108,21 +108,9 @@ def _run_bounds(args) -> int:
     frac = float(sol.active.mean())
     figs = []
     if args.plot is not None:
-        from .. import plots
+        from ..plots import np_bounds_figure
 
-        if P.dim == 1:
-            lo, hi = min(real.min(), fake.min()), max(real.max(), fake.max())
-            pad = 0.15 * (hi - lo + 1e-9)
-            x = np.linspace(lo - pad, hi + pad, 801)
-            figs = plots.np_bounds_1d_figure(x, sol.lower(x), sol.upper(x), real, fake, args.kappa, args.plot)
-        else:
-            pts = sol.points
-            lo, hi = pts.min(0), pts.max(0)
-            pad = 0.15 * (hi - lo + 1e-9)
-            X, Y = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 121),
-                               np.linspace(lo[1] - pad[1], hi[1] + pad[1], 121))
-            XY = np.stack([X, Y], -1)
-            figs = plots.np_bounds_2d_figure(X, Y, sol.lower(XY), sol.upper(XY), real, fake, args.kappa, args.plot)
+        figs = np_bounds_figure(sol, real, fake, args.plot)
     if args.json:
         _print_json({"real_spec": P.spec, "fake_spec": Q.spec, "n": args.n, "m": args.m, "lam": args.lam,
                      "kappa": args.kappa, "margin_kind": args.margin_kind, "tau": args.tau, "seed": args.seed,
