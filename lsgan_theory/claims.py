@@ -39,6 +39,7 @@ A claim marked ``full_only=True`` is skipped (reported as *skipped*) in the quic
 
 from __future__ import annotations
 
+import json
 import math
 import platform
 import time
@@ -52,8 +53,8 @@ import numpy as np
 from . import __version__
 from .provenance import device_description, git_revision
 
-__all__ = ["Check", "Context", "Evidence", "Verdict", "STATUSES", "HYPOTHESIS_NOT_MET", "KINDS", "claim", "combine", "registry",
-           "run_claims", "status_of", "write_report"]
+__all__ = ["Check", "Context", "Evidence", "Verdict", "STATUSES", "HYPOTHESIS_NOT_MET", "KINDS", "VERIFY_COST", "claim",
+           "combine", "full_estimate", "registry", "run_claims", "status_of", "write_report"]
 
 STATUSES = ("pass", "fail", "inconclusive", "hypothesis not met", "error", "skipped")
 HYPOTHESIS_NOT_MET = "hypothesis not met"
@@ -392,3 +393,108 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
     from .report_html import write_html
 
     return write_html([asdict(v) for v in verdicts], meta, ctx.out / "report.html", figures_base=ctx.out)
+
+
+# ---------------------------------------------------------------------------------------------------- cost
+#: Cost of ``verify --full`` per claim, for the duration line: ``id -> (quick CPU seconds, full/quick factor)``.
+#: Quick CPU seconds: process CPU time (all threads) of ``verify --quick`` measured on the 2-core development machine
+#: (git c458fb7, 2026-11-29).  Factor: the ratio of the work each claim does in --full to --quick, from its sizes
+#: (trained claims: models × steps; LPs: instances × (pairs)^1.5; the λ sweep: models × steps × a width factor), not
+#: measured in --full; a full-only claim carries the CPU seconds of its study run at quick size and the factor to full.
+#: ``tests/test_verify_cli.py`` checks that every registered claim has an entry.
+VERIFY_COST: dict[str, tuple[float, float]] = {
+    "closed-forms-gaussian": (0.8, 1.0),
+    "divergence-inequalities": (0.76, 10),  # n 20 → 200 random mixtures
+    "symbolic-gan-jsd": (0.94, 1.0),
+    "symbolic-least-squares-abc": (1.64, 1.0),
+    "symbolic-hinge-tv": (0.12, 1.0),
+    "symbolic-fgan-kl": (0.29, 1.0),
+    "symbolic-fgan-reverse_kl": (0.28, 1.0),
+    "symbolic-fgan-pearson_chi2": (0.29, 1.0),
+    "symbolic-fgan-neyman_chi2": (0.96, 1.0),
+    "symbolic-fgan-hellinger2": (1.01, 1.0),
+    "symbolic-fgan-js": (2.39, 1.0),
+    "symbolic-fgan-fgan_gan": (2.32, 1.0),
+    "symbolic-fgan-tv": (0.52, 1.0),
+    "symbolic-gls-costs": (0.38, 1.0),
+    "symbolic-lemma4-theorem1": (1.03, 1.0),
+    "symbolic-hinge-inactivity": (0.16, 1.0),
+    "symbolic-figure-vanishing-gradient": (0.59, 1.0),
+    "symbolic-figure-generator-loss": (0.59, 1.0),
+    "losses-glsgan-reductions": (0.68, 1.0),
+    "losses-glsgan-cost-admissible": (0.75, 1.0),
+    "losses-hinge-inactivity": (0.01, 1.0),
+    "losses-least-squares-tabular-dstar": (1.29, 1.0),
+    "losses-gradient-penalty-per-sample": (0.05, 1.0),
+    "nonparametric-lp-exact": (0.15, 7.5),  # instances 8 → 20 × (pairs n·m 289 → 600)^1.5
+    "nonparametric-corollary1": (0.6, 1.0),
+    "nonparametric-corollary2": (0.43, 2.5),  # instances 4 → 10
+    "nonparametric-cone-slopes": (0.14, 1.0),
+    "nonparametric-allocation": (0.7, 1.0),
+    "nonparametric-allocation-generator": (11.25, 18),  # models × steps 3·800 → 8·3000, pairs (150 → 200)²
+    "nonparametric-figure-1d": (2.14, 2.7),  # discriminator steps 1500 → 4000
+    "nonparametric-figure-2d": (1.28, 1.0),
+    # full only: its study at quick size; × (seeds 4 → 12) × (Σn² over the n ~16×)
+    "nonparametric-generalisation": (4.99, 50.0),
+    "optimal-critic-gan": (5.64, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-least_squares": (5.79, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-hinge": (6.32, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-loss_sensitive": (8.51, 16),  # models × steps 6·2000 → 32·6000
+    # models 200 → 1400 (targets × regimes × λ × seeds) × steps 250 → 5000 × ~1.7 for width 16 → 32
+    "theorem1-trained-lambda-sweep": (38.0, 240),
+    "theorem1-sharp-bound-attained": (3.1, 1.0),  # exact; measured on the loaded 2-core machine (issue 29)
+    # targets × λ × seeds × Σ budgets 5·3·3·375 → 5·6·5·8750 (×78), × ~4 for width 32 and 128 cells (issue 29)
+    "theorem1-certified-equilibrium": (25.0, 310),
+    "theorem1-verdict-controls": (0.5, 1.0),
+    # targets × λ × seeds × rounds 5·2·1·60 → 5·6·2·120 (×12), × ~4 for 64/128 cells and the larger λ's LPs (issue 29)
+    "theorem1-best-response-equilibrium": (13.0, 50),
+    # label counts × seeds × steps 1·6·300 → 4·5·3000
+    "clsgan-semi-supervised-digits": (20.6, 33),
+    # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks
+    "clsgan-theorem3": (7.0, 625),
+    # models × steps 12·210 → 80·35000 (×1100), × ~17 per model-step (z ∈ R^256, batch 512, 128-wide nets)
+    "modes-mao-ring": (18.0, 19000),
+    # models × steps 12·140 → 320·400000 (×76000), × ~10 per model-step (400-wide BN G, 5-piece maxout D)
+    "modes-pacgan-packing": (21.0, 760000),
+    # sample complexity (measured at git 6e8e7b4 on the loaded 2-core machine, process CPU time); factors: models ×
+    # steps quick → full, × the width factor (cost ∝ width² per model)
+    "sample-complexity-critic-gap": (26.8, 7500),  # 48·400 → 720·10000, widths 8/64 → 8…512
+    "sample-complexity-data-generalisation": (7.9, 1800),  # 15·600 → 400·20000, width 16 → 32
+    "gls-family-trained": (31.2, 3600),  # 25·500 → 1120·20000, width 16 → 32; + the mirrored pairs (issue 32)
+    "sample-complexity-mixture-2d": (7.9, 16000),  # 18·400 → 1280·30000, width 32 → 64
+}
+
+
+def full_estimate(ids: list[str], out: Path) -> tuple[float, str]:
+    """Expected CPU seconds of ``verify --full`` for the claim ids ``ids`` and the basis, one phrase: the CPU seconds a
+    previous ``claims.json`` in folder ``out`` recorded (× the claim's full/quick factor when that run was quick),
+    else the cost table :data:`VERIFY_COST`; a claim in neither is left out and named in the phrase."""
+    previous, prev_quick = {}, True
+    try:
+        doc = json.loads((out / "claims.json").read_text())
+        prev_quick = bool(doc["meta"]["quick"])
+        previous = {c["id"]: float(c["cpu_seconds"]) for c in doc["claims"]
+                    if c.get("status") not in ("skipped", "error") and float(c.get("cpu_seconds") or 0) > 0}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    total, n_prev, n_table, missing = 0.0, 0, 0, []
+    for cid in ids:
+        quick_s, factor = VERIFY_COST.get(cid, (math.nan, math.nan))
+        if cid in previous and (not prev_quick or math.isfinite(factor)):
+            total += previous[cid] * (factor if prev_quick else 1.0)
+            n_prev += 1
+        elif math.isfinite(quick_s):
+            total += quick_s * factor
+            n_table += 1
+        else:
+            missing.append(cid)
+    parts = []
+    if n_prev:
+        parts.append(f"{n_prev} claim(s) from the CPU seconds in {str(out / 'claims.json')!r} "
+                     f"({'a quick run × full/quick factor' if prev_quick else 'a full run'})")
+    if n_table:
+        parts.append(f"{n_table} from the cost table (quick CPU seconds measured on a 2-core CPU × a full/quick "
+                     "factor per claim)")
+    if missing:
+        parts.append(f"{len(missing)} without a cost entry, not counted ({', '.join(missing)})")
+    return total, "; ".join(parts)

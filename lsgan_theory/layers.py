@@ -2,7 +2,8 @@
 names of other units.  ``tests/test_layers.py`` walks every module's imports (including those inside functions) and
 fails on a violation.  See the README's "How the code is organised".
 
-A *unit* is a top-level module or subpackage of ``lsgan_theory`` (``_claims`` belongs to the ``claims`` unit).  Inside
+A *unit* is a top-level module or subpackage of ``lsgan_theory`` (``_claims`` belongs to the ``claims`` unit,
+``_losscompile`` -- the formula compiler -- to ``losses``, ``_lpsolver`` -- the LP engine -- to ``nonparametric``).  Inside
 a unit, private names may be shared; across units only public names (no leading underscore) may be imported or used.
 The package root (``lsgan_theory/__init__.py``) is the curated public face: it re-exports entry points of every layer
 lazily and is not itself a layer; any module may import ``__version__`` from it.
@@ -19,7 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli", ("cli", "__main__")),
 )
 
-UNIT_ALIASES = {"_claims": "claims"}
+UNIT_ALIASES = {"_claims": "claims", "_losscompile": "losses", "_lpsolver": "nonparametric"}
 
 
 def layer_of(unit: str) -> int:

@@ -12,8 +12,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 __all__ = ["save", "fit_titles", "divergence_table_figure", "vanishing_gradient_figure", "generator_loss_figure",
-           "training_curves_figure", "optimal_critic_figure", "loss_sensitive_critic_figure", "np_bounds_1d_figure",
-           "np_bounds_2d_figure", "np_allocation_figure", "np_generator_allocation_figure",
+           "training_curves_figure", "optimal_critic_figure", "loss_sensitive_critic_figure", "np_bounds_figure",
+           "np_bounds_1d_figure", "np_bounds_2d_figure", "np_allocation_figure", "np_generator_allocation_figure",
            "np_generalisation_figure", "theorem1_figure", "sweep_figure", "clsgan_samples_figure",
            "clsgan_accuracy_figure", "mode_snapshots_figure", "mode_trajectories_figure"]
 
@@ -275,6 +275,27 @@ def loss_sensitive_critic_figure(x, lower, upper, l_models, real, fake, stem, ti
 
 
 # ------------------------------------------------------------------------------------------- nonparametric (issue #5)
+def np_bounds_figure(sol, real, fake, stem) -> list[Path]:
+    """The cone bounds L⁻ ≤ L⁺ of a solved LP (:class:`lsgan_theory.nonparametric.Solution`) around its samples
+    ``real`` (n, d), ``fake`` (m, d): on 801 points padded 15 % beyond the samples in 1-D
+    (:func:`np_bounds_1d_figure`), on a 121 × 121 grid padded 15 % beyond the points in 2-D
+    (:func:`np_bounds_2d_figure`).  What ``lsgan-theory bounds --plot`` draws."""
+    import numpy as np
+
+    if sol.points.shape[1] == 1:
+        lo, hi = min(real.min(), fake.min()), max(real.max(), fake.max())
+        pad = 0.15 * (hi - lo + 1e-9)
+        x = np.linspace(lo - pad, hi + pad, 801)
+        return np_bounds_1d_figure(x, sol.lower(x), sol.upper(x), real, fake, sol.kappa, stem)
+    pts = sol.points
+    lo, hi = pts.min(0), pts.max(0)
+    pad = 0.15 * (hi - lo + 1e-9)
+    X, Y = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 121),
+                       np.linspace(lo[1] - pad[1], hi[1] + pad[1], 121))
+    XY = np.stack([X, Y], -1)
+    return np_bounds_2d_figure(X, Y, sol.lower(XY), sol.upper(XY), real, fake, sol.kappa, stem)
+
+
 def np_bounds_1d_figure(x, lower, upper, real, fake, kappa: float, stem, disc_grad=None, upper_slope=None,
                         caption: str | None = None) -> list[Path]:
     """1-D non-parametric LS-GAN: samples, the cone bounds L⁻ ≤ L⁺ on a grid, and optionally the generator

@@ -316,7 +316,7 @@ def test_all_models_diverged_keeps_the_metric_columns_and_json_is_standard(tmp_p
 
 
 def test_json_of_every_subcommand_is_standard(tmp_path):
-    from lsgan_theory.cli import _to_json
+    from lsgan_theory.output import dumps as _to_json  # the CLI's one JSON writer
 
     # non-finite values anywhere (nested, in arrays, numpy scalars) become null and are listed
     import numpy as np
@@ -457,7 +457,7 @@ def test_bad_sympy_timeout_variable_is_named(tmp_path):
 
 
 def test_ctrl_c_writes_a_checkpoint(tmp_path, monkeypatch, python_sigint):
-    import lsgan_theory.cli as cli_mod
+    import lsgan_theory.cli.train as cli_mod
     from lsgan_theory.studies.runs import checkpoint_step
 
     def interrupt_at_step_5(cfg):

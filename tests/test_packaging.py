@@ -27,3 +27,21 @@ def test_the_licence_is_an_spdx_expression_not_a_deprecated_table():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert meta["project"]["license"] == "MIT"
     assert any(r.startswith("setuptools>=77") for r in meta["build-system"]["requires"])  # SPDX strings need 77+
+
+
+def _shipped(rel: str, globs: list[str]) -> bool:
+    from fnmatch import fnmatch
+
+    return any(fnmatch(rel, g) for g in globs)
+
+
+def test_every_data_file_of_the_package_is_listed_as_package_data():
+    # issue 31: statement data moved out of the code (proofs/statements.toml); a file the package reads at run time
+    # but the wheel leaves out works in a checkout and fails after `pip install`
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["lsgan_theory"]
+    pkg = ROOT / "lsgan_theory"
+    data = [f.relative_to(pkg).as_posix() for f in pkg.rglob("*") if f.is_file() and f.suffix not in (".py", ".pyc")
+            and "__pycache__" not in f.parts]
+    assert "proofs/statements.toml" in data
+    assert [f for f in data if not _shipped(f, globs)] == []
+    assert not _shipped("proofs/statements.json", globs)  # negative control: the check is not vacuous

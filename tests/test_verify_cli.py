@@ -1,5 +1,5 @@
 """``lsgan-theory verify`` flags of issue 21: --require-gpu, the --full duration line, --only listing the ids,
---quiet and strict --json.  The GPU is simulated (``cli._gpu_name`` patched) so these run the same on any machine."""
+--quiet and strict --json.  The GPU is simulated (``cli.verify._gpu_name`` patched) so these run the same on any machine."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import re
 
 import pytest
 
-from lsgan_theory import claims, cli
+from lsgan_theory import claims
 from lsgan_theory.cli import main
+from lsgan_theory.cli import verify as verify_cli
 
 CHEAP = "symbolic-gls-costs"  # ~0.4 CPU s, no quick/full difference
 
@@ -33,7 +34,7 @@ def strict_json(text):
 
 @pytest.fixture
 def no_gpu(monkeypatch):
-    monkeypatch.setattr(cli, "_gpu_name", lambda: None)
+    monkeypatch.setattr(verify_cli, "_gpu_name", lambda: None)
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_require_gpu_without_a_gpu_is_one_line_exit_2_before_any_claim_runs(no_g
 
 def test_require_gpu_with_a_gpu_proceeds(monkeypatch, ran, tmp_path):
     # negative control: the refusal depends on the GPU, not on the flag alone
-    monkeypatch.setattr(cli, "_gpu_name", lambda: "Fake GPU 9000")
+    monkeypatch.setattr(verify_cli, "_gpu_name", lambda: "Fake GPU 9000")
     rc, _, err = run(["verify", "--require-gpu", "--only", CHEAP, "--out", tmp_path, "--quiet"])
     assert rc == 0 and ran == [[CHEAP]], err
 
@@ -79,24 +80,24 @@ def test_quick_prints_no_duration_line_nor_gpu_warning(no_gpu, ran, tmp_path):
 def test_full_estimate_scales_a_previous_quick_run_by_the_claims_factor(tmp_path):
     # A quick run's CPU seconds × the documented factor; a full run's as they are; no file: the table.
     cid = "optimal-critic-gan"
-    quick_s, factor = cli._VERIFY_COST[cid]
+    quick_s, factor = claims.VERIFY_COST[cid]
     assert factor > 1  # the premise: quick and full differ for this claim
-    total, basis = cli._full_estimate([cid], tmp_path)
+    total, basis = claims.full_estimate([cid], tmp_path)
     assert math.isclose(total, quick_s * factor) and "cost table" in basis
     for quick, expected in ((True, 2.0 * factor), (False, 2.0)):
         (tmp_path / "claims.json").write_text(json.dumps(
             {"meta": {"quick": quick}, "claims": [{"id": cid, "status": "pass", "cpu_seconds": 2.0}]}))
-        total, basis = cli._full_estimate([cid], tmp_path)
+        total, basis = claims.full_estimate([cid], tmp_path)
         assert math.isclose(total, expected) and "claims.json" in basis, (quick, total, basis)
     (tmp_path / "claims.json").write_text("{not json")
-    assert math.isclose(cli._full_estimate([cid], tmp_path)[0], quick_s * factor)  # a corrupt file is ignored
+    assert math.isclose(claims.full_estimate([cid], tmp_path)[0], quick_s * factor)  # a corrupt file is ignored
 
 
 def test_every_registered_claim_has_a_cost_entry_and_no_entry_is_stale():
     # a claim added without an entry would be left out of the --full estimate (the line would say so)
     ids = set(claims.registry())
-    assert set(cli._VERIFY_COST) == ids
-    assert all(s > 0 and f >= 1 for s, f in cli._VERIFY_COST.values())
+    assert set(claims.VERIFY_COST) == ids
+    assert all(s > 0 and f >= 1 for s, f in claims.VERIFY_COST.values())
 
 
 def test_unknown_only_id_lists_every_valid_id_on_one_line(ran, tmp_path):

@@ -11,12 +11,13 @@ the exact ∫|p − q̂| with a 95 % t-interval over seeds against 2/λ, the cap
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from ..claims import Check, Context, Evidence, claim
 
-__all__: list[str] = []
+__all__ = ["lambda_sweep_report"]
 
 _TARGETS = ("normal(0,1)", "mixture(normal(-2,0.5),normal(2,0.5);0.5,0.5)", "beta(2,2)", "triangular(-1,0,1)",
             "uniform(-1,1)")
@@ -425,3 +426,28 @@ def _best_response(ctx: Context) -> Evidence:
             "Uniform(−1, 1) violates Assumption 1: reported *outside Assumption 1*, never counted against the "
             "theorem. experiments/theorem1/best_response.py runs λ ∈ {1, 3, 10, 30, 100, 1000}."]
     return Evidence("\n".join(text), [str(f) for f in figs if str(f).endswith(".png")], data, checks=checks)
+
+
+def lambda_sweep_report(rep: dict, dest: Path) -> list[Path]:
+    """Write the reading ``rep`` of a λ sweep's store (:func:`lsgan_theory.studies.theorem1.read_lambda_store`) to
+    folder ``dest`` (which exists): theorem1_runs.csv (one row per run), theorem1_summary.csv (one row per target,
+    regime and λ), theorem1_verdicts.json and the figure theorem1_lambda_sweep (PNG, PDF).  Returns the files
+    written, the tables first, then the figures."""
+    import pandas as pd
+
+    from .. import plots
+    from ..output import write_json
+
+    rep["tidy"].to_csv(dest / "theorem1_runs.csv", index=False)
+    pd.DataFrame(rep["summary"]).to_csv(dest / "theorem1_summary.csv", index=False)
+    write_json(dest / "theorem1_verdicts.json", {"meta": rep["meta"], "capacity_floor": rep["capacity"],
+                                                 "verdicts": rep["verdicts"]}, what="--dest")
+    figdata = {}
+    for v in rep["verdicts"]:
+        rows = [r for r in rep["summary"] if r["target"] == v["target"] and r["n_data"] == v["n_data"]]
+        d = figdata.setdefault(v["target"], {"lams": [r["lam"] for r in rows], "floor": v["capacity_floor"],
+                                             "regimes": {}})
+        d["regimes"][v["regime"]] = {"mean": [r["l1_mean"] for r in rows], "lo": [r["l1_ci_lo"] for r in rows],
+                                     "hi": [r["l1_ci_hi"] for r in rows], "verdict": v["verdict"]}
+    figs = plots.theorem1_figure(figdata, dest / "theorem1_lambda_sweep")
+    return [dest / "theorem1_runs.csv", dest / "theorem1_summary.csv", dest / "theorem1_verdicts.json", *figs]

@@ -1,5 +1,9 @@
 """Train E small GANs at once as batched tensors, on CPU or CUDA.
 
+Over 800 lines because the engine's one training loop (DESIGN: one loop, observers) lives here with what shares
+its Setup and TrainState: the configuration and its checks (TrainConfig, a third of the file), the step functions,
+checkpoints and the observer protocol; a split would put the loop's invariants in several files.
+
 One call of :func:`train` trains every model of a :class:`TrainConfig`: model e has its own generator G_e and loss
 network / discriminator D_e (batched MLPs, :mod:`lsgan_theory.ensemble.mlp`), its own optimiser state and
 hyperparameters (:mod:`lsgan_theory.ensemble.optim`), its own finite data set of size ``n_data[e]`` drawn from the

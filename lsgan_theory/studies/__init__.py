@@ -1,6 +1,8 @@
 """Studies: experiments built on the engine (:mod:`lsgan_theory.ensemble`) and the core mathematics, each a function
-that returns a result object holding its data.  Claims (:mod:`lsgan_theory.claims`) turn results into verdicts and
-:mod:`lsgan_theory.plots` draws them; nothing here writes a conclusion or draws a figure.
+that returns a result object holding its data: statistics, tolerances, alternatives and, where a study reads a
+measurement against a bound of THEORY.md, that reading (consistent / violated / inconclusive / not testable).  Claims
+(:mod:`lsgan_theory.claims`) alone decide pass or fail and :mod:`lsgan_theory.plots` draws; nothing here decides a
+verdict or draws a figure (``tests/test_structure.py``).
 
 * :mod:`~lsgan_theory.studies.critic` -- the optimal-critic checks (trained D against closed-form D*; trained LS-GAN
   loss networks against the exact LP);

@@ -91,28 +91,8 @@ class CriticCheck:
         return all(v > self.tolerance for v in self.alternatives.values())
 
     @property
-    def passed(self) -> bool:
-        return self.statistic <= self.tolerance and self.power
-
-    @property
     def d_mean(self) -> np.ndarray:
         return self.d_models.mean(0)
-
-    @property
-    def verdict(self) -> str:
-        """PASS / FAIL / INCONCLUSIVE with its terms: statistic, tolerance and its basis, and its power."""
-        boundary = bool(self.boundary)
-        stat = "|x̂₀ − x₀| (D̄'s crossing vs where p = q)" if boundary else "‖D̄ − D*‖ ((p+q)/2-weighted RMS on the grid)"
-        basis = (f"2·SE of the crossing over {self.n_models} seeds (sd/√E)" if boundary else
-                 f"2·‖SE‖, SE(x) = seed-to-seed sd/√E over E = {self.n_models} seeds (data set, initialisation, "
-                 f"generator draws)")
-        alts = ", ".join(f"{k}: {v:.4g}" for k, v in self.alternatives.items())
-        if not self.power:
-            word = "INCONCLUSIVE (a nearby wrong D* is not rejected: the check cannot tell them apart)"
-        else:
-            word = "PASS" if self.statistic <= self.tolerance else "FAIL"
-        return (f"{word}: {stat} = {self.statistic:.4g}, tolerance {self.tolerance:.4g} ({basis}); power: the "
-                f"same statistic against D* for {alts} (each must exceed the tolerance)")
 
 
 def _wrms(v: np.ndarray, w: np.ndarray) -> float:
@@ -234,7 +214,8 @@ def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)"
     Returns
     -------
     CriticCheck
-        ``statistic``, ``tolerance`` and ``alternatives`` are the evidence; ``passed`` the verdict.
+        ``statistic``, ``tolerance`` and ``alternatives`` are the evidence; the claims decide the verdict
+        (:func:`lsgan_theory._claims.ensemble.critic_checks`).
     """
     closed_form_critic(family, np.ones(1), np.ones(1))
     P, Q = _densities.parse(p), _densities.parse(q)
@@ -272,7 +253,8 @@ def custom_critic(real: str, fake: str, sense: str = "max", generator: str | Non
     Returns
     -------
     CriticCheck
-        ``family == "custom"``; ``verdict`` states PASS / FAIL / INCONCLUSIVE with its terms.
+        ``family == "custom"``; its verdict is read in the report layer (``lsgan-theory analyse``:
+        :func:`lsgan_theory._claims.analysis.critic_verdict`).
 
     Raises
     ------
@@ -395,13 +377,6 @@ class LossSensitiveCriticCheck:
     def resolved(self) -> dict:
         """name -> whether the perturbed LP's optimum lies outside the objective tolerance."""
         return {k: self.objective_distance(k) > self.objective_tolerance for k in self.alternatives}
-
-    @property
-    def passed(self) -> bool:
-        main = [k for k in self.alternatives if k in ("κ·0.9", "λ·1.1")]
-        return (self.objective_error <= self.objective_tolerance and self.lower_bound_holds
-                and self.band_error <= self.band_tolerance and self.clipped_fraction >= 0.2
-                and all(self.objective_distance(k) > self.objective_tolerance for k in main))
 
 
 def _fit(steps, trace_at, trace_steps, s_trace, params, state, opt, total, s_exact, decay):

@@ -55,8 +55,7 @@ class LossAnalysis:
         if self.critic is not None:
             c = self.critic
             out["critic"] = {"statistic": c.statistic, "standard_error": c.standard_error, "tolerance": c.tolerance,
-                             "alternatives": c.alternatives, "power": bool(c.power), "passed": bool(c.passed),
-                             "verdict": c.verdict, "n_models": c.n_models}
+                             "alternatives": c.alternatives, "power": bool(c.power), "n_models": c.n_models}
         if self.training is not None:
             out["training"] = {"diverged": int(self.training.diverged.sum()), "n_models": len(self.metrics),
                                "final_loss_d": self.training.loss_d[:, -1].tolist(),

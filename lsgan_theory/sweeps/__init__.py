@@ -5,16 +5,17 @@
 * :mod:`~lsgan_theory.sweeps.store` -- the SQLite store (WAL, one transaction per run, a lock per folder);
 * :mod:`~lsgan_theory.sweeps.execute` -- in-process and Dask executors;
 * :mod:`~lsgan_theory.sweeps.run` -- :func:`sweep`, which ties them together (resumable);
-* :mod:`~lsgan_theory.sweeps.results` -- :func:`load`, :func:`load_curves`, :func:`summarize` (pandas);
-* :mod:`~lsgan_theory.sweeps.command` -- the ``lsgan-theory sweep`` / ``results`` subcommands (argparse + calls).
+* :mod:`~lsgan_theory.sweeps.results` -- :func:`load`, :func:`load_curves`, :func:`summarize` (pandas).
+
+The ``lsgan-theory sweep`` / ``results`` subcommands are parsed in :mod:`lsgan_theory.cli.sweep`.
 
 >>> from lsgan_theory import sweeps            # doctest: +SKIP
 >>> sweeps.sweep("experiments/lambda.toml", variant="quick", out="runs/lambda-quick")  # doctest: +SKIP
 >>> df = sweeps.load("runs/lambda-quick")       # doctest: +SKIP
 """
 
-# Names are imported on first use (PEP 562): `lsgan-theory --help` registers the sweep subcommands through
-# sweeps.command without importing the executors (and torch) behind them.
+# Names are imported on first use (PEP 562): `import lsgan_theory.sweeps` does not import the executors (and torch)
+# behind them.
 _WHERE = {"figure_tables": "results", "load": "results", "load_curves": "results", "summarize": "results",
           "default_out": "run", "sweep": "run", "SCHEMA_VERSION": "spec", "Run": "spec", "Spec": "spec",
           "SpecError": "spec", "load_spec": "spec", "parse_spec": "spec", "run_id": "spec", "Store": "store",

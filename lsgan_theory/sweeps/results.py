@@ -1,4 +1,5 @@
-"""Reading a sweep's store as pandas: one row per run, the training curves, and mean ± CI over seeds."""
+"""Reading a sweep's store as pandas: one row per run, the training curves, and mean ± CI over seeds; the summary as
+aligned text and the runs as standard JSON (what ``lsgan-theory results`` prints)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 from .store import Store, StoreError
 
-__all__ = ["load", "load_curves", "summarize", "figure_tables", "METRIC_ORDER", "TABLE_METRICS", "UNCERTAINTY_METRICS"]
+__all__ = ["load", "load_curves", "summarize", "figure_tables", "format_table", "records_json", "METRIC_ORDER",
+           "TABLE_METRICS", "TIMING_COLUMNS", "UNCERTAINTY_METRICS"]
 
 METRIC_ORDER = ("w1", "ks", "l1", "l1_noise_floor", "l1_noise_floor_std", "l1_exact", "l1_exact_abserr", "w1_exact",
                 "ratio_inf", "mass_outside", "atom_mass", "mmd2", "modes", "high_quality", "reverse_kl",
@@ -144,3 +146,49 @@ def figure_tables(out) -> list:
         by = [fig["x"]] + [fig[k] for k in ("hue", "facet") if fig.get(k)]
         result.append((fig, summarize(df, by=by, metrics=[fig["y"]])))
     return result
+
+
+#: Columns of ``results`` that differ between two runs of the same sweep (left out by ``--no-timing``).
+TIMING_COLUMNS = ("started", "finished", "seconds", "worker", "attempts")
+
+
+def records_json(df) -> str:
+    """``results --format json``: ``{"runs": [one object per run], "nonfinite": {...}}`` written by the package's
+    JSON writer (:func:`lsgan_theory.output.dumps`): standard JSON, a non-finite value as ``null`` listed under
+    ``"nonfinite"`` (e.g. ``"/runs/3/w1": "Infinity"``), floats with every digit (as the CSV export)."""
+    import math
+
+    from ..output import dumps
+
+    records = []
+    for rec in df.to_dict(orient="records"):
+        # pandas' missing values (NaN in an object column, None) of configuration cells become null, unlisted
+        records.append({k: (None if v is None or (isinstance(v, float) and math.isnan(v) and k not in METRIC_ORDER)
+                            else v) for k, v in rec.items()})
+    return dumps({"runs": records}) + "\n"
+
+
+def format_table(t, df) -> str:
+    """The summary as aligned text: grid keys, n, then ``mean ± ci`` per metric."""
+    meta = df.attrs
+    by = [c for c in t.columns if c not in ("n", "diverged") and not c.endswith(("_mean", "_ci"))]
+    metrics = [c[:-5] for c in t.columns if c.endswith("_mean")]
+    head = by + ["n", "diverged"] + metrics
+    rows = []
+    for _, r in t.iterrows():
+        rows.append([_cell(r[c]) for c in by] + [str(int(r["n"])), str(int(r["diverged"]))]
+                    + [f"{r[m + '_mean']:.4g} ± {r[m + '_ci']:.2g}" for m in metrics])
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
+    counts = df["status"].value_counts().to_dict()
+    lines = [f"sweep {meta.get('name', '?')}{' (' + meta['variant'] + ')' if meta.get('variant') else ''}: "
+             f"{len(df)} runs ({', '.join(f'{v} {k}' for k, v in counts.items())}); mean ± 95% CI half-width "
+             f"(Student t over seeds)"]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)

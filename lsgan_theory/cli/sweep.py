@@ -1,10 +1,7 @@
-"""The ``lsgan-theory sweep`` and ``lsgan-theory results`` subcommands: argument parsers and runners.
-
-Kept in the sweeps package (studies layer: argparse and calls only) so that :mod:`lsgan_theory.cli` registers them
-with :func:`add_sweep_parsers` and dispatches to :func:`run_sweep` / :func:`run_results`.  A runner returns the exit
-status; bad input raises ``ValueError`` (the CLI prints one line, exit 2); a folder held by another sweep process
-prints one line and returns 3.
-"""
+"""The subcommands of sweeps: ``lsgan-theory sweep`` (run or resume a TOML spec into a SQLite store), ``results``
+(print or export it), ``plot`` (the figures its spec declares) and ``theorem1`` (the reading of a λ sweep).  A runner
+returns the exit status; bad input raises ``ValueError`` (one line, exit 2); a folder held by another sweep process
+prints one line and returns 3."""
 
 from __future__ import annotations
 
@@ -12,13 +9,10 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["add_sweep_parsers", "run_sweep", "run_results", "records_json", "COMMANDS", "TIMING_COLUMNS"]
-
-COMMANDS = ("sweep", "results")
+from .common import _int_type, _print_json, _writable_dir
 
 
-def add_sweep_parsers(sub) -> None:
-    """Add the ``sweep`` and ``results`` subparsers to an argparse subparsers object."""
+def _add_sweep(sub) -> None:
     p = sub.add_parser("sweep", help="run (or resume) a sweep from a TOML spec into a SQLite results store",
                        description="Expand SPEC.toml into runs (the product of its [grid] lists x seeds), pack them "
                                    "into batched ensembles and train them, writing every finished run to "
@@ -42,6 +36,8 @@ def add_sweep_parsers(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     p.add_argument("--json", action="store_true", help="print a machine-readable summary at the end")
 
+
+def _add_results(sub) -> None:
     p = sub.add_parser("results", help="print or export the results of a sweep (mean ± CI over seeds)",
                        description="Read OUT/results.sqlite. table (default): mean and 95%% confidence half-width "
                                    "(Student t over seeds) of each final metric, grouped by the spec's grid keys. "
@@ -57,9 +53,8 @@ def add_sweep_parsers(sub) -> None:
                         "worker, attempts): two identical sweeps then export identical csv/json")
 
 
-def run_sweep(args) -> int:
-    from .run import sweep
-    from .store import SweepLocked
+def _run_sweep(args) -> int:
+    from ..sweeps import SweepLocked, sweep
 
     if args.threads < 1:
         raise ValueError(f"--threads: must be an integer >= 1, got {args.threads}")
@@ -86,8 +81,8 @@ def run_sweep(args) -> int:
     return 0 if not s["counts"].get("failed") else 1
 
 
-def run_results(args) -> int:
-    from .results import load, summarize
+def _run_results(args) -> int:
+    from ..sweeps.results import TIMING_COLUMNS, format_table, load, records_json, summarize
 
     df = load(args.out)
     if args.no_timing:
@@ -116,48 +111,88 @@ def run_results(args) -> int:
     return 0
 
 
-#: Columns of ``results`` that differ between two runs of the same sweep (left out by ``--no-timing``).
-TIMING_COLUMNS = ("started", "finished", "seconds", "worker", "attempts")
+def _add_plot(sub) -> None:
+    p = sub.add_parser("plot", help="draw the figures a sweep's spec declares ([[figure]]) from its results store",
+                       description="Read OUT/results.sqlite (written by lsgan-theory sweep), summarise each declared "
+                                   "figure's metric over seeds (mean, 95 % Student-t interval) and write PNG + PDF "
+                                   "files to OUT/figures (or --figures DIR).")
+    p.add_argument("out", type=Path, help="the sweep's output folder (holding results.sqlite)")
+    p.add_argument("--figures", type=Path, default=None, help="where to write the figures (default OUT/figures)")
+    p.add_argument("--json", action="store_true", help="print the written files as JSON")
 
 
-def records_json(df) -> str:
-    """``results --format json``: ``{"runs": [one object per run], "nonfinite": {...}}`` written by the package's
-    JSON writer (:func:`lsgan_theory.output.dumps`): standard JSON, a non-finite value as ``null`` listed under
-    ``"nonfinite"`` (e.g. ``"/runs/3/w1": "Infinity"``), floats with every digit (as the CSV export)."""
-    import math
+def _run_plot(args) -> int:
+    from .. import plots
+    from ..sweeps import figure_tables
 
-    from ..output import dumps
-    from .results import METRIC_ORDER as _METRICS
-
-    records = []
-    for rec in df.to_dict(orient="records"):
-        # pandas' missing values (NaN in an object column, None) of configuration cells become null, unlisted
-        records.append({k: (None if v is None or (isinstance(v, float) and math.isnan(v) and k not in _METRICS)
-                            else v) for k, v in rec.items()})
-    return dumps({"runs": records}) + "\n"
-
-
-def format_table(t, df) -> str:
-    """The summary as aligned text: grid keys, n, then ``mean ± ci`` per metric."""
-    meta = df.attrs
-    by = [c for c in t.columns if c not in ("n", "diverged") and not c.endswith(("_mean", "_ci"))]
-    metrics = [c[:-5] for c in t.columns if c.endswith("_mean")]
-    head = by + ["n", "diverged"] + metrics
-    rows = []
-    for _, r in t.iterrows():
-        rows.append([_cell(r[c]) for c in by] + [str(int(r["n"])), str(int(r["diverged"]))]
-                    + [f"{r[m + '_mean']:.4g} ± {r[m + '_ci']:.2g}" for m in metrics])
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
-    counts = df["status"].value_counts().to_dict()
-    lines = [f"sweep {meta.get('name', '?')}{' (' + meta['variant'] + ')' if meta.get('variant') else ''}: "
-             f"{len(df)} runs ({', '.join(f'{v} {k}' for k, v in counts.items())}); mean ± 95% CI half-width "
-             f"(Student t over seeds)"]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines) + "\n"
+    if not (args.out / "results.sqlite").is_file():
+        raise ValueError(f"out: {str(args.out)!r} has no results.sqlite (run lsgan-theory sweep SPEC --out OUT first)")
+    tables = figure_tables(args.out)
+    if not tables:
+        raise ValueError(f"out: the spec of {str(args.out)!r} declares no [[figure]]; add one (name, x, y, hue, logx, "
+                         f"logy, reference) to the spec and rerun the sweep command (finished runs are kept)")
+    dest = args.figures if args.figures is not None else args.out / "figures"
+    _writable_dir(dest, "--figures")
+    written = []
+    for fig, table in tables:
+        written += [str(f) for f in plots.sweep_figure(fig, table, dest / fig["name"])]
+    if args.json:
+        _print_json({"figures": written})
+    else:
+        for f in written:
+            print(f)
+    return 0
 
 
-def _cell(v) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
+
+def _add_theorem1(sub) -> None:
+    p = sub.add_parser("theorem1", help="Theorem 1 verdicts, tidy CSV and figure of a λ sweep (experiments/lambda.toml)",
+                       description="Read OUT/results.sqlite of a λ sweep with exact metrics (lsgan-theory sweep "
+                                   "experiments/lambda.toml), fit the capacity floor per target (the generator "
+                                   "architecture without an adversary), read Theorem 1 per target and data regime "
+                                   "(consistent / violated at λ / inconclusive / not testable; Spearman trend with a "
+                                   "bootstrap CI), against the paper's 2/λ and the sharp 2/(1+λ), and -- where the "
+                                   "runs carry equilibrium certificates -- at certified equilibria only (consistent / "
+                                   "violated / hypothesis not met), and write theorem1_runs.csv (one row per run, "
+                                   "with the certificates), theorem1_summary.csv "
+                                   "(one row per target, regime and λ), theorem1_verdicts.json and the figure "
+                                   "theorem1_lambda_sweep.png/.pdf to --dest (default OUT/theorem1).")
+    p.add_argument("out", type=Path, help="the sweep's output folder (holding results.sqlite)")
+    p.add_argument("--dest", type=Path, default=None, help="where to write (default OUT/theorem1)")
+    p.add_argument("--capacity-steps", type=_int_type(1, 10**6), default=1500,
+                   help="Adam steps of the capacity-floor fit (default 1500)")
+    p.add_argument("--capacity-n-z", type=_int_type(8, 10**6), default=2048,
+                   help="noise quantiles the capacity floor is fitted on (default 2048)")
+    p.add_argument("--capacity-models", type=_int_type(1, 1000), default=4,
+                   help="networks fitted per slope weight; the floor is the best (default 4)")
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _run_theorem1(args) -> int:
+    from .._claims.theorem1 import lambda_sweep_report
+    from ..studies.theorem1 import read_lambda_store
+
+    if not (args.out / "results.sqlite").is_file():
+        raise ValueError(f"out: {str(args.out)!r} has no results.sqlite (run lsgan-theory sweep "
+                         f"experiments/lambda.toml --out OUT first)")
+    dest = args.dest if args.dest is not None else args.out / "theorem1"
+    _writable_dir(dest, "--dest")
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(f"theorem1: {line}", file=sys.stderr, flush=True)
+
+    rep = read_lambda_store(args.out, capacity_steps=args.capacity_steps, capacity_n_z=args.capacity_n_z,
+                            capacity_models=args.capacity_models, progress=say)
+    files = lambda_sweep_report(rep, dest)
+    figs = [f for f in files if f.suffix in (".png", ".pdf")]
+    if args.json:
+        _print_json({"verdicts": rep["verdicts"], "figures": [str(f) for f in figs]})
+    else:
+        for v in rep["verdicts"]:
+            eq = (f"; at certified equilibria ({v['certified']} runs): {v['at_equilibrium_sharp']} (sharp 2/(1+λ)), "
+                  f"{v['at_equilibrium_paper']} (paper 2/λ)") if "at_equilibrium_sharp" in v else ""
+            print(f"{v['target']} [{v['regime']}]: {v['summary']}{eq}")
+        for f in files:
+            print(f)
+    return 0

@@ -1,0 +1,106 @@
+"""``lsgan-theory verify``: run the claim checks and write the report folder.  The cost table behind the ``--full``
+duration line is :data:`lsgan_theory.claims.VERIFY_COST` (read by :func:`lsgan_theory.claims.full_estimate`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .common import _int_type, _print_json, _writable_dir
+
+
+def _add_verify(sub) -> None:
+    p = sub.add_parser("verify", help="check every claim of THEORY.md and write a report folder",
+                       description="Run the claim checks and write report.html, report.md and claims.json to --out. "
+                                   "--full first prints (stderr, one line) the expected duration on this device and "
+                                   "its basis, and warns when no GPU is present.")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", dest="quick", action="store_true", default=True, help="the quick default (minutes)")
+    g.add_argument("--full", dest="quick", action="store_false", help="every claim, including long sweeps")
+    p.add_argument("--out", type=Path, default=Path("report"), help="report folder (default: ./report)")
+    p.add_argument("--only", nargs="+", default=None, help="claim ids to run (an unknown id lists the valid ones)")
+    p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0,
+                   help="root seed of every random stream (data, initialisation, sampling)")
+    p.add_argument("--json", action="store_true", help="print the verdicts as standard JSON (non-finite -> null)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--require-gpu", action="store_true", help="refuse (exit 2) on a machine without a CUDA GPU")
+
+
+def _gpu_name() -> str | None:
+    """The name of the first CUDA device, or None when torch sees none."""
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+def _cpu_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else (f"{seconds / 60:.0f} min" if seconds < 7200
+                                                      else f"{seconds / 3600:.1f} h")
+
+
+def _run_verify(args) -> int:
+    from dataclasses import asdict
+
+    from tqdm import tqdm
+
+    from ..claims import STATUSES, Context, full_estimate, registry, run_claims, write_report
+
+    claims = registry()
+    ids = list(claims)
+    if args.only:
+        unknown = sorted(set(args.only) - set(ids))
+        if unknown:
+            raise ValueError(f"--only: unknown claim id(s) {', '.join(map(repr, unknown))}; valid ids: "
+                             f"{' '.join(ids)}")
+    _writable_dir(args.out, "--out")
+    selected = [c for c in ids if not args.only or c in args.only]
+    gpu = _gpu_name()
+    if gpu is None and args.require_gpu:
+        raise ValueError("--require-gpu: no CUDA GPU visible to torch on this machine (torch.cuda.is_available() is "
+                         "False); run without --require-gpu to use the CPU")
+    if not args.quick:
+        cpu_s, basis = full_estimate(selected, args.out)
+        cores = _cpu_cores()
+        where = f"a GPU ({gpu}) and {cores} CPU cores" if gpu else f"{cores} CPU cores, no GPU"
+        gpu_note = "; CPU-measured, so an upper bound for the trained claims on the GPU" if gpu else ""
+        print(f"lsgan-theory verify --full: expect about {_duration(cpu_s)} of CPU time for {len(selected)} "
+              f"claim(s), {_duration(cpu_s / cores)}–{_duration(cpu_s)} wall on this device ({where}){gpu_note}; "
+              f"basis: {basis}", file=sys.stderr, flush=True)
+        if gpu is None:
+            print("lsgan-theory verify: warning: no GPU visible to torch; --full runs its trained ensembles on the "
+                  "CPU (use --require-gpu to refuse instead)", file=sys.stderr, flush=True)
+    ctx = Context(out=args.out, quick=args.quick, seed=args.seed)
+    to_run = [c for c in selected if not (claims[c].full_only and args.quick)]
+    bar = tqdm(total=len(to_run), file=sys.stderr, disable=args.quiet, unit="claim", dynamic_ncols=True,
+               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]")
+    started = [0]
+
+    def progress(cid: str) -> None:
+        if started[0]:
+            bar.update(1)
+        started[0] += 1
+        bar.set_description_str(cid)
+
+    try:
+        verdicts = run_claims(ctx, only=args.only, progress=progress)
+        if started[0]:
+            bar.update(1)
+    finally:
+        bar.close()
+    path = write_report(verdicts, ctx)
+    if args.json:
+        _print_json({"report": path, "claims": [asdict(v) for v in verdicts]})
+    else:
+        for v in verdicts:
+            print(f"{v.status:{max(map(len, STATUSES))}s} {v.id:40s} {v.ref}")
+        print(f"report: {path}")
+    return 0 if all(v.status in ("pass", "skipped") for v in verdicts) else 1
+
