@@ -81,9 +81,11 @@ def _kind(target_spec: str) -> str | None:
     return None
 
 
-def published_comparison(summary_row: dict, kind: str, published_setup: bool) -> str:
+def published_comparison(summary_row: dict, kind: str, published_setup: bool,
+                         difference: str = "scaled-down set-up") -> str:
     """One sentence comparing a measured final row with PacGAN Table 1's GAN row, written from the numbers: the
-    measured 95 % interval of modes covered against published mean ± 2 SE."""
+    measured 95 % interval of modes covered against published mean ± 2 SE -- only for PacGAN's own set-up
+    (``published_setup``); otherwise no comparison is made and ``difference`` names how the set-up differs."""
     from ..studies.modes import PUBLISHED
 
     pub = PUBLISHED[kind]
@@ -91,10 +93,11 @@ def published_comparison(summary_row: dict, kind: str, published_setup: bool) ->
     pm, pse = pub["modes"]
     if not math.isfinite(m):
         return "no finished seed"
+    if not published_setup:  # issue 32: an "agrees with" across different set-ups compares incomparable numbers
+        return f"not compared: {difference}"
     overlap = math.isfinite(lo) and lo <= pm + 2 * pse and hi >= pm - 2 * pse
     rel = "agrees with" if overlap else ("more modes than" if m > pm else "fewer modes than")
-    tail = "" if published_setup else " (scaled-down set-up: not a reproduction test)"
-    return f"{rel} PacGAN's {pm} ± {pse}{tail}"
+    return f"{rel} PacGAN's {pm} ± {pse}"
 
 
 def _final_rows(summary, steps):
@@ -103,6 +106,15 @@ def _final_rows(summary, steps):
 
 def _setting_label(row: dict, grid_keys) -> str:
     return ", ".join(f"{k}={row[k]}" for k in grid_keys) or "—"
+
+
+def setup_difference(spec) -> str:
+    """How a mode-collapse experiment's set-up differs from PacGAN Table 1's (the published row beside it)."""
+    if spec.name.startswith("pacgan"):
+        return "scaled-down set-up" if spec.variant not in (None, "full") else "PacGAN's set-up"
+    size = "" if spec.variant in (None, "full", "mao") else ", scaled down"
+    return (f"Mao's networks, optimiser and {spec.steps} steps at batch {spec.train.get('batch')}{size}, not "
+            f"PacGAN's networks and 400 epochs")
 
 
 def final_table(summary, mre_rows, spec, published_setup: bool) -> list[str]:
@@ -122,7 +134,8 @@ def final_table(summary, mre_rows, spec, published_setup: bool) -> list[str]:
     for r in _final_rows(summary, spec.steps):
         lab = _setting_label(r, keys)
         mre = t_interval(mre_by.get((lab, r["loss"]), []))
-        cmp = published_comparison(r, kind, published_setup) if kind and r["loss"] == "gan_ns" else ""
+        cmp = (published_comparison(r, kind, published_setup, setup_difference(spec))
+               if kind and r["loss"] == "gan_ns" else "")
         lines.append(f"| {lab} | {r['loss']} | {_fmt_ci(r['modes'], r['modes_lo'], r['modes_hi'], 2, (0, K))} | "
                      + (_fmt_ci(r['modes_20'], r['modes_20_lo'], r['modes_20_hi'], 2, (0, K)) if "modes_20" in r
                         else "—") + " | "
@@ -173,26 +186,53 @@ def trajectory_table(summary, spec) -> list[str]:
     return lines
 
 
-def mao_collapse_text(collapse_rows, spec, losses=("gan", "gan_ns")) -> list[str]:
-    """Mao's "the GAN collapses onto few modes from about step 15k" read off the trajectories: for each GAN loss,
-    how many seeds covered all K modes at some evaluation and then lost one (and at which step), how many never
-    covered all, how many kept all to the end."""
+def mao_collapse_text(collapse_rows, spec, losses=("gan", "gan_ns", "ls_011", "ls_m110")) -> list[str]:
+    """Mao's "the GAN collapses onto few modes from about step 15k" (and "LSGAN covers all") read off the
+    trajectories, per setting: for each of ``losses``, how many seeds covered all K modes at some evaluation and then
+    lost one (and at which step), how many never covered all, how many kept all to the end."""
     K = len(spec.target().centres)
     thr = spec.collapse_below or K
     scale = spec.steps / 35000
+    keys = list(spec.grid)
     out = []
-    for loss in losses:
-        rs = [r for r in collapse_rows if r["loss"] == loss]
-        if not rs:
-            continue
-        steps = [r["collapse_step"] for r in rs if isinstance(r["collapse_step"], int)]
-        never = sum(1 for r in rs if r["collapse_step"] == "start")
-        kept = sum(1 for r in rs if r["collapse_step"] is None)
-        when = ", ".join(str(s) for s in sorted(steps)) or "none"
-        out.append(f"- {loss}: {len(rs)} seeds: {len(steps)} reached ≥ {thr} modes and later dropped below "
-                   f"(first evaluation below: {when}; Mao's 15k corresponds to step {round(15000 * scale)} here), "
-                   f"{never} never reached {thr}, {kept} kept ≥ {thr} to the end.")
+    for setting in spec.settings():
+        for loss in losses:
+            line = _collapse_line(collapse_rows, setting, loss, thr, scale)
+            if line:
+                out.append(f"- {_setting_label(setting, keys) + ', ' if setting else ''}{line}")
     return out
+
+
+def _collapse_line(collapse_rows, setting: dict, loss: str, thr: int, scale: float) -> str:
+    rs = [r for r in collapse_rows if r["loss"] == loss
+          and all(r.get(k) == (list(v) if isinstance(v, tuple) else v) for k, v in setting.items())]
+    if not rs:
+        return ""
+    steps = [r["collapse_step"] for r in rs if isinstance(r["collapse_step"], int)]
+    never = sum(1 for r in rs if r["collapse_step"] == "start")
+    kept = sum(1 for r in rs if r["collapse_step"] is None)
+    when = ", ".join(str(s) for s in sorted(steps)) or "none"
+    return (f"{loss}: {len(rs)} seeds: {len(steps)} reached ≥ {thr} modes and later dropped below (first evaluation "
+            f"below: {when}; Mao's 15k corresponds to step {round(15000 * scale)} here), {never} never reached "
+            f"{thr}, {kept} kept ≥ {thr} to the end.")
+
+
+def collapse_fraction_table(summary, spec) -> list[str]:
+    """Markdown: per setting and loss at every evaluation step, the seeds that cover fewer than ``collapse_below``
+    modes (one-sample count; frozen seeds count as collapsed) and the mean number of modes with ≥ 20 samples."""
+    keys = list(spec.grid)
+    K = len(spec.target().centres)
+    steps = spec.eval_steps()
+    lines = ["| setting | loss | " + " | ".join(f"step {s}" for s in steps) + " |", "|---|---|" + "---|" * len(steps)]
+    by = {}
+    for r in summary:
+        by.setdefault((_setting_label(r, keys), r["loss"]), {})[r["step"]] = r
+    for (lab, loss), rs in by.items():
+        cells = [f"{rs[s]['n_collapsed']}/{rs[s]['seeds']}; {rs[s]['modes_20']:.1f}"
+                 if s in rs and "modes_20" in rs[s] and math.isfinite(rs[s]["modes_20"]) else
+                 (f"{rs[s]['n_collapsed']}/{rs[s]['seeds']}" if s in rs else "—") for s in steps]
+        lines.append(f"| {lab} | {loss} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def stability_table(summary, spec) -> list[str]:
@@ -231,8 +271,8 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
     out.mkdir(parents=True, exist_ok=True)
     target = spec.target()
     K = len(target.centres)
-    if published_setup is None:
-        published_setup = spec.variant in (None, "full")
+    if published_setup is None:  # PacGAN's Table 1 is a reproduction target only for PacGAN's own set-up
+        published_setup = spec.name.startswith("pacgan") and spec.variant in (None, "full")
     summary = summarize_modes(result.metrics, K, spec.collapse_below)
     collapse = collapse_step(result.metrics, K, spec.collapse_below)
     files = []
@@ -256,9 +296,11 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
         lines += ["", f"MRE: mean over {r0['mre_points']} held-out target points of min_z ‖x − G(z)‖², searched by "
                       f"Adam from {r0['mre_restarts']} restarts × {r0['mre_steps']} steps (lr {r0['mre_lr']})."]
     lines += ["", "## Modes covered over training", ""] + trajectory_table(summary, spec)
+    lines += ["", f"## Collapse over training (seeds covering < {spec.collapse_below or K} modes; mean modes with "
+                  f"≥ 20 samples)", ""] + collapse_fraction_table(summary, spec)
     mao = mao_collapse_text(collapse, spec)
-    if mao and _kind(target.spec) == "ring" and not spec.grid:  # per loss over all seeds: one setting only
-        lines += ["", "## Mao's \"collapse from about step 15k\" on the trajectories", ""] + mao
+    if mao and _kind(target.spec) == "ring" and "pack" not in spec.grid:
+        lines += ["", "## Mao's \"collapse from about step 15k\" on the trajectories, per seed", ""] + mao
     if "optimizer" in spec.grid and "d_batchnorm" in spec.grid:
         lines += ["", "## Stability (optimiser × batch normalisation × loss)", ""] + stability_table(summary, spec)
     (out / "tables.md").write_text("\n".join(lines) + "\n")
@@ -320,7 +362,7 @@ def _mao_ring(ctx: Context) -> Evidence:
     spec, res = _run_quick("mao_ring", ctx)
     ls, gan = _final_modes(res, "ls_m110"), _final_modes(res, "gan_ns")
     d, lo, hi = difference_interval(ls, gan)
-    rep = modes_report(res, ctx.out / "modes_mao_ring", published_setup=not ctx.quick)
+    rep = modes_report(res, ctx.out / "modes_mao_ring")
     check = difference_check("(−upper CI end of modes(LS) − modes(GAN))_+", lo, hi, len(ls), len(gan), "modes covered")
     text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, batch {spec.train.get('batch')}, "
             f"{spec.seeds} seeds): modes covered at the end, least squares {np.mean(ls):.2f}, GAN (non-saturating) "
@@ -337,7 +379,7 @@ def _pacgan_packing(ctx: Context) -> Evidence:
     spec, res = _run_quick("pacgan", ctx)
     k2, k1 = _final_modes(res, "gan_ns", pack=2), _final_modes(res, "gan_ns", pack=1)
     d, lo, hi = difference_interval(k2, k1)
-    rep = modes_report(res, ctx.out / "modes_pacgan", published_setup=not ctx.quick)
+    rep = modes_report(res, ctx.out / "modes_pacgan")
     check = difference_check("(−upper CI end of modes(k=2) − modes(k=1))_+", lo, hi, len(k2), len(k1),
                              "modes covered")
     text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, G {spec.train.get('g_hidden')}, D "
