@@ -493,7 +493,7 @@ class ConditionalSetup:
     lab_tab: torch.Tensor  # (E, max labelled) indices of each model's labelled examples (padded with 0)
     ul_tab: torch.Tensor  # (E, max unlabelled) indices of its unlabelled pool (padded with 0)
     lab_highs: list  # each model's labelled count (the batch indices' range)
-    ul_highs: list  # each model's unlabelled count, at least 1 (a model without a pool never reads its batch)
+    ul_highs: list  # each model's unlabelled count, at least 1 (a model without a pool draws a batch it never uses)
     x_all: torch.Tensor
     y_all: torch.Tensor
     hyper: dict  # (E,) tensors lam, gamma_ul, tau, has_ul (loss_network_objective's ``hyper``)
