@@ -24,14 +24,21 @@ subset (``labels_per_class`` per class, or a ``labelled_fraction`` of each class
 ``(seed, label_split, "label_split")`` -- models with the same ``label_split`` see the same labels (so a CLS-GAN
 model and its baseline can be compared on identical labels).  The rest of the data is the model's unlabelled pool.
 
-Randomness: counter-based streams keyed by (seed, model id, stream, step) (:mod:`lsgan_theory.ensemble.rng`), with
-the local stream ids of :data:`STREAMS` (≥ 100, disjoint from the unconditional trainer's).  Freezing: a model whose
-objective, gradients or new parameters are non-finite at an update keeps its parameters and optimiser state from
-before it (:func:`~lsgan_theory.ensemble.optim.masked`), its step is reported in ``diverged_step``.  Checkpoints are
-written atomically and a resumed run is bitwise identical to an uninterrupted one.
+The engine (docs/engine.md "CLS-GAN on the engine"): this module holds only what is conditional -- the config, the
+data and labelled subsets, the networks and objectives, the batches of a step (:func:`conditional_advance`) -- and
+trains on the engine's parts: the loop :func:`~lsgan_theory.ensemble.trainer.run_loop` (progress callback,
+observers, checkpoint cadence, Ctrl-C held until the step ends), the update
+:func:`~lsgan_theory.ensemble.trainer.update_network` (in-place fused Adam; a model whose objective, margins,
+gradients or new parameters are not finite is frozen: it keeps its parameters and optimiser state from before that
+update, its step is reported in ``diverged_step``, the other models are untouched), the state
+:class:`~lsgan_theory.ensemble.trainer.TrainState` and its checkpoint (``save_state`` / ``load_state``, with the data
+set's digest as the checkpoint's identity: a resumed run is bitwise identical to an uninterrupted one).
 
-The step functions (:func:`loss_network_objective`, :func:`generator_objective`, :func:`d_step`, :func:`g_step`) are
-pure functions of their arguments so that they can be moved into the unconditional trainer unchanged.
+Randomness: every per-step draw (batch indices, noise, the generator's labels) is a step draw of
+:mod:`lsgan_theory.ensemble.rng` (``step_normal``, ``step_randint``: a per-run ``torch.Generator`` reseeded per model
+with the key of (seed, model id, stream, step)), so a model's draws do not depend on its pack; initialisation and
+evaluation samples are keyed draws.  The local stream ids of :data:`STREAMS` are ≥ 100, disjoint from the
+unconditional trainer's.
 
 Reference: G.-J. Qi, "Loss-Sensitive Generative Adversarial Networks on Lipschitz Densities", IJCV 2019, §6
 (CLS-GAN, semi-supervised form).
@@ -39,9 +46,9 @@ Reference: G.-J. Qi, "Loss-Sensitive Generative Adversarial Networks on Lipschit
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 
@@ -54,11 +61,13 @@ from ..provenance import git_revision
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
-from .trainer import resolve_device, run_loop
+from . import trainer as _trainer
+from .trainer import resolve_device
 
-__all__ = ["ConditionalConfig", "ConditionalResult", "ConditionalData", "STREAMS", "PER_MODEL_CONDITIONAL",
-           "train_conditional", "prepare_data", "labelled_split", "generator_forward", "loss_network_forward",
-           "loss_network_objective", "generator_objective", "d_step", "g_step", "fold_label", "check_networks"]
+__all__ = ["ConditionalConfig", "ConditionalResult", "ConditionalData", "ConditionalSetup", "ConditionalObservation",
+           "STREAMS", "PER_MODEL_CONDITIONAL", "train_conditional", "conditional_setup", "conditional_init_state",
+           "conditional_advance", "prepare_data", "labelled_split", "generator_forward", "loss_network_forward",
+           "loss_network_objective", "generator_objective", "fold_label", "check_networks"]
 
 # Local stream ids (>= 100: never collide with lsgan_theory.ensemble.rng.STREAMS, which the trainer uses).
 STREAMS = {"init_d": 101, "init_g": 102, "noise_d": 103, "noise_g": 104, "batch_lab": 105, "batch_ul": 106,
@@ -392,48 +401,6 @@ def generator_objective(g_params, d_params, z, y, n_classes: int, *, activation:
     return _losses.loss_sensitive_generator_loss(_losses.conditional_loss_values(a, y))
 
 
-def _all_finite(tensors, E: int) -> torch.Tensor:
-    total = None
-    for t in tensors:
-        s = t.reshape(E, -1).sum(dim=1)
-        total = s if total is None else total + s
-    return torch.isfinite(total)
-
-
-def d_step(d_params, opt_state, optimizer: _optim.Optimizer, batch: dict, hyper: dict, active: torch.Tensor, *,
-           activation: str = "relu", margin_kind: str = "l1"):
-    """One loss-network update of every active model; a pure function.
-
-    ``batch`` holds ``x_lab``, ``y_lab``, ``x_ul``, ``fake``, ``y_fake``.  Returns ``(d_params, opt_state, loss, ok)``
-    where models with ``active[e] = False`` or a non-finite objective / gradient / new parameter (``ok[e] = False``)
-    keep their parameters and optimiser state.
-    """
-    E = active.shape[0]
-    dp = tuple(p.detach().requires_grad_(True) for p in d_params)
-    total, parts = loss_network_objective(dp, batch["x_lab"], batch["y_lab"], batch["x_ul"], batch["fake"],
-                                          batch["y_fake"], hyper, activation=activation, margin_kind=margin_kind)
-    grads = torch.autograd.grad(total.sum(), dp)
-    ups, new_state = optimizer.update(grads, opt_state, d_params)
-    new = _optim.apply_updates(d_params, ups)
-    ok = torch.isfinite(total) & parts["finite"] & _all_finite(grads, E) & _all_finite(new, E)
-    keep = active & ok
-    return (_optim.masked(new, d_params, keep), _optim.masked(new_state, opt_state, keep), total.detach(), ok)
-
-
-def g_step(g_params, opt_state, optimizer: _optim.Optimizer, d_params, z, y, n_classes: int, active: torch.Tensor,
-           *, activation: str = "relu"):
-    """One generator update of every active model against fixed loss networks; returns ``(g_params, opt_state,
-    loss, ok)`` as :func:`d_step`."""
-    E = active.shape[0]
-    gp = tuple(p.detach().requires_grad_(True) for p in g_params)
-    loss = generator_objective(gp, tuple(p.detach() for p in d_params), z, y, n_classes, activation=activation)
-    grads = torch.autograd.grad(loss.sum(), gp)
-    ups, new_state = optimizer.update(grads, opt_state, g_params)
-    new = _optim.apply_updates(g_params, ups)
-    ok = torch.isfinite(loss) & _all_finite(grads, E) & _all_finite(new, E)
-    keep = active & ok
-    return (_optim.masked(new, g_params, keep), _optim.masked(new_state, opt_state, keep), loss.detach(), ok)
-
 
 # ---------------------------------------------------------------------------------------------------- result
 @dataclass
@@ -457,6 +424,7 @@ class ConditionalResult:
     device: str
     version: str = __version__
     git: str = "unknown"
+    observed: tuple = ()  # ((step, record), ...): what train_conditional's observer returned, in step order
 
     @property
     def diverged(self) -> np.ndarray:
@@ -504,45 +472,63 @@ class ConditionalResult:
                 "git": self.git, "device": self.device, "seconds": self.seconds}
 
 
-# ---------------------------------------------------------------------------------------------------- training
-def _save_checkpoint(path, state: dict) -> None:
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # atomic: an interruption never leaves a half-written checkpoint
+# ---------------------------------------------------------------------------------------------------- the run
+@dataclass
+class ConditionalSetup:
+    """What stays fixed during a CLS-GAN run (the conditional counterpart of the engine's
+    :class:`~lsgan_theory.ensemble.trainer.Setup`): the config resolved on its device, the checked data, each model's
+    labelled and unlabelled index tables, the hyperparameter tensors, the optimisers and the step draws' generator.
+
+    It has what the engine's update (:func:`~lsgan_theory.ensemble.trainer.update_network`), recording
+    (:func:`~lsgan_theory.ensemble.trainer.record`) and checkpoints (``save_state`` / ``load_state``) read: ``E``,
+    ``dtype``, ``device``, ``opt_d``/``opt_g``, ``use_clip``, ``use_sn``, ``scratch``, ``rec_steps``.
+    """
+
+    config: ConditionalConfig
+    data: ConditionalData
+    device: torch.device
+    dtype: torch.dtype
+    ids: torch.Tensor  # (E,) int64 stream ids
+    masks: np.ndarray  # (E, N) bool: each model's labelled subset
+    lab_tab: torch.Tensor  # (E, max labelled) indices of each model's labelled examples (padded with 0)
+    ul_tab: torch.Tensor  # (E, max unlabelled) indices of its unlabelled pool (padded with 0)
+    lab_highs: list  # each model's labelled count (the batch indices' range)
+    ul_highs: list  # each model's unlabelled count, at least 1 (a model without a pool draws a batch it never uses)
+    x_all: torch.Tensor
+    y_all: torch.Tensor
+    hyper: dict  # (E,) tensors lam, gamma_ul, tau, has_ul (loss_network_objective's ``hyper``)
+    opt_d: _optim.Optimizer
+    opt_g: _optim.Optimizer
+    rec_steps: list
+    gen: torch.Generator  # the generator that the step draws reseed per model (rng.step_normal)
+    scratch: dict = field(default_factory=dict)
+    use_clip = False  # no weight clipping and no spectral normalisation in the CLS-GAN networks
+    use_sn = False
+
+    @property
+    def E(self) -> int:
+        return self.config.n_models
+
+    @functools.cached_property
+    def id_list(self) -> list[int]:
+        return self.ids.tolist()
+
+    @functools.cached_property
+    def rec_at(self) -> frozenset:
+        return frozenset(self.rec_steps)
 
 
-def _load_checkpoint(path, config: ConditionalConfig, digest: str, device) -> dict | None:
-    if path is None or not os.path.exists(path):
-        return None
-    try:
-        ck = torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"checkpoint: {os.fspath(path)!r} is not a readable CLS-GAN checkpoint ({exc})") from exc
-    if not isinstance(ck, dict) or ck.get("kind") != "clsgan" or ck.get("config") != asdict(config):
-        raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different configuration; use another "
-                         f"path or delete it to start afresh")
-    if ck.get("data_digest") != digest:
-        raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different data set (digest "
-                         f"{ck.get('data_digest')!r}, this one {digest!r})")
-    return ck
-
-
-def _index_table(masks: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per model the indices where ``masks[e]`` is True, padded with 0: (E, max count) and counts (E,)."""
+def _index_table(masks: np.ndarray, device) -> tuple[torch.Tensor, list[int]]:
+    """Per model the indices where ``masks[e]`` is True, padded with 0: (E, max count), and the counts."""
     counts = masks.sum(1)
     table = np.zeros((masks.shape[0], max(1, int(counts.max()))), dtype=np.int64)
     for e, m in enumerate(masks):
         idx = np.flatnonzero(m)
         table[e, :idx.size] = idx
-    return torch.tensor(table, device=device), torch.tensor(counts, dtype=torch.int64, device=device)
+    return torch.tensor(table, device=device), [int(c) for c in counts]
 
 
-def _conditional_setup(config: ConditionalConfig, data):
-    """Checked data and everything fixed for a run: device, label splits and index tables, hyperparameter tensors,
-    optimisers and the initial parameters and optimiser states (a namespace)."""
-    from types import SimpleNamespace
-
+def _check_data(config: ConditionalConfig, data) -> ConditionalData:
     if not isinstance(data, ConditionalData):
         data = prepare_data(*data, n_classes=config.n_classes)
     if data.n_classes != config.n_classes:
@@ -550,180 +536,226 @@ def _conditional_setup(config: ConditionalConfig, data):
                          f"{config.n_classes}")
     if data.x.shape[1] != config.data_dim:
         raise ValueError(f"data_dim: the config says {config.data_dim}, the data have width {data.x.shape[1]}")
+    return data
+
+
+def conditional_setup(config: ConditionalConfig, data) -> ConditionalSetup:
+    """Resolve ``config`` on its device for ``data`` (a :class:`ConditionalData` or ``(x, y)``): the labelled
+    subsets and index tables, hyperparameter tensors and optimisers."""
+    data = _check_data(config, data)
     device = resolve_device(config.device)
     dtype = torch.float32 if config.dtype == "float32" else torch.float64
-    K, seed = config.n_classes, config.seed
-    ids = torch.tensor(config.ids(), dtype=torch.int64, device=device)
-
-    masks = np.stack([labelled_split(data.y, K, seed=seed, split=s, labels_per_class=int(lpc),
+    masks = np.stack([labelled_split(data.y, config.n_classes, seed=config.seed, split=s, labels_per_class=int(lpc),
                                      labelled_fraction=float(f))
                       for s, lpc, f in zip(config.splits(), config.per_model("labels_per_class"),
                                            config.per_model("labelled_fraction"))])
     lab_tab, lab_n = _index_table(masks, device)
     ul_tab, ul_n = _index_table(~masks, device)
-    x_all = torch.tensor(data.x, dtype=dtype, device=device)
-    y_all = torch.tensor(data.y, dtype=torch.int64, device=device)
 
     def hyp(name):
         return torch.tensor([float(v) for v in config.per_model(name)], dtype=dtype, device=device)
 
-    hyper = {"lam": hyp("lam"), "gamma_ul": hyp("gamma_ul"), "tau": hyp("tau"), "has_ul": ul_n > 0}
-    opt_d = _optim.by_name(config.optimizer, hyp("lr_d"), hyp("beta1"), hyp("beta2"))
-    opt_g = _optim.by_name(config.optimizer, hyp("lr_g"), hyp("beta1"), hyp("beta2"))
-    g_params = _mlp.init_mlp(config.g_spec(), seed, ids, STREAMS["init_g"], dtype=dtype, device=device)
-    d_params = _mlp.init_mlp(config.d_spec(), seed, ids, STREAMS["init_d"], dtype=dtype, device=device)
-    sd, sg = opt_d.init(d_params), opt_g.init(g_params)
-    return data, SimpleNamespace(device=device, dtype=dtype, ids=ids, masks=masks, lab_tab=lab_tab, lab_n=lab_n,
-                                 ul_tab=ul_tab, ul_n=ul_n, x_all=x_all, y_all=y_all, hyper=hyper, opt_d=opt_d,
-                                 opt_g=opt_g, g_params=g_params, d_params=d_params, sd=sd, sg=sg)
-
-
-def _checkpoint_interval(config: ConditionalConfig, checkpoint_every, stop_after) -> int:
-    every = max(1, config.steps // 20) if checkpoint_every is None else checkpoint_every
-    if not _is_int(every) or every < 1:
-        raise ValueError(f"checkpoint_every: must be an integer >= 1, got {checkpoint_every!r}")
-    if stop_after is not None and (not _is_int(stop_after) or stop_after < 1):
-        raise ValueError(f"stop_after: must be an integer >= 1, got {stop_after!r}")
-    return every
-
-
-def _freeze(active, diverged_step, ok, step):
-    """Models that just failed the finite check are frozen at ``step`` (the same rule as the main trainer)."""
-    newly = active & ~ok
-    return active & ok, torch.where(newly, torch.full_like(diverged_step, step), diverged_step)
-
-
-def _gather(seed, ids, x_all, y_all, table, counts, stream, t, n):
-    """n draws per model from its own index table (labelled or unlabelled) with the model's stream."""
-    pos = _rng.randint(seed, ids, stream, t, (n,), torch.clamp(counts, min=1))
-    idx = torch.gather(table, 1, pos)
-    return x_all[idx], y_all[idx]
-
-
-def _fresh_records(config: ConditionalConfig, device):
-    """Initial active mask, diverged steps and empty recorded curves (NaN) at the recorded steps."""
-    E = config.n_models
+    hyper = {"lam": hyp("lam"), "gamma_ul": hyp("gamma_ul"), "tau": hyp("tau"),
+             "has_ul": torch.tensor([n > 0 for n in ul_n], dtype=torch.bool, device=device)}
     rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
     if rec_steps[-1:] != [config.steps - 1]:
         rec_steps.append(config.steps - 1)
-    rec_d = torch.full((len(rec_steps), E), math.nan, dtype=torch.float64, device=device)
-    return (torch.ones(E, dtype=torch.bool, device=device), torch.full((E,), -1, dtype=torch.int64, device=device),
-            rec_steps, rec_d, torch.full_like(rec_d, math.nan))
+    return ConditionalSetup(
+        config=config, data=data, device=device, dtype=dtype,
+        ids=torch.tensor(config.ids(), dtype=torch.int64, device=device), masks=masks, lab_tab=lab_tab,
+        ul_tab=ul_tab, lab_highs=lab_n, ul_highs=[max(1, n) for n in ul_n],
+        x_all=torch.tensor(data.x, dtype=dtype, device=device),
+        y_all=torch.tensor(data.y, dtype=torch.int64, device=device), hyper=hyper,
+        opt_d=_optim.by_name(config.optimizer, hyp("lr_d"), hyp("beta1"), hyp("beta2")),
+        opt_g=_optim.by_name(config.optimizer, hyp("lr_g"), hyp("beta1"), hyp("beta2")),
+        rec_steps=rec_steps, gen=torch.Generator(device=device))
 
 
-def _record(rec_d, rec_g, k, active, loss_d, loss_g) -> None:
-    """Row k of the recorded curves: the losses of active models, NaN for frozen ones (in place)."""
-    nan = torch.tensor(math.nan, dtype=torch.float64, device=rec_d.device)
-    rec_d[k] = torch.where(active, loss_d.double(), nan)
-    if loss_g is not None:
-        rec_g[k] = torch.where(active, loss_g.double(), nan)
+def conditional_init_state(run: ConditionalSetup) -> _trainer.TrainState:
+    """Step 0: both networks initialised from each model's own keyed streams, fresh optimiser states, every model
+    active (an engine :class:`~lsgan_theory.ensemble.trainer.TrainState`)."""
+    c = run.config
+    g_params = _mlp.init_mlp(c.g_spec(), c.seed, run.ids, STREAMS["init_g"], dtype=run.dtype, device=run.device)
+    d_params = _mlp.init_mlp(c.d_spec(), c.seed, run.ids, STREAMS["init_d"], dtype=run.dtype, device=run.device)
+    return _trainer.TrainState(step=0, d_params=d_params, g_params=g_params, opt_d=run.opt_d.init(d_params),
+                               opt_g=run.opt_g.init(g_params), sn_u=None,
+                               active=torch.ones(run.E, dtype=torch.bool, device=run.device),
+                               diverged_step=torch.full((run.E,), -1, dtype=torch.int64, device=run.device))
 
 
-def _result(config, rec_steps, rec_d, rec_g, diverged_step, g_params, d_params, masks, data, seconds, device):
-    return ConditionalResult(config=config, steps=np.array(rec_steps), loss_d=rec_d.T.cpu().numpy(),
-                             loss_g=rec_g.T.cpu().numpy(), diverged_step=diverged_step.cpu().numpy(),
-                             g_params=tuple(p.detach().cpu() for p in g_params),
-                             d_params=tuple(p.detach().cpu() for p in d_params), labelled=masks,
-                             data_digest=data.digest, seconds=seconds, device=str(device), git=git_revision())
+# ---------------------------------------------------------------------------------------------------- one step
+def _draw(run: ConditionalSetup, table, highs, stream: str, t: int, n: int):
+    """n examples per model from its own index table (labelled or unlabelled): step draws of ``stream`` at key t."""
+    c = run.config
+    pos = _rng.step_randint(c.seed, run.id_list, STREAMS[stream], t, (n,), highs, device=run.device,
+                            generator=run.gen)
+    idx = torch.gather(table, 1, pos)
+    return run.x_all[idx], run.y_all[idx]
 
 
-@dataclass
-class _State:
-    """What changes during a CLS-GAN run (what :func:`lsgan_theory.ensemble.trainer.run_loop` carries)."""
+def _noise(run: ConditionalSetup, stream: str, t: int) -> torch.Tensor:
+    c = run.config
+    return _rng.step_normal(c.seed, run.id_list, STREAMS[stream], t, (c.batch, c.noise_dim), dtype=run.dtype,
+                            device=run.device, generator=run.gen)
+
+
+def _loss_network_update(run: ConditionalSetup, state, step: int, t: int):
+    """Update t (= step·n_critic + k) of every loss network: B labelled reals with their labels, B fakes G(z, y) for
+    the same labels, B_ul unlabelled reals (their labels never read); S + γ_ul S^ul and the engine's update (a model
+    whose margins are not finite is frozen as one whose objective is not)."""
+    c = run.config
+    x_lab, y_lab = _draw(run, run.lab_tab, run.lab_highs, "batch_lab", t, c.batch)
+    x_ul, _ = _draw(run, run.ul_tab, run.ul_highs, "batch_ul", t, c.batch_ul)
+    with torch.no_grad():
+        fake = generator_forward(state.g_params, _noise(run, "noise_d", t), y_lab, c.n_classes, c.activation)
+    dp = tuple(p.detach().requires_grad_(True) for p in state.d_params)
+    total, parts = loss_network_objective(dp, x_lab, y_lab, x_ul, fake, y_lab, run.hyper, activation=c.activation,
+                                          margin_kind=c.margin_kind)
+    grads = torch.autograd.grad(total.sum(), dp)
+    objective = torch.where(parts["finite"], total.detach(), torch.full_like(total.detach(), math.nan))
+    return replace(_trainer.update_network(run, state, "d", objective, grads, step), loss_d=total.detach())
+
+
+def _generator_update(run: ConditionalSetup, state, step: int):
+    """One update of every generator against its fixed loss network: T = E L(G(z, y), y), y uniform on K."""
+    c = run.config
+    z = _noise(run, "noise_g", step)
+    y = _rng.step_randint(c.seed, run.id_list, STREAMS["labels_g"], step, (c.batch,), [c.n_classes] * run.E,
+                          device=run.device, generator=run.gen)
+    gp = tuple(p.detach().requires_grad_(True) for p in state.g_params)
+    loss = generator_objective(gp, tuple(p.detach() for p in state.d_params), z, y, c.n_classes,
+                               activation=c.activation)
+    grads = torch.autograd.grad(loss.sum(), gp)
+    return replace(_trainer.update_network(run, state, "g", loss.detach(), grads, step), loss_g=loss.detach())
+
+
+def conditional_advance(run: ConditionalSetup, state, step: int):
+    """Step ``step`` of a CLS-GAN run (the ``advance`` of :func:`~lsgan_theory.ensemble.trainer.run_loop`):
+    ``n_critic`` loss-network updates, one generator update (unless ``train_generator`` is False), and the recorded
+    losses when ``step`` is a recorded step."""
+    c = run.config
+    for k in range(c.n_critic):
+        state = _loss_network_update(run, state, step, step * c.n_critic + k)
+    if c.train_generator:
+        state = _generator_update(run, state, step)
+    return _trainer.record(run, state) if step in run.rec_at else state
+
+
+# ---------------------------------------------------------------------------------------------------- observers
+@dataclass(frozen=True)
+class ConditionalObservation:
+    """What an observer of :func:`train_conditional` sees after ``step`` completed steps (0: before the first):
+    ``run`` (:class:`ConditionalSetup`) and ``state`` (the engine's ``TrainState``: parameters, optimiser states,
+    ``active``, ``diverged_step``, the last losses).  Read-only by contract: the parameters are updated in place by
+    the next step, so keep copies, not references (as :class:`lsgan_theory.ensemble.trainer.Observation`)."""
 
     step: int
-    seconds: float
-    d_params: tuple
-    g_params: tuple
-    sd: dict
-    sg: dict
-    active: torch.Tensor
-    diverged_step: torch.Tensor
-    rec_d: torch.Tensor
-    rec_g: torch.Tensor
-    loss_d: torch.Tensor | None = None
-    loss_g: torch.Tensor | None = None
-    observed: tuple = ()
+    run: ConditionalSetup
+    state: object
+
+    @property
+    def config(self) -> ConditionalConfig:
+        return self.run.config
+
+    @property
+    def active(self) -> torch.Tensor:
+        return self.state.active
+
+    @property
+    def loss_d(self):
+        return self.state.loss_d
+
+    @property
+    def loss_g(self):
+        return self.state.loss_g
+
+    def generate(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """G(z, y) of every model (E, N, data_dim) for z (E, N, noise_dim) and labels y (E, N), no gradient."""
+        c = self.run.config
+        with torch.no_grad():
+            return generator_forward(self.state.g_params, z.to(device=self.run.device, dtype=self.run.dtype),
+                                     y.to(self.run.device), c.n_classes, c.activation)
+
+    def activations(self, x: torch.Tensor) -> torch.Tensor:
+        """a(x) of every loss network (E, N, K) for x (E, N, data_dim), no gradient."""
+        with torch.no_grad():
+            return loss_network_forward(self.state.d_params, x.to(device=self.run.device, dtype=self.run.dtype),
+                                        self.run.config.activation)
+
+
+def _observer(observe, run: ConditionalSetup):
+    """``observe(obs)`` as :func:`~lsgan_theory.ensemble.trainer.run_loop`'s ``observe(state, n) -> state``: the
+    record is checked as the engine checks :func:`~lsgan_theory.ensemble.trainer.train`'s and stored in the state."""
+    if observe is None:
+        return None
+
+    def call(state, n):
+        rec = observe(ConditionalObservation(step=n, run=run, state=state))
+        if rec is None:
+            return state
+        _trainer._check_record(rec)
+        return replace(state, observed=state.observed + ((n, rec),))
+
+    return call
+
+
+# ---------------------------------------------------------------------------------------------------- training
+def _result(run: ConditionalSetup, state, seconds: float) -> ConditionalResult:
+    """The result of the completed steps; rows of recorded steps not yet run (``stop_after``) are NaN."""
+    c, S = run.config, len(run.rec_steps)
+    rows_d = np.full((S, run.E), math.nan)
+    rows_g = np.full((S, run.E), math.nan)
+    if state.rec_d:
+        rows_d[:len(state.rec_d)] = torch.stack(state.rec_d).cpu().numpy()
+        rows_g[:len(state.rec_g)] = torch.stack(state.rec_g).cpu().numpy()
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)
+    return ConditionalResult(config=c, steps=np.array(run.rec_steps), loss_d=rows_d.T, loss_g=rows_g.T,
+                             diverged_step=state.diverged_step.cpu().numpy(),
+                             g_params=tuple(p.detach().to("cpu", copy=True) for p in state.g_params),
+                             d_params=tuple(p.detach().to("cpu", copy=True) for p in state.d_params),
+                             labelled=run.masks, data_digest=run.data.digest, seconds=seconds, device=str(run.device),
+                             git=git_revision(), observed=state.observed)
 
 
 def train_conditional(config: ConditionalConfig, data: ConditionalData | tuple, *, checkpoint=None,
-                      checkpoint_every: int | None = None, callback=None, stop_after: int | None = None
-                      ) -> ConditionalResult:
+                      checkpoint_every: int | None = None, callback=None, stop_after: int | None = None,
+                      observe=None, observe_at=None) -> ConditionalResult:
     """Train the ``config.n_models`` CLS-GANs of ``config`` on ``data`` (a :class:`ConditionalData` or ``(x, y)``).
 
-    Per step: ``n_critic`` loss-network updates (:func:`d_step`: B labelled reals with their labels, B fakes
-    G(z, y_lab) for the same labels, B_ul unlabelled reals), then one generator update (:func:`g_step`, labels
-    uniform on K) unless ``train_generator`` is False.
+    Runs on the engine (docs/engine.md "CLS-GAN on the engine"): the loop is
+    :func:`~lsgan_theory.ensemble.trainer.run_loop` with :func:`conditional_advance` as its step (per step
+    ``n_critic`` loss-network updates, then one generator update unless ``train_generator`` is False); every update
+    ends in the engine's :func:`~lsgan_theory.ensemble.trainer.update_network` (in-place fused Adam, freezing of
+    diverged models: ``diverged_step``, NaN losses from then on, the other models untouched); every per-step draw is
+    a step draw (:func:`lsgan_theory.ensemble.rng.step_normal`, ``step_randint``) keyed by (seed, model id, stream,
+    step), so a model's draws do not depend on its pack.
 
-    ``checkpoint``: a file path; written atomically every ``checkpoint_every`` steps (default ~5 % of the run) and at
-    the end; if it exists at the start (same config and data, else ``ValueError``) training resumes from it, bitwise
-    identical to an uninterrupted run (every random draw is keyed by (seed, model, stream, step)).
+    ``checkpoint``: a file path (the engine's checkpoint, :func:`~lsgan_theory.ensemble.trainer.save_state`, with
+    the data set's digest as its identity); written atomically every ``checkpoint_every`` steps (default ~5 % of the
+    run) and at the end; if it exists at the start (same config and data, else ``ValueError``) training resumes from
+    it, bitwise identical to an uninterrupted run.  Ctrl-C (or a ``KeyboardInterrupt`` raised by ``callback`` or
+    ``observe``) finishes the step under way, writes the completed steps and re-raises.
+    ``callback(step, loss_d, loss_g, active)``: after every recorded step, (E,) tensors.
+    ``observe(obs) -> dict | None`` with a :class:`ConditionalObservation`, at the completed-step counts
+    ``observe_at`` (default: after every recorded step); its records are checkpointed and returned in
+    :attr:`ConditionalResult.observed` as ``(step, record)`` (the protocol of :func:`lsgan_theory.ensemble.train`).
     ``stop_after``: stop after this many steps (with a checkpoint written), to test resumption.
-    The loop is the engine's (:func:`lsgan_theory.ensemble.trainer.run_loop`): Ctrl-C finishes the step under way,
-    writes the checkpoint and re-raises.
     """
     t0 = time.perf_counter()
-    data, run = _conditional_setup(config, data)
-    device, dtype, ids, masks = run.device, run.dtype, run.ids, run.masks
-    E, B, Bu, K, seed = config.n_models, config.batch, config.batch_ul, config.n_classes, config.seed
-    act = config.activation
-    lab_tab, lab_n, ul_tab, ul_n, x_all, y_all = run.lab_tab, run.lab_n, run.ul_tab, run.ul_n, run.x_all, run.y_all
-    hyper, opt_d, opt_g = run.hyper, run.opt_d, run.opt_g
-    g_params, d_params, sd, sg = run.g_params, run.d_params, run.sd, run.sg
-
-    active, diverged_step, rec_steps, rec_d, rec_g = _fresh_records(config, device)
-    rec_at = {s: k for k, s in enumerate(rec_steps)}
-    state = _State(step=0, seconds=0.0, d_params=d_params, g_params=g_params, sd=sd, sg=sg, active=active,
-                   diverged_step=diverged_step, rec_d=rec_d, rec_g=rec_g)
-    ck = _load_checkpoint(checkpoint, config, data.digest, device)
-    if ck is not None:
-        state = _State(step=ck["step"] + 1, seconds=ck["seconds"], d_params=ck["d_params"], g_params=ck["g_params"],
-                       sd=ck["sd"], sg=ck["sg"], active=ck["active"], diverged_step=ck["diverged_step"],
-                       rec_d=ck["rec_d"], rec_g=ck["rec_g"])
-    every = _checkpoint_interval(config, checkpoint_every, stop_after)
-
-    def save(st):
-        _save_checkpoint(checkpoint, {
-            "kind": "clsgan", "config": asdict(config), "data_digest": data.digest, "version": __version__,
-            "git": git_revision(), "step": st.step - 1, "seconds": st.seconds, "d_params": st.d_params,
-            "g_params": st.g_params, "sd": st.sd, "sg": st.sg, "active": st.active,
-            "diverged_step": st.diverged_step, "rec_d": st.rec_d, "rec_g": st.rec_g})
-
-    def gather(table, counts, stream, t, n):
-        return _gather(seed, ids, x_all, y_all, table, counts, stream, t, n)
-
-    def advance(st, step):
-        d_params, g_params, sd, sg = st.d_params, st.g_params, st.sd, st.sg
-        active, diverged_step, loss_d, loss_g = st.active, st.diverged_step, st.loss_d, st.loss_g
-        for k in range(config.n_critic):
-            t = step * config.n_critic + k
-            x_lab, y_lab = gather(lab_tab, lab_n, STREAMS["batch_lab"], t, B)
-            x_ul, _ = gather(ul_tab, ul_n, STREAMS["batch_ul"], t, Bu)  # the labels of x_ul are never read
-            z = _rng.normal(seed, ids, STREAMS["noise_d"], t, (B, config.noise_dim), dtype=dtype)
-            with torch.no_grad():
-                fake = generator_forward(g_params, z, y_lab, K, act)
-            batch = {"x_lab": x_lab, "y_lab": y_lab, "x_ul": x_ul, "fake": fake, "y_fake": y_lab}
-            d_params, sd, loss_d, ok = d_step(d_params, sd, opt_d, batch, hyper, active, activation=act,
-                                              margin_kind=config.margin_kind)
-            active, diverged_step = _freeze(active, diverged_step, ok, step)
-        if config.train_generator:
-            z = _rng.normal(seed, ids, STREAMS["noise_g"], step, (B, config.noise_dim), dtype=dtype)
-            y = _rng.randint(seed, ids, STREAMS["labels_g"], step, (B,),
-                             torch.full((E,), K, dtype=torch.int64, device=device))
-            g_params, sg, loss_g, ok = g_step(g_params, sg, opt_g, d_params, z, y, K, active, activation=act)
-            active, diverged_step = _freeze(active, diverged_step, ok, step)
-        if step in rec_at:
-            _record(st.rec_d, st.rec_g, rec_at[step], active, loss_d, loss_g)
-        return replace(st, d_params=d_params, g_params=g_params, sd=sd, sg=sg, active=active,
-                       diverged_step=diverged_step, loss_d=loss_d, loss_g=loss_g)
-
-    last = config.steps if stop_after is None else min(config.steps, state.step + stop_after)
+    every = _trainer._checkpoint_every(config, checkpoint_every)
+    if stop_after is not None and (not _is_int(stop_after) or stop_after < 1):
+        raise ValueError(f"stop_after: must be an integer >= 1, got {stop_after!r}")
+    if checkpoint is not None:
+        _trainer.prepare_checkpoint(checkpoint)
+    run = conditional_setup(config, data)
+    obs_at = _trainer._observe_steps(config, run, observe, observe_at)
+    identity = {"data set": run.data.digest}
+    state = _trainer.load_state(checkpoint, run, identity=identity) or conditional_init_state(run)
     seconds_before = state.seconds
-    state = run_loop(state, last, advance, t0=t0, rec_at=frozenset(rec_at), callback=callback,
-                     save=None if checkpoint is None else save, every=every)
-    g_params, d_params, diverged_step, rec_d, rec_g = (state.g_params, state.d_params, state.diverged_step,
-                                                       state.rec_d, state.rec_g)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return _result(config, rec_steps, rec_d, rec_g, diverged_step, g_params, d_params, masks, data,
-                   seconds_before + time.perf_counter() - t0, device)
+    last = config.steps if stop_after is None else min(config.steps, state.step + stop_after)
+    state = _trainer.run_loop(
+        state, last, functools.partial(conditional_advance, run), t0=t0, rec_at=run.rec_at,
+        callback=callback, observe=_observer(observe, run), observe_at=obs_at, every=every,
+        save=None if checkpoint is None else (lambda st: _trainer.save_state(checkpoint, run, st, identity=identity)))
+    return _result(run, state, seconds_before + time.perf_counter() - t0)

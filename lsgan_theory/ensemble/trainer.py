@@ -74,7 +74,7 @@ from . import rng as _rng
 
 __all__ = ["TrainConfig", "TrainResult", "TrainState", "Setup", "train", "setup", "init_state", "d_step", "g_step",
            "record", "save_state", "load_state", "prepare_checkpoint", "resolve_device", "deferred_interrupt", "run_loop",
-           "Observation", "Observer",
+           "Observation", "Observer", "update_network",
            "FAMILIES", "PER_MODEL"]
 
 # Families that share the network shape (scalar D output) and can be mixed inside one ensemble (the registry's
@@ -890,6 +890,22 @@ def _update(run: Setup, state: TrainState, net: str, objective, grads, step: int
     return replace(state, active=active, diverged_step=diverged_step, **kept)
 
 
+def update_network(run, state: TrainState, net: str, objective, grads, step: int, **changes) -> TrainState:
+    """The engine's optimiser update with freeze-and-mask (``_update``: the divergence checks, in-place fused Adam
+    on the active models, ``torch.where`` selection for SGD/RMSProp), for trainers with their own objectives.
+
+    The CLS-GAN trainer (:mod:`lsgan_theory.ensemble.conditional`) computes its objective and gradients and updates
+    through here, so freezing means the same there as in :func:`train`.  ``run``: any object with ``E``, ``dtype``,
+    ``opt_d``/``opt_g`` (:class:`~lsgan_theory.ensemble.optim.Optimizer`), ``use_clip`` (and ``clip`` when true)
+    and a ``scratch`` dict; ``state``: a :class:`TrainState`; ``objective`` (E,): a model whose value is not finite
+    is frozen at ``step`` (pass NaN to freeze a model for a reason of its own); ``grads``: one tensor per parameter of
+    network ``net`` ("d" or "g").  Returns the new state (the parameters and Adam's state are updated in place).
+    """
+    if net not in ("d", "g"):
+        raise ValueError(f"net: must be 'd' or 'g', got {net!r}")
+    return _update(run, state, net, objective, grads, step, **changes)
+
+
 def _max_abs(tensors, E: int) -> torch.Tensor:
     """(E,) the largest |entry| of model e over the tensors (NaN if any entry is NaN): max(amax, −amin) per tensor
     (a selection, so exact; on the CPU about 8× faster than ``torch.aminmax`` along a dimension, which was a quarter
@@ -1008,14 +1024,16 @@ def _python_scalars(obj):
     return obj
 
 
-def save_state(path, run: Setup, state: TrainState) -> None:
+def save_state(path, run: Setup, state: TrainState, *, identity: dict | None = None) -> None:
     """Write ``state`` to ``path`` atomically (temporary file + rename): an interruption never leaves a half-written
-    checkpoint.  ``"step"`` in the file is the last completed step (``state.step − 1``)."""
+    checkpoint.  ``"step"`` in the file is the last completed step (``state.step − 1``).  ``identity``: what else
+    the run depends on besides its config (e.g. ``{"data set": digest}`` for the CLS-GAN trainer), str keys and
+    plain values; :func:`load_state` refuses the file for another identity."""
     path = os.fspath(path)
     ck = {k: getattr(state, k) for k in ("d_params", "g_params", "sn_u", "active", "diverged_step", "loss_d",
                                          "loss_g", "seconds", "bn_g")}
     ck.update(config=_python_scalars(asdict(run.config)), version=__version__, git=git_revision(), step=state.step - 1,
-              observed=state.observed, draws=DRAWS,
+              observed=state.observed, draws=DRAWS, **({"identity": identity} if identity else {}),
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
     tmp = f"{path}.tmp-{os.getpid()}"
     try:
@@ -1049,9 +1067,10 @@ def _stack_rows(rows: tuple, run: Setup) -> torch.Tensor:
     return torch.stack(rows) if rows else torch.zeros((0, run.E), dtype=torch.float64, device=run.device)
 
 
-def load_state(path, run: Setup) -> TrainState | None:
-    """The state saved at ``path`` for the same config, or ``None`` when there is no file (``ValueError`` for a
-    foreign or corrupt file, or one written for another configuration)."""
+def load_state(path, run: Setup, *, identity: dict | None = None) -> TrainState | None:
+    """The state saved at ``path`` for the same config (and ``identity``, as given to :func:`save_state`), or
+    ``None`` when there is no file (``ValueError`` for a foreign or corrupt file, or one written for another
+    configuration or identity)."""
     if path is None or not os.path.exists(path):
         return None
     try:
@@ -1065,16 +1084,25 @@ def load_state(path, run: Setup) -> TrainState | None:
         raise ValueError(f"checkpoint: {os.fspath(path)!r} was written with other random draws ({was}, not {DRAWS}): "
                          f"its run cannot be continued with the same draws; delete it to start afresh")
     saved = ck.get("config")
-    if isinstance(saved, dict):
+    if isinstance(saved, dict) and isinstance(run.config, TrainConfig):
         saved = {**_ARCH_DEFAULTS, **saved}  # written before the architecture fields existed: their defaults
     if saved != asdict(run.config):
         raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different configuration; use another "
                          f"path (or --out) or delete it to start afresh")
+    _check_identity(path, ck.get("identity") or {}, identity or {})
     return TrainState(step=ck["step"] + 1, d_params=ck["d_params"], g_params=ck["g_params"], opt_d=ck["sd"],
                       opt_g=ck["sg"], sn_u=ck["sn_u"] if run.use_sn else None, active=ck["active"],
                       diverged_step=ck["diverged_step"], rec_d=tuple(ck["rec_d"]), rec_g=tuple(ck["rec_g"]),
                       loss_d=ck["loss_d"], loss_g=ck["loss_g"], seconds=ck["seconds"], bn_g=ck.get("bn_g"),
                       observed=tuple((int(n), r) for n, r in ck.get("observed", ())))
+
+
+def _check_identity(path, saved: dict, expected: dict) -> None:
+    for key in sorted(set(saved) | set(expected)):
+        if saved.get(key) != expected.get(key):
+            raise ValueError(f"checkpoint: {os.fspath(path)!r} was written for a different {key} "
+                             f"({saved.get(key)!r}, this run's {expected.get(key)!r}); use another path or delete it "
+                             f"to start afresh")
 
 
 def _checkpoint_every(config: TrainConfig, checkpoint_every) -> int:
