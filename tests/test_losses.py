@@ -149,6 +149,9 @@ def test_glsgan_nu_minus1_equals_mean_absolute_argument(setup):
 def test_glsgan_nu_half_equals_none_of_the_reductions(setup):
     # negative control: with hinge arguments of both signs, ν = 0.5 differs from ν = 0, 1, -1 in value and gradient
     lr, lf, margin, params = build(setup)
+    # shift L(x_real) by a constant so that the hinge arguments straddle 0 (half of them below): drawn setups had
+    # one sign only often enough that filtering them tripped Hypothesis's health check (issue 27's flake)
+    lr = lr - (margin + lr[:, None] - lf[None, :]).detach().flatten().median()
     a = margin + lr[:, None] - lf[None, :]
     neg = torch.clamp(a, max=0).abs().mean().item()
     assume(neg > 1e-3 and (a > 0).any())  # the ν-dependent part is 0.5·|ν - ν'|·E(-a)_+ >= 0.25e-3 away
