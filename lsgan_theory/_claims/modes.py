@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from ..claims import Check, Context, Evidence, claim, interval_relation
-from ..studies.stats import welch
+from ..studies.stats import welch_test
 
-__all__ = ["modes_report", "difference_interval", "difference_check", "published_comparison", "mao_collapse_text"]
+__all__ = ["modes_report", "difference_check", "published_comparison", "mao_collapse_text"]
 
 # shipped in the package (package data) so `verify` works from an installed wheel; experiments/mode_collapse/*.toml
 # in the repository are links to these files
@@ -35,20 +35,6 @@ _EXPERIMENTS = Path(__file__).resolve().parents[1] / "specs" / "mode_collapse"
 
 
 # ---------------------------------------------------------------------------------------------------- statistics
-def difference_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean(a) − mean(b), lo, hi): Welch's t-interval for a difference of means of independent samples (NaN
-    dropped; (d, −inf, inf) with fewer than 2 values on a side)."""
-    from scipy import stats
-
-    d, se, dof = welch(a, b)
-    if math.isnan(d) or se == 0:
-        return d, d, d
-    if math.isnan(se):
-        return d, -math.inf, math.inf
-    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
-    return d, d - half, d + half
-
-
 def difference_check(name: str, lo: float, hi: float, n_a: int, n_b: int, what: str) -> Check:
     """The terms of "A ≥ B" from the interval [lo, hi] of mean(A) − mean(B) (see the module docstring)."""
     stat = max(-hi, 0.0) if not math.isnan(hi) else math.nan
@@ -319,7 +305,8 @@ def _final_modes(result, loss: str, **setting) -> list[float]:
 def _mao_ring(ctx: Context) -> Evidence:
     spec, res = _run_quick("mao_ring", ctx)
     ls, gan = _final_modes(res, "ls_m110"), _final_modes(res, "gan_ns")
-    d, lo, hi = difference_interval(ls, gan)
+    w = welch_test(ls, gan)  # the 95 % Welch interval (−inf, inf with < 2 seeds on a side)
+    d, lo, hi = w.difference, w.lo, w.hi
     rep = modes_report(res, ctx.out / "modes_mao_ring", published_setup=not ctx.quick)
     check = difference_check("(−upper CI end of modes(LS) − modes(GAN))_+", lo, hi, len(ls), len(gan), "modes covered")
     text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, batch {spec.train.get('batch')}, "
@@ -336,7 +323,8 @@ def _mao_ring(ctx: Context) -> Evidence:
 def _pacgan_packing(ctx: Context) -> Evidence:
     spec, res = _run_quick("pacgan", ctx)
     k2, k1 = _final_modes(res, "gan_ns", pack=2), _final_modes(res, "gan_ns", pack=1)
-    d, lo, hi = difference_interval(k2, k1)
+    w = welch_test(k2, k1)  # the 95 % Welch interval (−inf, inf with < 2 seeds on a side)
+    d, lo, hi = w.difference, w.lo, w.hi
     rep = modes_report(res, ctx.out / "modes_pacgan", published_setup=not ctx.quick)
     check = difference_check("(−upper CI end of modes(k=2) − modes(k=1))_+", lo, hi, len(k2), len(k1),
                              "modes covered")
