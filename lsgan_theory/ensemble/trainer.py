@@ -63,6 +63,7 @@ from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
 from ..provenance import git_revision
+from ..output import write_atomic
 from ..resources import check_memory, pid_alive
 from . import mlp as _mlp
 from . import optim as _optim
@@ -919,14 +920,8 @@ def save_state(path, run: Setup, state: TrainState) -> None:
     ck.update(config=_python_scalars(asdict(run.config)), version=__version__, git=git_revision(), step=state.step - 1,
               observed=state.observed, draws=DRAWS,
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        torch.save(ck, tmp)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:  # torch.save reports a missing folder as RuntimeError
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise ValueError(f"checkpoint: cannot write {path!r} ({exc})") from None
+    # torch.save reports a missing folder as RuntimeError
+    write_atomic(path, lambda tmp: torch.save(ck, tmp), what="checkpoint", errors=(OSError, RuntimeError))
 
 
 def prepare_checkpoint(path) -> None:
