@@ -80,7 +80,9 @@ class Family:
     trainer minimises for the E_f models of this family: ``out_*`` (E_f, B) raw network outputs, ``real``/``fake``
     (E_f, B, d) the batches, ``h`` a dict of the family's parameters (per-model ones as (E_f,) tensors, the others as
     values) plus ``"loss_output"`` (the map of TrainConfig.loss_output, raw output → L ≥ 0) and ``"scratch"`` (a dict
-    of reusable buffers).  ``None`` for a family the trainer does not train.
+    of reusable buffers).  ``None`` for a family the trainer does not train.  ``pair_buffers``: how many
+    (batch × batch) tensors per model its D objective holds at once (all-pairs margins and hinges; the trainer's
+    memory estimate).
     """
 
     name: str
@@ -93,6 +95,7 @@ class Family:
     output: str = "score"
     d_loss: Callable | None = None
     g_loss: Callable | None = None
+    pair_buffers: int = 0
 
     @property
     def params(self) -> tuple[tuple[str, object], ...]:
@@ -210,10 +213,10 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            d_loss=_wgan_d, g_loss=_wgan_g),
     Family("loss_sensitive", "LS-GAN (Loss-Sensitive GAN, Qi)", "THEORY.md §5", ("lsgan_qi", "qi"),
            (Param("lam", 1.0, "λ, weight of the LS-GAN hinge term", lo=0.0, lo_open=True), _TAU),
-           output="loss", d_loss=_loss_sensitive_d, g_loss=_loss_sensitive_g),
+           output="loss", d_loss=_loss_sensitive_d, g_loss=_loss_sensitive_g, pair_buffers=2),
     Family("glsgan", "GLS-GAN (generalized LS-GAN, cost C_nu)", "THEORY.md §6", ("gls_gan", "generalized_ls"),
            (Param("nu", 0.0, "ν of the GLS-GAN cost C_ν(a) = max(a, νa), ν ≤ 1", hi=1.0), _TAU),
-           output="loss", d_loss=_glsgan_d, g_loss=_glsgan_g),
+           output="loss", d_loss=_glsgan_d, g_loss=_glsgan_g, pair_buffers=5),
     Family("custom", "a loss from formulas (per-sample terms in D; lsgan_theory.symbolic.derive_custom)",
            "THEORY.md §1 pointwise reduction", ("formula",),
            (Param("custom_real", None, "the discriminator's per-sample term on real points (a formula in D)",

@@ -400,8 +400,9 @@ class TrainConfig:
           layers twice, k = ``pack``): the D step keeps two values per unit
           for 2·batch rows, the G step one per unit of G and two of D for batch rows (×2 with a gradient penalty,
           whose double backward keeps a second graph);
-        * ``margins``: the (batch × batch) margin / hinge buffers of the loss_sensitive (×2) and glsgan (×5) models,
-          ×d for d-dimensional samples (the differences before the norm).
+        * ``margins``: the (batch × batch) margin / hinge buffers of each model's family (its registry entry's
+          ``pair_buffers``: loss_sensitive 2, glsgan 5), ×d for d-dimensional samples (the differences before the
+          norm).
         """
         size = 4 if self.dtype == "float32" else 8
         E, B, m = self.n_models, self.batch, max(self.per_model("n_data"))
@@ -412,7 +413,7 @@ class TrainConfig:
         units = 6 * (k * d + p * sum(self.d_hidden) + 1) + 3 * k * (self.noise_dim + (1 + self.g_batchnorm) * sum(self.g_hidden) + d)
         gp = any(w > 0 for w in self.per_model("gp_weight"))
         fams = self.per_model("family")
-        pairs = sum({"loss_sensitive": 2, "glsgan": 5}.get(f, 0) for f in fams) * B * B * (d if d > 1 else 1)
+        pairs = sum(_families.FAMILIES[f].pair_buffers for f in fams) * B * B * (d if d > 1 else 1)
         parts = {"data": E * m * d * (8 + size), "parameters": 6 * E * (g + dn) * size,
                  "activations": (2 if gp else 1) * E * B * units * size, "margins": pairs * size}
         parts["total"] = sum(parts.values())
