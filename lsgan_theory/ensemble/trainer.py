@@ -62,8 +62,8 @@ from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
-from ..provenance import git_revision
 from ..output import write_atomic
+from ..provenance import git_revision
 from ..resources import check_memory, pid_alive
 from . import mlp as _mlp
 from . import optim as _optim
