@@ -252,9 +252,9 @@ def _refresh() -> None:
 def register(family: Family) -> Family:
     """Add ``family`` to the registry (a plug-in's or a test's family; the package's own are declared above).
 
-    Its parameters become TrainConfig fields, per-model values, ``lsgan-theory train`` flags and spec keys only if it
-    is registered before :mod:`lsgan_theory.ensemble` is first imported (the trainer builds TrainConfig from the
-    registry once).  ``ValueError`` for a name or alias already taken, a trainable family without ``d_loss``/
+    The trainer trains it, and its parameters become TrainConfig fields, per-model values, ``lsgan-theory train``
+    flags and spec keys, only if it is registered before :mod:`lsgan_theory.ensemble` is first imported (the trainer
+    builds TrainConfig from the registry once; a later one is refused by name).  ``ValueError`` for a name or alias already taken, a trainable family without ``d_loss``/
     ``g_loss``, or a parameter another family declares differently (a shared name is one quantity: one default, one
     range)."""
     if not isinstance(family, Family):

@@ -132,3 +132,30 @@ def test_every_registered_parameter_has_its_glossary_name_and_its_flag():
     flags = {o for a in train._actions for o in a.option_strings}
     assert {f"--{n.replace('_', '-')}" for n, p in names.items() if p.per_model} <= flags
     assert "--custom-real" not in flags  # one formula per ensemble: a spec key, not a per-model flag
+
+
+def test_registering_checks_the_declaration_and_a_late_family_is_refused_by_name():
+    # in this process the trainer is already imported: a family with a new parameter registered now cannot get its
+    # TrainConfig field, and TrainConfig says so (instead of ignoring the parameter); unregister removes it again
+    from lsgan_theory import families
+    from lsgan_theory.ensemble import TrainConfig
+
+    gan = families.get("gan")
+    late = families.Family("late_toy", "late", "tests", parameters=(families.Param("late_w", 1.0, "w"),),
+                           d_loss=gan.d_loss, g_loss=gan.g_loss)
+    families.register(late)
+    try:
+        assert "late_toy" in families.TRAINABLE and families.canonical("late-toy") == "late_toy"
+        with pytest.raises(ValueError, match="registered after lsgan_theory.ensemble was imported"):
+            TrainConfig(family="late_toy")
+        with pytest.raises(ValueError, match="already registered"):
+            families.register(late)
+    finally:
+        families.unregister("late_toy")
+    assert "late_toy" not in families.FAMILIES and "late_toy" not in families.TRAINABLE
+    with pytest.raises(ValueError, match="declared differently"):  # one name, one quantity
+        families.register(families.Family("tau_again", "t", "tests", parameters=(families.Param("tau", 2.0, "τ"),),
+                                          d_loss=gan.d_loss, g_loss=gan.g_loss))
+    with pytest.raises(ValueError, match="lacks d_loss or g_loss"):
+        families.register(families.Family("no_loss", "n", "tests"))
+    assert "tau_again" not in families.FAMILIES and "no_loss" not in families.FAMILIES

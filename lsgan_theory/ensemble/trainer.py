@@ -306,11 +306,9 @@ class TrainConfig:
         fams = tuple(_families.canonical(f) for f in self.per_model("family"))
         for f in fams:
             if f not in FAMILIES:
-                raise ValueError(f"family: the trainer trains {FAMILIES}, got {f!r}")
-            late = [p for p, _ in _families.get(f).params if p not in _FAMILY_PARAMETERS]
-            if late:  # registered after this module built TrainConfig from the registry
-                raise ValueError(f"family: {f!r} declares parameters {late} that are not TrainConfig fields: register "
-                                 f"it (lsgan_theory.families.register) before lsgan_theory.ensemble is imported")
+                late = (" (registered after lsgan_theory.ensemble was imported, which builds TrainConfig from the "
+                        "registry: register it before that import)" if _families.get(f).trainable else "")
+                raise ValueError(f"family: the trainer trains {FAMILIES}, got {f!r}{late}")
         _set(self, "family", fams if isinstance(self.family, tuple) else fams[0])
         for name, rng in _RANGES.items():
             vals = tuple(_number(name, v, e if isinstance(getattr(self, name), tuple) else None, **rng)
