@@ -229,7 +229,7 @@ def split_ls1d(engine: Engine, reps: int) -> dict:
 
     def margins():  # the loss-sensitive objective (softplus, all-pairs margins and hinge), forward and backward
         r, f = r0.clone().requires_grad_(True), f0.clone().requires_grad_(True)
-        torch.autograd.grad(T._d_loss(fam, r, f, x, fake, h, run.scratch).sum(), (r, f))
+        torch.autograd.grad(T._d_loss(fam, r, f, x, fake, h).sum(), (r, f))
 
     grads_d = tuple(torch.zeros_like(p) for p in st.d_params)
     grads_g = tuple(torch.zeros_like(p) for p in st.g_params)

@@ -11,8 +11,9 @@ One JSON writer for every JSON document the package produces (``--json`` output,
   Python's shortest round-trip representation (17 significant digits at most: no rounding), numpy and torch
   scalars/arrays as their values, paths and other objects as strings.
 * :func:`loads` -- the inverse for documents written by :func:`dumps` (the ``"nonfinite"`` values are put back).
-* :func:`write_text` / :func:`write_json` -- a file written atomically (``NAME.tmp-<pid>``, then one rename); on
-  any error (a full disk, a read-only folder) the temporary file is removed and a ``ValueError`` names the file.
+* :func:`write_atomic` -- the one atomic writer (``NAME.tmp-<pid>``, then one rename; on any error (a full disk, a
+  read-only folder) the temporary file is removed and a ``ValueError`` names the file); :func:`write_text` /
+  :func:`write_json` write text and JSON through it, the trainer's checkpoints (``torch.save``) too.
 
 Terminal: :func:`safe_streams` makes ``stdout``/``stderr`` fall back to ASCII escapes when their encoding cannot
 write a character (``PYTHONIOENCODING=ascii`` and "φ"); :func:`one_line_warnings` prints every warning as one line
@@ -26,7 +27,7 @@ import math
 import os
 from pathlib import Path
 
-__all__ = ["jsonable", "dumps", "loads", "write_text", "write_json", "safe_streams", "one_line_warnings"]
+__all__ = ["jsonable", "dumps", "loads", "write_atomic", "write_text", "write_json", "safe_streams", "one_line_warnings"]
 
 
 def _pointer(key: str) -> str:
@@ -103,29 +104,36 @@ def loads(text: str):
     return doc
 
 
-def write_text(path, text: str, *, what: str = "output") -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically: ``NAME.tmp-<pid>`` then one rename, so a reader sees the old
-    file or the new one, never half of one.  On any ``OSError`` (a full disk, a read-only folder, a missing folder)
-    the temporary file is removed and ``ValueError`` names the file and the reason (``what`` names the argument or
-    role of the file in the message)."""
+def write_atomic(path, write, *, what: str = "output", errors: tuple = (OSError,)) -> Path:
+    """The package's one atomic file writer: ``write(tmp)`` fills ``NAME.tmp-<pid>`` beside ``path``, then one
+    rename puts it in place, so a reader sees the old file or the new one, never half of one.  On any of ``errors``
+    (``OSError`` by default: a full disk, a read-only or missing folder) the temporary file is removed and
+    ``ValueError`` names the file and the reason (``what``: the argument or role of the file in the message).
+    Stale ``NAME.tmp-<pid>`` files of killed processes are recognisable by their pid (``resources.pid_alive``)."""
     path = Path(path)
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
+        write(tmp)
         os.replace(tmp, path)
-    except OSError as exc:
-        raise ValueError(f"{what}: cannot write {str(path)!r} ({exc.strerror or type(exc).__name__}); nothing was "
-                         f"left behind") from None
+    except errors as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+        raise ValueError(f"{what}: cannot write {str(path)!r} ({reason}); nothing was left behind") from None
     finally:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         except OSError:
             pass
     return path
+
+
+def write_text(path, text: str, *, what: str = "output") -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically with :func:`write_atomic`."""
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+
+    return write_atomic(path, write, what=what)
 
 
 def write_json(path, obj, *, indent: int | None = 2, what: str = "output") -> Path:

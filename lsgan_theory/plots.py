@@ -232,6 +232,16 @@ def training_curves_figure(steps, loss_d, loss_g, labels, stem, title: str) -> l
                            "diverged model).", bottom=bottom)
 
 
+def _finish_critic(fig, ax, ylabel: str, title: str, stem, caption: str) -> list[Path]:
+    """Label a 1-D critic figure (x in data units), add its legend and grid, and save it."""
+    ax.set_xlabel("x (data units)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return save(fig, stem, caption)
+
+
 def optimal_critic_figure(x, d_star, d_models, stem, title: str, caption: str | None = None) -> list[Path]:
     """Trained discriminators (thin lines, one per model), their mean and the closed-form D* on a 1-D grid."""
     import numpy as np
@@ -242,13 +252,9 @@ def optimal_critic_figure(x, d_star, d_models, stem, title: str, caption: str | 
         ax.plot(x, d_models[e], color="tab:blue", lw=0.5, alpha=0.3)
     ax.plot(x, d_models.mean(0), color="tab:blue", lw=2, label="trained D (mean over models)")
     ax.plot(x, d_star, "k--", lw=1.5, label="closed-form D*")
-    ax.set_xlabel("x (data units)")
-    ax.set_ylabel("discriminator output D(x)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return save(fig, stem, caption or "Discriminators trained against a fixed generator density vs the pointwise "
-                                      "optimum D*.")
+    return _finish_critic(fig, ax, "discriminator output D(x)", title, stem,
+                          caption or "Discriminators trained against a fixed generator density vs the pointwise "
+                                     "optimum D*.")
 
 
 def loss_sensitive_critic_figure(x, lower, upper, l_models, real, fake, stem, title: str,
@@ -265,13 +271,9 @@ def loss_sensitive_critic_figure(x, lower, upper, l_models, real, fake, stem, ti
     lo = float(min(np.min(lower), np.min(l_models)))
     ax.plot(real, np.full(len(real), lo), "|", color="k", ms=8, label="real samples")
     ax.plot(fake, np.full(len(fake), lo), "|", color="tab:red", ms=8, label="generated samples")
-    ax.set_xlabel("x (data units)")
-    ax.set_ylabel("loss L(x) (objective units)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return save(fig, stem, caption or "LS-GAN loss networks trained on fixed samples vs the exact non-parametric "
-                                      "bounds.")
+    return _finish_critic(fig, ax, "loss L(x) (objective units)", title, stem,
+                          caption or "LS-GAN loss networks trained on fixed samples vs the exact non-parametric "
+                                     "bounds.")
 
 
 # ------------------------------------------------------------------------------------------- nonparametric (issue #5)

@@ -3,6 +3,7 @@ otherwise, and reads Mao's collapse per setting and seed (issue 32)."""
 
 from pathlib import Path
 
+# private: the report layer's table builders, tested alone because the report they feed needs a 35k-step run
 from lsgan_theory._claims.modes import (collapse_fraction_table, mao_collapse_text, published_comparison,
                                         setup_difference)
 from lsgan_theory.studies.modes import load_modes_spec

@@ -7,19 +7,41 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lsgan_theory.studies.stats import (spearman_bootstrap, spearman_rows, t_half_width, t_interval, welch,
+from lsgan_theory.studies.stats import (spearman_bootstrap, spearman_rows, t_half_width, t_interval, welch_test,
                                        wilson_interval)
 
 
-def test_welch_matches_scipy_ttest_ind_unequal_variances():
+def test_welch_test_is_the_textbook_welch_interval_and_test():
+    # second method: the textbook formulas from the statistics module (mean, sample variance) and the t quantile
     rng = np.random.default_rng(0)
     a, b = rng.normal(0, 1, 7), rng.normal(0.5, 3, 11)
-    d, se, dof = welch(a, b)
-    ref = stats.ttest_ind(a, b, equal_var=False)
-    assert d / se == pytest.approx(ref.statistic, rel=1e-12)
-    assert dof == pytest.approx(ref.df, rel=1e-12)
+    w = welch_test(np.append(a, [np.nan, np.inf]), b, level=0.9)  # non-finite values dropped
+    va, vb = statistics.variance(a) / 7, statistics.variance(b) / 11
+    se = math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va ** 2 / 6 + vb ** 2 / 10)
+    d = statistics.mean(a) - statistics.mean(b)
+    half = stats.t.ppf(0.95, dof) * se
+    assert (w.difference, w.se, w.dof, w.statistic) == pytest.approx((d, se, dof, d / se), rel=1e-12)
+    assert (w.lo, w.hi) == pytest.approx((d - half, d + half), rel=1e-12)
+    assert w.pvalue == pytest.approx(2 * stats.t.sf(abs(d) / se, dof), rel=1e-10)
+    assert (w.n_a, w.n_b) == (7, 11)
     # negative control: the pooled (equal-variance) test gives a different statistic on these samples
-    assert abs(d / se - stats.ttest_ind(a, b).statistic) > 1e-3
+    assert abs(w.statistic - stats.ttest_ind(a, b).statistic) > 1e-3
+
+
+def test_welch_test_small_samples_are_answered_as_documented():
+    nan = math.nan
+    empty = welch_test([], [1.0, 2.0])
+    assert all(math.isnan(getattr(empty, f)) for f in ("difference", "se", "dof", "statistic", "pvalue", "lo", "hi"))
+    one = welch_test([3.0, nan], [1.0, 2.0])  # one value: a difference, no interval (every difference compatible)
+    assert one.difference == 1.5 and (one.lo, one.hi) == (-math.inf, math.inf) and math.isnan(one.pvalue)
+    flat = welch_test([2.0, 2.0], [1.0, 1.0, 1.0])  # no spread: a zero-width interval, t = +inf, p = 0
+    assert (flat.difference, flat.se, flat.dof, flat.statistic, flat.pvalue, flat.lo, flat.hi) == (
+        1.0, 0.0, 3.0, math.inf, 0.0, 1.0, 1.0)
+    same = welch_test([2.0, 2.0], [2.0, 2.0])
+    assert (same.statistic, same.pvalue, same.lo, same.hi) == (0.0, 1.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="level"):
+        welch_test([1.0, 2.0], [1.0, 3.0], level=1.0)
 
 
 def test_t_interval_matches_scipy_and_handles_small_samples():

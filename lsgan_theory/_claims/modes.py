@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from ..claims import Check, Context, Evidence, claim, interval_relation
-from ..studies.stats import welch
+from ..studies.stats import welch_test
 
-__all__ = ["modes_report", "difference_interval", "difference_check", "published_comparison", "mao_collapse_text"]
+__all__ = ["modes_report", "difference_check", "published_comparison", "mao_collapse_text"]
 
 # shipped in the package (package data) so `verify` works from an installed wheel; experiments/mode_collapse/*.toml
 # in the repository are links to these files
@@ -35,20 +35,6 @@ _EXPERIMENTS = Path(__file__).resolve().parents[1] / "specs" / "mode_collapse"
 
 
 # ---------------------------------------------------------------------------------------------------- statistics
-def difference_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean(a) − mean(b), lo, hi): Welch's t-interval for a difference of means of independent samples (NaN
-    dropped; (d, −inf, inf) with fewer than 2 values on a side)."""
-    from scipy import stats
-
-    d, se, dof = welch(a, b)
-    if math.isnan(d) or se == 0:
-        return d, d, d
-    if math.isnan(se):
-        return d, -math.inf, math.inf
-    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
-    return d, d - half, d + half
-
-
 def difference_check(name: str, lo: float, hi: float, n_a: int, n_b: int, what: str) -> Check:
     """The terms of "A ≥ B" from the interval [lo, hi] of mean(A) − mean(B) (see the module docstring)."""
     stat = max(-hi, 0.0) if not math.isnan(hi) else math.nan
@@ -348,6 +334,25 @@ def _run_quick(name: str, ctx: Context):
     return spec, run_modes(spec, threads=1)
 
 
+def _at_least_as_many_modes(ctx: Context, spec, res, folder: str, modes: dict, short: tuple, long: tuple,
+                            setup: str) -> Evidence:
+    """Evidence for "A covers at least as many modes as B" from the final modes of each seed (``modes``: {key of A:
+    list, key of B: list}): the 95 % Welch interval of mean(A) − mean(B) (−inf, inf with < 2 seeds on a side),
+    its check, the report tables in ``ctx.out / folder``; ``short``/``long``: the names of A and B in the check and
+    in the text; ``setup``: the run's settings as the text shows them."""
+    a, b = modes.values()
+    w = welch_test(a, b)
+    d, lo, hi = w.difference, w.lo, w.hi
+    rep = modes_report(res, ctx.out / folder)
+    check = difference_check(f"(−upper CI end of modes({short[0]}) − modes({short[1]}))_+", lo, hi, len(a), len(b),
+                             "modes covered")
+    text = (f"{spec.name} {spec.variant} variant ({setup}, {spec.seeds} seeds): modes covered at the end, "
+            f"{long[0]} {np.mean(a):.2f}, {long[1]} {np.mean(b):.2f}; difference {d:+.2f} [{lo:+.2f}, "
+            f"{hi:+.2f}].\n\n" + _demote(rep["tables"][6:]))
+    figs = [f for f in rep["files"] if f.endswith(".png")]
+    return Evidence(text, figs, {"difference": [d, lo, hi], **modes}, checks=[check])
+
+
 def _final_modes(result, loss: str, **setting) -> list[float]:
     steps = result.spec.steps
     return [r["modes"] for r in result.metrics
@@ -361,14 +366,9 @@ def _final_modes(result, loss: str, **setting) -> list[float]:
 def _mao_ring(ctx: Context) -> Evidence:
     spec, res = _run_quick("mao_ring", ctx)
     ls, gan = _final_modes(res, "ls_m110"), _final_modes(res, "gan_ns")
-    d, lo, hi = difference_interval(ls, gan)
-    rep = modes_report(res, ctx.out / "modes_mao_ring")
-    check = difference_check("(−upper CI end of modes(LS) − modes(GAN))_+", lo, hi, len(ls), len(gan), "modes covered")
-    text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, batch {spec.train.get('batch')}, "
-            f"{spec.seeds} seeds): modes covered at the end, least squares {np.mean(ls):.2f}, GAN (non-saturating) "
-            f"{np.mean(gan):.2f}; difference {d:+.2f} [{lo:+.2f}, {hi:+.2f}].\n\n" + _demote(rep["tables"][6:]))
-    figs = [f for f in rep["files"] if f.endswith(".png")]
-    return Evidence(text, figs, {"difference": [d, lo, hi], "ls": ls, "gan": gan}, checks=[check])
+    return _at_least_as_many_modes(ctx, spec, res, "modes_mao_ring", {"ls": ls, "gan": gan}, ("LS", "GAN"),
+                                   ("least squares", "GAN (non-saturating)"),
+                                   f"{spec.steps} steps, batch {spec.train.get('batch')}")
 
 
 @claim("modes-pacgan-packing", ref="THEORY.md §9 (PacGAN Table 1)",
@@ -378,13 +378,6 @@ def _mao_ring(ctx: Context) -> Evidence:
 def _pacgan_packing(ctx: Context) -> Evidence:
     spec, res = _run_quick("pacgan", ctx)
     k2, k1 = _final_modes(res, "gan_ns", pack=2), _final_modes(res, "gan_ns", pack=1)
-    d, lo, hi = difference_interval(k2, k1)
-    rep = modes_report(res, ctx.out / "modes_pacgan")
-    check = difference_check("(−upper CI end of modes(k=2) − modes(k=1))_+", lo, hi, len(k2), len(k1),
-                             "modes covered")
-    text = (f"{spec.name} {spec.variant} variant ({spec.steps} steps, G {spec.train.get('g_hidden')}, D "
-            f"{spec.train.get('d_hidden')} × {spec.train.get('d_pieces')} pieces, {spec.seeds} seeds): modes covered "
-            f"at the end, k = 2: {np.mean(k2):.2f}, k = 1: {np.mean(k1):.2f}; difference {d:+.2f} [{lo:+.2f}, "
-            f"{hi:+.2f}].\n\n" + _demote(rep["tables"][6:]))
-    figs = [f for f in rep["files"] if f.endswith(".png")]
-    return Evidence(text, figs, {"difference": [d, lo, hi], "k2": k2, "k1": k1}, checks=[check])
+    return _at_least_as_many_modes(ctx, spec, res, "modes_pacgan", {"k2": k2, "k1": k1}, ("k=2", "k=1"),
+                                   ("k = 2:", "k = 1:"), f"{spec.steps} steps, G {spec.train.get('g_hidden')}, D "
+                                   f"{spec.train.get('d_hidden')} × {spec.train.get('d_pieces')} pieces")

@@ -26,6 +26,15 @@ def _instance(rng, n, m, d, shift=0.8):
     return rng.normal(size=shp(n)), rng.normal(size=shp(m)) * 1.3 + shift
 
 
+def _solved_instances(rng, n, m):
+    """(d, margin, real, fake, LP solution at λ = LAM, κ = KAPPA) for one random instance of n real and m fake
+    points per case (1-D L1, 2-D L2, 2-D L1), each drawn from ``rng`` when the caller asks for it."""
+    npm = _np()
+    for d, margin in ((1, "l1"), (2, "l2"), (2, "l1")):
+        real, fake = _instance(rng, n, m, d)
+        yield d, margin, real, fake, npm.solve(real, fake, LAM, KAPPA, margin)
+
+
 # ------------------------------------------------------------------------------------------------ exactness
 @claim("nonparametric-lp-exact", ref="THEORY.md §5 (Theorem 2)", kind="numerical",
        statement="The package's fast LP solver reaches the optimum of the fully written-out LP (HiGHS, all n·m hinge "
@@ -63,9 +72,7 @@ def _cor1(ctx: Context) -> Evidence:
     npm = _np()
     rng = ctx.rng(51)
     lines, stat, alt = [], 0.0, np.inf
-    for d, margin in ((1, "l1"), (2, "l2"), (2, "l1")):
-        real, fake = _instance(rng, 25, 20, d)
-        sol = npm.solve(real, fake, LAM, KAPPA, margin)
+    for d, margin, real, fake, sol in _solved_instances(rng, 25, 20):
         X = sol.points[:, 0] if d == 1 else sol.points
         interp = max(np.abs(sol.upper(X) - sol.l).max(), np.abs(sol.lower(X) - sol.l).max())
         Y = rng.uniform(-4, 4, size=(2000, d)) if d > 1 else rng.uniform(-4, 4, 2000)
@@ -144,12 +151,9 @@ def _cor2(ctx: Context) -> Evidence:
 @claim("nonparametric-cone-slopes", ref="THEORY.md §5 (cone shape)", kind="numerical",
        statement="|∇L⁺| = κ almost everywhere; |∇L⁻| = κ wherever L⁻ > 0 (dual norm of the margin's norm)")
 def _slopes(ctx: Context) -> Evidence:
-    npm = _np()
     rng = ctx.rng(53)
     lines, stat, alt = [], 0.0, np.inf
-    for d, margin in ((1, "l1"), (2, "l2"), (2, "l1")):
-        real, fake = _instance(rng, 30, 30, d)
-        sol = npm.solve(real, fake, LAM, KAPPA, margin)
+    for d, margin, real, fake, sol in _solved_instances(rng, 30, 30):
         Y = rng.uniform(-3, 4, size=(3000, d))
         h = 1e-6
         gu, gl = np.empty_like(Y), np.empty_like(Y)

@@ -10,9 +10,21 @@ from pathlib import Path
 from .common import _FINITE, _int_type, _os_reason, _print_json, _writable_dir
 
 
-# Per-model flags: (flag, registry parameter or None for options of any critic); the grid key is the flag with "_".
-_TRAIN_FLOATS = (("lam", "lam"), ("nu", "nu"), ("tau", "tau"), ("lr-d", None), ("lr-g", None), ("gp-weight", None),
-                 ("clip", None))
+def _train_floats() -> tuple[tuple[str, str | None, str], ...]:
+    """Per-model flags: (flag, registry parameter or None for options of any critic, help); the grid key is the flag
+    with "_".  A family's own numbers come from its registry entry (lsgan_theory.families.Param)."""
+    from ..families import FAMILIES, TRAINABLE
+
+    own = {}
+    for f in TRAINABLE:
+        for p in FAMILIES[f].parameters:
+            if p.per_model:
+                own.setdefault(p.name, (p, []))[1].append(f)
+    return (*((n.replace("_", "-"), n, f"{p.meaning} ({', '.join(users)}; default {p.default:g})")
+              for n, (p, users) in own.items()),
+            ("lr-d", None, "default 1e-3"), ("lr-g", None, "default 1e-3"),
+            ("gp-weight", None, "gradient-penalty weight (default 0)"),
+            ("clip", None, "weight clip of the critic (default 0: off)"))
 
 
 def _add_train(sub) -> None:
@@ -57,19 +69,14 @@ def _add_train(sub) -> None:
 
 
 def _add_family_flags(p) -> None:
-    """``--family`` and the per-model float flags (:data:`_TRAIN_FLOATS`) of ``train``: the one place the CLI derives
+    """``--family`` and the per-model float flags (:func:`_train_floats`) of ``train``: the one place the CLI derives
     flags from the family registry (read back by :func:`_train_grid`)."""
     from ..families import TRAINABLE
 
     p.add_argument("--family", nargs="+", default=["loss_sensitive"],
                    help="loss families (a grid axis): " + ", ".join(TRAINABLE))
-    helps = {"lam": "lambda of LS-GAN (default 1)", "nu": "nu <= 1 of GLS-GAN (default 0)",
-             "tau": "margin scale tau of LS-GAN / GLS-GAN (default 1)",
-             "lr-d": "default 1e-3", "lr-g": "default 1e-3", "gp-weight": "gradient-penalty weight (default 0)",
-             "clip": "weight clip of the critic (default 0: off)"}
-    for flag, _ in _TRAIN_FLOATS:
-        p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), nargs="+", type=_FINITE, default=None,
-                       help=helps[flag])
+    for flag, _, help_ in _train_floats():
+        p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), nargs="+", type=_FINITE, default=None, help=help_)
 
 
 def _train_grid(args) -> dict:
@@ -79,7 +86,7 @@ def _train_grid(args) -> dict:
     fams = [families.canonical(f, argument="--family") for f in args.family]
     used = {p for f in fams for p, _ in families.get(f).params}
     grid = {"family": fams}
-    for flag, param in _TRAIN_FLOATS:
+    for flag, param, _ in _train_floats():
         vals = getattr(args, flag.replace("-", "_"))
         if vals is None:
             continue

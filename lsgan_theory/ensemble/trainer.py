@@ -66,6 +66,7 @@ from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
+from ..output import write_atomic
 from ..provenance import git_revision
 from ..resources import check_memory, pid_alive
 from . import mlp as _mlp
@@ -83,20 +84,23 @@ FAMILIES = _families.TRAINABLE
 #: how D and G are updated within a step: "alternating" (n_critic D updates, then G against the new D, each with
 #: fresh noise) or "simultaneous" (Mao's code: both gradients at the same point, one noise batch, then both updates)
 UPDATES = ("alternating", "simultaneous")
+# The families' own parameters (lsgan_theory.families.Param): TrainConfig fields inserted after ``family``, their
+# per-model broadcasting and ranges all come from the registry entries (one declaration per loss).
+_FAMILY_PARAMETERS = {p.name: p for f in FAMILIES for p in _families.get(f).parameters}
+# Fields that belong to some families only (the registry's Family.params of the trainable families).
+_FAMILY_PARAMS = tuple(_FAMILY_PARAMETERS)
 # Hyperparameters that may be given per model (a tuple of length n_models) instead of one float.
-PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "lam", "nu", "tau", "gp_weight", "clip",
-             "spectral_norm", "ls_a", "ls_b", "ls_c")
+PER_MODEL = ("family", "n_data", "lr_d", "lr_g", "beta1", "beta2", "gp_weight", "clip", "spectral_norm",
+             *(n for n, p in _FAMILY_PARAMETERS.items() if p.per_model))
 
 
 # Accepted ranges of the real-valued per-model fields (lsgan_theory.losses.check_hyperparameter's keywords).
 _RANGES = {
     "lr_d": dict(lo=0.0, lo_open=True), "lr_g": dict(lo=0.0, lo_open=True),
     "beta1": dict(lo=0.0, hi=1.0, hi_open=True), "beta2": dict(lo=0.0, hi=1.0, hi_open=True),
-    "lam": dict(lo=0.0, lo_open=True), "tau": dict(lo=0.0, lo_open=True), "nu": dict(hi=1.0),
-    "gp_weight": dict(lo=0.0), "clip": dict(lo=0.0), "ls_a": {}, "ls_b": {}, "ls_c": {},
+    "gp_weight": dict(lo=0.0), "clip": dict(lo=0.0),
+    **{n: p.range for n, p in _FAMILY_PARAMETERS.items() if p.per_model},
 }
-# Fields that belong to some families only (the registry's Family.params of the trainable families).
-_FAMILY_PARAMS = tuple(dict.fromkeys(p for f in _families.TRAINABLE for p, _ in _families.get(f).params))
 _DEVICE = re.compile(r"auto|cpu|cuda(:[0-9]+)?")
 
 
@@ -141,7 +145,27 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
+def _with_family_fields(cls):
+    """Insert the registry's family parameters as fields of ``cls`` right after ``family`` (name, annotation and
+    default from their :class:`lsgan_theory.families.Param`), before :func:`dataclasses.dataclass` reads them."""
+    own = cls.__dict__.get("__annotations__", {})
+    clash = sorted(set(own) & set(_FAMILY_PARAMETERS))
+    if clash:
+        raise TypeError(f"TrainConfig: family parameter(s) {clash} would shadow engine fields; rename them in "
+                        f"lsgan_theory.families")
+    annotations = {}
+    for name, annotation in own.items():
+        annotations[name] = annotation
+        if name == "family":
+            for p in _FAMILY_PARAMETERS.values():
+                annotations[p.name] = p.annotation
+                setattr(cls, p.name, p.default)
+    cls.__annotations__ = annotations
+    return cls
+
+
 @dataclass(frozen=True)
+@_with_family_fields
 class TrainConfig:
     """Everything that defines an ensemble run; saved with every result.
 
@@ -183,8 +207,9 @@ class TrainConfig:
     they are bitwise repeatable, independent of the other models in the pack and need no saved state to resume.
 
     Every field is validated here (``TypeError``/``ValueError`` naming the field and its accepted range); the
-    family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``: the registry's ``Family.params``)
-    must keep their defaults for models whose family does not use them.
+    family-specific fields (``lam``, ``tau``, ``nu``, ``ls_a``, ``ls_b``, ``ls_c``, ``custom_*``) are declared once,
+    by their family's entry in :mod:`lsgan_theory.families` (``Family.parameters``: default, range, per-model or
+    not), inserted here after ``family``, and must keep their defaults for models whose family does not use them.
 
     Determinism: as stated in the module docstring (docs/engine.md "Determinism"): a model agrees alone and in any
     pack within rounding (bitwise for packs of two or more on one CPU thread where the platform allows); a run is
@@ -209,19 +234,10 @@ class TrainConfig:
     beta2: float | tuple[float, ...] = 0.999
     n_critic: int = 1
     family: str | tuple[str, ...] = "loss_sensitive"
-    lam: float | tuple[float, ...] = 1.0
-    nu: float | tuple[float, ...] = 0.0
-    tau: float | tuple[float, ...] = 1.0
+    # here: the families' own parameters (lam, tau, nu, ls_a, ls_b, ls_c, custom_*), from lsgan_theory.families
     gp_weight: float | tuple[float, ...] = 0.0
     clip: float | tuple[float, ...] = 0.0
     spectral_norm: bool | tuple[bool, ...] = False
-    ls_a: float | tuple[float, ...] = -1.0
-    ls_b: float | tuple[float, ...] = 1.0
-    ls_c: float | tuple[float, ...] = 0.0
-    custom_real: str | None = None
-    custom_fake: str | None = None
-    custom_generator: str | None = None
-    custom_sense: str = "max"
     train_generator: bool = True
     fixed_generator: str | None = None
     record_every: int = 1
@@ -314,7 +330,9 @@ class TrainConfig:
         fams = tuple(_families.canonical(f) for f in self.per_model("family"))
         for f in fams:
             if f not in FAMILIES:
-                raise ValueError(f"family: the trainer trains {FAMILIES}, got {f!r}")
+                late = (" (registered after lsgan_theory.ensemble was imported, which builds TrainConfig from the "
+                        "registry: register it before that import)" if _families.get(f).trainable else "")
+                raise ValueError(f"family: the trainer trains {FAMILIES}, got {f!r}{late}")
         _set(self, "family", fams if isinstance(self.family, tuple) else fams[0])
         for name, rng in _RANGES.items():
             vals = tuple(_number(name, v, e if isinstance(getattr(self, name), tuple) else None, **rng)
@@ -386,7 +404,7 @@ class TrainConfig:
                 raise ValueError(f"{name}: required for family 'custom' (a formula in D, e.g. 'log(D)' for "
                                  f"custom_real and 'log(1 - D)' for custom_fake)")
         try:
-            _custom_loss(self.custom_real, self.custom_fake, self.custom_sense, self.custom_generator)
+            _families.custom_loss(self.custom_real, self.custom_fake, self.custom_sense, self.custom_generator)
         except (ValueError, TypeError) as exc:
             msg = " ".join(str(exc).split())
             for flag, field_name in (("--real", "custom_real"), ("--fake", "custom_fake"),
@@ -404,8 +422,9 @@ class TrainConfig:
           layers twice, k = ``pack``): the D step keeps two values per unit
           for 2·batch rows, the G step one per unit of G and two of D for batch rows (×2 with a gradient penalty,
           whose double backward keeps a second graph);
-        * ``margins``: the (batch × batch) margin / hinge buffers of the loss_sensitive (×2) and glsgan (×5) models,
-          ×d for d-dimensional samples (the differences before the norm).
+        * ``margins``: the (batch × batch) margin / hinge buffers of each model's family (its registry entry's
+          ``pair_buffers``: loss_sensitive 2, glsgan 5), ×d for d-dimensional samples (the differences before the
+          norm).
         """
         size = 4 if self.dtype == "float32" else 8
         E, B, m = self.n_models, self.batch, max(self.per_model("n_data"))
@@ -416,7 +435,7 @@ class TrainConfig:
         units = 6 * (k * d + p * sum(self.d_hidden) + 1) + 3 * k * (self.noise_dim + (1 + self.g_batchnorm) * sum(self.g_hidden) + d)
         gp = any(w > 0 for w in self.per_model("gp_weight"))
         fams = self.per_model("family")
-        pairs = sum({"loss_sensitive": 2, "glsgan": 5}.get(f, 0) for f in fams) * B * B * (d if d > 1 else 1)
+        pairs = sum(_families.FAMILIES[f].pair_buffers for f in fams) * B * B * (d if d > 1 else 1)
         parts = {"data": E * m * d * (8 + size), "parameters": 6 * E * (g + dn) * size,
                  "activations": (2 if gp else 1) * E * B * units * size, "margins": pairs * size}
         parts["total"] = sum(parts.values())
@@ -530,62 +549,18 @@ class TrainResult:
 
 
 # ---------------------------------------------------------------------------------------------------- losses
-def _d_loss(family: str, out_r, out_f, x, fake, h: dict, scratch: dict | None = None):
-    """Per-model discriminator / loss-network objective (E_f,) from ``lsgan_theory.losses``.
-
-    ``scratch`` keeps one (E_f, n, m) margin buffer per shape across steps (allocating a fresh multi-MB block every
-    step costs more than the hinge arithmetic on the CPU: page faults); the LS-GAN kernel consumes it in place."""
-    L = _losses
-    if family == "custom":
-        return h["custom"].d_loss(out_r, out_f)
-    if family in ("gan", "gan_ns"):
-        return L.gan_discriminator_loss(out_r, out_f)
-    if family == "least_squares":
-        return L.least_squares_discriminator_loss(out_r, out_f, a=h["ls_a"], b=h["ls_b"])
-    if family == "hinge":
-        return L.hinge_discriminator_loss(out_r, out_f)
-    if family == "wgan":
-        return L.wgan_critic_loss(out_r, out_f)
-    if family == "loss_sensitive":
-        out_r, out_f = LOSS_OUTPUTS[h["loss_output"]](out_r), LOSS_OUTPUTS[h["loss_output"]](out_f)
-        shape = (x.shape[0], x.shape[1], fake.shape[1])
-        buf = None
-        if scratch is not None and x.shape[-1] == 1:  # margin_matrix writes into ``out`` for 1-D samples only
-            buf = scratch.get(shape)
-            if buf is None or buf.dtype != x.dtype or buf.device != x.device:
-                buf = scratch[shape] = torch.empty(shape, dtype=x.dtype, device=x.device)
-        margin = L.margin_matrix(x, fake, margin_kind="l1", tau=h["tau"], out=buf)
-        return L.loss_sensitive_objective_unchecked(out_r, out_f, margin, h["lam"])
-    margin = L.margin_matrix(x, fake, margin_kind="l1", tau=h["tau"])
-    return L.glsgan_objective(out_r, out_f, margin, h["nu"])
-
-
-@functools.lru_cache(maxsize=64)
-def _custom_loss(real, fake, sense, generator):
-    """The compiled loss of ``family="custom"`` (:func:`lsgan_theory.losses.compile_custom_loss`), cached."""
-    return _losses.compile_custom_loss(real, fake, sense, generator)
+def _d_loss(family: str, out_r, out_f, x, fake, h: dict):
+    """Per-model discriminator / loss-network objective (E_f,): the registry entry's ``d_loss``
+    (:class:`lsgan_theory.families.Family`; ``h``: the family's parameters, ``loss_output``, ``scratch``)."""
+    return _families.FAMILIES[family].d_loss(out_r, out_f, x, fake, h)
 
 
 LOSS_OUTPUTS = {"softplus": torch.nn.functional.softplus, "abs": torch.abs, "identity": lambda a: a}
 
 
 def _g_loss(family: str, out_f, h: dict):
-    L = _losses
-    if family == "custom":
-        return h["custom"].g_loss(out_f)
-    if family == "loss_sensitive":
-        out_f = LOSS_OUTPUTS[h["loss_output"]](out_f)
-    if family == "gan":
-        return L.gan_generator_loss_minimax(out_f)
-    if family == "gan_ns":
-        return L.gan_generator_loss_non_saturating(out_f)
-    if family == "least_squares":
-        return L.least_squares_generator_loss(out_f, c=h["ls_c"])
-    if family == "hinge":
-        return L.hinge_generator_loss(out_f)
-    if family == "wgan":
-        return L.wgan_generator_loss(out_f)
-    return L.loss_sensitive_generator_loss(out_f)
+    """Per-model generator objective (E_f,): the registry entry's ``g_loss``."""
+    return _families.FAMILIES[family].g_loss(out_f, h)
 
 
 # ---------------------------------------------------------------------------------------------------- the run
@@ -608,7 +583,7 @@ class Setup:
     fixed_g: object  # a Density sampled by inverse CDF instead of a generator network, or None
     rec_steps: list  # the recorded steps
     fresh: tuple = ()  # positions of the models with n_data = 0 (fresh target samples every update)
-    scratch: dict = field(default_factory=dict)  # reused (E_f, n, m) margin buffers (see _d_loss)
+    scratch: dict = field(default_factory=dict)  # reused buffers of the losses (h["scratch"] of every group)
     g_spec: _mlp.NetSpec | None = None  # the networks (TrainConfig.g_spec / d_spec)
     d_spec: _mlp.NetSpec | None = None
     gen: torch.Generator | None = None  # the generator that the step draws reseed per model (rng.step_normal)
@@ -706,15 +681,13 @@ def setup(config: TrainConfig) -> Setup:
                  f"width² parameters and n_models × n_data × d data)", "n_models/batch/width/n_data", device=device)
     b1, b2 = hyp("beta1"), hyp("beta2")
     fams = config.per_model("family")
-    groups = []
+    groups, scratch = [], {}
     for fam in (f for f in FAMILIES if f in fams):
         members = [e for e, g in enumerate(fams) if g == fam]
         idx = torch.tensor(members, dtype=torch.int64, device=device)
-        h = {k: hyp(k)[idx] for k in ("lam", "nu", "tau", "ls_a", "ls_b", "ls_c")}
-        h["loss_output"] = config.loss_output
-        if fam == "custom":
-            h["custom"] = _custom_loss(config.custom_real, config.custom_fake, config.custom_sense,
-                                       config.custom_generator)
+        params = _families.get(fam).parameters
+        h = {p.name: hyp(p.name)[idx] if p.per_model else getattr(config, p.name) for p in params}
+        h.update(loss_output=LOSS_OUTPUTS[config.loss_output], scratch=scratch)
         groups.append((fam, idx, h, len(members) == config.n_models))
     rec_steps = list(range(config.record_every - 1, config.steps, config.record_every))
     if rec_steps[-1:] != [config.steps - 1]:
@@ -726,7 +699,7 @@ def setup(config: TrainConfig) -> Setup:
                  opt_g=_optim.by_name(config.optimizer, hyp("lr_g"), b1, b2),
                  gp_weight=hyp("gp_weight"), clip=hyp("clip"),
                  sn_on=torch.tensor(config.per_model("spectral_norm"), dtype=torch.bool, device=device),
-                 groups=groups, fixed_g=_densities.parse(config.fixed_generator) if config.fixed_generator else None,
+                 groups=groups, scratch=scratch, fixed_g=_densities.parse(config.fixed_generator) if config.fixed_generator else None,
                  rec_steps=rec_steps, g_spec=config.g_spec(), d_spec=config.d_spec(),
                  gen=torch.Generator(device=device),
                  fresh=tuple(e for e, m in enumerate(config.per_model("n_data")) if m == 0))
@@ -949,7 +922,7 @@ def d_step(run: Setup, state: TrainState, step: int, t: int) -> TrainState:
     dp = tuple(p.detach().requires_grad_(True) for p in state.d_params)
     weights, new_u = _mlp.spectral_normalize(dp, state.sn_u, run.sn_on) if run.use_sn else (None, None)
     out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fake, weights)
-    loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, run.scratch),
+    loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h),
                        out_r, out_f, x, fake)
     total = loss + _penalty(run, dp, weights, x, fake, t) if run.use_gp else loss
     grads = torch.autograd.grad(total.sum(), dp)
@@ -988,7 +961,7 @@ def simultaneous_step(run: Setup, state: TrainState, step: int) -> TrainState:
     weights, new_u = _mlp.spectral_normalize(dp, state.sn_u, run.sn_on) if run.use_sn else (None, None)
     fixed = fake.detach()
     out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fixed, weights)
-    loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h, run.scratch),
+    loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h),
                        out_r, out_f, x, fixed)
     total = loss + _penalty(run, dp, weights, x, fixed, step) if run.use_gp else loss
     grads_d = torch.autograd.grad(total.sum(), dp)
@@ -1035,14 +1008,8 @@ def save_state(path, run: Setup, state: TrainState, *, identity: dict | None = N
     ck.update(config=_python_scalars(asdict(run.config)), version=__version__, git=git_revision(), step=state.step - 1,
               observed=state.observed, draws=DRAWS, **({"identity": identity} if identity else {}),
               sd=state.opt_d, sg=state.opt_g, rec_d=_stack_rows(state.rec_d, run), rec_g=_stack_rows(state.rec_g, run))
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        torch.save(ck, tmp)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:  # torch.save reports a missing folder as RuntimeError
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise ValueError(f"checkpoint: cannot write {path!r} ({exc})") from None
+    # torch.save reports a missing folder as RuntimeError
+    write_atomic(path, lambda tmp: torch.save(ck, tmp), what="checkpoint", errors=(OSError, RuntimeError))
 
 
 def prepare_checkpoint(path) -> None:

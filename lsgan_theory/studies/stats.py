@@ -3,7 +3,8 @@
 * :func:`t_interval` -- Student-t interval of a mean (NaN dropped; a NaN interval for n < 2), and
   :func:`t_half_width`, its half-width: the one implementation every study, claim and sweep table uses.
 * :func:`wilson_interval` -- Wilson's score interval of a binomial proportion (E. B. Wilson 1927).
-* :func:`welch` -- the Welch difference of two means: (difference, standard error, Welch–Satterthwaite dof).
+* :func:`welch_test` -- Welch's t-test and interval of a difference of two means (``scipy.stats.ttest_ind``),
+  with its answers for samples too small for scipy stated.
 * :func:`spearman_bootstrap` -- Spearman's ρ between a level (e.g. λ) and replicated measurements, with a percentile
   bootstrap interval over the replicates (resampled within each level).
 """
@@ -11,10 +12,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["t_interval", "t_half_width", "wilson_interval", "welch", "spearman_bootstrap", "spearman_rows"]
+__all__ = ["t_interval", "t_half_width", "wilson_interval", "Welch", "welch_test", "spearman_bootstrap", "spearman_rows"]
 
 
 def _finite(values) -> np.ndarray:
@@ -68,21 +70,56 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float, 
     return p, max(0.0, mid - half), min(1.0, mid + half)
 
 
-def welch(a, b) -> tuple[float, float, float]:
-    """(mean(a) − mean(b), SE, dof) for independent samples (NaN dropped): SE² = s_a²/n_a + s_b²/n_b and the
-    Welch–Satterthwaite degrees of freedom.  SE = NaN with fewer than 2 values on a side; dof = n_a + n_b − 2 when
-    SE = 0; the difference is NaN when a side is empty."""
+@dataclass(frozen=True)
+class Welch:
+    """Welch's test of mean(a) − mean(b): ``difference``, its standard error ``se`` = √(s_a²/n_a + s_b²/n_b), the
+    Welch–Satterthwaite ``dof``, ``statistic`` t = difference / se, the two-sided ``pvalue``, the interval
+    [``lo``, ``hi``] at the requested level, and the numbers of finite values ``n_a``, ``n_b``."""
+
+    difference: float
+    se: float
+    dof: float
+    statistic: float
+    pvalue: float
+    lo: float
+    hi: float
+    n_a: int
+    n_b: int
+
+
+def welch_test(a, b, level: float = 0.95) -> Welch:
+    """Welch's unequal-variance t-test and two-sided ``level`` interval of mean(a) − mean(b) for independent samples:
+    ``scipy.stats.ttest_ind(a, b, equal_var=False)`` and its ``confidence_interval(level)``, after dropping the
+    non-finite values (NaN = a missing or diverged replicate).  The one Welch implementation of the package.
+
+    Small samples, where scipy would warn and return NaN, are answered as follows:
+
+    * a side with no finite value: every field NaN;
+    * a side with one value (no spread to estimate): the difference, NaN ``se``/``dof``/``statistic``/``pvalue``,
+      and the interval (−inf, inf) -- every difference is compatible with the data;
+    * no spread on either side (se = 0): ``dof`` = n_a + n_b − 2, t = 0 and p = 1 when the means agree, else t =
+      ±inf and p = 0, and the zero-width interval [d, d].
+
+    ``ValueError`` unless 0 < level < 1.
+    """
+    from scipy import stats
+
+    if not 0 < level < 1:
+        raise ValueError(f"level: must be in (0, 1), got {level!r}")
     a, b = _finite(a), _finite(b)
-    if a.size == 0 or b.size == 0:
-        return math.nan, math.nan, math.nan
+    na, nb, nan = a.size, b.size, math.nan
+    if na == 0 or nb == 0:
+        return Welch(nan, nan, nan, nan, nan, nan, nan, na, nb)
     d = float(a.mean() - b.mean())
-    if a.size < 2 or b.size < 2:
-        return d, math.nan, math.nan
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se = math.sqrt(va + vb)
+    if na < 2 or nb < 2:
+        return Welch(d, nan, nan, nan, nan, -math.inf, math.inf, na, nb)
+    se = math.sqrt(a.var(ddof=1) / na + b.var(ddof=1) / nb)
     if se == 0:
-        return d, 0.0, float(a.size + b.size - 2)
-    return d, se, (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+        t, p = (0.0, 1.0) if d == 0 else (math.copysign(math.inf, d), 0.0)
+        return Welch(d, 0.0, float(na + nb - 2), t, p, d, d, na, nb)
+    res = stats.ttest_ind(a, b, equal_var=False)
+    ci = res.confidence_interval(level)
+    return Welch(d, se, float(res.df), float(res.statistic), float(res.pvalue), float(ci.low), float(ci.high), na, nb)
 
 
 def spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
