@@ -157,19 +157,23 @@ def _no_hq(r: dict) -> str:
     return txt + (f"; {r['frozen']} frozen" if r.get("frozen") else "")
 
 
-def trajectory_table(summary, spec) -> list[str]:
-    """Markdown: modes covered (mean [95 % CI]) at every evaluation step, per setting and loss."""
+def step_table(summary, spec, cell) -> list[str]:
+    """Markdown: one row per setting and loss, one column per evaluation step, ``cell(summary_row)`` in each."""
     keys = list(spec.grid)
-    K = len(spec.target().centres)
     steps = spec.eval_steps()
     lines = ["| setting | loss | " + " | ".join(f"step {s}" for s in steps) + " |", "|---|---|" + "---|" * len(steps)]
     by = {}
     for r in summary:
         by.setdefault((_setting_label(r, keys), r["loss"]), {})[r["step"]] = r
     for (lab, loss), rs in by.items():
-        cells = [_fmt_ci(rs[s]["modes"], rs[s]["modes_lo"], rs[s]["modes_hi"], 1, (0, K)) if s in rs else "—" for s in steps]
-        lines.append(f"| {lab} | {loss} | " + " | ".join(cells) + " |")
+        lines.append(f"| {lab} | {loss} | " + " | ".join(cell(rs[s]) if s in rs else "—" for s in steps) + " |")
     return lines
+
+
+def trajectory_table(summary, spec) -> list[str]:
+    """Markdown: modes covered (mean [95 % CI]) at every evaluation step, per setting and loss."""
+    K = len(spec.target().centres)
+    return step_table(summary, spec, lambda r: _fmt_ci(r["modes"], r["modes_lo"], r["modes_hi"], 1, (0, K)))
 
 
 def mao_collapse_text(collapse_rows, spec, losses=("gan", "gan_ns", "ls_011", "ls_m110")) -> list[str]:
@@ -206,19 +210,12 @@ def _collapse_line(collapse_rows, setting: dict, loss: str, thr: int, scale: flo
 def collapse_fraction_table(summary, spec) -> list[str]:
     """Markdown: per setting and loss at every evaluation step, the seeds that cover fewer than ``collapse_below``
     modes (one-sample count; frozen seeds count as collapsed) and the mean number of modes with ≥ 20 samples."""
-    keys = list(spec.grid)
-    K = len(spec.target().centres)
-    steps = spec.eval_steps()
-    lines = ["| setting | loss | " + " | ".join(f"step {s}" for s in steps) + " |", "|---|---|" + "---|" * len(steps)]
-    by = {}
-    for r in summary:
-        by.setdefault((_setting_label(r, keys), r["loss"]), {})[r["step"]] = r
-    for (lab, loss), rs in by.items():
-        cells = [f"{rs[s]['n_collapsed']}/{rs[s]['seeds']}; {rs[s]['modes_20']:.1f}"
-                 if s in rs and "modes_20" in rs[s] and math.isfinite(rs[s]["modes_20"]) else
-                 (f"{rs[s]['n_collapsed']}/{rs[s]['seeds']}" if s in rs else "—") for s in steps]
-        lines.append(f"| {lab} | {loss} | " + " | ".join(cells) + " |")
-    return lines
+
+    def cell(r):
+        m20 = r.get("modes_20", math.nan)
+        return f"{r['n_collapsed']}/{r['seeds']}" + (f"; {m20:.1f}" if math.isfinite(m20) else "")
+
+    return step_table(summary, spec, cell)
 
 
 def stability_table(summary, spec) -> list[str]:
