@@ -46,7 +46,7 @@ __all__ = ["EXPERIMENTS", "PROBE_STREAM", "train_probed", "hinge_active", "criti
            "SampleComplexityExecutor", "run_experiment", "PowerFit", "fit_power", "rate_check",
            "CriticGapReading", "read_critic_gap", "DataGeneralisationReading", "read_data_generalisation",
            "GLSReading", "read_gls_family", "Mixture2DReading", "read_mixture_2d", "critic_parameter_count",
-           "QUAD_NODES"]
+           "QUAD_NODES", "train_exact_l1"]
 
 #: experiment name (the spec's ``[sweep] name``) -> its spec file under ``experiments/``
 EXPERIMENTS = {"critic_generalisation": "critic_generalisation.toml",
@@ -243,6 +243,25 @@ def model_metrics(result: TrainResult, run, e: int, *, n_eval: int = 2000, strea
     if hasattr(p, "centres"):
         ms = _metrics.mode_statistics(result.sample(max(n_eval, 2000))[e], p.centres, p.std)
         out.update(modes=ms.modes, high_quality=ms.high_quality, reverse_kl=ms.reverse_kl)
+    return out
+
+
+def train_exact_l1(config) -> np.ndarray:
+    """Train ``config`` (a :class:`~lsgan_theory.ensemble.TrainConfig` of 1-D piecewise-linear generators) with the
+    engine and return each model's exact ∫|p − q̂| (pushforward density, quadrature), NaN where a model diverged.
+    With the ``model_ids`` of other runs, the models train on those runs' draws (data, batches, noise and
+    initialisation are pure functions of the seed and the model id): paired comparisons with common draws."""
+    p = _densities.parse(config.target)
+    if p.dim != 1 or config.noise_dim != 1 or config.activation not in PIECEWISE_LINEAR:
+        raise ValueError(f"config: needs a 1-D target, 1-D noise and a piecewise-linear activation for the exact "
+                         f"density, got target {config.target!r}, noise_dim {config.noise_dim}, activation "
+                         f"{config.activation!r}")
+    res = _trainer.train(config)
+    out = np.full(config.n_models, math.nan)
+    for e in range(config.n_models):
+        if not res.diverged[e]:
+            qhat = exact_density(_single_params(res.g_params, e), config.activation, model=0)
+            out[e] = generator_metrics(p, qhat).l1
     return out
 
 
