@@ -283,3 +283,61 @@ def test_mixture_2d_metrics_have_same_size_floors(tmp_path):
     assert set(ok["k_data"]) <= {32.0, 100.0}
     r = sc.read_mixture_2d(df, n_boot=50)
     assert [x["m"] for x in r.m_rows] == [32, 128] and r.m_rows[0]["lam"] == 10.0
+
+
+# ------------------------------------------------------------------------------------------------ the size that would decide
+def test_size_to_decide_reads_the_interval_as_standard_errors_and_matches_a_simulation():
+    from scipy import stats
+
+    from lsgan_theory._claims.sample_complexity import size_to_decide  # private module: the claims' size rule
+
+    # a slope −0.45 whose 95 % interval at 6 seeds is ±0.3: SE = 0.3/1.96, per-seed SD = SE·√6; excluding −0.25
+    est, half, n0 = -0.45, 0.3, 6
+    n = size_to_decide(est, (est - half, est + half), 0.95, n0, -0.25)
+    sd = half / stats.norm.ppf(0.975) * math.sqrt(n0)
+    # independent check by simulation: n normal seeds with that mean and SD; the t-interval lies below −0.25 in
+    # ≥ 80 % of 20 000 draws at n, and in fewer at n − 1 (allowing 4 binomial SEs)
+    rng = np.random.default_rng(11)
+
+    def sim(k):
+        x = rng.normal(est, sd, size=(20000, k))
+        hi = x.mean(1) + stats.t.ppf(0.975, k - 1) * x.std(1, ddof=1) / math.sqrt(k)
+        return float((hi < -0.25).mean())
+
+    tol = 4 * math.sqrt(0.16 / 20000)
+    assert sim(n) >= 0.8 - tol and sim(n - 1) < 0.8 + tol
+    # the closed form with known σ is a lower bound, a few seeds below
+    n_z = ((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / 0.2) ** 2
+    assert math.ceil(n_z) <= n <= math.ceil(n_z) + 3
+    # no effect, or no interval: no size decides
+    assert size_to_decide(-0.25, (-0.5, 0.0), 0.95, 6, -0.25) == math.inf
+    assert size_to_decide(-0.4, (math.nan, 0.0), 0.95, 6, -0.25) == math.inf
+
+
+def test_undecided_lines_say_why_and_how_many_seeds():
+    from lsgan_theory._claims.sample_complexity import _budget_why, _decide_line  # private: the claims' wording
+
+    line = _decide_line("slope of W1", -0.08, (-0.23, 0.05), 0.975, 5, 0.0, "no trend", "a measured reason.")
+    assert "Not decided" in line and "seeds per setting (now 5)" in line and "a measured reason." in line
+    # the budget reading names optimisation error only when the excess exceeds the data's fall
+    assert "optimisation error dominates" in _budget_why(0.5, 0.18, 0.02, 32, 2048, "excess", "data")
+    assert "optimisation error" not in _budget_why(0.05, 0.18, 0.02, 32, 2048, "excess", "data")
+
+
+def test_modes_size_to_decide_text_only_for_undecided_checks():
+    from lsgan_theory._claims.modes import difference_check, difference_interval, size_to_decide_text
+
+    a, b = [1.0, 2.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]
+    d, lo, hi = difference_interval(a, b)
+    c = difference_check("x", lo, hi, 4, 4, "modes")
+    assert c.status == "inconclusive"
+    txt = size_to_decide_text(a, b, ("A", "B"), c, (0.01, 0.02), 210, 8, "pointer.")
+    assert "most samples lie away from every mode" in txt and "seeds per setting" in txt and txt.endswith("pointer.")
+    # the seeds it names: the noncentral-t helper with sd = √(s_A² + s_B²)
+    from lsgan_theory.studies.stats import seeds_for_power
+    n = seeds_for_power(0.5, math.sqrt(np.var(a, ddof=1) + np.var(b, ddof=1)))
+    assert f"{n} seeds per setting" in txt
+    # a decided check gets no text
+    big = difference_check("x", *difference_interval([8.0, 8, 7, 8], [1.0, 2, 1, 1])[1:], 4, 4, "modes")
+    assert big.status == "pass" and size_to_decide_text([8.0, 8, 7, 8], [1.0, 2, 1, 1], ("A", "B"), big,
+                                                         (0.9, 0.9), 210, 8) == ""
