@@ -341,3 +341,29 @@ def test_modes_size_to_decide_text_only_for_undecided_checks():
     big = difference_check("x", *difference_interval([8.0, 8, 7, 8], [1.0, 2, 1, 1])[1:], 4, 4, "modes")
     assert big.status == "pass" and size_to_decide_text([8.0, 8, 7, 8], [1.0, 2, 1, 1], ("A", "B"), big,
                                                          (0.9, 0.9), 210, 8) == ""
+
+
+def test_paired_m_check_trains_partners_on_the_small_m_runs_draws_and_reads_the_sign():
+    import pandas as pd
+
+    from lsgan_theory._claims.sample_complexity import _row_config, paired_m_check  # private: the claim's check
+    from lsgan_theory.studies.sample_complexity import train_measured
+
+    rows = []
+    for m in (32, 256):
+        for rep in range(3):
+            rows.append({"id": f"{m:04x}{rep:04x}{(m * 31 + rep) * 7919:08x}", "status": "done",
+                         "family": "loss_sensitive", "lam": 10.0, "tau": 0.3, "target": "normal(0,1)",
+                         "replica": rep, "steps": 20, "batch": 32, "g_hidden": (8, 8), "d_hidden": (8, 8),
+                         "n_data": m, "n_eval": 200, "lr_d": 1e-3, "lr_g": 1e-3, "w1_exact": 5.0})
+    df = pd.DataFrame(rows)
+    check, data, line = paired_m_check(df, "w1_exact", "W1(p, q̂)", 0.95)
+    small = df[df["n_data"] == 32].sort_values("replica")
+    again = train_measured(_row_config(df[df["n_data"] == 256].iloc[0], run_ids=small["id"]), 200)
+    assert np.allclose(data["b"], [x["w1_exact"] for x in again])           # the partners, rebuilt independently
+    assert data["a"] == [5.0] * 3 and np.allclose(data["d"], np.asarray(data["b"]) - 5.0)
+    assert check.status == "pass" and line == ""                          # planted: the small m is far worse
+    # negative control: planted small-m errors far below the partners' → the error rises with m: fail
+    df["w1_exact"] = 0.0
+    check2, data2, _ = paired_m_check(df, "w1_exact", "W1(p, q̂)", 0.95)
+    assert data2["b"] == data["b"] and check2.status == "fail"

@@ -46,7 +46,7 @@ __all__ = ["EXPERIMENTS", "PROBE_STREAM", "train_probed", "hinge_active", "criti
            "SampleComplexityExecutor", "run_experiment", "PowerFit", "fit_power", "rate_check",
            "CriticGapReading", "read_critic_gap", "DataGeneralisationReading", "read_data_generalisation",
            "GLSReading", "read_gls_family", "Mixture2DReading", "read_mixture_2d", "critic_parameter_count",
-           "QUAD_NODES", "train_exact_l1"]
+           "QUAD_NODES", "train_exact_l1", "train_measured"]
 
 #: experiment name (the spec's ``[sweep] name``) -> its spec file under ``experiments/``
 EXPERIMENTS = {"critic_generalisation": "critic_generalisation.toml",
@@ -263,6 +263,15 @@ def train_exact_l1(config) -> np.ndarray:
             qhat = exact_density(_single_params(res.g_params, e), config.activation, model=0)
             out[e] = generator_metrics(p, qhat).l1
     return out
+
+
+def train_measured(config, n_eval: int) -> list[dict]:
+    """Train ``config`` as the experiments' executor does (:func:`train_probed`) and return each model's final
+    metrics (:func:`model_metrics`, its fresh samples drawn from the model's own stream id).  With the
+    ``model_ids`` of other runs, the models train on those runs' draws: the partner runs of a paired comparison with
+    common draws (the same initialisation, noise and batches, another setting)."""
+    res, run, _ = train_probed(config)
+    return [model_metrics(res, run, e, n_eval=n_eval, stream=int(config.ids()[e])) for e in range(config.n_models)]
 
 
 # ------------------------------------------------------------------------------------------------ the executor
