@@ -367,3 +367,23 @@ def test_paired_m_check_trains_partners_on_the_small_m_runs_draws_and_reads_the_
     df["w1_exact"] = 0.0
     check2, data2, _ = paired_m_check(df, "w1_exact", "W1(p, q̂)", 0.95)
     assert data2["b"] == data["b"] and check2.status == "fail"
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_critic_fn_of_one_model_equals_the_ensemble_forward(spectral_norm):
+    # the loss network of model e applied alone (its parameter slice) against the whole ensemble's forward on inputs
+    # that are zero for the other models: the same numbers (an independent path: TrainResult.discriminator)
+    cfg = TrainConfig(family="loss_sensitive", target="normal(0,1)", fixed_generator="normal(1.5,1)", lam=1.0,
+                      tau=1.0, steps=5, batch=32, n_data=64, d_hidden=(16, 16), n_models=5,
+                      spectral_norm=spectral_norm)
+    res = train(cfg)
+    x = np.linspace(-3, 3, 257)
+    D = res.discriminator()
+    for e in (0, 2, 4):
+        xt = torch.zeros((5, x.size, 1), dtype=torch.float64)
+        xt[e, :, 0] = torch.as_tensor(x)
+        with torch.no_grad():
+            full = torch.nn.functional.softplus(D(xt)[e].double()).numpy()
+        assert np.allclose(sc._critic_fn(res, e)(x), full, rtol=1e-6, atol=1e-7)
+    # negative control: another model's loss network is another function
+    assert not np.allclose(sc._critic_fn(res, 1)(x), sc._critic_fn(res, 2)(x), atol=1e-4)

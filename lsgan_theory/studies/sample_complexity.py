@@ -184,14 +184,30 @@ def critic_objectives(loss_fn, p, q, train_x, lam: float, tau: float, *, nodes: 
 
 
 def _critic_fn(result: TrainResult, e: int):
-    D = result.discriminator()
+    """L of model ``e`` as a function array (n,) → (n,) (float64).  A plain loss network (no batch norm, whose
+    statistics would mix the rows) is applied to model e's parameters alone (one model of the ensemble, not all E
+    on zero-padded inputs: at m = 16384 that was most of a run's cost)."""
     fam = result.config.per_model("family")[e]
+    spec = result.config.d_spec()
+    if spec.batchnorm:
+        D = result.discriminator()
+
+        def L(x):
+            xt = torch.zeros((result.config.n_models, len(x), 1), dtype=torch.float64)
+            xt[e, :, 0] = torch.as_tensor(np.asarray(x, dtype=np.float64))
+            with torch.no_grad():
+                out = D(xt)[e].double()
+            return _loss_of(fam, out, result.config.loss_output).numpy()
+
+        return L
+    params = tuple(p[e:e + 1] for p in result.d_params)
+    eff = result.extra.get("d_weights_eff")
+    weights = None if eff is None else tuple(w[e:e + 1] for w in eff)
 
     def L(x):
-        xt = torch.zeros((result.config.n_models, len(x), 1), dtype=torch.float64)
-        xt[e, :, 0] = torch.as_tensor(np.asarray(x, dtype=np.float64))
+        xt = torch.as_tensor(np.asarray(x, dtype=np.float64)).reshape(1, -1, 1).to(params[0].dtype)
         with torch.no_grad():
-            out = D(xt)[e].double()
+            out = _mlp.net_forward(params, xt, spec, weights=weights).squeeze(-1)[0].double()
         return _loss_of(fam, out, result.config.loss_output).numpy()
 
     return L
