@@ -215,7 +215,7 @@ def test_a_pair_that_diverges_together_stays_equal():
 
 
 def test_lambda_limit_check_passes_a_1_over_lambda_separation_and_fails_a_growing_one():
-    from lsgan_theory._claims.sample_complexity import lambda_limit_check  # private module: the claim's check rule
+    from lsgan_theory._claims.sample_complexity import lambda_limit_check  # private: the claim's check rule
 
     lams = [1e1, 1e2, 1e3, 1e4]
     base = {"lam": lams, "steps": 100, "g_scale": 1.0, "slope": -1.0}
@@ -233,7 +233,7 @@ def test_lambda_limit_check_passes_a_1_over_lambda_separation_and_fails_a_growin
 
 
 def test_paired_tost_reading_trains_partners_on_the_same_draws():
-    from lsgan_theory._claims.sample_complexity import paired_tost_reading  # private module: the claim's reading
+    from lsgan_theory._claims.sample_complexity import paired_tost_reading  # private: the claim's reading
     from lsgan_theory.studies.sample_complexity import read_gls_family
 
     rows = []

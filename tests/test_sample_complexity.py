@@ -289,7 +289,7 @@ def test_mixture_2d_metrics_have_same_size_floors(tmp_path):
 def test_size_to_decide_reads_the_interval_as_standard_errors_and_matches_a_simulation():
     from scipy import stats
 
-    from lsgan_theory._claims.sample_complexity import size_to_decide  # private module: the claims' size rule
+    from lsgan_theory._claims.sample_complexity import size_to_decide  # private: the claims' size rule
 
     # a slope −0.45 whose 95 % interval at 6 seeds is ±0.3: SE = 0.3/1.96, per-seed SD = SE·√6; excluding −0.25
     est, half, n0 = -0.45, 0.3, 6
@@ -325,6 +325,7 @@ def test_undecided_lines_say_why_and_how_many_seeds():
 
 
 def test_modes_size_to_decide_text_only_for_undecided_checks():
+    # private: the mode claims' verdict rule and wording (claim code, no public face)
     from lsgan_theory._claims.modes import difference_check, difference_interval, size_to_decide_text
 
     a, b = [1.0, 2.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]
@@ -379,11 +380,12 @@ def test_critic_fn_of_one_model_equals_the_ensemble_forward(spectral_norm):
     res = train(cfg)
     x = np.linspace(-3, 3, 257)
     D = res.discriminator()
+    critic = sc._critic_fn  # private: the loss function critic_objectives reads (no public face)
     for e in (0, 2, 4):
         xt = torch.zeros((5, x.size, 1), dtype=torch.float64)
         xt[e, :, 0] = torch.as_tensor(x)
         with torch.no_grad():
             full = torch.nn.functional.softplus(D(xt)[e].double()).numpy()
-        assert np.allclose(sc._critic_fn(res, e)(x), full, rtol=1e-6, atol=1e-7)
+        assert np.allclose(critic(res, e)(x), full, rtol=1e-6, atol=1e-7)
     # negative control: another model's loss network is another function
-    assert not np.allclose(sc._critic_fn(res, 1)(x), sc._critic_fn(res, 2)(x), atol=1e-4)
+    assert not np.allclose(critic(res, 1)(x), critic(res, 2)(x), atol=1e-4)

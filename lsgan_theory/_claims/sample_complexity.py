@@ -9,14 +9,22 @@ with :func:`report_experiment`, which also writes the tables and figures of the 
   the slope's 95 % bootstrap interval over seeds (0 inside), alternative statistic = the same for the wrong slope;
 * a *decrease* check ("falls with m / λ"): statistic = the lower end of the interval of the slope (or Spearman ρ)
   clipped at 0 (a rise fails); alternative "no trend" (0): how far the interval lies below 0 (straddling:
-  inconclusive);
+  inconclusive); "falls with m" is read on pairs with common draws (:func:`paired_m_check`: the largest-m run
+  retrained on the smallest-m run's draws), the unpaired slopes are reported;
 * GLS ν = 1 ↔ WGAN: the deterministic mirrored-start equivalence (:mod:`lsgan_theory.studies.mirror`): the
   experiment's own ν = 1 runs retrained beside a WGAN started from the sign-flipped loss network; statistic = the
   number of pairs whose generators are not exactly equal after some step (tolerance 0, exact); alternatives: the
   unmirrored start, and ν = 0.5 where the hinge clips;
-* GLS ν = 0 vs LS-GAN (not an identity of the code paths: LS-GAN keeps E L(x) and maps L through softplus): Welch
-  t of the difference of mean errors over seeds, two-sided p-values Holm-adjusted over the claim's tests
-  (:func:`holm_equivalence_checks`); a difference is declared when the adjusted p ≤ 0.05.
+* GLS ν = 0 vs LS-GAN (not an identity of the code paths: LS-GAN keeps E L(x) and maps L through softplus): LS-GAN's
+  λ → ∞ limit, decided on the deterministic separation of the two paths from one start (:func:`lambda_limit_check`);
+  the trained errors compared with common draws by a paired TOST with a stated margin (:func:`paired_tost_reading`),
+  reported with the seeds that would decide it (a reading, not a check).
+
+An undecided check says why, from the run's own numbers, and the seeds that would decide it
+(:func:`size_to_decide`, :func:`lsgan_theory.studies.stats.seeds_for_power`).
+
+Over 800 lines because it holds the readers of four experiments that share their check builders, each with its
+tables, figure and undecided-size lines, and the GLS family's exact equivalence and λ → ∞ checks.
 """
 
 from __future__ import annotations
@@ -830,27 +838,8 @@ def _mixture(df, curves, folder: Path) -> dict:
              f"interval" + (f" (Bonferroni over the claim's {k} interval tests: family-wise 95 %)" if k > 1 else ""))
     checks.append(decrease_check("W1(q̂, p) falls with λ (largest m)", r.lam_rho[0], r.lam_rho[1], basis,
                                  "Spearman ρ"))
-    n_seeds = int(df["replica"].nunique())
-    undecided = []
-    if checks[-1].status == "inconclusive":
-        w = [x["w1"] for x in r.lam_rows]
-        undecided.append(_decide_line(
-            "Spearman ρ(λ, W1)", r.lam_rho[0], r.lam_rho[1], level, n_seeds, 0.0, "no trend",
-            f"the seeds' spread is large against the differences between λ (W1 per λ: "
-            + ", ".join(f"{x['lam']:g}: {v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]" for x, v in zip(r.lam_rows, w))
-            + f"; the same-size floor is {r.lam_rows[-1]['w1_floor'][0]:.3f}: the generators are far from "
-              f"converged at this budget)."))
-    paired = None
-    if r.m_slope_gen is not None:
-        # the smallest against the largest m with common draws (paired), on W1 of n_eval generated points against
-        # a fresh n_eval-point target sample (the same size at every m, unlike the k = min(m, 1000) columns)
-        pc, paired, pline = paired_m_check(df, "w1", "W1(q̂ sample, p sample)", level, by={"lam": r.m_rows[0]["lam"]},
-                                           prefix=f"λ = {r.m_rows[0]['lam']:g}: ")
-        checks.append(pc)
-        if pline:
-            undecided.append(pline + " Why: " + _budget_why(
-                r.m_rows[-1]["diff"][0], r.m_rows[0]["w1_data"][0], r.m_rows[-1]["w1_data"][0], r.m_rows[0]["m"],
-                r.m_rows[-1]["m"], "W1(generator k) − W1(training data k)", "W1(training data k, p k)"))
+    more, undecided, paired = _mixture_checks(df, r, level, checks[-1].status == "inconclusive")
+    checks += more
     if r.m_slope_gen is not None:
         text += ["", f"Unpaired log-log slope of W1(generator k, p k) in m: {r.m_slope_gen.slope:.3f} "
                      f"[{r.m_slope_gen.ci[0]:.3f}, {r.m_slope_gen.ci[1]:.3f}] (k = min(m, 1000) changes with m, so "
@@ -884,6 +873,31 @@ def _mixture(df, curves, folder: Path) -> dict:
             "m_slope_data": [r.m_slope_data.slope, *r.m_slope_data.ci] if r.m_slope_data else None,
             "paired_m": paired}
     return {"text": "\n".join(text), "figures": figs, "checks": checks, "data": data}
+
+
+def _mixture_checks(df, r, level: float, lam_undecided: bool) -> tuple[list, list[str], dict | None]:
+    """The 2-D mixture's paired m check and the undecided lines (the λ trend's, when ``lam_undecided``)."""
+    n_seeds = int(df["replica"].nunique())
+    checks, undecided, paired = [], [], None
+    if lam_undecided:
+        w = [x["w1"] for x in r.lam_rows]
+        undecided.append(_decide_line(
+            "Spearman ρ(λ, W1)", r.lam_rho[0], r.lam_rho[1], level, n_seeds, 0.0, "no trend",
+            f"the seeds' spread is large against the differences between λ (W1 per λ: "
+            + ", ".join(f"{x['lam']:g}: {v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]" for x, v in zip(r.lam_rows, w))
+            + f"; the same-size floor is {r.lam_rows[-1]['w1_floor'][0]:.3f}: the generators are far from "
+              f"converged at this budget)."))
+    if r.m_slope_gen is not None:
+        # the smallest against the largest m with common draws (paired), on W1 of n_eval generated points against
+        # a fresh n_eval-point target sample (the same size at every m, unlike the k = min(m, 1000) columns)
+        pc, paired, pline = paired_m_check(df, "w1", "W1(q̂ sample, p sample)", level, by={"lam": r.m_rows[0]["lam"]},
+                                           prefix=f"λ = {r.m_rows[0]['lam']:g}: ")
+        checks.append(pc)
+        if pline:
+            undecided.append(pline + " Why: " + _budget_why(
+                r.m_rows[-1]["diff"][0], r.m_rows[0]["w1_data"][0], r.m_rows[-1]["w1_data"][0], r.m_rows[0]["m"],
+                r.m_rows[-1]["m"], "W1(generator k) − W1(training data k)", "W1(training data k, p k)"))
+    return checks, undecided, paired
 
 
 def _jsonable(obj):
