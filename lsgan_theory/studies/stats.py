@@ -6,10 +6,6 @@
 * :func:`welch` -- the Welch difference of two means: (difference, standard error, Welch–Satterthwaite dof).
 * :func:`spearman_bootstrap` -- Spearman's ρ between a level (e.g. λ) and replicated measurements, with a percentile
   bootstrap interval over the replicates (resampled within each level).
-* :func:`t_interval_power` and :func:`seeds_for_power` -- the size that would decide: the probability that a
-  Student-t interval over n seeds lies wholly on one side of a reference, and the smallest n for which it reaches a
-  stated power (noncentral t; a power calculation from a run's own mean and spread).
-* :func:`tost` -- two one-sided tests (Schuirmann 1987): equivalence of a mean to 0 within a stated margin.
 """
 
 from __future__ import annotations
@@ -18,8 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["t_interval", "t_half_width", "wilson_interval", "welch", "spearman_bootstrap", "spearman_rows",
-           "t_interval_power", "seeds_for_power", "tost"]
+__all__ = ["t_interval", "t_half_width", "wilson_interval", "welch", "spearman_bootstrap", "spearman_rows"]
 
 
 def _finite(values) -> np.ndarray:
@@ -140,6 +135,14 @@ def spearman_bootstrap(levels, values, n_boot: int = 2000, seed=0,
     a = (1.0 - level) / 2.0
     ci = (float(np.quantile(rs, a)), float(np.quantile(rs, 1.0 - a))) if rs.size else (math.nan, math.nan)
     return r0, ci
+
+
+# ---------------------------------------------------------------------------------------- the size that would decide
+# * t_interval_power and seeds_for_power -- the probability that a Student-t interval over n seeds lies wholly on one
+#   side of a reference, and the smallest n for which it reaches a stated power (noncentral t; a power calculation
+#   from a run's own mean and spread);
+# * tost -- two one-sided tests (Schuirmann 1987): equivalence of a mean to 0 within a stated margin.
+__all__ += ["t_interval_power", "seeds_for_power", "tost"]
 
 
 def t_interval_power(effect: float, sd: float, n: int, level: float = 0.95) -> float:
