@@ -82,9 +82,11 @@ def size_to_decide_text(a, b, names: tuple[str, str], check: Check, hq: tuple[fl
     if math.isfinite(d) and d != 0 and sd > 0:
         n = seeds_for_power(d, sd)
         side = "above" if d > 0 else "below"
+        verdict = "pass" if d > 0 else "fail"
         size = (f"{n} seeds per setting (now {a.size} and {b.size}) would put the 95 % interval wholly {side} 0 "
                 f"with 80 % power if the difference were the measured {d:+.2f} and the SDs the measured {sa:.2f} "
-                f"and {sb:.2f}, at this same budget" if n != math.inf else "no number of seeds at this budget")
+                f"and {sb:.2f}, at this same budget (the claim would then {verdict} at this budget)"
+                if n != math.inf else "no number of seeds at this budget")
     else:
         size = (f"no number of seeds at this budget: the measured difference is {d:+.2f} with SDs {sa:.2f} and "
                 f"{sb:.2f} (no measured effect to power a test on)")
