@@ -458,10 +458,10 @@ VERIFY_COST: dict[str, tuple[float, float]] = {
     "modes-pacgan-packing": (21.0, 760000),
     # sample complexity (measured at git 6e8e7b4 on the loaded 2-core machine, process CPU time); factors: models ×
     # steps quick → full, × the width factor (cost ∝ width² per model)
-    "sample-complexity-critic-gap": (26.8, 7500),  # 48·400 → 720·10000, widths 8/64 → 8…512
+    "sample-complexity-critic-gap": (39.0, 3200),  # 112·400 → 720·10000, widths 8/64 → 8…512 (issue 32)
     "sample-complexity-data-generalisation": (7.9, 1800),  # 15·600 → 400·20000, width 16 → 32
     "gls-family-trained": (31.2, 3600),  # 25·500 → 1120·20000, width 16 → 32; + the mirrored pairs (issue 32)
-    "sample-complexity-mixture-2d": (7.9, 16000),  # 18·400 → 1280·30000, width 32 → 64
+    "sample-complexity-mixture-2d": (24.0, 4000),  # 24·1200 → 1280·30000, width 32 → 64 (quick ×3, issue 32)
 }
 
 

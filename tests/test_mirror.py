@@ -150,9 +150,11 @@ def test_mirror_checks_pass_with_power_and_fail_under_a_wrong_mirror(monkeypatch
     from lsgan_theory.studies import mirror
 
     checks, text, data = _mirror_checks(_df())
-    assert [c.status for c in checks] == ["pass", "pass"], [(c.statistic, c.alternative_statistic) for c in checks]
+    assert [c.status for c in checks] == ["pass", "pass", "pass"], [(c.statistic, c.alternative_statistic)
+                                                                    for c in checks]
     assert checks[0].alternative_statistic >= 1 and checks[1].alternative_statistic >= 1
     assert data["lambda_limit"]["slope"] < -0.5
+    assert "λ" in checks[2].name and checks[2].alternative_statistic > 0.5  # every decade shrinks the separation
     assert any("not an identity" in t for t in text)
 
     # planted failure: a wrong map T (the first layer negated instead of the output layer: f ≠ −L) → fail
@@ -210,3 +212,53 @@ def test_a_pair_that_diverges_together_stays_equal():
     a, w = _pair(lr_d=1e20, lr_g=1e20, steps=30)
     r = mirrored_pair(a, w)
     assert r.diverged and r.equal and r.first_d_diff is None
+
+
+def test_lambda_limit_check_passes_a_1_over_lambda_separation_and_fails_a_growing_one():
+    from lsgan_theory._claims.sample_complexity import lambda_limit_check  # private: the claim's check rule
+
+    lams = [1e1, 1e2, 1e3, 1e4]
+    base = {"lam": lams, "steps": 100, "g_scale": 1.0, "slope": -1.0}
+    ok = lambda_limit_check({**base, "g_max_abs": [1e-3 / (lam / 10) for lam in lams]})
+    assert ok.status == "pass" and ok.alternative_statistic == pytest.approx(1.0)
+    # a λ-independent separation (Adam's ε): the alternative is not rejected
+    flat = lambda_limit_check({**base, "g_max_abs": [1e-3] * 4})
+    assert flat.status == "inconclusive"
+    # the separation grows between two λ: fail
+    grow = lambda_limit_check({**base, "g_max_abs": [1e-3, 1e-4, 3e-4, 1e-5]})
+    assert grow.status == "fail"
+    # a separation at the float64 rounding floor (steps · ε · scale = 2.2e-14) resolves nothing: never a pass
+    tiny = lambda_limit_check({**base, "g_max_abs": [1e-3, 1e-6, 1e-9, 1e-13]})
+    assert tiny.status == "fail" and math.isnan(tiny.statistic)
+
+
+def test_paired_tost_reading_trains_partners_on_the_same_draws():
+    from lsgan_theory._claims.sample_complexity import paired_tost_reading  # private: the claim's reading
+    from lsgan_theory.studies.sample_complexity import read_gls_family
+
+    rows = []
+    for rep in (0, 1, 2):
+        for fam, nu, lam in (("glsgan", 0.0, math.nan), ("glsgan", 1.0, math.nan), ("loss_sensitive", math.nan,
+                                                                                      1000.0)):
+            rows.append({"id": f"{len(rows):04x}{rep:04x}{len(rows) * 7919:08x}", "status": "done",
+                         "family": fam, "nu": nu, "lam": lam, "target": "normal(0,1)", "spectral_norm": False,
+                         "replica": rep, "steps": 20, "batch": 32, "g_hidden": (8, 8), "d_hidden": (8, 8),
+                         "n_data": 256, "lr_d": 1e-3, "lr_g": 1e-3, "tau": 1.0, "l1_exact": 0.5 + 0.1 * rep,
+                         "w1_exact": 0.3, "final_loss_d": 0.0, "hinge_active_final": 1.0,
+                         "hinge_active_mean": 1.0})
+    df = pd.DataFrame(rows)
+    text, data = paired_tost_reading(df, read_gls_family(df).rows)
+    d = data["normal(0,1)"]
+    assert len(d["differences"]) == 3 and "TOST" in text[0]
+    # the partner is the LS-GAN configuration trained on the GLS ν = 0 runs' streams: rebuilt independently
+    from lsgan_theory._claims.sample_complexity import _row_config  # private: the same config builder
+    from lsgan_theory.studies.sample_complexity import train_exact_l1
+
+    g0 = df[(df["family"] == "glsgan") & (df["nu"] == 0.0)]
+    again = train_exact_l1(_row_config(df[df["family"] == "loss_sensitive"].iloc[0], run_ids=g0["id"]))
+    assert np.array_equal(np.asarray(d["partner_l1"]), again)
+    assert np.allclose(d["differences"], g0["l1_exact"].to_numpy() - again)
+    # negative control: the LS-GAN runs' own streams give other generators
+    own = train_exact_l1(_row_config(df[df["family"] == "loss_sensitive"].iloc[0],
+                                     run_ids=df[df["family"] == "loss_sensitive"]["id"]))
+    assert not np.array_equal(own, again)

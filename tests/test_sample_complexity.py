@@ -283,3 +283,112 @@ def test_mixture_2d_metrics_have_same_size_floors(tmp_path):
     assert set(ok["k_data"]) <= {32.0, 100.0}
     r = sc.read_mixture_2d(df, n_boot=50)
     assert [x["m"] for x in r.m_rows] == [32, 128] and r.m_rows[0]["lam"] == 10.0
+
+
+# ------------------------------------------------------------------------------------------------ the size that would decide
+def test_size_to_decide_reads_the_interval_as_standard_errors_and_matches_a_simulation():
+    from scipy import stats
+
+    from lsgan_theory._claims.sample_complexity import size_to_decide  # private: the claims' size rule
+
+    # a slope −0.45 whose 95 % interval at 6 seeds is ±0.3: SE = 0.3/1.96, per-seed SD = SE·√6; excluding −0.25
+    est, half, n0 = -0.45, 0.3, 6
+    n = size_to_decide(est, (est - half, est + half), 0.95, n0, -0.25)
+    sd = half / stats.norm.ppf(0.975) * math.sqrt(n0)
+    # independent check by simulation: n normal seeds with that mean and SD; the t-interval lies below −0.25 in
+    # ≥ 80 % of 20 000 draws at n, and in fewer at n − 1 (allowing 4 binomial SEs)
+    rng = np.random.default_rng(11)
+
+    def sim(k):
+        x = rng.normal(est, sd, size=(20000, k))
+        hi = x.mean(1) + stats.t.ppf(0.975, k - 1) * x.std(1, ddof=1) / math.sqrt(k)
+        return float((hi < -0.25).mean())
+
+    tol = 4 * math.sqrt(0.16 / 20000)
+    assert sim(n) >= 0.8 - tol and sim(n - 1) < 0.8 + tol
+    # the closed form with known σ is a lower bound, a few seeds below
+    n_z = ((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / 0.2) ** 2
+    assert math.ceil(n_z) <= n <= math.ceil(n_z) + 3
+    # no effect, or no interval: no size decides
+    assert size_to_decide(-0.25, (-0.5, 0.0), 0.95, 6, -0.25) == math.inf
+    assert size_to_decide(-0.4, (math.nan, 0.0), 0.95, 6, -0.25) == math.inf
+
+
+def test_undecided_lines_say_why_and_how_many_seeds():
+    from lsgan_theory._claims.sample_complexity import _budget_why, _decide_line  # private: the claims' wording
+
+    line = _decide_line("slope of W1", -0.08, (-0.23, 0.05), 0.975, 5, 0.0, "no trend", "a measured reason.")
+    assert "Not decided" in line and "seeds per setting (now 5)" in line and "a measured reason." in line
+    # the budget reading names optimisation error only when the excess exceeds the data's fall
+    assert "optimisation error dominates" in _budget_why(0.5, 0.18, 0.02, 32, 2048, "excess", "data")
+    assert "optimisation error" not in _budget_why(0.05, 0.18, 0.02, 32, 2048, "excess", "data")
+
+
+def test_modes_size_to_decide_text_only_for_undecided_checks():
+    # private: the mode claims' verdict rule and wording (claim code, no public face)
+    from lsgan_theory._claims.modes import difference_check, size_to_decide_text
+    from lsgan_theory.studies.stats import welch_test
+
+    a, b = [1.0, 2.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]
+    w = welch_test(a, b)
+    d, lo, hi = w.difference, w.lo, w.hi
+    c = difference_check("x", lo, hi, 4, 4, "modes")
+    assert c.status == "inconclusive"
+    txt = size_to_decide_text(a, b, ("A", "B"), c, (0.01, 0.02), 210, 8, "pointer.")
+    assert "most samples lie away from every mode" in txt and "seeds per setting" in txt and txt.endswith("pointer.")
+    # the seeds it names: the noncentral-t helper with sd = √(s_A² + s_B²)
+    from lsgan_theory.studies.stats import seeds_for_power
+    n = seeds_for_power(0.5, math.sqrt(np.var(a, ddof=1) + np.var(b, ddof=1)))
+    assert f"{n} seeds per setting" in txt
+    # a decided check gets no text
+    wb = welch_test([8.0, 8, 7, 8], [1.0, 2, 1, 1])
+    big = difference_check("x", wb.lo, wb.hi, 4, 4, "modes")
+    assert big.status == "pass" and size_to_decide_text([8.0, 8, 7, 8], [1.0, 2, 1, 1], ("A", "B"), big,
+                                                         (0.9, 0.9), 210, 8) == ""
+
+
+def test_paired_m_check_trains_partners_on_the_small_m_runs_draws_and_reads_the_sign():
+    import pandas as pd
+
+    from lsgan_theory._claims.sample_complexity import _row_config, paired_m_check  # private: the claim's check
+    from lsgan_theory.studies.sample_complexity import train_measured
+
+    rows = []
+    for m in (32, 256):
+        for rep in range(3):
+            rows.append({"id": f"{m:04x}{rep:04x}{(m * 31 + rep) * 7919:08x}", "status": "done",
+                         "family": "loss_sensitive", "lam": 10.0, "tau": 0.3, "target": "normal(0,1)",
+                         "replica": rep, "steps": 20, "batch": 32, "g_hidden": (8, 8), "d_hidden": (8, 8),
+                         "n_data": m, "n_eval": 200, "lr_d": 1e-3, "lr_g": 1e-3, "w1_exact": 5.0})
+    df = pd.DataFrame(rows)
+    check, data, line = paired_m_check(df, "w1_exact", "W1(p, q̂)", 0.95)
+    small = df[df["n_data"] == 32].sort_values("replica")
+    again = train_measured(_row_config(df[df["n_data"] == 256].iloc[0], run_ids=small["id"]), 200)
+    assert np.allclose(data["b"], [x["w1_exact"] for x in again])           # the partners, rebuilt independently
+    assert data["a"] == [5.0] * 3 and np.allclose(data["d"], np.asarray(data["b"]) - 5.0)
+    assert check.status == "pass" and line == ""                          # planted: the small m is far worse
+    # negative control: planted small-m errors far below the partners' → the error rises with m: fail
+    df["w1_exact"] = 0.0
+    check2, data2, _ = paired_m_check(df, "w1_exact", "W1(p, q̂)", 0.95)
+    assert data2["b"] == data["b"] and check2.status == "fail"
+
+
+@pytest.mark.parametrize("spectral_norm", [False, True])
+def test_critic_fn_of_one_model_equals_the_ensemble_forward(spectral_norm):
+    # the loss network of model e applied alone (its parameter slice) against the whole ensemble's forward on inputs
+    # that are zero for the other models: the same numbers (an independent path: TrainResult.discriminator)
+    cfg = TrainConfig(family="loss_sensitive", target="normal(0,1)", fixed_generator="normal(1.5,1)", lam=1.0,
+                      tau=1.0, steps=5, batch=32, n_data=64, d_hidden=(16, 16), n_models=5,
+                      spectral_norm=spectral_norm)
+    res = train(cfg)
+    x = np.linspace(-3, 3, 257)
+    D = res.discriminator()
+    critic = sc._critic_fn  # private: the loss function critic_objectives reads (no public face)
+    for e in (0, 2, 4):
+        xt = torch.zeros((5, x.size, 1), dtype=torch.float64)
+        xt[e, :, 0] = torch.as_tensor(x)
+        with torch.no_grad():
+            full = torch.nn.functional.softplus(D(xt)[e].double()).numpy()
+        assert np.allclose(critic(res, e)(x), full, rtol=1e-6, atol=1e-7)
+    # negative control: another model's loss network is another function
+    assert not np.allclose(critic(res, 1)(x), critic(res, 2)(x), atol=1e-4)

@@ -147,3 +147,69 @@ def test_wilson_interval_closed_form_values():
     assert wilson_interval(10, 10)[1] == pytest.approx(1 - hi, rel=1e-12)
     p, lo, hi = wilson_interval(5, 10)
     assert lo == pytest.approx(1 - hi, rel=1e-12) and lo < 0.5 < hi
+
+
+# ---------------------------------------------------------------------------------------- the size that would decide
+from lsgan_theory.studies.stats import seeds_for_power, t_interval_power, tost  # noqa: E402
+
+
+@pytest.mark.parametrize("level,power", [(0.95, 0.8), (0.9833, 0.8), (0.95, 0.9)])
+@pytest.mark.parametrize("effect_over_sd", [0.2, 0.5, 1.0])
+def test_seeds_for_power_is_the_normal_closed_form_plus_the_t_correction(effect_over_sd, level, power):
+    # known σ (a z-interval): n_z = ((z_{(1+level)/2} + z_power) σ/δ)²; the t-interval estimates σ, so it needs a few
+    # more seeds -- never fewer, and (for these sizes) at most 4 more
+    n = seeds_for_power(effect_over_sd, 1.0, level=level, power=power)
+    n_z = ((stats.norm.ppf((1 + level) / 2) + stats.norm.ppf(power)) / effect_over_sd) ** 2
+    assert math.ceil(n_z) <= n <= math.ceil(n_z) + 4
+    # it is the smallest such n, and the sign of the effect and the scale do not matter
+    assert t_interval_power(effect_over_sd, 1.0, n, level) >= power > t_interval_power(effect_over_sd, 1.0, n - 1,
+                                                                                        level)
+    assert seeds_for_power(-3 * effect_over_sd, 3.0, level=level, power=power) == n
+
+
+def test_t_interval_power_matches_a_simulation_of_the_interval():
+    # independent computation: draw 20 000 pilot runs of n normal seeds and count intervals lying wholly above 0
+    rng = np.random.default_rng(3)
+    for effect, sd, n in ((0.4, 1.0, 12), (1.0, 2.0, 5), (0.0, 1.0, 8)):
+        x = rng.normal(effect, sd, size=(20000, n))
+        m, s = x.mean(1), x.std(1, ddof=1)
+        lo = m - stats.t.ppf(0.975, n - 1) * s / math.sqrt(n)
+        sim = float((lo > 0).mean())
+        assert t_interval_power(effect, sd, n) == pytest.approx(sim, abs=4 * math.sqrt(0.25 / 20000))
+    # zero effect: the one-sided error rate (1 − level)/2; a negative control: a larger effect has more power
+    assert t_interval_power(0.0, 1.0, 10) == pytest.approx(0.025, rel=1e-9)
+    assert t_interval_power(0.8, 1.0, 10) > t_interval_power(0.4, 1.0, 10)
+
+
+def test_seeds_for_power_edge_cases_and_bad_input():
+    assert seeds_for_power(0.0, 1.0) == math.inf            # no size decides a zero effect
+    assert seeds_for_power(1e-4, 1.0, n_max=1000) == math.inf
+    assert seeds_for_power(100.0, 1.0) == 2                  # huge effect: the smallest interval decides
+    for kw in ({"sd": 0.0}, {"sd": math.nan}, {"level": 1.0}, {"power": 0.0}):
+        args = {"effect": 1.0, "sd": 1.0, **kw}
+        with pytest.raises(ValueError, match=next(iter(kw))):
+            seeds_for_power(args.pop("effect"), args.pop("sd"), **args)
+    with pytest.raises(ValueError, match="n"):
+        t_interval_power(1.0, 1.0, 1)
+
+
+def test_tost_is_two_one_sided_scipy_t_tests():
+    rng = np.random.default_rng(7)
+    d = rng.normal(0.05, 0.2, 9)
+    m, (lo, hi), p = tost(d, 0.2)
+    p_lo = stats.ttest_1samp(d, -0.2, alternative="greater").pvalue
+    p_hi = stats.ttest_1samp(d, 0.2, alternative="less").pvalue
+    assert p == pytest.approx(max(p_lo, p_hi), rel=1e-10)
+    ci = stats.ttest_1samp(d, 0.0).confidence_interval(0.90)
+    assert (lo, hi) == pytest.approx((ci.low, ci.high), rel=1e-12)
+    # the interval rule: p ≤ α exactly when the 90 % interval lies inside (−δ, δ)
+    for margin in (0.05, 0.1, 0.15, 0.2, 0.3):
+        _, (lo, hi), p = tost(d, margin)
+        assert (p <= 0.05) == (-margin < lo and hi < margin)
+    # negative control: a true difference well outside the margin is not declared equivalent
+    assert tost(rng.normal(0.5, 0.2, 9), 0.2)[2] > 0.05
+    with pytest.raises(ValueError, match="margin"):
+        tost(d, 0.0)
+    with pytest.raises(ValueError, match="alpha"):
+        tost(d, 0.1, alpha=0.5)
+    assert math.isnan(tost([0.1], 0.2)[2])

@@ -27,7 +27,7 @@ import numpy as np
 from ..claims import Check, Context, Evidence, claim, interval_relation
 from ..studies.stats import welch_test
 
-__all__ = ["modes_report", "difference_check", "published_comparison", "mao_collapse_text"]
+__all__ = ["modes_report", "difference_check", "published_comparison", "mao_collapse_text", "size_to_decide_text"]
 
 # shipped in the package (package data) so `verify` works from an installed wheel; experiments/mode_collapse/*.toml
 # in the repository are links to these files
@@ -45,6 +45,47 @@ def difference_check(name: str, lo: float, hi: float, n_a: int, n_b: int, what: 
              f"Holm-adjusts them: lsgan_theory.studies.multitest)")
     return Check(name, stat, 0.0, basis, "no difference (rejected when the lower end > 0)", alt,
                  shown=f"mean {what} difference {interval_relation(lo, hi, 0.0)}")
+
+
+def size_to_decide_text(a, b, names: tuple[str, str], check: Check, hq: tuple[float, float], steps: int,
+                        n_modes: int, where: str = "") -> str:
+    """For an undecided difference check of mean modes (A − B): why it is undecided, from the measured numbers
+    (the high-quality fractions at the end, the seeds' spread), and the seeds per setting that would put the 95 %
+    Welch interval wholly on the side of the measured difference with 80 % power if the difference and the SDs were
+    the measured ones (:func:`lsgan_theory.studies.stats.seeds_for_power` with sd = √(s_A² + s_B²): seeds per
+    setting).  Empty when the check decided."""
+    from ..studies.stats import seeds_for_power
+
+    if check.status != "inconclusive":
+        return ""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    d = float(a.mean() - b.mean()) if a.size and b.size else math.nan
+    sa = float(a.std(ddof=1)) if a.size >= 2 else math.nan
+    sb = float(b.std(ddof=1)) if b.size >= 2 else math.nan
+    sd = math.sqrt(sa ** 2 + sb ** 2) if math.isfinite(sa) and math.isfinite(sb) else math.nan
+    if math.isfinite(d) and d != 0 and sd > 0:
+        n = seeds_for_power(d, sd)
+        side = "above" if d > 0 else "below"
+        verdict = "pass" if d > 0 else "fail"
+        size = (f"{n} seeds per setting (now {a.size} and {b.size}) would put the 95 % interval wholly {side} 0 "
+                f"with 80 % power if the difference were the measured {d:+.2f} and the SDs the measured {sa:.2f} "
+                f"and {sb:.2f}, at this same budget (the claim would then {verdict} at this budget)"
+                if n != math.inf else "no number of seeds at this budget")
+    else:
+        size = (f"no number of seeds at this budget: the measured difference is {d:+.2f} with SDs {sa:.2f} and "
+                f"{sb:.2f} (no measured effect to power a test on)")
+    hq_txt = (f"the fraction of high-quality samples (within 3σ of a mode) at the end is {hq[0]:.3f} ({names[0]}) "
+              f"and {hq[1]:.3f} ({names[1]})")
+    if max(hq) < 0.5:
+        why = (f"at {steps} steps most samples lie away from every mode: {hq_txt}, so the one-sample count of the "
+               f"{n_modes} modes measures how far the few near-mode samples spread, not which modes the generator "
+               f"has learnt")
+    else:
+        why = f"at {steps} steps {hq_txt}; the seeds' spread is large against the difference"
+    return (f"*Not decided at this size.* Why: {why}; the mode counts differ by {d:+.2f} between settings with "
+            f"per-seed SDs {sa:.2f} and {sb:.2f}. Size that would decide (`lsgan_theory.studies.stats."
+            f"seeds_for_power`, noncentral t, from this run's own spread): {size}." + (f" {where}" if where else ""))
 
 
 # ---------------------------------------------------------------------------------------------------- tables
@@ -332,11 +373,12 @@ def _run_quick(name: str, ctx: Context):
 
 
 def _at_least_as_many_modes(ctx: Context, spec, res, folder: str, modes: dict, short: tuple, long: tuple,
-                            setup: str) -> Evidence:
+                            setup: str, hq: tuple, n_modes: int, where: str = "") -> Evidence:
     """Evidence for "A covers at least as many modes as B" from the final modes of each seed (``modes``: {key of A:
     list, key of B: list}): the 95 % Welch interval of mean(A) − mean(B) (−inf, inf with < 2 seeds on a side),
-    its check, the report tables in ``ctx.out / folder``; ``short``/``long``: the names of A and B in the check and
-    in the text; ``setup``: the run's settings as the text shows them."""
+    its check, why it is undecided and the size that would decide (:func:`size_to_decide_text`, from the mean
+    high-quality fractions ``hq`` of A and B), the report tables in ``ctx.out / folder``; ``short``/``long``: the
+    names of A and B in the check and in the text; ``setup``: the run's settings as the text shows them."""
     a, b = modes.values()
     w = welch_test(a, b)
     d, lo, hi = w.difference, w.lo, w.hi
@@ -344,15 +386,17 @@ def _at_least_as_many_modes(ctx: Context, spec, res, folder: str, modes: dict, s
     check = difference_check(f"(−upper CI end of modes({short[0]}) − modes({short[1]}))_+", lo, hi, len(a), len(b),
                              "modes covered")
     text = (f"{spec.name} {spec.variant} variant ({setup}, {spec.seeds} seeds): modes covered at the end, "
-            f"{long[0]} {np.mean(a):.2f}, {long[1]} {np.mean(b):.2f}; difference {d:+.2f} [{lo:+.2f}, "
-            f"{hi:+.2f}].\n\n" + _demote(rep["tables"][6:]))
+            f"{long[0]}: {np.mean(a):.2f}, {long[1]}: {np.mean(b):.2f}; difference {d:+.2f} [{lo:+.2f}, "
+            f"{hi:+.2f}].\n\n")
+    why = size_to_decide_text(a, b, long, check, hq, spec.steps, n_modes, where)
+    text += (why + "\n\n" if why else "") + _demote(rep["tables"][6:])
     figs = [f for f in rep["files"] if f.endswith(".png")]
     return Evidence(text, figs, {"difference": [d, lo, hi], **modes}, checks=[check])
 
 
-def _final_modes(result, loss: str, **setting) -> list[float]:
+def _final_modes(result, loss: str, key: str = "modes", **setting) -> list[float]:
     steps = result.spec.steps
-    return [r["modes"] for r in result.metrics
+    return [r[key] for r in result.metrics
             if r["step"] == steps and r["loss"] == loss and all(r.get(k) == v for k, v in setting.items())]
 
 
@@ -363,9 +407,14 @@ def _final_modes(result, loss: str, **setting) -> list[float]:
 def _mao_ring(ctx: Context) -> Evidence:
     spec, res = _run_quick("mao_ring", ctx)
     ls, gan = _final_modes(res, "ls_m110"), _final_modes(res, "gan_ns")
+    hq = (float(np.nanmean(_final_modes(res, "ls_m110", "high_quality"))),
+          float(np.nanmean(_final_modes(res, "gan_ns", "high_quality"))))
     return _at_least_as_many_modes(ctx, spec, res, "modes_mao_ring", {"ls": ls, "gan": gan}, ("LS", "GAN"),
-                                   ("least squares", "GAN (non-saturating)"),
-                                   f"{spec.steps} steps, batch {spec.train.get('batch')}")
+                                   ("least squares", "GAN"),
+                                   f"{spec.steps} steps, batch {spec.train.get('batch')}", hq, 8,
+                                   "Mao's own size (batch 512, 35 000 steps, Mao's networks and optimiser) is the run "
+                                   "`experiments/mode_collapse/mao_ring_mao/` being produced for issue 32; this claim "
+                                   "does not read it." if ctx.quick else "")
 
 
 @claim("modes-pacgan-packing", ref="THEORY.md §9 (PacGAN Table 1)",
@@ -375,6 +424,8 @@ def _mao_ring(ctx: Context) -> Evidence:
 def _pacgan_packing(ctx: Context) -> Evidence:
     spec, res = _run_quick("pacgan", ctx)
     k2, k1 = _final_modes(res, "gan_ns", pack=2), _final_modes(res, "gan_ns", pack=1)
+    hq = (float(np.nanmean(_final_modes(res, "gan_ns", "high_quality", pack=2))),
+          float(np.nanmean(_final_modes(res, "gan_ns", "high_quality", pack=1))))
     return _at_least_as_many_modes(ctx, spec, res, "modes_pacgan", {"k2": k2, "k1": k1}, ("k=2", "k=1"),
-                                   ("k = 2:", "k = 1:"), f"{spec.steps} steps, G {spec.train.get('g_hidden')}, D "
-                                   f"{spec.train.get('d_hidden')} × {spec.train.get('d_pieces')} pieces")
+                                   ("k = 2", "k = 1"), f"{spec.steps} steps, G {spec.train.get('g_hidden')}, D "
+                                   f"{spec.train.get('d_hidden')} × {spec.train.get('d_pieces')} pieces", hq, 25)

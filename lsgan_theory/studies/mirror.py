@@ -151,17 +151,22 @@ def lambda_limit(config_gls: _trainer.TrainConfig, lams, *, steps: int | None = 
     network with learning rate ``lr_d``/λ: SGD on S = E L(x) + λH at lr/λ is SGD on H + E L(x)/λ at lr, so the two
     paths differ by exactly the E L(x)/λ term (Adam would add a λ-independent ε difference: its ε acts as ε/λ on S).
 
-    Returns ``{"lam": [...], "g_max_abs": [...], "slope": fitted log-log slope of g_max_abs in λ}``: the largest
-    generator-parameter difference after ``steps``.  The λ → ∞ reading predicts slope −1 (a perturbation of size
-    1/λ, carried linearly while it is small); a λ-independent difference would give 0.
+    Returns ``{"lam": [...], "g_max_abs": [...], "slope": fitted log-log slope of g_max_abs in λ, "g_scale": the
+    largest |generator parameter| of the GLS run at the end}``: the largest generator-parameter difference after
+    ``steps`` (g_scale sets the float64 rounding floor steps · ε₆₄ · g_scale below which a difference means
+    nothing).  The λ → ∞ reading predicts slope −1 (a perturbation of size 1/λ, carried linearly while it is
+    small); a λ-independent difference would give 0.
     """
     a = replace(config_gls, optimizer="sgd", dtype="float64")
-    diffs = []
+    diffs, scales = [], []
     for lam in lams:
         cb = replace(a, family="loss_sensitive", nu=0.0, lam=float(lam), loss_output="identity",
                      lr_d=a.lr_d / float(lam))
-        diffs.append(mirrored_pair(a, cb, mirror=False, steps=steps).g_max_abs)
+        r = mirrored_pair(a, cb, mirror=False, steps=steps)
+        diffs.append(r.g_max_abs)
+        scales.append(r.g_max_abs / r.g_rel if r.g_rel > 0 else math.nan)
     x, y = np.log(np.asarray(lams, float)), np.log(np.asarray(diffs, float))
     ok = np.isfinite(y)
     slope = float(np.polyfit(x[ok], y[ok], 1)[0]) if ok.sum() >= 2 else math.nan
-    return {"lam": [float(v) for v in lams], "g_max_abs": diffs, "slope": slope}
+    return {"lam": [float(v) for v in lams], "g_max_abs": diffs, "slope": slope,
+            "g_scale": float(np.nanmax(scales)) if np.isfinite(scales).any() else math.nan}

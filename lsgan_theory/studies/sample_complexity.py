@@ -46,7 +46,7 @@ __all__ = ["EXPERIMENTS", "PROBE_STREAM", "train_probed", "hinge_active", "criti
            "SampleComplexityExecutor", "run_experiment", "PowerFit", "fit_power", "rate_check",
            "CriticGapReading", "read_critic_gap", "DataGeneralisationReading", "read_data_generalisation",
            "GLSReading", "read_gls_family", "Mixture2DReading", "read_mixture_2d", "critic_parameter_count",
-           "QUAD_NODES"]
+           "QUAD_NODES", "train_exact_l1", "train_measured"]
 
 #: experiment name (the spec's ``[sweep] name``) -> its spec file under ``experiments/``
 EXPERIMENTS = {"critic_generalisation": "critic_generalisation.toml",
@@ -184,14 +184,30 @@ def critic_objectives(loss_fn, p, q, train_x, lam: float, tau: float, *, nodes: 
 
 
 def _critic_fn(result: TrainResult, e: int):
-    D = result.discriminator()
+    """L of model ``e`` as a function array (n,) → (n,) (float64).  A plain loss network (no batch norm, whose
+    statistics would mix the rows) is applied to model e's parameters alone (one model of the ensemble, not all E
+    on zero-padded inputs: at m = 16384 that was most of a run's cost)."""
     fam = result.config.per_model("family")[e]
+    spec = result.config.d_spec()
+    if spec.batchnorm:
+        D = result.discriminator()
+
+        def L(x):
+            xt = torch.zeros((result.config.n_models, len(x), 1), dtype=torch.float64)
+            xt[e, :, 0] = torch.as_tensor(np.asarray(x, dtype=np.float64))
+            with torch.no_grad():
+                out = D(xt)[e].double()
+            return _loss_of(fam, out, result.config.loss_output).numpy()
+
+        return L
+    params = tuple(p[e:e + 1] for p in result.d_params)
+    eff = result.extra.get("d_weights_eff")
+    weights = None if eff is None else tuple(w[e:e + 1] for w in eff)
 
     def L(x):
-        xt = torch.zeros((result.config.n_models, len(x), 1), dtype=torch.float64)
-        xt[e, :, 0] = torch.as_tensor(np.asarray(x, dtype=np.float64))
+        xt = torch.as_tensor(np.asarray(x, dtype=np.float64)).reshape(1, -1, 1).to(params[0].dtype)
         with torch.no_grad():
-            out = D(xt)[e].double()
+            out = _mlp.net_forward(params, xt, spec, weights=weights).squeeze(-1)[0].double()
         return _loss_of(fam, out, result.config.loss_output).numpy()
 
     return L
@@ -244,6 +260,34 @@ def model_metrics(result: TrainResult, run, e: int, *, n_eval: int = 2000, strea
         ms = _metrics.mode_statistics(result.sample(max(n_eval, 2000))[e], p.centres, p.std)
         out.update(modes=ms.modes, high_quality=ms.high_quality, reverse_kl=ms.reverse_kl)
     return out
+
+
+def train_exact_l1(config) -> np.ndarray:
+    """Train ``config`` (a :class:`~lsgan_theory.ensemble.TrainConfig` of 1-D piecewise-linear generators) with the
+    engine and return each model's exact ∫|p − q̂| (pushforward density, quadrature), NaN where a model diverged.
+    With the ``model_ids`` of other runs, the models train on those runs' draws (data, batches, noise and
+    initialisation are pure functions of the seed and the model id): paired comparisons with common draws."""
+    p = _densities.parse(config.target)
+    if p.dim != 1 or config.noise_dim != 1 or config.activation not in PIECEWISE_LINEAR:
+        raise ValueError(f"config: needs a 1-D target, 1-D noise and a piecewise-linear activation for the exact "
+                         f"density, got target {config.target!r}, noise_dim {config.noise_dim}, activation "
+                         f"{config.activation!r}")
+    res = _trainer.train(config)
+    out = np.full(config.n_models, math.nan)
+    for e in range(config.n_models):
+        if not res.diverged[e]:
+            qhat = exact_density(_single_params(res.g_params, e), config.activation, model=0)
+            out[e] = generator_metrics(p, qhat).l1
+    return out
+
+
+def train_measured(config, n_eval: int) -> list[dict]:
+    """Train ``config`` as the experiments' executor does (:func:`train_probed`) and return each model's final
+    metrics (:func:`model_metrics`, its fresh samples drawn from the model's own stream id).  With the
+    ``model_ids`` of other runs, the models train on those runs' draws: the partner runs of a paired comparison with
+    common draws (the same initialisation, noise and batches, another setting)."""
+    res, run, _ = train_probed(config)
+    return [model_metrics(res, run, e, n_eval=n_eval, stream=int(config.ids()[e])) for e in range(config.n_models)]
 
 
 # ------------------------------------------------------------------------------------------------ the executor

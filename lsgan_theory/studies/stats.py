@@ -172,3 +172,109 @@ def spearman_bootstrap(levels, values, n_boot: int = 2000, seed=0,
     a = (1.0 - level) / 2.0
     ci = (float(np.quantile(rs, a)), float(np.quantile(rs, 1.0 - a))) if rs.size else (math.nan, math.nan)
     return r0, ci
+
+
+# ---------------------------------------------------------------------------------------- the size that would decide
+# * t_interval_power and seeds_for_power -- the probability that a Student-t interval over n seeds lies wholly on one
+#   side of a reference, and the smallest n for which it reaches a stated power (noncentral t; a power calculation
+#   from a run's own mean and spread);
+# * tost -- two one-sided tests (Schuirmann 1987): equivalence of a mean to 0 within a stated margin.
+__all__ += ["t_interval_power", "seeds_for_power", "tost"]
+
+
+def t_interval_power(effect: float, sd: float, n: int, level: float = 0.95) -> float:
+    """Probability that the two-sided ``level`` Student-t interval of a mean over ``n`` independent replicates lies
+    wholly on the side of 0 where the true mean ``effect`` lies, when the replicates are normal with mean
+    ``effect`` and standard deviation ``sd``.
+
+    The interval excludes 0 on that side iff T = x̄ √n / s > t_{(1+level)/2, n−1} (``effect`` > 0; mirrored for
+    ``effect`` < 0), and T is noncentral t with n − 1 degrees of freedom and noncentrality |effect| √n / sd, so the
+    probability is ``scipy.stats.nct.sf(t_crit, n − 1, |effect| √n / sd)`` (exact under normality).  ``effect`` = 0
+    gives the one-sided error rate (1 − level)/2.  ``ValueError`` for sd ≤ 0 or non-finite, n < 2, level ∉ (0, 1).
+    """
+    from scipy import stats
+
+    _power_args(effect, sd, level)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n: must be an integer >= 2 (an interval needs a spread), got {n!r}")
+    crit = float(stats.t.ppf((1 + level) / 2, n - 1))
+    return float(stats.nct.sf(crit, n - 1, abs(effect) * math.sqrt(n) / sd))
+
+
+def _power_args(effect, sd, level) -> None:
+    if not math.isfinite(effect):
+        raise ValueError(f"effect: must be a finite number, got {effect!r}")
+    if not (math.isfinite(sd) and sd > 0):
+        raise ValueError(f"sd: must be a finite number > 0, got {sd!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level: must be in (0, 1), got {level!r}")
+
+
+def seeds_for_power(effect: float, sd: float, *, level: float = 0.95, power: float = 0.8,
+                    n_max: int = 10 ** 7) -> float:
+    """The smallest number of independent replicates (seeds) n ≥ 2 for which the two-sided ``level`` Student-t
+    interval of the mean lies wholly on the side of 0 where ``effect`` lies with probability ≥ ``power``
+    (:func:`t_interval_power`): the size that would decide "the mean differs from 0" when the true mean is
+    ``effect`` and the per-replicate standard deviation ``sd`` (both usually a pilot run's own estimates).
+
+    A distance to any other reference r is the same question with ``effect`` = mean − r.  For a TOST equivalence
+    (:func:`tost`) at level α with margin δ, the nearer bound decides: ``effect`` = δ − |mean|, ``level`` = 1 − 2α.
+    For a quantity known only through a standard error SE at n₀ replicates (a bootstrap slope), ``sd`` = SE·√n₀.
+    For a difference of two independent groups of n each (a Welch comparison), ``sd`` = √(s₁² + s₂²) gives n per
+    group (with n − 1 rather than Welch's ≈ 2n − 2 degrees of freedom: conservative by at most a few replicates).
+
+    Returns ``math.inf`` when ``effect`` = 0 (no size decides a zero effect) or when more than ``n_max`` replicates
+    would be needed.  The power is increasing in n, so the search doubles n and then bisects.
+    """
+    _power_args(effect, sd, level)
+    if not 0 < power < 1:
+        raise ValueError(f"power: must be in (0, 1), got {power!r}")
+    if effect == 0:
+        return math.inf
+    if t_interval_power(effect, sd, 2, level) >= power:
+        return 2
+    lo, hi = 2, 4
+    while t_interval_power(effect, sd, hi, level) < power:
+        lo, hi = hi, hi * 2
+        if hi > n_max:
+            return math.inf if t_interval_power(effect, sd, n_max, level) < power else _bisect(effect, sd, level,
+                                                                                               power, lo, n_max)
+    return _bisect(effect, sd, level, power, lo, hi)
+
+
+def _bisect(effect, sd, level, power, lo, hi) -> int:
+    """Smallest n in (lo, hi] with power ≥ ``power`` (power(lo) < power ≤ power(hi))."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if t_interval_power(effect, sd, mid, level) >= power:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def tost(values, margin: float, alpha: float = 0.05) -> tuple[float, tuple[float, float], float]:
+    """Two one-sided tests (D. J. Schuirmann 1987) of "the mean of ``values`` lies within (−margin, margin)".
+
+    ``values``: independent replicates of a difference (e.g. paired differences of two settings over seeds; NaN
+    dropped).  H₀⁻: μ ≤ −margin and H₀⁺: μ ≥ margin are each tested one-sided with Student t at level ``alpha``;
+    equivalence is declared when both are rejected, i.e. p = max(p⁻, p⁺) ≤ ``alpha`` -- equivalently when the
+    two-sided (1 − 2α) t-interval lies inside (−margin, margin).  Returns (mean, (lo, hi) that interval, p);
+    p = NaN with fewer than 2 values.  ``ValueError`` for margin ≤ 0 or alpha ∉ (0, 0.5).
+    """
+    from scipy import stats
+
+    if not (math.isfinite(margin) and margin > 0):
+        raise ValueError(f"margin: must be a finite number > 0, got {margin!r}")
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"alpha: must be in (0, 0.5), got {alpha!r}")
+    v = _finite(values)
+    m, lo, hi = t_interval(v, 1 - 2 * alpha)
+    if v.size < 2:
+        return m, (lo, hi), math.nan
+    se = float(v.std(ddof=1) / math.sqrt(v.size))
+    if se == 0:
+        return m, (lo, hi), (0.0 if abs(m) < margin else 1.0)
+    p_lower = float(stats.t.sf((m + margin) / se, v.size - 1))   # H₀⁻: μ ≤ −margin
+    p_upper = float(stats.t.cdf((m - margin) / se, v.size - 1))  # H₀⁺: μ ≥ margin
+    return m, (lo, hi), max(p_lower, p_upper)
