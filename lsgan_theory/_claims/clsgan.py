@@ -14,8 +14,10 @@ from .theorem1 import _certified_check
 
 __all__: list[str] = []
 
-# quick: one label count; seeds and steps sized to ≤ 45 CPU seconds on the shared 2 cores with one torch thread.
-_DIGITS_QUICK = dict(labels_per_class=(10,), seeds=6, steps=300)
+# quick: one label count, 300 steps; 14 seeds = the size two 6-seed pilots of this design named for 80 % power
+# (studies.stats.seeds_for_power on their paired differences: −0.033 ± 0.040 and −0.038 ± 0.040 (mean ± SD) → 14
+# and 11 seeds; issue 32: a quick claim decides or says what size would).
+_DIGITS_QUICK = dict(labels_per_class=(10,), seeds=14, steps=300)
 _DIGITS_FULL = dict(labels_per_class=(5, 10, 20, 0), seeds=5, steps=3000)
 # "few labels" (THEORY.md §7): the label counts that are checked; 0 (= all labels) is reported, not checked.
 _FEW = (5, 10, 20)
@@ -69,6 +71,25 @@ def _semi_supervised_text(r, cfg) -> tuple[list[str], str]:
     return rows, caption
 
 
+def _size_to_decide(p: dict, seeds: int) -> str:
+    """For an undecided label count: the seeds that would put the paired difference's 95 % interval wholly on the
+    side of its measured mean with 80 % power, from this run's own mean and spread (SD from the interval)."""
+    from scipy import stats
+
+    from ..studies.stats import seeds_for_power
+
+    lo, hi = p["ci"]
+    if not (math.isfinite(lo) and math.isfinite(hi) and seeds >= 2):
+        return ""
+    sd = (hi - lo) / 2 / stats.t.ppf(0.975, seeds - 1) * math.sqrt(seeds)
+    n = seeds_for_power(p["mean_diff"], sd)
+    side = "below" if p["mean_diff"] < 0 else "above"
+    return (f"*Not decided at {p['labels_per_class'] or 'all'} labels/class.* Size that would decide "
+            f"(`lsgan_theory.studies.stats.seeds_for_power`, from this run's mean {p['mean_diff']:+.3f} and SD "
+            f"{sd:.3f} of the paired difference): {n:g} seeds (now {seeds}) would put the 95 % interval wholly "
+            f"{side} 0 with 80 % power if these were the true values.\n")
+
+
 @claim("clsgan-semi-supervised-digits", ref="THEORY.md §7 (CLS-GAN, semi-supervised)",
        statement="With few labels (5/10/20 per class) on scikit-learn's 8×8 digits, CLS-GAN's test accuracy exceeds "
                  "that of the same loss network trained on the labelled examples alone (the unlabelled term helps)")
@@ -83,6 +104,9 @@ def _semi_supervised(ctx: Context) -> Evidence:
         if p["versus"] == "supervised" and p["labels_per_class"] in _FEW:
             checks.append(_gain_check(p["labels_per_class"], p["mean_diff"], p["ci"][0], p["ci"][1], cfg["seeds"]))
     rows, caption = _semi_supervised_text(r, cfg)
+    undecided = [_size_to_decide(p, cfg["seeds"]) for p, c in zip(
+        [p for p in r.paired if p["versus"] == "supervised" and p["labels_per_class"] in _FEW], checks)
+        if c.status == "inconclusive"]
     figs = plots.clsgan_accuracy_figure(r.summary, ctx.figure_path("clsgan_digits_accuracy"), caption)
     pick = max(range(len(r.sample_models)), key=lambda i: (r.sample_models[i][0] == 10, -r.sample_models[i][1]))
     n_l, s = r.sample_models[pick]
@@ -101,7 +125,7 @@ def _semi_supervised(ctx: Context) -> Evidence:
             "Test accuracy: mean [95 % t-interval over seeds]; differences are paired over seeds (same labels). "
             "The check per label count: PASS when the lower end of CLS-GAN − labels only is > 0 (the unlabelled "
             "term helps), FAIL when the upper end is < 0 (it hurts), INCONCLUSIVE when the interval contains 0. "
-            "The comparison with logistic regression is reported, not checked.", "",
+            "The comparison with logistic regression is reported, not checked.", "", *undecided,
             f"{r.seconds:.0f} s."]
     data = {"rows": r.rows, "summary": [{**d, "ci": list(d["ci"])} for d in r.summary],
             "paired": [{**d, "ci": list(d["ci"])} for d in r.paired], "diverged": r.diverged,
