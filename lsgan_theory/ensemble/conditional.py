@@ -634,10 +634,6 @@ class ConditionalObservation(_trainer._ObservedState):
     run: ConditionalSetup
     state: object
 
-    @property
-    def config(self) -> ConditionalConfig:
-        return self.run.config
-
     def generate(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """G(z, y) of every model (E, N, data_dim) for z (E, N, noise_dim) and labels y (E, N), no gradient."""
         c = self.run.config

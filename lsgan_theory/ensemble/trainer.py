@@ -1136,6 +1136,7 @@ class _ObservedState:
 
     @property
     def config(self):
+        """The run's config (:class:`TrainConfig`, or the CLS-GAN's ``ConditionalConfig``)."""
         return self.run.config
 
     @property
@@ -1165,10 +1166,6 @@ class Observation(_ObservedState):
     step: int
     run: Setup
     state: TrainState
-
-    @property
-    def config(self) -> TrainConfig:
-        return self.run.config
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """G_e(z) of every model (E, N, d) for z (E, N, noise_dim), no gradient, batch norm in inference mode with
