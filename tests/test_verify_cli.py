@@ -60,6 +60,20 @@ def test_require_gpu_without_a_gpu_is_one_line_exit_2_before_any_claim_runs(no_g
     assert err.count("\n") == 1 and err.startswith("lsgan-theory verify: error: --require-gpu") and "GPU" in err, err
 
 
+def test_a_broken_cuda_set_up_reads_as_no_gpu(monkeypatch, ran, tmp_path):
+    # verify asks provenance.gpu_name, the one GPU probe (the report's device line asks it too): a CUDA set-up that
+    # raises reads as no GPU, so --require-gpu refuses in one line (before: verify's own probe let the error escape)
+    import torch
+
+    def broken():
+        raise RuntimeError("CUDA driver initialization failed")
+
+    monkeypatch.setattr(torch.cuda, "is_available", broken)
+    rc, out, err = run(["verify", "--require-gpu", "--only", CHEAP, "--out", tmp_path])
+    assert rc == 2 and out == "" and ran == []
+    assert err.count("\n") == 1 and err.startswith("lsgan-theory verify: error: --require-gpu"), err
+
+
 def test_require_gpu_with_a_gpu_proceeds(monkeypatch, ran, tmp_path):
     # negative control: the refusal depends on the GPU, not on the flag alone
     fake_gpu(monkeypatch, "Fake GPU 9000")
