@@ -51,6 +51,7 @@ from typing import Callable
 import numpy as np
 
 from . import __version__
+from .output import write_text
 from .provenance import device_description, git_revision
 
 __all__ = ["Check", "Context", "Evidence", "Verdict", "STATUSES", "HYPOTHESIS_NOT_MET", "KINDS", "VERIFY_COST", "claim",
@@ -383,7 +384,7 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
         lines += ["", f"## {v.id}", "", f"*{v.ref}* — {v.statement}", "", f"**Verdict: {v.status}.**", "", v.evidence]
         for f in v.figures:
             lines += ["", f"![{Path(f).stem}]({f})"]
-    (ctx.out / "report.md").write_text("\n".join(lines) + "\n")
+    write_text(ctx.out / "report.md", "\n".join(lines) + "\n", what="report")  # the one atomic writer
     stale = ctx.out / "README.md"
     try:
         if stale.is_file() and stale.read_text(errors="replace").startswith(_TITLE + "\n"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 
-__all__ = ["git_revision", "provenance", "__version__"]
+__all__ = ["git_revision", "provenance", "device_description", "cpu_cores", "gpu_name", "__version__"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,21 +36,33 @@ def git_revision() -> str:
         return "unknown"
 
 
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask), else ``os.cpu_count()``."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def gpu_name(*, import_torch: bool = True) -> str | None:
+    """The name of the first CUDA device torch sees, or ``None``: no GPU, a broken CUDA set-up, or (with
+    ``import_torch=False``) torch not imported yet -- a run that trained nothing need not import it."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        if not import_torch:
+            return None
+        import torch
+    try:
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:  # a broken CUDA set-up: no GPU
+        return None
+
+
 def device_description() -> str:
     """The compute device in words, e.g. ``"NVIDIA H200 (CUDA), 16 CPU cores"`` or ``"CPU only (2 cores; no GPU
     visible to torch)"``; torch is consulted only when already imported (a run that trained nothing did not need it).
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    torch = sys.modules.get("torch")
-    gpu = None
-    if torch is not None:
-        try:
-            gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-        except Exception:  # a broken CUDA set-up: report the CPU
-            gpu = None
+    cores, gpu = cpu_cores(), gpu_name(import_torch=False)
     return f"{gpu} (CUDA), {cores} CPU cores" if gpu else f"CPU only ({cores} cores; no GPU visible to torch)"
 
 

@@ -18,6 +18,8 @@ import math
 import re
 from pathlib import Path
 
+from .output import write_text
+
 __all__ = ["write_html", "markdown_to_html", "area_of", "VERDICT_COLOURS"]
 
 VERDICT_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#9a6700", "hypothesis not met": "#0969da",
@@ -312,7 +314,4 @@ def write_html(claims: list[dict], meta: dict, path: str | Path, *, figures_base
 </body></html>
 """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text(path, page, what="report")  # the package's one atomic writer

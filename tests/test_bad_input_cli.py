@@ -396,7 +396,7 @@ def test_results_are_written_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(output.os, "replace", fail)
     with pytest.raises(ValueError, match="results.csv.*No space left"):
-        runs._write_csv(path, [{"a": 1}])
+        runs._write_csv(path, [{"a": 1}])  # private: results.csv's own writer, without a training run
     assert path.read_text() == "old\n" and list(tmp_path.iterdir()) == [path]
 
 
@@ -467,6 +467,7 @@ def test_ctrl_c_writes_a_checkpoint(tmp_path, monkeypatch, python_sigint):
 
         return cb
 
+    # private: the progress hook is the one place a Ctrl-C can be planted at a given step of a CLI run
     monkeypatch.setattr(cli_mod, "_train_progress", interrupt_at_step_5)
     rc, _, _ = cli(["train", *TINY, "--steps", "40", "--checkpoint-every", "20", "--out", tmp_path])
     assert rc == 130

@@ -345,39 +345,44 @@ def test_fuzz_raw_tokens():
 
 
 def test_harness_catches_a_traceback_a_stray_file_and_an_overtime(monkeypatch):
-    """Negative controls: the four properties are not vacuous."""
-    import lsgan_theory.cli.numeric as cli_mod  # the module of `divergence`
+    """Negative controls: the four properties are not vacuous.  The faults are planted through the public API:
+    ``divergence`` looks its function up by ``divergences.by_name`` at each call, so a patched ``by_name`` hands it a
+    function that misbehaves."""
+    from lsgan_theory import divergences
 
-    def raises(args):
+    def planted(fault):
+        monkeypatch.setattr(divergences, "by_name", lambda name: fault)
+
+    def raises(P, Q, **kw):
         raise KeyError("boom")
 
-    monkeypatch.setattr(cli_mod, "_run_divergence", raises)
+    planted(raises)
     with pytest.raises(AssertionError, match="KeyError"):
         run_fuzzed(["divergence", "kl", "normal(0,1)", "normal(1,1)"])
 
-    def stray(args):
+    def stray(P, Q, **kw):
         Path("stray.txt").write_text("x")
-        return 0
+        return divergences.kl(P, Q, **kw)
 
-    monkeypatch.setattr(cli_mod, "_run_divergence", stray)
+    planted(stray)
     with pytest.raises(AssertionError, match="outside"):
         run_fuzzed(["divergence", "kl", "normal(0,1)", "normal(1,1)"])
 
-    def two_lines(args):
-        print("one\ntwo", file=sys.stderr)
-        return 2
+    def two_error_lines(P, Q, **kw):
+        print("lsgan-theory divergence: error: one", file=sys.stderr)
+        raise ValueError("two")
 
-    monkeypatch.setattr(cli_mod, "_run_divergence", two_lines)
+    planted(two_error_lines)
     with pytest.raises(AssertionError):
         run_fuzzed(["divergence", "kl", "normal(0,1)", "normal(1,1)"])
 
-    def slow(args):
+    def slow(P, Q, **kw):
         import time
 
         time.sleep(5)
-        return 0
+        return divergences.kl(P, Q, **kw)
 
-    monkeypatch.setattr(cli_mod, "_run_divergence", slow)
+    planted(slow)
     with pytest.raises(pytest.fail.Exception, match="still running"):
         run_fuzzed(["divergence", "kl", "normal(0,1)", "normal(1,1)"], limit_s=0.5)
 

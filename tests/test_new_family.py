@@ -128,8 +128,9 @@ def test_every_registered_parameter_has_its_glossary_name_and_its_flag():
     names = {p.name: p for f in families.TRAINABLE for p in families.get(f).parameters}
     assert {"lam", "tau", "nu", "ls_a", "custom_real"} <= set(names)  # the walk reaches them (not vacuous)
     assert sorted(set(names) - set(glossary())) == []
+    # private: argparse has no public way to reach a subcommand's parser and list its options
     train = build_parser()._subparsers._group_actions[0].choices["train"]
-    flags = {o for a in train._actions for o in a.option_strings}
+    flags = {o for a in train._actions for o in a.option_strings}  # private: argparse's options, as above
     assert {f"--{n.replace('_', '-')}" for n, p in names.items() if p.per_model} <= flags
     assert "--custom-real" not in flags  # one formula per ensemble: a spec key, not a per-model flag
 

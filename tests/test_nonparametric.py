@@ -21,12 +21,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from lsgan_theory import _lpsolver as engine  # the solver's private knobs: tests of the engine's own invariants
+from lsgan_theory import _lpsolver as engine  # private: tests of the LP engine's own invariants and paths
 from lsgan_theory import nonparametric as npm
 from lsgan_theory.nonparametric import margin_matrix, objective, solve, solve_general_lp
 
 REL = 1e-7
 ATOL = 1e-9
+
+
+def knobs(monkeypatch, **values):
+    """Shrink the LP engine's size thresholds (``_COARSE_PAIRS``, ``_TR_PAIRS``, ``_SHIFT_MIN``, ...) so that an
+    instance small enough for the general LP takes the path a large one would: tests of the engine's own paths."""
+    for name, value in values.items():
+        monkeypatch.setattr(engine, name, value)
 
 
 def _instance(seed, n, m, d, shift=0.8):
@@ -88,7 +95,7 @@ def test_solve_matches_general_lp_on_moderate_instances(d, margin):
 @pytest.mark.parametrize("d,margin", [(1, "l1"), (2, "l2")])
 def test_coarse_start_path_matches_general_lp(monkeypatch, d, margin, warm):
     # large problems start from the solution on every second point; force that path on a small instance
-    monkeypatch.setattr(engine, "_COARSE_PAIRS", 50)
+    knobs(monkeypatch, _COARSE_PAIRS=50)  # private: the engine's thresholds (see knobs)
     real, fake = _instance(21, 24, 22, d)
     sol = solve(real, fake, 1.0, 2.0, margin, warm=warm)
     _, s_ref = solve_general_lp(real, fake, 1.0, 2.0, margin)
@@ -112,9 +119,7 @@ def test_many_trust_region_steps_match_general_lp_warm_and_cold(monkeypatch, d, 
     # a tiny first radius and the coarse start force many box LPs, so pairs enter and leave the persistent HiGHS
     # model many times; the warm-started model, the cold linprog path and the full LP must agree.  With _DROP > 1
     # model pairs on their linear piece stay in the model and must not be counted twice in the costs of l.
-    monkeypatch.setattr(engine, "_COARSE_PAIRS", 200)
-    monkeypatch.setattr(engine, "_TR_PAIRS", 10)
-    monkeypatch.setattr(engine, "_DROP", drop)
+    knobs(monkeypatch, _COARSE_PAIRS=200, _TR_PAIRS=10, _DROP=drop)  # private: the engine's thresholds (see knobs)
     real, fake = _instance(5 + d, n, n + 3, d)
     _, s_ref = solve_general_lp(real, fake, 1.5, 2.0, margin)
     warm = solve(real, fake, 1.5, 2.0, margin, warm=True)
@@ -133,9 +138,7 @@ def test_runs_moved_as_one_leave_the_optimum_unchanged(monkeypatch, warm):
     # line search over their shift, at the start of each level and whenever a run pushes against its box.  A small
     # minimum run length and a tiny first radius run that path many times on a small instance; the optimum must be
     # the general LP's, and the path must actually have run (not a vacuous pass).
-    monkeypatch.setattr(engine, "_SHIFT_MIN", 8)
-    monkeypatch.setattr(engine, "_COARSE_PAIRS", 200)
-    monkeypatch.setattr(engine, "_TR_PAIRS", 10)
+    knobs(monkeypatch, _SHIFT_MIN=8, _COARSE_PAIRS=200, _TR_PAIRS=10)  # private: the engine's thresholds (see knobs)
     real, fake = _instance(11, 60, 70, 1, shift=1.0)
     _, s_ref = solve_general_lp(real, fake, 1.0, 2.0)
     sol = solve(real, fake, 1.0, 2.0, warm=warm)
@@ -147,7 +150,7 @@ def test_runs_moved_as_one_leave_the_optimum_unchanged(monkeypatch, warm):
 def test_runs_moved_as_one_on_tied_data_leave_the_optimum_unchanged(monkeypatch):
     # tied coordinates (a grid): runs pushing against their boxes whose line search finds nothing better are held
     # once and then left to the box's own growth; the optimum must still be the general LP's
-    monkeypatch.setattr(engine, "_SHIFT_MIN", 8)
+    knobs(monkeypatch, _SHIFT_MIN=8)  # private: the engine's thresholds (see knobs)
     rng = np.random.default_rng(1)
     real, fake = np.round(rng.normal(size=70) * 3) / 3, np.round(rng.normal(size=60) * 2 + 1) / 3
     _, s_ref = solve_general_lp(real, fake, 2.0, 1.5)
@@ -162,13 +165,11 @@ def test_a_box_with_held_values_certifies_nothing(monkeypatch):
     # (the run itself could not move).  Make the line search take only a tenth of its step (feasible by convexity
     # and still improving, but short of the best shift), so a held box often ends without hits: the solve must
     # still reach the general LP's optimum.
-    monkeypatch.setattr(engine, "_SHIFT_MIN", 8)
-    monkeypatch.setattr(engine, "_COARSE_PAIRS", 200)
-    monkeypatch.setattr(engine, "_TR_PAIRS", 10)
-    search = engine._ChainShift1D.search
+    knobs(monkeypatch, _SHIFT_MIN=8, _COARSE_PAIRS=200, _TR_PAIRS=10)  # private: the engine's thresholds (see knobs)
+    search = engine._ChainShift1D.search  # private: the run-shift engine itself
     moved = []
 
-    def tenth(self, l, f, idx, h, tol=0.0, rel=engine._SHIFT_REL):
+    def tenth(self, l, f, idx, h, tol=0.0, rel=engine._SHIFT_REL):  # private: the run-shift default
         l2, f2 = search(self, l, f, idx, h, tol, rel)
         if l2 is l:
             return l, f
@@ -176,7 +177,7 @@ def test_a_box_with_held_values_certifies_nothing(monkeypatch):
         moved.append(1)
         return v, self.objective(v)
 
-    monkeypatch.setattr(engine._ChainShift1D, "search", tenth)
+    monkeypatch.setattr(engine._ChainShift1D, "search", tenth)  # private: the run-shift engine itself
     for seed in range(4):
         real, fake = _instance(30 + seed, 60, 70, 1, shift=1.0)
         _, s_ref = solve_general_lp(real, fake, 1.0, 2.0)
@@ -193,9 +194,11 @@ def test_run_shift_envelopes_match_brute_force_with_ties():
         R, F = np.round(rng.normal(size=(n, 1)) * 3, 1), np.round(rng.normal(size=(m, 1)) * 3, 1)
         P = np.concatenate([R, F])
         v = rng.random(n + m) * 5
-        shifter = engine._ChainShift1D(R, F, P, 2.0, None, 4)
+        shifter = engine._ChainShift1D(R, F, P, 2.0, None, 4)  # private: the run-shift engine itself
         D = 2.0 * np.abs(P[:, 0][:, None] - P[:, 0][None, :])
+        # private: the envelopes of the run-shift engine, against their definition
         np.testing.assert_allclose(shifter._envelope(v), np.min(v[:, None] + D, axis=0), atol=1e-12)
+        # private: as above, over the real points only
         np.testing.assert_allclose(shifter._envelope(v, real_only=True), np.min(v[:n, None] + D[:n], axis=0),
                                    atol=1e-12)
 
@@ -207,14 +210,14 @@ def test_run_shift_keeps_the_run_rigid_and_repairs_its_neighbours():
     R, F = x[::2, None], x[1::2, None]
     P = np.concatenate([R, F])
     l = 10.0 + np.maximum(2.0 * (P[:, 0] - 4.0), 0.0)
-    shifter = engine._ChainShift1D(R, F, P, 2.0, lambda v: 0.0, 4)
+    shifter = engine._ChainShift1D(R, F, P, 2.0, lambda v: 0.0, 4)  # private: the run-shift engine itself
     ramp = np.flatnonzero(P[:, 0] >= 4.0)
     assert any(set(ramp) <= set(c) for c in shifter.chains(l))
     for s in (3.0, -5.0):
         raw = l.copy()
         raw[ramp] += s
         assert not _lip_ok(P, raw, 2.0, "l1", 1.0, 1e-12)  # the repair is needed
-        v = shifter._moved(l, ramp, s)
+        v = shifter._moved(l, ramp, s)  # private: the run shift's repair of its neighbours
         assert _lip_ok(P, v, 2.0, "l1", 1.0, 1e-12) and v.min() >= 0
         np.testing.assert_allclose(v[ramp], l[ramp] + s, atol=1e-12)  # the run itself moved rigidly
         if s < 0:  # the neighbour at 3 came down only as far as needed: κ·1 above the ramp's start
@@ -229,7 +232,7 @@ def test_run_shift_finds_the_best_shift_on_its_curve_and_leaves_an_optimum_alone
     def S(v):
         return float(objective(v[:80], v[80:], R, F, 1.0))
 
-    shifter = engine._ChainShift1D(R, F, sol.points, 2.0, S, 16)
+    shifter = engine._ChainShift1D(R, F, sol.points, 2.0, S, 16)  # private: the run-shift engine itself
     runs = shifter.chains(sol.l)
     assert runs, "the optimum has a run of >= 16 tight neighbours (the generated tail)"
     idx = max(runs, key=len)
@@ -240,7 +243,7 @@ def test_run_shift_finds_the_best_shift_on_its_curve_and_leaves_an_optimum_alone
     l_same, f_same = shifter.search(sol.l, sol.objective, idx, 1e-4, tol=1e-12)
     assert f_same == sol.objective and np.array_equal(l_same, sol.l)
     for s in (0.05, -0.05):
-        bad = shifter._moved(sol.l, idx, s)  # displaced run, made feasible again
+        bad = shifter._moved(sol.l, idx, s)  # private: the run shift's repair (displaced run, made feasible)
         f_bad = S(bad)
         assert f_bad > sol.objective + 1e-5
         new, f_new = shifter.search(bad, f_bad, idx, 1e-4, tol=1e-12)
@@ -249,7 +252,7 @@ def test_run_shift_finds_the_best_shift_on_its_curve_and_leaves_an_optimum_alone
         # second method: the same curve on a fine grid; the golden-section result is at least as good as the
         # grid's best up to the grid's own resolution (the largest change of S between neighbouring grid points)
         grid = np.linspace(-0.2, 0.2, 2001)
-        phi = np.array([S(shifter._moved(bad, idx, g)) for g in grid])
+        phi = np.array([S(shifter._moved(bad, idx, g)) for g in grid])  # private: the same repair
         assert f_new <= phi.min() + np.abs(np.diff(phi)).max()
         assert f_new < f_bad - 1e-5  # and it moved (a search that never moves fails here)
 
@@ -274,9 +277,7 @@ def test_capped_box_lps_match_general_lp_to_1e9(monkeypatch, d, margin, n, tied,
     # Mutation seen to fail: the box LP's bounds from the radii before the shrink (pairs classified for the smaller
     # box are then not certain in the LP's box) -> wrong objective.  Ties: r0 = 4·atol; without the _FLOOR on the
     # shrink the method crawls in steps of r0 (seen: no convergence in 2000 rounds).
-    monkeypatch.setattr(engine, "_COARSE_PAIRS", 200)
-    monkeypatch.setattr(engine, "_TR_PAIRS", 10)
-    monkeypatch.setattr(engine, "_CAP", 2)
+    knobs(monkeypatch, _COARSE_PAIRS=200, _TR_PAIRS=10, _CAP=2)  # private: the engine's thresholds (see knobs)
     real, fake = (_tied_instance if tied else _instance)(11 + d, n, n + 2, d)
     _, s_ref = solve_general_lp(real, fake, lam, kappa, margin)
     sol = solve(real, fake, lam, kappa, margin, max_rounds=2000)
@@ -295,8 +296,8 @@ def test_warm_path_runs_on_public_highspy_and_cold_path_on_linprog(monkeypatch):
     import highspy
 
     built = []
-    orig = engine._quiet_highs
-    monkeypatch.setattr(engine, "_quiet_highs", lambda: built.append(orig()) or built[-1])
+    orig = engine._quiet_highs  # private: count the models the engine builds
+    monkeypatch.setattr(engine, "_quiet_highs", lambda: built.append(orig()) or built[-1])  # private: as above
     real, fake = _instance(3, 30, 35, 1)
     warm = solve(real, fake, 1.0, 2.0, warm=True)
     cold = solve(real, fake, 1.0, 2.0, warm=False)
@@ -304,7 +305,7 @@ def test_warm_path_runs_on_public_highspy_and_cold_path_on_linprog(monkeypatch):
     assert built and all(isinstance(h, highspy.Highs) for h in built)
     assert warm.objective == pytest.approx(cold.objective, rel=REL)
     # negative control: without highspy the warm request falls back to the cold path and says so
-    monkeypatch.setattr(engine, "_highspy", None)
+    monkeypatch.setattr(engine, "_highspy", None)  # private: simulate a machine without highspy
     assert solve(real, fake, 1.0, 2.0, warm=True).stats["lp_path"] == "linprog-cold"
 
 
@@ -326,8 +327,7 @@ def test_tiny_lambda_box_lp_that_stalls_in_the_persistent_model_is_re_solved(mon
     # found by review: with λ ~ 1e-4 in 2-D and a tiny first radius, HiGHS (presolve on, warm model) can end a box
     # LP with status "Unknown" (hinge costs λ p q near the dual tolerance); the solver re-solves that step from
     # scratch and must still reach the general LP's optimum
-    monkeypatch.setattr(engine, "_COARSE_PAIRS", 50)
-    monkeypatch.setattr(engine, "_TR_PAIRS", 1)
+    knobs(monkeypatch, _COARSE_PAIRS=50, _TR_PAIRS=1)  # private: the engine's thresholds (see knobs)
     rng = np.random.default_rng(14)
     d = int(rng.choice([2, 3]))
     n, m = int(rng.integers(10, 40)), int(rng.integers(10, 40))
@@ -351,8 +351,8 @@ def test_dominance_sums_match_brute_force_with_ties(weights):
         s = rng.integers(0, M + 1, Q)
         thr = rng.integers(-1, 7, Q).astype(float)
         w = None if weights == "counts" else rng.uniform(0.1, 2.0, M)
-        got_p, = engine._prefix_greater(keys, s, thr, [w])
-        got_s, = engine._suffix_greater(keys, s, thr, [w])
+        got_p, = engine._prefix_greater(keys, s, thr, [w])  # private: the dominance sums
+        got_s, = engine._suffix_greater(keys, s, thr, [w])  # private: the dominance sums
         ww = np.ones(M) if w is None else w
         idx = np.arange(M)
         ref_p = [ww[(idx < s[q]) & (keys > thr[q])].sum() for q in range(Q)]
@@ -375,8 +375,8 @@ def test_sorted_one_dimensional_pairs_agree_with_the_dense_pairs(uniform):
     qw = np.full(m, 1 / m) if uniform else rng.uniform(0.2, 1, m)
     pw, qw = pw / pw.sum(), qw / qw.sum()
     R, F = x[:, None], z[:, None]
-    dense = engine._DensePairs(R, F, 1, scale, pw, qw, uniform)
-    swept = engine._SortedPairs1D(R, F, scale, pw, qw, uniform)
+    dense = engine._DensePairs(R, F, 1, scale, pw, qw, uniform)  # private: the two pair engines
+    swept = engine._SortedPairs1D(R, F, scale, pw, qw, uniform)  # private: the two pair engines
     for trial in range(5):
         l = rng.uniform(0, 3, n + m)
         rr, rf = rng.uniform(0.01, 0.4, n), rng.uniform(0.01, 0.4, m)
@@ -409,9 +409,7 @@ def test_near_kink_pair_exactly_on_the_box_boundary_is_found():
 
 def test_sampled_first_radius_path_matches_general_lp(monkeypatch):
     # above _R0_EXACT pairs the 1-D first radius comes from a sample of pairs; the optimum must not change
-    monkeypatch.setattr(engine, "_R0_EXACT", 100)
-    monkeypatch.setattr(engine, "_R0_SAMPLE", 300)
-    monkeypatch.setattr(engine, "_COARSE_PAIRS", 400)
+    knobs(monkeypatch, _R0_EXACT=100, _R0_SAMPLE=300, _COARSE_PAIRS=400)  # private: the engine's thresholds (see knobs)
     real, fake = _instance(8, 64, 71, 1)
     _, s_ref = solve_general_lp(real, fake, 1.0, 2.0)
     for warm in (True, False):
@@ -420,7 +418,7 @@ def test_sampled_first_radius_path_matches_general_lp(monkeypatch):
 
 
 def test_progress_reports_every_round_and_ends_with_a_certified_box(monkeypatch):
-    monkeypatch.setattr(engine, "_COARSE_PAIRS", 400)
+    knobs(monkeypatch, _COARSE_PAIRS=400)  # private: the engine's thresholds (see knobs)
     real, fake = _instance(4, 60, 50, 1)
     seen = []
     sol = solve(real, fake, 1.0, 2.0, progress=seen.append)
@@ -471,10 +469,11 @@ def test_one_dimensional_upper_envelope_matches_brute_force(margin):
     l = rng.random(40) * 3
     q = np.concatenate([rng.normal(size=(60, 1)) * 3, src[:10], [[-50.0], [50.0]]])
     p = 1 if margin == "l1" else 2
-    got = engine._upper_envelope(src, l, q, 1.7, p)
+    got = engine._upper_envelope(src, l, q, 1.7, p)  # private: the 1-D envelope of the engine
     ref = np.min(l[:, None] + 1.7 * np.abs(src - q.T), axis=0)
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13)
     # negative control: a different slope gives a different envelope
+    # private: the 1-D envelope of the engine
     assert np.abs(engine._upper_envelope(src, l, q, 1.6, p) - ref).max() > 1e-3
 
 

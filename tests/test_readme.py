@@ -269,10 +269,11 @@ def test_cli_reference_lists_every_subcommand_and_option():
     from lsgan_theory.cli import build_parser
 
     ref = _readme_tool().cli_reference()
+    # private: argparse has no public way to list a parser's subcommands and their options
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     for name, sp in sub.choices.items():
         section = ref.split(f"<code>lsgan-theory {name}</code>")[1].split("</details>")[0]
-        for a in sp._actions:
+        for a in sp._actions:  # private: argparse's list of options (no public accessor)
             for opt in a.option_strings:
                 if opt not in ("-h", "--help"):
                     assert f"`{opt}" in section or f", {opt}" in section, (name, opt)

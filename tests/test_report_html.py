@@ -68,6 +68,27 @@ class _Collect(HTMLParser):
             self.scripts += 1
 
 
+def test_report_is_written_atomically_by_the_packages_one_writer(tmp_path, monkeypatch):
+    # issue 31: write_html goes through lsgan_theory.output.write_atomic.  A failure at the rename leaves the previous
+    # report whole, no temporary file, and a ValueError naming the file (before: its own writer left report.html.tmp
+    # behind and raised the bare OSError)
+    from lsgan_theory import output
+
+    claims, path = _claims(tmp_path), tmp_path / "report.html"
+    path.write_text("old report\n")
+
+    def fail(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output.os, "replace", fail)
+    with pytest.raises(ValueError, match="report.html.*No space left"):
+        write_html(claims, {"quick": True}, path)
+    assert path.read_text() == "old report\n"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["fig.png", "report.html"]
+    monkeypatch.undo()  # negative control: the same call without the fault writes the report
+    assert write_html(claims, {"quick": True}, path).read_text().startswith("<!DOCTYPE html>")
+
+
 def test_report_is_self_contained_and_escapes_evidence(tmp_path):
     page = write_html(_claims(tmp_path), {"version": "0.1.0", "git": "abc", "quick": True}, tmp_path / "report.html")
     text = page.read_text()

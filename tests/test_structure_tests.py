@@ -17,19 +17,6 @@ TESTS = Path(__file__).parent
 _REASON = re.compile(r"#\s*private:\s*\S")
 _ATTR_FUNCS = {"setattr", "getattr", "delattr", "hasattr"}
 
-#: Test files whose private uses another part of issue 31 is rewriting now (the CLI as a package, the verify cost
-#: table in claims, the LP engine and the loss compiler in their own modules): what remains private there gets its
-#: comment when that work lands.  An entry whose file has no uncommented private use left fails: it leaves the list.
-PENDING = {
-    "test_bad_input_cli.py": "cli._to_json and the train CLI's progress hook move with the CLI package",
-    "test_custom_training.py": "the compiled loss's terms move with the loss compiler",
-    "test_fuzz_cli.py": "cli._run_divergence moves with the CLI package",
-    "test_nonparametric.py": "the LP engine's constants and helpers move to their own module",
-    "test_readme.py": "the CLI reference generator moves to tools/readme.py",
-    "test_verify_cli.py": "the verify cost table and its estimate become public in claims",
-    "test_new_family.py": "arrives with the family registry's work; reads the train CLI's flags through argparse",
-}
-
 
 def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
@@ -105,15 +92,10 @@ def private_uses(source: str) -> list[str]:
 
 
 def test_no_test_reaches_into_a_private_name_without_saying_why():
-    found, stale = [], []
+    found = []
     for path in sorted(TESTS.glob("*.py")):
-        uses = private_uses(path.read_text(encoding="utf-8"))
-        if path.name in PENDING:
-            stale += [] if uses else [path.name]
-        else:
-            found += [f"{path.name} {f}" for f in uses]
+        found += [f"{path.name} {f}" for f in private_uses(path.read_text(encoding="utf-8"))]
     assert not found, "private access without a '# private: <why>' comment:\n" + "\n".join(found)
-    assert not stale, f"no uncommented private use left in {stale}: remove them from PENDING"
 
 
 @pytest.mark.parametrize("source", [

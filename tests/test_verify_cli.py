@@ -1,5 +1,6 @@
 """``lsgan-theory verify`` flags of issue 21: --require-gpu, the --full duration line, --only listing the ids,
---quiet and strict --json.  The GPU is simulated (``cli.verify._gpu_name`` patched) so these run the same on any machine."""
+--quiet and strict --json.  The GPU is simulated (torch's ``cuda.is_available`` / ``cuda.get_device_name`` patched) so these run the same on
+any machine."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pytest
 
 from lsgan_theory import claims
 from lsgan_theory.cli import main
-from lsgan_theory.cli import verify as verify_cli
 
 CHEAP = "symbolic-gls-costs"  # ~0.4 CPU s, no quick/full difference
 
@@ -34,7 +34,16 @@ def strict_json(text):
 
 @pytest.fixture
 def no_gpu(monkeypatch):
-    monkeypatch.setattr(verify_cli, "_gpu_name", lambda: None)
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+def fake_gpu(monkeypatch, name: str) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: name)
 
 
 @pytest.fixture
@@ -51,9 +60,23 @@ def test_require_gpu_without_a_gpu_is_one_line_exit_2_before_any_claim_runs(no_g
     assert err.count("\n") == 1 and err.startswith("lsgan-theory verify: error: --require-gpu") and "GPU" in err, err
 
 
+def test_a_broken_cuda_set_up_reads_as_no_gpu(monkeypatch, ran, tmp_path):
+    # verify asks provenance.gpu_name, the one GPU probe (the report's device line asks it too): a CUDA set-up that
+    # raises reads as no GPU, so --require-gpu refuses in one line (before: verify's own probe let the error escape)
+    import torch
+
+    def broken():
+        raise RuntimeError("CUDA driver initialization failed")
+
+    monkeypatch.setattr(torch.cuda, "is_available", broken)
+    rc, out, err = run(["verify", "--require-gpu", "--only", CHEAP, "--out", tmp_path])
+    assert rc == 2 and out == "" and ran == []
+    assert err.count("\n") == 1 and err.startswith("lsgan-theory verify: error: --require-gpu"), err
+
+
 def test_require_gpu_with_a_gpu_proceeds(monkeypatch, ran, tmp_path):
     # negative control: the refusal depends on the GPU, not on the flag alone
-    monkeypatch.setattr(verify_cli, "_gpu_name", lambda: "Fake GPU 9000")
+    fake_gpu(monkeypatch, "Fake GPU 9000")
     rc, _, err = run(["verify", "--require-gpu", "--only", CHEAP, "--out", tmp_path, "--quiet"])
     assert rc == 0 and ran == [[CHEAP]], err
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import __version__
-from ..output import write_json
+from ..output import write_json, write_text
 from ..plots import optimal_critic_figure, training_curves_figure
 from ..provenance import git_revision
 
@@ -57,7 +57,7 @@ def analysis_report(res, out: Path) -> dict:
              f"{int(t.diverged.sum())}; W1 to p per model: "
              + ", ".join("n/a" if v is None else f"{v:.3g}" for v in w1), "",
              "## Figures", ""] + [f"- `{f.name}`" for f in figs if f.suffix == ".png"]
-    (out / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text(out / "summary.md", "\n".join(lines) + "\n", what="--out")
     write_json(out / "summary.json", data, what="--out")
     return data
 

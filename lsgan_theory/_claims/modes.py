@@ -18,6 +18,7 @@ an interval straddling 0 is inconclusive.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..claims import Check, Context, Evidence, claim, interval_relation
+from ..output import write_json, write_text
 from ..studies.stats import welch_test
 
 __all__ = ["modes_report", "difference_check", "published_comparison", "mao_collapse_text", "size_to_decide_text"]
@@ -276,11 +278,12 @@ def stability_table(summary, spec) -> list[str]:
 # ---------------------------------------------------------------------------------------------------- report
 def _write_csv(path: Path, rows: list[dict]) -> None:
     keys = list(dict.fromkeys(k for r in rows for k in r))
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: json.dumps(v) if isinstance(v, (list, tuple, dict)) else v for k, v in r.items()})
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keys)
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: json.dumps(v) if isinstance(v, (list, tuple, dict)) else v for k, v in r.items()})
+    write_text(path, buf.getvalue(), what="--out")  # the package's one atomic writer
 
 
 def modes_report(result, out, *, published_setup: bool | None = None, figures: bool = True) -> dict:
@@ -327,7 +330,7 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
         lines += ["", "## Mao's \"collapse from about step 15k\" on the trajectories, per seed", ""] + mao
     if "optimizer" in spec.grid and "d_batchnorm" in spec.grid:
         lines += ["", "## Stability (optimiser × batch normalisation × loss)", ""] + stability_table(summary, spec)
-    (out / "tables.md").write_text("\n".join(lines) + "\n")
+    write_text(out / "tables.md", "\n".join(lines) + "\n", what="--out")
     files.append(out / "tables.md")
     if figures:
         keys = list(spec.grid)
@@ -348,7 +351,6 @@ def modes_report(result, out, *, published_setup: bool | None = None, figures: b
                     + ", ".join(f"{l} {r['modes']:.1f} modes, HQ {r['high_quality']:.2f}" for l, r in fin.items())
                     + ".")
             files += plots.mode_trajectories_figure(rows, K, out / "figures" / f"trajectories_{tag}", cap2, title)
-    from ..output import write_json
 
     write_json(out / "meta.json", {**result.meta, "spec_text": spec.text}, indent=1, what="--out")
     files.append(out / "meta.json")

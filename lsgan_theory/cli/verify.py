@@ -3,10 +3,10 @@ duration line is :data:`lsgan_theory.claims.VERIFY_COST` (read by :func:`lsgan_t
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+from ..provenance import cpu_cores, gpu_name
 from .common import _int_type, _print_json, _writable_dir
 
 
@@ -25,20 +25,6 @@ def _add_verify(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the verdicts as standard JSON (non-finite -> null)")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     p.add_argument("--require-gpu", action="store_true", help="refuse (exit 2) on a machine without a CUDA GPU")
-
-
-def _gpu_name() -> str | None:
-    """The name of the first CUDA device, or None when torch sees none."""
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-
-
-def _cpu_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _duration(seconds: float) -> str:
@@ -62,13 +48,13 @@ def _run_verify(args) -> int:
                              f"{' '.join(ids)}")
     _writable_dir(args.out, "--out")
     selected = [c for c in ids if not args.only or c in args.only]
-    gpu = _gpu_name()
+    gpu = gpu_name()
     if gpu is None and args.require_gpu:
         raise ValueError("--require-gpu: no CUDA GPU visible to torch on this machine (torch.cuda.is_available() is "
                          "False); run without --require-gpu to use the CPU")
     if not args.quick:
         cpu_s, basis = full_estimate(selected, args.out)
-        cores = _cpu_cores()
+        cores = cpu_cores()
         where = f"a GPU ({gpu}) and {cores} CPU cores" if gpu else f"{cores} CPU cores, no GPU"
         gpu_note = "; CPU-measured, so an upper bound for the trained claims on the GPU" if gpu else ""
         print(f"lsgan-theory verify --full: expect about {_duration(cpu_s)} of CPU time for {len(selected)} "

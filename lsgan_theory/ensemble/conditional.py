@@ -50,7 +50,7 @@ import functools
 import hashlib
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -82,7 +82,7 @@ def _is_int(v) -> bool:
 
 
 @dataclass(frozen=True)
-class ConditionalConfig:
+class ConditionalConfig(_trainer._EnsembleConfig):
     """Everything that defines a CLS-GAN ensemble run (saved with results and checkpoints).
 
     Fields named in :data:`PER_MODEL_CONDITIONAL` take one value or a tuple of ``n_models`` values.
@@ -122,6 +122,8 @@ class ConditionalConfig:
     dtype: str = "float32"
     device: str = "cpu"
 
+    _PER_MODEL = PER_MODEL_CONDITIONAL  # (a class attribute, not a field)
+
     def __post_init__(self):
         for name in ("n_classes", "data_dim", "n_models", "steps", "batch", "batch_ul", "noise_dim", "n_critic",
                      "record_every"):
@@ -143,13 +145,7 @@ class ConditionalConfig:
                 raise ValueError(f"model_ids: need {self.n_models} distinct integers in [0, 2**31), got "
                                  f"{self.model_ids!r}")
             object.__setattr__(self, "model_ids", ids)
-        for name in PER_MODEL_CONDITIONAL:
-            v = getattr(self, name)
-            if isinstance(v, (list, tuple)):
-                if len(v) != self.n_models:
-                    raise ValueError(f"{name}: a per-model tuple needs n_models = {self.n_models} values, got "
-                                     f"{len(v)}")
-                object.__setattr__(self, name, tuple(v))
+        self._broadcast_per_model()
         for name, lo, lo_open in (("lr_d", 0, True), ("lr_g", 0, True), ("lam", 0, False), ("gamma_ul", 0, False),
                                   ("tau", 0, True)):
             for v in self.per_model(name):
@@ -185,15 +181,6 @@ class ConditionalConfig:
             raise ValueError(f"batch: n_models × batch × (batch + batch_ul) margin entries need ~{n_bytes / 2**30:.0f} "
                              f"GiB; use fewer models or smaller batches")
 
-    def per_model(self, name: str) -> tuple:
-        """The value of ``name`` for each of the n_models models."""
-        v = getattr(self, name)
-        return tuple(v) if isinstance(v, tuple) else (v,) * self.n_models
-
-    def ids(self) -> tuple[int, ...]:
-        """The stream id of each model: ``model_ids`` or 0..n_models−1."""
-        return self.model_ids if self.model_ids is not None else tuple(range(self.n_models))
-
     def splits(self) -> tuple[int, ...]:
         """The labelled-subset key of each model (``label_split``, default its model id)."""
         return tuple(i if s is None else int(s) for i, s in zip(self.ids(), self.per_model("label_split")))
@@ -207,14 +194,8 @@ class ConditionalConfig:
     def select(self, models) -> "ConditionalConfig":
         """The sub-ensemble of the given model positions, with the same streams and labelled subsets."""
         models = list(models)
-        kw = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in PER_MODEL_CONDITIONAL:
-            v = getattr(self, name)
-            if isinstance(v, tuple):
-                kw[name] = tuple(v[i] for i in models)
+        kw = self._selected_fields(models)
         kw["label_split"] = tuple(self.splits()[i] for i in models)
-        kw["n_models"] = len(models)
-        kw["model_ids"] = tuple(self.ids()[i] for i in models)
         return ConditionalConfig(**kw)
 
 
@@ -643,7 +624,7 @@ def conditional_advance(run: ConditionalSetup, state, step: int):
 
 # ---------------------------------------------------------------------------------------------------- observers
 @dataclass(frozen=True)
-class ConditionalObservation:
+class ConditionalObservation(_trainer._ObservedState):
     """What an observer of :func:`train_conditional` sees after ``step`` completed steps (0: before the first):
     ``run`` (:class:`ConditionalSetup`) and ``state`` (the engine's ``TrainState``: parameters, optimiser states,
     ``active``, ``diverged_step``, the last losses).  Read-only by contract: the parameters are updated in place by
@@ -652,22 +633,6 @@ class ConditionalObservation:
     step: int
     run: ConditionalSetup
     state: object
-
-    @property
-    def config(self) -> ConditionalConfig:
-        return self.run.config
-
-    @property
-    def active(self) -> torch.Tensor:
-        return self.state.active
-
-    @property
-    def loss_d(self):
-        return self.state.loss_d
-
-    @property
-    def loss_g(self):
-        return self.state.loss_g
 
     def generate(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """G(z, y) of every model (E, N, data_dim) for z (E, N, noise_dim) and labels y (E, N), no gradient."""
@@ -688,15 +653,7 @@ def _observer(observe, run: ConditionalSetup):
     record is checked as the engine checks :func:`~lsgan_theory.ensemble.trainer.train`'s and stored in the state."""
     if observe is None:
         return None
-
-    def call(state, n):
-        rec = observe(ConditionalObservation(step=n, run=run, state=state))
-        if rec is None:
-            return state
-        _trainer._check_record(rec)
-        return replace(state, observed=state.observed + ((n, rec),))
-
-    return call
+    return lambda state, n: _trainer._observed(observe, run, state, n, ConditionalObservation)
 
 
 # ---------------------------------------------------------------------------------------------------- training

@@ -145,6 +145,43 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
+class _EnsembleConfig:
+    """What the configs of an ensemble share (:class:`TrainConfig`, and the CLS-GAN's
+    :class:`~lsgan_theory.ensemble.conditional.ConditionalConfig`): the fields named in the class's ``_PER_MODEL``
+    take one value for all models or a tuple of ``n_models`` values; ``model_ids`` are the models' stream ids."""
+
+    _PER_MODEL: tuple = ()
+
+    def _broadcast_per_model(self) -> None:
+        """A list or tuple given for a per-model field becomes a tuple, of exactly ``n_models`` values."""
+        for name in self._PER_MODEL:
+            v = getattr(self, name)
+            if isinstance(v, (list, tuple)):
+                if len(v) != self.n_models:
+                    raise ValueError(f"{name}: a per-model tuple needs n_models = {self.n_models} values, got {len(v)}")
+                _set(self, name, tuple(v))
+
+    def per_model(self, name: str) -> tuple:
+        """The value of ``name`` for each of the n_models models."""
+        v = getattr(self, name)
+        return tuple(v) if isinstance(v, tuple) else (v,) * self.n_models
+
+    def ids(self) -> tuple[int, ...]:
+        """The stream id of each model: ``model_ids`` or 0..n_models−1."""
+        return self.model_ids if self.model_ids is not None else tuple(range(self.n_models))
+
+    def _selected_fields(self, models: list) -> dict:
+        """The fields of the sub-ensemble of the given model positions, with the same streams."""
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in self._PER_MODEL:
+            v = getattr(self, name)
+            if isinstance(v, tuple):
+                kw[name] = tuple(v[i] for i in models)
+        kw["n_models"] = len(models)
+        kw["model_ids"] = tuple(self.ids()[i] for i in models)
+        return kw
+
+
 def _with_family_fields(cls):
     """Insert the registry's family parameters as fields of ``cls`` right after ``family`` (name, annotation and
     default from their :class:`lsgan_theory.families.Param`), before :func:`dataclasses.dataclass` reads them."""
@@ -166,7 +203,7 @@ def _with_family_fields(cls):
 
 @dataclass(frozen=True)
 @_with_family_fields
-class TrainConfig:
+class TrainConfig(_EnsembleConfig):
     """Everything that defines an ensemble run; saved with every result.
 
     Fields named in ``PER_MODEL`` take one value for all models or a tuple of ``n_models`` values.
@@ -253,6 +290,8 @@ class TrainConfig:
     init_gain: float = 1.0
     update: str = "alternating"
 
+    _PER_MODEL = PER_MODEL  # (a class attribute, not a field)
+
     def __post_init__(self):
         """Validate every field at construction: ``TypeError``/``ValueError`` naming the field and its range."""
         for name in ("n_models", "steps", "batch", "noise_dim", "n_critic", "record_every", "pack", "d_pieces"):
@@ -275,12 +314,7 @@ class TrainConfig:
                 got = (f"{len(ids)} ids" if len(ids) != self.n_models else f"id {repeated} twice")  # not all of them
                 raise ValueError(f"model_ids: need {self.n_models} distinct integers in [0, 2**31), got {got}")
             _set(self, "model_ids", ids)
-        for name in PER_MODEL:
-            v = getattr(self, name)
-            if isinstance(v, (list, tuple)):
-                if len(v) != self.n_models:
-                    raise ValueError(f"{name}: a per-model tuple needs n_models = {self.n_models} values, got {len(v)}")
-                _set(self, name, tuple(v))
+        self._broadcast_per_model()
         self._check_per_model()
         self._check_choices()
         self._check_densities()
@@ -441,26 +475,9 @@ class TrainConfig:
         parts["total"] = sum(parts.values())
         return parts
 
-    def per_model(self, name: str) -> tuple:
-        """The value of ``name`` for each of the n_models models."""
-        v = getattr(self, name)
-        return tuple(v) if isinstance(v, tuple) else (v,) * self.n_models
-
-    def ids(self) -> tuple[int, ...]:
-        """The stream id of each model: ``model_ids`` or 0..n_models−1."""
-        return self.model_ids if self.model_ids is not None else tuple(range(self.n_models))
-
     def select(self, models) -> "TrainConfig":
         """The sub-ensemble of the given model positions, with the same streams (for sequential runs)."""
-        models = list(models)
-        kw = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in PER_MODEL:
-            v = getattr(self, name)
-            if isinstance(v, tuple):
-                kw[name] = tuple(v[i] for i in models)
-        kw["n_models"] = len(models)
-        kw["model_ids"] = tuple(self.ids()[i] for i in models)
-        return TrainConfig(**kw)
+        return TrainConfig(**self._selected_fields(list(models)))
 
 
 #: The scheme of the per-step draws, written into every checkpoint: a checkpoint of another scheme (those written
@@ -1113,21 +1130,13 @@ def deferred_interrupt():
 
 
 # ---------------------------------------------------------------------------------------------------- observers
-@dataclass(frozen=True)
-class Observation:
-    """What an observer of :func:`train` sees after ``step`` completed steps (0: before the first).
-
-    ``run``: the :class:`Setup` (config, data, device, dtype, model ids); ``state``: the :class:`TrainState`
-    (parameters, optimiser states, ``active``, ``diverged_step``, the last losses).  Read-only by contract: the
-    parameters are the engine's own tensors (updated in place by the next step), so keep copies, not references.
-    """
-
-    step: int
-    run: Setup
-    state: TrainState
+class _ObservedState:
+    """What every observer reads from the engine's state (:class:`Observation`, and the CLS-GAN's
+    :class:`~lsgan_theory.ensemble.conditional.ConditionalObservation`): ``run`` and ``state`` are its fields."""
 
     @property
-    def config(self) -> TrainConfig:
+    def config(self):
+        """The run's config (:class:`TrainConfig`, or the CLS-GAN's ``ConditionalConfig``)."""
         return self.run.config
 
     @property
@@ -1143,6 +1152,20 @@ class Observation:
     @property
     def loss_g(self) -> torch.Tensor | None:
         return self.state.loss_g
+
+
+@dataclass(frozen=True)
+class Observation(_ObservedState):
+    """What an observer of :func:`train` sees after ``step`` completed steps (0: before the first).
+
+    ``run``: the :class:`Setup` (config, data, device, dtype, model ids); ``state``: the :class:`TrainState`
+    (parameters, optimiser states, ``active``, ``diverged_step``, the last losses).  Read-only by contract: the
+    parameters are the engine's own tensors (updated in place by the next step), so keep copies, not references.
+    """
+
+    step: int
+    run: Setup
+    state: TrainState
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """G_e(z) of every model (E, N, d) for z (E, N, noise_dim), no gradient, batch norm in inference mode with
@@ -1220,8 +1243,10 @@ def _observe_steps(config: TrainConfig, run: Setup, observe, observe_at) -> froz
     return frozenset(steps)
 
 
-def _observed(observe, run: Setup, state: TrainState, n: int) -> TrainState:
-    rec = observe(Observation(step=n, run=run, state=state))
+def _observed(observe, run, state: TrainState, n: int, view=Observation) -> TrainState:
+    """``observe(view(n, run, state))``, its record checked and stored in the state (``view``: the observation class
+    of the engine's caller, :class:`Observation` for :func:`train`)."""
+    rec = observe(view(step=n, run=run, state=state))
     if rec is None:
         return state
     _check_record(rec)

@@ -219,18 +219,9 @@ def optimal_critic(family: str, p: str = "normal(0,1)", q: str = "normal(1.5,1)"
     """
     closed_form_critic(family, np.ones(1), np.ones(1))
     P, Q = _densities.parse(p), _densities.parse(q)
-    cfg = TrainConfig(target=P.spec, fixed_generator=Q.spec, family=family, n_models=n_models, seed=seed, steps=steps,
-                      batch=batch, n_data=n_data, d_hidden=(width, width), g_hidden=(1,), lr_d=lr,
-                      train_generator=False, record_every=max(1, steps // 20), device=device)
-    with torch_threads(1):  # tiny networks (see resources.torch_threads)
-        res = train(cfg)
-    # grid over the central region where (p+q)/2 carries 99.9 % of the mass (quantiles of both densities)
-    lo = min(float(np.min(_qtile(P, 5e-4))), float(np.min(_qtile(Q, 5e-4))))
-    hi = max(float(np.max(_qtile(P, 1 - 5e-4))), float(np.max(_qtile(Q, 1 - 5e-4))))
-    x = np.linspace(lo, hi, grid)
-    xt = torch.tensor(np.broadcast_to(x[None, :, None], (n_models, grid, 1)).copy())
-    with torch.no_grad():
-        out = res.discriminator()(xt).double().numpy()
+    cfg, res, x, out = _trained_on_grid(P, Q, dict(family=family), n_models=n_models, steps=steps, batch=batch,
+                                        n_data=n_data, width=width, lr=lr, seed=seed, device=device, grid=grid)
+    out = out.numpy()
     d = 1.0 / (1.0 + np.exp(-out)) if _families.canonical(family) in ("gan", "gan_ns") else out
     chk = critic_statistics(family, x, d, P, Q, shift=shift, a=cfg.ls_a, b=cfg.ls_b)
     chk.result = res
@@ -273,18 +264,11 @@ def custom_critic(real: str, fake: str, sense: str = "max", generator: str | Non
     dfn = lambdify_pq(der.d_star)
     loss = _losses.compile_custom_loss(real, fake, sense, generator)
     P, Q = _densities.parse(p), _densities.parse(q)
-    cfg = TrainConfig(target=P.spec, fixed_generator=Q.spec, family="custom", custom_real=real, custom_fake=fake,
-                      custom_sense=sense, custom_generator=generator, n_models=n_models, seed=seed, steps=steps,
-                      batch=batch, n_data=n_data, d_hidden=(width, width), g_hidden=(1,), lr_d=lr,
-                      train_generator=False, record_every=max(1, steps // 20), device=device)
-    with torch_threads(1):
-        res = train(cfg)
-    lo = min(float(np.min(_qtile(P, 5e-4))), float(np.min(_qtile(Q, 5e-4))))
-    hi = max(float(np.max(_qtile(P, 1 - 5e-4))), float(np.max(_qtile(Q, 1 - 5e-4))))
-    x = np.linspace(lo, hi, grid)
-    xt = torch.tensor(np.broadcast_to(x[None, :, None], (n_models, grid, 1)).copy())
+    family = dict(family="custom", custom_real=real, custom_fake=fake, custom_sense=sense, custom_generator=generator)
+    _, res, x, out = _trained_on_grid(P, Q, family, n_models=n_models, steps=steps, batch=batch, n_data=n_data,
+                                      width=width, lr=lr, seed=seed, device=device, grid=grid)
     with torch.no_grad():
-        d = loss.discriminator(res.discriminator()(xt).double()).numpy()
+        d = loss.discriminator(out).numpy()
     import sympy as _sp
     piecewise = bool(der.d_star.has(_sp.Piecewise))
     chk = critic_statistics("custom", x, d, P, Q, shift=shift, d_star=dfn, piecewise=piecewise)
@@ -294,6 +278,27 @@ def custom_critic(real: str, fake: str, sense: str = "max", generator: str | Non
 
 def _qtile(P, u: float) -> np.ndarray:
     return P.ppf(np.array([u]))
+
+
+def _trained_on_grid(P, Q, family: dict, *, n_models: int, steps: int, batch: int, n_data: int, width: int,
+                     lr: float, seed: int, device: str, grid: int):
+    """Train ``n_models`` discriminators of ``family`` (the TrainConfig fields of the loss) against the fixed
+    generator density Q (data P), two hidden layers of ``width``; returns ``(config, result, x, out)`` with ``x`` the
+    ``grid`` evaluation points over the central 99.9 % of (p + q)/2 and ``out`` (E, grid) the raw outputs there
+    (float64 tensor, no gradient)."""
+    cfg = TrainConfig(target=P.spec, fixed_generator=Q.spec, **family, n_models=n_models, seed=seed, steps=steps,
+                      batch=batch, n_data=n_data, d_hidden=(width, width), g_hidden=(1,), lr_d=lr,
+                      train_generator=False, record_every=max(1, steps // 20), device=device)
+    with torch_threads(1):  # tiny networks (see resources.torch_threads)
+        res = train(cfg)
+    # grid over the central region where (p+q)/2 carries 99.9 % of the mass (quantiles of both densities)
+    lo = min(float(np.min(_qtile(P, 5e-4))), float(np.min(_qtile(Q, 5e-4))))
+    hi = max(float(np.max(_qtile(P, 1 - 5e-4))), float(np.max(_qtile(Q, 1 - 5e-4))))
+    x = np.linspace(lo, hi, grid)
+    xt = torch.tensor(np.broadcast_to(x[None, :, None], (n_models, grid, 1)).copy())
+    with torch.no_grad():
+        out = res.discriminator()(xt).double()
+    return cfg, res, x, out
 
 
 # ------------------------------------------------------------------------------------------------ loss-sensitive
