@@ -203,13 +203,105 @@ def test_tost_is_two_one_sided_scipy_t_tests():
     ci = stats.ttest_1samp(d, 0.0).confidence_interval(0.90)
     assert (lo, hi) == pytest.approx((ci.low, ci.high), rel=1e-12)
     # the interval rule: p ≤ α exactly when the 90 % interval lies inside (−δ, δ)
-    for margin in (0.05, 0.1, 0.15, 0.2, 0.3):
-        _, (lo, hi), p = tost(d, margin)
-        assert (p <= 0.05) == (-margin < lo and hi < margin)
+    for delta in (0.05, 0.1, 0.15, 0.2, 0.3):
+        _, (lo, hi), p = tost(d, delta)
+        assert (p <= 0.05) == (-delta < lo and hi < delta)
     # negative control: a true difference well outside the margin is not declared equivalent
     assert tost(rng.normal(0.5, 0.2, 9), 0.2)[2] > 0.05
-    with pytest.raises(ValueError, match="margin"):
+    with pytest.raises(ValueError, match="delta"):
         tost(d, 0.0)
     with pytest.raises(ValueError, match="alpha"):
         tost(d, 0.1, alpha=0.5)
     assert math.isnan(tost([0.1], 0.2)[2])
+
+
+# ------------------------------------------------------------------ one bootstrap, one interval rescaling (issue 31)
+from lsgan_theory.studies.stats import fit_power, percentile_bootstrap, t_relevel  # noqa: E402
+
+
+def test_percentile_bootstrap_of_a_mean_agrees_with_the_t_interval():
+    # a second method: for n = 400 normal values the percentile bootstrap of the mean is the t-interval to ~5 %
+    x = np.random.default_rng(0).normal(2.0, 1.5, 400)
+    m, (lo, hi) = percentile_bootstrap([x], lambda v: v.mean(axis=-1), n_boot=4000, seed=1)
+    _, tlo, thi = t_interval(x)
+    assert m == pytest.approx(x.mean(), rel=1e-12)
+    assert (hi - lo) == pytest.approx(thi - tlo, rel=0.08) and lo < m < hi
+    assert abs((lo + hi) / 2 - m) < 0.1 * (thi - tlo)
+
+
+def test_percentile_bootstrap_paired_keeps_pairs_and_stratified_does_not():
+    # y = x exactly: resampling the pairs jointly keeps ρ = 1 in every resample; resampling the two samples
+    # independently (negative control) breaks the pairs and spreads ρ
+    x = np.random.default_rng(2).normal(size=30)
+    rho = lambda a, b: spearman_rows(a, b) if a.ndim == 1 else np.array([spearman_rows(u, v[None])[0]  # noqa: E731
+                                                                          for u, v in zip(a, b)])
+    r, ci = percentile_bootstrap([x, x], rho, paired=True, n_boot=200, seed=0)
+    assert r == pytest.approx(1.0) and ci == pytest.approx((1.0, 1.0))
+    _, ci2 = percentile_bootstrap([x, x], rho, paired=False, n_boot=200, seed=0)
+    assert ci2[1] - ci2[0] > 0.3
+
+
+def test_percentile_bootstrap_fixed_samples_undefined_resamples_and_bad_input():
+    # a one-value sample is not resampled (it could only be drawn as it is); a sample of size 2 is
+    r, ci = percentile_bootstrap([[5.0], [1.0, 3.0]], lambda a, b: a.mean(-1) - b.mean(-1), n_boot=300, seed=0)
+    assert r == 3.0 and ci[0] == pytest.approx(2.0) and ci[1] == pytest.approx(4.0)
+    # undefined resamples (0/0) are left out; all undefined: a NaN interval
+    r, ci = percentile_bootstrap([[0.0, 1.0]], lambda v: 1.0 / v.mean(-1), n_boot=300, seed=0)
+    assert np.isfinite(ci).all()
+    _, ci = percentile_bootstrap([[0.0, 0.0]], lambda v: v.mean(-1) / v.mean(-1), n_boot=50, seed=0)
+    assert all(math.isnan(c) for c in ci)
+    for kw, name in (({"n_boot": 0}, "n_boot"), ({"level": 1.0}, "level"), ({"paired": True}, "one length")):
+        with pytest.raises(ValueError, match=name):
+            percentile_bootstrap([[1.0, 2.0], [1.0, 2.0, 3.0]], lambda a, b: a.mean(-1), **kw)
+
+
+def test_spearman_bootstrap_pairs_resamples_units_and_within_would_not():
+    rng = np.random.default_rng(4)
+    d = rng.uniform(0, 1, 60)
+    f = d + rng.normal(0, 0.3, 60)
+    r, (lo, hi) = spearman_bootstrap(d, f[:, None], 500, 0, resample="pairs")
+    assert r == pytest.approx(stats.spearmanr(d, f).statistic, rel=1e-12) and lo < r < hi and hi - lo > 0.05
+    # negative control: one value per level resampled "within" its level is the data every time
+    r2, ci2 = spearman_bootstrap(d, f[:, None], 50, 0)
+    assert r2 == pytest.approx(r) and ci2 == pytest.approx((r, r))
+    with pytest.raises(ValueError, match="resample"):
+        spearman_bootstrap(d, f[:, None], 10, resample="columns")
+
+
+@pytest.mark.parametrize("level", [0.9, 1 - 0.05 / 7])
+def test_t_relevel_is_the_t_interval_at_the_other_level(level):
+    x = np.random.default_rng(5).normal(1.0, 2.0, 7)
+    m, lo, hi = t_interval(x)
+    ref = stats.ttest_1samp(x, 0.0).confidence_interval(level)
+    assert t_relevel(m, (lo, hi), x.size, level) == pytest.approx((ref.low, ref.high), rel=1e-12)
+    assert t_relevel(m, (lo, hi), x.size, 0.95) == (lo, hi)
+    assert t_relevel(m, (math.nan, math.nan), 7, level)[0] != t_relevel(m, (lo, hi), 7, level)[0]  # control
+    with pytest.raises(ValueError, match="level"):
+        t_relevel(m, (lo, hi), 7, 1.5)
+
+
+def test_welch_critical_is_the_student_t_quantile_of_its_dof():
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(0, 1, 8), rng.normal(0.3, 2, 11)
+    for level in (0.95, 0.99):
+        w = welch_test(a, b, level)
+        assert w.critical == pytest.approx(stats.t.ppf((1 + level) / 2, w.dof), rel=1e-12)
+        assert w.hi - w.difference == pytest.approx(w.critical * w.se, rel=1e-9)
+    assert welch_test([1.0], b).critical == pytest.approx(stats.norm.ppf(0.975))  # dof NaN: the z limit
+
+
+def test_fit_power_resamples_within_each_x():
+    # rows constant over seeds: every resample is the data, so the interval is the slope itself
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    y = np.tile((3 * x ** -0.5)[:, None], (1, 5))
+    f = fit_power(x, y, n_boot=100, seed=np.random.default_rng(0))
+    assert f.slope == pytest.approx(-0.5) and f.ci == pytest.approx((-0.5, -0.5))
+    # each seed scales every x alike: resampling seed columns jointly across x (the old fit_slope's scheme) keeps
+    # the slope at exactly -0.5 (zero width, the negative control below); the runs at different x are independent,
+    # so fit_power resamples within each x and the means move independently: a real spread
+    yy = 3 * x[:, None] ** -0.5 * np.array([0.5, 1.5])[None, :]
+    g = fit_power(x, yy, n_boot=400, seed=1)
+    assert g.slope == pytest.approx(-0.5) and g.ci[1] - g.ci[0] > 0.1
+    cols = np.random.default_rng(1).integers(0, 2, (400, 2))
+    joint = [np.polyfit(np.log(x), np.log(yy[:, c].mean(1)), 1)[0] for c in cols]
+    assert np.ptp(joint) == pytest.approx(0.0, abs=1e-12)

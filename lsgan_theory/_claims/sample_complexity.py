@@ -47,7 +47,7 @@ def Check(name, statistic, tolerance, basis, alternative, alternative_statistic,
                   alternative.replace("|", bar), alternative_statistic, shown.replace("|", bar))
 
 __all__ = ["report_experiment", "decrease_check", "equivalence_check", "holm_equivalence_checks", "rate_terms",
-           "lambda_limit_check", "paired_tost_reading", "TOST_MARGIN_L1", "size_to_decide"]
+           "lambda_limit_check", "paired_tost_reading", "TOST_DELTA_L1", "size_to_decide"]
 
 _EXPERIMENT_OF = {"sample-complexity-critic-gap": "critic_generalisation",
                   "sample-complexity-data-generalisation": "data_generalisation",
@@ -81,18 +81,12 @@ def decrease_check(name: str, value: float, ci, basis: str, what: str = "slope")
 
 def equivalence_check(name: str, a, b, alt, basis: str, alt_name: str) -> Check:
     """Welch t = |mean(a) − mean(b)| / SE ≤ the two-sided 5 % critical value of Student t with the Welch–
-    Satterthwaite degrees of freedom; alternative: the same t for ``a`` against ``alt``."""
-    from scipy import stats
-
-    def t_stat(x, y):
-        w = welch_test(x, y)
-        return abs(w.statistic), w.dof
-
-    t, df = t_stat(a, b)
-    t_alt, _ = t_stat(a, alt)
-    crit = float(stats.t.ppf(0.975, df)) if math.isfinite(df) else 1.959964
+    Satterthwaite degrees of freedom (:attr:`lsgan_theory.studies.stats.Welch.critical`); alternative: the same t
+    for ``a`` against ``alt``."""
+    w, w_alt = welch_test(a, b), welch_test(a, alt)
+    t, df, crit = abs(w.statistic), w.dof, w.critical
     return Check(name, t, crit, f"{basis}; Welch t, two-sided 5 % critical value {crit:.2f} (df {df:.1f})",
-                 alt_name, t_alt)
+                 alt_name, abs(w_alt.statistic))
 
 
 def size_to_decide(estimate: float, ci, level: float, n_seeds: int, reference: float,
@@ -644,17 +638,18 @@ def _gls(df, curves, folder: Path) -> dict:
     return {"text": "\n".join(text), "figures": figs, "checks": checks, "data": data}
 
 
-#: TOST margin for "GLS ν = 0 reaches the error of LS-GAN at λ = 1000": 0.1 in ∫|p − q̂| (5 % of its range [0, 2]),
+#: TOST equivalence margin δ for "GLS ν = 0 reaches the error of LS-GAN at λ = 1000": 0.1 in ∫|p − q̂| (5 % of its
+#: range [0, 2]),
 #: stated before any run (a practical margin: the exact ∫ has quadrature error < 1e-6, so no error estimate sets it)
-TOST_MARGIN_L1 = 0.1
+TOST_DELTA_L1 = 0.1
 
 
-def paired_tost_reading(df, rows, margin: float = TOST_MARGIN_L1, alpha: float = 0.05) -> tuple[list[str], dict]:
+def paired_tost_reading(df, rows, delta: float = TOST_DELTA_L1, alpha: float = 0.05) -> tuple[list[str], dict]:
     """Per target (no spectral normalisation): the experiment's LS-GAN (λ = 1000) configuration retrained with the
     draws of each GLS ν = 0 run (its stream: data, batches, noise, initialisation), the paired differences
     d = ∫|p − q̂|(ν = 0) − ∫|p − q̂|(LS-GAN) and Schuirmann's TOST (:func:`lsgan_theory.studies.stats.tost`) of
-    |E d| < ``margin`` at level ``alpha``, with the seeds that would decide it at 80 % power
-    (:func:`lsgan_theory.studies.stats.seeds_for_power`, effect = margin − |mean d|, the pairs' own SD)."""
+    |E d| < ``delta`` (the equivalence margin δ) at level ``alpha``, with the seeds that would decide it at 80 % power
+    (:func:`lsgan_theory.studies.stats.seeds_for_power`, effect = δ − |mean d|, the pairs' own SD)."""
     from ..studies.sample_complexity import train_exact_l1
     from ..studies.stats import seeds_for_power, tost
 
@@ -668,9 +663,9 @@ def paired_tost_reading(df, rows, margin: float = TOST_MARGIN_L1, alpha: float =
         partner = train_exact_l1(_row_config(l_rows.iloc[0], run_ids=g_rows["id"]))
         d = g_rows["l1_exact"].astype(float).to_numpy() - partner
         d = d[np.isfinite(d)]
-        mean, (lo, hi), p = tost(d, margin, alpha)
+        mean, (lo, hi), p = tost(d, delta, alpha)
         sd = float(np.std(d, ddof=1)) if d.size >= 2 else math.nan
-        eff = margin - abs(mean)
+        eff = delta - abs(mean)
         need = (seeds_for_power(eff, sd, level=1 - 2 * alpha) if eff > 0 and sd > 0 else math.inf) \
             if math.isfinite(sd) else math.nan
         g_l1 = g_rows["l1_exact"].astype(float).to_numpy()
@@ -679,8 +674,8 @@ def paired_tost_reading(df, rows, margin: float = TOST_MARGIN_L1, alpha: float =
         decided = math.isfinite(p) and p <= alpha
         if decided:
             why = "equivalent within the margin"
-        elif abs(mean) >= margin:
-            why = f"not equivalent at this size: the observed mean difference lies outside ±{margin:g}"
+        elif abs(mean) >= delta:
+            why = f"not equivalent at this size: the observed mean difference lies outside ±{delta:g}"
         else:
             why = (f"not decided: the {100 * (1 - 2 * alpha):.0f} % interval is wider than the margin (the common "
                    f"draws correlate the two errors by r = {r_unpaired:.2f})")
@@ -689,20 +684,20 @@ def paired_tost_reading(df, rows, margin: float = TOST_MARGIN_L1, alpha: float =
         lines.append(f"| {t} | {d.size} | {mean:+.3f} [{lo:+.3f}, {hi:+.3f}] | {sd:.3f} | {p:.3g} | {why} | "
                      f"{need_txt} |")
         data[t] = {"differences": d.tolist(), "partner_l1": partner.tolist(), "mean": mean, "ci": [lo, hi],
-                   "p": p, "sd": sd, "seeds_needed": need if isinstance(need, int) else None, "margin": margin,
+                   "p": p, "sd": sd, "seeds_needed": need if isinstance(need, int) else None, "delta": delta,
                    "r": r_unpaired}
     if not lines:
         return [], {}
     text = [f"**GLS ν = 0 vs LS-GAN λ = 1000, trained (softplus, Adam), with common draws**: the experiment's LS-GAN "
             f"configuration retrained with each GLS ν = 0 run's draws (data, batches, noise, initialisation); "
-            f"paired differences d of the exact ∫|p − q̂|; TOST (Schuirmann 1987) of |E d| < δ = {margin:g} "
+            f"paired differences d of the exact ∫|p − q̂|; TOST (Schuirmann 1987) of |E d| < δ = {delta:g} "
             f"(5 % of ∫|p − q̂|'s range, stated in advance) at α = {alpha:g}: equivalent when the "
             f"{100 * (1 - 2 * alpha):.0f} % interval lies inside (−δ, δ). A reading, not a check: this is the "
             f"comparison of two objectives (the identity is decided by the λ → ∞ check); the last column is the number "
             f"of pairs that would decide equivalence (80 % power, from these pairs' mean and SD, noncentral t: "
             f"`lsgan_theory.studies.stats.seeds_for_power`).", "",
             f"| target | pairs | mean d [{100 * (1 - 2 * alpha):.0f} % t-interval] | SD of d | TOST p | reading | "
-            f"seeds that would decide equivalence at δ = {margin:g} |", "|---|---|---|---|---|---|---|", *lines]
+            f"seeds that would decide equivalence at δ = {delta:g} |", "|---|---|---|---|---|---|---|", *lines]
     return text, data
 
 

@@ -36,14 +36,10 @@ def _testable(reading) -> list:
 
 def _lower_end(row, k: int) -> float:
     """The lower end of ``row``'s two-sided t-interval at level 1 − 0.05/k (Bonferroni over the claim's k tests),
-    rebuilt from its 95 % interval: SE = half-width / t_{0.975, n−1}; k = 1 gives the 95 % end."""
-    from scipy import stats
+    rebuilt from its 95 % interval by :func:`lsgan_theory.studies.stats.t_relevel`; k = 1 gives the 95 % end."""
+    from ..studies.stats import t_relevel
 
-    lo, hi = row.ci
-    if k <= 1 or not (math.isfinite(lo) and math.isfinite(hi)) or row.seeds < 2:
-        return lo
-    se = (hi - lo) / 2 / float(stats.t.ppf(0.975, row.seeds - 1))
-    return row.mean - float(stats.t.ppf(1 - 0.025 / k, row.seeds - 1)) * se
+    return t_relevel(row.mean, row.ci, row.seeds, 1 - 0.05 / max(k, 1))[0]
 
 
 def _bound_check(target: str, reading, lams, k: int = 1) -> Check:

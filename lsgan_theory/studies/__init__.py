@@ -16,11 +16,12 @@ verdict or draws a figure (``tests/test_structure.py``).
 
 from .critic import (CriticCheck, LossSensitiveCriticCheck, closed_form_critic, critic_statistics, custom_critic,
                      hinge_clipped_fraction, loss_sensitive_critic, optimal_critic)
-from .nonparametric import (GeneratorAllocation, allocation_on_demand, candidate_slope, fit_slope,
+from .nonparametric import (GeneratorAllocation, allocation_on_demand, candidate_slope,
                             generalisation_study, generator_allocation, quartile_ratio, train_sigmoid_discriminator)
 from .runs import evaluate, grid_config, run_and_write
+from .stats import fit_power
 
 __all__ = ["CriticCheck", "LossSensitiveCriticCheck", "closed_form_critic", "critic_statistics", "custom_critic",
            "hinge_clipped_fraction", "loss_sensitive_critic", "optimal_critic", "GeneratorAllocation",
-           "allocation_on_demand", "candidate_slope", "fit_slope", "generalisation_study", "generator_allocation",
+           "allocation_on_demand", "candidate_slope", "fit_power", "generalisation_study", "generator_allocation",
            "quartile_ratio", "train_sigmoid_discriminator", "evaluate", "grid_config", "run_and_write"]

@@ -11,47 +11,44 @@ import numpy as np
 from .. import densities
 from .. import nonparametric as npm
 from .. import output as _output
+from .stats import fit_power, percentile_bootstrap, spearman_bootstrap, t_half_width
 
 __all__ = ["allocation_on_demand", "GeneratorAllocation", "generator_allocation", "quartile_ratio",
-           "train_sigmoid_discriminator", "fit_slope", "candidate_slope", "generalisation_config",
+           "train_sigmoid_discriminator", "candidate_slope", "generalisation_config",
            "generalisation_study", "recorded_generalisation_gaps"]
 
 
 def allocation_on_demand(real, fake, lam, kappa, margin_kind="l1", rng=None, n_boot=1000):
-    """Per generated point: active-pair fraction and distance to the data; Spearman ρ with a bootstrap 95 % CI."""
-    from scipy.stats import spearmanr
+    """Per generated point: active-pair fraction and distance to the data; Spearman ρ with a bootstrap 95 % CI.
 
+    Returns (dist, frac, ρ, (lo, hi)).  Each generated point is one random unit carrying both measurements, so the
+    interval resamples the (distance, fraction) pairs jointly (:func:`lsgan_theory.studies.stats.spearman_bootstrap`
+    with ``resample="pairs"``; resamples with an undefined ρ left out).  ``rng``: the bootstrap's generator
+    (default ``numpy.random.default_rng(0)``)."""
     sol = npm.solve(real, fake, lam, kappa, margin_kind)
     frac = sol.active_fraction()
     dist = npm.nearest_distance(fake, real, margin_kind)
-    rho = float(spearmanr(dist, frac).statistic)
     rng = np.random.default_rng(0) if rng is None else rng
-    boots = []
-    for _ in range(n_boot):
-        k = rng.integers(0, len(frac), len(frac))
-        r = spearmanr(dist[k], frac[k]).statistic
-        if np.isfinite(r):
-            boots.append(r)
-    ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975)))
+    rho, ci = spearman_bootstrap(dist, frac[:, None], n_boot, rng, resample="pairs")
     return dist, frac, rho, ci
 
 
 def quartile_ratio(dist, values, rng=None, n_boot=2000) -> tuple[float, tuple[float, float]]:
     """mean(values over the farthest quartile of ``dist``) / mean(values over the nearest quartile), with a
-    percentile bootstrap 95 % CI (points resampled within each quartile).  NaN where the near mean is 0."""
+    percentile bootstrap 95 % CI (:func:`lsgan_theory.studies.stats.percentile_bootstrap`, stratified: the points of
+    each quartile resampled within it, the quartiles being fixed by the design of distances).  NaN where the near
+    mean is 0 (such resamples are left out of the interval)."""
     dist, values = np.asarray(dist, float), np.asarray(values, float)
     near = values[dist <= np.quantile(dist, 0.25)]
     far = values[dist >= np.quantile(dist, 0.75)]
     rng = np.random.default_rng(0) if rng is None else rng
 
     def ratio(a, b):
-        return float(np.mean(b) / np.mean(a)) if np.mean(a) != 0 else float("nan")
+        ma, mb = a.mean(axis=-1), b.mean(axis=-1)
+        with np.errstate(all="ignore"):
+            return np.where(ma != 0, mb / np.where(ma != 0, ma, 1.0), np.nan)
 
-    bs = np.array([ratio(near[rng.integers(0, near.size, near.size)], far[rng.integers(0, far.size, far.size)])
-                   for _ in range(n_boot)])
-    bs = bs[np.isfinite(bs)]
-    ci = (float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))) if bs.size else (float("nan"),) * 2
-    return ratio(near, far), ci
+    return percentile_bootstrap([near, far], ratio, n_boot=n_boot, seed=rng)
 
 
 @dataclass
@@ -179,20 +176,6 @@ def train_sigmoid_discriminator(real, fake, steps=3000, seed=0, hidden=32, lr=1e
     return evaluate
 
 
-def fit_slope(ns, gaps, rng, n_boot=2000, offset: float = 0.0):
-    """Least-squares slope of log(mean gap + offset) on log n, with a bootstrap 95 % CI over seeds (columns of
-    ``gaps``).  ``offset`` shifts every gap (used to propagate an error of the population value)."""
-    ln = np.log(np.asarray(ns, float))
-
-    def slope_of(g):
-        m = g.mean(1) + offset
-        return float(np.polyfit(ln, np.log(np.maximum(m, 1e-300)), 1)[0])
-
-    slope = slope_of(gaps)
-    bs = [slope_of(gaps[:, rng.integers(0, gaps.shape[1], gaps.shape[1])]) for _ in range(n_boot)]
-    return slope, (float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975)))
-
-
 #: candidate rates of the gap (THEORY.md §5, Generalisation): name -> function of n
 RATES = {"n^(-1/2)": lambda n: n ** -0.5, "n^(-1/2) log n": lambda n: n ** -0.5 * np.log(n),
          "n^(-1/3)": lambda n: n ** (-1 / 3)}
@@ -305,8 +288,10 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
     population value converges monotonically with O(h) steps, so the halved grid's difference over-covers).  Per d:
     ``gap_kind``: "optimism" (S* − S*_n) when at least 95 % of the empirical optima lie below S* − e, else
     "absolute" (|S*_n − S*|: S*_n lands on both sides, the signed mean is no rate); ``mean`` / ``lo`` / ``hi``: the
-    mean of that gap over seeds with a 95 % interval that adds ±e to ±1.96 SE; ``optimism_mean``, ``abs_mean``: both
-    means, reported; ``below``: share of empirical optima below S* − e; ``slope``, ``slope_ci``: fitted slope with a bootstrap CI, widened to the union of the CIs with
+    mean of that gap over seeds with a 95 % interval that adds ±e to the Student-t 95 % half-width
+    (:func:`lsgan_theory.studies.stats.t_half_width`); ``optimism_mean``, ``abs_mean``: both
+    means, reported; ``below``: share of empirical optima below S* − e; ``slope``, ``slope_ci``: fitted slope with a bootstrap CI (:func:`lsgan_theory.studies.stats.fit_power`: the
+    seeds of each n resampled within that n -- every (n, seed) sample is an independent draw), widened to the union of the CIs with
     the gaps shifted by ±e (population error propagated); ``candidates``: name -> the candidate rate's fitted slope
     over the same n.
 
@@ -335,14 +320,15 @@ def generalisation_study(quick: bool = False, seed: int = 0, dims=(1, 2, 3), *, 
         # two-sided |S*_n − S*| (then S*_n falls on both sides and the signed mean is not a rate)
         kind = "optimism" if below >= 0.95 else "absolute"
         gaps = r["population"] - r["empirical"] if kind == "optimism" else r["gaps"]
-        se = gaps.std(1, ddof=1) / np.sqrt(gaps.shape[1])
-        slope, ci = fit_slope(ns, gaps, rng)
-        cis = [ci] + [fit_slope(ns, gaps, rng, offset=o)[1] for o in (-e, e) if np.all(gaps.mean(1) + o > 0)]
+        half = np.array([t_half_width(g)[1] for g in gaps])  # Student-t 95 % half-width over seeds, per n
+        fit = fit_power(ns, gaps, seed=rng)
+        slope, ci = fit.slope, fit.ci
+        cis = [ci] + [fit_power(ns, gaps, seed=rng, offset=o).ci for o in (-e, e) if np.all(gaps.mean(1) + o > 0)]
         slope_ci = (min(c[0] for c in cis), max(c[1] for c in cis))
         if not np.all(gaps.mean(1) - e > 0):  # a shifted mean gap at or below 0: the slope is unbounded below
             slope_ci = (-np.inf, slope_ci[1])
-        res[label] = {"n": ns, "gap_kind": kind, "mean": gaps.mean(1), "lo": gaps.mean(1) - 1.96 * se - e,
-                      "hi": gaps.mean(1) + 1.96 * se + e, "optimism_mean": (r["population"] - r["empirical"]).mean(1),
+        res[label] = {"n": ns, "gap_kind": kind, "mean": gaps.mean(1), "lo": gaps.mean(1) - half - e,
+                      "hi": gaps.mean(1) + half + e, "optimism_mean": (r["population"] - r["empirical"]).mean(1),
                       "abs_mean": r["gaps"].mean(1), "below": below,
                       "slope": slope, "slope_ci": slope_ci, "slope_ci_sampling": ci,
                       "candidates": {k: candidate_slope(ns, k) for k in RATES},

@@ -39,7 +39,7 @@ from .. import metrics as _metrics
 from ..ensemble import TrainResult, mlp as _mlp, rng as _rng
 from ..ensemble import trainer as _trainer
 from ..ensemble.pushforward import PIECEWISE_LINEAR, exact_density
-from .stats import spearman_bootstrap, t_interval, wilson_interval
+from .stats import PowerFit, fit_power, spearman_bootstrap, t_interval, wilson_interval
 from .theorem1 import generator_metrics
 
 __all__ = ["EXPERIMENTS", "PROBE_STREAM", "train_probed", "hinge_active", "critic_objectives", "model_metrics",
@@ -353,66 +353,6 @@ def run_experiment(spec, out=None, *, variant: str | None = None, restart: bool 
 
 
 # ------------------------------------------------------------------------------------------------ statistics
-@dataclass
-class PowerFit:
-    """Least-squares slope of log(mean y) on log x, with a percentile bootstrap 95 % interval over seeds."""
-
-    slope: float
-    ci: tuple
-    intercept: float
-    x: np.ndarray = field(repr=False)
-    mean: np.ndarray = field(repr=False)
-    n_boot: int = 0
-
-
-def fit_power(x, y, *, n_boot: int = 2000, seed: int = 0, offset: float = 0.0, level: float = 0.95) -> PowerFit:
-    """Fit mean_s y[i, s] ≈ c · x_i^slope: slope of log(mean over seeds of y + ``offset``) on log x.
-
-    ``y`` (n_x, seeds), NaN = missing (a diverged run; means use the finite entries).  The 95 % interval resamples
-    seeds (columns) with replacement, independently per x (the seeds of different x are independent runs), 2.5/97.5 %
-    percentiles of ``n_boot`` refits (``level``: another two-sided level, e.g. 1 − 0.05/k for a Bonferroni family of
-    k intervals).  ``offset`` shifts every mean (used to carry an error of a reference value).
-    A mean ≤ 0 has no logarithm: ``ValueError``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim != 2 or y.shape[0] != x.size or x.size < 2:
-        raise ValueError(f"y: expected shape (len(x) >= 2, seeds), got {y.shape} for {x.size} x values")
-    if not np.all(x > 0):
-        raise ValueError(f"x: every value must be > 0 (log-log fit), got {x.tolist()}")
-    lx = np.log(x)
-
-    def fit(mat):
-        m = np.nanmean(mat, axis=1) + offset
-        if not np.all(m > 0):
-            return math.nan, math.nan
-        b, a = np.polyfit(lx, np.log(m), 1)
-        return float(b), float(a)
-
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            m0 = np.nanmean(y, axis=1) + offset
-            if not np.all(m0 > 0):
-                raise ValueError(f"y: every mean (+ offset) must be > 0 for a log-log fit, got {m0.tolist()}")
-            slope, icpt = fit(y)
-            rng = np.random.default_rng([seed, 16])
-            k = y.shape[1]
-            boots = []
-            for _ in range(n_boot):
-                idx = rng.integers(0, k, size=y.shape)
-                b, _ = fit(np.take_along_axis(y, idx, axis=1))
-                if np.isfinite(b):
-                    boots.append(b)
-    if not 0 < level < 1:
-        raise ValueError(f"level: must lie in (0, 1), got {level!r}")
-    ci = ((float(np.quantile(boots, (1 - level) / 2)), float(np.quantile(boots, (1 + level) / 2))) if boots
-          else (math.nan, math.nan))
-    return PowerFit(slope, ci, icpt, x, m0, n_boot)
-
-
 def rate_check(fit: PowerFit, predicted: float, alternative: float) -> tuple[float, float]:
     """(statistic, alternative statistic) for "the fitted slope is ``predicted``": how far ``predicted`` lies outside
     the slope's 95 % interval (0 inside), and the same for ``alternative`` (> 0: rejected in this run).
