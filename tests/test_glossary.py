@@ -1,6 +1,8 @@
 """The glossary of docs/modules.md is the one vocabulary (issue 31): every public signature and dataclass field, every
 CLI flag and every spec key calls the margin scale τ ``tau`` and the norm of the margin ``margin_kind`` -- one name
-each, no aliases.  The negative controls feed the checkers a straggler of each kind."""
+each, no aliases; ``margin`` names only the Δ tensor (an equivalence margin is ``delta``); and every name of the
+glossary is in use somewhere in those places, so a stale row fails.  The negative controls feed the checkers a
+straggler of each kind."""
 
 from __future__ import annotations
 
@@ -77,9 +79,32 @@ def stragglers(module: str, qualname: str, params) -> list[str]:
             out.append(f"{where}: the margin scale is called tau")
         if name == "margin" and (ann in (str, "str") or isinstance(default, str)):
             out.append(f"{where}: a norm; 'margin' is the Δ tensor, the norm is called margin_kind")
+        elif name == "margin" and not _is_tensor(ann):
+            out.append(f"{where}: annotated {ann!r}; 'margin' is only the Δ tensor (an equivalence margin is delta)")
         if isinstance(default, str) and default in NORMS and name != "margin_kind":
             out.append(f"{where}: defaults to a norm, so it is called margin_kind")
     return out
+
+
+def _is_tensor(ann) -> bool:
+    """Whether an annotation names a tensor or an array (the Δ of ``margin``)."""
+    text = ann if isinstance(ann, str) else getattr(ann, "__name__", repr(ann))
+    return ann is not inspect.Parameter.empty and any(k in text for k in ("Tensor", "ndarray", "ArrayLike"))
+
+
+def unused_rows(names: dict, used: set) -> list[str]:
+    """The glossary names that no public signature, dataclass field, CLI flag (its dest) or spec key uses."""
+    return sorted(n for n in names if n not in used)
+
+
+def _used_names() -> set:
+    """Every parameter/field name of the public walk, every CLI option's dest and every sweep-spec train key."""
+    from lsgan_theory.cli import build_parser
+    from lsgan_theory.sweeps.spec import TRAIN_KEYS
+
+    used = {n for _, _, obj in _public_objects() for n, _, _ in _parameters(obj)}
+    used |= {a.dest for _, a in _options(build_parser())}
+    return used | set(TRAIN_KEYS)
 
 
 def _options(parser: argparse.ArgumentParser, path=()):
@@ -140,6 +165,35 @@ def test_spec_keys_use_the_glossary_names():
 
     assert "tau" in TRAIN_KEYS and not {"scale", "margin_scale", "margin"} & set(TRAIN_KEYS)
     assert set(TRAIN_KEYS) <= {f.name for f in dataclasses.fields(TrainConfig)}  # spec keys are the field names
+
+
+def test_every_glossary_name_is_in_use():
+    g = glossary()
+    assert len(g) >= 20 and {"n", "m", "delta", "margin"} <= set(g)  # the table was read
+    assert unused_rows(g, _used_names()) == []
+
+
+def test_margin_names_only_the_delta_tensor():
+    objs = list(_public_objects())
+    uses = [(q, ann) for _, q, obj in objs for n, ann, _ in _parameters(obj) if n == "margin"]
+    assert len(uses) >= 5 and all(_is_tensor(a) for _, a in uses)  # in use, and only as Δ
+    from lsgan_theory.studies.stats import tost
+
+    assert "delta" in inspect.signature(tost).parameters
+
+
+def test_negative_controls_a_stale_row_and_a_scalar_margin_are_found():
+    assert unused_rows({"lam": "λ", "n_real": "stale"}, {"lam", "tau"}) == ["n_real"]
+
+    def tost_old(values, margin: float, alpha: float = 0.05):
+        return values
+
+    def equiv(values, margin=0.1):
+        return values
+
+    for f in (tost_old, equiv):
+        found = stragglers("lsgan_theory.studies.stats", f.__name__, _parameters(f))
+        assert len(found) == 1 and "delta" in found[0]
 
 
 def test_negative_controls_each_kind_of_straggler_is_found():
