@@ -159,15 +159,16 @@ def welch_test(a, b, level: float = 0.95) -> Welch:
 
 
 def spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman's ρ between the vector ``x`` (N,) and each row of ``y`` (B, N): Pearson's correlation of the average
-    ranks (ties share their mean rank, as in ``scipy.stats.spearmanr``); NaN where a row is constant."""
+    """Spearman's ρ between ``x`` and ``y`` along their last axis: ``x`` (N,) against each row of ``y`` (B, N), or
+    any two arrays (..., N) that broadcast (row by row).  Pearson's correlation of the average ranks (ties share
+    their mean rank, as in ``scipy.stats.spearmanr``); NaN where a row is constant."""
     from scipy.stats import rankdata
 
-    rx = rankdata(x)
+    rx = rankdata(x, axis=-1)
     ry = rankdata(y, axis=-1)
-    rx = rx - rx.mean()
+    rx = rx - rx.mean(axis=-1, keepdims=True)
     ry = ry - ry.mean(axis=-1, keepdims=True)
-    den = np.sqrt((rx * rx).sum() * (ry * ry).sum(axis=-1))
+    den = np.sqrt((rx * rx).sum(axis=-1) * (ry * ry).sum(axis=-1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, (ry * rx).sum(axis=-1) / den, math.nan)
 
@@ -264,22 +265,10 @@ def spearman_bootstrap(levels, values, n_boot: int = 2000, seed=0, level: float 
     if y.size <= 2 or np.ptp(x) == 0:
         return math.nan, (math.nan, math.nan)
     if resample == "pairs":
-        return percentile_bootstrap([x, y], _spearman_pairs, paired=True, n_boot=n_boot, seed=seed, level=level)
+        return percentile_bootstrap([x, y], spearman_rows, paired=True, n_boot=n_boot, seed=seed, level=level)
     groups = [v for v in vals if v.size]
     return percentile_bootstrap(groups, lambda *g: spearman_rows(x, np.concatenate(g, axis=-1)), n_boot=n_boot,
                                 seed=seed, level=level)
-
-
-def _spearman_pairs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman's ρ between the last axes of ``x`` and ``y`` (both (..., N)); NaN where either is constant."""
-    from scipy.stats import rankdata
-
-    rx, ry = rankdata(x, axis=-1), rankdata(y, axis=-1)
-    rx = rx - rx.mean(axis=-1, keepdims=True)
-    ry = ry - ry.mean(axis=-1, keepdims=True)
-    den = np.sqrt((rx * rx).sum(axis=-1) * (ry * ry).sum(axis=-1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (rx * ry).sum(axis=-1) / den, math.nan)
 
 
 @dataclass
