@@ -119,7 +119,7 @@ def _run_train(args) -> int:
     try:
         summary = run_and_write(cfg, rows, args.out, n_eval=args.eval_samples,
                                 checkpoint_every=args.checkpoint_every, resume=not args.restart, announce=announce,
-                                callback=None if args.quiet else _train_progress(cfg))
+                                callback=None if args.quiet else _train_progress(cfg), what="--out")
     except OSError as exc:
         raise ValueError(f"--out: cannot use {str(args.out)!r} ({_os_reason(exc)})") from None
     res = summary.pop("result")

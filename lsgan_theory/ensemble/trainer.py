@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob
 import math
 import operator
 import os
@@ -66,9 +65,9 @@ from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
-from ..output import write_atomic
+from ..output import remove_stale_temporaries, write_atomic
 from ..provenance import git_revision
-from ..resources import check_memory, pid_alive
+from ..resources import check_memory
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
@@ -1040,11 +1039,7 @@ def prepare_checkpoint(path) -> None:
         raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} is not writable")
-    for tmp in glob.glob(glob.escape(path) + ".tmp-*"):
-        pid = tmp.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
+    remove_stale_temporaries(path)
 
 
 def _stack_rows(rows: tuple, run: Setup) -> torch.Tensor:
