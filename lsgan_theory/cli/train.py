@@ -91,9 +91,7 @@ def _train_grid(args) -> dict:
         if vals is None:
             continue
         if param is not None and param not in used:
-            owners = [n for n, f in families.FAMILIES.items() if any(p == param for p, _ in f.params)]
-            raise ValueError(f"--{flag}: not a parameter of --family {' '.join(fams)} (it would be ignored); "
-                             f"{param} belongs to {', '.join(owners)}")
+            raise ValueError(families.unused_parameter(param, fams, argument=f"--{flag}"))
         grid[flag.replace("-", "_")] = vals
     grid["n_data"] = args.n_data
     return grid

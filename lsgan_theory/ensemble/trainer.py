@@ -85,7 +85,7 @@ FAMILIES = _families.TRAINABLE
 UPDATES = ("alternating", "simultaneous")
 # The families' own parameters (lsgan_theory.families.Param): TrainConfig fields inserted after ``family``, their
 # per-model broadcasting and ranges all come from the registry entries (one declaration per loss).
-_FAMILY_PARAMETERS = {p.name: p for f in FAMILIES for p in _families.get(f).parameters}
+_FAMILY_PARAMETERS = _families.parameters()
 # Fields that belong to some families only (the registry's Family.params of the trainable families).
 _FAMILY_PARAMS = tuple(_FAMILY_PARAMETERS)
 # Hyperparameters that may be given per model (a tuple of length n_models) instead of one float.
@@ -422,11 +422,9 @@ class TrainConfig(_EnsembleConfig):
             for e, (fam, v) in enumerate(zip(self.per_model("family"), self.per_model(name))):
                 used = params[fam]
                 if name not in used and v != defaults[name]:
-                    users = tuple(f for f in FAMILIES if name in dict(_families.get(f).params))
-                    raise ValueError(
-                        f"{name}: family {fam!r} does not use {name} (its parameters: {', '.join(used) or 'none'}), "
-                        f"but model {e} sets {name} = {v!r}; it is used only by {', '.join(users)} -- leave it at "
-                        f"its default {defaults[name]!r} for the other models")
+                    raise ValueError(_families.unused_parameter(
+                        name, [fam], detail=f"its parameters: {', '.join(used) or 'none'}; model {e} sets {name} = "
+                                            f"{v!r}: leave it at its default {defaults[name]!r} for the other models"))
 
     def _check_custom(self) -> None:
         """``family="custom"``: the formulas must be given and compile (whitelist parser, no eval)."""
