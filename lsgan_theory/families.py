@@ -318,9 +318,10 @@ def unused_parameter(param: str, selected, *, argument: str | None = None, detai
     """
     selected = tuple(dict.fromkeys(selected))
     fams = ("family " if len(selected) == 1 else "families ") + ", ".join(repr(f) for f in selected)
+    verb = "does" if len(selected) == 1 else "do"
     users = ", ".join(owners(param)) or "no trainable family"
-    return (f"{argument or param}: {fams} does not use {param} (it would be ignored{'; ' + detail if detail else ''}); "
-            f"it is used only by {users}")
+    return (f"{argument or param}: {fams} {verb} not use {param} (it would be ignored"
+            f"{'; ' + detail if detail else ''}); it is used only by {users}")
 
 
 def canonical(name, *, argument: str = "family") -> str:

@@ -272,7 +272,7 @@ def test_bounds_on_a_density_below_float_resolution_is_one_line_exit_2():
 @pytest.mark.parametrize("argv,needles", [
     (["--family", "gan", "--lam", "0.1", "10", "--nu", "0.5"], ["--lam", "gan", "loss_sensitive"]),
     (["--family", "loss_sensitive", "--nu", "0.5"], ["--nu", "glsgan"]),
-    (["--family", "hinge", "wgan", "--tau", "2"], ["--tau", "hinge wgan"]),
+    (["--family", "hinge", "wgan", "--tau", "2"], ["--tau", "families 'hinge', 'wgan' do not use tau"]),
     (["--family", "least_squares", "--tau", "2"], ["--tau", "least_squares", "loss_sensitive, glsgan"]),
 ])
 def test_a_parameter_no_selected_family_uses_is_refused(argv, needles, tmp_path):
