@@ -11,7 +11,8 @@ objectives (``d_loss``, ``g_loss``), the family name of the symbolic engine (``s
 discriminator problem is not pointwise, e.g. Lipschitz-constrained critics), and its parameters (:class:`Param`: name,
 default, meaning, range).  The entry is the one declaration of a trainable family: the trainer's TrainConfig fields,
 their per-model broadcasting and range checks, the ``lsgan-theory train`` flags and the sweep-spec keys derive from
-it.  :func:`d_star` gives the closed-form optimal discriminator as a vectorised numpy
+it; :func:`parameters` and :func:`owners` say which family declares which parameter, and :func:`unused_parameter` is
+the one refusal of a parameter that no selected family uses.  :func:`d_star` gives the closed-form optimal discriminator as a vectorised numpy
 function of the density values p(x), q(x), lambdified (and cached) from :func:`lsgan_theory.symbolic.derive`.
 
 >>> canonical("non_saturating")
