@@ -11,7 +11,8 @@ objectives (``d_loss``, ``g_loss``), the family name of the symbolic engine (``s
 discriminator problem is not pointwise, e.g. Lipschitz-constrained critics), and its parameters (:class:`Param`: name,
 default, meaning, range).  The entry is the one declaration of a trainable family: the trainer's TrainConfig fields,
 their per-model broadcasting and range checks, the ``lsgan-theory train`` flags and the sweep-spec keys derive from
-it.  :func:`d_star` gives the closed-form optimal discriminator as a vectorised numpy
+it; :func:`parameters` and :func:`owners` say which family declares which parameter, and :func:`unused_parameter` is
+the one refusal of a parameter that no selected family uses.  :func:`d_star` gives the closed-form optimal discriminator as a vectorised numpy
 function of the density values p(x), q(x), lambdified (and cached) from :func:`lsgan_theory.symbolic.derive`.
 
 >>> canonical("non_saturating")
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Family", "Param", "FAMILIES", "TRAINABLE", "FGAN_NAMES", "canonical", "get", "d_star", "names", "register",
-           "unregister", "custom_loss"]
+           "unregister", "custom_loss", "parameters", "owners", "unused_parameter"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class Param:
     derive from this declaration.  ``per_model``: a number that may differ between the models of one ensemble (a
     float or a tuple of ``n_models`` floats); else one value for the whole ensemble (the ``custom`` family's
     formulas, strings).  ``lo``/``hi`` (``lo_open``/``hi_open``: strict) are the keywords of
-    :func:`lsgan_theory.losses.check_hyperparameter`.
+    :func:`lsgan_theory.losses.check_hyperparameter`.  ``example``: a valid value of a parameter that must be given
+    (no default, e.g. the ``custom`` family's formulas), with which another value of the family can be checked alone
+    (the sweep specs check each key so).
     """
 
     name: str
@@ -52,6 +55,7 @@ class Param:
     lo_open: bool = False
     hi_open: bool = False
     per_model: bool = True
+    example: str | None = None
 
     @property
     def range(self) -> dict:
@@ -220,9 +224,9 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("custom", "a loss from formulas (per-sample terms in D; lsgan_theory.symbolic.derive_custom)",
            "THEORY.md §1 pointwise reduction", ("formula",),
            (Param("custom_real", None, "the discriminator's per-sample term on real points (a formula in D)",
-                  per_model=False),
+                  per_model=False, example="log(D)"),
             Param("custom_fake", None, "the discriminator's per-sample term on generated points (a formula in D)",
-                  per_model=False),
+                  per_model=False, example="log(1 - D)"),
             Param("custom_generator", None, "the generator's per-sample term (a formula in D; default zero-sum)",
                   per_model=False),
             Param("custom_sense", "max", "whether D maximises (max) or minimises (min) the custom objective",
@@ -286,6 +290,39 @@ def names(*, trainable: bool | None = None, symbolic: bool | None = None) -> tup
     return tuple(n for n, f in FAMILIES.items()
                  if (trainable is None or f.trainable == trainable)
                  and (symbolic is None or (f.symbolic is not None) == symbolic))
+
+
+def parameters(*, trainable: bool = True) -> dict[str, Param]:
+    """Every family parameter by name (:class:`Param`; a name shared by families is one quantity, declared once), of
+    the trainable families by default, in registry order."""
+    return {p.name: p for f in FAMILIES.values() if not trainable or f.trainable for p in f.parameters}
+
+
+def owners(param: str, *, trainable: bool = True) -> tuple[str, ...]:
+    """The canonical names of the families that declare parameter ``param`` (the trainable ones by default), in
+    registry order; ``()`` for a name no family declares.
+
+    >>> owners("tau")
+    ('loss_sensitive', 'glsgan')
+    """
+    return tuple(f.name for f in FAMILIES.values() if (not trainable or f.trainable)
+                 and any(p.name == param for p in f.parameters))
+
+
+def unused_parameter(param: str, selected, *, argument: str | None = None, detail: str = "") -> str:
+    """The one refusal message for family parameter ``param`` given where none of the ``selected`` families uses it
+    (the trainer's TrainConfig, the ``train`` flags and the sweep specs all say this).  ``argument``: what the user
+    wrote (a flag, a spec key; default ``param``); ``detail``: said inside the parentheses.
+
+    >>> unused_parameter("nu", ["gan"], argument="--nu")
+    "--nu: family 'gan' does not use nu (it would be ignored); it is used only by glsgan"
+    """
+    selected = tuple(dict.fromkeys(selected))
+    fams = ("family " if len(selected) == 1 else "families ") + ", ".join(repr(f) for f in selected)
+    verb = "does" if len(selected) == 1 else "do"
+    users = ", ".join(owners(param)) or "no trainable family"
+    return (f"{argument or param}: {fams} {verb} not use {param} (it would be ignored"
+            f"{'; ' + detail if detail else ''}); it is used only by {users}")
 
 
 def canonical(name, *, argument: str = "family") -> str:

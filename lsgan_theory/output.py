@@ -13,7 +13,13 @@ One JSON writer for every JSON document the package produces (``--json`` output,
 * :func:`loads` -- the inverse for documents written by :func:`dumps` (the ``"nonfinite"`` values are put back).
 * :func:`write_atomic` -- the one atomic writer (``NAME.tmp-<pid>``, then one rename; on any error (a full disk, a
   read-only folder) the temporary file is removed and a ``ValueError`` names the file); :func:`write_text` /
-  :func:`write_json` write text and JSON through it, the trainer's checkpoints (``torch.save``) too.
+  :func:`write_json` write text and JSON through it, the trainer's checkpoints (``torch.save``), the tables
+  (``DataFrame.to_csv`` / ``to_parquet``) and the figures (``savefig``) too: ``write_atomic(path, lambda tmp:
+  fig.savefig(tmp, format="png"))``.
+* :func:`remove_stale_temporaries` -- removes the ``NAME.tmp-<pid>`` files of processes that no longer run
+  (``resources.pid_alive``), left by a writer killed mid-write; :func:`is_temporary` tells such a name.
+* :func:`writable_folder` -- creates a folder and checks that a file can be written there (``ValueError`` naming the
+  argument); :func:`os_reason` is the one-line reading of an ``OSError``.
 
 Terminal: :func:`safe_streams` makes ``stdout``/``stderr`` fall back to ASCII escapes when their encoding cannot
 write a character (``PYTHONIOENCODING=ascii`` and "φ"); :func:`one_line_warnings` prints every warning as one line
@@ -22,12 +28,20 @@ write a character (``PYTHONIOENCODING=ascii`` and "φ"); :func:`one_line_warning
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
+import re
 from pathlib import Path
 
-__all__ = ["jsonable", "dumps", "loads", "write_atomic", "write_text", "write_json", "safe_streams", "one_line_warnings"]
+from .resources import pid_alive
+
+__all__ = ["jsonable", "dumps", "loads", "write_atomic", "write_text", "write_json", "safe_streams", "one_line_warnings",
+           "is_temporary", "remove_stale_temporaries", "writable_folder", "os_reason"]
+
+# The name of write_atomic's temporary file: NAME.tmp-<pid of the writer>.
+_TEMPORARY = re.compile(r"\.tmp-(\d+)$")
 
 
 def _pointer(key: str) -> str:
@@ -111,7 +125,7 @@ def write_atomic(path, write, *, what: str = "output", errors: tuple = (OSError,
     ``ValueError`` names the file and the reason (``what``: the argument or role of the file in the message).
     Stale ``NAME.tmp-<pid>`` files of killed processes are recognisable by their pid (``resources.pid_alive``)."""
     path = Path(path)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -123,6 +137,62 @@ def write_atomic(path, write, *, what: str = "output", errors: tuple = (OSError,
             os.unlink(tmp)
         except OSError:
             pass
+    return path
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
+def is_temporary(name) -> bool:
+    """Whether the file name ``name`` is a temporary file of :func:`write_atomic` (``NAME.tmp-<pid>``)."""
+    return _TEMPORARY.search(os.path.basename(os.fspath(name))) is not None
+
+
+def remove_stale_temporaries(path) -> list[str]:
+    """Remove the temporary files of :func:`write_atomic` whose writing process no longer runs (killed mid-write;
+    ``resources.pid_alive``) and return their paths, sorted.  ``path`` a folder: every ``*.tmp-<pid>`` file in it;
+    otherwise the temporaries ``PATH.tmp-<pid>`` of that one file.  A file that cannot be removed is kept."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        candidates = [os.path.join(path, n) for n in os.listdir(path)]
+    else:
+        candidates = glob.glob(glob.escape(path) + ".tmp-*")
+    removed = []
+    for f in sorted(candidates):
+        m = _TEMPORARY.search(os.path.basename(f))
+        if m is None or not os.path.isfile(f) or pid_alive(int(m.group(1))):
+            continue
+        try:
+            os.remove(f)
+        except OSError:
+            continue
+        removed.append(f)
+    return removed
+
+
+def os_reason(exc: OSError) -> str:
+    """An ``OSError`` in one line: its reason, the file(s) it names and its type, e.g.
+    ``Permission denied: '/x' [PermissionError]``."""
+    where = f" {str(exc.filename)!r}" if exc.filename is not None and exc.filename != "" else ""
+    where += f" -> {str(exc.filename2)!r}" if getattr(exc, "filename2", None) else ""
+    return f"{exc.strerror or type(exc).__name__}{':' + where if where else ''} [{type(exc).__name__}]"
+
+
+def writable_folder(path, *, what: str = "output") -> Path:
+    """Create folder ``path`` (and its parents) and check that a file can be written there, with a probe file removed
+    at once; ``ValueError`` naming ``what`` (the argument) and the path when it exists as a non-folder or cannot be
+    created or written."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{what}: {str(path)!r} exists and is not a folder")
+    probe = path / f".write-test.tmp-{os.getpid()}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"{what}: cannot write to {str(path)!r} ({os_reason(exc)})") from None
     return path
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from .output import write_atomic
+
 __all__ = ["save", "fit_titles", "divergence_table_figure", "vanishing_gradient_figure", "generator_loss_figure",
            "training_curves_figure", "optimal_critic_figure", "loss_sensitive_critic_figure", "np_bounds_figure",
            "np_bounds_1d_figure", "np_bounds_2d_figure", "np_allocation_figure", "np_generator_allocation_figure",
@@ -82,8 +84,8 @@ def save(fig, stem: str | Path, caption: str, bottom: float = 0.06) -> list[Path
     fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=8, wrap=True)
     fig.tight_layout(rect=(0, bottom, 1, 1))
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
-    for p in paths:
-        fig.savefig(p, dpi=130)
+    for p in paths:  # atomically (lsgan_theory.output.write_atomic): the format from the final name, not the temporary's
+        write_atomic(p, lambda tmp, fmt=p.suffix[1:]: fig.savefig(tmp, dpi=130, format=fmt), what="figure")
     return paths
 
 

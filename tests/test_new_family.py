@@ -112,7 +112,7 @@ def test_toy_parameter_range_and_ownership_come_from_its_declaration(toy):
 def test_toy_family_trains_through_the_cli_flag_and_a_sweep_spec(toy):
     out, tmp, stderr = toy
     assert out["cli"] == 0 and out["cli_wrong_family"] == 2
-    assert "--toy-weight: not a parameter of --family gan" in stderr
+    assert "--toy-weight: family 'gan' does not use toy_weight" in stderr  # families.unused_parameter
     rows = (tmp / "cli" / "results.csv").read_text().splitlines()
     assert len(rows) == 3 and "toy_weight" in rows[0]
     assert out["spec_weights"] == [0.5, 3.0] and out["spec_finite"]

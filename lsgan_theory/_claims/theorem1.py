@@ -432,10 +432,11 @@ def lambda_sweep_report(rep: dict, dest: Path) -> list[Path]:
     import pandas as pd
 
     from .. import plots
-    from ..output import write_json
+    from ..output import write_atomic, write_json
 
-    rep["tidy"].to_csv(dest / "theorem1_runs.csv", index=False)
-    pd.DataFrame(rep["summary"]).to_csv(dest / "theorem1_summary.csv", index=False)
+    write_atomic(dest / "theorem1_runs.csv", lambda tmp: rep["tidy"].to_csv(tmp, index=False), what="--dest")
+    write_atomic(dest / "theorem1_summary.csv", lambda tmp: pd.DataFrame(rep["summary"]).to_csv(tmp, index=False),
+                 what="--dest")
     write_json(dest / "theorem1_verdicts.json", {"meta": rep["meta"], "capacity_floor": rep["capacity"],
                                                  "verdicts": rep["verdicts"]}, what="--dest")
     figdata = {}

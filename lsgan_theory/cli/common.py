@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 from pathlib import Path
+
+from ..output import os_reason as _os_reason
+from ..output import writable_folder
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,22 +94,9 @@ def _print_json(obj) -> None:
 
 
 def _writable_dir(path: Path, flag: str) -> None:
-    """Create folder ``path`` (and parents) and make sure a file can be written there; ValueError naming ``flag``."""
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{flag}: {str(path)!r} exists and is not a folder")
-    probe = path / f".write-test.tmp-{os.getpid()}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise ValueError(f"{flag}: cannot write to {str(path)!r} ({_os_reason(exc)})") from None
-
-
-def _os_reason(exc: OSError) -> str:
-    where = f" {str(exc.filename)!r}" if exc.filename is not None and exc.filename != "" else ""
-    where += f" -> {str(exc.filename2)!r}" if getattr(exc, "filename2", None) else ""
-    return f"{exc.strerror or type(exc).__name__}{':' + where if where else ''} [{type(exc).__name__}]"
+    """Create folder ``path`` (and parents) and make sure a file can be written there; ValueError naming ``flag``
+    (:func:`lsgan_theory.output.writable_folder`)."""
+    writable_folder(path, what=flag)
 
 
 def _density_arg(spec: str, flag: str):

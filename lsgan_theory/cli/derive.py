@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..output import write_text
 from .common import _density_arg, _int_type, _print_json, _to_json, _writable_dir
 
 
@@ -161,9 +162,9 @@ def _run_prove(args) -> int:
     if args.out is not None:
         for r in results:
             src = Path(r.path)
-            (args.out / src.name).write_text(render_markdown(src, r), encoding="utf-8")
+            write_text(args.out / src.name, render_markdown(src, r), what="--out")
             if args.latex:
-                (args.out / src.with_suffix(".tex").name).write_text(render_latex(src, r), encoding="utf-8")
+                write_text(args.out / src.with_suffix(".tex").name, render_latex(src, r), what="--out")
     if args.json:
         _print_json([{"proof": r.path, "passed": r.passed, "steps": r.n_steps, "error": r.error,
                       "theorems": [{"id": t.ident, "title": t.title, "source": t.source, "passed": t.passed,

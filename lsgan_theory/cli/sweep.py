@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..output import write_atomic, write_text
 from .common import _int_type, _print_json, _writable_dir
 
 
@@ -101,11 +102,11 @@ def _run_results(args) -> int:
             import pyarrow  # noqa: F401
         except ImportError:
             raise ValueError("--format parquet: needs pyarrow (pip install 'lsgan-theory[parquet]')") from None
-        df.assign(**{c: df[c].map(json.dumps) for c in df.columns if df[c].map(type).eq(tuple).any()}).to_parquet(
-            args.output, index=False)
+        table = df.assign(**{c: df[c].map(json.dumps) for c in df.columns if df[c].map(type).eq(tuple).any()})
+        write_atomic(args.output, lambda tmp: table.to_parquet(tmp, index=False), what="--output")
         return 0
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        write_text(args.output, text, what="--output")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0

@@ -27,16 +27,28 @@ def _train_floats() -> tuple[tuple[str, str | None, str], ...]:
             ("clip", None, "weight clip of the critic (default 0: off)"))
 
 
+def _train_description() -> str:
+    """The description of ``train``: its family names and which family owns each flag, read from the registry."""
+    from ..families import FAMILIES, TRAINABLE, owners
+
+    flags = {n.replace("_", "-"): n for _, n, _ in _train_floats() if n is not None}
+    owned = "; ".join(f"{', '.join('--' + fl for fl, n in flags.items() if f in owners(n))}: {f}"
+                      for f in TRAINABLE if any(f in owners(n) for n in flags.values()))
+    by_spec = [f for f in TRAINABLE if any(p.default is None for p in FAMILIES[f].parameters)]
+    return ("Train every combination of the listed per-model values (x --seeds replicas) as one batched ensemble "
+            "(CPU or CUDA) and write results.csv, curves.csv, meta.json and training-curve figures to --out. Family "
+            "names: " + ", ".join(TRAINABLE) + " (loss_sensitive = " + FAMILIES["loss_sensitive"].title
+            + "; least_squares = " + FAMILIES["least_squares"].title + ")"
+            + (f"; {', '.join(by_spec)} needs parameters that are not flags (a sweep spec or the Python API)"
+               if by_spec else "")
+            + f". A family's own parameter ({owned}) given when no selected family uses it is refused; --gp-weight, "
+              "--clip, --spectral-norm apply to every critic. Sizes that would not fit in memory are refused with "
+              "the estimate before training.")
+
+
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train one configuration or a small grid of GANs as one batched ensemble",
-                       description="Train every combination of the listed per-model values (x --seeds replicas) as "
-                                   "one batched ensemble (CPU or CUDA) and write results.csv, curves.csv, meta.json "
-                                   "and training-curve figures to --out. Family names: loss_sensitive = LS-GAN "
-                                   "(Qi), least_squares = LSGAN (Mao), gan, gan_ns, hinge, wgan, glsgan. A family's "
-                                   "own parameter (--lam, --tau: loss_sensitive; --nu, --tau: glsgan) given when no "
-                                   "selected family uses it is refused; --gp-weight, --clip, --spectral-norm apply "
-                                   "to every critic. Sizes that would not fit in memory are refused with the "
-                                   "estimate before training.")
+                       description=_train_description())
     p.add_argument("--target", default="normal(0,1)", help="data density spec, e.g. 'normal(0,1)' or 'ring(8,1,0.01)'")
     _add_family_flags(p)
     p.add_argument("--n-data", nargs="+", type=_int_type(0), default=[4096],
@@ -91,9 +103,7 @@ def _train_grid(args) -> dict:
         if vals is None:
             continue
         if param is not None and param not in used:
-            owners = [n for n, f in families.FAMILIES.items() if any(p == param for p, _ in f.params)]
-            raise ValueError(f"--{flag}: not a parameter of --family {' '.join(fams)} (it would be ignored); "
-                             f"{param} belongs to {', '.join(owners)}")
+            raise ValueError(families.unused_parameter(param, fams, argument=f"--{flag}"))
         grid[flag.replace("-", "_")] = vals
     grid["n_data"] = args.n_data
     return grid
@@ -119,7 +129,7 @@ def _run_train(args) -> int:
     try:
         summary = run_and_write(cfg, rows, args.out, n_eval=args.eval_samples,
                                 checkpoint_every=args.checkpoint_every, resume=not args.restart, announce=announce,
-                                callback=None if args.quiet else _train_progress(cfg))
+                                callback=None if args.quiet else _train_progress(cfg), what="--out")
     except OSError as exc:
         raise ValueError(f"--out: cannot use {str(args.out)!r} ({_os_reason(exc)})") from None
     res = summary.pop("result")

@@ -146,17 +146,15 @@ class ConditionalConfig(_trainer._EnsembleConfig):
                                  f"{self.model_ids!r}")
             object.__setattr__(self, "model_ids", ids)
         self._broadcast_per_model()
-        for name, lo, lo_open in (("lr_d", 0, True), ("lr_g", 0, True), ("lam", 0, False), ("gamma_ul", 0, False),
-                                  ("tau", 0, True)):
+        # the fields it shares with TrainConfig: the trainer's ranges (lsgan_theory.losses.check_hyperparameter)
+        for name in ("lr_d", "lr_g", "beta1", "beta2", "tau"):
+            tuple_ = isinstance(getattr(self, name), tuple)
+            for e, v in enumerate(self.per_model(name)):
+                _trainer._number(name, v, e if tuple_ else None, **_trainer._RANGES[name])
+        for name in ("lam", "gamma_ul"):  # CLS-GAN's own weights: 0 allowed (lam 0: no generator term)
             for v in self.per_model(name):
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or (
-                        v <= lo if lo_open else v < lo):
-                    raise ValueError(f"{name}: every value must be a finite number {'>' if lo_open else '>='} {lo}, "
-                                     f"got {v!r}")
-        for name in ("beta1", "beta2"):
-            for v in self.per_model(name):
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-                    raise ValueError(f"{name}: every value must lie in [0, 1), got {v!r}")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                    raise ValueError(f"{name}: every value must be a finite number >= 0, got {v!r}")
         for v in self.per_model("labelled_fraction"):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v <= 1):
                 raise ValueError(f"labelled_fraction: every value must lie in (0, 1], got {v!r}")

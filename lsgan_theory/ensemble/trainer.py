@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob
 import math
 import operator
 import os
@@ -66,9 +65,9 @@ from .. import __version__
 from .. import densities as _densities
 from .. import families as _families
 from .. import losses as _losses
-from ..output import write_atomic
+from ..output import remove_stale_temporaries, write_atomic
 from ..provenance import git_revision
-from ..resources import check_memory, pid_alive
+from ..resources import check_memory
 from . import mlp as _mlp
 from . import optim as _optim
 from . import rng as _rng
@@ -86,7 +85,7 @@ FAMILIES = _families.TRAINABLE
 UPDATES = ("alternating", "simultaneous")
 # The families' own parameters (lsgan_theory.families.Param): TrainConfig fields inserted after ``family``, their
 # per-model broadcasting and ranges all come from the registry entries (one declaration per loss).
-_FAMILY_PARAMETERS = {p.name: p for f in FAMILIES for p in _families.get(f).parameters}
+_FAMILY_PARAMETERS = _families.parameters()
 # Fields that belong to some families only (the registry's Family.params of the trainable families).
 _FAMILY_PARAMS = tuple(_FAMILY_PARAMETERS)
 # Hyperparameters that may be given per model (a tuple of length n_models) instead of one float.
@@ -423,11 +422,9 @@ class TrainConfig(_EnsembleConfig):
             for e, (fam, v) in enumerate(zip(self.per_model("family"), self.per_model(name))):
                 used = params[fam]
                 if name not in used and v != defaults[name]:
-                    users = tuple(f for f in FAMILIES if name in dict(_families.get(f).params))
-                    raise ValueError(
-                        f"{name}: family {fam!r} does not use {name} (its parameters: {', '.join(used) or 'none'}), "
-                        f"but model {e} sets {name} = {v!r}; it is used only by {', '.join(users)} -- leave it at "
-                        f"its default {defaults[name]!r} for the other models")
+                    raise ValueError(_families.unused_parameter(
+                        name, [fam], detail=f"its parameters: {', '.join(used) or 'none'}; model {e} sets {name} = "
+                                            f"{v!r}: leave it at its default {defaults[name]!r} for the other models"))
 
     def _check_custom(self) -> None:
         """``family="custom"``: the formulas must be given and compile (whitelist parser, no eval)."""
@@ -1040,11 +1037,7 @@ def prepare_checkpoint(path) -> None:
         raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise ValueError(f"checkpoint: cannot write {path!r}: its folder {parent!r} is not writable")
-    for tmp in glob.glob(glob.escape(path) + ".tmp-*"):
-        pid = tmp.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
+    remove_stale_temporaries(path)
 
 
 def _stack_rows(rows: tuple, run: Setup) -> torch.Tensor:

@@ -22,7 +22,6 @@ import dataclasses
 import io
 import itertools
 import os
-import re
 import time
 from pathlib import Path
 
@@ -44,7 +43,6 @@ __all__ = ["grid_config", "evaluate", "run_and_write", "metric_names", "prepare_
 # Files of one run, moved aside together by a fresh start (the checkpoint is moved last, see prepare_output).
 RESULT_FILES = ("results.csv", "curves.csv", "meta.json")
 FIGURE_STEMS = ("training_curves",)
-_TMP = re.compile(r"\.tmp-(\d+)$")
 
 
 def grid_config(grid: dict, seeds: int = 1, *, by_family: bool = False, **fixed) -> tuple[TrainConfig, list[dict]]:
@@ -261,36 +259,27 @@ def checkpoint_step(path) -> int | None:
     return step
 
 
-def prepare_output(out, *, resume: bool = True, checkpoint_name: str = "checkpoint.pt") -> dict:
+def prepare_output(out, *, resume: bool = True, checkpoint_name: str = "checkpoint.pt", what: str = "out") -> dict:
     """Make ``out`` ready for a run; return ``{"removed_tmp": [...], "previous": path or None, "resume_step": k}``.
 
-    1. ``out`` is created; an existing non-folder, or a folder that cannot be written, raises ``OSError``/
-       ``ValueError`` naming the path (before any training).
-    2. ``*.tmp-<pid>`` files whose process no longer runs are removed (left by a run killed mid-write).
+    1. ``out`` is created; an existing non-folder, or a folder that cannot be written, raises ``ValueError``
+       naming ``what`` (the argument: ``out``, the CLI's ``--out``) and the path (before any training;
+       :func:`lsgan_theory.output.writable_folder`).
+    2. ``*.tmp-<pid>`` files whose process no longer runs are removed (left by a run killed mid-write;
+       :func:`lsgan_theory.output.remove_stale_temporaries`).
     3. With ``resume`` and a valid checkpoint, nothing else changes (``resume_step`` = its last completed step); a
        corrupt checkpoint raises ``ValueError``.  Otherwise (``resume=False``, or no checkpoint) the previous run's
        files are moved, each by one rename, into ``out/.previous-<UTC time>/``, the checkpoint last: at every instant
        the folder holds either the old checkpoint or none of the old results beside a new one.
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out: {str(out)!r} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    probe = out / f".write-test.tmp-{os.getpid()}"
-    probe.write_bytes(b"")  # PermissionError / read-only file system: raised here, naming the path
-    probe.unlink()
-    removed = []
-    for f in sorted(out.iterdir()):
-        m = _TMP.search(f.name)
-        if m and f.is_file() and not _resources.pid_alive(int(m.group(1))):
-            f.unlink()
-            removed.append(str(f))
+    out = _output.writable_folder(out, what=what)
+    removed = _output.remove_stale_temporaries(out)
     ck = out / checkpoint_name
     step = checkpoint_step(ck) if resume else None
     previous = None
     if step is None:
         names = [n for n in RESULT_FILES if (out / n).exists()]
-        names += sorted(f.name for stem in FIGURE_STEMS for f in out.glob(f"{stem}.*") if not _TMP.search(f.name))
+        names += sorted(f.name for stem in FIGURE_STEMS for f in out.glob(f"{stem}.*") if not _output.is_temporary(f.name))
         if ck.exists() or ck.is_symlink():
             names.append(checkpoint_name)  # last
         if names:
@@ -308,12 +297,12 @@ def prepare_output(out, *, resume: bool = True, checkpoint_name: str = "checkpoi
 
 def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval: int = 2000, *,
                   callback=None, checkpoint_every: int | None = None, resume: bool = True, announce=None,
-                  max_memory: int | None = None) -> dict:
+                  max_memory: int | None = None, what: str = "out") -> dict:
     """Train ``config``, evaluate every model, write the results folder; return a JSON-able summary.
 
     Before anything else the memory the run needs (:func:`estimate_memory`) is compared with half the available
     memory (or ``max_memory`` bytes) and a larger run is refused with ``ValueError`` giving the estimate; then
-    :func:`prepare_output` readies ``out`` (``announce(message)``, if given, is told about a resumed checkpoint or
+    :func:`prepare_output` readies ``out`` (an error names ``what``; ``announce(message)``, if given, is told about a resumed checkpoint or
     previous results moved aside).  Training state goes to ``out/checkpoint.pt`` (every ``checkpoint_every`` steps,
     default ~5 % of the run); an interrupted run started again with the same config and ``out`` resumes there,
     bitwise identical to an uninterrupted one (``resume=False`` moves the old checkpoint and results aside first).
@@ -322,7 +311,7 @@ def run_and_write(config: TrainConfig, grid_rows: list[dict], out: Path, n_eval:
     """
     out = Path(out)
     check_fits(config, n_eval, max_memory)
-    prep = prepare_output(out, resume=resume)
+    prep = prepare_output(out, resume=resume, what=what)
     if announce is not None:
         if prep["resume_step"] is not None:
             announce(f"resuming from {out / 'checkpoint.pt'} ({prep['resume_step'] + 1}/{config.steps} steps done)")

@@ -84,8 +84,8 @@ TRAIN_KEYS = tuple(_train_types())
 _PER_MODEL_KEYS = PER_MODEL
 # Parameters that belong to particular loss families (lam, tau, nu, ls_a, ...): dropped from a run whose family
 # does not use them.
-_FAMILY_PARAMS = {f.name: tuple(p for p, _ in f.params) for f in _families.FAMILIES.values() if f.trainable}
-_ALL_FAMILY_PARAMS = tuple(dict.fromkeys(p for ps in _FAMILY_PARAMS.values() for p in ps))
+# (lsgan_theory.families.parameters: the registry's, as the trainer's TrainConfig fields were built from it)
+_ALL_FAMILY_PARAMS = tuple(_families.parameters())
 
 
 def _fmt(value) -> str:
@@ -132,10 +132,6 @@ def _check_value(key: str, value, where: str) -> object:
         raise SpecError(f"{where} = {_fmt(value)}: expected {_type_name(t, is_list)}") from None
     if t is float and not math.isfinite(v):
         raise SpecError(f"{where} = {_fmt(value)}: must be finite")
-    if key == "lam" and not v > 0:
-        raise SpecError(f"{where} = {_fmt(value)}: lambda must be > 0 (the LS-GAN hinge weight)")
-    if key == "nu" and not v <= 1:
-        raise SpecError(f"{where} = {_fmt(value)}: nu must be <= 1 (GLS-GAN cost C_nu(a) = max(a, nu*a))")
     if key in ("target", "fixed_generator"):
         try:
             v = _densities.parse(v).spec
@@ -148,20 +144,22 @@ def _check_value(key: str, value, where: str) -> object:
             v = _families.canonical(v)
         except ValueError as exc:
             raise SpecError(f"{where} = {_fmt(value)}: {' '.join(str(exc).split())}") from None
-        if v not in _FAMILY_PARAMS:
-            raise SpecError(f"{where} = {_fmt(value)}: the trainer trains {', '.join(_FAMILY_PARAMS)}")
+        if v not in _families.TRAINABLE:
+            raise SpecError(f"{where} = {_fmt(value)}: the trainer trains {', '.join(_families.TRAINABLE)}")
     # every other constraint: the trainer's own validation of this one field (fixed_generator is checked against
     # the target once the runs are expanded)
     if key == "fixed_generator":
         return v
-    # a family's own parameter is checked on a model of a family that uses it (the trainer refuses it elsewhere)
-    owner = next((name for name, fam in _families.FAMILIES.items() if fam.trainable
-                  and any(p == key for p, _ in fam.params)), None)
+    # a family's own parameter (its range: the registry's Param) is checked on a model of a family that uses it (the
+    # trainer refuses it elsewhere); the family's parameters that must be given take the registry's examples
+    owner = next(iter(_families.owners(key)), None)
     extra = {"family": owner} if owner is not None and key != "family" else {}
-    if owner == "custom" or (key == "family" and v == "custom"):  # checked alone: placeholder formulas
-        extra.update(custom_real="log(D)", custom_fake="log(1 - D)")
+    family = v if key == "family" else owner
+    if family is not None:
+        extra.update({p.name: p.example for p in _families.get(family).parameters
+                      if p.example is not None and p.name != key})
     try:
-        TrainConfig(**{key: tuple(v) if is_list else v, "device": "cpu", **extra})
+        TrainConfig(**{**extra, key: tuple(v) if is_list else v, "device": "cpu"})
     except (ValueError, TypeError) as exc:
         raise SpecError(f"{where} = {_fmt(value)}: {' '.join(str(exc).split())}") from None
     return v
@@ -221,7 +219,7 @@ def canonical_config(train: dict, replica: int, n_eval: int) -> dict:
     for key, default in _ARCH_DEFAULTS.items():  # the architecture fields at their defaults are left out, so that
         if cfg.get(key) == default:               # the ids of runs written before they existed do not change
             cfg.pop(key, None)
-    used = _FAMILY_PARAMS[cfg["family"]]
+    used = dict(_families.get(cfg["family"]).params)
     for p in _ALL_FAMILY_PARAMS:
         if p not in used:
             cfg.pop(p, None)
@@ -383,11 +381,10 @@ def _check_family_params(path: str, base: dict, grid: dict) -> None:
     families = set(grid.get("family", [base.get("family", "loss_sensitive")]))
     families = {_families.canonical(f) for f in families}
     for key in list(grid) + list(base):
-        if key in _ALL_FAMILY_PARAMS and not any(key in _FAMILY_PARAMS[f] for f in families):
-            users = [f for f, ps in _FAMILY_PARAMS.items() if key in ps]
+        if key in _ALL_FAMILY_PARAMS and not any(key in dict(_families.get(f).params) for f in families):
             table = "grid" if key in grid else "base"
-            raise SpecError(f"{path}: [{table}] {key} = {_fmt(grid.get(key, base.get(key)))}: not a parameter of "
-                            f"family {', '.join(sorted(families))}; it is used by {', '.join(users)}")
+            raise SpecError(_families.unused_parameter(
+                key, sorted(families), argument=f"{path}: [{table}] {key} = {_fmt(grid.get(key, base.get(key)))}"))
 
 
 def _check_expansion(path: str, sizes: dict, seeds: int, variant: str | None = None) -> int:
