@@ -419,7 +419,8 @@ def test_fuzz_cases_as_subprocesses(tmp_path, argv, status):
 EXPR = st.recursive(
     st.one_of(st.integers(-12, 12).map(str), st.sampled_from(["1/2", "0.5", "pi", "E", "oo", "I", "p", "q", "D", "x",
                                                                "sqrt(2)", "__import__", "lambda", "os", "eval", "("]),
-              st.text(max_size=4)),
+              # text a command line can carry: execve refuses NUL, and argv is UTF-8 (no lone surrogates)
+              st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=4)),
     lambda inner: st.one_of(st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**", "^"]), inner).map("".join),
                             inner.map(lambda e: f"({e})"), inner.map(lambda e: f"sqrt({e})")),
     max_leaves=6)
