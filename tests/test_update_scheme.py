@@ -191,3 +191,78 @@ def test_variant_tables_are_checked():
     bare = text[:text.index("[mao]")]
     with pytest.raises(ModesSpecError, match=r"no \[mao\] table"):
         parse_modes_spec(bare, "f", "mao")
+
+
+# ---------------------------------------------------------------------------------------------------- memory layout
+def test_every_initialiser_returns_row_major_parameters():
+    # LAPACK's QR factors come back column-major, so the orthogonal initialiser must make its weights row-major
+    for spec in (M.NetSpec((2, 16, 16, 1), "tanh"), M.NetSpec((32, 16, 16, 2), "tanh")):
+        for init in M.INITS:
+            extra = {"init_gain": 1.4} if init == "orthogonal" else {}
+            params = M.init_net(spec, 0, torch.tensor([3, 4]), 1, init=init, **extra)
+            assert all(p.is_contiguous() for p in params), init
+
+
+def test_in_place_adam_refuses_a_non_contiguous_parameter_and_takes_any_gradient_layout():
+    from lsgan_theory.ensemble import optim
+
+    gen = torch.Generator().manual_seed(0)
+    W = torch.randn(2, 5, 3, dtype=torch.float64, generator=gen)
+    G = torch.randn(2, 5, 3, dtype=torch.float64, generator=gen)
+    opt = optim.adam(1e-2, 0.5, 0.999)
+    # a gradient in column-major layout gives the same step as the same gradient row-major, and torch.optim.Adam's
+    p1 = W.clone()
+    s1 = opt.init((p1,))
+    opt.update_((G.transpose(1, 2).contiguous().transpose(1, 2),), s1, (p1,), [0, 1])
+    ref = W.clone().requires_grad_(True)
+    ta = torch.optim.Adam([ref], lr=1e-2, betas=(0.5, 0.999))
+    ref.grad = G.clone()
+    ta.step()
+    torch.testing.assert_close(p1, ref.detach(), rtol=1e-12, atol=1e-12)
+    # a column-major parameter is refused by name instead of being updated at the wrong entries
+    p2 = W.transpose(1, 2).contiguous().transpose(1, 2)
+    assert not p2.is_contiguous()
+    with pytest.raises(ValueError, match="params: Adam's in-place update needs contiguous tensors"):
+        opt.update_((G,), opt.init((p2,)), (p2,), [0, 1])
+
+
+def test_orthogonal_training_moves_every_layer_like_plain_torch_adam():
+    # one Adam step of the engine with Mao's initialiser against torch.optim.Adam on the same start and gradients:
+    # before the layout fix the column-major layers received other entries' updates
+    cfg = TrainConfig(**{**BASE, "optimizer": "adam", "init": "orthogonal", "init_gain": 1.4, "family": "gan_ns",
+                         "ls_a": -1.0, "ls_b": 1.0, "ls_c": 0.0, "d_hidden": (6, 5), "g_hidden": (5, 4)},
+                      update="simultaneous")
+    seen = {}
+
+    def observe(obs):
+        seen[obs.step] = ([p.clone() for p in obs.state.d_params], [p.clone() for p in obs.state.g_params])
+        if obs.step == 1:
+            seen["x"] = obs.real_batch()[0].clone()
+        return None
+
+    train(cfg, observe=observe, observe_at=[0, 1])
+    z = rng.step_normal(cfg.seed, [cfg.ids()[0]], rng.STREAMS["noise_d"], 0, (B, K), dtype=torch.float64,
+                        generator=torch.Generator())[0]
+    d = [p[0].clone().requires_grad_(True) for p in seen[0][0]]
+    g = [p[0].clone().requires_grad_(True) for p in seen[0][1]]
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def mlp(ps, x):
+        n = len(ps) // 2
+        for l in range(n):
+            x = x @ ps[2 * l] + ps[2 * l + 1]
+            x = torch.tanh(x) if l < n - 1 else x
+        return x
+
+    fake = mlp(g, z)
+    ld = bce(mlp(d, seen["x"]), torch.ones(B, 1)) + bce(mlp(d, fake.detach()), torch.zeros(B, 1))
+    lg = bce(mlp([p.detach() for p in d], fake), torch.ones(B, 1))
+    gd, gg = torch.autograd.grad(ld, d), torch.autograd.grad(lg, g)
+    for ps, gs, lr, new in ((d, gd, cfg.lr_d, seen[1][0]), (g, gg, cfg.lr_g, seen[1][1])):
+        ref = [p.detach().clone().requires_grad_(True) for p in ps]
+        a = torch.optim.Adam(ref, lr=lr, betas=(cfg.beta1, cfg.beta2))
+        for r, q in zip(ref, gs):
+            r.grad = q.clone()
+        a.step()
+        for r, q in zip(ref, new):
+            torch.testing.assert_close(q[0], r.detach(), rtol=1e-9, atol=1e-12)

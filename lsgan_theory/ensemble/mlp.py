@@ -269,6 +269,7 @@ def init_net(spec: NetSpec, seed: int, model_ids: torch.Tensor, stream: int, *, 
             bias = torch.zeros((len(ids), 1, b), dtype=dtype, device=ids.device)
         else:
             W = (init_gain * orthogonal(_rng.normal(seed, ids, stream, l, (a, b), dtype=torch.float64))).to(dtype)
+            W = W.contiguous()  # QR returns column-major factors: the in-place optimiser needs row-major rows
             bias = torch.zeros((len(ids), 1, b), dtype=dtype, device=ids.device)
         if spec.batchnorm and l < n - 1:
             bias = torch.zeros_like(bias)

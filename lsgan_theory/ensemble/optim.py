@@ -126,6 +126,15 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8) -> Optimizer:
         on[models] = 1
         t.add_(on)
         hyp = _per_model_floats(E)
+        # torch's fused kernel walks each tensor's memory in order: a parameter whose layout is not row-major (e.g.
+        # a QR factor, column-major) would be paired element by element with a gradient of another layout and
+        # updated at the wrong entries -- silently (issue 32: an orthogonal initialiser trained nothing).
+        for k, x in enumerate((*params, *state["m"], *state["v"])):
+            if not x.is_contiguous():
+                raise ValueError(f"params: Adam's in-place update needs contiguous tensors; tensor {k % len(params)} "
+                                 f"of the {('parameters', 'first moments', 'second moments')[k // len(params)]} has "
+                                 f"strides {x.stride()} for shape {tuple(x.shape)} (make it .contiguous() first)")
+        grads = tuple(g if g.is_contiguous() else g.contiguous() for g in grads)
         rows = [tuple(x.unbind(0)) for x in (*params, *grads, *state["m"], *state["v"])]
         n = len(params)
         t_rows = t.unbind(0)
