@@ -243,20 +243,12 @@ def test_orthogonal_training_moves_every_layer_like_plain_torch_adam():
     train(cfg, observe=observe, observe_at=[0, 1])
     z = rng.step_normal(cfg.seed, [cfg.ids()[0]], rng.STREAMS["noise_d"], 0, (B, K), dtype=torch.float64,
                         generator=torch.Generator())[0]
-    d = [p[0].clone().requires_grad_(True) for p in seen[0][0]]
-    g = [p[0].clone().requires_grad_(True) for p in seen[0][1]]
+    d = [p.clone().requires_grad_(True) for p in seen[0][0]]  # (1, ...): model 0, as _mlp reads them
+    g = [p.clone().requires_grad_(True) for p in seen[0][1]]
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-
-    def mlp(ps, x):
-        n = len(ps) // 2
-        for l in range(n):
-            x = x @ ps[2 * l] + ps[2 * l + 1]
-            x = torch.tanh(x) if l < n - 1 else x
-        return x
-
-    fake = mlp(g, z)
-    ld = bce(mlp(d, seen["x"]), torch.ones(B, 1)) + bce(mlp(d, fake.detach()), torch.zeros(B, 1))
-    lg = bce(mlp([p.detach() for p in d], fake), torch.ones(B, 1))
+    fake = _mlp(g, z)
+    ld = bce(_mlp(d, seen["x"]), torch.ones(B, 1)) + bce(_mlp(d, fake.detach()), torch.zeros(B, 1))
+    lg = bce(_mlp([p.detach() for p in d], fake), torch.ones(B, 1))
     gd, gg = torch.autograd.grad(ld, d), torch.autograd.grad(lg, g)
     for ps, gs, lr, new in ((d, gd, cfg.lr_d, seen[1][0]), (g, gg, cfg.lr_g, seen[1][1])):
         ref = [p.detach().clone().requires_grad_(True) for p in ps]
@@ -265,4 +257,4 @@ def test_orthogonal_training_moves_every_layer_like_plain_torch_adam():
             r.grad = q.clone()
         a.step()
         for r, q in zip(ref, new):
-            torch.testing.assert_close(q[0], r.detach(), rtol=1e-9, atol=1e-12)
+            torch.testing.assert_close(q, r.detach(), rtol=1e-9, atol=1e-12)

@@ -200,7 +200,7 @@ def _run_modes(args) -> int:
     from ..ensemble import resolve_device
     from ..studies.modes import load_modes_spec, run_modes
 
-    spec = load_modes_spec(args.spec, args.variant).restrict(args.setting)
+    spec = load_modes_spec(args.spec, args.variant).restrict(args.setting, argument="--setting")
     device = str(resolve_device(args.device))
     out = args.out if args.out is not None else Path("results") / "modes" / f"{spec.name}-{args.variant or 'base'}"
     _writable_dir(out, "--out")

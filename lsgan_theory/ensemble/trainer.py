@@ -974,14 +974,14 @@ def simultaneous_step(run: Setup, state: TrainState, step: int) -> TrainState:
     dp = tuple(p.detach().requires_grad_(True) for p in state.d_params)
     weights, new_u = _mlp.spectral_normalize(dp, state.sn_u, run.sn_on) if run.use_sn else (None, None)
     fixed = fake.detach()
-    out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fixed, weights)
+    # D runs once on the fakes: D's gradient is taken w.r.t. D's parameters only (autograd prunes the path into G),
+    # G's w.r.t. G's only, both from the same graph -- both at the current (D, G)
+    out_r, out_f = _critic(run, dp, x, weights), _critic(run, dp, fake, weights)
     loss = _per_family(run, lambda fam, h, r, f, xx, ff: _d_loss(fam, r, f, xx, ff, h),
                        out_r, out_f, x, fixed)
     total = loss + _penalty(run, dp, weights, x, fixed, step) if run.use_gp else loss
-    grads_d = torch.autograd.grad(total.sum(), dp)
-    w_fixed = None if weights is None else tuple(w.detach() for w in weights)
-    out_g = _critic(run, tuple(p.detach() for p in dp), fake, w_fixed)
-    loss_g = _per_family(run, lambda fam, h, f: _g_loss(fam, f, h), out_g)
+    grads_d = torch.autograd.grad(total.sum(), dp, retain_graph=True)
+    loss_g = _per_family(run, lambda fam, h, f: _g_loss(fam, f, h), out_f)
     grads_g = torch.autograd.grad(loss_g.sum(), gp_)
     changes = {"sn_u": (new_u, state.sn_u)} if run.use_sn else {}
     new = replace(_update(run, state, "d", total, grads_d, step, **changes), loss_d=loss.detach())

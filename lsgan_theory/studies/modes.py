@@ -120,20 +120,21 @@ class ModesSpec:
     def target(self):
         return _densities.parse(self.train["target"])
 
-    def restrict(self, settings) -> "ModesSpec":
+    def restrict(self, settings, argument: str = "setting") -> "ModesSpec":
         """The spec with its grid cut to the points where KEY equals VALUE for every ``"KEY=VALUE"`` of
         ``settings`` (the values compared as written in the file: ``update=alternating``, ``pack=2``).  The kept
         settings, their model ids and their state files are those of the whole grid, so processes or machines that
-        each train a part into one ``out`` folder leave a state that the unrestricted run then collects."""
+        each train a part into one ``out`` folder leave a state that the unrestricted run then collects.  Errors name
+        ``argument`` (the CLI passes ``--setting``)."""
         grid = {k: list(v) for k, v in self.grid.items()}
         for item in settings:
             key, sep, value = str(item).partition("=")
             if not sep or key not in grid:
-                raise ValueError(f"setting: {item!r}: expected KEY=VALUE with KEY a grid key of {self.path} "
+                raise ValueError(f"{argument}: {item!r}: expected KEY=VALUE with KEY a grid key of {self.path} "
                                  f"({', '.join(grid) if grid else 'the file has no grid for this variant'})")
             keep = [v for v in grid[key] if _written(v) == value.strip()]
             if not keep:
-                raise ValueError(f"setting: {item!r}: {key} takes {', '.join(_written(v) for v in grid[key])} in "
+                raise ValueError(f"{argument}: {item!r}: {key} takes {', '.join(_written(v) for v in grid[key])} in "
                                  f"{self.path}")
             grid[key] = keep
         return dataclasses.replace(self, grid=grid)
