@@ -21,7 +21,15 @@ def test_comparison_only_on_pacgans_set_up():
     assert "Mao's networks" in diff and "35000 steps at batch 512" in diff and "scaled" not in diff
     assert published_comparison(ROW, "ring", False, diff) == f"not compared: {diff}"
     assert "scaled down" in setup_difference(load_modes_spec(EXP / "mao_ring.toml", "hour"))
-    assert setup_difference(load_modes_spec(EXP / "pacgan.toml", "quick")) == "scaled-down set-up"
+    quick = setup_difference(load_modes_spec(EXP / "pacgan.toml", "quick"))
+    assert quick == ("scaled-down set-up: 140 steps = 0.14 of PacGAN's 400 epochs (400000 iterations at batch 100), "
+                     "narrower networks than PacGAN's")
+    for f in ("pacgan.toml", "pacgan_ring.toml"):  # issue 32: the packing run is labelled with its share of 400 epochs
+        packing = load_modes_spec(EXP / f, "packing")
+        assert (packing.steps, packing.seeds, packing.losses, packing.grid["pack"]) == (20000, 5, ("gan_ns",), [1, 2])
+        assert setup_difference(packing).startswith("scaled-down set-up: 20000 steps = 20 of PacGAN's 400 epochs")
+        assert setup_difference(packing).endswith(", PacGAN's networks")
+    assert setup_difference(load_modes_spec(EXP / "pacgan.toml")) == "PacGAN's set-up"  # control: the full size
 
 
 def _rows(setting, loss, trajectory):

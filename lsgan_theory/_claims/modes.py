@@ -137,10 +137,20 @@ def _setting_label(row: dict, grid_keys) -> str:
     return ", ".join(f"{k}={row[k]}" for k in grid_keys) or "—"
 
 
+# PacGAN's 2-D runs: 400 epochs over 100 000 points at batch 100 (THEORY.md §9)
+PACGAN_ITERATIONS = 400_000
+
+
 def setup_difference(spec) -> str:
     """How a mode-collapse experiment's set-up differs from PacGAN Table 1's (the published row beside it)."""
     if spec.name.startswith("pacgan"):
-        return "scaled-down set-up" if spec.variant not in (None, "full") else "PacGAN's set-up"
+        if spec.variant in (None, "full"):
+            return "PacGAN's set-up"
+        epochs = 400 * spec.steps / PACGAN_ITERATIONS
+        nets = ("PacGAN's networks" if list(spec.train.get("g_hidden", ())) == [400] * 4
+                else "narrower networks than PacGAN's")
+        return (f"scaled-down set-up: {spec.steps} steps = {epochs:.3g} of PacGAN's 400 epochs "
+                f"({PACGAN_ITERATIONS} iterations at batch 100), {nets}")
     size = "" if spec.variant in (None, "full", "mao") else ", scaled down"
     return (f"Mao's networks, optimiser and {spec.steps} steps at batch {spec.train.get('batch')}{size}, not "
             f"PacGAN's networks and 400 epochs")

@@ -183,9 +183,9 @@ def _add_modes(sub) -> None:
                                    "metrics at the evaluation steps and write CSV tables, Markdown tables and figures "
                                    "to OUT.  Resumable: rerunning the same command continues from OUT/state.")
     p.add_argument("spec", type=Path, help="the experiment file (TOML)")
-    p.add_argument("--variant", choices=("quick", "full", "hour", "mao"), default=None,
-                   help="apply the file's [quick] / [full] / [hour] / [mao] overrides (a file without the table "
-                        "refuses it)")
+    p.add_argument("--variant", choices=("quick", "full", "hour", "mao", "packing"), default=None,
+                   help="apply the file's [quick] / [full] / [hour] / [mao] / [packing] overrides (a file without "
+                        "the table refuses it)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default results/modes/NAME-VARIANT)")
     p.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
                    help="train only the grid points with KEY = VALUE (repeatable), e.g. update=alternating: split "

@@ -75,7 +75,7 @@ EVAL_STREAM = 1000  # noise stream of the evaluation samples (never used in trai
 _EXPERIMENT_KEYS = {"name": str, "description": str, "seeds": int, "losses": list, "n_eval": int, "eval_at": list,
                     "eval_of": (int, float), "mre_points": int, "mre_restarts": int, "mre_steps": int,
                     "mre_lr": (int, float), "collapse_below": int, "checkpoint_every": int}
-_VARIANTS = ("quick", "full", "hour", "mao")
+_VARIANTS = ("quick", "full", "hour", "mao", "packing")
 _TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)} - {"n_models", "model_ids", "device", "family"}
 _LOSS_FIELDS = {k for v in LOSSES.values() for k in v}
 
