@@ -196,7 +196,8 @@ def _add_modes(sub) -> None:
 
 
 def _run_modes(args) -> int:
-    from .._claims.modes import modes_report
+    from .. import plots  # noqa: F401 -- the report's modules load before hours of training, so a checkout changed
+    from .._claims.modes import modes_report  # mid-run cannot pair new report code with old loaded modules
     from ..ensemble import resolve_device
     from ..studies.modes import load_modes_spec, run_modes
 
