@@ -86,7 +86,7 @@ def _planted(exponent, fitting, rng, seeds=12, ms=(16, 64)):
                 s_emp = 1.0
                 rows.append({"status": "done", "d_hidden": [w, w], "n_params": float(n), "n_data": m, "replica": s,
                              "optimism": gap, "abs_gap": gap, "fresh_gap": 0.5 * gap, "s_emp": s_emp,
-                             "s_fresh": s_emp + fitting + rng.normal(0.0, 0.05), "s_pop_err": 1e-4,
+                             "s_fresh": s_emp + fitting + rng.normal(0.0, 0.05), "s_pop_err": 1e-4, "g_sd": 1.0,
                              "lip_grid": 1.0 + w / 100})
     return pd.DataFrame(rows)
 

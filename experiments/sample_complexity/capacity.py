@@ -40,7 +40,7 @@ def _lp(seeds: int, ms: list) -> None:
     import numpy as np
 
     from lsgan_theory._claims.capacity import KAPPAS
-    from lsgan_theory.output import write_text
+    from lsgan_theory.output import write_json, write_text
     from lsgan_theory.studies.critic_capacity import lp_class_gaps
 
     rows, meta = ["kappa,m,replica,s_star,s_star_err,s_emp_opt,opt_min,opt_upper,opt_lower"], {}

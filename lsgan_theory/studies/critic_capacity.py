@@ -113,6 +113,9 @@ class CapacityReading:
     exponent_abs: dict      # m -> PowerFit of mean |gap| in N
     exponent_opt: dict      # m -> PowerFit of the mean optimism in N (None where a mean is ≤ 0)
     exponent_fresh: dict    # m -> PowerFit of the mean fresh gap in N (the fixed-θ noise: the control)
+    scaled: dict            # m -> |gap| in standard errors of the fixed-θ noise, |S_m − S| / (sd_p(g_θ̂)/√m)
+    exponent_scaled: dict   # m -> PowerFit of the mean scaled gap in N
+    exponent_lip: dict      # m -> PowerFit of the mean Lipschitz constant in N
     s_pop_err: float        # largest quadrature error of S(θ̂)
     level: float
 
@@ -131,8 +134,10 @@ def _by_width(df, m: int, col: str, widths) -> np.ndarray:
 
 def read_capacity(df, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> CapacityReading:
     """Read the ``critic_capacity`` results table (:func:`lsgan_theory.sweeps.results.load`; runs with status
-    "done"): per m, the exponents in N of the mean |gap|, optimism and fresh gap, with two-sided ``level``
-    percentile-bootstrap intervals over seeds (resampled within each N)."""
+    "done"): per m, the exponents in N of the mean |gap|, optimism, fresh gap, the gap in standard errors of the
+    fixed-θ noise (|S_m − S|·√m / sd_p(g_θ̂): growth of the gap beyond the growth of the sampling scale of a steeper
+    loss) and the measured Lipschitz constant, with two-sided ``level`` percentile-bootstrap intervals over seeds
+    (resampled within each N)."""
     df = df[df["status"] == "done"].copy()
     if df.empty:
         raise ValueError("df: no finished run to read")
@@ -142,17 +147,21 @@ def read_capacity(df, *, level: float = 0.95, n_boot: int = 2000, seed: int = 0)
         raise ValueError(f"df: an exponent in N needs at least 2 widths, got {widths}")
     ns = [int(df[df["width"] == w]["n_params"].iloc[0]) for w in widths]
     df["fitting"] = df["s_fresh"].astype(float) - df["s_emp"].astype(float)
+    df["scaled"] = df["abs_gap"].astype(float) / (df["g_sd"].astype(float) / np.sqrt(df["n_data"].astype(float)))
     ms = [int(m) for m in sorted(df["n_data"].unique())]
     tabs = {c: {m: _by_width(df, m, c, widths) for m in ms}
-            for c in ("optimism", "abs_gap", "fresh_gap", "fitting", "lip_grid")}
+            for c in ("optimism", "abs_gap", "fresh_gap", "fitting", "lip_grid", "scaled")}
     x = np.asarray(ns, dtype=np.float64)
     kw = {"n_boot": n_boot, "seed": seed, "level": level}
     e_abs = {m: fit_power(x, tabs["abs_gap"][m], **kw) for m in ms}
     e_fresh = {m: fit_power(x, tabs["fresh_gap"][m], **kw) for m in ms}
     e_opt = {m: (fit_power(x, tabs["optimism"][m], **kw) if np.all(np.nanmean(tabs["optimism"][m], 1) > 0) else None)
              for m in ms}
+    e_scaled = {m: fit_power(x, tabs["scaled"][m], **kw) for m in ms}
+    e_lip = {m: fit_power(x, tabs["lip_grid"][m], **kw) for m in ms}
     return CapacityReading(widths, ns, ms, tabs["optimism"], tabs["abs_gap"], tabs["fresh_gap"], tabs["fitting"],
-                           tabs["lip_grid"], e_abs, e_opt, e_fresh, float(df["s_pop_err"].astype(float).max()), level)
+                           tabs["lip_grid"], e_abs, e_opt, e_fresh, tabs["scaled"], e_scaled, e_lip,
+                           float(df["s_pop_err"].astype(float).max()), level)
 
 
 def exponent_check_terms(fit: PowerFit, bound: float = 0.5) -> tuple[float, float]:
