@@ -462,10 +462,10 @@ VERIFY_COST: dict[str, tuple[float, float]] = {
     "sample-complexity-critic-gap": (39.0, 3200),  # 112·400 → 720·10000, widths 8/64 → 8…512 (issue 32)
     "sample-complexity-data-generalisation": (7.9, 1800),  # 15·600 → 400·20000, width 16 → 32
     "gls-family-trained": (31.2, 3600),  # 25·500 → 1120·20000, width 16 → 32; + the mirrored pairs (issue 32)
-    "sample-complexity-mixture-2d": (24.0, 4000),
-    # full only: the CPU seconds of its committed default-size run (experiments/sample_complexity/critic_capacity/,
-    # training + LP), × models·m-values (96 → 480 = 40 seeds · 3 m · 4 widths) for the spec's [full] variant
-    "sample-complexity-capacity": (300.0, 5.0),  # 24·1200 → 1280·30000, width 32 → 64 (quick ×3, issue 32)
+    "sample-complexity-mixture-2d": (24.0, 4000),  # 24·1200 → 1280·30000, width 32 → 64 (quick ×3, issue 32)
+    # full only: the CPU seconds of its committed default-size run (experiments/sample_complexity/critic_capacity/:
+    # 183 training + 72 LP + 6 report), × 5 for the spec's [full] variant (models 96 → 480: 40 seeds · 3 m · 4 widths)
+    "sample-complexity-capacity": (261.0, 5.0),
 }
 
 

@@ -167,3 +167,17 @@ def test_the_claim_is_registered_full_only_with_a_cost_entry():
     c = claims.registry()["sample-complexity-capacity"]
     assert c.full_only and "§5" in c.ref
     assert "sample-complexity-capacity" in claims.VERIFY_COST
+
+
+def test_the_claim_function_runs_the_spec_and_the_lp_and_states_its_terms(tmp_path, monkeypatch):
+    # the registered function end to end at the spec's [quick] size (ctx.quick selects it; verify itself skips this
+    # full-only claim in --quick); one κ, 64 LP nodes and the 512-node population rule: speed only
+    from lsgan_theory._claims import capacity  # private: the claim module's κ list and LP size, shortened for speed
+
+    monkeypatch.setattr(capacity, "KAPPAS", (2.0,))  # private: as above
+    monkeypatch.setattr(capacity, "LP_NODES", 64)  # private: as above
+    monkeypatch.setattr(sc, "QUAD_NODES", 512)
+    ev = claims.registry()["sample-complexity-capacity"].fn(claims.Context(out=tmp_path, quick=True))
+    assert len(ev.checks) == 2 and "critic_capacity.toml` [quick]: 6 runs" in ev.evidence
+    assert ev.data["lp"]["2"]["m"] == [16] and (tmp_path / "figures" / "critic_capacity.png").is_file()
+    assert claims.status_of(ev, "statistical") in claims.STATUSES

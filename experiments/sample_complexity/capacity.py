@@ -39,13 +39,13 @@ def _log(stage: str, t0: float, c0: float, **extra) -> None:
 def _lp(seeds: int, ms: list) -> None:
     import numpy as np
 
-    from lsgan_theory._claims.capacity import KAPPAS
+    from lsgan_theory._claims.capacity import KAPPAS, LP_NODES
     from lsgan_theory.output import write_json, write_text
     from lsgan_theory.studies.critic_capacity import lp_class_gaps
 
     rows, meta = ["kappa,m,replica,s_star,s_star_err,s_emp_opt,opt_min,opt_upper,opt_lower"], {}
     for k in KAPPAS:
-        res = lp_class_gaps(ms, seeds, k)
+        res = lp_class_gaps(ms, seeds, k, nodes=LP_NODES)
         meta[f"{k:g}"] = {"s_star": res["s_star"], "s_star_err": res["s_star_err"], "quad_err": res["quad_err"],
                           "cpu_s": res["seconds"],
                           "nodes": res["nodes"], "lam": res["lam"], "tau": res["tau"]}

@@ -28,11 +28,13 @@ import numpy as np
 from ..claims import Check, Context, Evidence, claim, interval_relation
 from ..studies.stats import t_interval
 
-__all__ = ["capacity_report", "capacity_checks", "KAPPAS"]
+__all__ = ["capacity_report", "capacity_checks", "KAPPAS", "LP_NODES"]
 
 #: κ of the LP class (τ = 1, λ = 1 as the networks): 2 (the value of ``nonparametric-generalisation``) up to 128,
 #: the order of the largest Lipschitz constants the trained networks reach on the data's range
 KAPPAS = (2.0, 8.0, 32.0, 128.0)
+#: quantile nodes of the LP's generator side and of its population S* (lp_class_gaps' ``nodes``)
+LP_NODES = 512
 
 
 def _widened(x, mat, err: float, level: float):
@@ -245,7 +247,7 @@ def _capacity(ctx: Context) -> Evidence:
                                  restart=True)
     ok = df[df["status"] == "done"]
     ms = sorted(int(m) for m in ok["n_data"].unique())
-    lp = {k: lp_class_gaps(ms, int(ok["replica"].nunique()), k, seed=ctx.seed) for k in KAPPAS}
+    lp = {k: lp_class_gaps(ms, int(ok["replica"].nunique()), k, nodes=LP_NODES, seed=ctx.seed) for k in KAPPAS}
     rep = capacity_report(df, lp, ctx.out / "figures")
     head = (f"Spec `experiments/critic_capacity.toml` [{variant}]: {len(df)} runs ({summ['counts']}), "
             f"{summ['seconds']:.0f} s; LP class: {sum(v['seconds'] for v in lp.values()):.0f} CPU s; studies "
