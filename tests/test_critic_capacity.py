@@ -181,3 +181,12 @@ def test_the_claim_function_runs_the_spec_and_the_lp_and_states_its_terms(tmp_pa
     assert len(ev.checks) == 2 and "critic_capacity.toml` [quick]: 6 runs" in ev.evidence
     assert ev.data["lp"]["2"]["m"] == [16] and (tmp_path / "figures" / "critic_capacity.png").is_file()
     assert claims.status_of(ev, "statistical") in claims.STATUSES
+
+
+def test_grid_lipschitz_reads_a_known_slope():
+    # |slope| 3 with a kink inside the range: 3 (to the grid's rounding); a constant: 0 (negative control); the range
+    # covers both densities (a kink at x = 4.5, inside N(1.5, 1)'s quantile range only, still counts)
+    p, q = densities.parse("normal(0,1)"), densities.parse("normal(1.5,1)")
+    assert sc.grid_lipschitz(lambda x: 3.0 * np.abs(x - 0.2), p, q) == pytest.approx(3.0, rel=1e-9)
+    assert sc.grid_lipschitz(lambda x: np.full_like(x, 2.0), p, q) == 0.0
+    assert sc.grid_lipschitz(lambda x: 5.0 * np.maximum(x - 4.5, 0.0), p, q) == pytest.approx(5.0, rel=1e-9)
