@@ -463,6 +463,9 @@ VERIFY_COST: dict[str, tuple[float, float]] = {
     "sample-complexity-data-generalisation": (7.9, 1800),  # 15·600 → 400·20000, width 16 → 32
     "gls-family-trained": (31.2, 3600),  # 25·500 → 1120·20000, width 16 → 32; + the mirrored pairs (issue 32)
     "sample-complexity-mixture-2d": (24.0, 4000),  # 24·1200 → 1280·30000, width 32 → 64 (quick ×3, issue 32)
+    # full only: the CPU seconds of its committed default-size run (experiments/sample_complexity/critic_capacity/:
+    # 183 training + 72 LP + 6 report), × 5 for the spec's [full] variant (models 96 → 480: 40 seeds · 3 m · 4 widths)
+    "sample-complexity-capacity": (261.0, 5.0),
 }
 
 

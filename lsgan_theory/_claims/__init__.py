@@ -2,8 +2,8 @@
 
 import importlib
 
-_AREAS = ["foundation", "symbolic", "losses", "nonparametric", "ensemble", "theorem1", "sample_complexity", "clsgan",
-          "modes"]
+_AREAS = ["foundation", "symbolic", "losses", "nonparametric", "ensemble", "theorem1", "sample_complexity", "capacity",
+          "clsgan", "modes"]
 
 for _area in _AREAS:
     try:

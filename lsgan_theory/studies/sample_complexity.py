@@ -46,13 +46,14 @@ __all__ = ["EXPERIMENTS", "PROBE_STREAM", "train_probed", "hinge_active", "criti
            "SampleComplexityExecutor", "run_experiment", "PowerFit", "fit_power", "rate_check",
            "CriticGapReading", "read_critic_gap", "DataGeneralisationReading", "read_data_generalisation",
            "GLSReading", "read_gls_family", "Mixture2DReading", "read_mixture_2d", "critic_parameter_count",
-           "QUAD_NODES", "train_exact_l1", "train_measured"]
+           "QUAD_NODES", "train_exact_l1", "train_measured", "grid_lipschitz"]
 
 #: experiment name (the spec's ``[sweep] name``) -> its spec file under ``experiments/``
 EXPERIMENTS = {"critic_generalisation": "critic_generalisation.toml",
                "data_generalisation": "data_generalisation.toml",
                "gls_nu": "gls_nu.toml",
-               "mixture_2d": "mixture_2d.toml"}
+               "mixture_2d": "mixture_2d.toml",
+               "critic_capacity": "critic_capacity.toml"}
 PROBE_STREAM = 1001   # noise / data stream of the hinge probe (never used by training)
 _FRESH_STREAM = 1002  # the independent same-size samples (fresh floors)
 QUAD_NODES = 4096     # J and K of the quantile rules of the critic objectives
@@ -183,6 +184,16 @@ def critic_objectives(loss_fn, p, q, train_x, lam: float, tau: float, *, nodes: 
     return res
 
 
+def grid_lipschitz(loss_fn, p, q, points: int = 4001) -> float:
+    """max |L(x_{k+1}) − L(x_k)| / (x_{k+1} − x_k) on ``points`` equally spaced x covering both densities' 1e-4 … 1 − 1e-4
+    quantiles: the loss's Lipschitz constant where the objective reads it (a lower bound on the global one; for a
+    ReLU network, piecewise linear, exact up to the pieces narrower than the grid step)."""
+    lo = min(float(p.ppf(1e-4)), float(q.ppf(1e-4)))
+    hi = max(float(p.ppf(1 - 1e-4)), float(q.ppf(1 - 1e-4)))
+    x = np.linspace(lo, hi, int(points))
+    return float(np.max(np.abs(np.diff(loss_fn(x)))) / (x[1] - x[0]))
+
+
 def _critic_fn(result: TrainResult, e: int):
     """L of model ``e`` as a function array (n,) → (n,) (float64).  A plain loss network (no batch norm, whose
     statistics would mix the rows) is applied to model e's parameters alone (one model of the ensemble, not all E
@@ -233,10 +244,11 @@ def model_metrics(result: TrainResult, run, e: int, *, n_eval: int = 2000, strea
     if c.fixed_generator is not None:
         q = _densities.parse(c.fixed_generator)
         fresh = p.sample(m, rng).reshape(-1)
-        obj = critic_objectives(_critic_fn(result, e), p, q, data[:, 0], float(c.per_model("lam")[e]),
+        loss = _critic_fn(result, e)
+        obj = critic_objectives(loss, p, q, data[:, 0], float(c.per_model("lam")[e]),
                                 float(c.per_model("tau")[e]), fresh_x=fresh)
         out.update(obj, optimism=obj["s_pop"] - obj["s_emp"], abs_gap=abs(obj["s_emp"] - obj["s_pop"]),
-                   fresh_gap=abs(obj["s_fresh"] - obj["s_pop"]))
+                   fresh_gap=abs(obj["s_fresh"] - obj["s_pop"]), lip_grid=grid_lipschitz(loss, p, q))
         return out
     if p.dim == 1 and c.noise_dim == 1 and c.activation in PIECEWISE_LINEAR:
         qhat = exact_density(_single_params(result.g_params, e), c.activation, model=0)
