@@ -7,7 +7,8 @@ and stage 2 (the selected settings on the test split) with ``lsgan_theory.studie
 ``clsgan.md``, ``clsgan_grid.json`` and ``clsgan_grid.csv`` into ``--out`` (default ``experiments``).  Resumable:
 ``--checkpoint`` (default ``experiments/clsgan_grid_checkpoint``, not committed) holds the engine's checkpoint of the
 stage under way and the record of each finished stage; a finished stage whose spec digest matches is not re-run, so
-with both records present the command only rewrites the report.  One thread (torch and BLAS).  Progress on stderr.
+with both records present the command only rewrites the report.  ``--report-only`` trains nothing and writes the
+report from the finished stages' records (a test stage not yet finished is reported as such).  One thread (torch and BLAS).  Progress on stderr.
 Bad input: one line on stderr naming the argument or spec key, exit status 2.
 """
 
@@ -33,6 +34,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=HERE, help="folder for clsgan.md, clsgan_grid.json, clsgan_grid.csv")
     ap.add_argument("--checkpoint", type=Path, default=HERE / "clsgan_grid_checkpoint",
                     help="folder for the stages' checkpoints and records (resume)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="train nothing: write the report from the finished stages' records in --checkpoint")
     args = ap.parse_args(argv)
     import torch
 
@@ -41,7 +44,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     try:
         spec = load_spec(args.spec)
-        res = run_grid(spec, checkpoint_dir=args.checkpoint,
+        res = run_grid(spec, checkpoint_dir=args.checkpoint, train=not args.report_only,
                        progress=lambda line: print(line, file=sys.stderr, flush=True))
         try:
             res.spec_path = args.spec.resolve().relative_to(HERE.parent).as_posix()

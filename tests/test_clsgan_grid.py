@@ -123,6 +123,12 @@ def test_a_finished_stage_is_resumed_from_its_record(tmp_path, monkeypatch):
     monkeypatch.setattr(G, "run_test", refuse)
     again = G.run_grid(spec, checkpoint_dir=tmp_path)
     assert again.test["summary"] == json.loads(json.dumps(first.test["summary"]))
+    # --report-only: the records alone; without the test record the report says the test stage has not finished
+    (tmp_path / "test.json").unlink()
+    partial = G.run_grid(spec, checkpoint_dir=tmp_path, train=False)
+    assert partial.test is None and "Not finished yet" in G.report_markdown(partial)
+    with pytest.raises(ValueError, match="^checkpoint: no finished selection stage"):
+        G.run_grid(spec, checkpoint_dir=tmp_path / "empty", train=False)
     # another spec is another run: its stage is not taken from the record (negative control)
     with pytest.raises(AssertionError, match="run again"):
         G.run_grid(G.spec_from_dict(_tiny(training__steps=4)), checkpoint_dir=tmp_path)

@@ -199,9 +199,9 @@ def _train(spec, split, models, model_ids, checkpoint, progress, stage):
     data = _cond.prepare_data(split.x_fit, split.y_fit, n_classes=10)
     every = max(1, spec.steps // 10)
 
-    def callback(step, *_):
-        if progress is not None and step % every == 0:
-            progress(f"{stage}: step {step}/{spec.steps} ({len(models)} models)")
+    def callback(step, *_):  # step: the 0-based index of the step just done
+        if progress is not None and (step + 1) % every == 0:
+            progress(f"{stage}: step {step + 1}/{spec.steps} ({len(models)} models)")
 
     ckpt = None if checkpoint is None else Path(checkpoint)
     res = _cond.train_conditional(cfg, data, checkpoint=ckpt, callback=callback)
@@ -281,34 +281,41 @@ def _summarise(rows, seeds):
 # ------------------------------------------------------------------------------------------------ the whole run
 @dataclass
 class GridResult:
-    """The spec, the split sizes, stage 1's record (``selection``) and stage 2's (``test``), the run's time and
-    machine.  Plain data (dicts and lists): the JSON beside the report is ``asdict`` of it."""
+    """The spec, the split sizes, stage 1's record (``selection``) and stage 2's (``test``; None while it has not
+    finished, in a report written with ``train=False``), the run's time and machine.  Plain data (dicts and lists): the JSON beside the report is ``asdict`` of it."""
 
     spec: dict
     spec_digest: str
     split: dict
     selection: dict
-    test: dict
+    test: dict | None
     machine: dict = field(default_factory=dict)
     theorem3: str = ""
     spec_path: str = "experiments/studies/clsgan_grid.toml"
 
 
 def _stage(path, key: dict, compute):
-    """A stage's record from ``path`` when its ``key`` matches (resume), else ``compute()`` written there."""
+    """A stage's record from ``path`` when its ``key`` matches (resume), else ``compute()`` written there (``compute``
+    None: return None instead)."""
     if path is not None and Path(path).exists():
         rec = output.loads(Path(path).read_text(encoding="utf-8"))
         if rec.get("key") == key:
             return rec["record"]
+    if compute is None:
+        return None
     rec = compute()
     if path is not None:
         output.write_json(path, {"key": key, "record": rec}, what="checkpoint")
     return rec
 
 
-def run_grid(spec: GridSpec, *, checkpoint_dir=None, progress=None) -> GridResult:
+def run_grid(spec: GridSpec, *, checkpoint_dir=None, progress=None, train: bool = True) -> GridResult:
     """Both stages of the pre-registered grid; with ``checkpoint_dir`` each stage resumes (the engine's checkpoint
-    ``<stage>.pt`` mid-stage, the finished stage's record ``<stage>.json`` when its spec digest matches)."""
+    ``<stage>-<digest>.pt`` mid-stage, the finished stage's record ``<stage>.json`` when its spec digest matches).
+    ``train=False``: train nothing, report the finished stages' records (``ValueError`` naming ``checkpoint`` when
+    not even the selection stage has finished; ``test`` None when only it has)."""
+    if not train and checkpoint_dir is None:
+        raise ValueError("checkpoint: train=False reads the finished stages' records, so it needs checkpoint_dir")
     split = digits_validation_split(spec.validation_fraction, spec.split_seed)
     ck = None if checkpoint_dir is None else Path(output.writable_folder(checkpoint_dir, what="checkpoint"))
     key = {"spec": spec.digest()}
@@ -317,10 +324,13 @@ def run_grid(spec: GridSpec, *, checkpoint_dir=None, progress=None) -> GridResul
         return None if ck is None else ck / name
 
     pt = f"-{spec.digest()}.pt"  # the engine's checkpoint of a stage under way, one per spec
-    sel = _stage(at("selection.json"), key,
-                 lambda: run_selection(spec, split, checkpoint=at("selection" + pt), progress=progress))
-    test = _stage(at("test.json"), dict(key, chosen=sel["chosen"]),
-                  lambda: run_test(spec, split, sel["chosen"], checkpoint=at("test" + pt), progress=progress))
+    sel = _stage(at("selection.json"), key, (lambda: run_selection(
+        spec, split, checkpoint=at("selection" + pt), progress=progress)) if train else None)
+    if sel is None:
+        raise ValueError(f"checkpoint: no finished selection stage of this spec (digest {spec.digest()}) in "
+                         f"{str(ck)!r}; run without --report-only first")
+    test = _stage(at("test.json"), dict(key, chosen=sel["chosen"]), (lambda: run_test(
+        spec, split, sel["chosen"], checkpoint=at("test" + pt), progress=progress)) if train else None)
     sizes = {"fit": int(split.y_fit.size), "validation": int(split.y_val.size), "test": int(split.y_test.size)}
     machine = {"device": device_description(), "cpu": platform.processor() or platform.machine(),
                "loadavg_end": list(os.getloadavg()), "threads": 1}
@@ -403,21 +413,46 @@ def _fmt_setting(s: dict) -> str:
     return f"λ = {s['lam']:g}, τ = {s['tau']:g}, γ_ul = {s['gamma_ul']:g}, lr = {s['lr']:g}"
 
 
-def report_markdown(r: GridResult) -> str:
-    """``experiments/clsgan.md`` from a :class:`GridResult`: every number is read from ``r`` (nothing measured here)."""
-    sp, sel, t, ch = r.spec, r.selection, r.test, r.selection["chosen"]
-    n_set = len(sp["lam"]) * len(sp["tau"]) * len(sp["gamma_ul"]) * len(sp["lr"])
-    prov = sel["provenance"]
+def _test_section(r: GridResult) -> list[str]:
+    sp, sel, t = r.spec, r.selection, r.test
+    if t is None:
+        return [f"## Test split ({len(sp['test_seeds'])} seeds)", "",
+                "**Not finished yet**: this report was written with `--report-only` from the selection stage's record; "
+                "the test stage has not run to its end, so no test accuracy is reported. The command without "
+                "`--report-only` resumes it."]
     pair = {p["versus"]: p for p in t["paired"]}
-    cpu = sel["cpu_seconds"] + t["cpu_seconds"]
-    text = [
+    return [
+        f"## Test split ({len(sp['test_seeds'])} seeds)", "", *_test_lines(r), "",
+        f"Reading: the 95 % interval of CLS-GAN − labels-only {_where(pair['supervised']['ci'])} "
+        f"({_ci(pair['supervised']['mean_diff'], pair['supervised']['ci'], True)}); of CLS-GAN − LogisticRegression "
+        f"{_where(pair['logreg']['ci'])} ({_ci(pair['logreg']['mean_diff'], pair['logreg']['ci'], True)}). "
+        f"Diverged models: {sum(row['diverged'] for row in sel['rows'])} in selection, "
+        f"{sum(row['diverged'] for row in t['rows'])} in test. The selection used {len(sp['selection_seeds'])} "
+        "seed(s) per setting: settings whose validation means differ by less than the seed-to-seed spread in the "
+        "table are not distinguished by it."]
+
+
+def _header(r: GridResult) -> list[str]:
+    sel, t = r.selection, r.test
+    prov = sel["provenance"]
+    t_cpu, t_wall = (t["cpu_seconds"], t["seconds"]) if t is not None else (0.0, 0.0)
+    t_git = t["provenance"].get("git", "?") if t is not None else "not run"
+    return [
         "# CLS-GAN given a fair chance: a pre-registered grid on 8×8 digits (issue 32)", "",
         f"Generated by `{COMMAND}` from the spec `{r.spec_path}` (spec digest `{r.spec_digest}`; the command's "
-        "default `--spec` is `experiments/studies/clsgan_grid.toml`) -- do not edit by hand. Every model and setting is in `clsgan_grid.json` and "
-        f"`clsgan_grid.csv` beside this file. Package {prov.get('version', '?')}, git {prov.get('git', '?')} "
-        f"(selection stage), {t['provenance'].get('git', '?')} (test stage); {r.machine.get('device', '?')}, one "
-        f"thread; CPU time {cpu:.0f} s (selection {sel['cpu_seconds']:.0f} s, test {t['cpu_seconds']:.0f} s), "
-        f"wall {sel['seconds'] + t['seconds']:.0f} s.", "",
+        "default `--spec` is `experiments/studies/clsgan_grid.toml`) -- do not edit by hand. Every model and setting "
+        f"is in `clsgan_grid.json` and `clsgan_grid.csv` beside this file. Package {prov.get('version', '?')}, git "
+        f"{prov.get('git', '?')} (selection stage), {t_git} (test stage); {r.machine.get('device', '?')}, one "
+        f"thread, shared with other jobs (nice 15); CPU time {sel['cpu_seconds'] + t_cpu:.0f} s (selection "
+        f"{sel['cpu_seconds']:.0f} s, test {t_cpu:.0f} s), wall {sel['seconds'] + t_wall:.0f} s."]
+
+
+def report_markdown(r: GridResult) -> str:
+    """``experiments/clsgan.md`` from a :class:`GridResult`: every number is read from ``r`` (nothing measured here)."""
+    sp, ch = r.spec, r.selection["chosen"]
+    n_set = len(sp["lam"]) * len(sp["tau"]) * len(sp["gamma_ul"]) * len(sp["lr"])
+    text = [
+        *_header(r), "",
         "## Design (declared before the run)", "",
         f"scikit-learn's 8×8 digits. Test split: the fixed stratified 1/3 (`digits_split`, random_state 0, "
         f"{r.split['test']} images), not read until the test stage. Validation split: stratified, "
@@ -441,15 +476,7 @@ def report_markdown(r: GridResult) -> str:
         f"{ch['clsgan']['val_mean']:.3f}); labels-only lr = {ch['supervised']['setting']['lr']:g} "
         f"({ch['supervised']['val_mean']:.3f}); LogisticRegression C = {ch['logreg']['setting']['c']:g} "
         f"({ch['logreg']['val_mean']:.3f}).", "",
-        f"## Test split ({len(sp['test_seeds'])} seeds)", "",
-        *_test_lines(r), "",
-        f"Reading: the 95 % interval of CLS-GAN − labels-only {_where(pair['supervised']['ci'])} "
-        f"({_ci(pair['supervised']['mean_diff'], pair['supervised']['ci'], True)}); of CLS-GAN − LogisticRegression "
-        f"{_where(pair['logreg']['ci'])} ({_ci(pair['logreg']['mean_diff'], pair['logreg']['ci'], True)}). "
-        f"Diverged models: {sum(row['diverged'] for row in sel['rows'])} in selection, "
-        f"{sum(row['diverged'] for row in t['rows'])} in test. The selection used {len(sp['selection_seeds'])} "
-        "seed(s) per setting: settings whose validation means differ by less than the seed-to-seed spread in the "
-        "table are not distinguished by it.", "",
+        *_test_section(r), "",
         r.theorem3 or THEOREM3_NOTE]
     return "\n".join(text).rstrip() + "\n"
 
@@ -466,7 +493,7 @@ def write_report(r: GridResult, out_dir) -> list[Path]:
     w = csv.DictWriter(buf, fieldnames=_CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for stage in ("selection", "test"):
-        for row in getattr(r, stage)["rows"]:
+        for row in (getattr(r, stage) or {"rows": []})["rows"]:
             w.writerow(dict(row, stage=stage))
     return [output.write_text(out / "clsgan.md", report_markdown(r), what="out"),
             output.write_json(out / "clsgan_grid.json", asdict(r), what="out"),
