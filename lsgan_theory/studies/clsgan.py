@@ -32,9 +32,9 @@ from ..provenance import provenance
 from .theorem1 import capacity_floor, generator_metrics, read_bound
 from .stats import t_interval  # noqa: F401  (public here too: studies.clsgan.t_interval)
 
-__all__ = ["load_digits_data", "digits_split", "DigitsSplit", "SemiSupervisedResult", "semi_supervised_digits",
-           "t_interval", "Theorem3Result", "theorem3_toy", "theorem3_toy_2d", "binned_l1_2d", "THEOREM3_CLASSES",
-           "THEOREM3_CLASSES_2D"]
+__all__ = ["load_digits_data", "digits_split", "DigitsSplit", "digits_validation_split", "DigitsValidationSplit",
+           "SemiSupervisedResult", "semi_supervised_digits", "t_interval", "Theorem3Result", "theorem3_toy",
+           "theorem3_toy_2d", "binned_l1_2d", "THEOREM3_CLASSES", "THEOREM3_CLASSES_2D"]
 
 DIGITS_EXTRA = ("the digits study needs scikit-learn (its bundled 8×8 digits, no download): install the extra with "
                 "pip install 'lsgan-theory[digits]' (or pip install scikit-learn)")
@@ -91,6 +91,42 @@ def digits_split(test_fraction: float = 1.0 / 3.0, seed: int = 0) -> DigitsSplit
     return DigitsSplit(xtr, ytr, xte, yte, seed, test_fraction)
 
 
+@dataclass(frozen=True)
+class DigitsValidationSplit:
+    """The fixed test split of :func:`digits_split` and its training part cut in two: a *fit* part (labelled subsets
+    and the unlabelled pool come from it) and a *validation* part (for choosing hyperparameters).  ``*_index`` are
+    the images' positions in :func:`load_digits_data`; the three index sets are disjoint and cover the 1797 images."""
+
+    x_fit: np.ndarray = field(repr=False)
+    y_fit: np.ndarray = field(repr=False)
+    x_val: np.ndarray = field(repr=False)
+    y_val: np.ndarray = field(repr=False)
+    x_test: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+    fit_index: np.ndarray = field(repr=False)
+    val_index: np.ndarray = field(repr=False)
+    test_index: np.ndarray = field(repr=False)
+    validation_fraction: float = 0.25
+    seed: int = 0
+
+
+def digits_validation_split(validation_fraction: float = 0.25, seed: int = 0) -> DigitsValidationSplit:
+    """A stratified validation part carved from the *training* images of :func:`digits_split` (its default test split
+    untouched): ``train_test_split(train, test_size=validation_fraction, stratify=y_train, random_state=seed)``.
+
+    The default (0.25, seed 0) gives 898 fit, 300 validation and 599 test images, every class in each in proportion.
+    """
+    if not (isinstance(validation_fraction, float) and 0 < validation_fraction < 1):
+        raise ValueError(f"validation_fraction: must be a float in (0, 1), got {validation_fraction!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed: must be an integer >= 0, got {seed!r}")
+    x, y = load_digits_data()
+    split = _sklearn()[2]
+    # the same call as digits_split on the indices: train_test_split permutes positions, whatever the arrays hold
+    train, test = split(np.arange(y.size), test_size=1.0 / 3.0, stratify=y, random_state=0)
+    fit, val = split(train, test_size=validation_fraction, stratify=y[train], random_state=seed)
+    return DigitsValidationSplit(x[fit], y[fit], x[val], y[val], x[test], y[test], fit, val, test,
+                                 validation_fraction, seed)
 
 
 
