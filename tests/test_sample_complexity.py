@@ -357,12 +357,31 @@ def test_modes_decided_reading_says_what_a_low_quality_verdict_is_about():
     fail = difference_check("x", w.lo, w.hi, 6, 6, "modes")
     assert fail.status == "fail" and size_to_decide_text(ls, gan, ("LS", "GAN"), fail, (0.01, 0.003), 1050, 8) == ""
     txt = decided_reading_text(fail, (0.012, 0.003), ("LS", "GAN"), 1050, 8, "pointer.")
-    assert "Decided at this size" in txt and "0.012 (LS)" in txt and "0.003 (GAN)" in txt and txt.endswith("pointer.")
+    assert "(fail on the statistic alone), but the comparison's hypothesis is not met" in txt and "0.012 (LS)" in txt and "0.003 (GAN)" in txt and txt.endswith("pointer.")
     # generators that resolve the modes: the verdict needs no reading; an undecided check gets none (it says why)
     assert decided_reading_text(fail, (0.9, 0.6), ("LS", "GAN"), 1050, 8) == ""
     wu = welch_test([1.0, 2, 1, 0], [0.0, 1, 0, 1])
     undecided = difference_check("x", wu.lo, wu.hi, 4, 4, "modes")
     assert undecided.status == "inconclusive" and decided_reading_text(undecided, (0.01, 0.01), ("A", "B"), 210, 8) == ""
+
+
+def test_mode_comparisons_need_a_generator_that_has_learnt_the_modes():
+    # private: the mode claims' hypothesis (claim code, no public face)
+    from lsgan_theory._claims.modes import TRAINED_HQ, difference_check, trained_hypothesis
+    from lsgan_theory.studies.stats import welch_test
+
+    w = welch_test([0.0, 0, 1, 0, 0, 0], [2.0, 1, 3, 2, 1, 2])
+    fail = difference_check("x", w.lo, w.hi, 6, 6, "modes")
+    assert fail.status == "fail"
+    low = trained_hypothesis(fail, (0.012, 0.003), ("LS", "GAN"))  # neither generator near the modes
+    assert low.status == "hypothesis not met" and "0.012 (LS)" in low.hypothesis and "0.003 (GAN)" in low.hypothesis
+    # control: one generator trained (the other not) is a difference between the losses, decided as measured
+    assert trained_hypothesis(fail, (0.01, 0.9), ("LS", "GAN")).status == "fail"
+    assert trained_hypothesis(fail, (TRAINED_HQ, 0.0), ("LS", "GAN")).status == "fail"  # the threshold itself
+    wu = welch_test([1.0, 2, 1, 0], [0.0, 1, 0, 1])
+    undecided = difference_check("x", wu.lo, wu.hi, 4, 4, "modes")
+    assert trained_hypothesis(undecided, (0.9, 0.9), ("A", "B")).status == "inconclusive"
+    assert trained_hypothesis(undecided, (0.1, 0.2), ("A", "B")).status == "hypothesis not met"
 
 
 def test_quick_note_of_larger_designs_only_on_an_undecided_quick_run(monkeypatch, tmp_path):
