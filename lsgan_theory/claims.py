@@ -453,10 +453,11 @@ VERIFY_COST: dict[str, tuple[float, float]] = {
     "clsgan-semi-supervised-digits": (30.1, 14),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks
     "clsgan-theorem3": (7.0, 625),
-    # models × steps 12·210 → 80·35000 (×1100), × ~17 per model-step (z ∈ R^256, batch 512, 128-wide nets)
-    "modes-mao-ring": (18.0, 19000),
-    # models × steps 12·140 → 320·400000 (×76000), × ~10 per model-step (400-wide BN G, 5-piece maxout D)
-    "modes-pacgan-packing": (21.0, 760000),
+    # models × steps 32·1050 → 80·35000 (×83), × ~17 per model-step (z ∈ R^256, batch 512, 128-wide nets); quick
+    # CPU seconds measured in a full verify --quick at git 9d7bb15 on the loaded 2-core machine (issue 32)
+    "modes-mao-ring": (17.5, 1400),
+    # models × steps 128·140 → 320·400000 (×7100), × ~10 per model-step (400-wide BN G, 5-piece maxout D); as above
+    "modes-pacgan-packing": (18.7, 71000),
     # sample complexity (measured at git 6e8e7b4 on the loaded 2-core machine, process CPU time); factors: models ×
     # steps quick → full, × the width factor (cost ∝ width² per model)
     "sample-complexity-critic-gap": (39.0, 3200),  # 112·400 → 720·10000, widths 8/64 → 8…512 (issue 32)

@@ -347,6 +347,78 @@ def test_modes_size_to_decide_text_only_for_undecided_checks():
                                                          (0.9, 0.9), 210, 8) == ""
 
 
+def test_modes_decided_reading_says_what_a_low_quality_verdict_is_about():
+    # private: the mode claims' wording beside a decided verdict (claim code, no public face)
+    from lsgan_theory._claims.modes import decided_reading_text, difference_check, size_to_decide_text
+    from lsgan_theory.studies.stats import welch_test
+
+    ls, gan = [0.0, 0, 1, 0, 0, 0], [2.0, 1, 3, 2, 1, 2]
+    w = welch_test(ls, gan)
+    fail = difference_check("x", w.lo, w.hi, 6, 6, "modes")
+    assert fail.status == "fail" and size_to_decide_text(ls, gan, ("LS", "GAN"), fail, (0.01, 0.003), 1050, 8) == ""
+    txt = decided_reading_text(fail, (0.012, 0.003), ("LS", "GAN"), 1050, 8, "pointer.")
+    assert "(fail on the statistic alone), but the comparison's hypothesis is not met" in txt and "0.012 (LS)" in txt and "0.003 (GAN)" in txt and txt.endswith("pointer.")
+    # generators that resolve the modes: the verdict needs no reading; an undecided check gets none (it says why)
+    assert decided_reading_text(fail, (0.9, 0.6), ("LS", "GAN"), 1050, 8) == ""
+    wu = welch_test([1.0, 2, 1, 0], [0.0, 1, 0, 1])
+    undecided = difference_check("x", wu.lo, wu.hi, 4, 4, "modes")
+    assert undecided.status == "inconclusive" and decided_reading_text(undecided, (0.01, 0.01), ("A", "B"), 210, 8) == ""
+
+
+def test_mode_comparisons_need_a_generator_that_has_learnt_the_modes():
+    # private: the mode claims' hypothesis (claim code, no public face)
+    from lsgan_theory._claims.modes import TRAINED_HQ, difference_check, trained_hypothesis
+    from lsgan_theory.studies.stats import welch_test
+
+    w = welch_test([0.0, 0, 1, 0, 0, 0], [2.0, 1, 3, 2, 1, 2])
+    fail = difference_check("x", w.lo, w.hi, 6, 6, "modes")
+    assert fail.status == "fail"
+    low = trained_hypothesis(fail, (0.012, 0.003), ("LS", "GAN"))  # neither generator near the modes
+    assert low.status == "hypothesis not met" and "0.012 (LS)" in low.hypothesis and "0.003 (GAN)" in low.hypothesis
+    # control: one generator trained (the other not) is a difference between the losses, decided as measured
+    assert trained_hypothesis(fail, (0.01, 0.9), ("LS", "GAN")).status == "fail"
+    assert trained_hypothesis(fail, (TRAINED_HQ, 0.0), ("LS", "GAN")).status == "fail"  # the threshold itself
+    wu = welch_test([1.0, 2, 1, 0], [0.0, 1, 0, 1])
+    undecided = difference_check("x", wu.lo, wu.hi, 4, 4, "modes")
+    assert trained_hypothesis(undecided, (0.9, 0.9), ("A", "B")).status == "inconclusive"
+    assert trained_hypothesis(undecided, (0.1, 0.2), ("A", "B")).status == "hypothesis not met"
+
+
+def test_quick_note_of_larger_designs_only_on_an_undecided_quick_run(monkeypatch, tmp_path):
+    import pandas as pd
+
+    import lsgan_theory.studies.sample_complexity as study
+    from lsgan_theory._claims import sample_complexity as claim_sc  # private: the claim's runner, its I/O replaced
+    from lsgan_theory.claims import Check, Context
+
+    monkeypatch.setattr(study, "run_experiment", lambda *a, **k: (pd.DataFrame({"x": [1]}), None,
+                                                                  {"counts": {"done": 1}, "seconds": 0.0}))
+    stat = {"v": (0.0, 0.0)}  # (statistic, alternative statistic): (0, 0) inconclusive, (0, 1) pass
+
+    def report(name, df, curves, folder):
+        return {"text": "T", "figures": [], "data": {},
+                "checks": [Check("c", stat["v"][0], 0.0, "basis", "no trend", stat["v"][1])]}
+
+    monkeypatch.setattr(claim_sc, "report_experiment", report)
+    cid = "sample-complexity-mixture-2d"
+    assert "Larger designs" in claim_sc._run(Context(tmp_path, quick=True), cid).evidence  # private: as above
+    assert "Larger designs" not in claim_sc._run(Context(tmp_path, quick=False), cid).evidence  # private: as above
+    stat["v"] = (0.0, 1.0)
+    assert "Larger designs" not in claim_sc._run(Context(tmp_path, quick=True), cid).evidence  # private: as above
+
+
+def test_quick_mode_specs_train_what_their_claims_read():
+    from pathlib import Path
+
+    from lsgan_theory.studies.modes import load_modes_spec
+
+    exp = Path(__file__).resolve().parents[1] / "experiments" / "mode_collapse"
+    pac = load_modes_spec(exp / "pacgan.toml", "quick")
+    assert "gan_ns" in pac.losses and pac.grid["pack"] == [1, 2]
+    mao = load_modes_spec(exp / "mao_ring.toml", "quick")
+    assert {"gan_ns", "ls_m110"} <= set(mao.losses)
+
+
 def test_paired_m_check_trains_partners_on_the_small_m_runs_draws_and_reads_the_sign():
     import pandas as pd
 
