@@ -334,8 +334,12 @@ def test_modes_size_to_decide_text_only_for_undecided_checks():
     d, lo, hi = w.difference, w.lo, w.hi
     c = difference_check("x", lo, hi, 4, 4, "modes")
     assert c.status == "inconclusive"
-    txt = size_to_decide_text(a, b, ("A", "B"), c, (0.01, 0.02), 210, 8, "pointer.")
-    assert "most samples lie away from every mode" in txt and "seeds per setting" in txt and txt.endswith("pointer.")
+    # no generator near the modes: the hypothesis is not met, and no number of seeds is named as deciding
+    low = size_to_decide_text(a, b, ("A", "B"), c, (0.01, 0.02), 210, 8, "pointer.")
+    assert "Hypothesis not met" in low and "most samples lie away from every mode" in low and low.endswith("pointer.")
+    assert "seeds per setting" not in low and "would then" not in low
+    txt = size_to_decide_text(a, b, ("A", "B"), c, (0.6, 0.02), 210, 8, "pointer.")  # one generator trained
+    assert "Not decided at this size" in txt and "seeds per setting" in txt and txt.endswith("pointer.")
     # the seeds it names: the noncentral-t helper with sd = √(s_A² + s_B²)
     from lsgan_theory.studies.stats import seeds_for_power
     n = seeds_for_power(0.5, math.sqrt(np.var(a, ddof=1) + np.var(b, ddof=1)))
