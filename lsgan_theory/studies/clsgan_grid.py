@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import output
+from ..output import write_json, write_text
 from ..ensemble import conditional as _cond
 from ..provenance import device_description, provenance
 from .clsgan import _sklearn, digits_validation_split
@@ -495,6 +496,6 @@ def write_report(r: GridResult, out_dir) -> list[Path]:
     for stage in ("selection", "test"):
         for row in (getattr(r, stage) or {"rows": []})["rows"]:
             w.writerow(dict(row, stage=stage))
-    return [output.write_text(out / "clsgan.md", report_markdown(r), what="out"),
-            output.write_json(out / "clsgan_grid.json", asdict(r), what="out"),
-            output.write_text(out / "clsgan_grid.csv", buf.getvalue(), what="out")]
+    return [write_text(out / "clsgan.md", report_markdown(r), what="out"),
+            write_json(out / "clsgan_grid.json", asdict(r), what="out"),
+            write_text(out / "clsgan_grid.csv", buf.getvalue(), what="out")]
