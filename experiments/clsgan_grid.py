@@ -39,11 +39,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import torch
 
+    from lsgan_theory.output import writable_folder
     from lsgan_theory.studies.clsgan_grid import load_spec, run_grid, write_report
 
     torch.set_num_threads(1)
     try:
         spec = load_spec(args.spec)
+        writable_folder(args.out, what="out")  # refused before any training, not after it
+        writable_folder(args.checkpoint, what="checkpoint")
         res = run_grid(spec, checkpoint_dir=args.checkpoint, train=not args.report_only,
                        progress=lambda line: print(line, file=sys.stderr, flush=True))
         try:

@@ -220,7 +220,7 @@ def test_a_missing_section_and_an_unknown_one_are_named():
         G.spec_from_dict(dict(_tiny(), extra={}))
 
 
-def test_the_command_refuses_bad_input_in_one_line_naming_the_argument(tmp_path, capsys):
+def test_the_command_refuses_bad_input_in_one_line_naming_the_argument(tmp_path, capsys, monkeypatch):
     main = _script().main
     assert main(["--spec", str(tmp_path / "none.toml")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -237,6 +237,14 @@ def test_the_command_refuses_bad_input_in_one_line_naming_the_argument(tmp_path,
     with pytest.raises(SystemExit) as exc:
         main(["--steps", "5"])
     assert exc.value.code == 2 and "--steps" in capsys.readouterr().err
+    # an output folder that cannot be written is refused before any training (run_grid must not be reached)
+    monkeypatch.setattr(G, "run_grid", lambda *a, **k: pytest.fail("trained before checking --out"))
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    for flag in ("--out", "--checkpoint"):
+        assert main([flag, str(not_a_folder)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"clsgan_grid.py: error: {flag}: ") and "not a folder" in err[0]
 
 
 # ------------------------------------------------------------------------------------------------ the committed run
