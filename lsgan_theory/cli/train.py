@@ -190,6 +190,9 @@ def _add_modes(sub) -> None:
     p.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
                    help="train only the grid points with KEY = VALUE (repeatable), e.g. update=alternating: split "
                         "a grid over processes sharing --out, then rerun without it to collect one report")
+    p.add_argument("--losses", nargs="+", default=None, metavar="LOSS",
+                   help="train only these losses of the file (each model keeps its id and random streams), e.g. "
+                        "--losses gan_ns ls_m110")
     p.add_argument("--threads", type=_int_type(1), default=1, help="torch CPU threads (default 1)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -202,6 +205,8 @@ def _run_modes(args) -> int:
     from ..studies.modes import load_modes_spec, run_modes
 
     spec = load_modes_spec(args.spec, args.variant).restrict(args.setting, argument="--setting")
+    if args.losses is not None:
+        spec = spec.restrict_losses(args.losses, argument="--losses")
     device = str(resolve_device(args.device))
     out = args.out if args.out is not None else Path("results") / "modes" / f"{spec.name}-{args.variant or 'base'}"
     _writable_dir(out, "--out")

@@ -139,6 +139,19 @@ class ModesSpec:
             grid[key] = keep
         return dataclasses.replace(self, grid=grid)
 
+    def restrict_losses(self, losses, argument: str = "losses") -> "ModesSpec":
+        """The spec with only the losses ``losses`` (a subset of its own, kept in the file's order).  A model's id
+        depends on (experiment name, setting, loss, replica), not on which other losses train beside it, so each kept
+        model draws the same numbers as in the whole run; its state file differs (the ensemble does).  Errors name
+        ``argument`` (the CLI passes ``--losses``)."""
+        wanted = list(dict.fromkeys(str(x) for x in losses))
+        unknown = [x for x in wanted if x not in self.losses]
+        if not wanted or unknown:
+            raise ValueError(f"{argument}: {', '.join(map(repr, unknown)) or 'nothing given'}: expected one or more "
+                             f"of the losses of {self.path}{f' [{self.variant}]' if self.variant else ''}: "
+                             f"{', '.join(self.losses)}")
+        return dataclasses.replace(self, losses=tuple(x for x in self.losses if x in wanted))
+
 
 def _written(v) -> str:
     """A grid value as a user writes it on the command line (TOML's spelling: true/false, numbers, bare strings)."""
