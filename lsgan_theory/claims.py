@@ -301,42 +301,131 @@ def _terms_table(checks: list[Check]) -> str:
                       "status |", "|---|---|---|---|---|---|---|"] + [c.row() for c in checks])
 
 
-def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[str], None] | None = None) -> list[Verdict]:
-    """Run every registered claim (or those in ``only``) and return their verdicts in registration order."""
-    verdicts = []
+def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[str], None] | None = None,
+               jobs: int = 1, done: Callable[[Verdict], None] | None = None) -> list[Verdict]:
+    """Run every registered claim (or those in ``only``) and return their verdicts in registration order.
+
+    ``jobs`` > 1 runs the claims in that many worker processes (``spawn``; the longest first, by
+    :data:`VERIFY_COST`, so that the long claims do not finish last).  Every claim starts from the same global random
+    state (:func:`_run_one`), so its verdict does not depend on which claims ran before it, in which process or how
+    many ran beside it.  ``progress(id)`` is called when a claim starts in this process (``jobs`` = 1 only);
+    ``done(verdict)`` when any claim has finished."""
     claims = registry()
     if only:
         unknown = sorted(set(only) - set(claims))
         if unknown:
             raise ValueError(f"only: unknown claim id(s) {unknown}; known: {sorted(claims)}")
-    for c in claims.values():
-        if only and c.id not in only:
-            continue
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs: a whole number of worker processes >= 1, got {jobs!r}")
+    selected = [c for c in claims.values() if not only or c.id in only]
+    verdicts: dict[str, Verdict] = {}
+    for c in selected:
         if c.full_only and ctx.quick:
-            verdicts.append(Verdict(c.id, c.ref, c.statement, "skipped", "runs with `verify --full`", [], 0.0, {},
-                                    c.kind))
-            continue
-        if progress:
-            progress(c.id)
-        t0, c0 = time.perf_counter(), time.process_time()
+            verdicts[c.id] = Verdict(c.id, c.ref, c.statement, "skipped", "runs with `verify --full`", [], 0.0, {},
+                                     c.kind)
+    to_run = [c.id for c in selected if c.id not in verdicts]
+    if jobs == 1 or len(to_run) <= 1:
+        for cid in to_run:
+            if progress:
+                progress(cid)
+            verdicts[cid] = _run_one(ctx, cid)
+            if done:
+                done(verdicts[cid])
+    else:
+        verdicts |= _run_parallel(ctx, to_run, min(jobs, len(to_run)), done)
+    return [verdicts[c.id] for c in selected]
+
+
+#: Start method of :func:`run_claims`'s workers: ``spawn`` (a fresh interpreter; ``fork`` after torch has started its
+#: thread pool may hang the child).  The tests use ``fork`` to reach claims registered inside the test.
+_MP_CONTEXT = "spawn"
+
+
+def _run_parallel(ctx: Context, ids: list[str], jobs: int, done) -> dict[str, Verdict]:
+    """The claims ``ids`` in ``jobs`` worker processes, the costliest first (their quick or full CPU
+    seconds in :data:`VERIFY_COST`; a claim without an entry counts as 1 s).  Each worker gets an equal share of the
+    torch threads this process would use.  A worker that dies (killed, out of memory) turns the claims it had not
+    returned into *error* verdicts that say so."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    def cost(cid: str) -> float:
+        q, f = VERIFY_COST.get(cid, (1.0, 1.0))
+        return q if ctx.quick else q * f
+
+    order = sorted(ids, key=cost, reverse=True)
+    threads = max(1, _torch_threads() // jobs)
+    out: dict[str, Verdict] = {}
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context(_MP_CONTEXT), initializer=_worker_init,
+                             initargs=(threads,)) as pool:
+        futures = {pool.submit(_run_one, ctx, cid): cid for cid in order}
         try:
-            ev = c.fn(ctx)
-            status = status_of(ev, c.kind)
-            text = ev.evidence
-            if ev.checks:
-                text += "\n\n**Terms** (pass: statistic ≤ tolerance < alternative statistic; statistic ≤ tolerance " \
-                        "with the alternative not rejected: inconclusive):\n\n" + _terms_table(ev.checks)
-            elif c.kind == "symbolic":
-                text += "\n\n*Terms: exact (symbolic/proof check, true or false; no statistic).*"
-            v = Verdict(c.id, c.ref, c.statement, status, text, [_figure_ref(f, ctx.out) for f in ev.figures],
-                        time.perf_counter() - t0, ev.data, c.kind, [asdict(k) | {"status": k.status}
-                                                                    for k in ev.checks],
-                        time.process_time() - c0)
-        except Exception as exc:  # a broken check is reported, not hidden
-            v = Verdict(c.id, c.ref, c.statement, "error", f"```\n{traceback.format_exc(limit=4)}```\n{exc!r}", [],
-                        time.perf_counter() - t0, {}, c.kind, [], time.process_time() - c0)
-        verdicts.append(v)
-    return verdicts
+            for fut in as_completed(futures):
+                cid = futures[fut]
+                try:
+                    out[cid] = fut.result()
+                except BrokenProcessPool as exc:
+                    c = registry()[cid]
+                    out[cid] = Verdict(cid, c.ref, c.statement, "error", f"its worker process died before it "
+                                       f"returned ({exc}); rerun with --only {cid} (or --jobs 1)", [], 0.0, {}, c.kind)
+                if done:
+                    done(out[cid])
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return out
+
+
+def _torch_threads() -> int:
+    """The torch CPU threads of this process (torch's own default when it is not imported yet: the cores, unless
+    ``OMP_NUM_THREADS`` says otherwise)."""
+    import os
+
+    from .provenance import cpu_cores
+
+    torch = __import__("sys").modules.get("torch")
+    if torch is not None:
+        return torch.get_num_threads()
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else cpu_cores()
+
+
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    _load_all()
+
+
+def _run_one(ctx: Context, cid: str) -> Verdict:
+    """Run claim ``cid`` from a fixed global random state (Python's, numpy's and torch's, all seeded from
+    ``ctx.seed``) and time it; a claim that raises is reported as *error* with its traceback."""
+    import random
+
+    import torch
+
+    c = registry()[cid]
+    random.seed(ctx.seed)
+    np.random.seed(ctx.seed)
+    torch.manual_seed(ctx.seed)
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        ev = c.fn(ctx)
+        status = status_of(ev, c.kind)
+        text = ev.evidence
+        if ev.checks:
+            text += "\n\n**Terms** (pass: statistic ≤ tolerance < alternative statistic; statistic ≤ tolerance " \
+                    "with the alternative not rejected: inconclusive):\n\n" + _terms_table(ev.checks)
+        elif c.kind == "symbolic":
+            text += "\n\n*Terms: exact (symbolic/proof check, true or false; no statistic).*"
+        return Verdict(c.id, c.ref, c.statement, status, text, [_figure_ref(f, ctx.out) for f in ev.figures],
+                       time.perf_counter() - t0, ev.data, c.kind, [asdict(k) | {"status": k.status}
+                                                                   for k in ev.checks],
+                       time.process_time() - c0)
+    except Exception as exc:  # a broken check is reported, not hidden
+        return Verdict(c.id, c.ref, c.statement, "error", f"```\n{traceback.format_exc(limit=4)}```\n{exc!r}", [],
+                       time.perf_counter() - t0, {}, c.kind, [], time.process_time() - c0)
 
 
 def _figure_ref(path, out: Path) -> str:
@@ -350,10 +439,11 @@ def _figure_ref(path, out: Path) -> str:
 _TITLE = "# lsgan-theory verification report"
 
 
-def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
+def write_report(verdicts: list[Verdict], ctx: Context, jobs: int = 1) -> Path:
     """Write ``report.html`` (one self-contained file: figures embedded, filters, provenance;
     :mod:`lsgan_theory.report_html`), ``report.md`` (the same content in Markdown, for GitHub) and ``claims.json``
-    into ``ctx.out``; return the path of ``report.html``.
+    into ``ctx.out``; return the path of ``report.html``.  ``jobs`` (the worker processes the claims ran in; their
+    seconds depend on it) is recorded in the provenance.
 
     No ``README.md`` is written: the report folder is not tracked by git (``.gitignore``), so GitHub's folder view
     gains nothing from one, and a second copy of the Markdown could only drift.  A ``README.md`` left in ``ctx.out``
@@ -361,7 +451,7 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
     a fresh one; any other ``README.md`` is left alone."""
     ctx.out.mkdir(parents=True, exist_ok=True)
     meta = {"version": __version__, "git": git_revision(), "quick": ctx.quick, "seed": ctx.seed,
-            "device": device_description(), "python": platform.python_version(),
+            "device": device_description(), "jobs": jobs, "python": platform.python_version(),
             "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     from .output import write_json
 
@@ -398,73 +488,71 @@ def write_report(verdicts: list[Verdict], ctx: Context) -> Path:
 
 # ---------------------------------------------------------------------------------------------------- cost
 #: Cost of ``verify --full`` per claim, for the duration line: ``id -> (quick CPU seconds, full/quick factor)``.
-#: Quick CPU seconds: process CPU time (all threads) of ``verify --quick`` measured on the 2-core development machine
-#: (git c458fb7, 2026-11-29).  Factor: the ratio of the work each claim does in --full to --quick, from its sizes
+#: Quick CPU seconds: each claim's process CPU time (one torch thread) in one ``verify --quick --jobs 2`` on the idle
+#: 2-core development machine (git 22a00b8 + the ``--jobs`` change, 2026-12-07; the run of
+#: ``benchmarks/results/verify_quick_2cores.txt``), except the two full-only claims (their study runs, as noted).  Factor: the ratio of the work each claim does in --full to --quick, from its sizes
 #: (trained claims: models × steps; LPs: instances × (pairs)^1.5; the λ sweep: models × steps × a width factor), not
 #: measured in --full; a full-only claim carries the CPU seconds of its study run at quick size and the factor to full.
 #: ``tests/test_verify_cli.py`` checks that every registered claim has an entry.
 VERIFY_COST: dict[str, tuple[float, float]] = {
-    "closed-forms-gaussian": (0.8, 1.0),
-    "divergence-inequalities": (0.76, 10),  # n 20 → 200 random mixtures
-    "symbolic-gan-jsd": (0.94, 1.0),
-    "symbolic-least-squares-abc": (1.64, 1.0),
-    "symbolic-hinge-tv": (0.12, 1.0),
-    "symbolic-fgan-kl": (0.29, 1.0),
-    "symbolic-fgan-reverse_kl": (0.28, 1.0),
-    "symbolic-fgan-pearson_chi2": (0.29, 1.0),
-    "symbolic-fgan-neyman_chi2": (0.96, 1.0),
-    "symbolic-fgan-hellinger2": (1.01, 1.0),
-    "symbolic-fgan-js": (2.39, 1.0),
-    "symbolic-fgan-fgan_gan": (2.32, 1.0),
-    "symbolic-fgan-tv": (0.52, 1.0),
-    "symbolic-gls-costs": (0.38, 1.0),
-    "symbolic-lemma4-theorem1": (1.03, 1.0),
-    "symbolic-hinge-inactivity": (0.16, 1.0),
-    "symbolic-figure-vanishing-gradient": (0.59, 1.0),
-    "symbolic-figure-generator-loss": (0.59, 1.0),
-    "losses-glsgan-reductions": (0.68, 1.0),
-    "losses-glsgan-cost-admissible": (0.75, 1.0),
+    "closed-forms-gaussian": (0.74, 1.0),
+    "divergence-inequalities": (1.05, 10),  # n 20 → 200 random mixtures
+    "symbolic-gan-jsd": (0.03, 1.0),
+    "symbolic-least-squares-abc": (1.23, 1.0),
+    "symbolic-hinge-tv": (0.11, 1.0),
+    "symbolic-fgan-kl": (0.59, 1.0),
+    "symbolic-fgan-reverse_kl": (0.19, 1.0),
+    "symbolic-fgan-pearson_chi2": (0.22, 1.0),
+    "symbolic-fgan-neyman_chi2": (0.73, 1.0),
+    "symbolic-fgan-hellinger2": (0.68, 1.0),
+    "symbolic-fgan-js": (1.46, 1.0),
+    "symbolic-fgan-fgan_gan": (1.6, 1.0),
+    "symbolic-fgan-tv": (0.3, 1.0),
+    "symbolic-gls-costs": (0.25, 1.0),
+    "symbolic-lemma4-theorem1": (0.9, 1.0),
+    "symbolic-hinge-inactivity": (0.12, 1.0),
+    "symbolic-figure-vanishing-gradient": (0.65, 1.0),
+    "symbolic-figure-generator-loss": (0.44, 1.0),
+    "losses-glsgan-reductions": (0.01, 1.0),
+    "losses-glsgan-cost-admissible": (0.01, 1.0),
     "losses-hinge-inactivity": (0.01, 1.0),
-    "losses-least-squares-tabular-dstar": (1.29, 1.0),
-    "losses-gradient-penalty-per-sample": (0.05, 1.0),
-    "nonparametric-lp-exact": (0.15, 7.5),  # instances 8 → 20 × (pairs n·m 289 → 600)^1.5
-    "nonparametric-corollary1": (0.6, 1.0),
-    "nonparametric-corollary2": (0.43, 2.5),  # instances 4 → 10
-    "nonparametric-cone-slopes": (0.14, 1.0),
-    "nonparametric-allocation": (0.7, 1.0),
-    "nonparametric-allocation-generator": (11.25, 18),  # models × steps 3·800 → 8·3000, pairs (150 → 200)²
-    "nonparametric-figure-1d": (2.14, 2.7),  # discriminator steps 1500 → 4000
-    "nonparametric-figure-2d": (1.28, 1.0),
+    "losses-least-squares-tabular-dstar": (0.07, 1.0),
+    "losses-gradient-penalty-per-sample": (0.01, 1.0),
+    "nonparametric-lp-exact": (0.1, 7.5),  # instances 8 → 20 × (pairs n·m 289 → 600)^1.5
+    "nonparametric-corollary1": (0.58, 1.0),
+    "nonparametric-corollary2": (0.27, 2.5),  # instances 4 → 10
+    "nonparametric-cone-slopes": (0.12, 1.0),
+    "nonparametric-allocation": (0.44, 1.0),
+    "nonparametric-allocation-generator": (6.7, 18),  # models × steps 3·800 → 8·3000, pairs (150 → 200)²
+    "nonparametric-figure-1d": (1.52, 2.7),  # discriminator steps 1500 → 4000
+    "nonparametric-figure-2d": (0.9, 1.0),
     # full only: its study at quick size; × (seeds 4 → 12) × (Σn² over the n ~16×)
     "nonparametric-generalisation": (4.99, 50.0),
-    "optimal-critic-gan": (5.64, 20),  # models × steps 16·600 → 64·3000
-    "optimal-critic-least_squares": (5.79, 20),  # models × steps 16·600 → 64·3000
-    "optimal-critic-hinge": (6.32, 20),  # models × steps 16·600 → 64·3000
-    "optimal-critic-loss_sensitive": (8.51, 16),  # models × steps 6·2000 → 32·6000
+    "optimal-critic-gan": (4.2, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-least_squares": (3.96, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-hinge": (3.95, 20),  # models × steps 16·600 → 64·3000
+    "optimal-critic-loss_sensitive": (6.06, 16),  # models × steps 6·2000 → 32·6000
     # models 200 → 1400 (targets × regimes × λ × seeds) × steps 250 → 5000 × ~1.7 for width 16 → 32
-    "theorem1-trained-lambda-sweep": (38.0, 240),
-    "theorem1-sharp-bound-attained": (3.1, 1.0),  # exact; measured on the loaded 2-core machine (issue 29)
+    "theorem1-trained-lambda-sweep": (27.8, 240),
+    "theorem1-sharp-bound-attained": (1.7, 1.0),  # exact (issue 29)
     # targets × λ × seeds × Σ budgets 5·3·3·375 → 5·6·5·8750 (×78), × ~4 for width 32 and 128 cells (issue 29)
-    "theorem1-certified-equilibrium": (25.0, 310),
-    "theorem1-verdict-controls": (0.5, 1.0),
+    "theorem1-certified-equilibrium": (42.2, 310),
+    "theorem1-verdict-controls": (0.51, 1.0),
     # targets × λ × seeds × rounds 5·2·1·60 → 5·6·2·120 (×12), × ~4 for 64/128 cells and the larger λ's LPs (issue 29)
-    "theorem1-best-response-equilibrium": (13.0, 50),
-    # label counts × seeds × steps 1·27·300 → 4·5·3000 (quick CPU seconds measured at 27 seeds, machine loaded by a
-    # concurrent test run; issue 32)
-    "clsgan-semi-supervised-digits": (69.6, 7.4),
+    "theorem1-best-response-equilibrium": (16.1, 50),
+    # label counts × seeds × steps 1·27·300 → 4·5·3000 (issue 32)
+    "clsgan-semi-supervised-digits": (61.6, 7.4),
     # λ × seeds × steps 2·4·400 → 5·5·20000, × ~4 for the wider networks
-    "clsgan-theorem3": (7.0, 625),
-    # models × steps 32·1050 → 80·35000 (×83), × ~17 per model-step (z ∈ R^256, batch 512, 128-wide nets); quick
-    # CPU seconds measured in a full verify --quick at git 9d7bb15 on the loaded 2-core machine (issue 32)
-    "modes-mao-ring": (17.5, 1400),
-    # models × steps 128·140 → 320·400000 (×7100), × ~10 per model-step (400-wide BN G, 5-piece maxout D); as above
-    "modes-pacgan-packing": (18.7, 71000),
-    # sample complexity (measured at git 6e8e7b4 on the loaded 2-core machine, process CPU time); factors: models ×
-    # steps quick → full, × the width factor (cost ∝ width² per model)
-    "sample-complexity-critic-gap": (39.0, 3200),  # 112·400 → 720·10000, widths 8/64 → 8…512 (issue 32)
-    "sample-complexity-data-generalisation": (7.9, 1800),  # 15·600 → 400·20000, width 16 → 32
-    "gls-family-trained": (31.2, 3600),  # 25·500 → 1120·20000, width 16 → 32; + the mirrored pairs (issue 32)
-    "sample-complexity-mixture-2d": (24.0, 4000),  # 24·1200 → 1280·30000, width 32 → 64 (quick ×3, issue 32)
+    "clsgan-theorem3": (6.02, 625),
+    # models × steps 32·1050 → 80·35000 (×83), × ~17 per model-step (z ∈ R^256, batch 512, 128-wide nets; issue 32)
+    "modes-mao-ring": (13.6, 1400),
+    # models × steps 128·140 → 320·400000 (×7100), × ~10 per model-step (400-wide BN G, 5-piece maxout D)
+    "modes-pacgan-packing": (15.8, 71000),
+    # sample complexity; factors: models × steps quick → full, × the width factor (cost ∝ width² per model)
+    "sample-complexity-critic-gap": (42.8, 3200),  # 112·400 → 720·10000, widths 8/64 → 8…512 (issue 32)
+    "sample-complexity-data-generalisation": (6.16, 1800),  # 15·600 → 400·20000, width 16 → 32
+    "gls-family-trained": (40.6, 3600),  # 25·500 → 1120·20000, width 16 → 32; + the mirrored pairs (issue 32)
+    "sample-complexity-mixture-2d": (19.1, 4000),  # 24·1200 → 1280·30000, width 32 → 64 (quick ×3, issue 32)
     # full only: the CPU seconds of its committed default-size run (experiments/sample_complexity/critic_capacity/:
     # 183 training + 72 LP + 6 report), × 5 for the spec's [full] variant (models 96 → 480: 40 seeds · 3 m · 4 widths)
     "sample-complexity-capacity": (261.0, 5.0),

@@ -22,6 +22,9 @@ def _add_verify(sub) -> None:
     p.add_argument("--only", nargs="+", default=None, help="claim ids to run (an unknown id lists the valid ones)")
     p.add_argument("--seed", type=_int_type(0, 2**32 - 1), default=0,
                    help="root seed of every random stream (data, initialisation, sampling)")
+    p.add_argument("--jobs", type=_int_type(1, 256), default=None,
+                   help="claims run at once, each in its own process (default: the CPU cores this process may use; "
+                        "1 runs them one after another in this process); verdicts do not depend on it")
     p.add_argument("--json", action="store_true", help="print the verdicts as standard JSON (non-finite -> null)")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     p.add_argument("--require-gpu", action="store_true", help="refuse (exit 2) on a machine without a CUDA GPU")
@@ -65,23 +68,25 @@ def _run_verify(args) -> int:
                   "CPU (use --require-gpu to refuse instead)", file=sys.stderr, flush=True)
     ctx = Context(out=args.out, quick=args.quick, seed=args.seed)
     to_run = [c for c in selected if not (claims[c].full_only and args.quick)]
+    jobs = max(1, min(args.jobs or cpu_cores(), len(to_run)))
     bar = tqdm(total=len(to_run), file=sys.stderr, disable=args.quiet, unit="claim", dynamic_ncols=True,
                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]")
-    started = [0]
+    if jobs > 1:
+        bar.set_description_str(f"{jobs} processes")
 
-    def progress(cid: str) -> None:
-        if started[0]:
-            bar.update(1)
-        started[0] += 1
+    def progress(cid: str) -> None:  # one process: the claim running now
         bar.set_description_str(cid)
 
+    def done(v) -> None:
+        if jobs > 1:
+            bar.set_description_str(f"{v.id} {v.status}")
+        bar.update(1)
+
     try:
-        verdicts = run_claims(ctx, only=args.only, progress=progress)
-        if started[0]:
-            bar.update(1)
+        verdicts = run_claims(ctx, only=args.only, progress=progress, jobs=jobs, done=done)
     finally:
         bar.close()
-    path = write_report(verdicts, ctx)
+    path = write_report(verdicts, ctx, jobs=jobs)
     if args.json:
         _print_json({"report": path, "claims": [asdict(v) for v in verdicts]})
     else:
