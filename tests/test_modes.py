@@ -354,7 +354,10 @@ def test_runner_ctrl_c_mid_step_saves_through_the_engine_and_resumes_to_the_same
     saved = [torch.load(p, weights_only=True) for p in cks]
     partial = [c for c in saved if c["config"]["pack"] == 2]
     assert len(partial) == 1 and partial[0]["step"] == 5 and [n for n, _ in partial[0]["observed"]] == [0, 4]
-    assert len(list(tmp_path.glob("*.json"))) == 1  # the first setting completed; the second is not written yet
+    done = [c for c in saved if c["config"]["pack"] == 1]
+    assert len(done) == 1 and done[0]["step"] == 7  # the first setting completed (its last step, 7), its MRE in its last record
+    assert [n for n, _ in done[0]["observed"]] == [0, 4, 8] and "mre" in done[0]["observed"][-1][1]
+    assert not list(tmp_path.glob("*.json"))  # no store beside the engine's checkpoints
 
     def counting(si, n, step, steps):
         calls["n"] += 1
@@ -436,3 +439,29 @@ def test_spec_errors_name_the_key():
 
 
 
+
+
+def test_a_finished_setting_is_its_checkpoint_and_a_rerun_trains_nothing(tmp_path, monkeypatch):
+    # issue 28: the study keeps no store of its own -- the MRE is the observer's last record, so the engine's
+    # checkpoint is the whole result.  A rerun loads it without one training step and returns the same numbers.
+    spec = S.parse_modes_spec(_QUICK.replace("pack = [1, 2]", "pack = [1]"))
+    ref = S.run_modes(spec, tmp_path)
+    assert [p.suffix for p in tmp_path.iterdir()] == [".pt"]
+
+    def no_step(*a, **k):
+        raise AssertionError("a finished setting trained again")
+
+    monkeypatch.setattr(T, "d_step", no_step)
+    monkeypatch.setattr(T, "g_step", no_step)
+    again = S.run_modes(spec, tmp_path)
+    assert json.dumps(again.metrics) == json.dumps(ref.metrics)
+    assert [r["mre"] for r in again.mre] == [r["mre"] for r in ref.mre] and len(ref.mre) == 4
+    # a checkpoint finished before the MRE was a record (its last record has none): computed from the final
+    # parameters, the same numbers; control: the records alone would give no MRE rows
+    (ck,) = tmp_path.glob("*.pt")
+    doc = torch.load(ck, weights_only=True)
+    doc["observed"] = tuple((n, {k: v for k, v in rec.items() if k != "mre"}) for n, rec in doc["observed"])
+    torch.save(doc, ck)
+    assert not any("mre" in rec for _, rec in torch.load(ck, weights_only=True)["observed"])
+    old = S.run_modes(spec, tmp_path)
+    assert [r["mre"] for r in old.mre] == [r["mre"] for r in ref.mre]

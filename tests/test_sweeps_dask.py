@@ -75,3 +75,31 @@ def test_a_worker_killed_mid_sweep_loses_no_run_and_duplicates_none(tmp_path, cl
     assert ex.killed not in cluster.client.scheduler_info()["workers"]
     assert s["failed"] == 0 and s["trained"] == 12
     _assert_same_tables(tmp_path / "dask", tmp_path / "local")
+
+
+def test_a_study_body_runs_on_dask_and_gives_the_in_process_table_bitwise(tmp_path):
+    # issue 28: the Dask executor ran the default body only; the sample-complexity study (train_probed: the hinge
+    # probe as the engine's observer, then model_metrics) now runs on workers too, into the same store, bitwise.
+    # Control: the default body's table lacks the study's columns and curves, so "same table" is not vacuous.
+    import numpy as np
+
+    from lsgan_theory.studies import sample_complexity as sc
+    from lsgan_theory.sweeps.results import load, load_curves
+
+    from test_sample_complexity import _spec as sc_spec
+
+    spec = sc_spec(tmp_path, "gls_dask", 'target = "normal(0,1)"\nn_data = 256', 'family = ["glsgan", "wgan"]')
+    local, _, _ = sc.run_experiment(spec, tmp_path / "local")
+    df, curves, summ = sc.run_experiment(spec, tmp_path / "dask", executor="dask", workers=2)
+    assert summ["executor"] == "dask" and summ["trained"] == 6
+    a, b = local.set_index("id").sort_index(), df.set_index("id").sort_index()
+    assert list(a.index) == list(b.index) and "hinge_active_final" in b.columns
+    cols = [c for c in a.columns if a[c].dtype.kind == "f" and c not in ("seconds", "started", "finished")]
+    assert {"final_loss_d", "hinge_active_final", "hinge_active_mean"} <= set(cols) and len(cols) > 5
+    for col in cols:
+        assert np.array_equal(a[col].to_numpy(float), b[col].to_numpy(float), equal_nan=True), col
+    assert "hinge_active" in set(load_curves(tmp_path / "dask")["name"])
+    assert all(w[0].startswith("tcp://") for w in Store(tmp_path / "dask").db.execute(
+        "SELECT DISTINCT worker FROM runs").fetchall())
+    plain = sweep(spec, tmp_path / "default", executor="local")
+    assert plain["trained"] == 6 and "hinge_active_final" not in load(tmp_path / "default").columns

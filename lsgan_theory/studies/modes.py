@@ -20,7 +20,8 @@ generators (batch norm in inference mode, with each model's population statistic
 ``n_eval`` points, and :func:`lsgan_theory.metrics.mode_statistics` computes PacGAN's metrics.  The engine's
 checkpoint (state and the evaluations so far) is written atomically every ``checkpoint_every`` steps and on Ctrl-C:
 an interrupted run (SIGKILL included) resumes from the last checkpoint and ends bitwise equal to an uninterrupted
-one (draws keyed by seed, model, stream and step); a setting's ``.json`` is written once it is complete.
+one (draws keyed by seed, model, stream and step).  The MRE of the final generators is the observer's last record, so
+a finished setting's checkpoint holds its whole result: a rerun of a finished run loads it and trains nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ import torch
 from .. import __version__
 from .. import densities as _densities
 from .. import metrics as _metrics
-from .. import output as _output
 from .. import validate as _validate
 from ..ensemble import TrainConfig
 from ..ensemble import mlp as _mlp
@@ -342,16 +342,17 @@ def _plain(v):
     return list(v) if isinstance(v, tuple) else v
 
 
-def _mre_rows(spec: ModesSpec, res: _trainer.TrainResult, setting: dict, runs: list[dict]) -> list[dict]:
-    """MRE of every final generator (of the run's result ``res``) on ``mre_points`` held-out target points
-    (THEORY.md §9), its budget."""
+def _mre_rows(spec: ModesSpec, cfg: TrainConfig, g_params, bn, diverged_step, setting: dict,
+              runs: list[dict]) -> list[dict]:
+    """MRE of every final generator (parameters ``g_params``, batch-norm statistics ``bn``; a model with
+    ``diverged_step`` >= 0 is frozen: NaN) on ``mre_points`` held-out target points (THEORY.md §9), its budget."""
     if spec.mre_points == 0:
         return []
     target = spec.target()
-    x_test = target.sample(spec.mre_points, np.random.default_rng([res.config.seed, 17, 9]))
+    x_test = target.sample(spec.mre_points, np.random.default_rng([cfg.seed, 17, 9]))
     rows = []
-    active = res.diverged_step < 0
-    g_spec, bn = res.config.g_spec(), res.extra.get("g_bn")
+    active = np.asarray(torch.as_tensor(diverged_step).cpu()) < 0
+    g_spec = cfg.g_spec()
     for e, r in enumerate(runs):
         row = {**{k: _plain(v) for k, v in setting.items()}, "loss": r["loss"], "replica": r["replica"],
                "model_id": r["model_id"], "mre_points": spec.mre_points, "mre_restarts": spec.mre_restarts,
@@ -359,14 +360,14 @@ def _mre_rows(spec: ModesSpec, res: _trainer.TrainResult, setting: dict, runs: l
         if not active[e]:
             rows.append({**row, "mre": math.nan})
             continue
-        params = tuple(p[e:e + 1].detach().double().cpu() for p in res.g_params)  # metrics.mre runs on the CPU
-        running = None if bn is None else tuple(t[e:e + 1].double().cpu() for t in bn)
+        params = tuple(p[e:e + 1].detach().double().cpu() for p in g_params)  # metrics.mre runs on the CPU
+        running = None if bn is None else tuple(t[e:e + 1].detach().double().cpu() for t in bn)
 
         def G(z, params=params, running=running):
             R, n, k = z.shape
             return _mlp.net_forward(params, z.reshape(1, R * n, k), g_spec, running=running).reshape(R, n, -1)
 
-        m = _metrics.mre(G, x_test, res.config.noise_dim, restarts=spec.mre_restarts, steps=spec.mre_steps,
+        m = _metrics.mre(G, x_test, cfg.noise_dim, restarts=spec.mre_restarts, steps=spec.mre_steps,
                          lr=spec.mre_lr, seed=r["replica"])
         rows.append({**row, "mre": m.value})
     return rows
@@ -390,10 +391,6 @@ def _setting_key(setting: dict) -> str:
     return json.dumps({k: _plain(v) for k, v in setting.items()}, sort_keys=True)
 
 
-def _atomic_json(path: Path, obj) -> None:
-    _output.write_json(path, obj, indent=None, what="modes state")  # atomic; no .tmp file left on an error
-
-
 def run_modes(spec: ModesSpec, out=None, *, device: str = "cpu", threads: int | None = None,
               progress=None) -> ModesResult:
     """Train and evaluate every setting of ``spec`` (resumable in ``out``; see the module docstring).
@@ -401,8 +398,9 @@ def run_modes(spec: ModesSpec, out=None, *, device: str = "cpu", threads: int | 
     Parameters
     ----------
     out : path, optional
-        Folder for checkpoints and partial results (``<setting hash>.pt`` / ``.json``); without it nothing is
-        written and an interruption loses the run.
+        Folder for the engine's checkpoints, one per setting (``<setting hash>.pt``: the state and the
+        evaluations so far; finished, the whole result); without it nothing is written and an interruption loses the
+        run.
     threads : int, optional
         torch CPU threads while training (the caller's setting is restored).
     progress : callable, optional
@@ -430,12 +428,7 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
                                          spec.mre_restarts, spec.mre_steps, spec.mre_lr],
                                         sort_keys=True, default=list).encode()).hexdigest()[:16]
         ck = None if out is None else out / f"{key}.pt"
-        side = None if out is None else out / f"{key}.json"
-        done = _output.loads(side.read_text()) if side is not None and side.exists() else None
-        if done is not None and done.get("complete"):
-            part = done
-        else:
-            part = _train_setting(spec, cfg, setting, runs, evals, ck, side, si, len(settings), progress)
+        part = _train_setting(spec, cfg, setting, runs, evals, ck, si, len(settings), progress)
         metrics += part["metrics"]
         mres += part.get("mre", [])
         for k, v in part["snapshots"].items():
@@ -445,28 +438,35 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
     return ModesResult(spec, metrics, mres, snaps, meta)
 
 
-def _train_setting(spec, cfg, setting, runs, evals, ck, side, si, n_settings, progress) -> dict:
+def _train_setting(spec, cfg, setting, runs, evals, ck, si, n_settings, progress) -> dict:
     """Train one setting with :func:`lsgan_theory.ensemble.train` (the one loop: its checkpoint, resume, Ctrl-C
-    save and freezing), evaluating at ``evals`` through its observer (the records are checkpointed with the state),
-    then the MRE of the final generators; the side file ``side`` is written once, complete."""
+    save and freezing).  Its observer evaluates at ``evals`` and, after the last step, computes the MRE of the final
+    generators; both are engine records, checkpointed with the state, so a finished setting's checkpoint is its whole
+    result (a rerun loads it and trains nothing) and the study keeps no store of its own."""
     first = {r["loss"]: e for e, r in enumerate(runs) if r["replica"] == 0}
 
     def observe(obs: _trainer.Observation) -> dict:
-        rows, x = _evaluate(spec, obs.run, obs.state, obs.step, setting, runs)
-        snaps = {f"{loss}|{obs.step}": x[e].astype(np.float32).round(5).tolist() for loss, e in first.items()}
-        if progress is not None:
+        rec = {}
+        if obs.step in evals:
+            rows, x = _evaluate(spec, obs.run, obs.state, obs.step, setting, runs)
+            rec |= {"metrics": rows,
+                    "snapshots": {f"{loss}|{obs.step}": x[e].astype(np.float32).round(5).tolist()
+                                  for loss, e in first.items()}}
+        if obs.step == cfg.steps:
+            rec["mre"] = _mre_rows(spec, cfg, obs.state.g_params, obs.state.bn_g, obs.state.diverged_step, setting,
+                                   runs)
+        if progress is not None and obs.step in evals:
             progress(si, n_settings, obs.step, cfg.steps)
-        return {"metrics": rows, "snapshots": snaps}
+        return rec
 
     res = _trainer.train(cfg, checkpoint=ck, checkpoint_every=spec.checkpoint_every, observe=observe,
-                         observe_at=evals)
-    part = {"metrics": [row for _, rec in res.observed for row in rec["metrics"]],
-            "snapshots": {k: v for _, rec in res.observed for k, v in rec["snapshots"].items()},
-            "mre": _mre_rows(spec, res, setting, runs), "diverged_step": res.diverged_step.tolist(),
-            "train_seconds": res.seconds, "complete": True}
-    if side is not None:
-        _atomic_json(side, part)
-    return part
+                         observe_at=sorted(set(evals) | {cfg.steps}))
+    recs = [rec for _, rec in res.observed]
+    mre = [row for rec in recs for row in rec.get("mre", [])]
+    if not mre and not any("mre" in rec for rec in recs):  # a checkpoint finished before the MRE was a record
+        mre = _mre_rows(spec, cfg, res.g_params, res.extra.get("g_bn"), res.diverged_step, setting, runs)
+    return {"metrics": [row for rec in recs for row in rec.get("metrics", [])],
+            "snapshots": {k: v for rec in recs for k, v in rec.get("snapshots", {}).items()}, "mre": mre}
 
 
 # ---------------------------------------------------------------------------------------------------- summaries

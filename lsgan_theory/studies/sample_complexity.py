@@ -327,29 +327,32 @@ def _probed_task(task: dict) -> list[dict]:
 
 
 class SampleComplexityExecutor:
-    """The sweeps' local executor (:class:`lsgan_theory.sweeps.execute.LocalExecutor`) with this module's pack:
+    """The sweeps' executor (``"local"``: :class:`lsgan_theory.sweeps.execute.LocalExecutor`; ``"dask"`` with
+    ``workers`` or ``scheduler``: :class:`~lsgan_theory.sweeps.execute.DaskExecutor`) with this module's pack:
     each pack is trained with :func:`train_probed` (ensemble.train with the hinge probe as its observer) and
     measured with :func:`model_metrics`; the records carry the curves ``loss_d``, ``loss_g`` and
     ``hinge_active``.  (A thin wrapper: the sweeps layer is imported when it is built, not at import time.)"""
 
-    name = "local"
+    def __init__(self, executor: str = "local", workers: int | None = None, scheduler: str | None = None):
+        from ..sweeps.execute import executor as make
 
-    def __init__(self):
-        from ..sweeps.execute import LocalExecutor
-
-        self._local = LocalExecutor(pack=_probed_task)
+        self._inner = make(executor, workers, scheduler, pack=_probed_task)
+        self.name = self._inner.name
 
     def map(self, tasks):
-        return self._local.map(tasks)
+        return self._inner.map(tasks)
 
     def close(self) -> None:
-        self._local.close()
+        self._inner.close()
 
 
 def run_experiment(spec, out=None, *, variant: str | None = None, restart: bool = False, quiet: bool = True,
-                   threads: int | None = 1, max_packs: int | None = None):
+                   threads: int | None = 1, max_packs: int | None = None, executor: str = "local",
+                   workers: int | None = None, scheduler: str | None = None):
     """Run (or resume) an experiment spec with :class:`SampleComplexityExecutor` through
-    :func:`lsgan_theory.sweeps.sweep`; return ``(results DataFrame, curves DataFrame, summary)``.
+    :func:`lsgan_theory.sweeps.sweep`; return ``(results DataFrame, curves DataFrame, summary)``.  ``executor="dask"``
+    with ``workers`` (a local cluster of that many processes) or ``scheduler`` (an address) trains the packs on
+    Dask workers, with the same body and into the same store.
 
     ``spec``: a path, a :class:`~lsgan_theory.sweeps.Spec`, or a name of :data:`EXPERIMENTS` (the file in the
     repository's ``experiments/``).  Finished runs in ``out`` are kept (resumable after SIGKILL: a pack is written
@@ -359,8 +362,12 @@ def run_experiment(spec, out=None, *, variant: str | None = None, restart: bool 
 
     if isinstance(spec, str) and spec in EXPERIMENTS:
         spec = Path(__file__).resolve().parents[2] / "experiments" / EXPERIMENTS[spec]
-    summary = sweep(spec, out, variant=variant, executor=SampleComplexityExecutor(), restart=restart, quiet=quiet,
-                    threads=threads, max_packs=max_packs)
+    ex = SampleComplexityExecutor(executor, workers, scheduler)
+    try:
+        summary = sweep(spec, out, variant=variant, executor=ex, restart=restart, quiet=quiet, threads=threads,
+                        max_packs=max_packs)
+    finally:
+        ex.close()
     return load(summary["out"]), load_curves(summary["out"]), summary
 
 

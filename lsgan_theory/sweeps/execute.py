@@ -117,11 +117,14 @@ class LocalExecutor:
 
 class DaskExecutor:
     """Packs as Dask tasks: ``workers=N`` starts a ``LocalCluster`` of N single-threaded worker processes;
-    ``scheduler="tcp://HOST:PORT"`` joins an existing cluster.  Needs the ``distributed`` extra."""
+    ``scheduler="tcp://HOST:PORT"`` joins an existing cluster.  ``pack(task) -> records`` trains one pack on a worker
+    (default :func:`train_pack`; a study passes its own, built on :func:`run_pack`, as for :class:`LocalExecutor`: a
+    module-level function, which Dask sends to the workers by reference).  Needs the ``distributed`` extra."""
 
     name = "dask"
 
-    def __init__(self, workers: int | None = None, scheduler: str | None = None, retries: int = 2):
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, retries: int = 2, pack=None):
+        self.pack = train_pack if pack is None else pack
         try:
             from distributed import Client, LocalCluster
         except ImportError:
@@ -151,7 +154,7 @@ class DaskExecutor:
         futures = {}
         for task in tasks:
             task = dict(task, threads=self.threads or task.get("threads"))
-            fut = self.client.submit(train_pack, task, pure=False, retries=self.retries)
+            fut = self.client.submit(self.pack, task, pure=False, retries=self.retries)
             futures[fut] = task
         for fut in as_completed(futures):
             task = futures[fut]
@@ -166,12 +169,13 @@ class DaskExecutor:
             self._cluster.close()
 
 
-def executor(name: str = "local", workers: int | None = None, scheduler: str | None = None):
-    """``"local"`` or ``"dask"`` (see :class:`DaskExecutor`)."""
+def executor(name: str = "local", workers: int | None = None, scheduler: str | None = None, pack=None):
+    """``"local"`` or ``"dask"`` (see :class:`DaskExecutor`), training each pack with ``pack`` (default
+    :func:`train_pack`)."""
     if name == "local":
         if workers is not None or scheduler is not None:
             raise ValueError("--workers/--scheduler: only with --executor dask")
-        return LocalExecutor()
+        return LocalExecutor(pack)
     if name == "dask":
-        return DaskExecutor(workers=workers, scheduler=scheduler)
+        return DaskExecutor(workers=workers, scheduler=scheduler, pack=pack)
     raise ValueError(f"executor: must be 'local' or 'dask', got {name!r}")
