@@ -39,6 +39,7 @@ A claim marked ``full_only=True`` is skipped (reported as *skipped*) in the quic
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import platform
@@ -307,8 +308,9 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
 
     ``jobs`` > 1 runs the claims in that many worker processes (``spawn``; the longest first, by
     :data:`VERIFY_COST`, so that the long claims do not finish last).  Every claim starts from the same global random
-    state (:func:`_run_one`), so its verdict does not depend on which claims ran before it, in which process or how
-    many ran beside it.  ``progress(id)`` is called when a claim starts in this process (``jobs`` = 1 only);
+    state (:func:`_run_one`), so its verdict does not depend on which claims ran before it or in which process (its
+    torch threads are this process's shared out among the workers: one each under ``OMP_NUM_THREADS=1``; other
+    thread counts can change a trained claim's rounding).  ``progress(id)`` is called when a claim starts in this process (``jobs`` = 1 only);
     ``done(verdict)`` when any claim has finished."""
     claims = registry()
     if only:
@@ -325,12 +327,13 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
                                      c.kind)
     to_run = [c.id for c in selected if c.id not in verdicts]
     if jobs == 1 or len(to_run) <= 1:
-        for cid in to_run:
-            if progress:
-                progress(cid)
-            verdicts[cid] = _run_one(ctx, cid)
-            if done:
-                done(verdicts[cid])
+        with _rng_states_kept():  # the claims reseed the global generators; the caller's are restored after
+            for cid in to_run:
+                if progress:
+                    progress(cid)
+                verdicts[cid] = _run_one(ctx, cid)
+                if done:
+                    done(verdicts[cid])
     else:
         verdicts |= _run_parallel(ctx, to_run, min(jobs, len(to_run)), done)
     return [verdicts[c.id] for c in selected]
@@ -339,42 +342,89 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
 #: Start method of :func:`run_claims`'s workers: ``spawn`` (a fresh interpreter; ``fork`` after torch has started its
 #: thread pool may hang the child).  The tests use ``fork`` to reach claims registered inside the test.
 _MP_CONTEXT = "spawn"
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def _run_parallel(ctx: Context, ids: list[str], jobs: int, done) -> dict[str, Verdict]:
-    """The claims ``ids`` in ``jobs`` worker processes, the costliest first (their quick or full CPU
-    seconds in :data:`VERIFY_COST`; a claim without an entry counts as 1 s).  Each worker gets an equal share of the
-    torch threads this process would use.  A worker that dies (killed, out of memory) turns the claims it had not
-    returned into *error* verdicts that say so."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
+    """The claims ``ids`` in ``jobs`` worker processes, the costliest first (their quick or full CPU seconds in
+    :data:`VERIFY_COST`; a claim without an entry counts as 1 s), at most ``jobs`` at a time, so that nothing waits in
+    a queue: Ctrl-C (or any error here) cancels what has not started and terminates the workers at once.  Each worker
+    gets an equal share of the torch threads this process would use (its OpenMP/BLAS variables set before it starts).
+    When a worker dies (killed, out of memory), the claims running at that moment are run again one at a time in a
+    fresh pool: the one that kills its worker alone is an *error* verdict that says so, and the rest go on."""
     def cost(cid: str) -> float:
         q, f = VERIFY_COST.get(cid, (1.0, 1.0))
         return q if ctx.quick else q * f
 
-    order = sorted(ids, key=cost, reverse=True)
+    todo = sorted(ids, key=cost, reverse=True)
     threads = max(1, _torch_threads() // jobs)
     out: dict[str, Verdict] = {}
-    with ProcessPoolExecutor(jobs, mp_context=mp.get_context(_MP_CONTEXT), initializer=_worker_init,
-                             initargs=(threads,)) as pool:
-        futures = {pool.submit(_run_one, ctx, cid): cid for cid in order}
-        try:
-            for fut in as_completed(futures):
-                cid = futures[fut]
+    while todo:
+        broken = _pool_round(ctx, todo, jobs, threads, out, done)
+        if len(broken) > 1:  # which of the claims running together killed the worker: run each alone to find out
+            broken = [cid for cid in broken if _pool_round(ctx, [cid], 1, threads, out, done)]
+        for cid in broken:
+            c = registry()[cid]
+            out[cid] = Verdict(cid, c.ref, c.statement, "error", f"its worker process died while it ran (alone): "
+                               f"killed or out of memory; rerun it with --only {cid} --jobs 1 to see its error", [],
+                               0.0, {}, c.kind)
+            if done:
+                done(out[cid])
+        todo = [cid for cid in todo if cid not in out]
+    return out
+
+
+def _pool_round(ctx: Context, todo: list[str], jobs: int, threads: int, out: dict, done) -> list[str]:
+    """Run ``todo`` in one process pool, at most ``jobs`` claims in flight, storing verdicts in ``out``; return the
+    claims that were running when the pool broke (empty when all finished)."""
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update({k: str(threads) for k in _THREAD_VARS})  # the workers' BLAS/OpenMP, read when they start
+    pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context(_MP_CONTEXT), initializer=_worker_init,
+                               initargs=(threads,))
+    queue, running, finished = list(todo), {}, False
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                cid = queue.pop(0)
+                running[pool.submit(_run_one, ctx, cid)] = cid
+            ready, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in ready:
+                cid = running.pop(fut)
                 try:
                     out[cid] = fut.result()
-                except BrokenProcessPool as exc:
+                except BrokenProcessPool:
+                    lost = [cid]
+                    for f, other in running.items():  # a sibling may have returned before the pool broke
+                        if f.done() and not f.cancelled() and f.exception() is None:
+                            out[other] = f.result()
+                            if done:
+                                done(out[other])
+                        else:
+                            lost.append(other)
+                    return lost
+                except Exception as exc:  # e.g. a verdict that cannot be sent back: that claim's error, not the run's
                     c = registry()[cid]
-                    out[cid] = Verdict(cid, c.ref, c.statement, "error", f"its worker process died before it "
-                                       f"returned ({exc}); rerun with --only {cid} (or --jobs 1)", [], 0.0, {}, c.kind)
+                    out[cid] = Verdict(cid, c.ref, c.statement, "error", f"its worker could not return the verdict: "
+                                       f"{exc!r}", [], 0.0, {}, c.kind)
                 if done:
                     done(out[cid])
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return out
+        finished = True
+        return []
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if not finished:  # Ctrl-C, an error, or a broken pool: stop the workers now, not after their claims
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):  # no public handle on them
+                proc.terminate()
+        pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def _torch_threads() -> int:
@@ -396,6 +446,22 @@ def _worker_init(threads: int) -> None:
 
     torch.set_num_threads(threads)
     _load_all()
+
+
+@contextlib.contextmanager
+def _rng_states_kept():
+    """Restore Python's, numpy's and torch's global random states on exit."""
+    import random
+
+    import torch
+
+    py, npy, tor = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    try:
+        yield
+    finally:
+        random.setstate(py)
+        np.random.set_state(npy)
+        torch.set_rng_state(tor)
 
 
 def _run_one(ctx: Context, cid: str) -> Verdict:

@@ -453,7 +453,10 @@ def test_a_finished_setting_is_its_checkpoint_and_a_rerun_trains_nothing(tmp_pat
 
     monkeypatch.setattr(T, "d_step", no_step)
     monkeypatch.setattr(T, "g_step", no_step)
+    real_mre = S._mre_rows  # private: the MRE, costly at full size, must not be recomputed either
+    monkeypatch.setattr(S, "_mre_rows", no_step)  # private: as above
     again = S.run_modes(spec, tmp_path)
+    monkeypatch.setattr(S, "_mre_rows", real_mre)  # private: restored for the old-checkpoint part
     assert json.dumps(again.metrics) == json.dumps(ref.metrics)
     assert [r["mre"] for r in again.mre] == [r["mre"] for r in ref.mre] and len(ref.mre) == 4
     # a checkpoint finished before the MRE was a record (its last record has none): computed from the final

@@ -78,11 +78,29 @@ def test_a_claim_starts_from_the_same_random_state_whatever_ran_before_it(plante
     assert planted(None).data != alone
 
 
-def test_a_worker_that_dies_is_reported_per_claim(planted, tmp_path):
-    vs = run_claims(Context(tmp_path), only=["p-read", "p-die"], jobs=2)
+def test_in_worker_processes_too_a_claim_starts_from_the_seeds_state(planted, tmp_path):
+    alone = run_claims(Context(tmp_path), only=["p-read"])[0].data
+    for _ in range(2):  # whichever worker p-read lands in, after p-draw or not
+        vs = run_claims(Context(tmp_path), only=["p-draw", "p-read"], jobs=2)
+        assert vs[1].id == "p-read" and vs[1].data == alone
+
+
+def test_a_worker_that_dies_is_found_and_reported_and_the_others_finish(planted, tmp_path):
+    vs = run_claims(Context(tmp_path), only=["p-draw", "p-read", "p-die"], jobs=2)
     by = {v.id: v for v in vs}
-    assert by["p-die"].status == "error" and "worker process died" in by["p-die"].evidence
+    assert by["p-die"].status == "error" and "worker process died while it ran (alone)" in by["p-die"].evidence
     assert "--only p-die" in by["p-die"].evidence
+    assert by["p-read"].status == "pass" and by["p-draw"].status == "pass"  # run again after the pool broke
+
+
+def test_the_callers_random_state_is_kept(planted, tmp_path):
+    import torch
+
+    np.random.seed(123), torch.manual_seed(123)
+    expect = (np.random.rand(), float(torch.rand(1)))
+    np.random.seed(123), torch.manual_seed(123)
+    run_claims(Context(tmp_path), only=["p-draw", "p-read"])
+    assert (np.random.rand(), float(torch.rand(1))) == expect
 
 
 def test_jobs_is_checked(tmp_path):

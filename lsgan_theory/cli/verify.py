@@ -24,7 +24,9 @@ def _add_verify(sub) -> None:
                    help="root seed of every random stream (data, initialisation, sampling)")
     p.add_argument("--jobs", type=_int_type(1, 256), default=None,
                    help="claims run at once, each in its own process (default: the CPU cores this process may use; "
-                        "1 runs them one after another in this process); verdicts do not depend on it")
+                        "1 runs them one after another in this process); each claim starts from the same random "
+                        "state whatever runs beside it, and the torch threads are shared out (one each under "
+                        "OMP_NUM_THREADS=1, as make report runs)")
     p.add_argument("--json", action="store_true", help="print the verdicts as standard JSON (non-finite -> null)")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
     p.add_argument("--require-gpu", action="store_true", help="refuse (exit 2) on a machine without a CUDA GPU")
