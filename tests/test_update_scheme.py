@@ -258,3 +258,21 @@ def test_orthogonal_training_moves_every_layer_like_plain_torch_adam():
         a.step()
         for r, q in zip(ref, new):
             torch.testing.assert_close(q, r.detach(), rtol=1e-9, atol=1e-12)
+
+
+def test_restrict_losses_keeps_each_models_id_and_refuses_a_loss_the_file_lacks(tmp_path, capsys):
+    # `modes --losses` (the alternating Mao-size run trained 4 of the 8 losses on one core): each kept model has the
+    # id, and so the streams, it has in the whole run; a loss not in the file is one line, exit 2, before any work
+    spec = load_modes_spec(MAO, "mao").restrict(["update=alternating"])
+    sub = spec.restrict_losses(["ls_m110", "gan"])
+    assert sub.losses == ("gan", "ls_m110")  # the file's order
+    whole = {(r["loss"], r["replica"]): r["model_id"] for r in ensemble_runs(spec, spec.settings()[0])}
+    part = ensemble_runs(sub, sub.settings()[0])
+    assert len(part) == 6 and all(whole[(r["loss"], r["replica"])] == r["model_id"] for r in part)
+    with pytest.raises(ValueError, match=r"--losses: 'hinge': expected one or more of the losses of .*\[quick\]"):
+        load_modes_spec(MAO, "quick").restrict_losses(["hinge"], argument="--losses")
+    from lsgan_theory.cli import main
+
+    rc = main(["modes", str(MAO), "--variant", "quick", "--losses", "nope", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "--losses: 'nope'" in err and not (tmp_path / "o").exists()
