@@ -276,3 +276,29 @@ def test_restrict_losses_keeps_each_models_id_and_refuses_a_loss_the_file_lacks(
     rc = main(["modes", str(MAO), "--variant", "quick", "--losses", "nope", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "--losses: 'nope'" in err and not (tmp_path / "o").exists()
+
+
+def test_the_committed_scheme_comparison_is_what_its_script_writes_from_the_committed_runs(tmp_path, monkeypatch):
+    # experiments/mode_collapse/mao_ring_mao_alternating/schemes.md is generated, never edited: regenerate it from the
+    # two committed metrics.csv into a temporary folder and compare; the Welch interval against a hand computation
+    import importlib.util
+    import shutil
+
+    here = MAO.parent
+    spec = importlib.util.spec_from_file_location("compare_update_schemes", here / "compare_update_schemes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    d, lo, hi, p = mod.welch(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 7.0]), 0.95)
+    # means 2 and 16/3, variances 1 and 7/3: se = sqrt(10/9), Welch df = (10/9)² / ((1/3)²/2 + (7/9)²/2) = 3.448
+    se, df = math.sqrt(10 / 9), (10 / 9) ** 2 / ((1 / 3) ** 2 / 2 + (7 / 9) ** 2 / 2)
+    from scipy import stats
+
+    q = stats.t.ppf(0.975, df)
+    assert d == pytest.approx(10 / 3) and (lo, hi) == pytest.approx((10 / 3 - q * se, 10 / 3 + q * se), rel=1e-9)
+    assert mod.welch(np.zeros(3), np.zeros(3), 0.95)[3] == 1.0  # no spread: nothing to scale by
+    alt = tmp_path / "alt"
+    alt.mkdir()
+    shutil.copy(mod.ALT / "metrics.csv", alt / "metrics.csv")
+    monkeypatch.setattr(mod, "ALT", alt)
+    mod.main()
+    assert (alt / "schemes.md").read_text() == (here / "mao_ring_mao_alternating" / "schemes.md").read_text()
