@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 # not a broken build, so `make report` succeeds once the report exists; any other status fails it.
 # One torch thread unless OMP_NUM_THREADS is set: the claims' models are tiny, and on a loaded 2-core machine torch's two
 # threads spun instead of working (measured at load 8-12: 27.5 min wall / 417 CPU s with two threads, 6.3 min / 96 CPU s
-# with one; verdicts and statistics identical).  The claims run in one process per core (verify --jobs; 169 s wall on
+# with one; verdicts and statistics identical).  The claims run in one process per core (verify --jobs; 169–172 s wall on
 # the idle 2-core machine, 338 s in one process: benchmarks/results/verify_quick_2cores.txt).
 report: $(STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(VENV)/bin/lsgan-theory verify --quick --out report || test $$? -eq 1

@@ -302,3 +302,22 @@ def test_the_committed_scheme_comparison_is_what_its_script_writes_from_the_comm
     monkeypatch.setattr(mod, "ALT", alt)
     mod.main()
     assert (alt / "schemes.md").read_text() == (here / "mao_ring_mao_alternating" / "schemes.md").read_text()
+
+
+def test_the_committed_packing_comparison_is_what_its_script_writes_from_the_committed_run(tmp_path, monkeypatch):
+    import importlib.util
+    import shutil
+    import sys
+
+    here = MAO.parent
+    monkeypatch.syspath_prepend(str(here))
+    spec = importlib.util.spec_from_file_location("compare_packing", here / "compare_packing.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(mod.RUN / "metrics.csv", run / "metrics.csv")
+    monkeypatch.setattr(mod, "RUN", run)
+    mod.main()
+    assert (run / "packing.md").read_text() == (here / "pacgan_packing" / "packing.md").read_text()
+    assert "compare_update_schemes" in sys.modules  # it reuses that script's Welch, tested above
