@@ -310,8 +310,8 @@ def run_claims(ctx: Context, only: list[str] | None = None, progress: Callable[[
     :data:`VERIFY_COST`, so that the long claims do not finish last).  Every claim starts from the same global random
     state (:func:`_run_one`), so its verdict does not depend on which claims ran before it or in which process (its
     torch threads are this process's shared out among the workers: one each under ``OMP_NUM_THREADS=1``; other
-    thread counts can change a trained claim's rounding).  ``progress(id)`` is called when a claim starts in this process (``jobs`` = 1 only);
-    ``done(verdict)`` when any claim has finished."""
+    thread counts can change a trained claim's rounding).  ``progress(id)`` is called when a claim starts in this
+    process (``jobs`` = 1 only); ``done(verdict)`` when any claim has finished."""
     claims = registry()
     if only:
         unknown = sorted(set(only) - set(claims))
@@ -356,8 +356,10 @@ def _run_parallel(ctx: Context, ids: list[str], jobs: int, done) -> dict[str, Ve
         q, f = VERIFY_COST.get(cid, (1.0, 1.0))
         return q if ctx.quick else q * f
 
+    import torch  # its default thread count follows OMP_NUM_THREADS
+
     todo = sorted(ids, key=cost, reverse=True)
-    threads = max(1, _torch_threads() // jobs)
+    threads = max(1, torch.get_num_threads() // jobs)
     out: dict[str, Verdict] = {}
     while todo:
         broken = _pool_round(ctx, todo, jobs, threads, out, done)
@@ -425,20 +427,6 @@ def _pool_round(ctx: Context, todo: list[str], jobs: int, threads: int, out: dic
             for proc in list((getattr(pool, "_processes", None) or {}).values()):  # no public handle on them
                 proc.terminate()
         pool.shutdown(wait=finished, cancel_futures=True)
-
-
-def _torch_threads() -> int:
-    """The torch CPU threads of this process (torch's own default when it is not imported yet: the cores, unless
-    ``OMP_NUM_THREADS`` says otherwise)."""
-    import os
-
-    from .provenance import cpu_cores
-
-    torch = __import__("sys").modules.get("torch")
-    if torch is not None:
-        return torch.get_num_threads()
-    env = os.environ.get("OMP_NUM_THREADS", "")
-    return int(env) if env.isdigit() and int(env) > 0 else cpu_cores()
 
 
 def _worker_init(threads: int) -> None:
@@ -556,10 +544,11 @@ def write_report(verdicts: list[Verdict], ctx: Context, jobs: int = 1) -> Path:
 #: Cost of ``verify --full`` per claim, for the duration line: ``id -> (quick CPU seconds, full/quick factor)``.
 #: Quick CPU seconds: each claim's process CPU time (one torch thread) in one ``verify --quick --jobs 2`` on the idle
 #: 2-core development machine (git 22a00b8 + the ``--jobs`` change, 2026-12-07; the run of
-#: ``benchmarks/results/verify_quick_2cores.txt``), except the two full-only claims (their study runs, as noted).  Factor: the ratio of the work each claim does in --full to --quick, from its sizes
-#: (trained claims: models × steps; LPs: instances × (pairs)^1.5; the λ sweep: models × steps × a width factor), not
-#: measured in --full; a full-only claim carries the CPU seconds of its study run at quick size and the factor to full.
-#: ``tests/test_verify_cli.py`` checks that every registered claim has an entry.
+#: ``benchmarks/results/verify_quick_2cores.txt``), except the two full-only claims (their study runs, as noted).
+#: Factor: the ratio of the work each claim does in --full to --quick, from its sizes (trained claims: models × steps;
+#: LPs: instances × (pairs)^1.5; the λ sweep: models × steps × a width factor), not measured in --full; a full-only
+#: claim carries the CPU seconds of its study run at quick size and the factor to full. ``tests/test_verify_cli.py``
+#: checks that every registered claim has an entry.
 VERIFY_COST: dict[str, tuple[float, float]] = {
     "closed-forms-gaussian": (0.74, 1.0),
     "divergence-inequalities": (1.05, 10),  # n 20 → 200 random mixtures

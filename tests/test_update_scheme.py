@@ -320,4 +320,4 @@ def test_the_committed_packing_comparison_is_what_its_script_writes_from_the_com
     monkeypatch.setattr(mod, "RUN", run)
     mod.main()
     assert (run / "packing.md").read_text() == (here / "pacgan_packing" / "packing.md").read_text()
-    assert "compare_update_schemes" in sys.modules  # it reuses that script's Welch, tested above
+    assert "compare_update_schemes" in sys.modules  # it reuses that script's comparison, tested above
