@@ -304,7 +304,7 @@ def test_the_committed_scheme_comparison_is_what_its_script_writes_from_the_comm
     assert (alt / "schemes.md").read_text() == (here / "mao_ring_mao_alternating" / "schemes.md").read_text()
 
 
-def test_the_committed_packing_comparison_is_what_its_script_writes_from_the_committed_run(tmp_path, monkeypatch):
+def test_the_committed_packing_comparisons_are_what_their_script_writes_from_the_committed_runs(tmp_path, monkeypatch):
     import importlib.util
     import shutil
     import sys
@@ -314,10 +314,15 @@ def test_the_committed_packing_comparison_is_what_its_script_writes_from_the_com
     spec = importlib.util.spec_from_file_location("compare_packing", here / "compare_packing.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    run = tmp_path / "run"
-    run.mkdir()
-    shutil.copy(mod.RUN / "metrics.csv", run / "metrics.csv")
-    monkeypatch.setattr(mod, "RUN", run)
+    committed = [name for name in mod.RUNS if (here / name / "metrics.csv").is_file()]
+    assert "pacgan_packing" in committed  # the grid's run is committed; the ring's is checked too once it is
+    for name in committed:
+        (tmp_path / name).mkdir()
+        shutil.copy(here / name / "metrics.csv", tmp_path / name / "metrics.csv")
+    monkeypatch.setattr(mod, "HERE", tmp_path)
     mod.main()
-    assert (run / "packing.md").read_text() == (here / "pacgan_packing" / "packing.md").read_text()
+    for name in committed:
+        assert (tmp_path / name / "packing.md").read_text() == (here / name / "packing.md").read_text()
     assert "compare_update_schemes" in sys.modules  # it reuses that script's comparison, tested above
+    with pytest.raises(SystemExit, match="run must be one of pacgan_packing, pacgan_ring_packing, got 'grid'"):
+        mod.main(["grid"])

@@ -1,0 +1,76 @@
+"""What a normal draw costs on this CPU: the engine's step draw against the alternatives (issue 28's noise target).
+
+The engine draws each model's noise with :func:`lsgan_theory.ensemble.rng.step_normal` (one ``manual_seed`` of a
+torch Mersenne-twister generator per (seed, model, stream, step), then torch's ``normal_``).  This prints, side by
+side in one process, nanoseconds per float32 normal for one model's ring draw (512 × 256, the batch of Mao's ring)
+and, as ratios to the engine's draw:
+
+* ``torch.randn`` with the global generator (what a plain loop uses: no seeding);
+* torch's uniform ``uniform_`` from the same generator (the cost of the bits alone, no normal transform);
+* numpy's ``standard_normal`` (ziggurat) into a float32 buffer with the PCG64, SFC64 and Philox bit generators, a
+  fresh generator per draw (as the engine seeds one per draw).
+
+The minimum over rounds is kept (contention from other processes only adds time).  Usage::
+
+    python benchmarks/normal_draws.py [--rounds 7] [--shape 512 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+
+from lsgan_theory.ensemble import rng
+
+
+def _best(fn, rounds: int, reps: int = 50) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=7, help="timed rounds per draw, ≥ 1 (default 7)")
+    ap.add_argument("--shape", type=int, nargs=2, default=(512, 256), help="draw shape, two sizes ≥ 1")
+    a = ap.parse_args()
+    if a.rounds < 1 or min(a.shape) < 1:
+        ap.error("--rounds and --shape must be ≥ 1")
+    torch.set_num_threads(1)
+    shape = tuple(a.shape)
+    n = shape[0] * shape[1]
+    out = torch.empty((1, *shape))
+    buf = torch.empty(shape).numpy()
+    ids = [3]
+    g = torch.Generator()
+    step = [0]
+
+    def engine():
+        step[0] += 1
+        rng.step_normal(1234, ids, 0, step[0], shape, out=out, generator=g)
+
+    cases = {"engine step_normal (seed + normal_)": engine,
+             "torch.randn (global generator)": lambda: torch.randn(shape),
+             "torch uniform_ (same generator, bits only)": lambda: (g.manual_seed(step[0]), out.uniform_(generator=g)),
+             **{f"numpy {bg.__name__} standard_normal": (lambda bg=bg: np.random.Generator(bg(7)).standard_normal(
+                 out=buf, dtype=np.float32)) for bg in (np.random.PCG64, np.random.SFC64, np.random.Philox)}}
+    times = {name: _best(fn, a.rounds) for name, fn in cases.items()}
+    base = times["engine step_normal (seed + normal_)"]
+    print(f"torch {torch.__version__}, numpy {np.__version__}, 1 thread, draw {shape[0]} × {shape[1]} float32, "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'draw':45s} {'ns/number':>10s} {'/ engine':>9s}")
+    for name, t in times.items():
+        print(f"{name:45s} {t / n * 1e9:10.2f} {t / base:8.2f}×")
+
+
+if __name__ == "__main__":
+    main()

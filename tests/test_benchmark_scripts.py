@@ -1,0 +1,27 @@
+"""The benchmark scripts run and refuse bad input (their figures are measured, never asserted: benchmarks/)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "normal_draws.py"), *args], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+
+
+def test_normal_draws_prints_every_draw_as_a_ratio_to_the_engines():
+    r = _run("--rounds", "1", "--shape", "8", "16")
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if line.endswith("×")]
+    assert len(rows) == 6 and rows[0].startswith("engine step_normal") and rows[0].endswith(" 1.00×")
+    assert "draw 8 × 16 float32" in r.stdout
+
+
+def test_normal_draws_refuses_a_round_count_below_one_in_one_line():
+    r = _run("--rounds", "0")
+    assert r.returncode == 2 and "--rounds and --shape must be ≥ 1" in r.stderr and "Traceback" not in r.stderr
