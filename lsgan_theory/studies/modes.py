@@ -51,7 +51,8 @@ from ..provenance import git_revision
 from ..resources import torch_threads
 from .stats import t_interval, wilson_interval  # noqa: F401  (public here too: studies.modes.t_interval)
 
-__all__ = ["LOSSES", "ModesSpec", "ModesResult", "load_modes_spec", "parse_modes_spec", "run_modes", "summarize_modes",
+__all__ = ["LOSSES", "ModesSpec", "ModesResult", "load_modes_spec", "parse_modes_spec", "run_modes", "merge_results",
+           "summarize_modes",
            "collapse_step", "wilson_interval", "t_interval", "PUBLISHED", "EVAL_STREAM"]
 
 # The loss zoo (issue 17): name -> TrainConfig fields.  Least squares (a, b, c) = (fake, real, generator target).
@@ -385,6 +386,37 @@ class ModesResult:
     mre: list[dict]
     snapshots: dict
     meta: dict
+
+
+def merge_results(spec: ModesSpec, parts) -> ModesResult:
+    """One result for ``spec`` from results of runs that each trained a part of its losses (``modes --losses``:
+    processes on separate cores or machines, each with its own ``out``).  Every part must be ``spec`` restricted to
+    its losses (same file, variant, grid and settings) and the parts' losses must split ``spec``'s exactly; a model's
+    id and streams do not depend on the other losses in its ensemble, so the merged rows are the models' own.  Rows
+    are ordered as one run orders them (setting, step, loss in the file's order, replica); ``meta`` is the first
+    part's, with every part's seconds summed and each part's meta under ``"parts"``.  Errors name ``parts``."""
+    parts = list(parts)
+    seen: list[str] = []
+    for i, part in enumerate(parts):
+        if not isinstance(part, ModesResult) or part.spec != spec.restrict_losses(part.spec.losses):
+            raise ValueError(f"parts[{i}]: not a result of {spec.path} [{spec.variant}] restricted to some of its "
+                             f"losses (same file, variant, settings)")
+        seen += part.spec.losses
+    if sorted(seen) != sorted(spec.losses):
+        raise ValueError(f"parts: their losses ({', '.join(seen) or 'none'}) must split {spec.path}'s "
+                         f"({', '.join(spec.losses)}) exactly once each")
+    settings = [_setting_key(s) for s in spec.settings()]
+    loss_at = {loss: i for i, loss in enumerate(spec.losses)}
+
+    def order(row):
+        key = _setting_key({k: row[k] for k in spec.grid})
+        return settings.index(key), row.get("step", 0), loss_at[row["loss"]], row["replica"]
+
+    meta = {**parts[0].meta, "seconds": sum(p.meta.get("seconds", 0.0) for p in parts),
+            "parts": [p.meta | {"losses": list(p.spec.losses)} for p in parts]}
+    return ModesResult(spec, sorted((r for p in parts for r in p.metrics), key=order),
+                       sorted((r for p in parts for r in p.mre), key=order),
+                       {k: v for p in parts for k, v in p.snapshots.items()}, meta)
 
 
 def _setting_key(setting: dict) -> str:
