@@ -192,7 +192,8 @@ def _add_modes(sub) -> None:
                         "a grid over processes sharing --out, then rerun without it to collect one report")
     p.add_argument("--losses", nargs="+", default=None, metavar="LOSS",
                    help="train only these losses of the file (each model keeps its id and random streams), e.g. "
-                        "--losses gan_ns ls_m110")
+                        "--losses gan_ns ls_m110; parts trained into separate --out folders merge into one report "
+                        "with experiments/mode_collapse/collect_parts.py")
     p.add_argument("--threads", type=_int_type(1), default=1, help="torch CPU threads (default 1)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
