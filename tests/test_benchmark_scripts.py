@@ -22,6 +22,6 @@ def test_normal_draws_prints_every_draw_as_a_ratio_to_the_engines():
     assert "draw 8 × 16 float32" in r.stdout
 
 
-def test_normal_draws_refuses_a_round_count_below_one_in_one_line():
+def test_normal_draws_refuses_a_round_count_below_one_with_exit_2_naming_the_arguments():
     r = _run("--rounds", "0")
     assert r.returncode == 2 and "--rounds and --shape must be ≥ 1" in r.stderr and "Traceback" not in r.stderr

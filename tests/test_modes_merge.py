@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from lsgan_theory.cli import main as cli
 from lsgan_theory.studies import modes as S
@@ -56,9 +57,11 @@ def test_parts_merge_into_the_whole_runs_rows_in_its_order():
     assert all(_same(r, s) for r, s in zip(merged.metrics, whole.metrics))
     assert [(r["loss"], r["replica"], r["pack"]) for r in merged.mre] == \
         [(r["loss"], r["replica"], r["pack"]) for r in whole.mre]
-    assert [r["mre"] for r in merged.mre] == pytest.approx([r["mre"] for r in whole.mre], rel=1e-6)
+    assert [r["mre"] for r in merged.mre] == [r["mre"] for r in whole.mre]
     assert merged.snapshots.keys() == whole.snapshots.keys()
+    assert all((merged.snapshots[k] == whole.snapshots[k]).all() for k in whole.snapshots)
     assert [p["losses"] for p in merged.meta["parts"]] == [["ls_011"], ["gan_ns", "hinge"]]
+    assert merged.meta["git"] == whole.meta["git"] and merged.meta["seconds"] == "differs between parts"
     # negative controls: a missing loss, a loss twice, a part of another experiment
     with pytest.raises(ValueError, match=r"parts: their losses \(gan_ns, hinge\) must split"):
         S.merge_results(spec, [a])
@@ -69,7 +72,7 @@ def test_parts_merge_into_the_whole_runs_rows_in_its_order():
         S.merge_results(spec, [a, other])
 
 
-def test_collect_parts_writes_the_whole_report_from_finished_parts_and_refuses_an_unfinished_one(tmp_path, capsys):
+def test_collect_parts_writes_the_whole_report_from_finished_parts_and_refuses_unfinished_missing_or_foreign_ones(tmp_path, capsys):
     spec_file = tmp_path / "t.toml"
     spec_file.write_text(_SPEC)
     assert cli(["modes", str(spec_file), "--out", str(tmp_path / "whole"), "--quiet"]) == 0
@@ -83,13 +86,29 @@ def test_collect_parts_writes_the_whole_report_from_finished_parts_and_refuses_a
     assert rc == 0
     for name in ("metrics.csv", "summary.csv", "collapse.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "merged" / name), pd.read_csv(tmp_path / "whole" / name))
-    # a part that has not reached its last step is refused in one line before it trains
-    assert cli(["modes", str(spec_file), "--losses", "hinge", "--out", str(tmp_path / "c"), "--quiet"]) == 0
-    ck = next((tmp_path / "c" / "state").glob("*.pt"))
-    ck.unlink()
-    capsys.readouterr()
-    rc = mod.main([str(spec_file), "--out", str(tmp_path / "m2"), "--part", str(tmp_path / "a"), "gan_ns",
-                   "--part", str(tmp_path / "c"), "hinge"])
-    err = capsys.readouterr().err
-    assert rc == 2 and err.count("\n") == 1 and "not finished (would train from step 0)" in err
-    assert not (tmp_path / "m2").exists()  # refused at the step-0 evaluation, before the first training step
+    # a part stopped between evaluations (checkpoint at step 4 of 6, not an evaluation step of this spec), a part
+    # never trained and a part of another spec are each refused in one line, and nothing is trained or written
+    part_c, part_d = tmp_path / "c", tmp_path / "d"
+    assert cli(["modes", str(spec_file), "--losses", "hinge", "--out", str(part_c), "--quiet"]) == 0
+    assert cli(["modes", str(spec_file), "--losses", "ls_011", "--out", str(part_d), "--quiet"]) == 0
+    ck = next((part_c / "state").glob("*.pt"))
+    saved = torch.load(ck, weights_only=True)
+    saved["step"] = 3  # the state after 4 steps, as a run killed after its step-4 checkpoint leaves it
+    torch.save(saved, ck)
+    before = ck.read_bytes()
+    for parts, msg in (([part_c, "hinge"], "not finished (4 of 6 steps in"),
+                       ([tmp_path / "none", "hinge"], "expected a part's --out folder (with state/)"),
+                       ([tmp_path / "a", "hinge"], "no checkpoint for it in")):
+        capsys.readouterr()
+        rc = mod.main([str(spec_file), "--out", str(tmp_path / "m2"), "--part", str(tmp_path / "a"), "gan_ns",
+                       "--part", str(part_d), "ls_011", "--part", *map(str, parts)])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.count("\n") == 1 and msg in err and "Traceback" not in err, err
+    assert ck.read_bytes() == before and not (tmp_path / "m2").exists()
+    # a forgotten part (the file's hinge missing) is refused: the report would be of part of the file
+    rc = mod.main([str(spec_file), "--out", str(tmp_path / "m3"), "--part", str(tmp_path / "a"), "gan_ns",
+                   "--part", str(part_d), "ls_011"])
+    assert rc == 2 and "must split" in capsys.readouterr().err and not (tmp_path / "m3").exists()
+    (tmp_path / "file").write_text("")
+    rc = mod.main([str(spec_file), "--out", str(tmp_path / "file"), "--part", str(tmp_path / "a"), "gan_ns"])
+    assert rc == 2 and "--out" in capsys.readouterr().err

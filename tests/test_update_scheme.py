@@ -315,7 +315,7 @@ def test_the_committed_packing_comparisons_are_what_their_script_writes_from_the
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     committed = [name for name in mod.RUNS if (here / name / "metrics.csv").is_file()]
-    assert "pacgan_packing" in committed  # the grid's run is committed; the ring's is checked too once it is
+    assert committed == list(mod.RUNS)  # the grid's and the ring's runs are both committed and both checked
     for name in committed:
         (tmp_path / name).mkdir()
         shutil.copy(here / name / "metrics.csv", tmp_path / name / "metrics.csv")

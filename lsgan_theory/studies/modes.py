@@ -393,8 +393,10 @@ def merge_results(spec: ModesSpec, parts) -> ModesResult:
     processes on separate cores or machines, each with its own ``out``).  Every part must be ``spec`` restricted to
     its losses (same file, variant, grid and settings) and the parts' losses must split ``spec``'s exactly; a model's
     id and streams do not depend on the other losses in its ensemble, so the merged rows are the models' own.  Rows
-    are ordered as one run orders them (setting, step, loss in the file's order, replica); ``meta`` is the first
-    part's, with every part's seconds summed and each part's meta under ``"parts"``.  Errors name ``parts``."""
+    are ordered as one run orders them (setting, step, loss in the file's order, replica); ``meta`` holds each part's
+    meta (with its losses) under ``"parts"`` and, at the top, the values the parts agree on (a value that differs,
+    e.g. the git revision of parts trained at different commits, reads ``"differs between parts"``).  Errors name
+    ``parts``."""
     parts = list(parts)
     seen: list[str] = []
     for i, part in enumerate(parts):
@@ -412,8 +414,10 @@ def merge_results(spec: ModesSpec, parts) -> ModesResult:
         key = _setting_key({k: row[k] for k in spec.grid})
         return settings.index(key), row.get("step", 0), loss_at[row["loss"]], row["replica"]
 
-    meta = {**parts[0].meta, "seconds": sum(p.meta.get("seconds", 0.0) for p in parts),
-            "parts": [p.meta | {"losses": list(p.spec.losses)} for p in parts]}
+    keys = dict.fromkeys(k for p in parts for k in p.meta)
+    meta = {k: (parts[0].meta.get(k) if all(p.meta.get(k) == parts[0].meta.get(k) for p in parts)
+                else "differs between parts") for k in keys}
+    meta["parts"] = [p.meta | {"losses": list(p.spec.losses)} for p in parts]
     return ModesResult(spec, sorted((r for p in parts for r in p.metrics), key=order),
                        sorted((r for p in parts for r in p.mre), key=order),
                        {k: v for p in parts for k, v in p.snapshots.items()}, meta)
@@ -424,7 +428,7 @@ def _setting_key(setting: dict) -> str:
 
 
 def run_modes(spec: ModesSpec, out=None, *, device: str = "cpu", threads: int | None = None,
-              progress=None) -> ModesResult:
+              progress=None, finished_only: bool = False) -> ModesResult:
     """Train and evaluate every setting of ``spec`` (resumable in ``out``; see the module docstring).
 
     Parameters
@@ -437,15 +441,46 @@ def run_modes(spec: ModesSpec, out=None, *, device: str = "cpu", threads: int | 
         torch CPU threads while training (the caller's setting is restored).
     progress : callable, optional
         ``progress(setting_index, n_settings, step, steps)`` after every evaluation.
+    finished_only : bool
+        Load finished checkpoints and train nothing: a setting whose checkpoint in ``out`` is missing or has not
+        reached the last step is a ``ValueError`` (naming the setting and its step), raised before any setting trains.
     """
+    if finished_only and out is None:
+        raise ValueError("finished_only: needs out, the folder of the checkpoints to load")
     with torch_threads(threads):
-        return _run_modes(spec, None if out is None else Path(out), device, progress)
+        return _run_modes(spec, None if out is None else Path(out), device, progress, finished_only)
 
 
-def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> ModesResult:
+def _checkpoint_key(spec: ModesSpec, cfg: TrainConfig) -> str:
+    """A setting's checkpoint name in ``out``: a hash of its config and evaluation plan."""
+    return hashlib.sha256(json.dumps([dataclasses.asdict(cfg), spec.n_eval, spec.eval_steps(), spec.mre_points,
+                                      spec.mre_restarts, spec.mre_steps, spec.mre_lr],
+                                     sort_keys=True, default=list).encode()).hexdigest()[:16]
+
+
+def _check_finished(spec: ModesSpec, out: Path, device: str) -> None:
+    for setting in spec.settings():
+        cfg = ensemble_config(spec, setting, device)
+        ck = out / f"{_checkpoint_key(spec, cfg)}.pt"
+        where = f"{spec.path}{f' [{spec.variant}]' if spec.variant else ''} setting {setting or 'the only one'}"
+        if not ck.is_file():
+            raise ValueError(f"{where}: no checkpoint for it in {out} (not trained there, or trained with another "
+                             f"variant, setting or losses)")
+        try:
+            done = int(torch.load(ck, map_location="cpu", weights_only=True)["step"]) + 1
+        except Exception as exc:  # a foreign or corrupt file: say which one
+            raise ValueError(f"{where}: {ck} is not a readable training checkpoint ({exc})") from exc
+        if done < cfg.steps:
+            raise ValueError(f"{where}: not finished ({done} of {cfg.steps} steps in {ck.name}); run its command to "
+                             f"the end first")
+
+
+def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress, finished_only: bool = False) -> ModesResult:
     t0 = time.time()
     metrics, mres, snaps = [], [], {}
     settings = spec.settings()
+    if finished_only:
+        _check_finished(spec, out, device)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     evals = spec.eval_steps()
@@ -456,10 +491,7 @@ def _run_modes(spec: ModesSpec, out: Path | None, device: str, progress) -> Mode
     for si, setting in enumerate(settings):
         cfg = ensemble_config(spec, setting, device)
         runs = ensemble_runs(spec, setting)
-        key = hashlib.sha256(json.dumps([dataclasses.asdict(cfg), spec.n_eval, evals, spec.mre_points,
-                                         spec.mre_restarts, spec.mre_steps, spec.mre_lr],
-                                        sort_keys=True, default=list).encode()).hexdigest()[:16]
-        ck = None if out is None else out / f"{key}.pt"
+        ck = None if out is None else out / f"{_checkpoint_key(spec, cfg)}.pt"
         part = _train_setting(spec, cfg, setting, runs, evals, ck, si, len(settings), progress)
         metrics += part["metrics"]
         mres += part.get("mre", [])
