@@ -28,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 SIM, ALT = HERE / "mao_ring_mao", HERE / "mao_ring_mao_alternating"
 METRICS = {"modes": "modes (≥ 1 sample)", "modes_20": "modes (≥ 20 samples)", "high_quality": "high quality"}
 LABELS = {"gan": "GAN (minimax)", "gan_ns": "GAN (non-saturating)", "ls_m110": "least squares (−1, 1, 0)",
-          "ls_011": "least squares (0, 1, 1)"}
+          "ls_011": "least squares (0, 1, 1)", "loss_sensitive": "LS-GAN (loss-sensitive)", "glsgan": "GLS-GAN",
+          "wgan_gp": "WGAN-GP", "hinge": "hinge"}
 
 
 def welch(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float, float]:

@@ -420,7 +420,8 @@ def merge_results(spec: ModesSpec, parts) -> ModesResult:
     meta["parts"] = [p.meta | {"losses": list(p.spec.losses)} for p in parts]
     return ModesResult(spec, sorted((r for p in parts for r in p.metrics), key=order),
                        sorted((r for p in parts for r in p.mre), key=order),
-                       {k: v for p in parts for k, v in p.snapshots.items()}, meta)
+                       dict(sorted(((k, v) for p in parts for k, v in p.snapshots.items()),
+                                   key=lambda kv: (settings.index(kv[0][0]), int(kv[0][2]), loss_at[kv[0][1]]))), meta)
 
 
 def _setting_key(setting: dict) -> str:
