@@ -46,6 +46,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.rounds < 1 or min(a.shape) < 1:
         ap.error("--rounds and --shape must be ≥ 1")
+    if a.shape[0] * a.shape[1] > 1 << 24:  # two float32 buffers of this size, timed 50 times per round
+        ap.error(f"--shape: at most {1 << 24} numbers per draw (16M, 64 MB a buffer), got {a.shape[0] * a.shape[1]}")
     torch.set_num_threads(1)
     shape = tuple(a.shape)
     n = shape[0] * shape[1]

@@ -25,3 +25,8 @@ def test_normal_draws_prints_every_draw_as_a_ratio_to_the_engines():
 def test_normal_draws_refuses_a_round_count_below_one_with_exit_2_naming_the_arguments():
     r = _run("--rounds", "0")
     assert r.returncode == 2 and "--rounds and --shape must be ≥ 1" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_normal_draws_refuses_a_draw_too_large_to_time_before_allocating_it():
+    r = _run("--shape", "100000", "100000")
+    assert r.returncode == 2 and "--shape: at most 16777216 numbers per draw" in r.stderr and "Traceback" not in r.stderr
