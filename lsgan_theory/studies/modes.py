@@ -468,7 +468,7 @@ def _check_finished(spec: ModesSpec, out: Path, device: str) -> None:
             raise ValueError(f"{where}: no checkpoint for it in {out} (not trained there, or trained with another "
                              f"variant, setting or losses)")
         try:
-            done = int(torch.load(ck, map_location="cpu", weights_only=True)["step"]) + 1
+            done = int(torch.load(ck, map_location="cpu", weights_only=True, mmap=True)["step"]) + 1  # step only
         except Exception as exc:  # a foreign or corrupt file: say which one
             raise ValueError(f"{where}: {ck} is not a readable training checkpoint ({exc})") from exc
         if done < cfg.steps:
