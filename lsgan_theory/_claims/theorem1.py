@@ -323,7 +323,7 @@ def _certified(ctx: Context) -> Evidence:
     text = [f"Same LS-GAN settings as theorem1-trained-lambda-sweep (softplus loss network under spectral "
             f"normalisation, τ = 0.1, so the Lipschitz class of the theorem is κ = 1/τ w.r.t. Δ = τ|x − z|), width "
             f"{cfg['width']}, lr {cfg['lr']:g}, fresh data, {cfg['seeds']} seeds per λ, step budgets "
-            f"{', '.join(map(str, b))} (one run's prefixes: randomness is counter-based). For every trained pair: the "
+            f"{', '.join(map(str, b))} (one run's prefixes: every draw is keyed by (seed, model, stream, step)). For every trained pair: the "
             f"critic gap S(L̂, q̂) − min_L S(L, q̂) (exact LP on a common grid of {cfg['nodes']} cells carrying p's and "
             f"q̂'s exact masses; ± its halving error), the generator gaps E_q̂ L − min L against L̂ and against the LP "
             f"critic, Lip(L̂)/τ and the p⊗q̂ mass of pairs whose hinge clips. A pair is *certified* when (L̂, q̂)'s "

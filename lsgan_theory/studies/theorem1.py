@@ -688,8 +688,9 @@ def certified_lambda_sweep(target: str, lams=(1.0, 10.0, 1000.0), *, seeds: int 
     model_certificates`, ``nodes`` grid cells), and read the bound only where a pair is certified
     (:func:`~lsgan_theory.studies.certificates.read_certified`, at the final budget, against 2/(1+λ) and 2/λ).
 
-    Randomness is counter-based per (seed, model, step), so a shorter budget is exactly the beginning of a longer run:
-    the budgets show the error and the gaps against training steps (is anything still moving?).
+    Every draw is keyed by (seed, model, stream, step) (keyed draws and step draws, docs/engine.md), so a shorter
+    budget is exactly the beginning of a longer run: the budgets show the error and the gaps against training steps
+    (is anything still moving?).
     """
     import time as _time
     from dataclasses import asdict
