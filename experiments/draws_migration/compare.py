@@ -7,17 +7,21 @@ earlier counter-based draws (issue 28: "results of existing sweeps unchanged or 
 A run id names a configuration, not its draws: a retrained experiment has the same cells (configurations) and seeds,
 and each seed's numbers are new draws of the same distribution -- if the engine change kept what it promised.  A seed
 keeps its initialisation and, where the data set is fixed, its data (keyed draws, unchanged); only the per-step draws
-are new.  So a seed's old and new runs are a pair (their statistics correlate: 0.97 over the λ sweep's 700 runs), and
-under "same distribution" the difference new − old of a seed has mean 0 given its initialisation.  This script tests
-that, per experiment and per cell (one configuration, its seeds): the paired t-test of new − old over the seeds
-(``scipy.stats.ttest_rel``), Holm-adjusted over the cells of the experiment
-(``lsgan_theory.studies.multitest.holm``), "differs" when the adjusted p ≤ 0.05.  A cell whose seeds all give the
-same difference (every seed at 0 modes, say) is counted apart: equal when that difference is 0, differing otherwise.
+are new.  So a seed's old and new runs are a pair (the median within-cell correlation of old and new is printed per
+experiment), and under "same distribution" the difference new − old of a seed has mean 0 given its initialisation.
+This script tests that, per experiment and per cell (one configuration, its seeds): the paired t-test of new − old
+over the seeds (``scipy.stats.ttest_rel``; differences within ``ROUNDING`` are 0), Holm-adjusted over the cells of
+the experiment (``lsgan_theory.studies.multitest.holm``), "differs" when the adjusted p ≤ 0.05; over the tested
+cells, the omnibus scores Σz² (χ²_m) and Σz/√m (Stouffer), z the signed normal score of each cell's p.  Cells where
+no seed moved, or only one did, are counted apart; a seed finite on one side only is counted, never dropped silently.
 
-**Power, in the same run.** Each experiment is also compared with a nearby wrong answer: every old cell against the
-new cell one step along the experiment's ordered parameter (the next λ, the next data size, the evaluation before the
-last), with the same test and correction.  Where the statistic moves along that parameter the control must show it;
-the number of control cells that differ is printed beside the migration's.
+**Power.** Beside each experiment: the systematic shift (in standard deviations of a seed's new − old) that the
+Stouffer score detects with 80 % power at these cell sizes (:func:`detectable_shift`, simulated from the noncentral
+t); ``tests/test_draws_migration.py`` plants shifts in a synthetic retraining and checks they are rejected.  A
+sanity check in the same run: every old cell against the new cell one step along the experiment's ordered parameter
+(the next λ or data size, the evaluation before the last).  That neighbour has other run ids (other initialisation
+and data), so the comparison is effectively unpaired and weak; it rejects only where the statistic moves a lot with
+the parameter, and it is not the power evidence.
 
 The old per-seed values are in ``old/`` beside this script, extracted once from the last commit that carried the
 earlier runs (``--extract REV``); the new ones are read from the committed experiment folders.
@@ -119,64 +123,114 @@ def pairs(name: str, old: pd.DataFrame, new: pd.DataFrame, control: bool) -> lis
     return out
 
 
+#: a seed's |new − old| at or below this is 0: a saturated statistic (∫|p − q̂| = 2 when the supports separate)
+#: differs between the two runs only by quadrature rounding (about 1e-14)
+ROUNDING = 1e-9
+
+
 class Paired:
     """The paired t-test of new − old over a cell's seeds (matched by replica): ``difference`` (mean), its 95 %
-    interval [``lo``, ``hi``], ``statistic``, two-sided ``pvalue`` and ``n`` pairs; ``flat`` when every pair has the
-    same difference (no spread: p = 1 if it is 0, else p = 0)."""
+    interval [``lo``, ``hi``], ``statistic``, two-sided ``pvalue``, ``n`` pairs and ``dropped`` pairs (a side not
+    finite: a seed that diverged under one draw scheme only is counted, not hidden); ``corr``: the correlation of old
+    and new over the seeds (what pairing gains).  Differences within ``ROUNDING`` are 0.  ``kind``: "tested" (two or
+    more seeds differ), "equal" (no seed differs), "few" (one seed differs: t would be ±1 whatever its size, so the
+    cell is shown, not tested), "constant" (every seed moved by the same non-zero amount: differs, p = 0)."""
 
     def __init__(self, old: pd.Series, new: pd.Series):
         from scipy import stats
 
         a, b = old.align(new, join="inner")
-        ok = np.isfinite(a.to_numpy()) & np.isfinite(b.to_numpy())
-        a, b = a.to_numpy()[ok], b.to_numpy()[ok]
-        d = b - a
+        a, b = a.to_numpy(np.float64), b.to_numpy(np.float64)
+        fa, fb = np.isfinite(a), np.isfinite(b)
+        self.dropped = int(np.sum(fa != fb))
+        a, b = a[fa & fb], b[fa & fb]
+        d = np.where(np.abs(b - a) <= ROUNDING, 0.0, b - a)
         self.n, self.difference = d.size, float(d.mean()) if d.size else float("nan")
-        self.flat = d.size >= 2 and bool(np.all(d == d[0]))
+        self.corr = float(np.corrcoef(a, b)[0, 1]) if d.size > 2 and a.std() > 0 and b.std() > 0 else float("nan")
+        moved = int(np.count_nonzero(d))
+        self.statistic = self.pvalue = self.lo = self.hi = float("nan")
         if d.size < 2:
-            self.statistic = self.pvalue = self.lo = self.hi = float("nan")
-        elif self.flat:
-            self.statistic = 0.0 if d[0] == 0 else math.copysign(math.inf, d[0])
-            self.pvalue, self.lo, self.hi = (1.0 if d[0] == 0 else 0.0), float(d[0]), float(d[0])
+            self.kind = "few"
+        elif moved == 0:
+            self.kind, self.statistic, self.pvalue, self.lo, self.hi = "equal", 0.0, 1.0, 0.0, 0.0
+        elif moved == d.size and np.all(d == d[0]):
+            self.kind, self.statistic, self.pvalue = "constant", math.copysign(math.inf, d[0]), 0.0
+            self.lo = self.hi = float(d[0])
+        elif moved < 2:
+            self.kind = "few"
         else:
             res = stats.ttest_rel(b, a)
             ci = res.confidence_interval(0.95)
-            self.statistic, self.pvalue = float(res.statistic), float(res.pvalue)
+            self.kind, self.statistic, self.pvalue = "tested", float(res.statistic), float(res.pvalue)
             self.lo, self.hi = float(ci.low), float(ci.high)
 
 
-def test(rows: list) -> dict:
-    """The paired test per cell, Holm over the cells with spread, and the omnibus scores."""
+def test(rows: list, power: bool = True) -> dict:
+    """The paired test per cell, Holm over the tested cells, and the omnibus scores (with the detectable shift when
+    ``power``)."""
     from lsgan_theory.studies.multitest import holm
 
     missing = sum(b is None for _, _, b in rows)
     rows = [(c, a, b) for c, a, b in rows if b is not None]
     tests = [Paired(a, b) for _, a, b in rows]
-    spread = np.array([not t.flat and math.isfinite(t.pvalue) for t in tests])
-    adj = holm(np.where(spread, [t.pvalue for t in tests], np.nan))
-    differs = [(rows[k][0], tests[k], float(adj[k])) for k in np.flatnonzero(spread) if adj[k] <= 0.05]
-    differs += [(rows[k][0], t, 0.0) for k, t in enumerate(tests) if t.flat and t.pvalue == 0.0]
-    return dict(cells=len(rows), missing=missing, tested=int(spread.sum()),
-                flat=sum(t.flat and t.pvalue == 1.0 for t in tests), differs=differs,
-                min_p=float(np.nanmin(adj)) if spread.any() else float("nan"),
-                **omnibus([tests[k] for k in np.flatnonzero(spread)]))
+    tested = np.array([t.kind == "tested" for t in tests])
+    adj = holm(np.where(tested, [t.pvalue for t in tests], np.nan))
+    differs = [(rows[k][0], tests[k], float(adj[k])) for k in np.flatnonzero(tested) if adj[k] <= 0.05]
+    differs += [(rows[k][0], t, 0.0) for k, t in enumerate(tests) if t.kind == "constant"]
+    corr = [t.corr for t in tests if math.isfinite(t.corr)]
+    return dict(cells=len(rows), missing=missing, tested=int(tested.sum()),
+                flat=sum(t.kind == "equal" for t in tests), few=sum(t.kind == "few" for t in tests),
+                dropped=sum(t.dropped for t in tests), differs=differs,
+                corr=float(np.median(corr)) if corr else float("nan"),
+                min_p=float(np.nanmin(adj)) if tested.any() else float("nan"),
+                **omnibus([tests[k] for k in np.flatnonzero(tested)], power))
 
 
-def omnibus(tests: list) -> dict:
-    """Over the m cells with spread (independent of each other): each paired test as a signed normal score
-    z = sign(t)·Φ⁻¹(1 − p/2); Σ z² ~ χ²_m (any shift, either sign, cell by cell) and Σ z / √m ~ N(0, 1) (one
-    systematic shift); their p-values."""
+def _z(t, p):
+    """The signed normal score of a two-sided p-value: sign(t)·Φ⁻¹(1 − p/2)."""
+    from scipy import stats
+
+    return np.sign(t) * stats.norm.isf(np.maximum(p, 1e-300) / 2)
+
+
+def detectable_shift(ns, power: float = 0.8, alpha: float = 0.05, sims: int = 4000) -> float:
+    """The shift δ, in standard deviations of a seed's new − old (the same δ in every cell), that the Stouffer test
+    Σz/√m over cells of ``ns`` pairs each detects with probability ``power`` at level ``alpha``.  Simulated, because
+    a t-statistic's p turned into a normal score shrinks it at small n: t_i = (Z + δ√n_i)/√(V/(n_i − 1)), Z normal,
+    V chi-squared -- the noncentral t of the paired test --, the same draws for every δ (seeded, so the number is
+    reproducible), and δ found by bisection."""
+    from scipy import stats
+
+    ns = np.asarray(ns, dtype=np.float64)
+    rng = np.random.default_rng(20261207)
+    zn = rng.standard_normal((sims, ns.size))
+    v = rng.chisquare(ns - 1, size=(sims, ns.size))
+    crit = stats.norm.isf(alpha / 2)
+
+    def power_at(delta):
+        t = (zn + delta * np.sqrt(ns)) / np.sqrt(v / (ns - 1))
+        z = _z(t, 2 * stats.t.sf(np.abs(t), ns - 1))
+        return float(np.mean(np.abs(z.sum(axis=1)) / np.sqrt(ns.size) > crit))
+
+    lo, hi = 0.0, 4.0
+    for _ in range(16):  # δ to 4/2¹⁶
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if power_at(mid) < power else (lo, mid)
+    return hi
+
+
+def omnibus(tests: list, power: bool = True) -> dict:
+    """Over the m tested cells (independent of each other: each cell's runs have their own ids and draws): each
+    paired test as a signed normal score z; Σ z² ~ χ²_m (shifts of either sign, cell by cell) and Σ z / √m ~ N(0, 1)
+    (one systematic shift); their p-values, and the systematic shift the second detects with 80 % power."""
     from scipy import stats
 
     if not tests:
         return dict(chi2_p=float("nan"), stouffer_p=float("nan"), mds=float("nan"))
-    z = np.array([np.sign(t.statistic) * stats.norm.isf(max(t.pvalue, 1e-300) / 2) for t in tests])
-    # the systematic shift, in units of the standard deviation of a seed's new − old, that Σz/√m detects with 80 %
-    # power at 5 %: a shift δ makes each z ≈ δ √n, so Σz/√m ≈ √m δ / √(mean(1/n))
-    inv = float(np.mean([1 / t.n for t in tests]))
-    mds = (stats.norm.isf(0.025) + stats.norm.isf(0.2)) * np.sqrt(inv / z.size)
+    z = np.array([_z(t.statistic, t.pvalue) for t in tests])
     return dict(chi2_p=float(stats.chi2.sf(float(z @ z), z.size)),
-                stouffer_p=float(2 * stats.norm.sf(abs(z.sum()) / np.sqrt(z.size))), mds=float(mds))
+                stouffer_p=float(2 * stats.norm.sf(abs(z.sum()) / np.sqrt(z.size))),
+                mds=detectable_shift([t.n for t in tests]) if power else float("nan"))
 
 
 def _fmt_cell(name: str, c: tuple) -> str:
@@ -188,26 +242,28 @@ def report() -> str:
              "Written by `python experiments/draws_migration/compare.py` (the method is in its docstring): per",
              "experiment, each cell's per-seed statistic under the earlier counter-based draws (`old/`, extracted",
              f"from commit {OLD_REV}) against the retrained run committed now, seed by seed (a seed keeps its",
-             "initialisation and data: only the per-step draws are new); the paired t-test of new − old, Holm over the cells",
-             "with spread, \"differs\" at adjusted p ≤ 0.05; over all tested cells, Σz² (χ²_m: shifts of either",
-             "sign) and Σz/√m (one systematic shift), z the signed normal score of each cell's paired p, with the",
-             "systematic shift (in standard deviations of a seed's new − old) that Σz/√m detects with 80 % power. Control: the same old cells against the new cell one",
-             "step along the ordered parameter (a nearby wrong answer the test should reject where the statistic",
-             "moves with that parameter).", "",
-             "| experiment | statistic | cells | tested (spread) | every seed equal | differ (Holm ≤ 0.05) "
-             "| smallest Holm p | Σz² p | Σz/√m p | shift Σz/√m detects (80 %) | control: tested | control: differ | control: Σz² p "
-             "| control: Σz/√m p |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "initialisation and data: only the per-step draws are new): the paired t-test of new − old, Holm over",
+             "the tested cells, \"differs\" at adjusted p ≤ 0.05; over the tested cells Σz² (χ²_m: shifts of either",
+             "sign) and Σz/√m (one systematic shift), z the signed normal score of each cell's p; the systematic",
+             "shift (in standard deviations of a seed's new − old) that Σz/√m detects with 80 % power (simulated,",
+             "noncentral t). Sanity check, not the power evidence: the old cells against the new cell one step along",
+             "the ordered parameter (other run ids, so effectively unpaired).", "",
+             "| experiment | statistic | cells | tested | no seed moved | one seed moved (shown, not tested) "
+             "| non-finite on one side | old–new correlation (median in a cell) | differ (Holm ≤ 0.05) "
+             "| smallest Holm p | Σz² p | Σz/√m p | shift Σz/√m detects (80 %) | neighbour: tested | neighbour: differ "
+             "| neighbour: Σz² p | neighbour: Σz/√m p |",
+             "|" + "---|" * 17]
     details = []
     for name, spec in SPECS.items():
         old = pd.read_csv(HERE / "old" / f"{name}.csv")
         new = load(name)
-        res, ctl = test(pairs(name, old, new, False)), test(pairs(name, old, new, True))
+        res, ctl = test(pairs(name, old, new, False)), test(pairs(name, old, new, True), power=False)
         if res["missing"]:
             raise SystemExit(f"{name}: {res['missing']} old cells have no new counterpart (configurations changed)")
-        lines.append(f"| {name} | {spec[2]} | {res['cells']} | {res['tested']} | {res['flat']} | "
-                     f"{len(res['differs'])} | {res['min_p']:.3g} | {res['chi2_p']:.3g} | {res['stouffer_p']:.3g} | "
-                     f"{res['mds']:.2f} SD | {ctl['tested']} | {len(ctl['differs'])} | {ctl['chi2_p']:.3g} | {ctl['stouffer_p']:.3g} |")
+        lines.append(f"| {name} | {spec[2]} | {res['cells']} | {res['tested']} | {res['flat']} | {res['few']} | "
+                     f"{res['dropped']} | {res['corr']:.2f} | {len(res['differs'])} | {res['min_p']:.3g} | "
+                     f"{res['chi2_p']:.3g} | {res['stouffer_p']:.3g} | {res['mds']:.2f} SD | {ctl['tested']} | "
+                     f"{len(ctl['differs'])} | {ctl['chi2_p']:.3g} | {ctl['stouffer_p']:.3g} |")
         for c, t, q in res["differs"]:
             details.append(f"- {name}: {_fmt_cell(name, c)}: new − old = {t.difference:+.4g} "
                            f"[{t.lo:+.4g}, {t.hi:+.4g}] (95 %, {t.n} seeds), paired t = {t.statistic:.2f}, "
