@@ -8,12 +8,15 @@ and, as ratios to the engine's draw:
 * ``torch.randn`` with the global generator (what a plain loop uses: no seeding);
 * torch's uniform ``uniform_`` from the same generator (the cost of the bits alone, no normal transform);
 * numpy's ``standard_normal`` (ziggurat) into a float32 buffer with the PCG64, SFC64 and Philox bit generators, a
-  fresh generator per draw (as the engine seeds one per draw).
+  fresh generator per draw (as the engine seeds one per draw);
+* with ``--compiled``: ``torch.compile`` of ``torch.randn`` (inductor generates the kernel and its own counter-based
+  random numbers: the "compiled generator" route; needs a C++ compiler, and its compile time is printed apart, not
+  timed with the draws).  If compilation fails the row says why.
 
 The rounds are interleaved across the draws and the minimum over rounds is kept (contention from other processes
 only adds time).  Usage::
 
-    python benchmarks/normal_draws.py [--rounds 7] [--shape 512 256]
+    python benchmarks/normal_draws.py [--rounds 7] [--shape 512 256] [--compiled]
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=7, help="timed rounds per draw, ≥ 1 (default 7)")
     ap.add_argument("--shape", type=int, nargs=2, default=(512, 256), help="draw shape, two sizes ≥ 1")
+    ap.add_argument("--compiled", action="store_true", help="also time torch.compile(torch.randn) (inductor)")
     a = ap.parse_args()
     if a.rounds < 1 or min(a.shape) < 1:
         ap.error("--rounds and --shape must be ≥ 1")
@@ -66,6 +70,12 @@ def main() -> None:
              "torch uniform_ (same generator, bits only)": lambda: (g.manual_seed(step[0]), out.uniform_(generator=g)),
              **{f"numpy {bg.__name__} standard_normal": (lambda bg=bg: np.random.Generator(bg(7)).standard_normal(
                  out=buf, dtype=np.float32)) for bg in (np.random.PCG64, np.random.SFC64, np.random.Philox)}}
+    notes = []
+    if a.compiled:
+        compiled, note = _compiled_randn(shape)
+        notes.append(note)
+        if compiled is not None:
+            cases["torch.compile(torch.randn) (inductor kernel)"] = compiled
     times = dict.fromkeys(cases, float("inf"))
     for _ in range(a.rounds):  # rounds interleaved across the draws, so a burst of load hits all of them alike
         for name, fn in cases.items():
@@ -76,6 +86,19 @@ def main() -> None:
     print(f"{'draw':45s} {'ns/number':>10s} {'/ engine':>9s}")
     for name, t in times.items():
         print(f"{name:45s} {t / n * 1e9:10.2f} {t / base:8.2f}×")
+    for note in notes:
+        print(note)
+
+
+def _compiled_randn(shape):
+    """(the compiled draw, or None; a line saying what compiling cost or why it failed)."""
+    t0 = time.perf_counter()
+    try:
+        fn = torch.compile(lambda: torch.randn(shape))
+        fn()
+    except Exception as e:  # noqa: BLE001 -- any compiler failure is a result to print, not a crash
+        return None, f"torch.compile(torch.randn): not available here ({type(e).__name__}: {str(e)[:120]})"
+    return fn, f"torch.compile(torch.randn): compiled in {time.perf_counter() - t0:.1f} s (not in the times above)"
 
 
 if __name__ == "__main__":
