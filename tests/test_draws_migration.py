@@ -125,3 +125,21 @@ def test_the_detectable_shift_has_its_power_in_an_independent_simulation(mod, ns
     power = np.mean(np.abs(z.sum(axis=1)) / math.sqrt(m) > stats.norm.isf(0.025))
     assert power == pytest.approx(0.8, abs=4 * math.sqrt(0.16 / 8000) + 0.005)
     assert delta > (1.959964 + 0.841621) / math.sqrt(n * m)
+
+
+def test_the_scripts_refuse_bad_input_with_one_line_and_exit_2_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    before = {p.name: p.read_bytes() for p in (HERE / "old").iterdir()}
+    r = subprocess.run([sys.executable, str(HERE / "compare.py"), "--extract", "no-such-rev"], capture_output=True,
+                       text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert "--extract: experiments/theorem1/theorem1_runs.csv is not in commit 'no-such-rev'" in r.stderr
+    assert {p.name: p.read_bytes() for p in (HERE / "old").iterdir()} == before  # nothing written
+    # the verify_quick driver takes no options: an unknown one is refused before any claim runs
+    vq = ROOT / "experiments" / "theorem1" / "verify_quick"
+    stamp = (vq / "times.json").read_bytes()
+    r = subprocess.run([sys.executable, str(vq / "run.py"), "--quick"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "unrecognized arguments: --quick" in r.stderr and "Traceback" not in r.stderr
+    assert (vq / "times.json").read_bytes() == stamp

@@ -84,11 +84,17 @@ def load(name: str, text: str | None = None) -> pd.DataFrame:
 
 
 def extract(rev: str) -> None:
-    """Write old/NAME.csv from the files as they were at ``rev``."""
+    """Write old/NAME.csv from the files as they were at ``rev``; ``ValueError`` (nothing written) when a file is not
+    in that commit of this clone."""
+    texts = {}
+    for name, spec in SPECS.items():  # read every file first: a bad REV writes nothing
+        got = subprocess.run(["git", "show", f"{rev}:{spec[0]}"], cwd=ROOT, capture_output=True, text=True)
+        if got.returncode != 0:
+            raise ValueError(f"--extract: {spec[0]} is not in commit {rev!r} of this clone "
+                             f"({got.stderr.strip().splitlines()[-1] if got.stderr.strip() else 'git show failed'})")
+        texts[name] = got.stdout
     (HERE / "old").mkdir(exist_ok=True)
-    for name, spec in SPECS.items():
-        text = subprocess.run(["git", "show", f"{rev}:{spec[0]}"], cwd=ROOT, check=True, capture_output=True,
-                              text=True).stdout
+    for name, text in texts.items():
         load(name, text).to_csv(HERE / "old" / f"{name}.csv", index=False)
 
 
@@ -279,7 +285,11 @@ def main(argv=None) -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 when comparison.md differs from this output")
     args = ap.parse_args(argv)
     if args.extract:
-        extract(args.extract)
+        try:
+            extract(args.extract)
+        except ValueError as e:
+            print(f"compare.py: {e}", file=sys.stderr)
+            return 2
         return 0
     text = report()
     dest = HERE / "comparison.md"

@@ -11,6 +11,7 @@ its JSON) and the 1-minute load average before and after, with the command, the 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -48,7 +49,8 @@ def run_claim(claim: str, env: dict) -> dict:
             "loadavg_1min_before_after": [round(load0, 2), round(load1, 2)]}
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)  # --help; no options
     from lsgan_theory.provenance import git_revision
 
     env = dict(os.environ, OMP_NUM_THREADS="1")
