@@ -44,3 +44,63 @@ def test_normal_draws_times_the_compiled_generator_or_says_why_not():
     compiled = "torch.compile(torch.randn): compiled in" in r.stdout
     assert compiled or "torch.compile(torch.randn): not available here" in r.stdout
     assert len(rows) == (7 if compiled else 6) and (not compiled or rows[-1].startswith("torch.compile"))
+
+
+# ---------------------------------------------------------------------------------------------------- step_floor.py
+def _floor_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("step_floor", ROOT / "benchmarks" / "step_floor.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("name", ["ring512", "ring64", "ls1d"])
+def test_step_floor_lists_exactly_the_steps_matrix_products(name):
+    # independent count: ensemble.flops_per_model_step counts 4B·f_G + 8B·f_D (f = 2 Σ d_l d_{l+1}), which includes
+    # the input gradients of each network's first layer; the floor omits exactly those (nothing flows into the
+    # data, the noise or D's real/fake inputs in the D update): 2·(2B·d_0 d_1 of D) + 2·(B·g_0 g_1 of G)
+    m = _floor_module()
+    cfg = m.config(name, 3)
+    g, d, B = cfg.g_spec().sizes, cfg.d_spec().sizes, cfg.batch
+    products = m.gemm_list(3, B, g, d)
+    first_layers = 2 * (2 * B * d[0] * d[1]) + 2 * (B * g[0] * g[1])
+    assert m.gemm_flops(products) / 3 == m.bench.flops_per_model_step(cfg) - first_layers
+    floor = m.Floor(products, m.torch.device("cpu"))
+    assert [(tuple(a.shape), tuple(b.shape)) for a, b in floor.pairs] == [((E, n, k), (E, k, m_)) for E, n, k, m_, _ in
+                                                                          products]
+    # the weight gradients are products with a transposed (non-contiguous) activation, as autograd computes them
+    assert {not a.is_contiguous() for a, _ in floor.pairs if a.shape[1] > 1 and a.shape[2] > 1} == {True, False}
+
+
+def _floor_run(*args, timeout=300):
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "step_floor.py"), *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+
+
+def test_step_floor_prints_plain_ensemble_floor_and_bounds_for_a_config():
+    r = _floor_run("--configs", "ls1d", "--E", "2", "--rounds", "1", "--seconds", "0.05", "--plain-models", "1")
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines() if line.startswith("ls1d") or "wide products" in line]
+    assert len(rows) == 2 and rows[0][:2] == ["ls1d", "2"] and rows[0][-1] == "≥5×"
+    assert "(wide products only)" in " ".join(rows[1])
+    assert "single-thread torch.bmm peak" in r.stdout and "torch.compile" not in r.stdout
+
+
+@pytest.mark.parametrize("args, said", [(["--E", "0"], "--E: ensemble sizes must be in [1, 256]"),
+                                        (["--E", "5000"], "--E: ensemble sizes must be in [1, 256]"),
+                                        (["--rounds", "0"], "--rounds must be in [1, 100]"),
+                                        (["--seconds", "-1"], "--seconds in (0, 60]"),
+                                        (["--configs", "ring"], "invalid choice")])
+def test_step_floor_refuses_bad_options_in_one_line_with_exit_2(args, said):
+    r = _floor_run(*args, timeout=60)
+    assert r.returncode == 2 and said in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+def test_step_floor_times_the_compiled_passes_or_says_why_not():
+    r = _floor_run("--configs", "ring64", "--E", "2", "--rounds", "1", "--seconds", "0.05", "--plain-models", "1",
+                   "--compiled", timeout=600)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    line = [x for x in r.stdout.splitlines() if x.startswith("torch.compile of the network passes, ring64 E = 2")]
+    assert len(line) == 1 and ("compiled in" in line[0] or "not available here" in line[0])
