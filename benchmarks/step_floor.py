@@ -67,6 +67,16 @@ def gemm_list(E: int, batch: int, g_sizes, d_sizes) -> list[tuple[int, int, int,
     return d_update + g_update
 
 
+def activation_list(E: int, batch: int, g_sizes, d_sizes) -> list[tuple[int, int, int, bool]]:
+    """The hidden activations of one step, ``(E, n, width, with_backward)``: G's on B rows without gradient and D's
+    on 2B rows with it (D update), then G's and D's on B rows, both with gradient (G update)."""
+    def acts(sizes, n, backward):
+        return [(E, n, w, backward) for w in sizes[1:-1]]
+
+    B = batch
+    return acts(g_sizes, B, False) + acts(d_sizes, 2 * B, True) + acts(g_sizes, B, True) + acts(d_sizes, B, True)
+
+
 def config(name: str, E: int):
     """The ``TrainConfig`` of configuration ``name`` for E models on the CPU (``benchmarks/ensemble.py``'s)."""
     return bench._config(name, E, "cpu")
@@ -100,6 +110,28 @@ class Floor:
             self.run()
         bench._sync(self.device)
         return (time.perf_counter() - t) / reps
+
+
+class Activations:
+    """The step's activation passes alone: forward (``tanh`` / ``relu``) and, where gradients flow, the backward op
+    autograd calls (``tanh_backward`` / ``threshold_backward``), each on a fresh output as eager autograd does."""
+
+    def __init__(self, shapes, activation: str, device):
+        if activation not in ("tanh", "relu"):
+            raise ValueError(f"activation: step_floor times tanh and relu, got {activation!r}")
+        gen = torch.Generator(device=device).manual_seed(0)
+        self.items = [(torch.randn(E, n, w, generator=gen, device=device), bwd) for E, n, w, bwd in shapes]
+        self.tanh = activation == "tanh"
+        self.device = device
+        self.run()
+
+    def run(self):
+        for x, bwd in self.items:
+            y = torch.tanh(x) if self.tanh else torch.relu(x)
+            if bwd:
+                (torch.ops.aten.tanh_backward(x, y) if self.tanh else torch.ops.aten.threshold_backward(x, y, 0))
+
+    seconds = Floor.seconds
 
 
 def compiled_speedup(engine, reps: int, rounds: int) -> tuple[float, float, float]:
@@ -158,17 +190,19 @@ def measure(name: str, E: int, a, peak: float) -> dict:
     products = gemm_list(E, cfg.batch, g_sizes, d_sizes)
     floor = Floor(products, torch.device("cpu"))
     wide = Floor([p for p in products if min(p[1:4]) > 1], torch.device("cpu")) if name == "ls1d" else None
+    acts = Activations(activation_list(E, cfg.batch, g_sizes, d_sizes), cfg.activation, torch.device("cpu"))
     probe = eng.seconds_per_step(1)
     steps = _reps(probe, a.seconds)
     plain_steps = max(2, int(a.seconds / (4 * max(probe / E, 1e-4) * a.plain_models)))
     reps_f = _reps(floor.seconds(1), a.seconds)
-    t = {"plain": [], "ensemble": [], "floor": [], "wide": [], "draws": [], "optimiser": [], "loss": []}
+    t = {"plain": [], "ensemble": [], "floor": [], "wide": [], "draws": [], "optimiser": [], "loss": [], "acts": []}
     for _ in range(a.rounds):
         t["ensemble"].append(eng.seconds_per_step(steps) / E)
         parts = bench.split_ls1d(eng, max(2, steps // 2))
         for k, v in (("draws", parts["draws"]), ("optimiser", parts["optimiser"]), ("loss", parts["margins"])):
             t[k].append(v / E)
         t["floor"].append(floor.seconds(reps_f) / E)
+        t["acts"].append(acts.seconds(reps_f) / E)
         if wide is not None:
             t["wide"].append(wide.seconds(reps_f) / E)
         t["plain"].append(bench.plain_seconds_per_model_step(cfg, a.plain_models, plain_steps))
@@ -187,14 +221,17 @@ def _print_row(name: str, E: int, r: dict, peak: float) -> None:
     p, kernels = r["plain"], r["draws"] + r["optimiser"]
     print(f"{name:8} {E:>4} {p * 1e3:>9.3f} {r['ensemble'] * 1e3:>9.3f} {p / r['ensemble']:>8.2f}× "
           f"{r['floor'] * 1e3:>10.3f} {100 * r['flops'] / r['floor'] / peak:>7.1f}% {p / r['floor']:>11.2f}× "
-          f"{p / (r['floor'] + kernels):>10.2f}× {p / r['peak_s']:>10.2f}× {r['draws'] * 1e3:>6.3f} "
+          f"{p / (r['floor'] + kernels):>10.2f}× {p / (r['floor'] + kernels + r['acts']):>7.2f}× "
+          f"{p / r['peak_s']:>10.2f}× {r['draws'] * 1e3:>6.3f} "
           f"{100 * r['draws'] / r['ensemble']:>6.1f}% {100 * r['draws'] * bench.TARGET_RATIO[name] / p:>8.1f}% "
           f"{TARGETS[name]:>17}", flush=True)
     if r["wide"] == r["wide"]:
         print(f"{'':8} {'':>4} {'':>9} {'':>9} {'':>9} {r['wide'] * 1e3:>10.3f} {'':>8} {p / r['wide']:>11.2f}× "
-              f"{p / (r['wide'] + kernels):>10.2f}× {'':>10} {'':>6} {'':>7} {'':>9} {'(wide products only)':>17}", flush=True)
+              f"{p / (r['wide'] + kernels):>10.2f}× {p / (r['wide'] + kernels + r['acts']):>7.2f}× {'':>10} {'':>6} "
+              f"{'':>7} {'':>9} {'(wide products only)':>17}", flush=True)
         print(f"{'':8} {'':>4} {'':>9} {'':>9} {'':>9} {'':>10} {'':>8} {'':>11}  "
-              f"{p / (r['wide'] + kernels + r['loss']):>10.2f}× {'':>10} {'':>6} {'':>7} {'':>9} {'(wide + margins)':>17}", flush=True)
+              f"{p / (r['wide'] + kernels + r['loss']):>10.2f}× {p / (r['wide'] + kernels + r['loss'] + r['acts']):>7.2f}× "
+              f"{'':>10} {'':>6} {'':>7} {'':>9} {'(wide + margins)':>17}", flush=True)
 
 
 def main(argv=None) -> None:
@@ -216,11 +253,12 @@ def main(argv=None) -> None:
     print(f"torch {torch.__version__}, 1 thread, CPU; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at "
           f"the start; single-thread torch.bmm peak {peak / 1e9:.1f} GFLOP/s\nms per model-step; bmm floor = the "
           f"step's matrix products alone (torch.bmm); plain/floor = the most a step built on them can gain; "
-          f"+draws+opt = plain / (floor + the step's draws + its fused Adam, each timed alone); plain/peak = plain / "
+          f"+draws+opt = plain / (floor + the step's draws + its fused Adam, each timed alone); +acts = the same with "
+          f"the step's activation passes (forward, and backward where gradients flow) added; plain/peak = plain / "
           f"(the step's FLOPs at the bmm peak); draws = the step's random draws (ms), their share of the ensemble "
           f"step and their share of a step that would meet the target (plain / target ratio)\n")
     head = (f"{'config':8} {'E':>4} {'plain':>9} {'ensemble':>9} {'ens/plain':>9} {'bmm floor':>10} {'% peak':>8} "
-            f"{'plain/floor':>12} {'+draws+opt':>11} {'plain/peak':>11} {'draws':>6} {'share':>7} {'@target':>9} "
+            f"{'plain/floor':>12} {'+draws+opt':>11} {'+acts':>8} {'plain/peak':>11} {'draws':>6} {'share':>7} {'@target':>9} "
             f"{'target':>17}")
     print(head + "\n" + "-" * len(head))
     compiled = []

@@ -73,6 +73,24 @@ def test_step_floor_lists_exactly_the_steps_matrix_products(name):
     assert {not a.is_contiguous() for a, _ in floor.pairs if a.shape[1] > 1 and a.shape[2] > 1} == {True, False}
 
 
+@pytest.mark.parametrize("name", ["ring64", "ls1d"])
+def test_step_floor_lists_the_steps_activation_passes(name):
+    # hidden widths h (G and D alike here): forward passes on B (G, D update) + 2B (D) + B (G) + B (D) rows, backward
+    # passes on all but the D update's generator rows: 5B·Σh and 4B·Σh elements per model
+    m = _floor_module()
+    cfg = m.config(name, 2)
+    g, d, B = cfg.g_spec().sizes, cfg.d_spec().sizes, cfg.batch
+    acts = m.activation_list(2, B, g, d)
+    assert g[1:-1] == d[1:-1]
+    h = sum(g[1:-1])
+    assert sum(E * n * w for E, n, w, _ in acts) == 2 * 5 * B * h
+    assert sum(E * n * w for E, n, w, bwd in acts if bwd) == 2 * 4 * B * h
+    timer = m.Activations(acts, cfg.activation, m.torch.device("cpu"))
+    assert timer.seconds(1) > 0
+    with pytest.raises(ValueError, match="activation: step_floor times tanh and relu, got 'elu'"):
+        m.Activations(acts, "elu", m.torch.device("cpu"))
+
+
 def _floor_run(*args, timeout=300):
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "step_floor.py"), *args], capture_output=True,
                           text=True, timeout=timeout, cwd=ROOT)
