@@ -57,15 +57,22 @@ def _floor_module():
 
 @pytest.mark.parametrize("name", ["ring512", "ring64", "ls1d"])
 def test_step_floor_lists_exactly_the_steps_matrix_products(name):
-    # independent count: ensemble.flops_per_model_step counts 4B·f_G + 8B·f_D (f = 2 Σ d_l d_{l+1}), which includes
-    # the input gradients of each network's first layer; the floor omits exactly those (nothing flows into the
-    # data, the noise or D's real/fake inputs in the D update): 2·(2B·d_0 d_1 of D) + 2·(B·g_0 g_1 of G)
+    # two counts of one step's MLP FLOPs against a closed form written out here, f = 2 Σ d_l d_{l+1} per row:
+    # D update: G forward (B rows), D forward + weight gradients + input gradients of layers ≥ 1 (2B rows);
+    # G update: G forward + weight gradients + input gradients of layers ≥ 1, D forward + input gradients (B rows)
     m = _floor_module()
     cfg = m.config(name, 3)
     g, d, B = cfg.g_spec().sizes, cfg.d_spec().sizes, cfg.batch
+
+    def f(sizes):
+        return 2 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+    fg, fd = f(g), f(d)
+    closed = (B * fg + 2 * B * (3 * fd - 2 * d[0] * d[1])) + (B * (3 * fg - 2 * g[0] * g[1]) + 2 * B * fd)
     products = m.gemm_list(3, B, g, d)
-    first_layers = 2 * (2 * B * d[0] * d[1]) + 2 * (B * g[0] * g[1])
-    assert m.gemm_flops(products) / 3 == m.bench.flops_per_model_step(cfg) - first_layers
+    assert m.gemm_flops(products) / 3 == closed == m.bench.flops_per_model_step(cfg)
+    if name == "ring512":  # the figure by hand: 512·98816 + 1024·(3·33536 − 512) + 512·(3·98816 − 65536) + 1024·33536
+        assert closed == 305_659_904
     floor = m.Floor(products, m.torch.device("cpu"))
     assert [(tuple(a.shape), tuple(b.shape)) for a, b in floor.pairs] == [((E, n, k), (E, k, m_)) for E, n, k, m_, _ in
                                                                           products]
@@ -99,16 +106,21 @@ def _floor_run(*args, timeout=300):
 def test_step_floor_prints_plain_ensemble_floor_and_bounds_for_a_config():
     r = _floor_run("--configs", "ls1d", "--E", "2", "--rounds", "1", "--seconds", "0.05", "--plain-models", "1")
     assert r.returncode == 0, r.stderr
-    rows = [line.split() for line in r.stdout.splitlines() if line.startswith("ls1d") or "wide products" in line]
-    assert len(rows) == 2 and rows[0][:2] == ["ls1d", "2"] and rows[0][-1] == "≥5×"
-    assert "(wide products only)" in " ".join(rows[1])
+    rows = [line.split() for line in r.stdout.splitlines() if line.startswith("ls1d") or "free" in line]
+    assert len(rows) == 3 and rows[0][:2] == ["ls1d", "2"] and rows[0][-1] == "≥5×"
+    assert "(thin products free)" in " ".join(rows[1]) and "(thin free + margins)" in " ".join(rows[2])
+    # each bound is plain / (a sum of positive times): each added term makes it smaller (arithmetic, not timing)
+    first, thin = ([float(x.rstrip("×")) for x in row if x.endswith("×") and not x.startswith("≥")] for row in rows[:2])
+    assert first[1] > first[2] > first[3] and thin[0] > thin[1] > thin[2]
     assert "single-thread torch.bmm peak" in r.stdout and "torch.compile" not in r.stdout
 
 
 @pytest.mark.parametrize("args, said", [(["--E", "0"], "--E: ensemble sizes must be in [1, 256]"),
                                         (["--E", "5000"], "--E: ensemble sizes must be in [1, 256]"),
-                                        (["--rounds", "0"], "--rounds must be in [1, 100]"),
-                                        (["--seconds", "-1"], "--seconds in (0, 60]"),
+                                        (["--rounds", "0"], "--rounds must be in [1, 100], got 0"),
+                                        (["--seconds", "-1"], "--seconds must be in [0.001, 60], got -1.0"),
+                                        (["--seconds", "nan"], "--seconds must be in [0.001, 60], got nan"),
+                                        (["--plain-models", "0"], "--plain-models must be in [1, 64], got 0"),
                                         (["--configs", "ring"], "invalid choice")])
 def test_step_floor_refuses_bad_options_in_one_line_with_exit_2(args, said):
     r = _floor_run(*args, timeout=60)
