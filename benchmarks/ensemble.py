@@ -199,32 +199,46 @@ class Engine:
         return (time.perf_counter() - t) / steps
 
 
+def timed(fn, reps: int, device) -> float:
+    """Seconds per call of ``fn`` over ``reps`` calls after one warm-up call (device synchronised around)."""
+    fn()
+    _sync(device)
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    _sync(device)
+    return (time.perf_counter() - t) / reps
+
+
+def network_passes(engine: Engine, wrap=lambda f: f):
+    """A function running every network pass of an engine step, forward and backward, with the losses replaced by
+    sums: G without gradient (the D update's fakes), D on the real and fake batches with D's gradients, then D∘G
+    with G's gradients.  ``wrap`` is applied to the three forward functions (e.g. ``torch.compile``)."""
+    run, st = engine.run, engine.state
+    x, z = T._packed_real(run, 0), T._noise(run, "noise_g", 0)
+    fake = T._fake_batch(run, st.g_params, 0)
+    gen = wrap(lambda gp, z: T._generator(run, gp, z))
+    d_obj = wrap(lambda dp, x, fake: T._critic(run, dp, x).sum() + T._critic(run, dp, fake).sum())
+    g_obj = wrap(lambda dp, gp, z: T._critic(run, dp, T._generator(run, gp, z)).sum())
+
+    def passes():
+        with torch.no_grad():
+            gen(st.g_params, z)
+        dp = tuple(p.detach().requires_grad_(True) for p in st.d_params)
+        torch.autograd.grad(d_obj(dp, x, fake), dp)
+        gp = tuple(p.detach().requires_grad_(True) for p in st.g_params)
+        torch.autograd.grad(g_obj(st.d_params, gp, z), gp)
+    return passes
+
+
 def split_ls1d(engine: Engine, reps: int) -> dict:
-    """Seconds per step of the parts of an ls1d step, each timed alone on the step's shapes."""
+    """Seconds per step of the parts of a step (the ls1d split; any configuration), each timed alone on the step's
+    shapes: the network passes, the loss ("margins": ls1d's all-pairs objective), the optimiser and the draws."""
     run, st, c = engine.run, engine.state, engine.cfg
     dev = run.device
     E, B = c.n_models, c.batch
     x = T._packed_real(run, 0)
     fake = T._fake_batch(run, st.g_params, 0)
-    z = T._noise(run, "noise_g", 0)
-
-    def timed(fn):
-        fn()
-        _sync(dev)
-        t = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        _sync(dev)
-        return (time.perf_counter() - t) / reps
-
-    def mlps():  # every network pass of a step, forward and backward, with the losses replaced by sums
-        with torch.no_grad():
-            T._generator(run, st.g_params, z)
-        dp = tuple(p.detach().requires_grad_(True) for p in st.d_params)
-        out = T._critic(run, dp, x).sum() + T._critic(run, dp, fake).sum()
-        torch.autograd.grad(out, dp)
-        gp = tuple(p.detach().requires_grad_(True) for p in st.g_params)
-        torch.autograd.grad(T._critic(run, st.d_params, T._generator(run, gp, z)).sum(), gp)
 
     gen = torch.Generator(device=dev).manual_seed(0)
     r0 = torch.rand(E, B, generator=gen, device=dev, dtype=run.dtype)
@@ -246,8 +260,8 @@ def split_ls1d(engine: Engine, reps: int) -> dict:
     d_copy = tuple(p.clone() for p in st.d_params)
     g_copy = tuple(p.clone() for p in st.g_params)
     opt_d, opt_g = run.opt_d.init(d_copy), run.opt_g.init(g_copy)
-    return {"mlp": timed(mlps), "margins": timed(margins),
-            "optimiser": timed(optimiser) if run.opt_d.update_ is not None else float("nan"),
+    return {"mlp": timed(network_passes(engine), reps, dev), "margins": timed(margins, reps, dev),
+            "optimiser": timed(optimiser, reps, dev) if run.opt_d.update_ is not None else float("nan"),
             "draws": engine.draw_seconds_per_step(reps)}
 
 

@@ -16,7 +16,7 @@ side, in interleaved rounds (the minimum of each is kept; contention only adds t
   floor of any implementation on this core.
 
 With ``--compiled`` it also times ``torch.compile`` (inductor) of the step's network passes (forward and backward,
-the losses replaced by sums: ``ensemble.split_ls1d``'s "mlp" part) against the same passes eager, as a speed-up
+the losses replaced by sums: ``ensemble.network_passes``) against the same passes eager, as a speed-up
 factor: the fused/compiled-kernel route (needs a C++ compiler; compile time is not timed).
 
 The matrix products listed are exactly the step's MLP FLOPs (``gemm_list``; ``tests/test_benchmark_scripts.py``
@@ -100,22 +100,16 @@ class Floor:
                 torch.randn(E, n, k, generator=gen, device=device)
             self.pairs.append((a, torch.randn(E, k, m, generator=gen, device=device)))
         self.device = device
-        self.run()
 
     def run(self):
         for a, b in self.pairs:
             torch.bmm(a, b)
 
     def seconds(self, reps: int) -> float:
-        bench._sync(self.device)
-        t = time.perf_counter()
-        for _ in range(reps):
-            self.run()
-        bench._sync(self.device)
-        return (time.perf_counter() - t) / reps
+        return bench.timed(self.run, reps, self.device)
 
 
-class Activations:
+class Activations(Floor):
     """The step's activation passes alone: forward (``tanh`` / ``relu``) and, where gradients flow, the backward op
     autograd calls (``tanh_backward`` / ``threshold_backward``), each into a preallocated output (the faster form:
     no allocation, so the bound stays generous)."""
@@ -130,7 +124,6 @@ class Activations:
             self.items.append((x, torch.empty_like(x), torch.empty_like(x) if bwd else None))
         self.tanh = activation == "tanh"
         self.device = device
-        self.run()
 
     def run(self):
         aten = torch.ops.aten
@@ -140,51 +133,20 @@ class Activations:
                 aten.tanh_backward.grad_input(x, y, grad_input=dx) if self.tanh else \
                     aten.threshold_backward.grad_input(x, y, 0, grad_input=dx)
 
-    seconds = Floor.seconds
-
 
 def compiled_speedup(engine, reps: int, rounds: int) -> tuple[float, float, float]:
-    """(eager s, compiled s, compile s) of the step's network passes (forward and backward, losses replaced by
-    sums) -- the same passes as ``ensemble.split_ls1d``'s "mlp" -- eager and under ``torch.compile``."""
-    T, run, st = bench.T, engine.run, engine.state
-    x, z = T._packed_real(run, 0), T._noise(run, "noise_g", 0)
-    fake = T._fake_batch(run, st.g_params, 0)
-
-    def gen(gp, z):
-        return T._generator(run, gp, z)
-
-    def d_obj(dp, x, fake):
-        return T._critic(run, dp, x).sum() + T._critic(run, dp, fake).sum()
-
-    def g_obj(dp, gp, z):
-        return T._critic(run, dp, T._generator(run, gp, z)).sum()
-
-    def passes(gen, d_obj, g_obj):
-        def go():
-            with torch.no_grad():
-                gen(st.g_params, z)
-            dp = tuple(p.detach().requires_grad_(True) for p in st.d_params)
-            torch.autograd.grad(d_obj(dp, x, fake), dp)
-            gp = tuple(p.detach().requires_grad_(True) for p in st.g_params)
-            torch.autograd.grad(g_obj(st.d_params, gp, z), gp)
-        return go
-
-    eager = passes(gen, d_obj, g_obj)
-    compiled = passes(torch.compile(gen), torch.compile(d_obj), torch.compile(g_obj))
+    """(eager s, compiled s, compile s) of the step's network passes (``ensemble.network_passes``: forward and
+    backward, losses replaced by sums), eager and under ``torch.compile``, in interleaved rounds."""
+    eager, compiled = bench.network_passes(engine), bench.network_passes(engine, wrap=torch.compile)
     t0 = time.perf_counter()
     compiled()
-    compiled()
     t_compile = time.perf_counter() - t0
-    eager()
-    best_e = best_c = float("inf")
+    dev = engine.run.device
+    best = {"eager": float("inf"), "compiled": float("inf")}
     for _ in range(rounds):
-        for fn, which in ((eager, "e"), (compiled, "c")):
-            t = time.perf_counter()
-            for _ in range(reps):
-                fn()
-            s = (time.perf_counter() - t) / reps
-            best_e, best_c = (min(best_e, s), best_c) if which == "e" else (best_e, min(best_c, s))
-    return best_e, best_c, t_compile
+        for key, fn in (("eager", eager), ("compiled", compiled)):
+            best[key] = min(best[key], bench.timed(fn, reps, dev))
+    return best["eager"], best["compiled"], t_compile
 
 
 def _reps(seconds_once: float, budget: float) -> int:
