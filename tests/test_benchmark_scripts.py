@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +154,33 @@ def test_normal_draws_box_muller_row_times_real_standard_normals():
     assert stats.kstest(z, "norm").pvalue > 1e-4
     assert abs(stats.pearsonr(z[:100_000], z[100_001:])[0]) < 5 / np.sqrt(100_000)
     assert stats.kstest(np.random.default_rng(11).random(200_001), "norm").pvalue < 1e-10
+
+
+# ---------------------------------------------------------------------------------------------------- gpu_check.sh
+def _gpu_check(env_extra, timeout=300):
+    import os
+    env = {**os.environ, "PYTHON": sys.executable, **env_extra}  # the interpreter running the tests
+    return subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh")], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env=env)
+
+
+def test_gpu_check_refuses_without_cuda_and_without_a_python_before_running_anything():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is visible: the refusal is for machines without one")
+    r = _gpu_check({"GPU_CHECK_DRY": "0"})
+    assert r.returncode == 2 and "no CUDA device visible to torch" in r.stderr and "nothing was run" in r.stderr
+    assert "===" not in r.stdout and "paste into a note" not in r.stdout
+    r = _gpu_check({"PYTHON": "/nonexistent/python"})
+    assert r.returncode == 2 and "gpu_check: no Python at /nonexistent/python" in r.stderr
+
+
+def test_gpu_check_dry_run_runs_every_step_and_prints_the_block_to_paste():
+    # the one-call GPU check is only ready if its plumbing runs: GPU_CHECK_DRY=1 does the benchmark and the claim on
+    # the CPU at toy sizes (about 20 s); each step must exit 0 and the block must carry the benchmark rows and verdict
+    r = _gpu_check({"GPU_CHECK_DRY": "1"})
+    assert r.returncode == 0, r.stderr
+    block = r.stdout.split("----- paste into a note (issue 28 GPU check) -----")[1]
+    assert "DRY RUN (GPU_CHECK_DRY=1)" in block and "gpu-tests: skipped" in block
+    assert re.search(r"benchmark: exit 0 in \d+ s", block) and re.search(r"claim: exit 0 in \d+ s", block)
+    assert re.search(r"^  ls1d +4 ", block, re.M) and "pass               optimal-critic-least_squares" in block
